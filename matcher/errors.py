@@ -1,0 +1,51 @@
+"""Named errors of the core library; the CLI prints them as one line, the API maps them to 4xx."""
+
+
+class MatcherError(Exception):
+    """Base class of every error the engine raises on purpose."""
+
+
+class UnknownCandidateError(MatcherError, KeyError):
+    def __init__(self, candidate_id: str) -> None:
+        super().__init__(f"unknown candidate: {candidate_id}")
+        self.candidate_id = candidate_id
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class UnknownVacancyError(MatcherError, KeyError):
+    def __init__(self, vacancy_id: str) -> None:
+        super().__init__(f"unknown vacancy: {vacancy_id}")
+        self.vacancy_id = vacancy_id
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class IndexMissingError(MatcherError):
+    """No index has been built yet, or its files are gone."""
+
+
+class IndexCorruptError(MatcherError):
+    """An index file exists but cannot be read or does not match its manifest."""
+
+
+class IndexModelMismatchError(MatcherError):
+    """The index was built by another encoder than the one configured."""
+
+
+class InsufficientProfileError(MatcherError):
+    """A profile is too thin to rank anything for it."""
+
+    def __init__(self, missing: list[str]) -> None:
+        super().__init__("insufficient profile, missing: " + ", ".join(missing))
+        self.missing = missing
+
+
+class ModelNotFoundError(MatcherError):
+    """No registered re-ranker (or not the asked version/alias) in the MLflow registry."""
+
+
+class ExportFormatError(MatcherError):
+    """An export folder or file is missing or unreadable as a whole."""

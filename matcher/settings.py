@@ -1,0 +1,66 @@
+"""Settings of the engine: the one place that reads the environment.
+
+Built once by the CLI or the API's app factory and passed down; nothing reads ``os.environ``
+elsewhere.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Configuration from the environment (``MATCHER_*``, ``DATABASE_URL``, ``MLFLOW_*``)."""
+
+    model_config = SettingsConfigDict(env_prefix="MATCHER_", frozen=True, extra="ignore")
+
+    home: Path = Field(default=Path("var"), description="store, indexes, MLflow store, audit log")
+    database_url: str | None = Field(
+        default=None,
+        validation_alias="DATABASE_URL",
+        description="SQLAlchemy URL; default: SQLite file under home",
+    )
+    mlflow_tracking_uri: str | None = Field(
+        default=None,
+        validation_alias="MLFLOW_TRACKING_URI",
+        description="default: SQLite tracking store under home",
+    )
+    encoder: str | None = Field(
+        default=None, description="sentence-transformers model name or path; default: bundled"
+    )
+    model_name: str = Field(default="kl-matcher-reranker", description="registered model name")
+
+    @property
+    def store_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.home / 'matcher.db').resolve()}"
+
+    @property
+    def tracking_uri(self) -> str:
+        return self.mlflow_tracking_uri or f"sqlite:///{(self.home / 'mlflow.db').resolve()}"
+
+    @property
+    def artifact_dir(self) -> Path:
+        return (self.home / "mlartifacts").resolve()
+
+    @property
+    def index_dir(self) -> Path:
+        return self.home / "indexes"
+
+    @property
+    def encoder_dir(self) -> Path:
+        return self.home / "encoder"
+
+    @property
+    def audit_log(self) -> Path:
+        return self.home / "audit.log"
+
+    @property
+    def tokens_file(self) -> Path:
+        return self.home / "tokens.json"
+
+    @property
+    def demo_tokens_file(self) -> Path:
+        return self.home / "demo_tokens.json"

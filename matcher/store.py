@@ -1,0 +1,249 @@
+"""The store: SQLAlchemy Core over SQLite by default, PostgreSQL when ``DATABASE_URL`` says so.
+
+Each record is kept whole as JSON next to the few columns that queries filter on, so the schema
+is the canonical model in ``matcher.models`` and the same code runs on both databases. Protected
+attributes live in their own table and are only read through :meth:`Store.protected_attributes`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    delete,
+    event,
+    func,
+    select,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+
+from matcher.errors import UnknownCandidateError, UnknownVacancyError
+from matcher.models import Candidate, Proposal, ProtectedAttributes, Vacancy
+
+metadata = MetaData()
+
+candidates_table = Table(
+    "candidates", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("source", String(32), nullable=False, index=True),
+    Column("ags", String(8), nullable=False),
+    Column("main_kldb", String(5), nullable=False, index=True),
+    Column("data", JSON, nullable=False),
+)  # fmt: skip
+vacancies_table = Table(
+    "vacancies", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("source", String(32), nullable=False),
+    Column("kldb", String(5), nullable=False, index=True),
+    Column("status", String(16), nullable=False, index=True),
+    Column("ags", String(8), nullable=False),
+    Column("posted_at", Date, nullable=False),
+    Column("data", JSON, nullable=False),
+)  # fmt: skip
+vacancy_aliases_table = Table(
+    "vacancy_aliases", metadata,
+    Column("alias_id", String(64), primary_key=True),
+    Column("vacancy_id", String(64), nullable=False, index=True),
+)  # fmt: skip
+proposals_table = Table(
+    "proposals", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("candidate_id", String(64), nullable=False, index=True),
+    Column("vacancy_id", String(64), nullable=False, index=True),
+    Column("proposed_at", Date, nullable=False),
+    Column("outcome", String(32), nullable=False),
+    Column("outcome_at", Date, nullable=True),
+)  # fmt: skip
+protected_table = Table(
+    "protected_attributes", metadata,
+    Column("candidate_id", String(64), primary_key=True),
+    Column("gender", String(1), nullable=True),
+    Column("birth_year", Integer, nullable=True),
+    Column("citizenship_group", String(16), nullable=True),
+    Column("severe_disability", Boolean, nullable=True),
+)  # fmt: skip
+
+
+def _candidate_row(c: Candidate) -> dict[str, Any]:
+    return {"id": c.id, "source": c.source.value, "ags": c.ags, "main_kldb": c.main_occupation,
+            "data": c.model_dump(mode="json")}  # fmt: skip
+
+
+def _vacancy_row(v: Vacancy) -> dict[str, Any]:
+    return {"id": v.id, "source": v.source, "kldb": v.kldb, "status": v.status.value,
+            "ags": v.ags, "posted_at": v.posted_at, "data": v.model_dump(mode="json")}  # fmt: skip
+
+
+def _proposal_row(p: Proposal) -> dict[str, Any]:
+    return {"id": p.id, "candidate_id": p.candidate_id, "vacancy_id": p.vacancy_id,
+            "proposed_at": p.proposed_at, "outcome": p.outcome.value, "outcome_at": p.outcome_at}  # fmt: skip
+
+
+def _protected_row(p: ProtectedAttributes) -> dict[str, Any]:
+    return p.model_dump(mode="json")
+
+
+class Store:
+    """Read and write the canonical records. Writes go through :meth:`transaction`."""
+
+    def __init__(self, url: str) -> None:
+        if url.startswith("sqlite:///"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        self.url = url
+        self.engine: Engine = create_engine(url)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        metadata.create_all(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One transaction: everything inside is committed together or not at all."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    # --- writes ------------------------------------------------------------------------------
+    def _upsert(self, conn: Connection, table: Table, rows: Sequence[dict[str, Any]],
+                key: str) -> None:  # fmt: skip
+        if not rows:
+            return
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        stmt = dialect.insert(table)
+        update = {c.name: stmt.excluded[c.name] for c in table.columns if c.name != key}
+        stmt = stmt.on_conflict_do_update(index_elements=[key], set_=update)
+        for start in range(0, len(rows), 5000):
+            conn.execute(stmt, list(rows[start : start + 5000]))
+
+    def upsert_candidates(self, conn: Connection, candidates: Iterable[Candidate]) -> None:
+        self._upsert(conn, candidates_table, [_candidate_row(c) for c in candidates], "id")
+
+    def upsert_vacancies(self, conn: Connection, vacancies: Iterable[Vacancy]) -> None:
+        vacancies = list(vacancies)
+        self._upsert(conn, vacancies_table, [_vacancy_row(v) for v in vacancies], "id")
+        aliases = [{"alias_id": a, "vacancy_id": v.id} for v in vacancies for a in v.source_ids
+                   if a != v.id]  # fmt: skip
+        self._upsert(conn, vacancy_aliases_table, aliases, "alias_id")
+
+    def upsert_proposals(self, conn: Connection, proposals: Iterable[Proposal]) -> None:
+        self._upsert(conn, proposals_table, [_proposal_row(p) for p in proposals], "id")
+
+    def upsert_protected(self, conn: Connection, rows: Iterable[ProtectedAttributes]) -> None:
+        self._upsert(conn, protected_table, [_protected_row(p) for p in rows], "candidate_id")
+
+    def delete_candidate(self, candidate_id: str) -> None:
+        """Remove a person: profile, protected attributes and proposals."""
+        with self.transaction() as conn:
+            found = conn.execute(
+                delete(candidates_table).where(candidates_table.c.id == candidate_id)
+            ).rowcount
+            if not found:
+                raise UnknownCandidateError(candidate_id)
+            conn.execute(delete(protected_table).where(protected_table.c.candidate_id == candidate_id))
+            conn.execute(delete(proposals_table).where(proposals_table.c.candidate_id == candidate_id))
+
+    def delete_vacancy(self, vacancy_id: str) -> None:
+        with self.transaction() as conn:
+            found = conn.execute(
+                delete(vacancies_table).where(vacancies_table.c.id == vacancy_id)
+            ).rowcount
+            if not found:
+                raise UnknownVacancyError(vacancy_id)
+            conn.execute(
+                delete(vacancy_aliases_table).where(vacancy_aliases_table.c.vacancy_id == vacancy_id)
+            )
+
+    # --- reads -------------------------------------------------------------------------------
+    def get_candidate(self, candidate_id: str) -> Candidate:
+        with self.engine.connect() as conn:
+            data = conn.execute(
+                select(candidates_table.c.data).where(candidates_table.c.id == candidate_id)
+            ).scalar_one_or_none()
+        if data is None:
+            raise UnknownCandidateError(candidate_id)
+        return Candidate.model_validate(data)
+
+    def resolve_vacancy_id(self, vacancy_id: str) -> str:
+        """The id a vacancy is stored under (follows ids of merged duplicates)."""
+        with self.engine.connect() as conn:
+            target = conn.execute(
+                select(vacancy_aliases_table.c.vacancy_id).where(
+                    vacancy_aliases_table.c.alias_id == vacancy_id
+                )
+            ).scalar_one_or_none()
+        return target or vacancy_id
+
+    def get_vacancy(self, vacancy_id: str) -> Vacancy:
+        vacancy_id = self.resolve_vacancy_id(vacancy_id)
+        with self.engine.connect() as conn:
+            data = conn.execute(
+                select(vacancies_table.c.data).where(vacancies_table.c.id == vacancy_id)
+            ).scalar_one_or_none()
+        if data is None:
+            raise UnknownVacancyError(vacancy_id)
+        return Vacancy.model_validate(data)
+
+    def candidates(self, limit: int | None = None, offset: int = 0) -> list[Candidate]:
+        stmt = select(candidates_table.c.data).order_by(candidates_table.c.id).offset(offset)
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        with self.engine.connect() as conn:
+            return [Candidate.model_validate(d) for d in conn.execute(stmt).scalars()]
+
+    def vacancies(self, limit: int | None = None, offset: int = 0,
+                  status: str | None = None) -> list[Vacancy]:  # fmt: skip
+        stmt = select(vacancies_table.c.data).order_by(vacancies_table.c.id).offset(offset)
+        if status is not None:
+            stmt = stmt.where(vacancies_table.c.status == status)
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        with self.engine.connect() as conn:
+            return [Vacancy.model_validate(d) for d in conn.execute(stmt).scalars()]
+
+    def count(self, table: str) -> int:
+        tables = {t.name: t for t in metadata.sorted_tables}
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(tables[table])).scalar_one())
+
+    def proposals(self) -> pd.DataFrame:
+        """All proposals as a DataFrame (id, candidate_id, vacancy_id, dates, outcome)."""
+        with self.engine.connect() as conn:
+            frame = pd.read_sql(select(proposals_table).order_by(proposals_table.c.id), conn)
+        for column in ("proposed_at", "outcome_at"):
+            frame[column] = pd.to_datetime(frame[column])
+        return frame
+
+    def protected_attributes(self) -> pd.DataFrame:
+        """Protected attributes, for the fairness audit only."""
+        with self.engine.connect() as conn:
+            return pd.read_sql(select(protected_table).order_by(protected_table.c.candidate_id), conn)
+
+    def snapshot(self) -> dict[str, list[Any]]:
+        """Every row of every table, for comparing two states of the store (tests, checks)."""
+        with self.engine.connect() as conn:
+            return {
+                t.name: [tuple(r) for r in conn.execute(select(t).order_by(*t.primary_key.columns))]
+                for t in metadata.sorted_tables
+            }
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
