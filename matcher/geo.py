@@ -1,0 +1,80 @@
+"""Places, distances and commute estimates.
+
+Distances are haversine distances between postcode centroids (falling back to the municipality
+centroid). Commute times are rough door-to-door estimates: the region has no open routing data
+here, so a road-detour factor and average speeds stand in for a router, and a bus trip adds
+walking and waiting time. They are the same numbers in filters, features and reasons.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from matcher.reference import ReferenceData
+
+EARTH_RADIUS_KM = 6371.0088
+
+
+@dataclass(frozen=True)
+class CommuteModel:
+    """Average speeds and overheads of the commute estimate."""
+
+    road_factor: float = 1.3  # road distance / straight-line distance in a hilly rural region
+    car_kmh: float = 50.0
+    car_overhead_min: float = 5.0
+    bus_kmh: float = 22.0  # regional buses with stops and changes
+    bus_overhead_min: float = 15.0  # walk to the stop and wait
+
+
+def haversine_km(
+    lat1: NDArray[np.float64] | float,
+    lon1: NDArray[np.float64] | float,
+    lat2: NDArray[np.float64] | float,
+    lon2: NDArray[np.float64] | float,
+) -> NDArray[np.float64]:
+    """Great-circle distance in km, element-wise."""
+    lat1, lon1, lat2, lon2 = (np.radians(np.asarray(x, dtype=np.float64)) for x in (lat1, lon1, lat2, lon2))
+    a = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    return np.asarray(2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(a)))
+
+
+def commute_minutes(
+    distance_km: NDArray[np.float64] | float, by_car: bool, model: CommuteModel = CommuteModel()
+) -> NDArray[np.float64]:
+    """Door-to-door minutes for a straight-line distance, by car or by bus."""
+    road = np.asarray(distance_km, dtype=np.float64) * model.road_factor
+    if by_car:
+        return np.asarray(model.car_overhead_min + road / model.car_kmh * 60.0)
+    return np.asarray(model.bus_overhead_min + road / model.bus_kmh * 60.0)
+
+
+class Gazetteer:
+    """Coordinates of the region's postcodes and municipalities."""
+
+    def __init__(self, reference: ReferenceData) -> None:
+        municipalities = reference.municipalities
+        self._ags = {a: (float(la), float(lo)) for a, la, lo in
+                     zip(municipalities["ags"], municipalities["lat"], municipalities["lon"])}  # fmt: skip
+        postcodes = reference.postcodes
+        self._plz = {p: (float(la), float(lo)) for p, la, lo in
+                     zip(postcodes["postcode"], postcodes["lat"], postcodes["lon"])}  # fmt: skip
+
+    def knows_ags(self, ags: str) -> bool:
+        return ags in self._ags
+
+    def locate(self, ags: str, postcode: str | None = None) -> tuple[float, float]:
+        """(lat, lon) of a postcode centroid, or of the municipality when the postcode is unknown.
+
+        Raises:
+            KeyError: neither the postcode nor the municipality is in the region.
+        """
+        if postcode and postcode in self._plz:
+            return self._plz[postcode]
+        return self._ags[ags]
+
+    def distance_km(self, a: tuple[str, str | None], b: tuple[str, str | None]) -> float:
+        (lat1, lon1), (lat2, lon2) = self.locate(*a), self.locate(*b)
+        return float(haversine_km(lat1, lon1, lat2, lon2))
