@@ -1,0 +1,197 @@
+"""Short German reasons for one match, ordered by the model's own feature contributions.
+
+Features are grouped into families (occupation, skills, distance, working time, licences,
+language, ...); a family's effect is the sum of its features' contributions (LightGBM
+``pred_contrib``), and each family renders one sentence from the pair's facts. The structured facts
+(matched and missing skills, distance and commute, ...) travel with the reasons.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from matcher.features import FEATURE_NAMES
+from matcher.models import LEVEL_LABELS_DE, PERMITS, Candidate, Vacancy, effective_licences
+from matcher.reference import ReferenceData
+
+FAMILIES: dict[str, tuple[str, ...]] = {
+    "occupation": ("occupation_depth_main", "occupation_depth_alt", "level_gap"),
+    "skills": ("essential_skill_coverage", "optional_skill_coverage", "essential_skills_missing"),
+    "distance": ("distance_km", "commute_minutes", "commute_ratio", "commute_feasible", "has_car"),
+    "working_time": ("working_time_fit", "hours_gap", "shift_conflict", "weekend_conflict"),
+    "licences": ("licences_missing", "permits_missing"),
+    "language": ("german_gap",),
+    "experience": ("experience_years",),
+    "availability": ("start_gap_days",),
+    "vacancy": ("vacancy_age_days", "temporary_agency", "positions"),
+    "similarity": ("similarity",),
+}
+_INDEX = {name: i for i, name in enumerate(FEATURE_NAMES)}
+_WT_DE = {"full_time": "Vollzeit", "part_time": "Teilzeit", "either": "Voll- oder Teilzeit"}
+_GERMAN_DE = {"native": "Muttersprache"}
+
+
+@dataclass(frozen=True)
+class Reason:
+    family: str
+    text: str
+    effect: float  # contribution to the score; positive helps
+
+
+@dataclass(frozen=True)
+class Explanation:
+    reasons: list[Reason]
+    facts: dict[str, Any] = field(default_factory=dict)
+
+
+def _fmt_date(day: date) -> str:
+    return day.strftime("%d.%m.%Y")
+
+
+def _occupation(c: Candidate, v: Vacancy, x: NDArray[np.float32], ref: ReferenceData) -> str:
+    depth = int(max(x[_INDEX["occupation_depth_main"]], x[_INDEX["occupation_depth_alt"]]))
+    title = ref.kldb_title(v.kldb)
+    if depth == 5:
+        text = f"Zielberuf passt genau ({title})"
+    elif depth >= 3:
+        text = f"verwandter Beruf ({depth} Stellen der KldB gleich: {title})"
+    else:
+        text = f"anderes Berufsfeld ({title})"
+    gap = v.level - c.level
+    if gap > 0:
+        text += f"; Stelle verlangt {LEVEL_LABELS_DE[v.level]}, erreicht: {LEVEL_LABELS_DE[c.level]}"
+    elif gap < 0:
+        text += f"; Stelle auf Niveau {LEVEL_LABELS_DE[v.level]} (unter dem erreichten)"
+    return text
+
+
+def _skills(c: Candidate, v: Vacancy, ref: ReferenceData) -> tuple[str, dict[str, Any]]:
+    have = set(c.skills)
+    matched = [s for s in v.required_skills if s in have]
+    missing = [s for s in v.required_skills if s not in have]
+    optional = [s for s in v.optional_skills if s in have]
+    facts = {
+        "matched_skills": [ref.skill_label(s) for s in matched],
+        "missing_skills": [ref.skill_label(s) for s in missing],
+        "matched_optional_skills": [ref.skill_label(s) for s in optional],
+    }
+    if not v.required_skills:
+        return f"{len(optional)} von {len(v.optional_skills)} wünschenswerten Kenntnissen", facts
+    text = f"{len(matched)} von {len(v.required_skills)} geforderten Kenntnissen"
+    if missing:
+        text += " (fehlt: " + ", ".join(facts["missing_skills"][:2]) + ("…" if len(missing) > 2 else "") + ")"
+    return text, facts
+
+
+def _distance(c: Candidate, x: NDArray[np.float32]) -> tuple[str, dict[str, Any]]:
+    km, minutes = float(x[_INDEX["distance_km"]]), float(x[_INDEX["commute_minutes"]])
+    mode = "mit dem Auto" if c.has_car else "mit Bus und Bahn"
+    text = f"{km:.0f} km, {mode} etwa {minutes:.0f} Minuten"
+    if not x[_INDEX["commute_feasible"]]:
+        limit = (f"{c.max_commute_km:.0f} km" if c.max_commute_km is not None
+                 else f"{c.max_commute_minutes or 75} Minuten")  # fmt: skip
+        text += f" (mehr als die zumutbaren {limit})"
+    facts = {"distance_km": round(km, 1), "commute_minutes": round(minutes),
+             "commute_mode": "car" if c.has_car else "public_transport",
+             "commute_feasible": bool(x[_INDEX["commute_feasible"]])}  # fmt: skip
+    return text, facts
+
+
+def _working_time(c: Candidate, v: Vacancy, x: NDArray[np.float32]) -> str:
+    parts = []
+    if x[_INDEX["working_time_fit"]]:
+        parts.append(f"Arbeitszeit passt ({_WT_DE[v.working_time.value]})")
+    else:
+        parts.append(f"{_WT_DE[v.working_time.value]}stelle, gewünscht {_WT_DE[c.working_time.value]}")
+    if x[_INDEX["shift_conflict"]]:
+        parts.append("Schichtarbeit ohne Schichtbereitschaft")
+    if x[_INDEX["weekend_conflict"]]:
+        parts.append("Wochenendarbeit ohne Bereitschaft")
+    return "; ".join(parts)
+
+
+def _licences(c: Candidate, v: Vacancy) -> tuple[str, dict[str, Any]]:
+    held = effective_licences(c.licences)
+    missing = [lic for lic in v.required_licences if lic not in held]
+    missing_permits = [PERMITS[p] for p in v.required_permits if p not in c.permits]
+    facts = {"missing_licences": missing, "missing_permits": missing_permits}
+    if not v.required_licences and not v.required_permits:
+        return "keine Führerscheine oder Scheine gefordert", facts
+    if not missing and not missing_permits:
+        asked = ", ".join([f"Führerschein {x}" for x in v.required_licences]
+                          + [PERMITS[p] for p in v.required_permits])  # fmt: skip
+        return f"{asked} vorhanden", facts
+    return ", ".join([f"Führerschein {x} fehlt" for x in missing]
+                     + [f"{p} fehlt" for p in missing_permits]), facts  # fmt: skip
+
+
+def _language(c: Candidate, v: Vacancy) -> str:
+    have = _GERMAN_DE.get(c.german_level.value, c.german_level.value)
+    if v.german_level_min is None:
+        return f"keine Deutschanforderung (Deutsch {have})"
+    need = _GERMAN_DE.get(v.german_level_min.value, v.german_level_min.value)
+    verdict = "erfüllt" if c.german_level.rank >= v.german_level_min.rank else "nicht erfüllt"
+    return f"Deutsch {have}, gefordert {need}: {verdict}"
+
+
+def _sentence(family: str, c: Candidate, v: Vacancy, x: NDArray[np.float32],
+              ref: ReferenceData, facts: dict[str, Any]) -> str:  # fmt: skip
+    if family == "occupation":
+        return _occupation(c, v, x, ref)
+    if family == "skills":
+        text, more = _skills(c, v, ref)
+    elif family == "distance":
+        text, more = _distance(c, x)
+    elif family == "licences":
+        text, more = _licences(c, v)
+    else:
+        return _simple_sentence(family, c, v, x)
+    facts.update(more)
+    return text
+
+
+def _simple_sentence(family: str, c: Candidate, v: Vacancy, x: NDArray[np.float32]) -> str:
+    if family == "working_time":
+        return _working_time(c, v, x)
+    if family == "language":
+        return _language(c, v)
+    if family == "experience":
+        return f"{c.experience_years:.0f} Jahre Berufserfahrung"
+    if family == "availability":
+        if c.available_from > (v.start_date or v.posted_at):
+            return f"verfügbar erst ab {_fmt_date(c.available_from)}"
+        return "verfügbar zum Stellenbeginn"
+    if family == "vacancy":
+        age = int(x[_INDEX["vacancy_age_days"]])
+        kind = ", Zeitarbeit" if v.contract_type.value == "temporary_agency" else ""
+        return f"Stelle seit {age} Tagen ausgeschrieben{kind}"
+    return f"Profil und Stellenbeschreibung ähnlich (Ähnlichkeit {float(x[_INDEX['similarity']]):.2f})"
+
+
+def explain(candidate: Candidate, vacancy: Vacancy, features: NDArray[np.float32],
+            contributions: NDArray[np.float32] | None, reference: ReferenceData,
+            max_reasons: int = 6) -> Explanation:  # fmt: skip
+    """Reasons for one pair, the strongest effect first.
+
+    Args:
+        features: the pair's feature row (``FEATURE_NAMES`` order).
+        contributions: per-feature contributions to the score (same order; a trailing bias
+            term is ignored); ``None`` orders families by a fixed priority.
+    """
+    facts: dict[str, Any] = {}
+    effects: Mapping[str, float]
+    if contributions is None:
+        effects = {f: float(len(FAMILIES) - i) for i, f in enumerate(FAMILIES)}
+    else:
+        effects = {f: float(sum(contributions[_INDEX[n]] for n in names)) for f, names in FAMILIES.items()}
+    reasons = [Reason(f, _sentence(f, candidate, vacancy, features, reference, facts), effects[f])
+               for f in FAMILIES]  # fmt: skip
+    # The families people ask about always carry their facts; the list is cut by effect.
+    reasons.sort(key=lambda r: -abs(r.effect))
+    return Explanation(reasons=reasons[:max_reasons], facts=facts)

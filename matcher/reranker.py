@@ -1,0 +1,159 @@
+"""Re-rankers over pair features: a small base class, implementations and a factory.
+
+- ``lightgbm``: LambdaMART (LightGBM ``lambdarank``), trained on graded outcomes; explanations
+  come from its own per-feature contributions (``pred_contrib``).
+- ``similarity``: the embedding similarity alone (baseline).
+- ``rules``: a transparent hand-weighted score a caseworker could recompute (baseline).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from matcher.features import FEATURE_NAMES
+
+_I = {name: i for i, name in enumerate(FEATURE_NAMES)}
+
+
+class Reranker(ABC):
+    """Scores pairs from their feature rows; higher is better."""
+
+    kind: str = "base"
+    version: str = "unversioned"
+
+    @abstractmethod
+    def score(self, features: NDArray[np.float32]) -> NDArray[np.float64]:
+        """One score per feature row."""
+
+    def contributions(self, features: NDArray[np.float32]) -> NDArray[np.float64] | None:
+        """Per-feature contributions (n, n_features), or None if the model has none."""
+        return None
+
+
+class SimilarityReranker(Reranker):
+    kind = "similarity"
+
+    def score(self, features: NDArray[np.float32]) -> NDArray[np.float64]:
+        return np.asarray(features[:, _I["similarity"]], dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class RuleWeights:
+    """Weights of the transparent rule score (each term is in [0, 1] or a count)."""
+
+    occupation: float = 2.0
+    skills: float = 2.0
+    commute: float = 1.5
+    working_time: float = 1.0
+    licence_missing: float = 1.5
+    german_short: float = 1.0
+    level_over: float = 1.0
+    similarity: float = 0.5
+
+
+class RuleReranker(Reranker):
+    kind = "rules"
+
+    def __init__(self, weights: RuleWeights = RuleWeights()) -> None:
+        self.weights = weights
+
+    def contributions(self, features: NDArray[np.float32]) -> NDArray[np.float64]:
+        w, x = self.weights, features.astype(np.float64)
+        depth = np.maximum(x[:, _I["occupation_depth_main"]], x[:, _I["occupation_depth_alt"]] - 1)
+        out = np.zeros_like(x)
+        out[:, _I["occupation_depth_main"]] = w.occupation * np.clip(depth - 1, 0, 4) / 4
+        out[:, _I["essential_skill_coverage"]] = w.skills * x[:, _I["essential_skill_coverage"]]
+        out[:, _I["commute_feasible"]] = w.commute * x[:, _I["commute_feasible"]]
+        out[:, _I["working_time_fit"]] = w.working_time * x[:, _I["working_time_fit"]]
+        out[:, _I["licences_missing"]] = -w.licence_missing * np.minimum(
+            x[:, _I["licences_missing"]] + x[:, _I["permits_missing"]], 2)
+        out[:, _I["german_gap"]] = -w.german_short * np.minimum(np.maximum(-x[:, _I["german_gap"]], 0), 3) / 3
+        out[:, _I["level_gap"]] = -w.level_over * np.clip(x[:, _I["level_gap"]], 0, 2) / 2
+        out[:, _I["similarity"]] = w.similarity * x[:, _I["similarity"]]
+        return out
+
+    def score(self, features: NDArray[np.float32]) -> NDArray[np.float64]:
+        return self.contributions(features).sum(axis=1)
+
+
+@dataclass(frozen=True)
+class LambdaMartParams:
+    """LightGBM lambdarank parameters (logged as MLflow params)."""
+
+    num_boost_round: int = 300
+    learning_rate: float = 0.05
+    num_leaves: int = 31
+    min_data_in_leaf: int = 50
+    feature_fraction: float = 0.9
+    bagging_fraction: float = 0.8
+    bagging_freq: int = 1
+    lambdarank_truncation_level: int = 20
+    seed: int = 42
+    num_threads: int = 2
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def lightgbm_params(self) -> dict[str, Any]:
+        params = {k: v for k, v in self.__dict__.items() if k not in ("num_boost_round", "extra")}
+        params.update(objective="lambdarank", metric="ndcg", eval_at=[10], verbosity=-1,
+                      deterministic=True, force_row_wise=True, label_gain=[0, 1, 3, 7])  # fmt: skip
+        params.update(self.extra)
+        return params
+
+
+class LightGBMReranker(Reranker):
+    kind = "lightgbm"
+
+    def __init__(self, booster: Any, version: str = "unversioned") -> None:
+        self.booster = booster
+        self.version = version
+        names = list(booster.feature_name())
+        if names != list(FEATURE_NAMES):
+            raise ValueError(f"model features {names} differ from this code's {list(FEATURE_NAMES)}")
+
+    @classmethod
+    def fit(cls, features: NDArray[np.float32], labels: NDArray[np.int64],
+            group_sizes: NDArray[np.int64], params: LambdaMartParams = LambdaMartParams()
+            ) -> LightGBMReranker:  # fmt: skip
+        """Train LambdaMART on rows grouped by query (rows of one query are contiguous)."""
+        import lightgbm as lgb
+
+        data = lgb.Dataset(features, label=labels, group=group_sizes,
+                           feature_name=list(FEATURE_NAMES), free_raw_data=False)  # fmt: skip
+        booster = lgb.train(params.lightgbm_params(), data, num_boost_round=params.num_boost_round)
+        return cls(booster)
+
+    def score(self, features: NDArray[np.float32]) -> NDArray[np.float64]:
+        return np.asarray(self.booster.predict(features, num_threads=1), dtype=np.float64)
+
+    def contributions(self, features: NDArray[np.float32]) -> NDArray[np.float64]:
+        contrib = self.booster.predict(features, pred_contrib=True, num_threads=1)
+        return np.asarray(contrib, dtype=np.float64)[:, :-1]  # last column is the bias
+
+    def save(self, path: Path) -> None:
+        self.booster.save_model(str(path))
+
+    @classmethod
+    def load(cls, path: Path, version: str = "unversioned") -> LightGBMReranker:
+        import lightgbm as lgb
+
+        return cls(lgb.Booster(model_file=str(path)), version=version)
+
+
+RerankerKind = Literal["lightgbm", "similarity", "rules"]
+
+
+def make_reranker(kind: RerankerKind, **kwargs: Any) -> Reranker:
+    """Factory for the untrained kinds; a LightGBM model comes from ``fit`` or ``load``."""
+    if kind == "similarity":
+        return SimilarityReranker()
+    if kind == "rules":
+        return RuleReranker(**kwargs)
+    if kind == "lightgbm":
+        return LightGBMReranker(**kwargs)
+    raise ValueError(f"unknown re-ranker kind: {kind}")
