@@ -104,8 +104,11 @@ class ReferenceData:
             sep=";", dtype=str,
         )  # fmt: skip
         frame.columns = ["title", "kldb"]
+        frame = frame.dropna()
+        # The file ends with a footer line (creation date, copyright), not a title.
+        frame = frame[frame["kldb"].str.fullmatch(r"\d{4,5}")].copy()
         frame["kldb"] = frame["kldb"].str.zfill(5)
-        return frame.dropna().reset_index(drop=True)
+        return frame.reset_index(drop=True)
 
     # --- ESCO --------------------------------------------------------------------------------
     @cached_property

@@ -1,0 +1,87 @@
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from matcher.errors import UnknownCandidateError, UnknownVacancyError
+from matcher.models import Outcome, Proposal, ProtectedAttributes
+from matcher.store import Store
+from tests.factories import make_candidate, make_vacancy
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    return Store(f"sqlite:///{tmp_path}/store.db")
+
+
+def test_round_trip_and_upsert(store: Store) -> None:
+    cand, vac = make_candidate(), make_vacancy(source_ids=["V-dup"])
+    with store.transaction() as conn:
+        store.upsert_candidates(conn, [cand])
+        store.upsert_vacancies(conn, [vac])
+    assert store.get_candidate(cand.id) == cand
+    assert store.get_vacancy("V-dup") == vac  # merged duplicate ids resolve
+    with store.transaction() as conn:
+        store.upsert_candidates(conn, [make_candidate(level=3)])
+    assert store.get_candidate(cand.id).level == 3
+    assert store.count("candidates") == 1
+
+
+def test_transaction_rolls_back(store: Store) -> None:
+    with pytest.raises(RuntimeError), store.transaction() as conn:
+        store.upsert_candidates(conn, [make_candidate()])
+        raise RuntimeError("crash in the middle")
+    assert store.count("candidates") == 0
+
+
+def test_unknown_ids_raise_named_errors(store: Store) -> None:
+    with pytest.raises(UnknownCandidateError, match="unknown candidate: nope"):
+        store.get_candidate("nope")
+    with pytest.raises(UnknownVacancyError):
+        store.get_vacancy("nope")
+    with pytest.raises(UnknownCandidateError):
+        store.delete_candidate("nope")
+
+
+def test_delete_candidate_removes_the_person_everywhere(store: Store) -> None:
+    cand, vac = make_candidate(), make_vacancy()
+    proposal = Proposal(id="P1", candidate_id=cand.id, vacancy_id=vac.id,
+                        proposed_at="2026-01-05", outcome=Outcome.HIRED)  # fmt: skip
+    with store.transaction() as conn:
+        store.upsert_candidates(conn, [cand])
+        store.upsert_vacancies(conn, [vac])
+        store.upsert_proposals(conn, [proposal])
+        store.upsert_protected(conn, [ProtectedAttributes(candidate_id=cand.id, gender="f")])
+    assert len(store.proposals()) == 1 and len(store.protected_attributes()) == 1
+    store.delete_candidate(cand.id)
+    assert store.count("candidates") == 0
+    assert store.proposals().empty and store.protected_attributes().empty
+    assert store.count("vacancies") == 1
+
+
+def test_paging_and_status_filter(store: Store) -> None:
+    vacancies = [make_vacancy(id=f"V-{i}", status="open" if i % 2 else "filled") for i in range(6)]
+    with store.transaction() as conn:
+        store.upsert_vacancies(conn, vacancies)
+    assert [v.id for v in store.vacancies(limit=2, offset=1)] == ["V-1", "V-2"]
+    assert [v.id for v in store.vacancies(status="open")] == ["V-1", "V-3", "V-5"]
+
+
+def test_model_rejects_bad_codes() -> None:
+    with pytest.raises(ValidationError, match="5 digits"):
+        make_candidate(occupations=["5131"])
+    with pytest.raises(ValidationError, match="licence"):
+        make_candidate(licences=["X9"])
+    with pytest.raises(ValidationError, match="8 digits"):
+        make_vacancy(ags="0731200")
+    with pytest.raises(ValidationError, match="pay_max"):
+        make_vacancy(pay_min=3000, pay_max=2000)
+    with pytest.raises(ValidationError, match="before the proposal"):
+        Proposal(id="P", candidate_id="c", vacancy_id="v", proposed_at="2026-02-01",
+                 outcome="hired", outcome_at="2026-01-01")  # fmt: skip
+
+
+def test_relevance_grades() -> None:
+    grades = {o: o.relevance for o in Outcome}
+    assert grades[Outcome.HIRED] == 3 and grades[Outcome.INTERVIEW] == 2
+    assert grades[Outcome.APPLIED] == 1 and grades[Outcome.REJECTED_BY_EMPLOYER] == 0
