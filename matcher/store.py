@@ -138,6 +138,14 @@ class Store:
         self._upsert(conn, vacancies_table, [_vacancy_row(v) for v in vacancies], "id")
         aliases = [{"alias_id": a, "vacancy_id": v.id} for v in vacancies for a in v.source_ids
                    if a != v.id]  # fmt: skip
+        # A posting stored on its own by an earlier import may have become a duplicate now, and
+        # the other way round: an id is either a vacancy or an alias, never both.
+        ids, alias_ids = [v.id for v in vacancies], [a["alias_id"] for a in aliases]
+        for start in range(0, max(len(ids), len(alias_ids)), 500):
+            conn.execute(delete(vacancy_aliases_table).where(
+                vacancy_aliases_table.c.alias_id.in_(ids[start : start + 500])))
+            conn.execute(delete(vacancies_table).where(
+                vacancies_table.c.id.in_(alias_ids[start : start + 500])))
         self._upsert(conn, vacancy_aliases_table, aliases, "alias_id")
 
     def upsert_proposals(self, conn: Connection, proposals: Iterable[Proposal]) -> None:

@@ -85,3 +85,12 @@ def test_relevance_grades() -> None:
     grades = {o: o.relevance for o in Outcome}
     assert grades[Outcome.HIRED] == 3 and grades[Outcome.INTERVIEW] == 2
     assert grades[Outcome.APPLIED] == 1 and grades[Outcome.REJECTED_BY_EMPLOYER] == 0
+
+
+def test_a_later_merge_turns_a_stored_vacancy_into_an_alias(store: Store) -> None:
+    with store.transaction() as conn:
+        store.upsert_vacancies(conn, [make_vacancy(id="V-a"), make_vacancy(id="V-b")])
+    with store.transaction() as conn:
+        store.upsert_vacancies(conn, [make_vacancy(id="V-a", source_ids=["V-a", "V-b"])])
+    assert store.count("vacancies") == 1
+    assert store.get_vacancy("V-b").id == "V-a"

@@ -1,0 +1,110 @@
+"""Ingestion: read an export folder (see ``data/README.md``) into the store.
+
+Every row is validated; bad rows go to a reject report (CSV) and never stop the import. Both
+Jobcenters' job seekers become one candidate pool with provenance; duplicate vacancies from two
+channels are merged. Everything is written in one transaction, and re-importing the same folder
+changes nothing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from data.ingest import history, landkreis, stadt, vacancies
+from data.ingest.common import Parsed, drop_duplicate_ids
+from data.ingest.history import KnownIds
+from data.ingest.normalise import Normaliser
+from data.ingest.report import IngestReport, Reject, SourceCounts, write_reject_report
+from matcher.errors import ExportFormatError
+from matcher.models import Candidate, Proposal, ProtectedAttributes, Vacancy
+from matcher.reference import ReferenceData
+from matcher.store import Store
+
+__all__ = ["REQUIRED_FILES", "IngestReport", "Reject", "ingest_folder"]
+
+REQUIRED_FILES: tuple[str, ...] = (
+    stadt.FILE_NAME,
+    landkreis.FILE_NAME,
+    vacancies.FILE_NAME,
+    history.PROPOSALS_FILE,
+    history.PROTECTED_FILE,
+)
+"""All five are required; ``oracle_utilities.csv`` is never read."""
+
+STORE_TABLES: tuple[str, ...] = (
+    "candidates", "vacancies", "vacancy_aliases", "proposals", "protected_attributes",
+)  # fmt: skip
+
+
+def check_folder(folder: Path) -> None:
+    """Raise :class:`ExportFormatError` unless the folder holds every required file."""
+    if not folder.is_dir():
+        raise ExportFormatError(f"export folder not found: {folder}")
+    missing = [name for name in REQUIRED_FILES if not (folder / name).is_file()]
+    if missing:
+        raise ExportFormatError(f"export folder {folder} lacks: {', '.join(missing)}")
+
+
+def _known_ids(people: list[Parsed[Candidate]], jobs: Parsed[Vacancy],
+               aliases: dict[str, str]) -> KnownIds:  # fmt: skip
+    rejected = {cid: f"{p.file} line {line}" for p in people for cid, line in p.rejected_ids.items()}
+    accepted = frozenset(c.id for p in people for _, c in p.items)
+    vacancy_ids = {v.id: aliases.get(v.id, v.id) for _, v in jobs.items}
+    return KnownIds(accepted, rejected, vacancy_ids)
+
+
+def _write(store: Store, people: list[Candidate], jobs: list[Vacancy],
+           proposals: list[Proposal], protected: list[ProtectedAttributes]) -> None:  # fmt: skip
+    # One transaction: an error or KeyboardInterrupt anywhere leaves the store as it was.
+    with store.transaction() as conn:
+        store.upsert_candidates(conn, people)
+        store.upsert_vacancies(conn, jobs)
+        store.upsert_proposals(conn, proposals)
+        store.upsert_protected(conn, protected)
+
+
+def ingest_folder(folder: Path, store: Store, reference: ReferenceData, reject_dir: Path,
+                  progress: bool = False) -> IngestReport:  # fmt: skip
+    """Import an export folder into the store, all or nothing.
+
+    Args:
+        folder: the export folder with the five files of ``data/README.md``.
+        store: where to write; everything goes in one transaction.
+        reference: KldB, ESCO and places to validate against.
+        reject_dir: where the reject report CSV is written (created if missing).
+        progress: show a progress bar per file on stderr.
+
+    Returns:
+        Counts per file, merged duplicates, the reject report's path and the store's counts.
+
+    Raises:
+        ExportFormatError: the folder or a required file is missing, or a file is unreadable
+            as a whole (e.g. its header lacks columns).
+    """
+    folder = Path(folder)
+    check_folder(folder)
+    norm = Normaliser(reference)
+    people = [stadt.parse_file(folder / stadt.FILE_NAME, norm, progress),
+              landkreis.parse_file(folder / landkreis.FILE_NAME, norm, progress)]  # fmt: skip
+    drop_duplicate_ids(people, lambda c: c.id, "id")
+    jobs = vacancies.parse_file(folder / vacancies.FILE_NAME, norm, progress)
+    drop_duplicate_ids([jobs], lambda v: v.id, "stellen_id")
+    kept, aliases = vacancies.merge_duplicates([v for _, v in jobs.items])
+    known = _known_ids(people, jobs, aliases)
+    proposals = history.parse_proposals(folder / history.PROPOSALS_FILE, known, progress)
+    drop_duplicate_ids([proposals], lambda p: p.id, "vorschlag_id")
+    protected = history.parse_protected_file(folder / history.PROTECTED_FILE, known, progress)
+    drop_duplicate_ids([protected], lambda p: p.candidate_id, "kunden_id")
+    files: list[Parsed] = [*people, jobs, proposals, protected]
+    rejects = [r for parsed in files for r in parsed.rejects]
+    report_path = write_reject_report(rejects, reject_dir)
+    _write(store, [c for p in people for _, c in p.items], kept,
+           [p for _, p in proposals.items], [p for _, p in protected.items])  # fmt: skip
+    return IngestReport(
+        folder=folder,
+        sources={p.file: SourceCounts(len(p.items), p.rejected, p.warnings) for p in files},
+        duplicates_merged=len(aliases),
+        reject_report=report_path,
+        rejects=rejects,
+        store_counts={table: store.count(table) for table in STORE_TABLES},
+    )

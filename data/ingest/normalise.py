@@ -1,0 +1,149 @@
+"""Checks and normalisation against the reference data: KldB codes, ESCO skills, places."""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+from typing import Any
+
+from data.ingest.common import MISSING, Row, text
+from matcher.reference import ReferenceData, esco_id
+
+UNKNOWN_KLDB = "unknown KldB code"
+UNKNOWN_SKILL = "unknown ESCO skill id, dropped (row kept)"
+UNKNOWN_MUNICIPALITY = "unknown municipality"
+UNKNOWN_POSTCODE = "unknown postcode"
+PLACE_MISMATCH = "postcode does not belong to the municipality"
+AMBIGUOUS_POSTCODE = "postcode shared by several municipalities, municipality missing"
+
+_KLDB = re.compile(r"^\d{5}$")
+_AGS = re.compile(r"^\d{8}$")
+_POSTCODE = re.compile(r"^\d{5}$")
+
+
+def _name_keys(name: str) -> set[str]:
+    """Spellings a municipality may come under: full name, and the part before ',' or '/'."""
+    base = name.replace(", Stadt", "").casefold()
+    parts = {base, base.split(",")[0], base.split("/")[0]}
+    return {re.sub(r"[^a-zäöüß]", "", p) for p in parts}
+
+
+class Normaliser:
+    """Validates codes and places of export rows against :class:`ReferenceData`."""
+
+    def __init__(self, reference: ReferenceData) -> None:
+        self.reference = reference
+
+    @cached_property
+    def _kldb5(self) -> frozenset[str]:
+        return self.reference.kldb5_codes
+
+    @cached_property
+    def _skills(self) -> frozenset[str]:
+        return frozenset(self.reference.skill_labels)
+
+    @cached_property
+    def _municipality_postcodes(self) -> dict[str, list[str]]:
+        municipalities = self.reference.municipalities
+        return dict(zip(municipalities["ags"], municipalities["postcodes"], strict=True))
+
+    @cached_property
+    def _names(self) -> dict[str, str]:
+        """Name key -> AGS, only for keys that name exactly one municipality."""
+        seen: dict[str, set[str]] = {}
+        for ags, name in zip(self.reference.municipalities["ags"],
+                             self.reference.municipalities["name"], strict=True):  # fmt: skip
+            for key in _name_keys(name):
+                seen.setdefault(key, set()).add(ags)
+        return {key: next(iter(a)) for key, a in seen.items() if len(a) == 1}
+
+    # --- codes -------------------------------------------------------------------------------
+    def kldb(self, value: Any) -> str:
+        """A 5-digit KldB 2010 code that exists in the reference."""
+        code = text(value)
+        if not _KLDB.match(code):
+            raise ValueError(f"{UNKNOWN_KLDB}: not 5 digits")
+        if code not in self._kldb5:
+            raise ValueError(f"{UNKNOWN_KLDB}: not in KldB 2010 (Fassung 2020)")
+        return code
+
+    def level_of(self, kldb: str | None) -> int | None:
+        """The requirement level a KldB code implies (its 5th digit), if it is 1 to 4."""
+        if kldb is None or kldb[4] not in "1234":
+            return None
+        return int(kldb[4])
+
+    def skills(self, row: Row, name: str, values: list[Any] | None) -> list[str]:
+        """ESCO skill ids (UUID or full URI); unknown ones are dropped with a warning row."""
+        kept: list[str] = []
+        for value in values or []:
+            skill = esco_id(value.strip()).lower() if isinstance(value, str) else ""
+            if skill in self._skills:
+                if skill not in kept:
+                    kept.append(skill)
+            else:
+                row.warn(name, value, UNKNOWN_SKILL)
+        return kept
+
+    # --- places ------------------------------------------------------------------------------
+    def _check_ags(self, row: Row, name: str, value: Any) -> str | None:
+        ags = row.get(name, text)
+        if ags is not None and (not _AGS.match(ags) or ags not in self._municipality_postcodes):
+            row.reject(name, value, UNKNOWN_MUNICIPALITY)
+            return None
+        return ags
+
+    def _check_postcode(self, row: Row, name: str) -> str | None:
+        postcode = row.get(name, text)
+        known = self.reference.postcode_municipalities
+        if postcode is not None and (not _POSTCODE.match(postcode) or postcode not in known):
+            row.reject(name, postcode, UNKNOWN_POSTCODE)
+            return None
+        return postcode
+
+    def _ags_by_name(self, row: Row, name: str) -> str | None:
+        value = row.get(name, text)
+        if value is None:
+            return None
+        # Full official name first, then the short forms ("Landstuhl", "Hirschhorn").
+        keys = sorted(_name_keys(value), key=len, reverse=True)
+        ags = next((self._names[k] for k in keys if k in self._names), None)
+        if ags is None:
+            row.reject(name, value, UNKNOWN_MUNICIPALITY)
+        return ags
+
+    def place(self, row: Row, *, postcode_field: str, ags_field: str | None = None,
+              name_field: str | None = None) -> tuple[str | None, str | None]:  # fmt: skip
+        """(AGS, postcode) of a row, each derived from the other where one is missing.
+
+        The AGS comes from ``ags_field`` or else from the municipality name in ``name_field``;
+        a postcode shared by several municipalities cannot give an AGS alone. A row whose place
+        cannot be resolved gets a reject and ``(None, None)``.
+        """
+        failed = len(row.problems)
+        postcode = self._check_postcode(row, postcode_field)
+        ags = self._check_ags(row, ags_field, row.raw(ags_field)) if ags_field else None
+        if ags is None and name_field and len(row.problems) == failed:
+            ags = self._ags_by_name(row, name_field)
+        if len(row.problems) > failed:
+            return None, None
+        where = ags_field or name_field or postcode_field
+        return self._complete_place(row, where, postcode_field, ags, postcode)
+
+    def _complete_place(self, row: Row, where: str, postcode_field: str, ags: str | None,
+                        postcode: str | None) -> tuple[str | None, str | None]:  # fmt: skip
+        if ags is None and postcode is None:
+            row.reject(where, None, f"{MISSING}: neither municipality nor postcode")
+            return None, None
+        if ags is None:
+            municipalities = self.reference.postcode_municipalities[str(postcode)]
+            if len(municipalities) > 1:
+                row.reject(postcode_field, postcode, AMBIGUOUS_POSTCODE)
+                return None, None
+            return municipalities[0], postcode
+        if postcode is None:
+            return ags, self._municipality_postcodes[ags][0]
+        if ags not in self.reference.postcode_municipalities[postcode]:
+            row.reject(postcode_field, postcode, f"{PLACE_MISMATCH} {ags}")
+            return None, None
+        return ags, postcode
