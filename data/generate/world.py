@@ -1,0 +1,215 @@
+"""``generate_world``: the whole demo world, from the seed to the files of the export folder."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from data.generate import writers as w
+from data.generate.catalog import Catalog, build_catalog
+from data.generate.config import WorldConfig
+from data.generate.defects import (
+    LANDKREIS_DEFECTS,
+    PROPOSAL_DEFECTS,
+    STADT_DEFECTS,
+    VACANCY_DEFECTS,
+    insert_broken,
+    spares_needed,
+)
+from data.generate.history import candidate_side, simulate, vacancy_side
+from data.generate.people import generate_candidates, generate_protected
+from data.generate.vacancies import generate_employers, generate_vacancies
+from matcher.reference import ReferenceData
+
+DUPLICATE_SHARE = 0.015
+# Share of proposals for a duplicated vacancy that name the duplicate's id (mapped on ingestion).
+DUPLICATE_ID_IN_PROPOSALS = 0.3
+FILLED_WITHOUT_HIRE = 0.55
+
+
+def _split_spares(rng: np.random.Generator, frame: pd.DataFrame, mask: np.ndarray, k: int
+                  ) -> tuple[pd.DataFrame, pd.DataFrame]:  # fmt: skip
+    """Take ``k`` random rows where ``mask`` holds out of ``frame``, as spares for broken rows."""
+    chosen = np.sort(rng.choice(np.flatnonzero(mask), size=k, replace=False)) if k else np.array([], int)
+    keep = np.ones(len(frame), dtype=bool)
+    keep[chosen] = False
+    return frame[keep].reset_index(drop=True), frame.iloc[chosen].reset_index(drop=True)
+
+
+def _people(rng: np.random.Generator, catalog: Catalog, config: WorldConfig) -> dict[str, pd.DataFrame]:
+    n_stadt = round(config.candidates * config.stadt_share)
+    n_lk = config.candidates - n_stadt
+    s_st = spares_needed(n_stadt, STADT_DEFECTS) if config.broken_rows else 0
+    s_lk = spares_needed(n_lk, LANDKREIS_DEFECTS) if config.broken_rows else 0
+    everyone = generate_candidates(rng, catalog, config, n_stadt + s_st, n_lk + s_lk)
+    stadt = (everyone["source"] == "stadt").to_numpy()
+    everyone, stadt_spares = _split_spares(rng, everyone, stadt, s_st)
+    everyone, lk_spares = _split_spares(rng, everyone, (everyone["source"] == "landkreis").to_numpy(), s_lk)
+    return {"candidates": everyone, "stadt_spares": stadt_spares, "landkreis_spares": lk_spares}
+
+
+def _jobs(rng: np.random.Generator, catalog: Catalog, config: WorldConfig) -> dict[str, pd.DataFrame]:
+    n_open, n_closed = config.vacancies, config.n_closed_vacancies
+    spares = spares_needed(n_open + n_closed, VACANCY_DEFECTS) if config.broken_rows else 0
+    employers = generate_employers(rng, catalog, max(20, (n_open + n_closed) // 6))
+    vacancies = generate_vacancies(rng, catalog, employers, n_open, n_closed + spares, config)
+    vacancies, spare_rows = _split_spares(rng, vacancies, ~vacancies["open"].to_numpy(), spares)
+    spare_rows["status"] = np.where(rng.random(len(spare_rows)) < 0.5, "filled", "withdrawn")
+    return {"employers": employers, "vacancies": vacancies, "vacancy_spares": spare_rows}
+
+
+def _close(rng: np.random.Generator, vacancies: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
+    """Closed vacancies with a hire were filled; the others were filled elsewhere or withdrawn."""
+    hired = np.zeros(len(vacancies), dtype=bool)
+    hired[history.loc[history["outcome"] == "eingestellt", "vi"].to_numpy()] = True
+    elsewhere = rng.random(len(vacancies)) < FILLED_WITHOUT_HIRE
+    closed = np.where(hired | elsewhere, "filled", "withdrawn")
+    return vacancies.assign(status=np.where(vacancies["open"], "open", closed))
+
+
+def _history(rng: np.random.Generator, catalog: Catalog, config: WorldConfig, people: dict,
+             jobs: dict) -> pd.DataFrame:  # fmt: skip
+    today = config.reference_date
+    c_side = candidate_side(people["candidates"], today)
+    v_side = vacancy_side(jobs["vacancies"], today)
+    history = simulate(rng, c_side, v_side, people["protected"], config.n_proposals, config,
+                       catalog.places)  # fmt: skip
+    history["proposal_id"] = [f"VV-{i + 1:07d}" for i in range(len(history))]
+    history["candidate_id"] = people["candidates"]["id"].to_numpy()[history["ci"].to_numpy()]
+    history["vacancy_id"] = jobs["vacancies"]["id"].to_numpy()[history["vi"].to_numpy()]
+    return history
+
+
+def _duplicates(rng: np.random.Generator, vacancies: pd.DataFrame, history: pd.DataFrame,
+                enabled: bool) -> pd.DataFrame:  # fmt: skip
+    """Copies of some open vacancies as another channel delivers them (other id and quelle)."""
+    if not enabled:
+        return vacancies.iloc[0:0]
+    open_rows = np.flatnonzero(vacancies["open"].to_numpy())
+    k = min(len(open_rows), max(1, round(DUPLICATE_SHARE * len(open_rows))))
+    chosen = np.sort(rng.choice(open_rows, size=k, replace=False))
+    copies = vacancies.iloc[chosen].copy()
+    copies["id"] = [f"JB-{d.year}-{900_000 + i:06d}" for i, d in enumerate(copies["posted_at"])]
+    other = np.where(copies["source"] == "ags_stadt", "ags_landkreis", "ags_stadt")
+    copies["source"] = np.where(copies["source"] == "jobboerse", other, "jobboerse")
+    copies["original"] = vacancies["id"].to_numpy()[chosen]
+    renamed = dict(zip(copies["original"], copies["id"]))
+    named = history["vacancy_id"].map(renamed)
+    switch = named.notna().to_numpy() & (rng.random(len(history)) < DUPLICATE_ID_IN_PROPOSALS)
+    history.loc[switch, "vacancy_id"] = named[switch]
+    return copies
+
+
+def _vacancy_lines(rng: np.random.Generator, catalog: Catalog, jobs: dict, copies: pd.DataFrame
+                   ) -> list[w.JsonLine]:  # fmt: skip
+    lines: list[w.JsonLine] = [w.vacancy_record(v, catalog) for v in jobs["vacancies"].itertuples()]
+    position = {line["stellen_id"]: i for i, line in enumerate(lines) if isinstance(line, dict)}
+    # Insert from the back so that earlier positions stay valid; a copy follows its original.
+    after = sorted(((position[c.original], c) for c in copies.itertuples()), key=lambda t: -t[0])
+    for index, copy_row in after:
+        at = int(rng.integers(index + 1, len(lines) + 1))
+        lines.insert(at, w.vacancy_record(copy_row, catalog))
+    return lines
+
+
+def _set_csv_id(row: w.CsvRow, new_id: str) -> w.CsvRow:
+    return w.CsvRow([new_id, *row.values[1:]], row.encoding)
+
+
+def _set_key(key: str) -> Any:
+    return lambda record, new_id: {**record, key: new_id}
+
+
+def _rows(rng: np.random.Generator, catalog: Catalog, config: WorldConfig, people: dict, jobs: dict,
+          history: pd.DataFrame, copies: pd.DataFrame) -> tuple[dict[str, list], dict[str, int]]:  # fmt: skip
+    """All files' rows in order, broken rows included, and how many broken rows each file has."""
+    cands = people["candidates"]
+    stadt = [w.stadt_row(c, catalog) for c in cands[cands["source"] == "stadt"].itertuples()]
+    landkreis: list[w.JsonLine] = [w.landkreis_record(c, catalog)
+                                   for c in cands[cands["source"] == "landkreis"].itertuples()]  # fmt: skip
+    vac_lines = _vacancy_lines(rng, catalog, jobs, copies)
+    proposals = [w.proposal_row(p, config.reference_date) for p in history.itertuples()]
+    broken = dict.fromkeys([w.STADT_FILE, w.LANDKREIS_FILE, w.VACANCY_FILE, w.PROPOSAL_FILE,
+                            w.PROTECTED_FILE, w.ORACLE_FILE], 0)  # fmt: skip
+    if config.broken_rows:
+        spares_p = [w.CsvRow([f"VV-{9_000_000 + i:07d}", *proposals[int(j)].values[1:]])
+                    for i, j in enumerate(rng.integers(0, max(1, len(proposals)), size=64))]  # fmt: skip
+        stadt_spares = [w.stadt_row(c, catalog) for c in people["stadt_spares"].itertuples()]
+        lk_spares = [w.landkreis_record(c, catalog) for c in people["landkreis_spares"].itertuples()]
+        vac_spares = [w.vacancy_record(v, catalog) for v in jobs["vacancy_spares"].itertuples()]
+        first = lambda row: row.values[0]  # noqa: E731
+        broken[w.STADT_FILE] = insert_broken(rng, stadt, stadt_spares, STADT_DEFECTS, _set_csv_id, first)
+        broken[w.LANDKREIS_FILE] = insert_broken(rng, landkreis, lk_spares, LANDKREIS_DEFECTS,
+                                                 _set_key("kd_id"), lambda r: r["kd_id"])  # fmt: skip
+        broken[w.VACANCY_FILE] = insert_broken(rng, vac_lines, vac_spares, VACANCY_DEFECTS,
+                                               _set_key("stellen_id"), lambda r: r["stellen_id"])  # fmt: skip
+        if proposals:
+            broken[w.PROPOSAL_FILE] = insert_broken(rng, proposals, spares_p, PROPOSAL_DEFECTS,
+                                                    _set_csv_id, first)  # fmt: skip
+    rows = {w.STADT_FILE: stadt, w.LANDKREIS_FILE: landkreis, w.VACANCY_FILE: vac_lines,
+            w.PROPOSAL_FILE: proposals,
+            w.PROTECTED_FILE: [w.protected_row(a) for a in people["protected"].itertuples()],
+            w.ORACLE_FILE: [w.oracle_row(p) for p in history.itertuples()]}  # fmt: skip
+    return rows, broken
+
+
+def _write(out: Path, rows: dict[str, list]) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    w.write_csv(out / w.STADT_FILE, w.STADT_COLUMNS, rows[w.STADT_FILE], delimiter=";",
+                encoding="cp1252", newline="\r\n")  # fmt: skip
+    w.write_jsonl(out / w.LANDKREIS_FILE, rows[w.LANDKREIS_FILE])
+    w.write_jsonl(out / w.VACANCY_FILE, rows[w.VACANCY_FILE])
+    for name, header in ((w.PROPOSAL_FILE, w.PROPOSAL_COLUMNS), (w.PROTECTED_FILE, w.PROTECTED_COLUMNS),
+                         (w.ORACLE_FILE, w.ORACLE_COLUMNS)):  # fmt: skip
+        w.write_csv(out / name, header, rows[name], delimiter=",", encoding="utf-8", newline="\n")
+
+
+def _summary(config: WorldConfig, people: dict, jobs: dict, history: pd.DataFrame,
+             rows: dict[str, list], broken: dict[str, int], copies: pd.DataFrame) -> dict[str, Any]:  # fmt: skip
+    settings = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in asdict(config).items()}
+    sources = people["candidates"]["source"].value_counts()
+    status = jobs["vacancies"]["status"].value_counts()
+    older = people["protected"]["birth_year"] < config.bias_birth_year
+    return {
+        "config": settings,
+        "files": {name: len(r) for name, r in rows.items()},
+        "candidates": {"stadt": int(sources.get("stadt", 0)), "landkreis": int(sources.get("landkreis", 0))},
+        "vacancies": {k: int(status.get(k, 0)) for k in ("open", "filled", "withdrawn")},
+        "employers": len(jobs["employers"]),
+        "proposals": len(history),
+        "outcomes": {k: int(v) for k, v in sorted(history["outcome"].value_counts().items())},
+        "older_candidates": int(older.sum()),
+        "duplicates": {w.VACANCY_FILE: len(copies)},
+        "duplicates_total": len(copies),
+        "broken_rows": broken,
+        "broken_rows_total": sum(broken.values()),
+    }  # fmt: skip
+
+
+def generate_world(out: Path, config: WorldConfig, reference: ReferenceData | None = None) -> dict[str, Any]:
+    """Write the demo world's export folder and return a JSON-able summary.
+
+    Args:
+        out: folder to write (created if missing; the six files are overwritten).
+        config: sizes, seed and switches; same config, byte-identical files.
+        reference: the reference data (loaded from ``data/reference`` when not given).
+
+    Returns:
+        Row counts per file, counts of job seekers, vacancies, proposals and outcomes, and the
+        deliberate duplicates and broken rows per file (what ingestion should merge and reject).
+    """
+    rng = np.random.default_rng(config.seed)
+    catalog = build_catalog(reference or ReferenceData())
+    people = _people(rng, catalog, config)
+    people["protected"] = generate_protected(rng, people["candidates"], config.reference_date)
+    jobs = _jobs(rng, catalog, config)
+    history = _history(rng, catalog, config, people, jobs)
+    jobs["vacancies"] = _close(rng, jobs["vacancies"], history)
+    copies = _duplicates(rng, jobs["vacancies"], history, config.duplicates)
+    rows, broken = _rows(rng, catalog, config, people, jobs, history, copies)
+    _write(Path(out), rows)
+    return _summary(config, people, jobs, history, rows, broken, copies)
