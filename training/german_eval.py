@@ -1,0 +1,127 @@
+"""German job-title retrieval evaluation built from the reference data, split by source.
+
+Two tasks, each from a different source, so that a model fitted on one can be tested on the other:
+
+- ``ba_titles``: BA job titles (Berufsbenennungen) as queries, the 1,301 KldB 5-digit titles as
+  corpus; the relevant document is the position the BA files the title under.
+- ``esco_alt``: ESCO alternative labels as queries, the preferred labels of all ESCO occupations as
+  corpus; relevant are the occupations that carry the label. Labels that are a mere substring of
+  the preferred label (the female/male halves of "Koch/Köchin") are left out: they are trivial.
+
+Metrics: MAP@100, success@1 and success@10, from exact inner products.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import sparse
+
+from matcher.reference import ReferenceData
+
+EmbedFn = Callable[[list[str]], NDArray[np.float32]]
+CUTOFF = 100
+
+
+@dataclass(frozen=True)
+class RetrievalTask:
+    """Queries, a corpus and, per query, the indices of its relevant corpus documents."""
+
+    name: str
+    queries: list[str]
+    corpus: list[str]
+    relevant: list[frozenset[int]]
+
+
+def ba_titles_task(ref: ReferenceData, n_queries: int = 2000, seed: int = 0) -> RetrievalTask:
+    """BA job titles -> KldB 5-digit titles (the BA source)."""
+    kldb5 = ref.kldb.loc[ref.kldb["level"] == 5].sort_index()
+    position = {code: i for i, code in enumerate(kldb5["code"])}
+    titles = ref.job_titles.loc[ref.job_titles["kldb"].isin(position)]
+    sample = titles.sample(n=min(n_queries, len(titles)), random_state=seed)
+    return RetrievalTask(
+        name="ba_titles",
+        queries=list(sample["title"]),
+        corpus=list(kldb5["title"]),
+        relevant=[frozenset([position[code]]) for code in sample["kldb"]],
+    )
+
+
+def esco_alt_task(ref: ReferenceData, n_queries: int = 2000, seed: int = 0) -> RetrievalTask:
+    """ESCO alternative labels -> preferred labels of their occupations (the ESCO source)."""
+    occupations = ref.esco_occupations.sort_index()
+    owners: dict[str, set[int]] = {}
+    for i, (label, alt_labels) in enumerate(zip(occupations["label"], occupations["alt_labels"])):
+        folded = label.casefold()
+        for alt in alt_labels:
+            if alt.casefold() not in folded:
+                owners.setdefault(alt, set()).add(i)
+    labels = sorted(owners)
+    rng = np.random.default_rng(seed)
+    chosen = sorted(rng.choice(len(labels), size=min(n_queries, len(labels)), replace=False))
+    return RetrievalTask(
+        name="esco_alt",
+        queries=[labels[i] for i in chosen],
+        corpus=list(occupations["label"]),
+        relevant=[frozenset(owners[labels[i]]) for i in chosen],
+    )
+
+
+def german_tasks(ref: ReferenceData, n_queries: int = 2000, seed: int = 0) -> list[RetrievalTask]:
+    """Both source-split tasks with the same query budget."""
+    return [ba_titles_task(ref, n_queries, seed), esco_alt_task(ref, n_queries, seed)]
+
+
+def score_metrics(
+    scores: NDArray[np.float32], relevant: Sequence[frozenset[int]]
+) -> dict[str, float]:
+    """MAP@100, success@1 and success@10 of a (queries x corpus) score matrix."""
+    cutoff = min(CUTOFF, scores.shape[1])
+    top = np.argpartition(-scores, cutoff - 1, axis=1)[:, :cutoff]
+    order = np.take_along_axis(scores, top, axis=1).argsort(axis=1)[:, ::-1]
+    ranked = np.take_along_axis(top, order, axis=1)
+    aps, hit1, hit10 = [], [], []
+    for row, rel in zip(ranked, relevant):
+        hits = np.isin(row, list(rel))
+        ranks = np.flatnonzero(hits) + 1
+        aps.append(float((np.arange(1, len(ranks) + 1) / ranks).sum() / len(rel)))
+        hit1.append(bool(hits[:1].any()))
+        hit10.append(bool(hits[:10].any()))
+    return {"map": float(np.mean(aps)), "success@1": float(np.mean(hit1)),
+            "success@10": float(np.mean(hit10))}  # fmt: skip
+
+
+def evaluate_embedder(embed: EmbedFn, task: RetrievalTask) -> dict[str, float]:
+    """Metrics of an embedding function (rows L2-normalised) on one task."""
+    scores = embed(task.queries) @ embed(task.corpus).T
+    return score_metrics(np.asarray(scores, dtype=np.float32), task.relevant)
+
+
+def evaluate_tfidf_baseline(task: RetrievalTask) -> dict[str, float]:
+    """The lexical baseline: char 3-5-gram TF-IDF (word-bounded), fitted on the task's corpus."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)
+    corpus = vectorizer.fit_transform(task.corpus)
+    queries = vectorizer.transform(task.queries)
+    scores = sparse.csr_matrix(queries @ corpus.T).toarray()
+    return score_metrics(scores.astype(np.float32), task.relevant)
+
+
+def format_table(rows: dict[str, dict[str, dict[str, float]]]) -> str:
+    """A plain-text table: one line per model, MAP / s@1 / s@10 per task."""
+    tasks = sorted({task for by_task in rows.values() for task in by_task})
+    header = f"{'model':<28}" + "".join(f"| {t:<26}" for t in tasks)
+    sub = f"{'':<28}" + "".join(f"| {'MAP':>7} {'s@1':>7} {'s@10':>7}   " for _ in tasks)
+    lines = [header, sub, "-" * len(sub)]
+    for model, by_task in rows.items():
+        cells = "".join(
+            f"| {by_task[t]['map']:7.3f} {by_task[t]['success@1']:7.3f} "
+            f"{by_task[t]['success@10']:7.3f}   " if t in by_task else f"| {'-':<26}"
+            for t in tasks
+        )
+        lines.append(f"{model:<28}{cells}")
+    return "\n".join(lines)
