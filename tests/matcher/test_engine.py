@@ -1,0 +1,243 @@
+"""The engine end to end: a hand-made world in a temporary SQLite store, the real MiniLM, real
+FAISS files; plus the over-fetch loop, the scorer hook, rendering and the CLI commands."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import date
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from matcher import cli
+from matcher.encoder import Encoder
+from matcher.engine import Engine, EngineConfig, build_indexes
+from matcher.errors import IndexModelMismatchError, UnknownCandidateError, UnknownVacancyError
+from matcher.filters import FilterOptions, FilterResult
+from matcher.index import Hits, IndexConfig, build_index
+from matcher.models import Candidate, Vacancy
+from matcher.reference import ReferenceData
+from matcher.render import render_candidate, render_vacancy
+from matcher.retrieval import PairBatch, RetrievalConfig, Scores, over_fetch
+from matcher.store import Store
+from tests.factories import make_candidate, make_vacancy
+
+TODAY = FilterOptions(today=date(2026, 11, 20))
+OTTERBACH = {"ags": "07335034", "postcode": "67731"}
+MIESAU = {"ags": "07335003", "postcode": "66892"}
+LAGER = "Wareneingang, Kommissionierung und Versand im Lager, Staplerfahren."
+PFLEGE = "Grundpflege und Behandlungspflege von Patienten auf Station, Dokumentation."
+
+
+def people() -> list[Candidate]:
+    return [
+        make_candidate(id="C-lager", profile_text=LAGER),
+        make_candidate(id="C-pflege", occupations=["81302"], skills=[], permits=[],
+                       profile_text=PFLEGE),  # fmt: skip
+        make_candidate(id="C-koch", occupations=["29302"], skills=[], permits=[],
+                       profile_text="Koch in der Gemeinschaftsverpflegung, Speisen zubereiten."),  # fmt: skip
+        make_candidate(id="C-lkw", occupations=["52122"], skills=[], permits=[], licences=["CE"],
+                       profile_text="Berufskraftfahrer im Fernverkehr mit Sattelzug."),  # fmt: skip
+        make_candidate(id="C-buero", occupations=["71402"], skills=[], permits=[],
+                       has_car=False, profile_text="Büroorganisation, Ablage, Telefondienst."),  # fmt: skip
+    ]
+
+
+def jobs() -> list[Vacancy]:
+    return [
+        make_vacancy(id="V-lager", description=LAGER),
+        make_vacancy(id="V-lager-fern", description=LAGER, **MIESAU),
+        make_vacancy(id="V-lager-zu", description=LAGER, status="filled"),
+        make_vacancy(id="V-pflege", title="Pflegefachkraft (m/w/d)", kldb="81302",
+                     required_skills=[], required_permits=[], description=PFLEGE),  # fmt: skip
+        make_vacancy(id="V-koch", title="Koch/Köchin", kldb="29302", required_skills=[],
+                     required_permits=[], description="Kantine, Speisen zubereiten.", **OTTERBACH),  # fmt: skip
+        make_vacancy(id="V-lkw", title="Berufskraftfahrer CE", kldb="52122", required_skills=[],
+                     required_permits=[], required_licences=["CE"],
+                     description="Nahverkehr mit Sattelzug, Be- und Entladen."),  # fmt: skip
+        make_vacancy(id="V-buero", title="Bürokraft", kldb="71402", required_skills=[],
+                     required_permits=[], description="Empfang, Ablage, Telefon."),  # fmt: skip
+    ]
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory, minilm_encoder: Encoder,
+          reference: ReferenceData) -> Path:  # fmt: skip
+    """A store and its indexes, built once; each test works on its own copy."""
+    home = tmp_path_factory.mktemp("world")
+    store = Store(f"sqlite:///{home / 'matcher.db'}")
+    with store.transaction() as conn:
+        store.upsert_candidates(conn, people())
+        store.upsert_vacancies(conn, jobs())
+    # Pages of 2 records: the paged build is exercised by every test below.
+    summary = build_indexes(store, minilm_encoder, reference, home / "indexes", page_size=2)
+    (home / "summary.json").write_text(json.dumps(summary))
+    store.close()
+    return home
+
+
+@pytest.fixture
+def store(world: Path, tmp_path: Path) -> Store:
+    shutil.copy(world / "matcher.db", tmp_path / "matcher.db")
+    shutil.copytree(world / "indexes", tmp_path / "indexes")
+    return Store(f"sqlite:///{tmp_path / 'matcher.db'}")
+
+
+@pytest.fixture
+def engine(store: Store, minilm_encoder: Encoder, reference: ReferenceData,
+           tmp_path: Path) -> Engine:  # fmt: skip
+    return Engine.load(tmp_path / "indexes", minilm_encoder, store, reference,
+                       config=EngineConfig(filters=TODAY))  # fmt: skip
+
+
+def test_build_indexes_embeds_open_vacancies_and_all_candidates(
+    world: Path, minilm_encoder: Encoder
+) -> None:
+    summary = json.loads((world / "summary.json").read_text())
+    assert summary["vacancies"]["count"] == 6 and summary["candidates"]["count"] == 5
+    assert summary["vacancies"]["kind"] == "exact"
+    assert summary["candidates"]["encoder_fingerprint"] == minilm_encoder.fingerprint
+    assert (world / "indexes" / "vacancies" / "manifest.json").is_file()
+
+
+def test_shortlist_for_candidate(engine: Engine, minilm_encoder: Encoder) -> None:
+    result = engine.shortlist_for_candidate("C-lager", k=3)
+    ids = [item.id for item in result.items]
+    assert ids[0] == "V-lager" and "V-lager-zu" not in ids and len(ids) == 3
+    assert [item.rank for item in result.items] == [1, 2, 3]
+    assert result.items[0].score == pytest.approx(result.items[0].similarity)
+    assert result.items[0].facts["title"] == "Fachlagerist (m/w/d)"
+    assert result.items[0].facts["place"] == "Kaiserslautern"
+    assert "Zielberuf passt (KldB 51312)" in result.items[0].reasons
+    assert result.index.encoder_fingerprint == minilm_encoder.fingerprint
+    assert result.direction == "vacancies_for_candidate" and result.scorer == "similarity"
+    assert json.dumps(result.to_json(), default=str)
+
+
+def test_shortlist_for_vacancy_applies_filters_and_counts(engine: Engine) -> None:
+    result = engine.shortlist_for_vacancy("V-lkw", k=5)
+    assert [item.id for item in result.items] == ["C-lkw"]  # only one holds CE
+    assert result.excluded["licences"] == 4 and result.eligible == 1
+    assert result.considered == 5 and sum(result.excluded.values()) == 4
+    relaxed = engine.shortlist_for_vacancy("V-lkw", k=5, filters=TODAY.override(licences=False))
+    assert relaxed.items[0].id == "C-lkw" and len(relaxed.items) == 5
+
+
+def test_over_fetch_returns_k_when_k_eligible_exist(store: Store, engine: Engine) -> None:
+    engine.config = EngineConfig(filters=TODAY,
+                                 retrieval=RetrievalConfig(fetch_factor=1, min_fetch=1, growth=2))  # fmt: skip
+    commute = TODAY.override(max_commute_minutes=20)  # excludes Miesau (~47 min by car)
+    # C-lager: V-lkw needs CE, Miesau is too far: 4 of the 6 open vacancies are eligible.
+    result = engine.shortlist_for_candidate("C-lager", k=4, filters=commute)
+    assert len(result.items) == 4 and result.rounds > 1
+    assert "V-lager-fern" not in [i.id for i in result.items]
+    everything = engine.shortlist_for_candidate("C-lager", k=50, filters=commute)
+    assert len(everything.items) == everything.eligible == 4
+    assert everything.warnings and "only 4 of 50" in everything.warnings[0]
+    assert not result.warnings
+    assert everything.excluded["commute"] == 1 and everything.excluded["licences"] == 1
+
+
+def test_over_fetch_widens_until_the_index_is_exhausted() -> None:
+    rng = np.random.default_rng(1)
+    vectors = rng.standard_normal((1000, 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    index = build_index([str(i) for i in range(1000)], vectors, "m", "fp", IndexConfig())
+    searched: list[int] = []
+
+    def every_tenth(hits: Hits) -> FilterResult:
+        searched.append(len(hits.ids))
+        keep = np.array([int(i) % 10 == 0 for i in hits.ids], dtype=bool)
+        nan = np.full(len(keep), np.nan)
+        return FilterResult(keep, {"test": int((~keep).sum())}, nan, nan)
+
+    found = over_fetch(index, vectors[5], 40, every_tenth, RetrievalConfig(1, 10, 4))
+    assert int(found.filtered.keep.sum()) >= 40 and searched == sorted(searched)
+    searched.clear()
+    found = over_fetch(index, vectors[5], 500, every_tenth, RetrievalConfig(1, 10, 4))
+    assert int(found.filtered.keep.sum()) == 100 and searched[-1] == 1000  # all there is
+
+
+class ReverseScorer:
+    """A stand-in re-ranker: prefers the least similar, and says so."""
+
+    name = "reverse-test"
+
+    def score(self, pairs: PairBatch) -> Scores:
+        return Scores(-pairs.similarity, [[f"rev {v.id}"] for v in pairs.vacancies])
+
+
+def test_scorer_decides_the_order(engine: Engine) -> None:
+    plain = engine.shortlist_for_candidate("C-lager", k=10)
+    engine.scorer = ReverseScorer()
+    reversed_ = engine.shortlist_for_candidate("C-lager", k=10)
+    assert [i.id for i in reversed_.items] == [i.id for i in plain.items][::-1]
+    assert reversed_.items[0].reasons == [f"rev {reversed_.items[0].id}"]
+    assert reversed_.scorer == "reverse-test"
+
+
+def test_upserts_and_deletes_are_reflected(engine: Engine, store: Store, tmp_path: Path) -> None:
+    engine.upsert_candidate(make_candidate(id="C-neu", licences=["CE"], profile_text=LAGER))
+    assert "C-neu" in [i.id for i in engine.shortlist_for_vacancy("V-lkw").items]
+    engine.delete_candidate("C-neu")
+    assert "C-neu" not in [i.id for i in engine.shortlist_for_vacancy("V-lkw").items]
+    with pytest.raises(UnknownCandidateError):
+        store.get_candidate("C-neu")
+    engine.upsert_vacancy(make_vacancy(id="V-lager", description=LAGER, status="filled"))
+    assert "V-lager" not in [i.id for i in engine.shortlist_for_candidate("C-lager").items]
+    engine.delete_vacancy("V-koch")
+    assert "V-koch" not in [i.id for i in engine.shortlist_for_candidate("C-koch").items]
+    engine.save_indexes(tmp_path / "indexes")
+    reloaded = Engine.load(tmp_path / "indexes", engine.encoder, store, engine.reference)
+    assert reloaded.vacancy_index.ids() == engine.vacancy_index.ids()
+    assert len(reloaded.candidate_index) == 5
+
+
+def test_ad_hoc_profiles_and_unknown_ids(engine: Engine) -> None:
+    visitor = make_candidate(id="adhoc", occupations=["81302"], skills=[], permits=[],
+                             profile_text=PFLEGE)  # fmt: skip
+    assert engine.shortlist_for_candidate(visitor, k=1).items[0].id == "V-pflege"
+    with pytest.raises(UnknownCandidateError):
+        engine.shortlist_for_candidate("C-nobody")
+    with pytest.raises(UnknownVacancyError):
+        engine.shortlist_for_vacancy("V-nothing")
+
+
+def test_indexes_of_another_encoder_are_refused(engine: Engine, store: Store,
+                                               tmp_path: Path) -> None:  # fmt: skip
+    other = SimpleNamespace(fingerprint="another-model", name="another")
+    with pytest.raises(IndexModelMismatchError, match="matcher index"):
+        Engine.load(tmp_path / "indexes", other, store, engine.reference)  # type: ignore[arg-type]
+
+
+def test_one_renderer_for_both_sides(reference: ReferenceData) -> None:
+    candidate = make_candidate(profile_text="x " * 1000)
+    vacancy = make_vacancy(description="y " * 1000)
+    c_text, v_text = render_candidate(candidate, reference), render_vacancy(vacancy, reference)
+    assert c_text.startswith("Beruf: Berufe in der Lagerwirtschaft; ")
+    assert v_text.startswith("Beruf: Berufe in der Lagerwirtschaft. Stelle: Fachlagerist")
+    for text in (c_text, v_text):
+        assert "Niveau: Fachkraft" in text and "Ort: Kaiserslautern" in text
+        assert "Staplerschein" in text and "Vollzeit 39 Std./Woche" in text
+        assert 20 <= len(text.split()) <= 200 and "fachlich ausgerichtete" not in text
+
+
+def test_cli_index_and_shortlist(store: Store, minilm_encoder: Encoder, tmp_path: Path,
+                                 monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    monkeypatch.setattr(cli, "_encoder", lambda settings: minilm_encoder)
+    env = {"MATCHER_HOME": str(tmp_path), "DATABASE_URL": store.url}
+    runner = CliRunner()
+    built = runner.invoke(cli.app, ["index"], env=env)
+    assert built.exit_code == 0, built.output
+    assert "vacancies: 6 vectors" in built.output and "candidates: 5 vectors" in built.output
+    shown = runner.invoke(cli.app, ["shortlist", "--candidate", "C-lager", "--k", "2"], env=env)
+    assert shown.exit_code == 0, shown.output
+    assert "  1. V-lager" in shown.output
+    missing = runner.invoke(cli.app, ["shortlist", "--vacancy", "V-nothing"], env=env)
+    assert missing.exit_code == 1 and "unknown vacancy" in missing.output
+    both = runner.invoke(cli.app, ["shortlist"], env=env)
+    assert both.exit_code == 1
