@@ -27,6 +27,7 @@ from matcher.filters import (
     VacancyColumns,
     apply_filters,
 )
+from matcher.errors import InsufficientProfileError
 from matcher.geo import Gazetteer
 from matcher.index import Hits, IndexConfig, VectorIndex, create_index, load_index
 from matcher.models import Candidate, Vacancy, VacancyStatus
@@ -34,6 +35,7 @@ from matcher.reference import ReferenceData
 from matcher.render import RenderConfig, occupation_title, place_name, render_candidate, render_vacancy
 from matcher.retrieval import (
     Direction,
+    Explained,
     IndexVersion,
     PairBatch,
     RetrievalConfig,
@@ -104,32 +106,38 @@ class Engine:
 
     # --- shortlists --------------------------------------------------------------------------
     def shortlist_for_candidate(
-        self, candidate: str | Candidate, k: int = 10, filters: FilterOptions | None = None
+        self, candidate: str | Candidate, k: int = 10, filters: FilterOptions | None = None,
+        explain: bool = True,
     ) -> Shortlist:
         """Open vacancies for a stored candidate (by id) or an ad-hoc profile.
 
         Raises:
             UnknownCandidateError: no candidate with that id.
+            InsufficientProfileError: the profile is too thin to rank for (says what is missing).
         """
         query = candidate if isinstance(candidate, Candidate) else self.candidate(candidate)
+        require_profile(query)
         vector = self.encoder.encode([render_candidate(query, self.reference, self.config.render)])
-        return self._shortlist(query, vector, k, filters, "vacancies_for_candidate")
+        return self._shortlist(query, vector, k, filters, "vacancies_for_candidate", explain)
 
     def shortlist_for_vacancy(
-        self, vacancy: str | Vacancy, k: int = 10, filters: FilterOptions | None = None
+        self, vacancy: str | Vacancy, k: int = 10, filters: FilterOptions | None = None,
+        explain: bool = True,
     ) -> Shortlist:
         """Candidates for a stored vacancy (by id or a merged duplicate's id) or an ad-hoc one.
 
         Raises:
             UnknownVacancyError: no vacancy with that id.
+            InsufficientProfileError: the vacancy is too thin to rank for (says what is missing).
         """
         query = vacancy if isinstance(vacancy, Vacancy) else self.vacancy(vacancy)
+        require_profile(query)
         vector = self.encoder.encode([render_vacancy(query, self.reference, self.config.render)])
-        return self._shortlist(query, vector, k, filters, "candidates_for_vacancy")
+        return self._shortlist(query, vector, k, filters, "candidates_for_vacancy", explain)
 
     def _shortlist(
         self, query: Candidate | Vacancy, vector: NDArray[np.float32], k: int,
-        filters: FilterOptions | None, direction: Direction,
+        filters: FilterOptions | None, direction: Direction, explain: bool = True,
     ) -> Shortlist:  # fmt: skip
         """The recipe: over-fetch and filter, re-score, cut."""
         options = filters or self.config.filters
@@ -140,9 +148,10 @@ class Engine:
         found = over_fetch(index, vector, k, evaluate, self.config.retrieval)
         keep = np.flatnonzero(found.filtered.keep)
         pairs = self._pairs(query, found.hits, found.filtered, keep, direction, as_of)
-        scored = self.scorer.score(pairs)
-        top = rank(scored.scores, pairs.similarity, k)
-        items = [self._item(pairs, scored.scores, scored.reasons, i, r + 1) for r, i in enumerate(top)]
+        scores = self.scorer.score(pairs)
+        top = rank(scores, pairs.similarity, k)
+        explained = self.scorer.explain(pairs, top) if explain else [Explained([])] * len(top)
+        items = [self._item(pairs, scores, explained[r], i, r + 1) for r, i in enumerate(top)]
         warnings = [] if len(items) >= k else [
             f"only {len(items)} of {k} requested items pass the filters "
             f"({len(index)} in the index; see 'excluded')"
@@ -189,7 +198,7 @@ class Engine:
                          filtered.commute_minutes[keep], direction, as_of)  # fmt: skip
 
     def _item(
-        self, pairs: PairBatch, scores: NDArray[np.float32], reasons: list[list[str]],
+        self, pairs: PairBatch, scores: NDArray[np.float32], explained: Explained,
         i: int, position: int,
     ) -> ShortlistItem:  # fmt: skip
         ref = self.reference
@@ -206,7 +215,7 @@ class Engine:
         facts["distance_km"] = None if np.isnan(distance) else round(distance, 1)
         facts["commute_minutes"] = None if np.isnan(commute) else round(commute)
         return ShortlistItem(item_id, position, float(scores[i]), float(pairs.similarity[i]),
-                             facts, list(reasons[i]))  # fmt: skip
+                             facts, list(explained.reasons), dict(explained.details))  # fmt: skip
 
     # --- records -----------------------------------------------------------------------------
     def candidate(self, candidate_id: str) -> Candidate:
@@ -255,6 +264,29 @@ class Engine:
         """Write both indexes atomically (after upserts, so that a restart keeps them)."""
         return {name: index.save(index_dir / name).to_json() for name, index in
                 ((VACANCY_INDEX, self.vacancy_index), (CANDIDATE_INDEX, self.candidate_index))}  # fmt: skip
+
+
+# Fewer words than this in a free text do not describe anything.
+MIN_TEXT_WORDS = 5
+
+
+def profile_gaps(record: Candidate | Vacancy) -> list[str]:
+    """What a profile lacks to be ranked for: skills or a describing text (either will do)."""
+    if isinstance(record, Candidate):
+        skills, text = record.skills, record.profile_text
+    else:
+        skills, text = [*record.required_skills, *record.optional_skills], record.description
+    if skills or len(text.split()) >= MIN_TEXT_WORDS:
+        return []
+    kind = "profile_text" if isinstance(record, Candidate) else "description"
+    return ["skills", kind]
+
+
+def require_profile(record: Candidate | Vacancy) -> None:
+    """Refuse to rank for a profile that would only produce a made-up ranking."""
+    missing = profile_gaps(record)
+    if missing:
+        raise InsufficientProfileError(missing)
 
 
 def _spread(result: FilterResult, present: list[bool]) -> FilterResult:

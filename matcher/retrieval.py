@@ -90,24 +90,29 @@ class PairBatch:
 
 
 @dataclass(frozen=True)
-class Scores:
-    """A scorer's output: one score (higher is better) and a list of short German reasons a pair."""
+class Explained:
+    """Why one pair scored as it did: short German reasons and the structured facts behind them."""
 
-    scores: NDArray[np.float32]
-    reasons: list[list[str]]
+    reasons: list[str]
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 @runtime_checkable
 class Scorer(Protocol):
     """Re-scores the filtered pairs; the trained re-ranker implements this.
 
-    ``name`` identifies the model version in shortlists and the audit log.
+    ``name`` identifies the model version in shortlists and the audit log. Scoring sees every
+    eligible pair; explaining only the few that are returned, since explanations cost more.
     """
 
     name: str
 
-    def score(self, pairs: PairBatch) -> Scores:
-        """Scores and reasons for every pair, in the order given."""
+    def score(self, pairs: PairBatch) -> NDArray[np.float32]:
+        """One score per pair (higher is better), in the order given."""
+        ...
+
+    def explain(self, pairs: PairBatch, positions: Sequence[int]) -> list[Explained]:
+        """Reasons for the pairs at ``positions``, in that order."""
         ...
 
 
@@ -123,9 +128,13 @@ class SimilarityScorer:
 
     name = "similarity"
 
-    def score(self, pairs: PairBatch) -> Scores:
-        reasons = []
-        for i, (c, v) in enumerate(zip(pairs.candidates, pairs.vacancies)):
+    def score(self, pairs: PairBatch) -> NDArray[np.float32]:
+        return np.asarray(pairs.similarity, dtype=np.float32)
+
+    def explain(self, pairs: PairBatch, positions: Sequence[int]) -> list[Explained]:
+        explained = []
+        for i in positions:
+            c, v = pairs.candidates[i], pairs.vacancies[i]
             items = []
             if v.kldb in c.occupations:
                 kind = "Zielberuf" if v.kldb == c.main_occupation else "Alternativberuf"
@@ -134,8 +143,8 @@ class SimilarityScorer:
                                  c.has_car)  # fmt: skip
             if place:
                 items.append(place)
-            reasons.append(items)
-        return Scores(np.asarray(pairs.similarity, dtype=np.float32), reasons)
+            explained.append(Explained(items))
+        return explained
 
 
 @dataclass(frozen=True)
@@ -159,6 +168,7 @@ class ShortlistItem:
     similarity: float
     facts: dict[str, Any]
     reasons: list[str]
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

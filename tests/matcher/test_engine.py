@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 import shutil
 from datetime import date
+from collections.abc import Sequence
 from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from numpy.typing import NDArray
 from typer.testing import CliRunner
 
 from matcher import cli
@@ -22,7 +24,7 @@ from matcher.index import Hits, IndexConfig, build_index
 from matcher.models import Candidate, Vacancy
 from matcher.reference import ReferenceData
 from matcher.render import render_candidate, render_vacancy
-from matcher.retrieval import PairBatch, RetrievalConfig, Scores, over_fetch
+from matcher.retrieval import Explained, PairBatch, RetrievalConfig, over_fetch
 from matcher.store import Store
 from tests.factories import make_candidate, make_vacancy
 
@@ -167,8 +169,11 @@ class ReverseScorer:
 
     name = "reverse-test"
 
-    def score(self, pairs: PairBatch) -> Scores:
-        return Scores(-pairs.similarity, [[f"rev {v.id}"] for v in pairs.vacancies])
+    def score(self, pairs: PairBatch) -> NDArray[np.float32]:
+        return -pairs.similarity
+
+    def explain(self, pairs: PairBatch, positions: Sequence[int]) -> list[Explained]:
+        return [Explained([f"rev {pairs.vacancies[i].id}"]) for i in positions]
 
 
 def test_scorer_decides_the_order(engine: Engine) -> None:
