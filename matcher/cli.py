@@ -10,12 +10,16 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from matcher.errors import MatcherError
 from matcher.settings import Settings
+
+if TYPE_CHECKING:
+    from matcher.encoder import Encoder
+    from matcher.retrieval import Shortlist
 
 app = typer.Typer(
     help="Job-matching engine of Jobcenter Kaiserslautern.",
@@ -32,6 +36,32 @@ def _fail(message: str) -> None:
 
 def _settings() -> Settings:
     return Settings()
+
+
+def _encoder(settings: Settings) -> Encoder:
+    """The configured encoder: ``MATCHER_ENCODER`` if set, else the German default, which is
+    built into ``settings.encoder_dir`` on first use (the core never imports ``training``)."""
+    from matcher.encoder import default_encoder_path, is_model_dir, load_default_encoder
+
+    if not settings.encoder and not is_model_dir(default_encoder_path(settings.encoder_dir)):
+        typer.echo("building the default German encoder (first use, ~30 s) ...", err=True)
+        _build_encoder(settings, default_encoder_path(settings.encoder_dir))
+    return load_default_encoder(settings.encoder, settings.encoder_dir)
+
+
+def _build_encoder(settings: Settings, out: Path, epochs: int | None = None) -> dict[str, object]:
+    """Build the default encoder and log it to the settings' MLflow store."""
+    from training.encoder import EncoderBuildConfig, build_default_encoder
+
+    config = EncoderBuildConfig(
+        tracking_uri=settings.tracking_uri, artifact_location=settings.artifact_dir.as_uri()
+    )
+    if epochs is not None:
+        config = EncoderBuildConfig(**{**config.__dict__, "epochs": epochs})
+    settings.home.mkdir(parents=True, exist_ok=True)
+    result = build_default_encoder(out, config)
+    return {"path": str(result.path), "seconds": result.seconds, "run_id": result.run_id,
+            "metrics": {k: round(v, 4) for k, v in result.metrics.items()}}  # fmt: skip
 
 
 @app.command()
@@ -80,6 +110,295 @@ def ingest(
         typer.echo(json.dumps(report.to_json(), ensure_ascii=False))
     else:
         typer.echo(report.describe())
+
+
+@app.command()
+def embed(
+    input: Annotated[Path, typer.Option("--input", help="UTF-8 text file, one text per line")],
+    output: Annotated[Path, typer.Option("--output", help="output .npy (float32, L2-normalised)")],
+) -> None:
+    """Embed one text per line with the configured encoder: one float32 row per input line."""
+    import numpy as np
+
+    if not input.is_file():
+        _fail(f"input file not found: {input}")
+    try:
+        texts = read_lines(input)
+        vectors = _encoder(_settings()).encode(texts)
+        output.parent.mkdir(parents=True, exist_ok=True)
+        np.save(output, vectors)
+    except (MatcherError, OSError, UnicodeDecodeError) as exc:
+        _fail(str(exc))
+    typer.echo(f"{len(texts)} texts -> {output} {vectors.shape} float32", err=True)
+
+
+def read_lines(path: Path) -> list[str]:
+    """Lines of a UTF-8 file; empty lines are texts too, a final newline ends the last line."""
+    text = path.read_text(encoding="utf-8-sig")  # a BOM is no text
+    if not text:
+        return []
+    lines = text.split("\n")
+    if text.endswith("\n"):
+        lines.pop()
+    return [line.removesuffix("\r") for line in lines]
+
+
+@app.command("train-encoder")
+def train_encoder(
+    out: Annotated[Path | None, typer.Option(help="model folder; default: settings")] = None,
+    epochs: Annotated[int | None, typer.Option(min=1, help="training epochs")] = None,
+) -> None:
+    """Build the default German encoder and log it to MLflow (params, German eval, model)."""
+    from matcher.encoder import default_encoder_path
+
+    settings = _settings()
+    try:
+        summary = _build_encoder(settings, out or default_encoder_path(settings.encoder_dir), epochs)
+    except (MatcherError, OSError, ValueError) as exc:
+        _fail(str(exc))
+    typer.echo(json.dumps(summary, ensure_ascii=False))
+
+
+@app.command()
+def index() -> None:
+    """Build both FAISS indexes (open vacancies, candidates) from the store."""
+    from matcher.engine import build_indexes
+    from matcher.reference import ReferenceData
+    from matcher.store import Store
+
+    settings = _settings()
+    try:
+        summary = build_indexes(
+            Store(settings.store_url), _encoder(settings), ReferenceData(), settings.index_dir,
+            progress=True,
+        )  # fmt: skip
+    except (MatcherError, OSError) as exc:
+        _fail(str(exc))
+    for name, info in summary.items():
+        typer.echo(f"{name}: {info['count']} vectors, {info['kind']} index, "
+                   f"{info['seconds']} s -> {settings.index_dir / name}")  # fmt: skip
+
+
+@app.command()
+def shortlist(
+    candidate: Annotated[str | None, typer.Option("--candidate", help="candidate id")] = None,
+    vacancy: Annotated[str | None, typer.Option("--vacancy", help="vacancy id")] = None,
+    k: Annotated[int, typer.Option("--k", min=1, max=500, help="number of matches")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="print the shortlist as JSON")] = False,
+) -> None:
+    """Top matches for a candidate (open vacancies) or a vacancy (candidates), with reasons."""
+    from matcher.engine import Engine
+    from matcher.reference import ReferenceData
+    from matcher.store import Store
+
+    if (candidate is None) == (vacancy is None):
+        _fail("give exactly one of --candidate ID or --vacancy ID")
+    settings = _settings()
+    try:
+        engine = Engine.load(settings.index_dir, _encoder(settings), Store(settings.store_url),
+                             ReferenceData())  # fmt: skip
+        if candidate is not None:
+            result = engine.shortlist_for_candidate(candidate, k)
+        else:
+            result = engine.shortlist_for_vacancy(str(vacancy), k)
+    except (MatcherError, OSError) as exc:
+        _fail(str(exc))
+    if as_json:
+        typer.echo(json.dumps(result.to_json(), ensure_ascii=False, default=str))
+        return
+    _print_shortlist(result)
+
+
+def _print_shortlist(result: Shortlist) -> None:
+    typer.echo(f"{result.direction} {result.query_id}: {len(result.items)} of {result.eligible} "
+               f"eligible ({result.considered} checked; scorer {result.scorer}, "
+               f"{result.index.kind} index built {result.index.built_at})")  # fmt: skip
+    for item in result.items:
+        f = item.facts
+        title = f.get("title") or f.get("occupation", "")
+        where = str(f.get("place", ""))
+        if f.get("distance_km") is not None:
+            where += f" ({f['distance_km']} km)"
+        typer.echo(f"{item.rank:>3}. {item.id:<14} {item.score:6.3f}  {title[:48]:<48} {where}, "
+                   f"{f.get('level', '')}, {f.get('working_time', '')}")  # fmt: skip
+        if item.reasons:
+            typer.echo("       " + "; ".join(item.reasons))
+    excluded = {name: n for name, n in result.excluded.items() if n}
+    if excluded:
+        typer.echo("excluded: " + ", ".join(f"{name} {n}" for name, n in excluded.items()))
+    for warning in result.warnings:
+        typer.echo(f"warning: {warning}")
+
+
+def _progress(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def _oracle_path(settings: Settings, oracle: Path | None) -> Path | None:
+    """``--oracle`` if given, else the generator's file in ``$MATCHER_HOME/world`` if present."""
+    if oracle is not None:
+        if not oracle.is_file():
+            _fail(f"oracle file not found: {oracle}")
+        return oracle
+    default = settings.home / "world" / "oracle_utilities.csv"
+    return default if default.is_file() else None
+
+
+def _print_metrics(metrics: dict[str, dict[str, float | None] | None]) -> None:
+    names = ("ndcg@10", "map", "mrr", "recall@10", "recall@50")
+    typer.echo(f"{'ranker':<14}" + "".join(f"{n:>11}" for n in names))
+    for ranker, values in metrics.items():
+        cells = [(values or {}).get(n) for n in names]
+        typer.echo(f"{ranker:<14}" + "".join(f"{'-' if v is None else f'{v:.4f}':>11}" for v in cells))
+
+
+@app.command()
+def train(
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON result")] = False,
+    oracle: Annotated[
+        Path | None, typer.Option(help="oracle_utilities.csv (default: $MATCHER_HOME/world/)")
+    ] = None,
+) -> None:
+    """Train the re-ranker, evaluate against baselines, audit, register, promote if better."""
+    from matcher.store import Store
+
+    settings = _settings()
+    oracle_path = _oracle_path(settings, oracle)
+    try:
+        # MLflow prints to stdout now and then; with --json stdout carries exactly one object.
+        result = _run_training(settings, _encoder(settings), Store(settings.store_url), oracle_path)
+    except (MatcherError, OSError, ValueError) as exc:
+        _fail(str(exc))
+    if as_json:
+        typer.echo(json.dumps(result.to_json(), ensure_ascii=False))
+        return
+    _print_metrics(result.to_json()["metrics"])
+    verdict = "promoted to @champion" if result.promoted else "not promoted"
+    typer.echo(f"model version {result.model_version} (run {result.run_id}): {verdict}")
+    typer.echo("; ".join(result.decision))
+
+
+@app.command()
+def evaluate(
+    a: Annotated[str, typer.Option("--a", help="alias or version number")] = "champion",
+    b: Annotated[str, typer.Option("--b", help="alias or version number")] = "challenger",
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON result")] = False,
+    oracle: Annotated[
+        Path | None, typer.Option(help="oracle_utilities.csv (default: $MATCHER_HOME/world/)")
+    ] = None,
+) -> None:
+    """Compare two registered re-ranker versions (and the baselines) on the test window."""
+    import contextlib
+
+    from mlflow.exceptions import MlflowException
+
+    from matcher.store import Store
+    from training.config import TrainingConfig
+    from training.pipeline import compare
+
+    settings = _settings()
+    oracle_path = _oracle_path(settings, oracle)
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            report = compare(
+                TrainingConfig(), settings, _encoder(settings), Store(settings.store_url), a, b,
+                oracle_path, cache_dir=settings.home / "cache" / "embeddings", progress=_progress,
+            )  # fmt: skip
+    except (MatcherError, MlflowException, OSError, ValueError) as exc:
+        _fail(str(exc))
+    if as_json:
+        typer.echo(json.dumps(report, ensure_ascii=False))
+        return
+    _print_metrics(report["metrics"])
+    typer.echo(f"--a {a} = version {report['a']['version']}, --b {b} = version "
+               f"{report['b']['version']}; better on NDCG@10: {report['better']}")  # fmt: skip
+
+
+@app.command()
+def demo(
+    candidates: Annotated[int, typer.Option(help="job seekers in a newly generated world")] = 12000,
+    vacancies: Annotated[int, typer.Option(help="open vacancies in a newly generated world")] = 3000,
+    seed: Annotated[int, typer.Option(help="random seed of a newly generated world")] = 42,
+) -> None:
+    """The whole pipeline on the demo world: generate (if missing), ingest, index, train, tokens."""
+    from api.security import issue_demo_tokens
+    from data.generate import WorldConfig, generate_world
+    from data.ingest import ingest_folder
+    from matcher.engine import build_indexes
+    from matcher.reference import ReferenceData
+    from matcher.store import Store
+
+    settings = _settings()
+    world = settings.home / "world"
+    reference, store = ReferenceData(), Store(settings.store_url)
+    try:
+        if not (world / "oracle_utilities.csv").is_file():
+            _progress(f"[1/5] generating the demo world into {world} ...")
+            generate_world(world, WorldConfig(candidates=candidates, vacancies=vacancies, seed=seed))
+        else:
+            _progress(f"[1/5] demo world found in {world}")
+        _progress("[2/5] ingesting ...")
+        report = ingest_folder(world, store, reference, settings.home / "rejects", progress=True)
+        _progress(report.describe())
+        _progress("[3/5] building the indexes ...")
+        encoder = _encoder(settings)
+        build_indexes(store, encoder, reference, settings.index_dir, progress=True)
+        _progress("[4/5] training the re-ranker ...")
+        result = _run_training(settings, encoder, store, world / "oracle_utilities.csv")
+    except (MatcherError, OSError, ValueError) as exc:
+        _fail(str(exc))
+    _print_metrics(result.to_json()["metrics"])
+    verdict = "promoted to @champion" if result.promoted else "not promoted (the champion stays)"
+    typer.echo(f"model version {result.model_version}: {verdict}")
+    issue_demo_tokens(settings.tokens_file, settings.demo_tokens_file)
+    typer.echo(f"[5/5] demo tokens for each role: {settings.demo_tokens_file.resolve()}")
+
+
+def _run_training(settings: Settings, encoder: Encoder, store: object, oracle_path: Path | None) -> Any:
+    """The training pipeline with MLflow's chatter on stderr (stdout may carry JSON)."""
+    import contextlib
+
+    from mlflow.exceptions import MlflowException
+
+    from training.config import TrainingConfig
+    from training.pipeline import run
+
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            return run(TrainingConfig(), settings, encoder, store, oracle_path,
+                       cache_dir=settings.home / "cache" / "embeddings", progress=_progress)  # fmt: skip
+    except MlflowException as exc:
+        raise MatcherError(f"MLflow: {exc.message}") from exc
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="port")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="worker processes")] = 1,
+) -> None:
+    """The HTTP API (FastAPI on uvicorn; OpenAPI at /docs). Settings from the environment."""
+    from api.app import run_server
+
+    run_server(host, port, workers)
+
+
+audit_app = typer.Typer(help="The audit log of shortlists and scores.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("verify")
+def audit_verify(
+    path: Annotated[Path | None, typer.Option(help="audit log (default: $MATCHER_HOME/audit.log)")] = None,
+) -> None:
+    """Check the audit log's hash chain: print the record count, or the first bad line (exit 1)."""
+    from matcher.audit import verify
+
+    log = path or _settings().audit_log
+    result = verify(log)
+    if not result.ok:
+        _fail(f"{log}: line {result.first_bad_line}: {result.reason} ({result.records} records verified before it)")
+    typer.echo(f"{log}: {result.records} records, chain intact")
 
 
 def main() -> None:  # pragma: no cover - console entry point

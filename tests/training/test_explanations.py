@@ -1,0 +1,34 @@
+"""Every result the model ranks comes with German reasons from its own contributions."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from matcher.explain import FAMILIES, explain
+from matcher.reference import ReferenceData
+from tests.training.conftest import RegistryRuns
+from training.dataset import Datasets
+
+
+def test_explanations_for_every_top_result(registry_runs: RegistryRuns, small_datasets: Datasets,
+                                           reference: ReferenceData) -> None:  # fmt: skip
+    from matcher.model_registry import load_champion
+
+    model = load_champion(registry_runs.settings)
+    test, corpus = small_datasets.test, small_datasets.corpus
+    bounds = test.bounds()
+    explained = 0
+    for q in range(min(20, len(test.queries))):
+        rows = np.arange(bounds[q], bounds[q + 1])
+        top = rows[np.argsort(-model.score(test.features[rows]), kind="stable")[:10]]
+        contributions = model.contributions(test.features[top])
+        assert contributions.shape == (len(top), test.features.shape[1])
+        # Contributions plus the bias add up to the score (LightGBM's SHAP property).
+        for j, row in enumerate(top):
+            result = explain(corpus.candidates[test.cand[row]], corpus.vacancies[test.vac[row]],
+                             test.features[row], contributions[j], reference)  # fmt: skip
+            assert result.reasons, row
+            assert all(r.text and r.family in FAMILIES for r in result.reasons)
+            assert {"distance_km", "matched_skills", "missing_skills"} <= set(result.facts)
+            explained += 1
+    assert explained >= 100

@@ -1,0 +1,361 @@
+"""The learning-to-rank set, built from the placement history in the store.
+
+A **query** is a job seeker on the day of a proposal: proposals are grouped by (candidate,
+proposal date). Its **labelled items** are the vacancies proposed that day, with graded relevance
+(hired 3, interview 2, applied 1, otherwise 0). Its **negatives** are what retrieval would have
+shown the caseworker: the top-N vacancies by embedding similarity among those open at that date
+and never proposed to that person, all label 0.
+
+Open at a date ``d`` (the rule): posted on or before ``d`` and either still open today (status
+``open``; the store keeps no closing date) or posted at most ``open_window_days`` (120) days
+before ``d``. A filled or withdrawn vacancy is thus assumed closed 120 days after posting.
+
+Features come from :mod:`matcher.features` with ``as_of`` = the proposal date, exactly as served.
+Nothing here reads protected attributes; the fairness audit joins them afterwards by id.
+Retrieval here is exact inner-product search over the same embeddings that the FAISS indexes hold
+(the exact index type is what the region's size uses).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from matcher.features import N_FEATURES, CandidateArrays, VacancyArrays, pair_features
+from matcher.geo import Gazetteer
+from matcher.models import RELEVANCE, Candidate, Outcome, Vacancy, VacancyStatus
+from matcher.reference import ReferenceData
+from matcher.render import render_candidate, render_vacancy
+from matcher.store import Store
+from training.config import TrainingConfig
+
+ORACLE_COLUMNS = ("vorschlag_id", "kunden_id", "stellen_id", "utility")
+_CHUNK = 2048  # queries per similarity block: 2048 x 10k vacancies x 4 bytes = 80 MB
+
+
+class TextEncoder(Protocol):
+    """What the dataset needs of :class:`matcher.encoder.Encoder`."""
+
+    fingerprint: str
+
+    def encode(self, texts: Sequence[str], progress: bool = False) -> NDArray[np.float32]: ...
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """Every candidate and vacancy of the store (closed vacancies too), as arrays and vectors."""
+
+    candidates: list[Candidate]
+    vacancies: list[Vacancy]
+    cand_arrays: CandidateArrays
+    vac_arrays: VacancyArrays
+    cand_emb: NDArray[np.float32]
+    vac_emb: NDArray[np.float32]
+    cand_texts: list[str]
+    vac_texts: list[str]
+    cand_index: dict[str, int]
+    vac_index: dict[str, int]
+    vac_still_open: NDArray[np.bool_]
+    cand_registered: NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class RankingSet:
+    """Rows (query, item) with features; the rows of one query are contiguous.
+
+    ``queries`` has one row per query (``query``, ``as_of`` ordinal, and ``cand`` for the
+    caseworker direction or ``vac`` for the employer direction).
+    """
+
+    features: NDArray[np.float32]
+    labels: NDArray[np.int64]
+    query: NDArray[np.int64]
+    cand: NDArray[np.int64]
+    vac: NDArray[np.int64]
+    proposed: NDArray[np.bool_]
+    utility: NDArray[np.float64]  # oracle utility of proposed items, nan otherwise
+    queries: pd.DataFrame
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def group_sizes(self) -> NDArray[np.int64]:
+        return np.bincount(self.query, minlength=len(self.queries)).astype(np.int64)
+
+    def bounds(self) -> NDArray[np.int64]:
+        """Row offsets: query q spans rows ``bounds[q]:bounds[q + 1]``."""
+        return np.concatenate([[0], np.cumsum(self.group_sizes())]).astype(np.int64)
+
+    def select(self, keep: NDArray[np.bool_]) -> RankingSet:
+        """The queries where ``keep`` (one flag per query) is true, renumbered from 0."""
+        rows = keep[self.query]
+        renumber = np.cumsum(keep) - 1
+        queries = self.queries[keep].reset_index(drop=True).assign(query=np.arange(int(keep.sum())))
+        return RankingSet(self.features[rows], self.labels[rows], renumber[self.query[rows]],
+                          self.cand[rows], self.vac[rows], self.proposed[rows], self.utility[rows],
+                          queries)  # fmt: skip
+
+    def with_relevant(self) -> RankingSet:
+        """Only queries with a relevant item: all-zero queries carry no LambdaMART gradient."""
+        has = np.bincount(self.query, weights=self.labels > 0, minlength=len(self.queries)) > 0
+        return self.select(has)
+
+
+def embed_cached(encoder: TextEncoder, texts: list[str], cache_dir: Path | None,
+                 kind: str) -> NDArray[np.float32]:  # fmt: skip
+    """Embeddings of ``texts``, reused from ``cache_dir`` when model and texts are the same."""
+    key = hashlib.sha256(("\n".join([encoder.fingerprint, *texts])).encode()).hexdigest()[:16]
+    path = cache_dir / f"{kind}-{key}.npy" if cache_dir is not None else None
+    if path is not None and path.exists():
+        return np.load(path)
+    vectors = encoder.encode(texts)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp.npy")
+        np.save(tmp, vectors)
+        tmp.replace(path)  # atomic: a half-written cache file is never read
+    return vectors
+
+
+def load_corpus(store: Store, encoder: TextEncoder, reference: ReferenceData,
+                cache_dir: Path | None = None) -> Corpus:  # fmt: skip
+    """Load, render and embed every candidate and vacancy of the store."""
+    candidates, vacancies = store.candidates(), store.vacancies()
+    if not candidates or not vacancies:
+        raise ValueError("the store holds no candidates or no vacancies: run `matcher ingest` first")
+    gazetteer = Gazetteer(reference)
+    cand_texts = [render_candidate(c, reference) for c in candidates]
+    vac_texts = [render_vacancy(v, reference) for v in vacancies]
+    return Corpus(
+        candidates=candidates, vacancies=vacancies,
+        cand_arrays=CandidateArrays.build(candidates, gazetteer),
+        vac_arrays=VacancyArrays.build(vacancies, gazetteer),
+        cand_emb=embed_cached(encoder, cand_texts, cache_dir, "candidates"),
+        vac_emb=embed_cached(encoder, vac_texts, cache_dir, "vacancies"),
+        cand_texts=cand_texts, vac_texts=vac_texts,
+        cand_index={c.id: i for i, c in enumerate(candidates)},
+        vac_index={v.id: i for i, v in enumerate(vacancies)},
+        vac_still_open=np.array([v.status == VacancyStatus.OPEN for v in vacancies], dtype=bool),
+        cand_registered=np.array([c.registered_at.toordinal() for c in candidates], dtype=np.int64),
+    )  # fmt: skip
+
+
+def read_oracle(path: Path) -> pd.Series:
+    """The generator's utility per proposal id (``oracle_utilities.csv``)."""
+    frame = pd.read_csv(path, dtype={"vorschlag_id": str, "kunden_id": str, "stellen_id": str})
+    missing = [c for c in ORACLE_COLUMNS if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{path}: missing column(s) {', '.join(missing)}")
+    return frame.groupby("vorschlag_id")["utility"].max().astype(float)
+
+
+def _ordinals(days: pd.Series) -> NDArray[np.int64]:
+    """Proleptic Gregorian ordinals (``date.toordinal``) of a datetime column."""
+    epoch = pd.Timestamp("1970-01-01")
+    return ((days.dt.normalize() - epoch).dt.days + date(1970, 1, 1).toordinal()).to_numpy(np.int64)
+
+
+def label_frame(proposals: pd.DataFrame, corpus: Corpus,
+                oracle: pd.Series | None = None) -> pd.DataFrame:  # fmt: skip
+    """One row per (candidate, date, vacancy) with relevance and oracle utility.
+
+    Proposals naming a person or vacancy that is not in the store (rejected at ingestion) are
+    dropped. A vacancy proposed twice on one day keeps its best outcome.
+    """
+    frame = proposals.assign(
+        cand=proposals["candidate_id"].map(corpus.cand_index),
+        vac=proposals["vacancy_id"].map(corpus.vac_index),
+    ).dropna(subset=["cand", "vac"])
+    relevance = {o.value: RELEVANCE.get(o, 0) for o in Outcome}
+    frame = frame.assign(
+        cand=frame["cand"].astype(np.int64), vac=frame["vac"].astype(np.int64),
+        as_of=_ordinals(frame["proposed_at"]),
+        relevance=frame["outcome"].map(relevance).fillna(0).astype(np.int64),
+        hired=frame["outcome"] == Outcome.HIRED.value,
+        utility=frame["id"].map(oracle) if oracle is not None else np.nan,
+    )  # fmt: skip
+    keys = ["cand", "as_of", "vac"]
+    grouped = frame.groupby(keys, as_index=False).agg(
+        candidate_id=("candidate_id", "first"), vacancy_id=("vacancy_id", "first"),
+        relevance=("relevance", "max"), hired=("hired", "max"), utility=("utility", "max"),
+    )  # fmt: skip
+    return grouped.sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+def split_by_time(labels: pd.DataFrame, test_window_days: int) -> tuple[pd.DataFrame, pd.DataFrame, date]:
+    """(training, test, cutoff): the test window is the days after ``cutoff``."""
+    cutoff = int(labels["as_of"].max()) - test_window_days
+    test = labels["as_of"] > cutoff
+    return labels[~test].reset_index(drop=True), labels[test].reset_index(drop=True), date.fromordinal(cutoff)
+
+
+def sample_queries(labels: pd.DataFrame, key: Sequence[str], max_queries: int | None,
+                   seed: int) -> pd.DataFrame:  # fmt: skip
+    """Keep at most ``max_queries`` whole queries, drawn with ``seed``."""
+    queries = labels[list(key)].drop_duplicates()
+    if max_queries is None or len(queries) <= max_queries:
+        return labels
+    keep = queries.sample(n=max_queries, random_state=seed)
+    return labels.merge(keep, on=list(key)).reset_index(drop=True)
+
+
+def _exclusions(pairs: pd.DataFrame, owner: str, other: str, n_owners: int) -> list[NDArray[np.int64]]:
+    """For every owner index, the indices of ``other`` it was ever paired with."""
+    out: list[NDArray[np.int64]] = [np.zeros(0, dtype=np.int64)] * n_owners
+    for key, group in pairs.groupby(owner)[other]:
+        out[int(key)] = group.to_numpy(dtype=np.int64)
+    return out
+
+
+def retrieve(query_vecs: NDArray[np.float32], item_vecs: NDArray[np.float32],
+             allowed: Callable[[slice], NDArray[np.bool_]], exclude: Sequence[NDArray[np.int64]],
+             n: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:  # fmt: skip
+    """Exact top-``n`` items per query by inner product, among allowed and not excluded items.
+
+    Returns:
+        (query position, item index) pairs, at most ``n`` per query.
+    """
+    rows: list[NDArray[np.int64]] = []
+    items: list[NDArray[np.int64]] = []
+    n = min(n, item_vecs.shape[0])
+    for start in range(0, len(query_vecs), _CHUNK):
+        block = slice(start, min(start + _CHUNK, len(query_vecs)))
+        sims = query_vecs[block] @ item_vecs.T
+        sims[~allowed(block)] = -np.inf
+        for r, skip in enumerate(exclude[block]):
+            sims[r, skip] = -np.inf
+        top = np.argpartition(-sims, n - 1, axis=1)[:, :n] if n < sims.shape[1] else \
+            np.tile(np.arange(sims.shape[1]), (sims.shape[0], 1))  # fmt: skip
+        ok = np.isfinite(np.take_along_axis(sims, top, axis=1))
+        rows.append(np.nonzero(ok)[0] + start)
+        items.append(top[ok])
+    return np.concatenate(rows).astype(np.int64), np.concatenate(items).astype(np.int64)
+
+
+def _features(corpus: Corpus, cand: NDArray[np.int64], vac: NDArray[np.int64],
+              as_of: NDArray[np.int64]) -> NDArray[np.float32]:  # fmt: skip
+    """Pair features with each row's own ``as_of`` date (one call per distinct date)."""
+    out = np.zeros((len(cand), N_FEATURES), dtype=np.float32)
+    for day in np.unique(as_of):
+        rows = np.nonzero(as_of == day)[0]
+        sim = np.einsum("ij,ij->i", corpus.cand_emb[cand[rows]], corpus.vac_emb[vac[rows]])
+        block = pair_features(corpus.cand_arrays, cand[rows], corpus.vac_arrays, vac[rows], sim,
+                              date.fromordinal(int(day)))  # fmt: skip
+        out[rows] = block
+    return out
+
+
+def _assemble(corpus: Corpus, queries: pd.DataFrame, labelled: pd.DataFrame,
+              neg_query: NDArray[np.int64], neg_cand: NDArray[np.int64],
+              neg_vac: NDArray[np.int64], seed: int) -> RankingSet:  # fmt: skip
+    """Stack labelled rows and negatives, shuffle within each query, featurise."""
+    n_neg = len(neg_query)
+    query = np.concatenate([labelled["query"].to_numpy(np.int64), neg_query])
+    cand = np.concatenate([labelled["cand"].to_numpy(np.int64), neg_cand])
+    vac = np.concatenate([labelled["vac"].to_numpy(np.int64), neg_vac])
+    labels = np.concatenate([labelled["relevance"].to_numpy(np.int64), np.zeros(n_neg, np.int64)])
+    utility = np.concatenate([labelled["utility"].to_numpy(np.float64), np.full(n_neg, np.nan)])
+    proposed = np.arange(len(query)) < len(labelled)
+    # A random order inside each query: ties (rules, oracle) must not favour proposed items.
+    order = np.lexsort((np.random.default_rng(seed).random(len(query)), query))
+    query, cand, vac, labels = query[order], cand[order], vac[order], labels[order]
+    as_of = queries["as_of"].to_numpy(np.int64)[query]
+    return RankingSet(_features(corpus, cand, vac, as_of), labels, query, cand, vac,
+                      proposed[order], utility[order], queries)  # fmt: skip
+
+
+def build_candidate_queries(corpus: Corpus, labels: pd.DataFrame, all_pairs: pd.DataFrame,
+                            n_negatives: int, open_window_days: int, seed: int) -> RankingSet:  # fmt: skip
+    """Caseworker direction: vacancies for a job seeker on the day of the proposals.
+
+    Args:
+        labels: rows of :func:`label_frame` for the queries to build.
+        all_pairs: every (cand, vac) ever proposed; none of them becomes a negative.
+    """
+    queries = labels[["cand", "candidate_id", "as_of"]].drop_duplicates(["cand", "as_of"])
+    queries = queries.reset_index(drop=True).rename_axis("query").reset_index()
+    labelled = labels.merge(queries[["query", "cand", "as_of"]], on=["cand", "as_of"])
+    q_cand, q_day = queries["cand"].to_numpy(np.int64), queries["as_of"].to_numpy(np.int64)
+    posted, still_open = corpus.vac_arrays.posted_at, corpus.vac_still_open
+    exclude_by_cand = _exclusions(all_pairs, "cand", "vac", len(corpus.candidates))
+
+    def allowed(block: slice) -> NDArray[np.bool_]:
+        day = q_day[block, None]
+        return (posted <= day) & (still_open | (day - posted <= open_window_days))
+
+    qpos, neg_vac = retrieve(corpus.cand_emb[q_cand], corpus.vac_emb, allowed,
+                             [exclude_by_cand[c] for c in q_cand], n_negatives)  # fmt: skip
+    return _assemble(corpus, queries, labelled, qpos, q_cand[qpos], neg_vac, seed)
+
+
+def build_vacancy_queries(corpus: Corpus, labels: pd.DataFrame, all_pairs: pd.DataFrame,
+                          n_negatives: int, seed: int) -> RankingSet:  # fmt: skip
+    """Employer-service direction: job seekers for a vacancy, for the fairness audit.
+
+    A query is a vacancy proposed in ``labels``, as of its first proposal there; its items are
+    the people proposed for it (graded) and the ``n_negatives`` most similar others registered
+    by then (label 0).
+    """
+    first = labels.groupby("vac", as_index=False).agg(as_of=("as_of", "min"), vacancy_id=("vacancy_id", "first"))
+    queries = first.rename_axis("query").reset_index()
+    best = labels.groupby(["vac", "cand"], as_index=False).agg(
+        relevance=("relevance", "max"), utility=("utility", "max"))  # fmt: skip
+    labelled = best.merge(queries[["query", "vac"]], on="vac")
+    q_vac, q_day = queries["vac"].to_numpy(np.int64), queries["as_of"].to_numpy(np.int64)
+    exclude_by_vac = _exclusions(all_pairs, "vac", "cand", len(corpus.vacancies))
+
+    def allowed(block: slice) -> NDArray[np.bool_]:
+        return corpus.cand_registered[None, :] <= q_day[block, None]
+
+    qpos, neg_cand = retrieve(corpus.vac_emb[q_vac], corpus.cand_emb, allowed,
+                              [exclude_by_vac[v] for v in q_vac], n_negatives)  # fmt: skip
+    return _assemble(corpus, queries, labelled, qpos, neg_cand, q_vac[qpos], seed)
+
+
+@dataclass(frozen=True)
+class Datasets:
+    """Everything the pipeline trains, evaluates and audits on."""
+
+    corpus: Corpus
+    train: RankingSet | None  # None when only evaluating
+    test: RankingSet
+    audit: RankingSet  # employer direction on the test window
+    test_labels: pd.DataFrame  # the test window's proposals (for the history audit)
+    cutoff: date
+    first_day: date
+    last_day: date
+
+
+def build_datasets(corpus: Corpus, proposals: pd.DataFrame, oracle: pd.Series | None,
+                   config: TrainingConfig, with_train: bool = True) -> Datasets:  # fmt: skip
+    """Label, split by time, sample and build the training, test and audit sets."""
+    labels = label_frame(proposals, corpus, oracle)
+    if labels.empty:
+        raise ValueError("no usable proposals in the store: nothing to learn from")
+    all_pairs = labels[["cand", "vac"]].drop_duplicates()
+    train_labels, test_labels, cutoff = split_by_time(labels, config.test_window_days)
+    if train_labels.empty or test_labels.empty:
+        raise ValueError("the time split left no training or no test proposals")
+    key = ["cand", "as_of"]
+    train_labels = sample_queries(train_labels, key, config.max_train_queries, config.seed)
+    test_labels = sample_queries(test_labels, key, config.max_test_queries, config.seed)
+    return Datasets(
+        corpus=corpus,
+        train=build_candidate_queries(corpus, train_labels, all_pairs, config.negatives_train,
+                                      config.open_window_days, config.seed) if with_train else None,
+        test=build_candidate_queries(corpus, test_labels, all_pairs, config.negatives_test,
+                                     config.open_window_days, config.seed),
+        audit=build_vacancy_queries(corpus, test_labels, all_pairs, config.audit_pool, config.seed),
+        test_labels=test_labels, cutoff=cutoff,
+        first_day=date.fromordinal(int(labels["as_of"].min())),
+        last_day=date.fromordinal(int(labels["as_of"].max())),
+    )  # fmt: skip
+

@@ -1,0 +1,207 @@
+"""The one module of training that talks to MLflow.
+
+A run logs the config as params, the metrics of the model and the baselines, the fairness and
+history tables, plots, a model card, and the LightGBM booster as an MLflow model that is
+registered under ``Settings.model_name``. Every new version gets the ``challenger`` alias; the
+``champion`` alias moves only when the pipeline's promotion decision says so (registry aliases,
+not the deprecated stages). Loading for serving lives in :mod:`matcher.model_registry`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from matcher.errors import ModelNotFoundError
+from matcher.features import FEATURE_NAMES
+from matcher.model_registry import CHALLENGER, CHAMPION, RegisteredReranker, load_registered
+from matcher.reranker import LightGBMReranker
+from matcher.settings import Settings
+from training.config import TrainingConfig
+
+_MLFLOW_ENV = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
+_INVALID_KEY = re.compile(r"[^0-9A-Za-z_\-. /]")
+_KEY_WORDS = {"@": "_at_", "<": "lt", "+": "plus"}
+
+
+def metric_key(*parts: str) -> str:
+    """An MLflow-safe key: ``model.ndcg@10`` -> ``model.ndcg_at_10``, ``50+`` -> ``50plus``."""
+    key = ".".join(parts)
+    for char, word in _KEY_WORDS.items():
+        key = key.replace(char, word)
+    return _INVALID_KEY.sub("_", key)
+
+
+@dataclass(frozen=True)
+class RunArtifacts:
+    """What a run writes besides params and metrics (tables as DataFrames, texts, figures)."""
+
+    metrics: pd.DataFrame  # rankers x metrics
+    fairness: pd.DataFrame
+    history: pd.DataFrame
+    importance: pd.Series
+    model_card: str
+    decision: dict[str, Any]
+    figures: Mapping[str, Callable[[Path], None]]  # file name -> writes the figure there
+    tables_md: Mapping[str, str]
+
+
+@contextmanager
+def _tracking_to(settings: Settings) -> Iterator[None]:
+    """Point MLflow's fluent API at the settings' store for the block, then restore.
+
+    ``mlflow.set_tracking_uri`` also writes ``MLFLOW_TRACKING_URI`` (and the registry's) into
+    the process environment, where ``Settings`` would pick it up: a later run or the API in the
+    same process would then silently use this run's store.
+    """
+    import mlflow
+
+    saved = {key: os.environ.get(key) for key in _MLFLOW_ENV}
+    mlflow.set_tracking_uri(settings.tracking_uri)
+    mlflow.set_registry_uri(settings.tracking_uri)
+    try:
+        yield
+    finally:
+        mlflow.set_tracking_uri(saved["MLFLOW_TRACKING_URI"])  # type: ignore[arg-type]
+        mlflow.set_registry_uri(saved["MLFLOW_REGISTRY_URI"])  # type: ignore[arg-type]
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _experiment_id(settings: Settings, name: str) -> str:
+    """The experiment, created with its artifacts under ``MATCHER_HOME`` (not the cwd)."""
+    import mlflow
+
+    found = mlflow.get_experiment_by_name(name)
+    if found is not None:
+        return str(found.experiment_id)
+    settings.artifact_dir.mkdir(parents=True, exist_ok=True)
+    return str(mlflow.create_experiment(name, artifact_location=settings.artifact_dir.as_uri()))
+
+
+def current_champion(settings: Settings, name: str) -> RegisteredReranker | None:
+    """The registered ``@champion``, or None when there is none yet.
+
+    A champion built on another feature list cannot score this code's features; it is treated
+    as absent, so the new model is judged like a first one (fairness gate only).
+    """
+    try:
+        return load_registered(settings, CHAMPION, name)
+    except ModelNotFoundError:
+        return None
+    except ValueError as exc:
+        if "differ from this code's" not in str(exc):
+            raise
+        return None
+
+
+def _plot_importance(importance: pd.Series, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only: training runs headless
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 6))
+    importance.sort_values().plot.barh(ax=ax)
+    ax.set_xlabel("total gain")
+    ax.set_title("LambdaMART feature importance")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _write_artifacts(out: Path, artifacts: RunArtifacts) -> None:
+    artifacts.metrics.to_csv(out / "metrics.csv", index_label="ranker")
+    artifacts.fairness.to_csv(out / "fairness.csv", index=False)
+    artifacts.history.to_csv(out / "history_by_age.csv", index=False)
+    for name, text in artifacts.tables_md.items():
+        (out / f"{name}.md").write_text(text + "\n", encoding="utf-8")
+    artifacts.importance.to_csv(out / "feature_importance.csv", header=["gain"])
+    _plot_importance(artifacts.importance, out / "feature_importance.png")
+    (out / "features.json").write_text(json.dumps(list(FEATURE_NAMES), indent=1), encoding="utf-8")
+    (out / "model_card.md").write_text(artifacts.model_card, encoding="utf-8")
+    for file_name, draw in artifacts.figures.items():
+        draw(out / file_name)
+    (out / "promotion.json").write_text(json.dumps(artifacts.decision, indent=1), encoding="utf-8")
+
+
+def _flat_metrics(metrics: pd.DataFrame, fairness: pd.DataFrame) -> dict[str, float]:
+    flat = {metric_key(ranker, column): float(value)
+            for ranker, row in metrics.iterrows() for column, value in row.items()
+            if pd.notna(value)}  # fmt: skip
+    for record in fairness.to_dict(orient="records"):
+        for column in ("exposure_ratio", "ndcg@10"):
+            value = record.get(column)
+            if value is not None and pd.notna(value):
+                flat[metric_key("fairness", record["attribute"], record["group"], column)] = float(value)
+    return flat
+
+
+def _log_model(model: LightGBMReranker, name: str) -> str:
+    """Log the booster with a signature over the features; register it; return the version."""
+    import lightgbm
+    import mlflow.lightgbm
+    from mlflow.models import ModelSignature
+    from mlflow.types import ColSpec, Schema
+
+    signature = ModelSignature(inputs=Schema([ColSpec("float", f) for f in FEATURE_NAMES]))
+    info = mlflow.lightgbm.log_model(
+        model.booster, name="model", signature=signature, registered_model_name=name,
+        # Explicit requirements: inferring them imports and probes the environment (slow).
+        pip_requirements=[f"lightgbm=={lightgbm.__version__}"],
+    )  # fmt: skip
+    if info.registered_model_version is None:
+        raise RuntimeError(f"MLflow did not register {name!r}")
+    return str(info.registered_model_version)
+
+
+@contextmanager
+def _active_run(settings: Settings, config: TrainingConfig) -> Iterator[str]:
+    import mlflow
+
+    with _tracking_to(settings):
+        experiment = _experiment_id(settings, config.experiment_name)
+        with mlflow.start_run(experiment_id=experiment) as run:
+            yield str(run.info.run_id)
+
+
+def log_training(settings: Settings, config: TrainingConfig, model: LightGBMReranker,
+                 artifacts: RunArtifacts, promote: bool) -> tuple[str, str]:  # fmt: skip
+    """Log one training run, register the model, set ``challenger`` (and ``champion``).
+
+    Returns:
+        (run id, registered version).
+    """
+    import mlflow
+    from mlflow import MlflowClient
+
+    name = config.model_name(settings.model_name)
+    with _active_run(settings, config) as run_id:
+        mlflow.log_params(config.to_params())
+        mlflow.log_metrics(_flat_metrics(artifacts.metrics, artifacts.fairness))
+        with tempfile.TemporaryDirectory(prefix="kl-matcher-run-") as tmp:
+            _write_artifacts(Path(tmp), artifacts)
+            mlflow.log_artifacts(tmp)
+        version = _log_model(model, name)
+        mlflow.set_tag("promoted", str(promote).lower())
+    client = MlflowClient(tracking_uri=settings.tracking_uri, registry_uri=settings.tracking_uri)
+    model_metrics = artifacts.metrics.loc["model"]
+    for metric, value in model_metrics.items():
+        client.set_model_version_tag(name, version, metric_key(str(metric)), f"{value:.6f}")
+    client.set_model_version_tag(name, version, "run_id", run_id)
+    client.set_registered_model_alias(name, CHALLENGER, version)
+    if promote:
+        client.set_registered_model_alias(name, CHAMPION, version)
+    return run_id, version
