@@ -239,21 +239,13 @@ def evaluate_encoder(path: Path, ref: ReferenceData, config: EncoderBuildConfig)
 
 def log_build(result: EncoderBuildResult, config: EncoderBuildConfig) -> str:
     """Log params, German eval metrics and the model folder as an MLflow run; returns its id."""
-    import mlflow
+    from training.tracking import log_encoder_build
 
-    mlflow.set_tracking_uri(config.tracking_uri)
-    experiment = mlflow.get_experiment_by_name(config.experiment)
-    experiment_id = (
-        experiment.experiment_id
-        if experiment is not None
-        else mlflow.create_experiment(config.experiment, artifact_location=config.artifact_location)
+    return log_encoder_build(
+        str(config.tracking_uri), config.artifact_location, config.experiment, result.params,
+        {**result.metrics, "build_seconds": result.seconds},
+        result.path if config.log_model else None,
     )
-    with mlflow.start_run(experiment_id=experiment_id, run_name="default-encoder") as run:
-        mlflow.log_params(result.params)
-        mlflow.log_metrics({**result.metrics, "build_seconds": result.seconds})
-        if config.log_model:
-            mlflow.log_artifacts(str(result.path), artifact_path="model")
-        return str(run.info.run_id)
 
 
 def _params(config: EncoderBuildConfig, n_pairs: int) -> dict[str, object]:

@@ -56,7 +56,7 @@ class RunArtifacts:
 
 
 @contextmanager
-def _tracking_to(settings: Settings) -> Iterator[None]:
+def _tracking_to(tracking_uri: str) -> Iterator[None]:
     """Point MLflow's fluent API at the settings' store for the block, then restore.
 
     ``mlflow.set_tracking_uri`` also writes ``MLFLOW_TRACKING_URI`` (and the registry's) into
@@ -66,8 +66,8 @@ def _tracking_to(settings: Settings) -> Iterator[None]:
     import mlflow
 
     saved = {key: os.environ.get(key) for key in _MLFLOW_ENV}
-    mlflow.set_tracking_uri(settings.tracking_uri)
-    mlflow.set_registry_uri(settings.tracking_uri)
+    mlflow.set_tracking_uri(tracking_uri)
+    mlflow.set_registry_uri(tracking_uri)
     try:
         yield
     finally:
@@ -80,15 +80,32 @@ def _tracking_to(settings: Settings) -> Iterator[None]:
                 os.environ[key] = value
 
 
-def _experiment_id(settings: Settings, name: str) -> str:
+def _experiment_id(name: str, artifact_location: str | None) -> str:
     """The experiment, created with its artifacts under ``MATCHER_HOME`` (not the cwd)."""
     import mlflow
 
     found = mlflow.get_experiment_by_name(name)
     if found is not None:
         return str(found.experiment_id)
-    settings.artifact_dir.mkdir(parents=True, exist_ok=True)
-    return str(mlflow.create_experiment(name, artifact_location=settings.artifact_dir.as_uri()))
+    if artifact_location and artifact_location.startswith("file://"):
+        Path(artifact_location.removeprefix("file://")).mkdir(parents=True, exist_ok=True)
+    return str(mlflow.create_experiment(name, artifact_location=artifact_location))
+
+
+def log_encoder_build(tracking_uri: str, artifact_location: str | None, experiment: str,
+                      params: Mapping[str, object], metrics: Mapping[str, float],
+                      model_dir: Path | None) -> str:  # fmt: skip
+    """Log an encoder build (params, German eval, the model folder) as a run; returns its id."""
+    import mlflow
+
+    with _tracking_to(tracking_uri):
+        experiment_id = _experiment_id(experiment, artifact_location)
+        with mlflow.start_run(experiment_id=experiment_id, run_name="default-encoder") as run:
+            mlflow.log_params(dict(params))
+            mlflow.log_metrics(dict(metrics))
+            if model_dir is not None:
+                mlflow.log_artifacts(str(model_dir), artifact_path="model")
+            return str(run.info.run_id)
 
 
 def current_champion(settings: Settings, name: str) -> RegisteredReranker | None:
@@ -171,8 +188,8 @@ def _log_model(model: LightGBMReranker, name: str) -> str:
 def _active_run(settings: Settings, config: TrainingConfig) -> Iterator[str]:
     import mlflow
 
-    with _tracking_to(settings):
-        experiment = _experiment_id(settings, config.experiment_name)
+    with _tracking_to(settings.tracking_uri):
+        experiment = _experiment_id(config.experiment_name, settings.artifact_dir.as_uri())
         with mlflow.start_run(experiment_id=experiment) as run:
             yield str(run.info.run_id)
 
