@@ -32,6 +32,9 @@ class Settings(BaseSettings):
         default=None, description="sentence-transformers model name or path; default: bundled"
     )
     model_name: str = Field(default="kl-matcher-reranker", description="registered model name")
+    max_body_bytes: int = Field(
+        default=1_000_000, ge=1_024, description="API: larger request bodies are refused (413)"
+    )
 
     @property
     def store_url(self) -> str:

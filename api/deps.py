@@ -1,0 +1,89 @@
+"""Dependencies of the handlers: the service, the caller and what the caller's role allows.
+
+Handlers declare what they need with the ``Annotated`` aliases at the bottom, e.g.
+``def handler(engine: ReadyEngine, who: CanShortlistVacancies)``; authentication (401) and the
+role check (403) happen here, never in the handlers.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.security import Permission, Principal
+from api.service import Service
+from matcher.engine import Engine
+
+# auto_error=False: a missing or non-bearer header is answered by us, as 401 with the header.
+_bearer = HTTPBearer(auto_error=False, description="token from $MATCHER_HOME/tokens.json")
+
+
+def get_service(request: Request) -> Service:
+    service: Service = request.app.state.service
+    return service
+
+
+ServiceDep = Annotated[Service, Depends(get_service)]
+
+
+def _unauthorized(detail: str, error: str | None = None) -> HTTPException:
+    challenge = "Bearer" if error is None else f'Bearer error="{error}"'
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": challenge})
+
+
+def get_principal(
+    service: ServiceDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Principal:
+    """The caller behind the bearer token (401 without one or with an unknown one)."""
+    if credentials is None:
+        raise _unauthorized("missing bearer token (Authorization: Bearer <token>)")
+    principal = service.authenticate(credentials.credentials)
+    if principal is None:
+        raise _unauthorized("invalid or unknown token", "invalid_token")
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+class Requires:
+    """A dependency that lets a caller through who holds any of the permissions (else 403)."""
+
+    def __init__(self, *permissions: Permission) -> None:
+        self.permissions = permissions
+
+    def __call__(self, principal: CurrentPrincipal) -> Principal:
+        if not any(principal.can(p) for p in self.permissions):
+            needed = " or ".join(p.value for p in self.permissions)
+            detail = f"role {principal.role.value} may not do this (needs {needed})"
+            raise HTTPException(status.HTTP_403_FORBIDDEN, detail)
+        return principal
+
+
+def get_ready_engine(service: ServiceDep) -> Engine:
+    """The engine when indexes and model are loaded (503 with the reason otherwise)."""
+    return service.ready_engine()
+
+
+def get_index_engine(service: ServiceDep) -> Engine:
+    """The engine when the indexes are loaded (record writes need no model)."""
+    return service.index_engine()
+
+
+ReadyEngine = Annotated[Engine, Depends(get_ready_engine)]
+IndexEngine = Annotated[Engine, Depends(get_index_engine)]
+
+CanShortlistVacancies = Annotated[Principal, Depends(Requires(Permission.CANDIDATE_SHORTLIST))]
+CanShortlistCandidates = Annotated[Principal, Depends(Requires(Permission.VACANCY_SHORTLIST))]
+CanMatch = Annotated[Principal, Depends(Requires(Permission.MATCH))]
+CanScore = Annotated[Principal, Depends(Requires(Permission.SCORE))]
+CanReadCandidates = Annotated[
+    Principal, Depends(Requires(Permission.READ_CANDIDATES, Permission.READ_CANDIDATE_CARDS))
+]
+CanReadVacancies = Annotated[Principal, Depends(Requires(Permission.READ_VACANCIES))]
+CanWriteRecords = Annotated[Principal, Depends(Requires(Permission.WRITE_RECORDS))]
+CanWriteOutcomes = Annotated[Principal, Depends(Requires(Permission.WRITE_OUTCOMES))]
+CanReadOutcomes = Annotated[Principal, Depends(Requires(Permission.READ_OUTCOMES))]
+CanManageModel = Annotated[Principal, Depends(Requires(Permission.MODEL))]

@@ -1,0 +1,103 @@
+"""Named errors of the service and their central mapping to HTTP answers.
+
+The core raises :class:`matcher.errors.MatcherError` subclasses; this module alone decides which
+status each one gets, so handlers never catch and translate errors themselves:
+unknown ids -> 404, a profile too thin to rank -> 422, a missing model, index or encoder -> 503,
+any other engine error -> 400. Validation errors are answered without echoing the input back
+(it may hold a job seeker's profile text).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+
+from matcher.encoder import EncoderNotBuiltError
+from matcher.errors import (
+    IndexCorruptError,
+    IndexMissingError,
+    IndexModelMismatchError,
+    InsufficientProfileError,
+    MatcherError,
+    ModelNotFoundError,
+    UnknownCandidateError,
+    UnknownVacancyError,
+)
+
+
+class NotReadyError(MatcherError):
+    """The model or the indexes are not loaded, so nothing can be ranked yet."""
+
+
+class ReloadFailedError(MatcherError):
+    """A model reload failed; the model that served before keeps serving."""
+
+    def __init__(self, message: str, serving: str | None) -> None:
+        super().__init__(message)
+        self.serving = serving
+
+
+# Missing or unusable parts of the service: the request was fine, the service cannot answer yet.
+UNAVAILABLE: tuple[type[MatcherError], ...] = (
+    NotReadyError, ModelNotFoundError, IndexMissingError, IndexCorruptError,
+    IndexModelMismatchError, EncoderNotBuiltError,
+)  # fmt: skip
+
+
+def _json(status_code: int, body: dict[str, Any]) -> JSONResponse:
+    return JSONResponse(status_code=status_code, content=body)
+
+
+def matcher_error_response(exc: MatcherError) -> JSONResponse:
+    """The HTTP answer for an engine error (see the module docstring for the mapping)."""
+    if isinstance(exc, UnknownCandidateError | UnknownVacancyError):
+        return _json(status.HTTP_404_NOT_FOUND, {"detail": str(exc)})
+    if isinstance(exc, InsufficientProfileError):
+        # Never a made-up ranking: say what the profile lacks instead.
+        return _json(status.HTTP_422_UNPROCESSABLE_CONTENT, {"detail": "insufficient profile", "missing": exc.missing})
+    if isinstance(exc, ReloadFailedError):
+        # 409 while an older model still serves (nothing changed), 503 when none does.
+        code = status.HTTP_409_CONFLICT if exc.serving else status.HTTP_503_SERVICE_UNAVAILABLE
+        return _json(code, {"detail": str(exc), "serving": exc.serving})
+    if isinstance(exc, UNAVAILABLE):
+        return _json(status.HTTP_503_SERVICE_UNAVAILABLE, {"detail": str(exc)})
+    return _json(status.HTTP_400_BAD_REQUEST, {"detail": str(exc)})
+
+
+def _error_lines(exc: RequestValidationError) -> list[dict[str, Any]]:
+    """Location, message and type of each error; the offending input is left out on purpose."""
+    lines = []
+    for error in exc.errors():
+        loc = [str(part) for part in error.get("loc", ())]
+        lines.append({"loc": loc, "msg": str(error.get("msg", "")), "type": str(error.get("type", ""))})
+    return lines
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the central exception handlers on ``app``."""
+
+    async def on_matcher_error(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, MatcherError)
+        return matcher_error_response(exc)
+
+    async def on_validation_error(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        errors = _error_lines(exc)
+        summary = "; ".join(f"{'.'.join(e['loc'])}: {e['msg']}" for e in errors[:5])
+        return _json(status.HTTP_422_UNPROCESSABLE_CONTENT, {"detail": f"invalid request: {summary}", "errors": errors})
+
+    async def on_record_error(_: Request, exc: Exception) -> JSONResponse:
+        # A body that passed the request schema but not the canonical model (e.g. an unknown
+        # licence class in an ad-hoc profile) is still the caller's mistake.
+        assert isinstance(exc, ValidationError)
+        errors = [{"loc": [str(p) for p in e["loc"]], "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+        summary = "; ".join(f"{'.'.join(e['loc']) or 'body'}: {e['msg']}" for e in errors[:5])
+        return _json(status.HTTP_422_UNPROCESSABLE_CONTENT, {"detail": f"invalid record: {summary}", "errors": errors})
+
+    app.add_exception_handler(MatcherError, on_matcher_error)
+    app.add_exception_handler(ValidationError, on_record_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)

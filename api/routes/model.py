@@ -1,0 +1,44 @@
+"""The serving model: what the registry says about it, and switching to the current @champion."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from api.deps import CanManageModel, ServiceDep
+from api.errors import NotReadyError
+from api.schemas import ReloadResponse
+from api.views import model_out
+from matcher.errors import ModelNotFoundError
+from matcher.model_registry import CHAMPION, describe_registered
+
+router = APIRouter(prefix="/v1", tags=["model"])
+
+
+@router.get("/model")
+def describe_model(who: CanManageModel, service: ServiceDep) -> dict[str, Any]:
+    """The model that serves, and the registry's @champion with its metrics (data team)."""
+    serving = service.model
+    try:
+        registry: dict[str, Any] | None = describe_registered(service.settings, CHAMPION)
+        problem = None
+    except ModelNotFoundError as exc:
+        if serving is None:
+            raise NotReadyError(f"no model serves and the registry has none: {exc}") from exc
+        registry, problem = None, str(exc)
+    stale = serving is not None and registry is not None and registry["version"] != serving.version
+    return {"serving": serving.to_json() if serving else None, "champion": registry,
+            "reload_needed": stale or (serving is None and registry is not None),
+            "registry_problem": problem}  # fmt: skip
+
+
+@router.post("/model/reload", response_model=ReloadResponse)
+def reload_model(who: CanManageModel, service: ServiceDep) -> ReloadResponse:
+    """Switch to the registry's current @champion; the old model serves until the new one is loaded.
+
+    A failed reload changes nothing: 409 while an older model keeps serving, 503 when none does.
+    """
+    before, now = service.reload_model()
+    return ReloadResponse(changed=before is None or before.version != now.version,
+                          previous=model_out(before) if before else None, current=model_out(now))  # fmt: skip

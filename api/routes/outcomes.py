@@ -1,0 +1,42 @@
+"""Outcomes of proposals: recorded by caseworkers, read by the data team for the next training."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import uuid4
+
+from fastapi import APIRouter, Query, status
+from sqlalchemy import func, select
+
+from api.deps import CanReadOutcomes, CanWriteOutcomes, ServiceDep
+from api.schemas import PAGE_MAX, OutcomeOut, OutcomeRequest, Page
+from matcher.models import Proposal
+from matcher.store import proposals_table
+
+router = APIRouter(prefix="/v1", tags=["outcomes"])
+
+
+@router.post("/outcomes", response_model=OutcomeOut, status_code=status.HTTP_201_CREATED)
+def record_outcome(body: OutcomeRequest, who: CanWriteOutcomes, service: ServiceDep) -> OutcomeOut:
+    """Store what became of a proposal (same id again: replaced). Unknown people or vacancies: 404."""
+    store = service.store
+    store.get_candidate(body.candidate_id)  # raises UnknownCandidateError -> 404
+    vacancy = store.get_vacancy(body.vacancy_id)  # follows merged ids; UnknownVacancyError -> 404
+    proposal = Proposal.model_validate(
+        {**body.model_dump(), "id": body.id or f"api-{uuid4().hex}", "vacancy_id": vacancy.id}
+    )
+    with store.transaction() as conn:
+        store.upsert_proposals(conn, [proposal])
+    return OutcomeOut(**proposal.model_dump())
+
+
+@router.get("/outcomes", response_model=Page)
+def list_outcomes(who: CanReadOutcomes, service: ServiceDep, limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 100,
+                  offset: Annotated[int, Query(ge=0)] = 0) -> Page:  # fmt: skip
+    """Recorded proposals and outcomes, paged by id (data team)."""
+    table = proposals_table
+    with service.store.engine.connect() as conn:
+        total = int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+        rows = conn.execute(select(table).order_by(table.c.id).limit(limit).offset(offset)).mappings().all()
+    items = [OutcomeOut(**row).model_dump(mode="json") for row in rows]
+    return Page(total=total, limit=limit, offset=offset, items=items)

@@ -1,0 +1,127 @@
+"""Reading, upserting and deleting job seekers and vacancies.
+
+Reads come from the store (they work before any index is built) and show what the role may see:
+the employer service gets pseudonymised candidate cards, caseworkers and admins the canonical
+record. Writes go through the engine (store, index and memory together) and save the indexes
+right away, so that a restart keeps them; they hold the write lock, so the next shortlist
+already reflects them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Path, Query, Response, status
+from sqlalchemy import func, select
+
+from api.deps import CanReadCandidates, CanReadVacancies, CanWriteRecords, IndexEngine, ServiceDep
+from api.schemas import PAGE_MAX, CandidateUpsert, Page, UpsertResponse, VacancyUpsert
+from api.security import Permission
+from api.service import Service
+from api.views import candidate_view
+from matcher.errors import UnknownCandidateError, UnknownVacancyError
+from matcher.models import Candidate, Vacancy, VacancyStatus
+from matcher.store import vacancies_table
+
+router = APIRouter(prefix="/v1", tags=["records"])
+
+RecordId = Annotated[str, Path(min_length=1, max_length=64)]
+Limit = Annotated[int, Query(ge=1, le=PAGE_MAX)]
+Offset = Annotated[int, Query(ge=0)]
+
+
+@router.get("/candidates", response_model=Page)
+def list_candidates(who: CanReadCandidates, service: ServiceDep, limit: Limit = 50, offset: Offset = 0) -> Page:
+    """Job seekers by id, paged (full records or pseudonymised cards, by role)."""
+    full = who.can(Permission.READ_CANDIDATES)
+    rows = service.store.candidates(limit, offset)
+    items = [candidate_view(c, service.reference, full) for c in rows]
+    return Page(total=service.store.count("candidates"), limit=limit, offset=offset, items=items)
+
+
+@router.get("/candidates/{candidate_id}")
+def get_candidate(candidate_id: RecordId, who: CanReadCandidates, service: ServiceDep) -> dict[str, Any]:
+    """One job seeker (full record or pseudonymised card, by role)."""
+    return candidate_view(service.store.get_candidate(candidate_id), service.reference,
+                          who.can(Permission.READ_CANDIDATES))  # fmt: skip
+
+
+@router.get("/vacancies", response_model=Page)
+def list_vacancies(who: CanReadVacancies, service: ServiceDep, limit: Limit = 50, offset: Offset = 0,
+                   status_: Annotated[VacancyStatus | None, Query(alias="status")] = None) -> Page:  # fmt: skip
+    """Vacancies by id, paged; ``status`` narrows to open, filled or withdrawn ones."""
+    value = status_.value if status_ else None
+    rows = service.store.vacancies(limit, offset, value)
+    total = service.store.count("vacancies") if value is None else _count_status(service, value)
+    return Page(total=total, limit=limit, offset=offset, items=[v.model_dump(mode="json") for v in rows])
+
+
+def _count_status(service: Service, value: str) -> int:
+    with service.store.engine.connect() as conn:
+        stmt = select(func.count()).select_from(vacancies_table).where(vacancies_table.c.status == value)
+        return int(conn.execute(stmt).scalar_one())
+
+
+@router.get("/vacancies/{vacancy_id}")
+def get_vacancy(vacancy_id: RecordId, who: CanReadVacancies, service: ServiceDep) -> dict[str, Any]:
+    """One vacancy (ids of merged duplicates lead to the stored one)."""
+    return service.store.get_vacancy(vacancy_id).model_dump(mode="json")
+
+
+def _with_path_id(body: CandidateUpsert | VacancyUpsert, path_id: str) -> dict[str, Any]:
+    if body.id is not None and body.id != path_id:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            f"id in the body ({body.id}) differs from the id in the path ({path_id})")  # fmt: skip
+    return {**body.model_dump(), "id": path_id}
+
+
+@router.put("/candidates/{candidate_id}", response_model=UpsertResponse)
+def put_candidate(candidate_id: RecordId, body: CandidateUpsert, who: CanWriteRecords, engine: IndexEngine,
+                  service: ServiceDep, response: Response) -> UpsertResponse:  # fmt: skip
+    """Create or replace a job seeker; findable by the next shortlist (admin)."""
+    record = Candidate.model_validate(_with_path_id(body, candidate_id))
+    with service.lock.write():
+        created = _missing(lambda: engine.candidate(candidate_id))
+        engine.upsert_candidate(record)
+        engine.save_indexes(service.settings.index_dir)
+    response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+    return UpsertResponse(id=record.id, created=created, indexed=True)
+
+
+@router.put("/vacancies/{vacancy_id}", response_model=UpsertResponse)
+def put_vacancy(vacancy_id: RecordId, body: VacancyUpsert, who: CanWriteRecords, engine: IndexEngine,
+                service: ServiceDep, response: Response) -> UpsertResponse:  # fmt: skip
+    """Create or replace a vacancy; open ones are indexed, filled or withdrawn ones leave the index."""
+    record = Vacancy.model_validate(_with_path_id(body, vacancy_id))
+    with service.lock.write():
+        created = _missing(lambda: engine.store.get_vacancy(vacancy_id))
+        engine.upsert_vacancy(record)
+        engine.save_indexes(service.settings.index_dir)
+    response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+    return UpsertResponse(id=record.id, created=created, indexed=record.status == VacancyStatus.OPEN)
+
+
+@router.delete("/candidates/{candidate_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_candidate(candidate_id: RecordId, who: CanWriteRecords, engine: IndexEngine, service: ServiceDep) -> None:
+    """Remove a person from store (profile, protected attributes, proposals) and index (admin)."""
+    with service.lock.write():
+        engine.delete_candidate(candidate_id)
+        engine.save_indexes(service.settings.index_dir)
+
+
+@router.delete("/vacancies/{vacancy_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_vacancy(vacancy_id: RecordId, who: CanWriteRecords, engine: IndexEngine, service: ServiceDep) -> None:
+    """Remove a vacancy from store and index (admin)."""
+    with service.lock.write():
+        engine.delete_vacancy(vacancy_id)
+        engine.save_indexes(service.settings.index_dir)
+
+
+def _missing(lookup: Callable[[], object]) -> bool:
+    """Whether a lookup raises the unknown-record error (i.e. an upsert creates)."""
+    try:
+        lookup()
+    except (UnknownCandidateError, UnknownVacancyError):
+        return True
+    return False

@@ -1,0 +1,278 @@
+"""Request and response schemas of the HTTP API.
+
+Request schemas forbid unknown fields, so a misspelt filter is a 422 instead of being ignored.
+Response schemas are separate from the canonical records: the employer service gets
+:class:`CandidateCard` (pseudonymised, no free text, no contact data), never a ``Candidate``.
+Protected attributes exist in no schema here.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from matcher.filters import FilterOptions
+from matcher.models import (
+    Ags,
+    Candidate,
+    GermanLevel,
+    Kldb5,
+    Outcome,
+    Postcode,
+    School,
+    Vacancy,
+    Vocational,
+    WorkingTime,
+)
+
+K_DEFAULT = 10
+K_MAX = 100
+PAGE_MAX = 500
+SCORE_PAIRS_MAX = 200
+
+_REQUEST = ConfigDict(extra="forbid")
+
+
+# --- requests ------------------------------------------------------------------------------------
+class FilterRequest(BaseModel):
+    """Hard filters of one request; each can be switched off, limits override the candidate's."""
+
+    model_config = _REQUEST
+
+    enabled: bool = Field(default=True, description="false switches every hard filter off")
+    distance: bool = True
+    commute: bool = True
+    working_time: bool = True
+    licences: bool = True
+    availability: bool = True
+    max_distance_km: float | None = Field(default=None, gt=0, le=500)
+    max_commute_minutes: float | None = Field(default=None, gt=0, le=600)
+    use_candidate_limits: bool = Field(default=True, description="fall back to the person's own limits")
+    available_by: date | None = Field(default=None, description="candidate available by this date")
+
+    def options(self, defaults: FilterOptions) -> FilterOptions:
+        """The engine's filter options for this request."""
+        switches = ("distance", "commute", "working_time", "licences", "availability")
+        on = {name: self.enabled and getattr(self, name) for name in switches}
+        return defaults.override(
+            **on, max_distance_km=self.max_distance_km, max_commute_minutes=self.max_commute_minutes,
+            use_candidate_limits=self.use_candidate_limits, available_by=self.available_by,
+        )  # fmt: skip
+
+
+class ShortlistRequest(BaseModel):
+    """Options of a shortlist for a stored candidate or vacancy."""
+
+    model_config = _REQUEST
+
+    k: int = Field(default=K_DEFAULT, ge=1, le=K_MAX, description="number of items")
+    filters: FilterRequest = Field(default_factory=FilterRequest)
+    include_reasons: bool = Field(default=True, description="German reasons and structured details")
+
+
+class AdHocProfile(BaseModel):
+    """A job seeker's profile that is not stored (the canonical fields minus identity)."""
+
+    model_config = _REQUEST
+
+    ags: Ags
+    postcode: Postcode
+    occupations: list[Kldb5] = Field(min_length=1, max_length=10)
+    skills: list[str] = Field(default_factory=list, max_length=200)
+    level: int = Field(ge=1, le=4)
+    school: School = School.NONE
+    vocational: Vocational = Vocational.NONE
+    experience_years: float = Field(default=0.0, ge=0, le=60)
+    german_level: GermanLevel = GermanLevel.NATIVE
+    languages: dict[str, str] = Field(default_factory=dict)
+    licences: list[str] = Field(default_factory=list)
+    permits: list[str] = Field(default_factory=list)
+    has_car: bool = False
+    max_commute_minutes: int | None = Field(default=None, ge=0, le=300)
+    max_commute_km: float | None = Field(default=None, ge=0, le=500)
+    working_time: WorkingTime = WorkingTime.FULL_TIME
+    hours_per_week: float | None = Field(default=None, ge=1, le=60)
+    shifts: bool = False
+    weekends: bool = False
+    available_from: date | None = Field(default=None, description="default: today")
+    profile_text: str = Field(default="", max_length=4000)
+
+
+class MatchRequest(ShortlistRequest):
+    """An ad-hoc profile and the shortlist options."""
+
+    profile: AdHocProfile
+
+
+class PairRequest(BaseModel):
+    model_config = _REQUEST
+
+    candidate_id: str = Field(min_length=1, max_length=64)
+    vacancy_id: str = Field(min_length=1, max_length=64)
+
+
+class ScoreRequest(BaseModel):
+    """Pairs to score and explain."""
+
+    model_config = _REQUEST
+
+    pairs: list[PairRequest] = Field(min_length=1, max_length=SCORE_PAIRS_MAX)
+    include_reasons: bool = True
+
+
+class CandidateUpsert(Candidate):
+    """A canonical candidate; the id may be left out (it is taken from the path)."""
+
+    id: str | None = Field(default=None, min_length=1, max_length=64)  # type: ignore[assignment]
+
+
+class VacancyUpsert(Vacancy):
+    """A canonical vacancy; the id may be left out (it is taken from the path)."""
+
+    id: str | None = Field(default=None, min_length=1, max_length=64)  # type: ignore[assignment]
+
+
+class OutcomeRequest(BaseModel):
+    """What happened to a proposal (Vermittlungsvorschlag); the id is made up when left out."""
+
+    model_config = _REQUEST
+
+    id: str | None = Field(default=None, min_length=1, max_length=64)
+    candidate_id: str = Field(min_length=1, max_length=64)
+    vacancy_id: str = Field(min_length=1, max_length=64)
+    proposed_at: date
+    outcome: Outcome
+    outcome_at: date | None = None
+
+
+# --- responses -----------------------------------------------------------------------------------
+class IndexVersionOut(BaseModel):
+    kind: str
+    encoder_name: str
+    encoder_fingerprint: str
+    built_at: str
+    count: int
+
+
+class ModelOut(BaseModel):
+    name: str
+    version: str
+    run_id: str | None
+    scorer: str
+
+
+class PairDetails(BaseModel):
+    """Structured facts behind the reasons of one (candidate, vacancy) pair."""
+
+    matched_skills: list[str] = Field(default_factory=list)
+    missing_skills: list[str] = Field(default_factory=list)
+    matched_optional_skills: list[str] = Field(default_factory=list)
+    distance_km: float | None = None
+    commute_minutes: float | None = None
+    commute_mode: Literal["car", "public_transport"] | None = None
+    commute_feasible: bool | None = None
+    working_time: dict[str, Any] = Field(default_factory=dict)
+    licences: dict[str, Any] = Field(default_factory=dict)
+    language: dict[str, Any] = Field(default_factory=dict)
+    effects: dict[str, float] = Field(default_factory=dict, description="reason family -> score effect")
+
+
+class ShortlistItemOut(BaseModel):
+    id: str
+    rank: int
+    score: float
+    similarity: float
+    facts: dict[str, Any]
+    reasons: list[str] | None = None
+    details: PairDetails | None = None
+
+
+class ShortlistResponse(BaseModel):
+    request_id: str
+    direction: str
+    query_id: str
+    k: int
+    items: list[ShortlistItemOut]
+    excluded: dict[str, int] = Field(description="filter -> items it excluded (first failing filter)")
+    considered: int
+    eligible: int
+    model: ModelOut
+    index: IndexVersionOut
+    warnings: list[str]
+
+
+class ScoredPair(BaseModel):
+    candidate_id: str
+    vacancy_id: str
+    score: float
+    similarity: float
+    reasons: list[str] | None = None
+    details: PairDetails | None = None
+
+
+class ScoreResponse(BaseModel):
+    request_id: str
+    items: list[ScoredPair]
+    model: ModelOut
+    indexes: dict[str, IndexVersionOut]
+
+
+class CandidateCard(BaseModel):
+    """A pseudonymised candidate for the employer service: no text, no contact, no origin."""
+
+    id: str
+    kldb: str
+    occupation: str
+    alternative_occupations: list[str]
+    level: str
+    place: str
+    skills: list[str]
+    school: str
+    vocational: str
+    experience_years: float
+    german_level: str
+    licences: list[str]
+    permits: list[str]
+    has_car: bool
+    working_time: str
+    hours_per_week: float | None
+    shifts: bool
+    weekends: bool
+    available_from: date
+
+
+class Page(BaseModel):
+    total: int
+    limit: int
+    offset: int
+    items: list[dict[str, Any]]
+
+
+class UpsertResponse(BaseModel):
+    id: str
+    created: bool
+    indexed: bool
+
+
+class OutcomeOut(BaseModel):
+    id: str
+    candidate_id: str
+    vacancy_id: str
+    proposed_at: date
+    outcome: Outcome
+    outcome_at: date | None
+
+
+class ReloadResponse(BaseModel):
+    changed: bool
+    previous: ModelOut | None
+    current: ModelOut
+
+
+class ReadyResponse(BaseModel):
+    ready: bool
+    model: ModelOut | None
+    indexes: dict[str, IndexVersionOut] | None
+    problems: dict[str, str]
