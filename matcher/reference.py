@@ -84,8 +84,17 @@ class ReferenceData:
     def kldb5_codes(self) -> frozenset[str]:
         return frozenset(self.kldb.loc[self.kldb["level"] == 5, "code"])
 
+    @cached_property
+    def _kldb_titles(self) -> dict[str, str]:
+        # Looked up for every shortlist line: a dict is ~50x faster than DataFrame.at.
+        return dict(zip(self.kldb["code"], self.kldb["title"]))
+
     def kldb_title(self, code: str) -> str:
-        return str(self.kldb.at[code, "title"]) if code in self.kldb.index else code
+        return self._kldb_titles.get(code, code)
+
+    @cached_property
+    def municipality_names(self) -> dict[str, str]:
+        return dict(zip(self.municipalities["ags"], self.municipalities["name"]))
 
     def kldb_tasks(self, code: str) -> list[str]:
         """Task phrases of a 5-digit position (falls back to its 4-digit parent)."""

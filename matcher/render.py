@@ -41,8 +41,7 @@ def occupation_title(code: str, reference: ReferenceData) -> str:
 
 
 def place_name(ags: str, reference: ReferenceData) -> str:
-    municipalities = reference.municipalities
-    return str(municipalities.at[ags, "name"]) if ags in municipalities.index else ags
+    return reference.municipality_names.get(ags, ags)
 
 
 def _truncate(text: str, limit: int) -> str:

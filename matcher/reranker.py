@@ -106,15 +106,80 @@ class LambdaMartParams:
         return params
 
 
+@dataclass(frozen=True)
+class _FlatTrees:
+    """All trees of a booster as flat node arrays, for walking every tree at once with numpy.
+
+    Leaves point to themselves, so a walk can run a fixed number of steps (the deepest path).
+    """
+
+    feature: NDArray[np.int64]  # split feature, 0 for leaves (never used)
+    threshold: NDArray[np.float64]
+    left: NDArray[np.int64]
+    right: NDArray[np.int64]
+    value: NDArray[np.float64]  # internal_value of splits, leaf_value of leaves
+    roots: NDArray[np.int64]
+    depth: int
+
+    @classmethod
+    def of(cls, booster: Any) -> _FlatTrees:
+        nodes: list[list[float]] = []  # feature, threshold, left, right, value
+
+        def add(node: dict[str, Any], level: int) -> tuple[int, int]:
+            at = len(nodes)
+            nodes.append([0, 0.0, at, at, node.get("leaf_value", node.get("internal_value", 0.0))])
+            if "leaf_value" in node or "split_feature" not in node:
+                return at, level
+            if node.get("decision_type", "<=") != "<=":
+                raise ValueError("only numerical '<=' splits are supported")
+            left, d1 = add(node["left_child"], level + 1)
+            right, d2 = add(node["right_child"], level + 1)
+            nodes[at][:4] = [node["split_feature"], node["threshold"], left, right]
+            return at, max(d1, d2)
+
+        roots, depth = [], 0
+        for tree in booster.dump_model()["tree_info"]:
+            root, d = add(tree["tree_structure"], 0)
+            roots.append(root)
+            depth = max(depth, d)
+        a = np.array(nodes, dtype=np.float64)
+        return cls(a[:, 0].astype(np.int64), a[:, 1], a[:, 2].astype(np.int64),
+                   a[:, 3].astype(np.int64), a[:, 4], np.array(roots, dtype=np.int64), depth)  # fmt: skip
+
+    def path_contributions(self, x: NDArray[np.float32]) -> NDArray[np.float64]:
+        """Decision-path attribution (Saabas): each split credits its feature with the change of
+        the node value along the path taken; per row, the contributions plus the sum of the root
+        values equal the raw score exactly."""
+        n = len(x)
+        values = np.asarray(x, dtype=np.float64)
+        rows = np.repeat(np.arange(n), len(self.roots))
+        current = np.tile(self.roots, n)
+        out = np.zeros((n, values.shape[1]), dtype=np.float64)
+        for _ in range(self.depth):
+            feature = self.feature[current]
+            go_left = values[rows, feature] <= self.threshold[current]
+            nxt = np.where(go_left, self.left[current], self.right[current])
+            np.add.at(out, (rows, feature), self.value[nxt] - self.value[current])
+            current = nxt
+        return out
+
+
 class LightGBMReranker(Reranker):
+    """LambdaMART model. Contributions: ``"path"`` (decision-path attribution, ~0.05 ms for 10 rows
+    and the default for serving) or ``"shap"`` (LightGBM's TreeSHAP ``pred_contrib``, exact Shapley
+    values, ~0.7 ms per row)."""
+
     kind = "lightgbm"
 
-    def __init__(self, booster: Any, version: str = "unversioned") -> None:
+    def __init__(self, booster: Any, version: str = "unversioned",
+                 contributions_method: Literal["path", "shap"] = "path") -> None:  # fmt: skip
         self.booster = booster
         self.version = version
+        self.contributions_method = contributions_method
         names = list(booster.feature_name())
         if names != list(FEATURE_NAMES):
             raise ValueError(f"model features {names} differ from this code's {list(FEATURE_NAMES)}")
+        self._trees = _FlatTrees.of(booster)
 
     @classmethod
     def fit(cls, features: NDArray[np.float32], labels: NDArray[np.int64],
@@ -132,8 +197,15 @@ class LightGBMReranker(Reranker):
         return np.asarray(self.booster.predict(features, num_threads=1), dtype=np.float64)
 
     def contributions(self, features: NDArray[np.float32]) -> NDArray[np.float64]:
+        if self.contributions_method == "path":
+            return self._trees.path_contributions(features)
         contrib = self.booster.predict(features, pred_contrib=True, num_threads=1)
         return np.asarray(contrib, dtype=np.float64)[:, :-1]  # last column is the bias
+
+    @property
+    def bias(self) -> float:
+        """The score of a row before any split: the sum of the trees' root values."""
+        return float(self._trees.value[self._trees.roots].sum())
 
     def save(self, path: Path) -> None:
         self.booster.save_model(str(path))

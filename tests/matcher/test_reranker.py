@@ -97,3 +97,14 @@ def test_explanations_in_german_with_facts(reference: ReferenceData) -> None:
     assert explanation.facts["commute_mode"] == "public_transport"
     effects = [abs(r.effect) for r in explanation.reasons]
     assert effects == sorted(effects, reverse=True)
+
+
+def test_path_contributions_add_up_to_the_score_and_agree_with_shap(trained: LightGBMReranker) -> None:
+    x, _, _ = synthetic_ranking(n_queries=5, seed=4)
+    path = trained.contributions(x)
+    np.testing.assert_allclose(path.sum(axis=1) + trained.bias, trained.score(x), atol=1e-9)
+    shap = LightGBMReranker(trained.booster, contributions_method="shap").contributions(x)
+    assert shap.shape == path.shape
+    assert np.corrcoef(path.ravel(), shap.ravel())[0, 1] > 0.75
+    # both name the feature that drives relevance as the strongest
+    assert np.abs(path).mean(axis=0).argmax() == np.abs(shap).mean(axis=0).argmax() == COV
