@@ -20,14 +20,15 @@ import numpy as np
 from numpy.typing import NDArray
 
 from matcher.encoder import Encoder
+from matcher.errors import InsufficientProfileError
 from matcher.filters import (
     CandidateColumns,
+    ColumnTable,
     FilterOptions,
     FilterResult,
     VacancyColumns,
     apply_filters,
 )
-from matcher.errors import InsufficientProfileError
 from matcher.geo import Gazetteer
 from matcher.index import Hits, IndexConfig, VectorIndex, create_index, load_index
 from matcher.models import Candidate, Vacancy, VacancyStatus
@@ -89,6 +90,8 @@ class Engine:
         self._vacancies: dict[str, Vacancy] = {
             v.id: v for v in store.vacancies(status=VacancyStatus.OPEN.value)
         }
+        self._candidate_columns = ColumnTable(self._candidates, CandidateColumns.of, self.gazetteer)
+        self._vacancy_columns = ColumnTable(self._vacancies, VacancyColumns.of, self.gazetteer)
 
     @classmethod
     def load(
@@ -117,7 +120,7 @@ class Engine:
         """
         query = candidate if isinstance(candidate, Candidate) else self.candidate(candidate)
         require_profile(query)
-        vector = self.encoder.encode([render_candidate(query, self.reference, self.config.render)])
+        vector = self._query_vector(self.candidate_index, candidate, query)
         return self._shortlist(query, vector, k, filters, "vacancies_for_candidate", explain)
 
     def shortlist_for_vacancy(
@@ -132,8 +135,16 @@ class Engine:
         """
         query = vacancy if isinstance(vacancy, Vacancy) else self.vacancy(vacancy)
         require_profile(query)
-        vector = self.encoder.encode([render_vacancy(query, self.reference, self.config.render)])
+        vector = self._query_vector(self.vacancy_index, vacancy, query)
         return self._shortlist(query, vector, k, filters, "candidates_for_vacancy", explain)
+
+    def _query_vector(self, index: VectorIndex, asked: str | Candidate | Vacancy,
+                      query: Candidate | Vacancy) -> NDArray[np.float32]:  # fmt: skip
+        """A stored record's vector from its index (upserts keep it current); else encode."""
+        if isinstance(asked, str) and query.id in index:
+            return index.vectors([query.id])
+        render = render_candidate if isinstance(query, Candidate) else render_vacancy
+        return self.encoder.encode([render(query, self.reference, self.config.render)])  # type: ignore[arg-type]
 
     def _shortlist(
         self, query: Candidate | Vacancy, vector: NDArray[np.float32], k: int,
@@ -175,9 +186,9 @@ class Engine:
             records = [others.get(i) for i in hits.ids]
             found = [r for r in records if r is not None]
             if isinstance(query, Candidate):
-                columns = CandidateColumns.of([query], g), VacancyColumns.of(found, g)
+                columns = CandidateColumns.of([query], g), self._vacancy_columns.take(found)
             else:
-                columns = CandidateColumns.of(found, g), VacancyColumns.of([query], g)
+                columns = self._candidate_columns.take(found), VacancyColumns.of([query], g)
             stale.append(len(records) - len(found))
             result = apply_filters(*columns, options, as_of)
             return _spread(result, [r is not None for r in records])
@@ -234,6 +245,7 @@ class Engine:
             self.store.upsert_candidates(conn, [candidate])
         self.candidate_index.upsert(candidate.id, vector)
         self._candidates[candidate.id] = candidate
+        self._candidate_columns.update(candidate)
 
     def upsert_vacancy(self, vacancy: Vacancy) -> None:
         """Store a vacancy; open ones are (re)indexed, filled or withdrawn ones leave the index."""
@@ -243,6 +255,7 @@ class Engine:
         if vacancy.status == VacancyStatus.OPEN:
             self.vacancy_index.upsert(vacancy.id, vector)
             self._vacancies[vacancy.id] = vacancy
+            self._vacancy_columns.update(vacancy)
         else:
             self.vacancy_index.delete(vacancy.id)
             self._vacancies.pop(vacancy.id, None)

@@ -13,10 +13,10 @@ ranked rather than silently dropped.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, fields, replace
 from datetime import date
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -159,6 +159,50 @@ class VacancyColumns:
                                for v in vacancies], dtype=np.int64),  # fmt: skip
             start_date=np.array([_days(v.start_date) for v in vacancies], dtype="datetime64[D]"),
         )
+
+
+Columns = TypeVar("Columns", CandidateColumns, VacancyColumns)
+
+
+class ColumnTable(Generic[Columns]):
+    """Filter columns of every record of one side, built once and kept in step with upserts.
+
+    Building columns costs a Python loop per record; a shortlist then only selects rows, which
+    keeps the filters at a few microseconds per hit instead of a few milliseconds per query.
+    """
+
+    def __init__(self, records: Mapping[str, Any], build: Callable[[Sequence[Any], Gazetteer], Columns],
+                 gazetteer: Gazetteer) -> None:  # fmt: skip
+        self._records, self._build, self._gazetteer = records, build, gazetteer
+        self._columns: Columns | None = None
+        self._row: dict[str, int] = {}
+
+    def _all(self) -> Columns:
+        if self._columns is None:
+            records = list(self._records.values())
+            self._columns = self._build(records, self._gazetteer)
+            self._row = {r.id: i for i, r in enumerate(records)}
+        return self._columns
+
+    def update(self, record: Any) -> None:
+        """Refresh (or add) one record's row after an upsert."""
+        if self._columns is None:
+            return
+        one = self._build([record], self._gazetteer)
+        row = self._row.get(record.id)
+        if row is None:
+            self._row[record.id] = len(self._row)
+            self._columns = type(one)(**{f.name: np.concatenate([getattr(self._columns, f.name),
+                                         getattr(one, f.name)]) for f in fields(one)})  # fmt: skip
+            return
+        for f in fields(one):
+            getattr(self._columns, f.name)[row] = getattr(one, f.name)[0]
+
+    def take(self, records: Sequence[Any]) -> Columns:
+        """Columns of these records, in this order (records must be in the table's mapping)."""
+        columns = self._all()
+        rows = np.array([self._row[r.id] for r in records], dtype=np.intp)
+        return type(columns)(**{f.name: getattr(columns, f.name)[rows] for f in fields(columns)})
 
 
 @dataclass(frozen=True)

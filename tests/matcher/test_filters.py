@@ -16,6 +16,7 @@ import pytest
 from matcher.filters import (
     FILTER_ORDER,
     CandidateColumns,
+    ColumnTable,
     FilterOptions,
     FilterResult,
     VacancyColumns,
@@ -168,3 +169,20 @@ def test_options_are_frozen_with_overrides() -> None:
     assert base.max_distance_km is None and strict.max_distance_km == 10 and not strict.licences
     with pytest.raises(TypeError):
         base.override(no_such_filter=True)
+
+
+def test_column_table_selects_rows_and_follows_upserts(gazetteer: Gazetteer) -> None:
+    records = {v.id: v for v in (make_vacancy(id="V-1"), make_vacancy(id="V-2", hours_per_week=20.0))}
+    table = ColumnTable(records, VacancyColumns.of, gazetteer)
+    picked = table.take([records["V-2"], records["V-1"]])
+    assert picked.hours.tolist() == [20.0, 39.0]
+    changed = make_vacancy(id="V-1", required_licences=["CE"], status="filled")
+    records["V-1"] = changed
+    table.update(changed)
+    added = make_vacancy(id="V-3", hours_per_week=10.0)
+    records["V-3"] = added
+    table.update(added)
+    expected = VacancyColumns.of([changed, added], gazetteer)
+    got = table.take([changed, added])
+    for name in ("is_open", "hours", "required", "start_date"):
+        np.testing.assert_array_equal(getattr(got, name), getattr(expected, name))
