@@ -34,8 +34,12 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check matcher training data api tests
 	$(VENV)/bin/mypy
 
+# Each benchmark prints its own table; figures and commands are in README.md.
 bench: $(STAMP)
-	$(PY) -m training.bench
+	$(PY) -m training.bench_encoder
+	$(PY) -m training.bench_retrieval
+	$(PY) -m training.bench_reranker
+	$(PY) -m api.bench --home $${MATCHER_HOME:-var}
 
 clean:
 	rm -rf var .pytest_cache
