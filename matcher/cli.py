@@ -20,6 +20,7 @@ from matcher.settings import Settings
 if TYPE_CHECKING:
     from matcher.encoder import Encoder
     from matcher.retrieval import Shortlist
+    from matcher.store import Store
 
 app = typer.Typer(
     help="Job-matching engine of Jobcenter Kaiserslautern.",
@@ -354,7 +355,7 @@ def demo(
     typer.echo(f"[5/5] demo tokens for each role: {settings.demo_tokens_file.resolve()}")
 
 
-def _run_training(settings: Settings, encoder: Encoder, store: object, oracle_path: Path | None) -> Any:
+def _run_training(settings: Settings, encoder: Encoder, store: Store, oracle_path: Path | None) -> Any:
     """The training pipeline with MLflow's chatter on stderr (stdout may carry JSON)."""
     import contextlib
 

@@ -121,7 +121,8 @@ class CandidateArrays:
             hours=np.array([c.hours_per_week or np.nan for c in candidates], dtype=np.float64),
             shifts=np.array([c.shifts for c in candidates], dtype=bool),
             weekends=np.array([c.weekends for c in candidates], dtype=bool),
-            licences=np.array([_bits(sorted(effective_licences(c.licences)), _LICENCE_BIT) for c in candidates], dtype=np.int64),
+            licences=np.array([_bits(sorted(effective_licences(c.licences)), _LICENCE_BIT)
+                               for c in candidates], dtype=np.int64),
             permits=np.array([_bits(c.permits, _PERMIT_BIT) for c in candidates], dtype=np.int64),
             german=np.array([GERMAN_LEVEL_RANK[c.german_level] for c in candidates], dtype=np.int64),
             experience=np.array([c.experience_years for c in candidates], dtype=np.float64),

@@ -173,7 +173,9 @@ class ColumnTable(Generic[Columns]):
 
     def __init__(self, records: Mapping[str, Any], build: Callable[[Sequence[Any], Gazetteer], Columns],
                  gazetteer: Gazetteer) -> None:  # fmt: skip
-        self._records, self._build, self._gazetteer = records, build, gazetteer
+        self._records: Mapping[str, Any] = records
+        self._build: Callable[[Sequence[Any], Gazetteer], Columns] = build
+        self._gazetteer = gazetteer
         self._columns: Columns | None = None
         self._row: dict[str, int] = {}
 

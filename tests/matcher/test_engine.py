@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import date
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
 
