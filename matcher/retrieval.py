@@ -217,10 +217,10 @@ def vacancy_facts(v: Vacancy, occupation: str, place: str) -> dict[str, Any]:
 
 
 def candidate_facts(c: Candidate, occupation: str, place: str) -> dict[str, Any]:
-    """Key facts of a pseudonymised candidate card."""
+    """Key facts of a pseudonymised candidate card (place name, not the postcode: employers see it)."""
     return {
         "kldb": c.main_occupation, "occupation": occupation, "level": LEVEL_LABELS_DE[c.level],
-        "place": place, "postcode": c.postcode, "working_time": c.working_time.value,
+        "place": place, "working_time": c.working_time.value,
         "hours_per_week": c.hours_per_week, "available_from": c.available_from.isoformat(),
         "experience_years": c.experience_years, "german_level": c.german_level.value,
         "licences": list(c.licences), "has_car": c.has_car,

@@ -58,6 +58,10 @@ def test_candidates_for_vacancy_without_body_and_reasons(client: TestClient, api
                         json={"k": 3, "include_reasons": False, "filters": {"enabled": False}})  # fmt: skip
     _check_shortlist(plain.json(), 3, reasons=False)
     assert not any(plain.json()["excluded"].values())  # every filter off
+    # the employer service sees pseudonymised cards: no postcode, no text, no protected attribute
+    hidden = {"postcode", "ags", "profile_text", "source_id", "gender", "birth_year", "citizenship_group"}
+    for item in default.json()["items"]:
+        assert not hidden & set(item["facts"]), item["facts"]
 
 
 def test_filters_count_what_they_exclude(client: TestClient, api_world: World, ids: Ids) -> None:
