@@ -15,16 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from matcher.filters import FilterOptions
 from matcher.models import (
-    Ags,
     Candidate,
-    GermanLevel,
-    Kldb5,
+    CandidateProfile,
     Outcome,
-    Postcode,
-    School,
     Vacancy,
-    Vocational,
-    WorkingTime,
 )
 
 K_DEFAULT = 10
@@ -72,32 +66,12 @@ class ShortlistRequest(BaseModel):
     include_reasons: bool = Field(default=True, description="German reasons and structured details")
 
 
-class AdHocProfile(BaseModel):
+class AdHocProfile(CandidateProfile):
     """A job seeker's profile that is not stored (the canonical fields minus identity)."""
 
     model_config = _REQUEST
 
-    ags: Ags
-    postcode: Postcode
-    occupations: list[Kldb5] = Field(min_length=1, max_length=10)
-    skills: list[str] = Field(default_factory=list, max_length=200)
-    level: int = Field(ge=1, le=4)
-    school: School = School.NONE
-    vocational: Vocational = Vocational.NONE
-    experience_years: float = Field(default=0.0, ge=0, le=60)
-    german_level: GermanLevel = GermanLevel.NATIVE
-    languages: dict[str, str] = Field(default_factory=dict)
-    licences: list[str] = Field(default_factory=list)
-    permits: list[str] = Field(default_factory=list)
-    has_car: bool = False
-    max_commute_minutes: int | None = Field(default=None, ge=0, le=300)
-    max_commute_km: float | None = Field(default=None, ge=0, le=500)
-    working_time: WorkingTime = WorkingTime.FULL_TIME
-    hours_per_week: float | None = Field(default=None, ge=1, le=60)
-    shifts: bool = False
-    weekends: bool = False
     available_from: date | None = Field(default=None, description="default: today")
-    profile_text: str = Field(default="", max_length=4000)
 
 
 class MatchRequest(ShortlistRequest):

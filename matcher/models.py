@@ -168,18 +168,15 @@ RELEVANCE: dict[Outcome, int] = {Outcome.HIRED: 3, Outcome.INTERVIEW: 2, Outcome
 _STRICT = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
 
 
-class Candidate(BaseModel):
-    """A job seeker, pseudonymous. No names, no contact data, no protected attributes."""
+class CandidateProfile(BaseModel):
+    """What a job seeker's profile says, without identity: shared by stored and ad-hoc profiles."""
 
     model_config = _STRICT
 
-    id: str = Field(min_length=1, max_length=64)
-    source: CandidateSource
-    source_id: str = Field(min_length=1, max_length=64)
     ags: Ags
     postcode: Postcode
-    occupations: list[Kldb5] = Field(min_length=1, description="KldB 5-digit codes, main first")
-    skills: list[str] = Field(default_factory=list, description="ESCO skill ids (uuid part)")
+    occupations: list[Kldb5] = Field(min_length=1, max_length=10, description="KldB 5-digit codes, main first")
+    skills: list[str] = Field(default_factory=list, max_length=200, description="ESCO skill ids (uuid part)")
     level: int = Field(ge=1, le=4, description="requirement level reached (KldB 5th digit)")
     school: School = School.NONE
     vocational: Vocational = Vocational.NONE
@@ -195,12 +192,11 @@ class Candidate(BaseModel):
     hours_per_week: float | None = Field(default=None, ge=1, le=60)
     shifts: bool = False
     weekends: bool = False
-    available_from: date
-    registered_at: date
+    available_from: date | None = None
     profile_text: str = Field(default="", max_length=4000)
 
     @model_validator(mode="after")
-    def _check_codes(self) -> Candidate:
+    def _check_codes(self) -> CandidateProfile:
         unknown = [lic for lic in self.licences if lic not in LICENCES]
         if unknown:
             raise ValueError(f"unknown driving licence class(es): {', '.join(unknown)}")
@@ -208,6 +204,16 @@ class Candidate(BaseModel):
         if unknown:
             raise ValueError(f"unknown permit(s): {', '.join(unknown)}")
         return self
+
+
+class Candidate(CandidateProfile):
+    """A job seeker, pseudonymous. No names, no contact data, no protected attributes."""
+
+    id: str = Field(min_length=1, max_length=64)
+    source: CandidateSource
+    source_id: str = Field(min_length=1, max_length=64)
+    available_from: date  # type: ignore[assignment]  # stored profiles always know it
+    registered_at: date
 
     @property
     def main_occupation(self) -> str:
