@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager, redirect_stdout
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -289,10 +291,6 @@ def evaluate(
     ] = None,
 ) -> None:
     """Compare two registered re-ranker versions (and the baselines) on the test window."""
-    import contextlib
-
-    from mlflow.exceptions import MlflowException
-
     from matcher.store import Store
     from training.config import TrainingConfig
     from training.pipeline import compare
@@ -300,12 +298,12 @@ def evaluate(
     settings = _settings()
     oracle_path = _oracle_path(settings, oracle)
     try:
-        with contextlib.redirect_stdout(sys.stderr):
+        with _mlflow_quiet():
             report = compare(
                 TrainingConfig(), settings, _encoder(settings), Store(settings.store_url), a, b,
-                oracle_path, cache_dir=settings.home / "cache" / "embeddings", progress=_progress,
+                oracle_path, cache_dir=settings.embedding_cache_dir, progress=_progress,
             )  # fmt: skip
-    except (MatcherError, MlflowException, OSError, ValueError) as exc:
+    except (MatcherError, OSError, ValueError) as exc:
         _fail(str(exc))
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False))
@@ -355,51 +353,26 @@ def demo(
     typer.echo(f"[5/5] demo tokens for each role: {settings.demo_tokens_file.resolve()}")
 
 
-def _run_training(settings: Settings, encoder: Encoder, store: Store, oracle_path: Path | None) -> Any:
-    """The training pipeline with MLflow's chatter on stderr (stdout may carry JSON)."""
-    import contextlib
-
+@contextmanager
+def _mlflow_quiet() -> Iterator[None]:
+    """MLflow's chatter goes to stderr (stdout may carry JSON); its errors become one line."""
     from mlflow.exceptions import MlflowException
 
-    from training.config import TrainingConfig
-    from training.pipeline import run
-
     try:
-        with contextlib.redirect_stdout(sys.stderr):
-            return run(TrainingConfig(), settings, encoder, store, oracle_path,
-                       cache_dir=settings.home / "cache" / "embeddings", progress=_progress)  # fmt: skip
+        with redirect_stdout(sys.stderr):
+            yield
     except MlflowException as exc:
         raise MatcherError(f"MLflow: {exc.message}") from exc
 
 
-@app.command()
-def serve(
-    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=1, max=65535, help="port")] = 8000,
-    workers: Annotated[int, typer.Option(min=1, max=64, help="worker processes")] = 1,
-) -> None:
-    """The HTTP API (FastAPI on uvicorn; OpenAPI at /docs). Settings from the environment."""
-    from api.app import run_server
+def _run_training(settings: Settings, encoder: Encoder, store: Store, oracle_path: Path | None) -> Any:
+    """The training pipeline on the settings' store and MLflow registry."""
+    from training.config import TrainingConfig
+    from training.pipeline import run
 
-    run_server(host, port, workers)
-
-
-audit_app = typer.Typer(help="The audit log of shortlists and scores.", no_args_is_help=True)
-app.add_typer(audit_app, name="audit")
-
-
-@audit_app.command("verify")
-def audit_verify(
-    path: Annotated[Path | None, typer.Option(help="audit log (default: $MATCHER_HOME/audit.log)")] = None,
-) -> None:
-    """Check the audit log's hash chain: print the record count, or the first bad line (exit 1)."""
-    from matcher.audit import verify
-
-    log = path or _settings().audit_log
-    result = verify(log)
-    if not result.ok:
-        _fail(f"{log}: line {result.first_bad_line}: {result.reason} ({result.records} records verified before it)")
-    typer.echo(f"{log}: {result.records} records, chain intact")
+    with _mlflow_quiet():
+        return run(TrainingConfig(), settings, encoder, store, oracle_path,
+                   cache_dir=settings.embedding_cache_dir, progress=_progress)  # fmt: skip
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -53,6 +53,11 @@ class Settings(BaseSettings):
         return self.home / "indexes"
 
     @property
+    def embedding_cache_dir(self) -> Path:
+        """Embeddings of the training run, keyed by encoder fingerprint."""
+        return self.home / "cache" / "embeddings"
+
+    @property
     def encoder_dir(self) -> Path:
         return self.home / "encoder"
 

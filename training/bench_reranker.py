@@ -59,7 +59,7 @@ def world_training(settings: Settings, params: LambdaMartParams) -> tuple[str, f
         return None
     encoder = load_default_encoder(settings.encoder, settings.encoder_dir)
     data = prepare(TrainingConfig(params=params), encoder, store,
-                   None, settings.home / "cache" / "embeddings")  # fmt: skip
+                   None, settings.embedding_cache_dir)  # fmt: skip
     assert data.train is not None
     train = data.train.with_relevant()
     seconds, _ = time_fit(train.features, train.labels, train.group_sizes(), params)

@@ -56,7 +56,7 @@ class RunArtifacts:
 
 
 @contextmanager
-def _tracking_to(tracking_uri: str) -> Iterator[None]:
+def tracking_to(tracking_uri: str) -> Iterator[None]:
     """Point MLflow's fluent API at the settings' store for the block, then restore.
 
     ``mlflow.set_tracking_uri`` also writes ``MLFLOW_TRACKING_URI`` (and the registry's) into
@@ -98,7 +98,7 @@ def log_encoder_build(tracking_uri: str, artifact_location: str | None, experime
     """Log an encoder build (params, German eval, the model folder) as a run; returns its id."""
     import mlflow
 
-    with _tracking_to(tracking_uri):
+    with tracking_to(tracking_uri):
         experiment_id = _experiment_id(experiment, artifact_location)
         with mlflow.start_run(experiment_id=experiment_id, run_name="default-encoder") as run:
             mlflow.log_params(dict(params))
@@ -188,7 +188,7 @@ def _log_model(model: LightGBMReranker, name: str) -> str:
 def _active_run(settings: Settings, config: TrainingConfig) -> Iterator[str]:
     import mlflow
 
-    with _tracking_to(settings.tracking_uri):
+    with tracking_to(settings.tracking_uri):
         experiment = _experiment_id(config.experiment_name, settings.artifact_dir.as_uri())
         with mlflow.start_run(experiment_id=experiment) as run:
             yield str(run.info.run_id)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
-import mlflow
 import pytest
 from fastapi.testclient import TestClient
 from mlflow import MlflowClient
@@ -15,27 +12,18 @@ from matcher.errors import ModelNotFoundError
 from matcher.model_registry import CHAMPION
 from matcher.settings import Settings
 from tests.api.conftest import Ids, World
+from training.tracking import tracking_to
 
 
 def _new_champion(settings: Settings) -> str:
     """Register the champion's model once more and move @champion to the new version."""
     uri = settings.tracking_uri
-    # MLflow resolves a "models:/" source with the global client; setting it writes the process
-    # environment, which Settings reads: put both back afterwards.
-    saved = {key: os.environ.get(key) for key in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
-    mlflow.set_tracking_uri(uri)
-    try:
+    # MLflow resolves a "models:/" source with the global client: point it here for the block.
+    with tracking_to(uri):
         client = MlflowClient(tracking_uri=uri, registry_uri=uri)
         current = client.get_model_version_by_alias(settings.model_name, CHAMPION)
         new = client.create_model_version(settings.model_name, source=current.source, run_id=current.run_id)
         client.set_registered_model_alias(settings.model_name, CHAMPION, new.version)
-    finally:
-        mlflow.set_tracking_uri(saved["MLFLOW_TRACKING_URI"])  # type: ignore[arg-type]
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
     return str(new.version)
 
 
