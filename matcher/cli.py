@@ -375,5 +375,35 @@ def _run_training(settings: Settings, encoder: Encoder, store: Store, oracle_pat
                    cache_dir=settings.embedding_cache_dir, progress=_progress)  # fmt: skip
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="port")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="worker processes")] = 1,
+) -> None:
+    """The HTTP API (FastAPI on uvicorn; OpenAPI at /docs). Settings from the environment."""
+    from api.app import run_server
+
+    run_server(host, port, workers)
+
+
+audit_app = typer.Typer(help="The audit log of shortlists and scores.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("verify")
+def audit_verify(
+    path: Annotated[Path | None, typer.Option(help="audit log (default: $MATCHER_HOME/audit.log)")] = None,
+) -> None:
+    """Check the audit log's hash chain: print the record count, or the first bad line (exit 1)."""
+    from matcher.audit import verify
+
+    log = path or _settings().audit_log
+    result = verify(log)
+    if not result.ok:
+        _fail(f"{log}: line {result.first_bad_line}: {result.reason} ({result.records} records verified before it)")
+    typer.echo(f"{log}: {result.records} records, chain intact")
+
+
 def main() -> None:  # pragma: no cover - console entry point
     sys.exit(app())
