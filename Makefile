@@ -27,7 +27,10 @@ run: $(STAMP)
 	$(VENV)/bin/matcher demo
 	$(VENV)/bin/matcher serve
 
+# The PostgreSQL tests start their own temporary server (tests/pg.py); this installs Debian's
+# postgresql package first where its server binaries are missing (quick when they are there).
 test: $(STAMP)
+	sh tests/ensure_postgres.sh
 	$(PY) -m pytest
 
 lint: $(STAMP)

@@ -14,14 +14,22 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.security import Permission, Principal
 from api.service import Service
+from api.validation import use_reference
 from matcher.engine import Engine
 
 # auto_error=False: a missing or non-bearer header is answered by us, as 401 with the header.
 _bearer = HTTPBearer(auto_error=False, description="token from $MATCHER_HOME/tokens.json")
 
 
-def get_service(request: Request) -> Service:
+async def get_service(request: Request) -> Service:
+    """The app's service; also makes its reference data the one request bodies are checked against.
+
+    ``async`` on purpose: it runs in the request's own task, so the context variable that
+    :func:`api.validation.use_reference` sets is seen by the body validation that follows (the
+    place checks of ``api.schemas``); a sync dependency would set it in a worker thread.
+    """
     service: Service = request.app.state.service
+    use_reference(service.reference)
     return service
 
 

@@ -2,13 +2,19 @@
 
 The core raises :class:`matcher.errors.MatcherError` subclasses; this module alone decides which
 status each one gets, so handlers never catch and translate errors themselves:
-unknown ids -> 404, a profile too thin to rank -> 422, a missing model, index or encoder -> 503,
-any other engine error -> 400. Validation errors are answered without echoing the input back
-(it may hold a job seeker's profile text).
+unknown ids -> 404, a profile too thin to rank or a place the gazetteer does not know -> 422,
+a missing model, index or encoder -> 503, any other engine error -> 400.
+
+Validation errors are answered without echoing the input back (it may hold a job seeker's
+profile text or address): each error is its location, message and type only, pydantic's
+``input`` and ``ctx`` are dropped, a message that still quotes the input has it replaced, and a
+location part that is not a plain field name (a key the caller made up) is masked.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request, status
@@ -25,6 +31,7 @@ from matcher.errors import (
     MatcherError,
     ModelNotFoundError,
     UnknownCandidateError,
+    UnknownPlaceError,
     UnknownVacancyError,
 )
 
@@ -56,6 +63,13 @@ def matcher_error_response(exc: MatcherError) -> JSONResponse:
     """The HTTP answer for an engine error (see the module docstring for the mapping)."""
     if isinstance(exc, UnknownCandidateError | UnknownVacancyError):
         return _json(status.HTTP_404_NOT_FOUND, {"detail": str(exc)})
+    if isinstance(exc, UnknownPlaceError):
+        # The message names the field and the rule only (never the place given).
+        loc = exc.field.split(".")
+        error = {"loc": loc, "msg": exc.rule + (f" ({exc.explanation})" if exc.explanation else ""),
+                 "type": "unknown_place"}  # fmt: skip
+        return _json(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                     {"detail": f"invalid request: {exc}", "errors": [error]})  # fmt: skip
     if isinstance(exc, InsufficientProfileError):
         # Never a made-up ranking: say what the profile lacks instead.
         return _json(status.HTTP_422_UNPROCESSABLE_CONTENT, {"detail": "insufficient profile", "missing": exc.missing})
@@ -68,13 +82,39 @@ def matcher_error_response(exc: MatcherError) -> JSONResponse:
     return _json(status.HTTP_400_BAD_REQUEST, {"detail": str(exc)})
 
 
-def _error_lines(exc: RequestValidationError) -> list[dict[str, Any]]:
+_FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+_MASKED_KEY = "<key>"
+_MASKED_VALUE = "<value>"
+
+
+def _loc_part(part: object) -> str:
+    """A location part as text: field names and list positions as they are, made-up keys masked."""
+    if isinstance(part, int) or (isinstance(part, str) and _FIELD_NAME.match(part)):
+        return str(part)
+    return _MASKED_KEY
+
+
+def _scrub(message: str, value: object) -> str:
+    """The message without the offending input, should a validator have quoted it."""
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        text = str(value)
+        if len(text) >= 4:  # shorter ones would match ordinary words of the message
+            message = message.replace(repr(text), _MASKED_VALUE).replace(text, _MASKED_VALUE)
+    return message
+
+
+def error_lines(errors: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Location, message and type of each error; the offending input is left out on purpose."""
     lines = []
-    for error in exc.errors():
-        loc = [str(part) for part in error.get("loc", ())]
-        lines.append({"loc": loc, "msg": str(error.get("msg", "")), "type": str(error.get("type", ""))})
+    for error in errors:
+        loc = [_loc_part(part) for part in error.get("loc", ())]
+        msg = _scrub(str(error.get("msg", "")), error.get("input"))
+        lines.append({"loc": loc, "msg": msg, "type": str(error.get("type", ""))})
     return lines
+
+
+def _summary(errors: list[dict[str, Any]]) -> str:
+    return "; ".join(f"{'.'.join(e['loc']) or 'body'}: {e['msg']}" for e in errors[:5])
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -86,17 +126,17 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_validation_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
-        errors = _error_lines(exc)
-        summary = "; ".join(f"{'.'.join(e['loc'])}: {e['msg']}" for e in errors[:5])
-        return _json(status.HTTP_422_UNPROCESSABLE_CONTENT, {"detail": f"invalid request: {summary}", "errors": errors})
+        errors = error_lines(exc.errors())
+        return _json(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                     {"detail": f"invalid request: {_summary(errors)}", "errors": errors})  # fmt: skip
 
     async def on_record_error(_: Request, exc: Exception) -> JSONResponse:
         # A body that passed the request schema but not the canonical model (e.g. an unknown
         # licence class in an ad-hoc profile) is still the caller's mistake.
         assert isinstance(exc, ValidationError)
-        errors = [{"loc": [str(p) for p in e["loc"]], "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
-        summary = "; ".join(f"{'.'.join(e['loc']) or 'body'}: {e['msg']}" for e in errors[:5])
-        return _json(status.HTTP_422_UNPROCESSABLE_CONTENT, {"detail": f"invalid record: {summary}", "errors": errors})
+        errors = error_lines(exc.errors())
+        return _json(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                     {"detail": f"invalid record: {_summary(errors)}", "errors": errors})  # fmt: skip
 
     app.add_exception_handler(MatcherError, on_matcher_error)
     app.add_exception_handler(ValidationError, on_record_error)

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.validation import KnownAgs, KnownPostcode
 from matcher.filters import FilterOptions
 from matcher.models import (
     Candidate,
@@ -71,6 +72,9 @@ class AdHocProfile(CandidateProfile):
 
     model_config = _REQUEST
 
+    # Places are checked against the gazetteer (422 naming the field and the rule).
+    ags: KnownAgs
+    postcode: KnownPostcode
     available_from: date | None = Field(default=None, description="default: today")
 
 
@@ -100,12 +104,16 @@ class CandidateUpsert(Candidate):
     """A canonical candidate; the id may be left out (it is taken from the path)."""
 
     id: str | None = Field(default=None, min_length=1, max_length=64)  # type: ignore[assignment]
+    ags: KnownAgs
+    postcode: KnownPostcode
 
 
 class VacancyUpsert(Vacancy):
     """A canonical vacancy; the id may be left out (it is taken from the path)."""
 
     id: str | None = Field(default=None, min_length=1, max_length=64)  # type: ignore[assignment]
+    ags: KnownAgs
+    postcode: KnownPostcode
 
 
 class OutcomeRequest(BaseModel):
@@ -128,6 +136,7 @@ class IndexVersionOut(BaseModel):
     encoder_fingerprint: str
     built_at: str
     count: int
+    applied_seq: int = Field(description="change-log position this state includes (all entries up to it)")
 
 
 class ModelOut(BaseModel):

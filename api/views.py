@@ -16,11 +16,11 @@ from api.schemas import (
     ShortlistItemOut,
     ShortlistResponse,
 )
-from api.service import ModelInfo
 from matcher.models import LEVEL_LABELS_DE, Candidate, Vacancy, effective_licences
 from matcher.reference import ReferenceData
 from matcher.render import occupation_title, place_name
 from matcher.retrieval import Explained, IndexVersion, PairBatch, Shortlist, ShortlistItem
+from matcher.serving import ModelInfo
 
 
 def model_out(info: ModelInfo) -> ModelOut:
@@ -30,7 +30,8 @@ def model_out(info: ModelInfo) -> ModelOut:
 def index_out(version: IndexVersion) -> IndexVersionOut:
     return IndexVersionOut(kind=version.kind, encoder_name=version.encoder_name,
                            encoder_fingerprint=version.encoder_fingerprint,
-                           built_at=version.built_at, count=version.count)  # fmt: skip
+                           built_at=version.built_at, count=version.count,
+                           applied_seq=version.applied_seq)  # fmt: skip
 
 
 def pair_details(candidate: Candidate, vacancy: Vacancy, explained: dict[str, Any]) -> PairDetails:
@@ -64,18 +65,18 @@ def _item(item: ShortlistItem, candidate: Candidate, vacancy: Vacancy, with_reas
     )  # fmt: skip
 
 
-def shortlist_response(result: Shortlist, query: Candidate | Vacancy, others: dict[str, Any],
-                       k: int, model: ModelInfo, request_id: str, with_reasons: bool) -> ShortlistResponse:  # fmt: skip
-    """The response of a shortlist; ``others`` maps the items' ids to their records."""
+def shortlist_response(result: Shortlist, query: Any, k: int, request_id: str,
+                       with_reasons: bool) -> ShortlistResponse:  # fmt: skip
+    """The response of a shortlist (the items' records come with the result)."""
     items = []
     for item in result.items:
-        other = others[item.id]
-        pair = (query, other) if isinstance(query, Candidate) else (other, query)
-        items.append(_item(item, pair[0], pair[1], with_reasons))
+        other = result.records[item.id]
+        candidate, vacancy = (query, other) if isinstance(query, Candidate) else (other, query)
+        items.append(_item(item, candidate, vacancy, with_reasons))  # type: ignore[arg-type]
     return ShortlistResponse(
         request_id=request_id, direction=result.direction, query_id=result.query_id, k=k, items=items,
         excluded=result.excluded, considered=result.considered, eligible=result.eligible,
-        model=model_out(model), index=index_out(result.index), warnings=result.warnings,
+        model=model_out(result.model), index=index_out(result.index), warnings=result.warnings,
     )  # fmt: skip
 
 
@@ -106,7 +107,8 @@ def scored_pairs(batch: PairBatch, scores: NDArray[np.float32], explained: list[
                  with_reasons: bool) -> list[ScoredPair]:  # fmt: skip
     """One scored pair per pair of the batch, in order."""
     items = []
-    for i, (c, v) in enumerate(zip(batch.candidates, batch.vacancies)):
+    for i in range(len(batch)):
+        c, v = batch.candidate(i), batch.vacancy(i)
         reasons = explained[i].reasons if with_reasons else None
         details = pair_details(c, v, explained[i].details) if with_reasons else None
         items.append(ScoredPair(candidate_id=c.id, vacancy_id=v.id, score=float(scores[i]),

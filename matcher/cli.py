@@ -163,23 +163,30 @@ def train_encoder(
 
 
 @app.command()
-def index() -> None:
+def index(
+    compact: Annotated[bool, typer.Option("--compact", help="write a new snapshot from the current one "
+                                          "and the change log since, without re-embedding")] = False,
+) -> None:
     """Build both FAISS indexes (open vacancies, candidates) from the store."""
-    from matcher.engine import build_indexes
+    from matcher.engine import build_indexes, save_snapshot
     from matcher.reference import ReferenceData
+    from matcher.serving import open_engine
     from matcher.store import Store
 
     settings = _settings()
     try:
-        summary = build_indexes(
-            Store(settings.store_url), _encoder(settings), ReferenceData(), settings.index_dir,
-            progress=True,
-        )  # fmt: skip
+        if compact:
+            engine = open_engine(settings, scorer="similarity", encoder=_encoder(settings))
+            summary = save_snapshot(engine, settings.index_dir)
+        else:
+            summary = build_indexes(Store(settings.store_url), _encoder(settings), ReferenceData(),
+                                    settings.index_dir, progress=True)  # fmt: skip
     except (MatcherError, OSError) as exc:
         _fail(str(exc))
     for name, info in summary.items():
-        typer.echo(f"{name}: {info['count']} vectors, {info['kind']} index, "
-                   f"{info['seconds']} s -> {settings.index_dir / name}")  # fmt: skip
+        took = f"{info['seconds']} s " if "seconds" in info else ""
+        typer.echo(f"{name}: {info['count']} vectors, {info['kind']} index, change log at "
+                   f"{info['applied_seq']}, {took}-> {settings.index_dir / name}")  # fmt: skip
 
 
 @app.command()
@@ -188,18 +195,26 @@ def shortlist(
     vacancy: Annotated[str | None, typer.Option("--vacancy", help="vacancy id")] = None,
     k: Annotated[int, typer.Option("--k", min=1, max=500, help="number of matches")] = 10,
     as_json: Annotated[bool, typer.Option("--json", help="print the shortlist as JSON")] = False,
+    scorer: Annotated[str, typer.Option("--scorer", help="champion: the registry's @champion "
+                                        "re-ranker; similarity: the embedding baseline")] = "champion",
 ) -> None:
-    """Top matches for a candidate (open vacancies) or a vacancy (candidates), with reasons."""
-    from matcher.engine import Engine
-    from matcher.reference import ReferenceData
-    from matcher.store import Store
+    """Top matches for a candidate (open vacancies) or a vacancy (candidates), with reasons.
+
+    Ranks with the registry's @champion, like the API (built the same way); says which it used.
+    """
+    from matcher.serving import open_engine
 
     if (candidate is None) == (vacancy is None):
         _fail("give exactly one of --candidate ID or --vacancy ID")
+    if scorer not in ("champion", "similarity"):
+        _fail(f"--scorer must be champion or similarity, not {scorer!r}")
     settings = _settings()
     try:
-        engine = Engine.load(settings.index_dir, _encoder(settings), Store(settings.store_url),
-                             ReferenceData())  # fmt: skip
+        with _mlflow_quiet():
+            engine = open_engine(settings, scorer=scorer, encoder=_encoder(settings))  # type: ignore[arg-type]
+        if engine.model is None:
+            _fail(f"no @champion to rank with ({engine.problems.get('model')}); run `matcher train`, "
+                  "or use --scorer similarity")
         if candidate is not None:
             result = engine.shortlist_for_candidate(candidate, k)
         else:
@@ -214,7 +229,7 @@ def shortlist(
 
 def _print_shortlist(result: Shortlist) -> None:
     typer.echo(f"{result.direction} {result.query_id}: {len(result.items)} of {result.eligible} "
-               f"eligible ({result.considered} checked; scorer {result.scorer}, "
+               f"eligible ({result.considered} checked; ranked by {result.scorer}, "
                f"{result.index.kind} index built {result.index.built_at})")  # fmt: skip
     for item in result.items:
         f = item.facts

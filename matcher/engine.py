@@ -1,61 +1,64 @@
-"""The engine: one facade over encoder, indexes, filters and scorer.
+"""The engine: one facade over encoder, indexes, column tables and re-ranker.
 
-``Engine._shortlist`` is the recipe: render and encode the query, search with over-fetch while
-applying the hard filters, re-score the survivors, cut to k. Candidate and open-vacancy records
-are held in memory (loaded from the store when the engine is built) so that filtering hundreds of
-hits does not cost hundreds of database reads; single upserts and deletes update store, index
-and memory together.
+A shortlist is the recipe, in this order: **filter** (a vectorised mask over every item of the
+other side), **search** (the most similar eligible rows only), **featurise**, **score**, **rank**,
+**explain** (only the returned items).
+
+State. The store is the source of truth; each side of the market (``Side``) holds its vectors in a
+FAISS index and its records as a column table in the same row order. An engine starts from the
+index snapshot on disk and the store's change log since that snapshot, and :meth:`Engine.sync`
+applies every log entry it has not seen, so engines in several processes (API workers, replicas
+sharing a database, the CLI) converge on the same state. Writes go to the store (record and log
+entry in one transaction) and are then applied through the same ``sync`` as everybody else's.
+Nothing here rewrites the snapshot; :func:`save_snapshot` (``matcher index --compact``) does.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
 
+from matcher.columns import CandidateTable, Rows, VacancyTable
+from matcher.concurrency import ReadWriteLock
 from matcher.encoder import Encoder
-from matcher.errors import InsufficientProfileError
-from matcher.filters import (
-    CandidateColumns,
-    ColumnTable,
-    FilterOptions,
-    FilterResult,
-    VacancyColumns,
-    apply_filters,
-)
+from matcher.errors import InsufficientProfileError, ModelNotFoundError, UnknownCandidateError, UnknownVacancyError
+from matcher.filters import FilterOptions, FilterResult, apply_filters, pair_geography
 from matcher.geo import Gazetteer
-from matcher.index import Hits, IndexConfig, VectorIndex, create_index, load_index
+from matcher.index import IndexConfig, RowHits, VectorIndex, create_index, load_index
 from matcher.models import Candidate, Vacancy, VacancyStatus
 from matcher.reference import ReferenceData
 from matcher.render import RenderConfig, occupation_title, place_name, render_candidate, render_vacancy
+from matcher.reranker import Reranker, SimilarityReranker
 from matcher.retrieval import (
     Direction,
     Explained,
     IndexVersion,
     PairBatch,
     RetrievalConfig,
-    Scorer,
     Shortlist,
     ShortlistItem,
-    SimilarityScorer,
     candidate_facts,
-    over_fetch,
+    explain_pairs,
     rank,
+    scorer_name,
     vacancy_facts,
 )
-from matcher.store import Store
+from matcher.store import DELETE, Change, Store
 
 VACANCY_INDEX = "vacancies"
 CANDIDATE_INDEX = "candidates"
-NOT_IN_STORE = "not_in_store"
 
 Record = TypeVar("Record", Candidate, Vacancy)
+Table = TypeVar("Table", CandidateTable, VacancyTable)
+ModelLoader = Callable[[], tuple[Reranker, Any]]
 
 
 @dataclass(frozen=True)
@@ -68,215 +71,379 @@ class EngineConfig:
     index: IndexConfig = field(default_factory=IndexConfig)
 
 
-def _version(index: VectorIndex) -> IndexVersion:
-    return IndexVersion(index.kind, index.encoder_name, index.encoder_fingerprint,
-                        index.built_at, len(index))  # fmt: skip
+class Side(Generic[Table]):
+    """One side of the market: vectors (FAISS rows) and records (table rows) in one row order."""
+
+    def __init__(self, name: str, index: VectorIndex, rows: Rows[Table]) -> None:
+        self.name, self.index = name, index
+        self.rows: Rows[Table] = rows
+
+    @classmethod
+    def of(cls, name: str, index: VectorIndex, kind: type[Table], records: dict[str, Any],
+           gazetteer: Gazetteer) -> Side[Table]:  # fmt: skip
+        """Rows for the index's rows; an indexed id without a record leaves the index."""
+        for item_id in index.ids():
+            if item_id not in records:
+                index.delete(item_id)
+        by_row = [records.get(i) if i is not None else None for i in index.row_ids()]
+        return cls(name, index, Rows.of(kind, by_row, gazetteer))
+
+    def __contains__(self, item_id: str) -> bool:
+        return item_id in self.index
+
+    def record(self, item_id: str) -> Any | None:
+        row = self.index.row(item_id)
+        return None if row is None else self.rows.record(row)
+
+    def put(self, record: Any, vector: NDArray[np.float32]) -> None:
+        self.rows.set(self.index.upsert(record.id, vector), record)
+
+    def remove(self, item_id: str) -> None:
+        self.index.delete(item_id)
+
+    def compact(self, kind: type[Table], gazetteer: Gazetteer) -> None:
+        """Drop tombstoned rows from the index and rebuild the table in the new row order."""
+        records = {i: self.rows.record(r) for r, i in enumerate(self.index.row_ids()) if i is not None}
+        self.index.compact()
+        self.rows = Rows.of(kind, [records[i] for i in self.index.row_ids() if i is not None], gazetteer)
+
+    def version(self) -> IndexVersion:
+        i = self.index
+        return IndexVersion(i.kind, i.encoder_name, i.encoder_fingerprint, i.built_at, len(i), i.applied_seq)
+
+
+@dataclass(frozen=True)
+class _Way:
+    """A shortlist's direction, chosen once per request: which side holds the items."""
+
+    direction: Direction
+    items: Side[Any]
+    query_is_candidate: bool
+
+    def orient(self, query: Any, items: Any) -> tuple[Any, Any]:
+        """(candidates, vacancies) from (query table, item table)."""
+        return (query, items) if self.query_is_candidate else (items, query)
 
 
 class Engine:
-    """Shortlists in both directions, and single-record updates of store and indexes."""
+    """Shortlists in both directions over a state that follows the store's change log."""
 
     def __init__(
-        self, encoder: Encoder, vacancy_index: VectorIndex, candidate_index: VectorIndex,
-        store: Store, reference: ReferenceData, scorer: Scorer | None = None,
+        self,
+        encoder: Encoder,
+        store: Store,
+        reference: ReferenceData,
+        vacancy_index: VectorIndex,
+        candidate_index: VectorIndex,
+        reranker: Reranker | None = None,
         config: EngineConfig = EngineConfig(),
-    ) -> None:  # fmt: skip
-        self.encoder, self.store, self.reference = encoder, store, reference
-        self.vacancy_index, self.candidate_index = vacancy_index, candidate_index
-        self.scorer: Scorer = scorer or SimilarityScorer()
-        self.config = config
+        model_loader: ModelLoader | None = None,
+    ) -> None:
+        self.encoder, self.store, self.reference, self.config = encoder, store, reference, config
         self.gazetteer = Gazetteer(reference)
-        self._candidates: dict[str, Candidate] = {c.id: c for c in store.candidates()}
-        self._vacancies: dict[str, Vacancy] = {
-            v.id: v for v in store.vacancies(status=VacancyStatus.OPEN.value)
-        }
-        self._candidate_columns = ColumnTable(self._candidates, CandidateColumns.of, self.gazetteer)
-        self._vacancy_columns = ColumnTable(self._vacancies, VacancyColumns.of, self.gazetteer)
+        self.reranker: Reranker = reranker or SimilarityReranker()
+        self.model: Any = None  # what the loader says about the serving model (registry info)
+        self.model_loader = model_loader
+        self.problems: dict[str, str] = {}
+        self._lock = ReadWriteLock()
+        self._sync_lock = threading.Lock()
+        start = min(vacancy_index.applied_seq, candidate_index.applied_seq)
+        changes = store.changes_since(start)  # before the records: a change in between is re-applied
+        self.applied_seq = changes[-1].seq if changes else start
+        candidates = {c.id: c for c in store.candidates()}
+        vacancies = {v.id: v for v in store.vacancies(status=VacancyStatus.OPEN.value)}
+        self.vacancies: Side[VacancyTable] = Side.of(VACANCY_INDEX, vacancy_index, VacancyTable, vacancies,
+                                                     self.gazetteer)  # fmt: skip
+        self.candidates: Side[CandidateTable] = Side.of(CANDIDATE_INDEX, candidate_index, CandidateTable,
+                                                        candidates, self.gazetteer)  # fmt: skip
+        self._catch_up(changes, candidates, vacancies)
 
     @classmethod
     def load(
-        cls, index_dir: Path, encoder: Encoder, store: Store, reference: ReferenceData,
-        scorer: Scorer | None = None, config: EngineConfig = EngineConfig(),
-    ) -> Engine:  # fmt: skip
-        """An engine over the indexes saved in ``index_dir`` (checked against the encoder).
+        cls,
+        index_dir: Path,
+        encoder: Encoder,
+        store: Store,
+        reference: ReferenceData,
+        reranker: Reranker | None = None,
+        config: EngineConfig = EngineConfig(),
+        model_loader: ModelLoader | None = None,
+    ) -> Engine:
+        """An engine over the snapshots in ``index_dir`` and the change log since them.
 
         Raises:
             IndexMissingError, IndexModelMismatchError, IndexCorruptError: see ``load_index``.
         """
         vacancies = load_index(index_dir / VACANCY_INDEX, encoder.fingerprint, config.index)
         candidates = load_index(index_dir / CANDIDATE_INDEX, encoder.fingerprint, config.index)
-        return cls(encoder, vacancies, candidates, store, reference, scorer, config)
+        return cls(encoder, store, reference, vacancies, candidates, reranker, config, model_loader)
+
+    # --- keeping up with the store -----------------------------------------------------------
+    def _catch_up(self, changes: list[Change], candidates: dict[str, Candidate],
+                  vacancies: dict[str, Vacancy]) -> None:  # fmt: skip
+        """Put every record the snapshot lacks or holds in an older version."""
+        changed = {(c.kind, c.record_id): c for c in changes if c.kind != "model"}
+        for side, records, kind in ((self.candidates, candidates, "candidate"), (self.vacancies, vacancies, "vacancy")):
+            stale = [r for r in records.values() if r.id not in side or (kind, r.id) in changed]
+            vectors = self._vectors(stale, [changed.get((kind, r.id)) for r in stale])
+            for record, vector in zip(stale, vectors):
+                side.put(record, vector)
+
+    def sync(self) -> int:
+        """Apply the change-log entries this engine has not seen; how many there were.
+
+        Checking costs one indexed query. New entries are prepared (records parsed, missing
+        vectors encoded, a new model loaded) outside the request lock, then applied under its
+        write side, so no shortlist sees half of a change. One applier at a time; nothing is
+        applied twice.
+        """
+        if not self.store.changes_since(self.applied_seq):  # the cheap check, no lock
+            return 0
+        with self._sync_lock:
+            changes = self.store.changes_since(self.applied_seq)
+            if not changes:
+                return 0
+            latest = {(c.kind, c.record_id): c for c in changes}
+            records = [c for c in latest.values() if c.kind != "model" and _stays(c)]
+            vectors = self._vectors([c.record for c in records], records)
+            model = self._reload() if any(c.kind == "model" for c in changes) else None
+            with self._lock.write():
+                for change in latest.values():
+                    if change.kind != "model" and not _stays(change):
+                        self._side(change.kind).remove(change.record_id)
+                for change, vector in zip(records, vectors):
+                    self._side(change.kind).put(change.record, vector)
+                if model is not None:
+                    self.reranker, self.model = model
+                self.applied_seq = changes[-1].seq
+                self.vacancies.index.applied_seq = self.candidates.index.applied_seq = self.applied_seq
+            return len(changes)
+
+    def _reload(self) -> tuple[Reranker, Any] | None:
+        """The champion a model change points at; on failure the old model keeps serving."""
+        if self.model_loader is None:
+            return None
+        try:
+            loaded = self.model_loader()
+        except ModelNotFoundError as exc:
+            self.problems["model"] = str(exc)
+            return None
+        self.problems.pop("model", None)
+        return loaded
+
+    def _side(self, kind: str) -> Side[Any]:
+        return self.candidates if kind == "candidate" else self.vacancies
+
+    def _vectors(self, records: Sequence[Any], changes: Sequence[Change | None]) -> list[NDArray[np.float32]]:
+        """A vector per record: the one logged with this version, else freshly encoded."""
+        dim = self.encoder.dimension
+        out: list[NDArray[np.float32] | None] = [
+            c.vector.reshape(1, dim) if c is not None and c.vector is not None and c.vector.size == dim else None
+            for c in changes
+        ]
+        missing = [i for i, v in enumerate(out) if v is None]
+        if missing:
+            encoded = self.encoder.encode([self._render(records[i]) for i in missing])
+            for row, i in enumerate(missing):
+                out[i] = encoded[row : row + 1]
+        return [v for v in out if v is not None]
+
+    def _render(self, record: Candidate | Vacancy) -> str:
+        if isinstance(record, Candidate):
+            return render_candidate(record, self.reference, self.config.render)
+        return render_vacancy(record, self.reference, self.config.render)
 
     # --- shortlists --------------------------------------------------------------------------
     def shortlist_for_candidate(
         self, candidate: str | Candidate, k: int = 10, filters: FilterOptions | None = None,
         explain: bool = True,
-    ) -> Shortlist:
+    ) -> Shortlist:  # fmt: skip
         """Open vacancies for a stored candidate (by id) or an ad-hoc profile.
 
         Raises:
             UnknownCandidateError: no candidate with that id.
             InsufficientProfileError: the profile is too thin to rank for (says what is missing).
         """
-        query = candidate if isinstance(candidate, Candidate) else self.candidate(candidate)
-        require_profile(query)
-        vector = self._query_vector(self.candidate_index, candidate, query)
-        return self._shortlist(query, vector, k, filters, "vacancies_for_candidate", explain)
+        with self._lock.read():
+            query = candidate if isinstance(candidate, Candidate) else self.candidate(candidate)
+            way = _Way("vacancies_for_candidate", self.vacancies, True)
+            vector = self._query_vector(self.candidates, candidate, query)
+            return self._shortlist(way, query, vector, k, filters, explain)
 
     def shortlist_for_vacancy(
         self, vacancy: str | Vacancy, k: int = 10, filters: FilterOptions | None = None,
         explain: bool = True,
-    ) -> Shortlist:
+    ) -> Shortlist:  # fmt: skip
         """Candidates for a stored vacancy (by id or a merged duplicate's id) or an ad-hoc one.
 
         Raises:
             UnknownVacancyError: no vacancy with that id.
             InsufficientProfileError: the vacancy is too thin to rank for (says what is missing).
         """
-        query = vacancy if isinstance(vacancy, Vacancy) else self.vacancy(vacancy)
-        require_profile(query)
-        vector = self._query_vector(self.vacancy_index, vacancy, query)
-        return self._shortlist(query, vector, k, filters, "candidates_for_vacancy", explain)
+        with self._lock.read():
+            query = vacancy if isinstance(vacancy, Vacancy) else self.vacancy(vacancy)
+            way = _Way("candidates_for_vacancy", self.candidates, False)
+            vector = self._query_vector(self.vacancies, vacancy, query)
+            return self._shortlist(way, query, vector, k, filters, explain)
 
-    def _query_vector(self, index: VectorIndex, asked: str | Candidate | Vacancy,
+    def _query_vector(self, own: Side[Any], asked: str | Candidate | Vacancy,
                       query: Candidate | Vacancy) -> NDArray[np.float32]:  # fmt: skip
-        """A stored record's vector from its index (upserts keep it current); else encode."""
-        if isinstance(asked, str) and query.id in index:
-            return index.vectors([query.id])
-        render = render_candidate if isinstance(query, Candidate) else render_vacancy
-        return self.encoder.encode([render(query, self.reference, self.config.render)])  # type: ignore[arg-type]
+        """A stored record's vector from its index (kept current by sync); else encode."""
+        if isinstance(asked, str) and query.id in own:
+            return own.index.vectors([query.id])
+        return self.encoder.encode([self._render(query)])
 
-    def _shortlist(
-        self, query: Candidate | Vacancy, vector: NDArray[np.float32], k: int,
-        filters: FilterOptions | None, direction: Direction, explain: bool = True,
-    ) -> Shortlist:  # fmt: skip
-        """The recipe: over-fetch and filter, re-score, cut."""
+    def _shortlist(self, way: _Way, query: Candidate | Vacancy, vector: NDArray[np.float32], k: int,
+                   filters: FilterOptions | None, explain: bool) -> Shortlist:  # fmt: skip
+        """Filter, search, featurise, score, rank, explain."""
+        require_profile(query)
         options = filters or self.config.filters
-        as_of = options.today or date.today()  # one reference date for filters and scorer
-        index = self.vacancy_index if direction == "vacancies_for_candidate" else self.candidate_index
-        stale: list[int] = []  # index hits without a record, counted in the last round only
-        evaluate = self._evaluator(query, options, as_of, stale)
-        found = over_fetch(index, vector, k, evaluate, self.config.retrieval)
-        keep = np.flatnonzero(found.filtered.keep)
-        pairs = self._pairs(query, found.hits, found.filtered, keep, direction, as_of)
-        scores = self.scorer.score(pairs)
-        top = rank(scores, pairs.similarity, k)
-        explained = self.scorer.explain(pairs, top) if explain else [Explained([])] * len(top)
-        items = [self._item(pairs, scores, explained[r], i, r + 1) for r, i in enumerate(top)]
-        warnings = [] if len(items) >= k else [
-            f"only {len(items)} of {k} requested items pass the filters "
-            f"({len(index)} in the index; see 'excluded')"
-        ]  # fmt: skip
-        return Shortlist(
-            direction=direction, query_id=query.id, items=items,
-            excluded={NOT_IN_STORE: stale[-1] if stale else 0, **found.filtered.excluded},
-            considered=len(found.hits.ids), eligible=len(keep), index=_version(index),
-            scorer=self.scorer.name, rounds=found.rounds, warnings=warnings,
-        )  # fmt: skip
-
-    def _evaluator(
-        self, query: Candidate | Vacancy, options: FilterOptions, as_of: date, stale: list[int]
-    ) -> Callable[[Hits], FilterResult]:
-        """Filters for one query: hits -> which pass (hits without a record never pass)."""
-
-        others: dict[str, Any] = self._vacancies if isinstance(query, Candidate) else self._candidates
-        g = self.gazetteer
-
-        def evaluate(hits: Hits) -> FilterResult:
-            records = [others.get(i) for i in hits.ids]
-            found = [r for r in records if r is not None]
-            if isinstance(query, Candidate):
-                columns = CandidateColumns.of([query], g), self._vacancy_columns.take(found)
-            else:
-                columns = self._candidate_columns.take(found), VacancyColumns.of([query], g)
-            stale.append(len(records) - len(found))
-            result = apply_filters(*columns, options, as_of)
-            return _spread(result, [r is not None for r in records])
-
-        return evaluate
-
-    def _pairs(
-        self, query: Candidate | Vacancy, hits: Hits, filtered: FilterResult,
-        keep: NDArray[np.intp], direction: Direction, as_of: date,
-    ) -> PairBatch:  # fmt: skip
+        as_of = options.today or date.today()  # one reference date for filters and features
+        own: CandidateTable | VacancyTable
         if isinstance(query, Candidate):
-            others: list[Any] = [self._vacancies[hits.ids[i]] for i in keep]
-            candidates, vacancies = [query] * len(others), others
+            own = CandidateTable.build([query], self.gazetteer)
         else:
-            others = [self._candidates[hits.ids[i]] for i in keep]
-            candidates, vacancies = others, [query] * len(others)
-        return PairBatch(candidates, vacancies, hits.scores[keep], filtered.distance_km[keep],
-                         filtered.commute_minutes[keep], direction, as_of)  # fmt: skip
+            own = VacancyTable.build([query], self.gazetteer)
+        items = way.items.rows.view()
+        alive = way.items.index.alive()
+        filtered = apply_filters(*way.orient(own, items), options, as_of, within=alive)
+        hits = way.items.index.search_rows(vector, self.config.retrieval.fetch(k), filtered.keep)
+        pairs = self._pairs(way, own, items, hits, filtered, as_of)
+        features = pairs.features()
+        scores = self.reranker.score(features).astype(np.float32)
+        top = rank(scores, pairs.similarity, k)
+        explained = explain_pairs(self.reranker, pairs, features, top, self.reference) if explain else [
+            Explained([])] * len(top)  # fmt: skip
+        result = [self._item(way, pairs, scores, explained[r], i, r + 1) for r, i in enumerate(top)]
+        eligible = int(np.count_nonzero(filtered.keep))
+        warnings = [] if len(result) >= k else [
+            f"only {len(result)} of {k} requested items pass the filters ({len(way.items.index)} in the "
+            "index; see 'excluded')"]  # fmt: skip
+        records = {item.id: self._other(way, pairs, i) for item, i in zip(result, top)}
+        return Shortlist(direction=way.direction, query_id=query.id, items=result, excluded=filtered.excluded,
+                         considered=len(way.items.index), eligible=eligible, index=way.items.version(),
+                         scorer=scorer_name(self.reranker), warnings=warnings, records=records,
+                         model=self.model)  # fmt: skip
 
-    def _item(
-        self, pairs: PairBatch, scores: NDArray[np.float32], explained: Explained,
-        i: int, position: int,
-    ) -> ShortlistItem:  # fmt: skip
+    def _pairs(self, way: _Way, own: Any, items: Any, hits: RowHits, filtered: FilterResult,
+               as_of: date) -> PairBatch:  # fmt: skip
+        zeros = np.zeros(len(hits.rows), dtype=np.int64)
+        ci, vi = (zeros, hits.rows) if way.query_is_candidate else (hits.rows, zeros)
+        cands, vacs = way.orient(own, items)
+        return PairBatch(cands, ci, vacs, vi, hits.scores, filtered.distance_km[hits.rows],
+                         filtered.commute_minutes[hits.rows], way.direction, as_of)  # fmt: skip
+
+    @staticmethod
+    def _other(way: _Way, pairs: PairBatch, i: int) -> Candidate | Vacancy:
+        return pairs.vacancy(i) if way.query_is_candidate else pairs.candidate(i)
+
+    def _item(self, way: _Way, pairs: PairBatch, scores: NDArray[np.float32], explained: Explained,
+              i: int, position: int) -> ShortlistItem:  # fmt: skip
         ref = self.reference
-        if pairs.direction == "vacancies_for_candidate":
-            v = pairs.vacancies[i]
-            item_id = v.id
+        if way.query_is_candidate:
+            v = pairs.vacancy(i)
             facts = vacancy_facts(v, occupation_title(v.kldb, ref), place_name(v.ags, ref))
         else:
-            c = pairs.candidates[i]
-            item_id = c.id
-            facts = candidate_facts(c, occupation_title(c.main_occupation, ref),
-                                    place_name(c.ags, ref))  # fmt: skip
+            c = pairs.candidate(i)
+            facts = candidate_facts(c, occupation_title(c.main_occupation, ref), place_name(c.ags, ref))
         distance, commute = float(pairs.distance_km[i]), float(pairs.commute_minutes[i])
         facts["distance_km"] = None if np.isnan(distance) else round(distance, 1)
         facts["commute_minutes"] = None if np.isnan(commute) else round(commute)
-        return ShortlistItem(item_id, position, float(scores[i]), float(pairs.similarity[i]),
-                             facts, list(explained.reasons), dict(explained.details))  # fmt: skip
+        item_id = self._other(way, pairs, i).id
+        return ShortlistItem(item_id, position, float(scores[i]), float(pairs.similarity[i]), facts,
+                             list(explained.reasons), dict(explained.details))  # fmt: skip
+
+    def score_pairs(self, pairs: Sequence[tuple[str, str]], as_of: date, explain: bool = True
+                    ) -> tuple[PairBatch, NDArray[np.float32], list[Explained]]:  # fmt: skip
+        """Scores (and reasons) of given (candidate id, vacancy id) pairs, in order, unfiltered.
+
+        The caller asked about these pairs, so no hard filter applies. Records not in an index
+        (a filled vacancy, say) are rendered and encoded.
+
+        Raises:
+            UnknownCandidateError, UnknownVacancyError: an id is not in the store.
+        """
+        with self._lock.read():
+            cands = CandidateTable.build([self.candidate(c) for c, _ in pairs], self.gazetteer)
+            vacs = VacancyTable.build([self.vacancy(v) for _, v in pairs], self.gazetteer)
+            left = np.vstack([self.vector_of(c) for c in cands.records if c]) if pairs else np.zeros((0, 1))
+            right = np.vstack([self.vector_of(v) for v in vacs.records if v]) if pairs else np.zeros((0, 1))
+            rows = np.arange(len(pairs), dtype=np.int64)
+            distance, commute = pair_geography(cands, vacs)
+            batch = PairBatch(cands, rows, vacs, rows, np.einsum("ij,ij->i", left, right).astype(np.float32),
+                              distance, commute, "vacancies_for_candidate", as_of)  # fmt: skip
+            features = batch.features()
+            scores = self.reranker.score(features).astype(np.float32)
+            explained = explain_pairs(self.reranker, batch, features, list(rows), self.reference) if explain else []
+            return batch, scores, explained
 
     # --- records -----------------------------------------------------------------------------
     def candidate(self, candidate_id: str) -> Candidate:
         """A candidate from memory, else from the store (raises UnknownCandidateError)."""
-        return self._candidates.get(candidate_id) or self.store.get_candidate(candidate_id)
+        found = self.candidates.record(candidate_id)
+        return found if found is not None else self.store.get_candidate(candidate_id)
 
     def vacancy(self, vacancy_id: str) -> Vacancy:
-        """A vacancy from memory, else from the store (follows merged ids; UnknownVacancyError)."""
-        return self._vacancies.get(vacancy_id) or self.store.get_vacancy(vacancy_id)
+        """An open vacancy from memory, else from the store (follows merged ids; UnknownVacancyError)."""
+        found = self.vacancies.record(vacancy_id)
+        return found if found is not None else self.store.get_vacancy(vacancy_id)
 
-    # --- single-record updates ---------------------------------------------------------------
+    def vector_of(self, record: Candidate | Vacancy) -> NDArray[np.float32]:
+        """A record's vector: the indexed one where it is indexed, else freshly encoded."""
+        side = self.candidates if isinstance(record, Candidate) else self.vacancies
+        if side.record(record.id) is record:
+            return side.index.vectors([record.id])
+        return self.encoder.encode([self._render(record)])
+
+    # --- writes: to the store, then applied like everybody else's ----------------------------
     def upsert_candidate(self, candidate: Candidate) -> None:
-        """Store a candidate and make it findable at once (encoded before anything is written)."""
-        vector = self.encoder.encode([render_candidate(candidate, self.reference, self.config.render)])
+        """Store a candidate with its vector and change-log entry; findable once synced (here: at once)."""
+        vector = self.encoder.encode([self._render(candidate)])  # before anything is written
         with self.store.transaction() as conn:
-            self.store.upsert_candidates(conn, [candidate])
-        self.candidate_index.upsert(candidate.id, vector)
-        self._candidates[candidate.id] = candidate
-        self._candidate_columns.update(candidate)
+            self.store.upsert_candidates(conn, [candidate], vector)
+        self.sync()
 
     def upsert_vacancy(self, vacancy: Vacancy) -> None:
         """Store a vacancy; open ones are (re)indexed, filled or withdrawn ones leave the index."""
-        vector = self.encoder.encode([render_vacancy(vacancy, self.reference, self.config.render)])
+        vector = self.encoder.encode([self._render(vacancy)])
         with self.store.transaction() as conn:
-            self.store.upsert_vacancies(conn, [vacancy])
-        if vacancy.status == VacancyStatus.OPEN:
-            self.vacancy_index.upsert(vacancy.id, vector)
-            self._vacancies[vacancy.id] = vacancy
-            self._vacancy_columns.update(vacancy)
-        else:
-            self.vacancy_index.delete(vacancy.id)
-            self._vacancies.pop(vacancy.id, None)
+            self.store.upsert_vacancies(conn, [vacancy], vector)
+        self.sync()
 
     def delete_candidate(self, candidate_id: str) -> None:
         """Remove a candidate from store and index (raises UnknownCandidateError)."""
         self.store.delete_candidate(candidate_id)
-        self.candidate_index.delete(candidate_id)
-        self._candidates.pop(candidate_id, None)
+        self.sync()
 
     def delete_vacancy(self, vacancy_id: str) -> None:
         """Remove a vacancy from store and index (raises UnknownVacancyError)."""
-        vacancy_id = self.store.resolve_vacancy_id(vacancy_id)
-        self.store.delete_vacancy(vacancy_id)
-        self.vacancy_index.delete(vacancy_id)
-        self._vacancies.pop(vacancy_id, None)
+        self.store.delete_vacancy(self.store.resolve_vacancy_id(vacancy_id))
+        self.sync()
 
-    def save_indexes(self, index_dir: Path) -> dict[str, Any]:
-        """Write both indexes atomically (after upserts, so that a restart keeps them)."""
-        return {name: index.save(index_dir / name).to_json() for name, index in
-                ((VACANCY_INDEX, self.vacancy_index), (CANDIDATE_INDEX, self.candidate_index))}  # fmt: skip
+    def versions(self) -> dict[str, IndexVersion]:
+        return {CANDIDATE_INDEX: self.candidates.version(), VACANCY_INDEX: self.vacancies.version()}
+
+
+def _stays(change: Change) -> bool:
+    """Whether a record change leaves the record in its index (stored, and open if a vacancy)."""
+    if change.op == DELETE or change.record is None:
+        return False
+    return not isinstance(change.record, Vacancy) or change.record.status == VacancyStatus.OPEN
+
+
+def save_snapshot(engine: Engine, index_dir: Path) -> dict[str, Any]:
+    """Write both indexes as a new snapshot (compacted) at the engine's change-log position.
+
+    The only writer of snapshot files besides a full build; atomic per index (see ``index_io``).
+    """
+    engine.sync()
+    out = {}
+    with engine._lock.write():
+        for side, kind in ((engine.vacancies, VacancyTable), (engine.candidates, CandidateTable)):
+            side.compact(kind, engine.gazetteer)  # type: ignore[arg-type]
+            side.index.applied_seq = engine.applied_seq
+            out[side.name] = side.index.save(index_dir / side.name).to_json()
+    return out
 
 
 # Fewer words than this in a free text do not describe anything.
@@ -302,23 +469,6 @@ def require_profile(record: Candidate | Vacancy) -> None:
         raise InsufficientProfileError(missing)
 
 
-def _spread(result: FilterResult, present: list[bool]) -> FilterResult:
-    """Widen a filter result over the found records back to all hits (missing: not kept)."""
-    if all(present):
-        return result
-    rows = np.flatnonzero(present)
-    n = len(present)
-
-    def widen(values: NDArray[Any], fill: Any) -> NDArray[Any]:
-        out = np.full(n, fill, dtype=values.dtype)
-        out[rows] = values
-        return out
-
-    return FilterResult(widen(result.keep, False), result.excluded,
-                        widen(np.asarray(result.distance_km), np.nan),
-                        widen(np.asarray(result.commute_minutes), np.nan))  # fmt: skip
-
-
 def _pages(fetch: Callable[[int, int], Sequence[Record]], size: int) -> Iterator[list[Record]]:
     offset = 0
     while page := list(fetch(size, offset)):
@@ -328,14 +478,14 @@ def _pages(fetch: Callable[[int, int], Sequence[Record]], size: int) -> Iterator
 
 def _build_one(
     name: str, pages: Iterator[list[Record]], render: Callable[[Record], str], expected: int,
-    encoder: Encoder, config: EngineConfig, out_dir: Path, progress: bool,
+    encoder: Encoder, config: EngineConfig, out_dir: Path, progress: bool, applied_seq: int,
 ) -> dict[str, Any]:  # fmt: skip
     """Embed page by page into an index of the kind that suits ``expected`` records; save it."""
     from tqdm import tqdm  # CLI nicety, kept out of import time
 
     start = time.perf_counter()
-    index = create_index(encoder.dimension, encoder.name, encoder.fingerprint, config.index,
-                         expected)  # fmt: skip
+    index = create_index(encoder.dimension, encoder.name, encoder.fingerprint, config.index, expected)
+    index.applied_seq = applied_seq
     with tqdm(total=expected, desc=f"embedding {name}", disable=not progress, unit="rec") as bar:
         for page in pages:
             index.add([r.id for r in page], encoder.encode([render(r) for r in page]))
@@ -351,11 +501,14 @@ def build_indexes(
 ) -> dict[str, Any]:  # fmt: skip
     """Embed every open vacancy and every candidate, and save both indexes atomically.
 
-    Records are read page by page, so memory holds one page of records, not the whole store.
+    The snapshot records the change-log position read *before* the first page: a write during
+    the build is then applied again by every engine that loads it, which is harmless (applying
+    is idempotent), where recording a later position could skip it.
 
     Returns:
         Per index name: the manifest's fields (count, kind, ...) and the build seconds.
     """
+    seq = store.last_change()
 
     def open_vacancies(size: int, offset: int) -> list[Vacancy]:
         return store.vacancies(size, offset, VacancyStatus.OPEN.value)
@@ -367,7 +520,22 @@ def build_indexes(
         return render_candidate(c, reference, config.render)
 
     vacancies = _build_one(VACANCY_INDEX, _pages(open_vacancies, page_size), render_v,
-                           store.count("vacancies"), encoder, config, out_dir, progress)  # fmt: skip
+                           store.count("vacancies"), encoder, config, out_dir, progress, seq)  # fmt: skip
     candidates = _build_one(CANDIDATE_INDEX, _pages(store.candidates, page_size), render_c,
-                            store.count("candidates"), encoder, config, out_dir, progress)  # fmt: skip
+                            store.count("candidates"), encoder, config, out_dir, progress, seq)  # fmt: skip
     return {VACANCY_INDEX: vacancies, CANDIDATE_INDEX: candidates}
+
+
+__all__ = [
+    "CANDIDATE_INDEX",
+    "VACANCY_INDEX",
+    "Engine",
+    "EngineConfig",
+    "Side",
+    "UnknownCandidateError",
+    "UnknownVacancyError",
+    "build_indexes",
+    "profile_gaps",
+    "require_profile",
+    "save_snapshot",
+]

@@ -1,5 +1,7 @@
 """Named errors of the core library; the CLI prints them as one line, the API maps them to 4xx."""
 
+from __future__ import annotations
+
 
 class MatcherError(Exception):
     """Base class of every error the engine raises on purpose."""
@@ -49,3 +51,24 @@ class ModelNotFoundError(MatcherError):
 
 class ExportFormatError(MatcherError):
     """An export folder or file is missing or unreadable as a whole."""
+
+
+class UnknownPlaceError(MatcherError, ValueError):
+    """A municipality key (AGS) or postcode that the gazetteer does not know, or a postcode that
+    does not belong to the municipality given with it.
+
+    ``field`` is ``"ags"`` or ``"postcode"`` (the API prefixes where it sits in the request),
+    ``rule`` the broken rule, one of the reasons in :mod:`matcher.geo`. The message names the
+    field and the rule, never the value: it may come from a person's address.
+    """
+
+    def __init__(self, field: str, rule: str, explanation: str = "") -> None:
+        super().__init__(f"{field}: {rule}" + (f" ({explanation})" if explanation else ""))
+        self.field, self.rule, self.explanation = field, rule, explanation
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+    def at(self, *prefix: str) -> UnknownPlaceError:
+        """The same error with its field located under ``prefix`` (e.g. ``body``, ``profile``)."""
+        return UnknownPlaceError(".".join((*prefix, self.field)), self.rule, self.explanation)

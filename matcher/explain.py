@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from matcher.features import FEATURE_NAMES
+from matcher.features import FEATURE_INDEX
 from matcher.models import LEVEL_LABELS_DE, PERMITS, Candidate, Vacancy, effective_licences
 from matcher.reference import ReferenceData
 
@@ -32,7 +32,6 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "vacancy": ("vacancy_age_days", "temporary_agency", "positions"),
     "similarity": ("similarity",),
 }
-_INDEX = {name: i for i, name in enumerate(FEATURE_NAMES)}
 _WT_DE = {"full_time": "Vollzeit", "part_time": "Teilzeit", "either": "Voll- oder Teilzeit"}
 _GERMAN_DE = {"native": "Muttersprache"}
 
@@ -55,7 +54,7 @@ def _fmt_date(day: date) -> str:
 
 
 def _occupation(c: Candidate, v: Vacancy, x: NDArray[np.float32], ref: ReferenceData) -> str:
-    depth = int(max(x[_INDEX["occupation_depth_main"]], x[_INDEX["occupation_depth_alt"]]))
+    depth = int(max(x[FEATURE_INDEX["occupation_depth_main"]], x[FEATURE_INDEX["occupation_depth_alt"]]))
     title = ref.kldb_title(v.kldb)
     if depth == 5:
         text = f"Zielberuf passt genau ({title})"
@@ -90,28 +89,28 @@ def _skills(c: Candidate, v: Vacancy, ref: ReferenceData) -> tuple[str, dict[str
 
 
 def _distance(c: Candidate, x: NDArray[np.float32]) -> tuple[str, dict[str, Any]]:
-    km, minutes = float(x[_INDEX["distance_km"]]), float(x[_INDEX["commute_minutes"]])
+    km, minutes = float(x[FEATURE_INDEX["distance_km"]]), float(x[FEATURE_INDEX["commute_minutes"]])
     mode = "mit dem Auto" if c.has_car else "mit Bus und Bahn"
     text = f"{km:.0f} km, {mode} etwa {minutes:.0f} Minuten"
-    if not x[_INDEX["commute_feasible"]]:
+    if not x[FEATURE_INDEX["commute_feasible"]]:
         limit = (f"{c.max_commute_km:.0f} km" if c.max_commute_km is not None
                  else f"{c.max_commute_minutes or 75} Minuten")  # fmt: skip
         text += f" (mehr als die zumutbaren {limit})"
     facts = {"distance_km": round(km, 1), "commute_minutes": round(minutes),
              "commute_mode": "car" if c.has_car else "public_transport",
-             "commute_feasible": bool(x[_INDEX["commute_feasible"]])}  # fmt: skip
+             "commute_feasible": bool(x[FEATURE_INDEX["commute_feasible"]])}  # fmt: skip
     return text, facts
 
 
 def _working_time(c: Candidate, v: Vacancy, x: NDArray[np.float32]) -> str:
     parts = []
-    if x[_INDEX["working_time_fit"]]:
+    if x[FEATURE_INDEX["working_time_fit"]]:
         parts.append(f"Arbeitszeit passt ({_WT_DE[v.working_time.value]})")
     else:
         parts.append(f"{_WT_DE[v.working_time.value]}stelle, gewünscht {_WT_DE[c.working_time.value]}")
-    if x[_INDEX["shift_conflict"]]:
+    if x[FEATURE_INDEX["shift_conflict"]]:
         parts.append("Schichtarbeit ohne Schichtbereitschaft")
-    if x[_INDEX["weekend_conflict"]]:
+    if x[FEATURE_INDEX["weekend_conflict"]]:
         parts.append("Wochenendarbeit ohne Bereitschaft")
     return "; ".join(parts)
 
@@ -168,10 +167,10 @@ def _simple_sentence(family: str, c: Candidate, v: Vacancy, x: NDArray[np.float3
             return f"verfügbar erst ab {_fmt_date(c.available_from)}"
         return "verfügbar zum Stellenbeginn"
     if family == "vacancy":
-        age = int(x[_INDEX["vacancy_age_days"]])
+        age = int(x[FEATURE_INDEX["vacancy_age_days"]])
         kind = ", Zeitarbeit" if v.contract_type.value == "temporary_agency" else ""
         return f"Stelle seit {age} Tagen ausgeschrieben{kind}"
-    return f"Profil und Stellenbeschreibung ähnlich (Ähnlichkeit {float(x[_INDEX['similarity']]):.2f})"
+    return f"Profil und Stellenbeschreibung ähnlich (Ähnlichkeit {float(x[FEATURE_INDEX['similarity']]):.2f})"
 
 
 def explain(candidate: Candidate, vacancy: Vacancy, features: NDArray[np.float32],
@@ -189,7 +188,7 @@ def explain(candidate: Candidate, vacancy: Vacancy, features: NDArray[np.float32
     if contributions is None:
         effects = {f: float(len(FAMILIES) - i) for i, f in enumerate(FAMILIES)}
     else:
-        effects = {f: float(sum(contributions[_INDEX[n]] for n in names)) for f, names in FAMILIES.items()}
+        effects = {f: float(sum(contributions[FEATURE_INDEX[n]] for n in names)) for f, names in FAMILIES.items()}
     reasons = [Reason(f, _sentence(f, candidate, vacancy, features, reference, facts), effects[f])
                for f in FAMILIES]  # fmt: skip
     # The families people ask about always carry their facts; the list is cut by effect.

@@ -4,6 +4,10 @@ Distances are haversine distances between postcode centroids (falling back to th
 centroid). Commute times are rough door-to-door estimates: the region has no open routing data
 here, so a road-detour factor and average speeds stand in for a router, and a bus trip adds
 walking and waiting time. They are the same numbers in filters, features and reasons.
+
+:func:`check_place` is the one rule for places, used by ingestion and by the API alike: the
+municipality (AGS) must be one of the region's, the postcode one used in the region, and a
+postcode given with an AGS must be one of that municipality's.
 """
 
 from __future__ import annotations
@@ -13,9 +17,20 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from matcher.errors import UnknownPlaceError
 from matcher.reference import ReferenceData
 
 EARTH_RADIUS_KM = 6371.0088
+
+# The rules a place can break (reject reasons of ingestion, 422 messages of the API).
+UNKNOWN_MUNICIPALITY = "unknown municipality"
+UNKNOWN_POSTCODE = "unknown postcode"
+PLACE_MISMATCH = "postcode does not belong to the municipality"
+_EXPLANATIONS = {
+    UNKNOWN_MUNICIPALITY: "the AGS must be one of the municipalities of Stadt and Landkreis Kaiserslautern",
+    UNKNOWN_POSTCODE: "the postcode must be one used in Stadt or Landkreis Kaiserslautern",
+    PLACE_MISMATCH: "the postcode must be one of those of the municipality given as ags",
+}
 
 
 @dataclass(frozen=True)
@@ -61,9 +76,23 @@ class Gazetteer:
         postcodes = reference.postcodes
         self._plz = {p: (float(la), float(lo)) for p, la, lo in
                      zip(postcodes["postcode"], postcodes["lat"], postcodes["lon"])}  # fmt: skip
+        self._plz_ags = {p: tuple(a) for p, a in reference.postcode_municipalities.items()}
+        self._ags_plz = {a: tuple(p) for a, p in zip(municipalities["ags"], municipalities["postcodes"])}
 
     def knows_ags(self, ags: str) -> bool:
         return ags in self._ags
+
+    def knows_postcode(self, postcode: str) -> bool:
+        """Whether the postcode is used by a municipality of the region."""
+        return postcode in self._plz_ags
+
+    def municipalities_of(self, postcode: str) -> tuple[str, ...]:
+        """AGS of the municipalities that use the postcode (empty for an unknown one)."""
+        return self._plz_ags.get(postcode, ())
+
+    def postcodes_of(self, ags: str) -> tuple[str, ...]:
+        """Postcodes of a municipality, its main one first (empty for an unknown one)."""
+        return self._ags_plz.get(ags, ())
 
     def locate(self, ags: str, postcode: str | None = None) -> tuple[float, float]:
         """(lat, lon) of a postcode centroid, or of the municipality when the postcode is unknown.
@@ -78,3 +107,19 @@ class Gazetteer:
     def distance_km(self, a: tuple[str, str | None], b: tuple[str, str | None]) -> float:
         (lat1, lon1), (lat2, lon2) = self.locate(*a), self.locate(*b)
         return float(haversine_km(lat1, lon1, lat2, lon2))
+
+
+def check_place(gazetteer: Gazetteer, ags: str | None, postcode: str | None) -> None:
+    """Check a place against the gazetteer; either part may be left out (``None``).
+
+    Raises:
+        UnknownPlaceError: naming the field (``ags`` or ``postcode``) and the rule broken
+            (:data:`UNKNOWN_MUNICIPALITY`, :data:`UNKNOWN_POSTCODE` or :data:`PLACE_MISMATCH`);
+            the message never holds the value.
+    """
+    if ags is not None and not gazetteer.knows_ags(ags):
+        raise UnknownPlaceError("ags", UNKNOWN_MUNICIPALITY, _EXPLANATIONS[UNKNOWN_MUNICIPALITY])
+    if postcode is not None and not gazetteer.knows_postcode(postcode):
+        raise UnknownPlaceError("postcode", UNKNOWN_POSTCODE, _EXPLANATIONS[UNKNOWN_POSTCODE])
+    if ags is not None and postcode is not None and ags not in gazetteer.municipalities_of(postcode):
+        raise UnknownPlaceError("postcode", PLACE_MISMATCH, _EXPLANATIONS[PLACE_MISMATCH])

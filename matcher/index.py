@@ -54,6 +54,8 @@ class IndexConfig:
             at 100k, recall@100 was 0.89 with a beam of 2k and 0.96 with 4k (see
             ``training/bench_retrieval.py``).
         compact_fraction: tombstoned share of rows above which ``save`` compacts.
+        exact_subset_below: eligible sets up to this size are scored by one matrix product over
+            their rows instead of a FAISS search (see ``training/bench_retrieval.py``).
     """
 
     kind: Literal["auto", "exact", "hnsw"] = "auto"
@@ -63,6 +65,7 @@ class IndexConfig:
     hnsw_ef_search: int = 128
     hnsw_ef_per_k: int = 4
     compact_fraction: float = 0.2
+    exact_subset_below: int = 4096
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,7 @@ class VectorIndex(ABC):
         self._alive = np.zeros(0, dtype=bool)
         self._selector: tuple[Any, NDArray[np.uint8]] | None = None
         self._lock = threading.RLock()
+        self.applied_seq = 0  # the change-log position this index state includes
 
     # --- kind-specific parts -----------------------------------------------------------------
     @abstractmethod
@@ -130,9 +134,30 @@ class VectorIndex(ABC):
         """Live external ids, in row order."""
         return [i for i in self._ids if i is not None]
 
+    @property
+    def rows(self) -> int:
+        """FAISS rows, live and tombstoned: row r of the index is row r of a column table."""
+        return len(self._ids)
+
+    def row_ids(self) -> list[str | None]:
+        """External id of every row (None: tombstone)."""
+        return list(self._ids)
+
+    def row(self, item_id: str) -> int | None:
+        """The live row of an id, or None."""
+        return self._rows.get(item_id)
+
+    def alive(self) -> NDArray[np.bool_]:
+        """One flag per row: live (True) or tombstoned (a view; copy before changing it)."""
+        return self._alive[: len(self._ids)]
+
     # --- updates -----------------------------------------------------------------------------
-    def add(self, ids: Sequence[str], vectors: NDArray[np.float32]) -> None:
-        """Insert or replace vectors; a later id in the same call wins over an earlier one."""
+    def add(self, ids: Sequence[str], vectors: NDArray[np.float32]) -> list[int]:
+        """Insert or replace vectors; a later id in the same call wins over an earlier one.
+
+        Returns:
+            The row of each id, in order (new rows at the end: rows are append-only).
+        """
         matrix = _as_matrix(vectors, self.dimension)
         if len(ids) != len(matrix):
             raise ValueError(f"{len(ids)} ids for {len(matrix)} vectors")
@@ -146,9 +171,10 @@ class VectorIndex(ABC):
                 self._ids.append(item_id)
                 self._alive[start + offset] = True
             self._selector = None
+            return list(range(start, start + len(ids)))
 
-    def upsert(self, item_id: str, vector: NDArray[np.float32]) -> None:
-        self.add([item_id], vector)
+    def upsert(self, item_id: str, vector: NDArray[np.float32]) -> int:
+        return self.add([item_id], vector)[0]
 
     def delete(self, item_id: str) -> bool:
         """Remove an id from search results; False when it was not in the index."""
@@ -204,6 +230,39 @@ class VectorIndex(ABC):
             scores, rows = self._faiss.search(matrix, k, params=params)
             return [self._hits(s, r) for s, r in zip(scores, rows)]
 
+    def search_rows(self, query: NDArray[np.float32], k: int, eligible: NDArray[np.bool_]) -> RowHits:
+        """The k most similar rows among ``eligible`` (one flag per row, tombstones False).
+
+        Filter-first search: FAISS never returns an ineligible row, so no over-fetch or widening
+        is needed. A small eligible set is scored exactly with one matrix product over its rows
+        (cheaper than a FAISS pass, and exact where HNSW would wander a sparse graph); a large one
+        is searched inside FAISS with an ``IDSelectorBitmap`` of the eligible rows.
+        """
+        vector = _as_matrix(query, self.dimension)
+        with self._lock:
+            rows = np.flatnonzero(eligible[: len(self._ids)])
+            k = min(k, len(rows))
+            if k <= 0:
+                return RowHits(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
+            if len(rows) <= self.config.exact_subset_below:
+                return _top_k(rows, self._matrix()[rows] @ vector[0], k)
+            bitmap = np.packbits(eligible[: len(self._ids)], bitorder="little")
+            selector = faiss.IDSelectorBitmap(len(bitmap), faiss.swig_ptr(bitmap))
+            scores, found = self._faiss.search(vector, k, params=self._search_params(k, selector))
+            keep = found[0] >= 0
+            return RowHits(found[0][keep].astype(np.int64), scores[0][keep])
+
+    def _matrix(self) -> NDArray[np.float32]:
+        """Every row's vector as one (rows, d) array, a view on FAISS's own storage (no copy)."""
+        flat = self._storage()
+        n = flat.ntotal
+        if n == 0:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return faiss.rev_swig_ptr(flat.get_xb(), n * self.dimension).reshape(n, self.dimension)
+
+    def _storage(self) -> Any:
+        return self._faiss
+
     def _hits(self, scores: NDArray[np.float32], rows: NDArray[np.int64]) -> Hits:
         keep = rows >= 0  # FAISS pads with -1 when it found fewer than k
         ids = [self._ids[r] for r in rows[keep]]
@@ -221,12 +280,13 @@ class VectorIndex(ABC):
         return self._selector[0]
 
     # --- persistence -------------------------------------------------------------------------
-    def manifest(self, faiss_bytes: int = 0) -> IndexManifest:
+    def manifest(self, faiss_bytes: int = 0, sha256: dict[str, str] | None = None) -> IndexManifest:
         return IndexManifest(
             kind=self.kind, encoder_name=self.encoder_name,
             encoder_fingerprint=self.encoder_fingerprint, dimension=self.dimension,
             count=len(self), rows=len(self._ids), tombstones=self.tombstones,
-            built_at=self.built_at, faiss_bytes=faiss_bytes,
+            built_at=self.built_at, faiss_bytes=faiss_bytes, applied_seq=self.applied_seq,
+            sha256=sha256,
         )  # fmt: skip
 
     def save(self, path: Path) -> IndexManifest:
@@ -243,7 +303,8 @@ class VectorIndex(ABC):
         faiss.write_index(self._faiss, str(faiss_path))
         index_io.fsync_file(faiss_path)
         index_io.write_json(directory / index_io.IDS_FILE, self._ids)
-        manifest = self.manifest(faiss_path.stat().st_size)
+        sums = {name: index_io.sha256_file(directory / name) for name in (index_io.FAISS_FILE, index_io.IDS_FILE)}
+        manifest = self.manifest(faiss_path.stat().st_size, sums)
         # The manifest goes last: a directory with a manifest is a complete one.
         index_io.write_json(directory / index_io.MANIFEST_FILE, manifest.to_json())
         return manifest
@@ -254,9 +315,25 @@ class VectorIndex(ABC):
     ) -> VectorIndex:
         index = cls(manifest.dimension, manifest.encoder_name, manifest.encoder_fingerprint, config)
         index._faiss, index._ids, index.built_at = raw, ids, manifest.built_at
+        index.applied_seq = manifest.applied_seq
         index._alive = np.array([i is not None for i in ids], dtype=bool)
         index._rows = {i: row for row, i in enumerate(ids) if i is not None}
         return index
+
+
+@dataclass(frozen=True)
+class RowHits:
+    """Search result as index rows (best first) and their similarities."""
+
+    rows: NDArray[np.int64]
+    scores: NDArray[np.float32]
+
+
+def _top_k(rows: NDArray[np.intp], scores: NDArray[np.float32], k: int) -> RowHits:
+    """The k best of exact scores, best first (ties: lower row first)."""
+    part = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+    order = part[np.lexsort((rows[part], -scores[part]))]
+    return RowHits(rows[order].astype(np.int64), scores[order].astype(np.float32))
 
 
 class ExactIndex(VectorIndex):
@@ -278,6 +355,9 @@ class HNSWIndex(VectorIndex):
         index.hnsw.efConstruction = self.config.hnsw_ef_construction
         index.hnsw.efSearch = self.config.hnsw_ef_search
         return index
+
+    def _storage(self) -> Any:
+        return faiss.downcast_index(self._faiss.storage)
 
     def _search_params(self, k: int, selector: Any | None) -> Any:
         # The beam must be well wider than k, or HNSW misses true neighbours (or returns < k).
@@ -339,6 +419,7 @@ def load_index(
     if manifest.kind not in INDEX_TYPES:
         raise IndexCorruptError(f"index at {directory} has unknown kind {manifest.kind!r}")
     faiss_file = index_io.check_faiss_file(directory, manifest)
+    index_io.check_checksums(directory, manifest)
     ids = index_io.read_ids(directory, manifest)
     try:
         raw = faiss.read_index(str(faiss_file))

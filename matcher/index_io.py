@@ -17,6 +17,7 @@ index untouched; the stale temporary directory is removed by the next write.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -28,7 +29,8 @@ from typing import Any
 
 from matcher.errors import IndexCorruptError, IndexMissingError, IndexModelMismatchError
 
-FORMAT_VERSION = 1
+# 2: the manifest carries the change-log position of the snapshot and a checksum of each file.
+FORMAT_VERSION = 2
 FAISS_FILE = "index.faiss"
 IDS_FILE = "ids.json"
 MANIFEST_FILE = "manifest.json"
@@ -47,6 +49,8 @@ class IndexManifest:
     tombstones: int
     built_at: str  # ISO 8601, UTC
     faiss_bytes: int = 0
+    applied_seq: int = 0  # the change-log entry this snapshot includes, all before it too
+    sha256: dict[str, str] | None = None  # file name -> hex digest
     format: int = FORMAT_VERSION
 
     def to_json(self) -> dict[str, Any]:
@@ -55,6 +59,30 @@ class IndexManifest:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> IndexManifest:
         return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def check_checksums(path: Path, manifest: IndexManifest) -> None:
+    """Every file the manifest lists has the recorded SHA-256 (a same-size corruption too).
+
+    Raises:
+        IndexCorruptError: a file is missing or its content changed.
+    """
+    for name, expected in (manifest.sha256 or {}).items():
+        file = path / name
+        actual = sha256_file(file) if file.is_file() else "missing"
+        if actual != expected:
+            raise IndexCorruptError(
+                f"index file {file} does not match the checksum in its manifest "
+                f"(sha256 {actual[:12]}..., expected {expected[:12]}...): rebuild it with `matcher index`"
+            )
 
 
 def _backup(path: Path) -> Path:

@@ -12,7 +12,7 @@ from datetime import date
 from enum import IntEnum, StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 KLDB5_PATTERN = re.compile(r"^\d{5}$")
 AGS_PATTERN = re.compile(r"^\d{8}$")
@@ -21,19 +21,19 @@ POSTCODE_PATTERN = re.compile(r"^\d{5}$")
 
 def _check_kldb5(code: str) -> str:
     if not KLDB5_PATTERN.match(code):
-        raise ValueError(f"KldB 2010 code must have 5 digits, got {code!r}")
+        raise ValueError("KldB 2010 code must have 5 digits")
     return code
 
 
 def _check_ags(code: str) -> str:
     if not AGS_PATTERN.match(code):
-        raise ValueError(f"municipality key (AGS) must have 8 digits, got {code!r}")
+        raise ValueError("municipality key (AGS) must have 8 digits")
     return code
 
 
 def _check_postcode(code: str) -> str:
     if not POSTCODE_PATTERN.match(code):
-        raise ValueError(f"postcode must have 5 digits, got {code!r}")
+        raise ValueError("postcode must have 5 digits")
     return code
 
 
@@ -129,6 +129,19 @@ PERMITS: dict[str, str] = {
 }
 
 
+def _check_licences(codes: list[str]) -> list[str]:
+    # The message names the rule, not the codes given (validation errors never echo input).
+    if any(code not in LICENCES for code in codes):
+        raise ValueError(f"unknown driving licence class (allowed: {', '.join(LICENCES)})")
+    return codes
+
+
+def _check_permits(codes: list[str]) -> list[str]:
+    if any(code not in PERMITS for code in codes):
+        raise ValueError(f"unknown permit (allowed: {', '.join(PERMITS)})")
+    return codes
+
+
 def effective_licences(licences: list[str]) -> set[str]:
     """Expand held licences with the classes they include."""
     held = set(licences)
@@ -195,15 +208,15 @@ class CandidateProfile(BaseModel):
     available_from: date | None = None
     profile_text: str = Field(default="", max_length=4000)
 
-    @model_validator(mode="after")
-    def _check_codes(self) -> CandidateProfile:
-        unknown = [lic for lic in self.licences if lic not in LICENCES]
-        if unknown:
-            raise ValueError(f"unknown driving licence class(es): {', '.join(unknown)}")
-        unknown = [p for p in self.permits if p not in PERMITS]
-        if unknown:
-            raise ValueError(f"unknown permit(s): {', '.join(unknown)}")
-        return self
+    @field_validator("licences")
+    @classmethod
+    def _known_licences(cls, codes: list[str]) -> list[str]:
+        return _check_licences(codes)
+
+    @field_validator("permits")
+    @classmethod
+    def _known_permits(cls, codes: list[str]) -> list[str]:
+        return _check_permits(codes)
 
 
 class Candidate(CandidateProfile):
@@ -254,14 +267,18 @@ class Vacancy(BaseModel):
     status: VacancyStatus = VacancyStatus.OPEN
     positions: int = Field(default=1, ge=1, le=500)
 
+    @field_validator("required_licences")
+    @classmethod
+    def _known_licences(cls, codes: list[str]) -> list[str]:
+        return _check_licences(codes)
+
+    @field_validator("required_permits")
+    @classmethod
+    def _known_permits(cls, codes: list[str]) -> list[str]:
+        return _check_permits(codes)
+
     @model_validator(mode="after")
-    def _check_codes(self) -> Vacancy:
-        unknown = [lic for lic in self.required_licences if lic not in LICENCES]
-        if unknown:
-            raise ValueError(f"unknown driving licence class(es): {', '.join(unknown)}")
-        unknown = [p for p in self.required_permits if p not in PERMITS]
-        if unknown:
-            raise ValueError(f"unknown permit(s): {', '.join(unknown)}")
+    def _check_pay(self) -> Vacancy:
         if self.pay_min is not None and self.pay_max is not None and self.pay_max < self.pay_min:
             raise ValueError("pay_max is below pay_min")
         return self

@@ -16,9 +16,8 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from matcher.features import FEATURE_INDEX as _I
 from matcher.features import FEATURE_NAMES
-
-_I = {name: i for i, name in enumerate(FEATURE_NAMES)}
 
 
 class Reranker(ABC):

@@ -1,75 +1,52 @@
-"""The parts of a shortlist: over-fetching search, the re-scoring protocol and the result types.
+"""The parts of a shortlist: the pairs to score, their reasons, and the result types.
 
 ``Engine`` (``matcher.engine``) composes them; this module holds no state and touches no files.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
-from matcher.filters import FilterResult
-from matcher.index import Hits, VectorIndex
+from matcher.columns import CandidateTable, VacancyTable
+from matcher.explain import explain
+from matcher.features import pair_features
 from matcher.models import LEVEL_LABELS_DE, Candidate, Vacancy
+from matcher.reference import ReferenceData
+from matcher.reranker import Reranker
 
 Direction = Literal["vacancies_for_candidate", "candidates_for_vacancy"]
 
 
 @dataclass(frozen=True)
 class RetrievalConfig:
-    """How far to over-fetch before filtering.
-
-    The first search asks for ``max(fetch_factor * k, min_fetch)`` items; while fewer than k pass
-    the filters and the index holds more, the next search asks for ``growth`` times as many.
-    """
+    """How many of the most similar eligible items the re-ranker sees: ``max(fetch_factor * k,
+    min_fetch)``. The hard filters run before the search, so every one of them is eligible."""
 
     fetch_factor: int = 5
     min_fetch: int = 100
-    growth: int = 4
 
-
-@dataclass(frozen=True)
-class Retrieved:
-    """The last search round: hits, their filter outcome, and how many rounds it took."""
-
-    hits: Hits
-    filtered: FilterResult
-    rounds: int
-
-
-def over_fetch(
-    index: VectorIndex, query: NDArray[np.float32], k: int,
-    evaluate: Callable[[Hits], FilterResult], config: RetrievalConfig = RetrievalConfig(),
-) -> Retrieved:  # fmt: skip
-    """Search, filter, and widen the search until k items survive or the index is exhausted.
-
-    Never returns fewer than k survivors when the index holds more eligible items: the last
-    round, if needed, asks for the whole index.
-    """
-    fetch = max(config.fetch_factor * k, config.min_fetch)
-    rounds = 0
-    while True:
-        rounds += 1
-        hits = index.search(query, fetch)[0]
-        filtered = evaluate(hits)
-        exhausted = fetch >= len(index)
-        if exhausted or int(np.count_nonzero(filtered.keep)) >= k:
-            return Retrieved(hits, filtered, rounds)
-        fetch = min(fetch * config.growth, len(index))
+    def fetch(self, k: int) -> int:
+        return max(self.fetch_factor * k, self.min_fetch)
 
 
 @dataclass(frozen=True)
 class PairBatch:
-    """Pairs to score: ``candidates[i]`` with ``vacancies[i]``; the query side repeats.
+    """Pairs to score: row ``ci[j]`` of ``candidates`` with row ``vi[j]`` of ``vacancies``.
+
+    The query side is a one-row table whose row repeats; the other side is the engine's whole
+    table, selected by the search's rows.
 
     Attributes:
-        candidates: one candidate per pair.
-        vacancies: one vacancy per pair.
+        candidates: candidate columns.
+        ci: candidate row per pair.
+        vacancies: vacancy columns.
+        vi: vacancy row per pair.
         similarity: cosine similarity of the rendered texts per pair.
         distance_km: straight-line distance per pair (NaN where a place is unknown).
         commute_minutes: estimated commute per pair, by car where the candidate has one.
@@ -77,8 +54,10 @@ class PairBatch:
         as_of: the request's reference date (vacancy age, availability).
     """
 
-    candidates: Sequence[Candidate]
-    vacancies: Sequence[Vacancy]
+    candidates: CandidateTable
+    ci: NDArray[np.int64]
+    vacancies: VacancyTable
+    vi: NDArray[np.int64]
     similarity: NDArray[np.float32]
     distance_km: NDArray[np.float64]
     commute_minutes: NDArray[np.float64]
@@ -87,6 +66,22 @@ class PairBatch:
 
     def __len__(self) -> int:
         return len(self.similarity)
+
+    def candidate(self, j: int) -> Candidate:
+        record = self.candidates.records[self.ci[j]]
+        assert record is not None  # rows that pairs point at hold records
+        return record
+
+    def vacancy(self, j: int) -> Vacancy:
+        record = self.vacancies.records[self.vi[j]]
+        assert record is not None
+        return record
+
+    def features(self, positions: Sequence[int] | None = None) -> NDArray[np.float32]:
+        """The feature matrix of the pairs (or of those at ``positions``), as in training."""
+        chosen = np.arange(len(self)) if positions is None else np.asarray(positions, dtype=np.intp)
+        return pair_features(self.candidates, self.ci[chosen], self.vacancies, self.vi[chosen],
+                             self.similarity[chosen], self.as_of)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -97,54 +92,31 @@ class Explained:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-@runtime_checkable
-class Scorer(Protocol):
-    """Re-scores the filtered pairs; the trained re-ranker implements this.
-
-    ``name`` identifies the model version in shortlists and the audit log. Scoring sees every
-    eligible pair; explaining only the few that are returned, since explanations cost more.
-    """
-
-    name: str
-
-    def score(self, pairs: PairBatch) -> NDArray[np.float32]:
-        """One score per pair (higher is better), in the order given."""
-        ...
-
-    def explain(self, pairs: PairBatch, positions: Sequence[int]) -> list[Explained]:
-        """Reasons for the pairs at ``positions``, in that order."""
-        ...
+def scorer_name(reranker: Reranker) -> str:
+    """How shortlists and the audit log name a re-ranker: kind and registry version."""
+    return reranker.kind if reranker.version == "unversioned" else f"{reranker.kind}:{reranker.version}"
 
 
-def place_reason(distance_km: float, commute_minutes: float, by_car: bool) -> str | None:
-    if np.isnan(distance_km):
-        return None
-    mode = "mit dem Auto" if by_car else "mit Bus und Bahn"
-    return f"{distance_km:.0f} km entfernt, ca. {commute_minutes:.0f} Min. {mode}"
-
-
-class SimilarityScorer:
-    """The default: the embedding similarity itself, with plain reasons (occupation, place)."""
-
-    name = "similarity"
-
-    def score(self, pairs: PairBatch) -> NDArray[np.float32]:
-        return np.asarray(pairs.similarity, dtype=np.float32)
-
-    def explain(self, pairs: PairBatch, positions: Sequence[int]) -> list[Explained]:
-        explained = []
-        for i in positions:
-            c, v = pairs.candidates[i], pairs.vacancies[i]
-            items = []
-            if v.kldb in c.occupations:
-                kind = "Zielberuf" if v.kldb == c.main_occupation else "Alternativberuf"
-                items.append(f"{kind} passt (KldB {v.kldb})")
-            place = place_reason(float(pairs.distance_km[i]), float(pairs.commute_minutes[i]),
-                                 c.has_car)  # fmt: skip
-            if place:
-                items.append(place)
-            explained.append(Explained(items))
-        return explained
+def explain_pairs(
+    reranker: Reranker,
+    pairs: PairBatch,
+    features: NDArray[np.float32],
+    positions: Sequence[int],
+    reference: ReferenceData,
+    max_reasons: int = 6,
+) -> list[Explained]:
+    """Reasons for the pairs at ``positions`` from the re-ranker's own contributions."""
+    if len(positions) == 0:
+        return []
+    rows = features[list(positions)]
+    contributions = reranker.contributions(rows)
+    out = []
+    for j, i in enumerate(positions):
+        contrib = None if contributions is None else contributions[j]
+        found = explain(pairs.candidate(i), pairs.vacancy(i), rows[j], contrib, reference, max_reasons)
+        details = {**found.facts, "effects": {r.family: round(r.effect, 4) for r in found.reasons}}
+        out.append(Explained([r.text for r in found.reasons], details))
+    return out
 
 
 @dataclass(frozen=True)
@@ -156,6 +128,7 @@ class IndexVersion:
     encoder_fingerprint: str
     built_at: str
     count: int
+    applied_seq: int = 0  # the change-log position the answering state includes
 
 
 @dataclass(frozen=True)
@@ -179,14 +152,16 @@ class Shortlist:
         direction: which side was the query.
         query_id: the query record's id.
         items: best first, at most k.
-        excluded: filter name -> items it excluded (first failing filter counts;
-            ``not_in_store`` counts index entries without a current record).
-        considered: items retrieved from the index and checked in the last search round.
-        eligible: items that passed every filter (k or more unless the index ran out).
+        excluded: filter name -> items it excluded (first failing filter counts), exact over
+            every item of the other side.
+        considered: items the filters checked (every open vacancy, or every job seeker).
+        eligible: items that passed every filter.
         index: the index that answered.
         scorer: the re-scoring model's name.
-        rounds: search rounds the over-fetch needed.
+        rounds: search rounds (always 1: the filters run before the search).
         warnings: e.g. fewer than k items passed the filters.
+        records: the items' records by id (for views; not part of the JSON).
+        model: registry info of the model that ranked (None: not from the registry).
     """
 
     direction: Direction
@@ -199,9 +174,13 @@ class Shortlist:
     scorer: str
     rounds: int = 1
     warnings: list[str] = field(default_factory=list)
+    records: dict[str, Candidate | Vacancy] = field(default_factory=dict, repr=False, compare=False)
+    model: Any = None  # the serving model's registry info, taken with the scorer that ranked
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(replace(self, records={}))
+        del out["records"]
+        return out
 
 
 def vacancy_facts(v: Vacancy, occupation: str, place: str) -> dict[str, Any]:

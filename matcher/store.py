@@ -9,24 +9,34 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Date,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
+    bindparam,
     create_engine,
     delete,
     event,
     func,
+    insert,
     select,
+    text,
+    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
@@ -76,6 +86,47 @@ protected_table = Table(
     Column("citizenship_group", String(16), nullable=True),
     Column("severe_disability", Boolean, nullable=True),
 )  # fmt: skip
+
+
+# The change log: every upsert, delete and model change, numbered in commit order. Readers (API
+# workers, replicas, the CLI) apply what they have not seen; see ``Store.changes_since``.
+change_log_table = Table(
+    "change_log", metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),
+    Column("record_id", String(64), nullable=False, index=True),
+    Column("op", String(16), nullable=False),
+    Column("vector", LargeBinary, nullable=True),
+    Column("at", String(32), nullable=False),
+)  # fmt: skip
+
+ChangeKind = Literal["candidate", "vacancy", "model"]
+UPSERT, DELETE, CHAMPION = "upsert", "delete", "champion"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change-log entry, with the record as the store holds it now (None: gone).
+
+    Attributes:
+        seq: position in the log (commit order).
+        kind: "candidate", "vacancy" or "model".
+        record_id: the record's id, or the model version for a model change.
+        op: "upsert" or "delete" for records, "champion" for a model change.
+        vector: the record's embedding as written with it, if the writer had one.
+        record: the current record (read in the same statement as the entry).
+    """
+
+    seq: int
+    kind: str
+    record_id: str
+    op: str
+    vector: NDArray[np.float32] | None
+    record: Candidate | Vacancy | None
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def _candidate_row(c: Candidate) -> dict[str, Any]:
@@ -130,23 +181,48 @@ class Store:
         for start in range(0, len(rows), 5000):
             conn.execute(stmt, list(rows[start : start + 5000]))
 
-    def upsert_candidates(self, conn: Connection, candidates: Iterable[Candidate]) -> None:
-        self._upsert(conn, candidates_table, [_candidate_row(c) for c in candidates], "id")
+    def upsert_candidates(self, conn: Connection, candidates: Iterable[Candidate],
+                          vectors: NDArray[np.float32] | None = None) -> None:  # fmt: skip
+        """Insert or replace job seekers, and log each change (with its vector, if given).
 
-    def upsert_vacancies(self, conn: Connection, vacancies: Iterable[Vacancy]) -> None:
-        vacancies = list(vacancies)
+        Records equal to the stored ones are skipped: a re-import changes nothing, not even the log.
+        """
+        candidates, vectors = self._changed(conn, candidates_table, list(candidates), vectors)
+        self._upsert(conn, candidates_table, [_candidate_row(c) for c in candidates], "id")
+        self.log_changes(conn, "candidate", [c.id for c in candidates], UPSERT, vectors)
+
+    def upsert_vacancies(self, conn: Connection, vacancies: Iterable[Vacancy],
+                         vectors: NDArray[np.float32] | None = None) -> None:  # fmt: skip
+        """Insert or replace vacancies, and log each change; merged duplicates' ids become aliases."""
+        vacancies, vectors = self._changed(conn, vacancies_table, list(vacancies), vectors)
         self._upsert(conn, vacancies_table, [_vacancy_row(v) for v in vacancies], "id")
         aliases = [{"alias_id": a, "vacancy_id": v.id} for v in vacancies for a in v.source_ids
                    if a != v.id]  # fmt: skip
         # A posting stored on its own by an earlier import may have become a duplicate now, and
         # the other way round: an id is either a vacancy or an alias, never both.
         ids, alias_ids = [v.id for v in vacancies], [a["alias_id"] for a in aliases]
+        dropped: list[str] = []
         for start in range(0, max(len(ids), len(alias_ids)), 500):
             conn.execute(delete(vacancy_aliases_table).where(
                 vacancy_aliases_table.c.alias_id.in_(ids[start : start + 500])))
-            conn.execute(delete(vacancies_table).where(
-                vacancies_table.c.id.in_(alias_ids[start : start + 500])))
+            dropped += conn.execute(delete(vacancies_table).where(
+                vacancies_table.c.id.in_(alias_ids[start : start + 500])).returning(vacancies_table.c.id)).scalars()
         self._upsert(conn, vacancy_aliases_table, aliases, "alias_id")
+        self.log_changes(conn, "vacancy", ids, UPSERT, vectors)
+        self.log_changes(conn, "vacancy", dropped, DELETE)
+
+    def _changed(self, conn: Connection, table: Table, records: list[Any],
+                 vectors: NDArray[np.float32] | None) -> tuple[list[Any], NDArray[np.float32] | None]:  # fmt: skip
+        """The records (and their vectors) that differ from what the table holds."""
+        stored: dict[str, Any] = {}
+        ids = [r.id for r in records]
+        for start in range(0, len(ids), 500):
+            stmt = select(table.c.id, table.c.data).where(table.c.id.in_(ids[start : start + 500]))
+            stored.update((row[0], row[1]) for row in conn.execute(stmt))
+        keep = [i for i, r in enumerate(records) if stored.get(r.id) != r.model_dump(mode="json")]
+        if len(keep) == len(records):
+            return records, vectors
+        return [records[i] for i in keep], None if vectors is None else vectors[keep]
 
     def upsert_proposals(self, conn: Connection, proposals: Iterable[Proposal]) -> None:
         self._upsert(conn, proposals_table, [_proposal_row(p) for p in proposals], "id")
@@ -155,7 +231,7 @@ class Store:
         self._upsert(conn, protected_table, [_protected_row(p) for p in rows], "candidate_id")
 
     def delete_candidate(self, candidate_id: str) -> None:
-        """Remove a person: profile, protected attributes and proposals."""
+        """Remove a person: profile, protected attributes, proposals and logged vectors."""
         with self.transaction() as conn:
             found = conn.execute(
                 delete(candidates_table).where(candidates_table.c.id == candidate_id)
@@ -164,6 +240,7 @@ class Store:
                 raise UnknownCandidateError(candidate_id)
             conn.execute(delete(protected_table).where(protected_table.c.candidate_id == candidate_id))
             conn.execute(delete(proposals_table).where(proposals_table.c.candidate_id == candidate_id))
+            self.log_changes(conn, "candidate", [candidate_id], DELETE)
 
     def delete_vacancy(self, vacancy_id: str) -> None:
         with self.transaction() as conn:
@@ -175,6 +252,54 @@ class Store:
             conn.execute(
                 delete(vacancy_aliases_table).where(vacancy_aliases_table.c.vacancy_id == vacancy_id)
             )
+            self.log_changes(conn, "vacancy", [vacancy_id], DELETE)
+
+    # --- change log --------------------------------------------------------------------------
+    def log_changes(self, conn: Connection, kind: ChangeKind, ids: Sequence[str], op: str,
+                    vectors: NDArray[np.float32] | None = None) -> None:  # fmt: skip
+        """Append one entry per id, in the caller's transaction.
+
+        On PostgreSQL the log is locked first, so that sequence numbers are handed out in commit
+        order: without it a reader could see seq 6 committed before seq 5, move past 5 and never
+        apply it. (SQLite serialises writers anyway.) A delete also clears the vectors of the
+        record's earlier entries: an erased person leaves no embedding behind.
+        """
+        if not ids:
+            return
+        if self.engine.dialect.name == "postgresql":
+            conn.execute(text("LOCK TABLE change_log IN SHARE ROW EXCLUSIVE MODE"))
+        if op == DELETE:
+            for start in range(0, len(ids), 500):
+                conn.execute(update(change_log_table).where(
+                    change_log_table.c.kind == kind,
+                    change_log_table.c.record_id.in_(ids[start : start + 500])).values(vector=None))  # fmt: skip
+        at = _now()
+        blobs = [None] * len(ids) if vectors is None else [np.asarray(v, np.float32).tobytes() for v in vectors]
+        rows = [{"kind": kind, "record_id": i, "op": op, "vector": b, "at": at} for i, b in zip(ids, blobs)]
+        for start in range(0, len(rows), 5000):
+            conn.execute(insert(change_log_table), rows[start : start + 5000])
+
+    def log_model_change(self, name: str, version: str) -> int:
+        """Log that ``name@champion`` now points at ``version`` (every reader reloads); its seq."""
+        with self.transaction() as conn:
+            self.log_changes(conn, "model", [f"{name}:{version}"], CHAMPION)
+            return int(conn.execute(select(func.max(change_log_table.c.seq))).scalar_one())
+
+    def last_change(self) -> int:
+        """The newest entry's seq (0 for an empty log)."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.coalesce(func.max(change_log_table.c.seq), 0))).scalar_one())
+
+    def changes_since(self, seq: int) -> list[Change]:
+        """Entries after ``seq``, oldest first, each with its record as stored now.
+
+        One statement on the log's primary key, so entries and records come from one snapshot:
+        the newest entry of a record was written in the same transaction as the record read
+        with it, and its vector belongs to that version.
+        """
+        with self.engine.connect() as conn:
+            rows = conn.execute(_CHANGES_SINCE, {"after": seq}).all()
+        return [_change(*row) for row in rows]
 
     # --- reads -------------------------------------------------------------------------------
     def get_candidate(self, candidate_id: str) -> Candidate:
@@ -248,6 +373,30 @@ class Store:
                 t.name: [tuple(r) for r in conn.execute(select(t).order_by(*t.primary_key.columns))]
                 for t in metadata.sorted_tables
             }
+
+
+_CHANGES_SINCE = (
+    select(change_log_table.c.seq, change_log_table.c.kind, change_log_table.c.record_id,
+           change_log_table.c.op, change_log_table.c.vector, candidates_table.c.data,
+           vacancies_table.c.data)  # fmt: skip
+    .outerjoin(candidates_table, (change_log_table.c.kind == "candidate")
+               & (candidates_table.c.id == change_log_table.c.record_id))  # fmt: skip
+    .outerjoin(vacancies_table, (change_log_table.c.kind == "vacancy")
+               & (vacancies_table.c.id == change_log_table.c.record_id))  # fmt: skip
+    .where(change_log_table.c.seq > bindparam("after"))
+    .order_by(change_log_table.c.seq)
+)
+
+
+def _change(seq: int, kind: str, record_id: str, op: str, vector: bytes | None,
+            candidate: Any, vacancy: Any) -> Change:  # fmt: skip
+    record: Candidate | Vacancy | None = None
+    if candidate is not None:
+        record = Candidate.model_validate(candidate)
+    elif vacancy is not None:
+        record = Vacancy.model_validate(vacancy)
+    array = None if vector is None else np.frombuffer(vector, dtype=np.float32).copy()
+    return Change(int(seq), kind, record_id, op, array, record)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

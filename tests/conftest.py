@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,7 @@ from matcher.reference import ReferenceData  # noqa: E402
 
 if TYPE_CHECKING:
     from matcher.encoder import Encoder
+    from tests.pg import PostgresServer
 
 
 @pytest.fixture(scope="session")
@@ -42,3 +44,51 @@ def default_encoder(default_encoder_dir: Path) -> Encoder:
     from matcher.encoder import load_default_encoder
 
     return load_default_encoder(None, default_encoder_dir.parent)
+
+
+# --- PostgreSQL (tests/pg.py) --------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One PostgreSQL server for the session: a temporary cluster (~1.5 s to start), or the one
+    ``MATCHER_TEST_DATABASE_URL`` names. Skips where no server can be had; fails instead under CI,
+    which must run these tests."""
+    from tests.pg import PostgresUnavailable, start_server
+
+    try:
+        server = start_server()
+    except PostgresUnavailable as e:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is required in CI: {e}", pytrace=False)
+        pytest.skip(f"PostgreSQL unavailable: {e}")
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
+    """A SQLAlchemy URL (``postgresql+psycopg://...``) of one database shared by the session.
+    Tests that must not see each other's rows use ``pg_database_url`` instead."""
+    from tests.pg import fresh_database
+
+    with fresh_database(postgres_server) as url:
+        yield url
+
+
+@pytest.fixture
+def pg_database_url(postgres_server: PostgresServer) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for this test alone (dropped afterwards)."""
+    from tests.pg import fresh_database
+
+    with fresh_database(postgres_server) as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database URL for a ``Store``, once on SQLite and once on PostgreSQL: a test
+    that takes it runs on both backends (ids ``[sqlite]`` and ``[postgresql]``)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/store.db"
+    return str(request.getfixturevalue("pg_database_url"))

@@ -68,7 +68,7 @@ def world_training(settings: Settings, params: LambdaMartParams) -> tuple[str, f
 
 def request_latency(settings: Settings, model: LightGBMReranker, repeats: int = 300) -> NDArray[np.float64]:
     """Milliseconds for features + scores of 200 pairs, per repetition."""
-    from matcher.features import CandidateArrays, VacancyArrays
+    from matcher.columns import CandidateTable, VacancyTable
     from matcher.geo import Gazetteer
     from matcher.reference import ReferenceData
 
@@ -77,7 +77,7 @@ def request_latency(settings: Settings, model: LightGBMReranker, repeats: int = 
     if not candidates or len(vacancies) < 200:
         raise SystemExit("latency needs an ingested world with 200 vacancies under MATCHER_HOME")
     gazetteer = Gazetteer(ReferenceData())
-    cands, vacs = CandidateArrays.build(candidates, gazetteer), VacancyArrays.build(vacancies, gazetteer)
+    cands, vacs = CandidateTable.build(candidates, gazetteer), VacancyTable.build(vacancies, gazetteer)
     rng = np.random.default_rng(0)
     timings = np.zeros(repeats)
     vi = np.arange(200, dtype=np.int64)

@@ -29,7 +29,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from matcher.features import N_FEATURES, CandidateArrays, VacancyArrays, pair_features
+from matcher.columns import CandidateTable, VacancyTable
+from matcher.features import N_FEATURES, pair_features
 from matcher.geo import Gazetteer
 from matcher.models import RELEVANCE, Candidate, Outcome, Vacancy, VacancyStatus
 from matcher.reference import ReferenceData
@@ -55,8 +56,8 @@ class Corpus:
 
     candidates: list[Candidate]
     vacancies: list[Vacancy]
-    cand_arrays: CandidateArrays
-    vac_arrays: VacancyArrays
+    cand_arrays: CandidateTable
+    vac_arrays: VacancyTable
     cand_emb: NDArray[np.float32]
     vac_emb: NDArray[np.float32]
     cand_texts: list[str]
@@ -136,8 +137,8 @@ def load_corpus(store: Store, encoder: TextEncoder, reference: ReferenceData,
     vac_texts = [render_vacancy(v, reference) for v in vacancies]
     return Corpus(
         candidates=candidates, vacancies=vacancies,
-        cand_arrays=CandidateArrays.build(candidates, gazetteer),
-        vac_arrays=VacancyArrays.build(vacancies, gazetteer),
+        cand_arrays=CandidateTable.build(candidates, gazetteer),
+        vac_arrays=VacancyTable.build(vacancies, gazetteer),
         cand_emb=embed_cached(encoder, cand_texts, cache_dir, "candidates"),
         vac_emb=embed_cached(encoder, vac_texts, cache_dir, "vacancies"),
         cand_texts=cand_texts, vac_texts=vac_texts,

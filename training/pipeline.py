@@ -193,6 +193,8 @@ def run(config: TrainingConfig, settings: Settings, encoder: TextEncoder, store:
     artifacts = _artifacts(config, data, model, metrics, table, history, decision, previous)
     progress("logging to MLflow and registering the model")
     run_id, version = tracking.log_training(settings, config, model, artifacts, decision.promote)
+    if decision.promote and name == settings.model_name:  # the serving name: every worker reloads
+        store.log_model_change(name, str(version))
     return TrainingResult(run_id, version, decision.promote, metrics, fairness.to_json(table),
                           decision.reasons, previous, _summary(data))  # fmt: skip
 

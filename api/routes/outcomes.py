@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
 from uuid import uuid4
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, status
 from sqlalchemy import func, select
 
 from api.deps import CanReadOutcomes, CanWriteOutcomes, ServiceDep
-from api.schemas import PAGE_MAX, OutcomeOut, OutcomeRequest, Page
+from api.paging import Limit, Offset
+from api.schemas import OutcomeOut, OutcomeRequest, Page
 from matcher.models import Proposal
 from matcher.store import proposals_table
 
@@ -31,8 +31,7 @@ def record_outcome(body: OutcomeRequest, who: CanWriteOutcomes, service: Service
 
 
 @router.get("/outcomes", response_model=Page)
-def list_outcomes(who: CanReadOutcomes, service: ServiceDep, limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 100,
-                  offset: Annotated[int, Query(ge=0)] = 0) -> Page:  # fmt: skip
+def list_outcomes(who: CanReadOutcomes, service: ServiceDep, limit: Limit = 100, offset: Offset = 0) -> Page:
     """Recorded proposals and outcomes, paged by id (data team)."""
     table = proposals_table
     with service.store.engine.connect() as conn:

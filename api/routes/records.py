@@ -2,9 +2,9 @@
 
 Reads come from the store (they work before any index is built) and show what the role may see:
 the employer service gets pseudonymised candidate cards, caseworkers and admins the canonical
-record. Writes go through the engine (store, index and memory together) and save the indexes
-right away, so that a restart keeps them; they hold the write lock, so the next shortlist
-already reflects them.
+record. Writes go through the engine: record and change-log entry in one store transaction, then
+applied by this worker at once and by every other worker before its next answer (the index
+snapshot on disk is not rewritten; a restart replays the log).
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from fastapi import APIRouter, HTTPException, Path, Query, Response, status
 from sqlalchemy import func, select
 
 from api.deps import CanReadCandidates, CanReadVacancies, CanWriteRecords, IndexEngine, ServiceDep
-from api.schemas import PAGE_MAX, CandidateUpsert, Page, UpsertResponse, VacancyUpsert
+from api.paging import Limit, Offset
+from api.schemas import CandidateUpsert, Page, UpsertResponse, VacancyUpsert
 from api.security import Permission
 from api.service import Service
 from api.views import candidate_view
@@ -27,8 +28,6 @@ from matcher.store import vacancies_table
 router = APIRouter(prefix="/v1", tags=["records"])
 
 RecordId = Annotated[str, Path(min_length=1, max_length=64)]
-Limit = Annotated[int, Query(ge=1, le=PAGE_MAX)]
-Offset = Annotated[int, Query(ge=0)]
 
 
 @router.get("/candidates", response_model=Page)
@@ -81,10 +80,8 @@ def put_candidate(candidate_id: RecordId, body: CandidateUpsert, who: CanWriteRe
                   service: ServiceDep, response: Response) -> UpsertResponse:  # fmt: skip
     """Create or replace a job seeker; findable by the next shortlist (admin)."""
     record = Candidate.model_validate(_with_path_id(body, candidate_id))
-    with service.lock.write():
-        created = _missing(lambda: engine.candidate(candidate_id))
-        engine.upsert_candidate(record)
-        engine.save_indexes(service.settings.index_dir)
+    created = _missing(lambda: engine.store.get_candidate(candidate_id))
+    engine.upsert_candidate(record)
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     return UpsertResponse(id=record.id, created=created, indexed=True)
 
@@ -94,28 +91,22 @@ def put_vacancy(vacancy_id: RecordId, body: VacancyUpsert, who: CanWriteRecords,
                 service: ServiceDep, response: Response) -> UpsertResponse:  # fmt: skip
     """Create or replace a vacancy; open ones are indexed, filled or withdrawn ones leave the index."""
     record = Vacancy.model_validate(_with_path_id(body, vacancy_id))
-    with service.lock.write():
-        created = _missing(lambda: engine.store.get_vacancy(vacancy_id))
-        engine.upsert_vacancy(record)
-        engine.save_indexes(service.settings.index_dir)
+    created = _missing(lambda: engine.store.get_vacancy(vacancy_id))
+    engine.upsert_vacancy(record)
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     return UpsertResponse(id=record.id, created=created, indexed=record.status == VacancyStatus.OPEN)
 
 
 @router.delete("/candidates/{candidate_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_candidate(candidate_id: RecordId, who: CanWriteRecords, engine: IndexEngine, service: ServiceDep) -> None:
+def delete_candidate(candidate_id: RecordId, who: CanWriteRecords, engine: IndexEngine) -> None:
     """Remove a person from store (profile, protected attributes, proposals) and index (admin)."""
-    with service.lock.write():
-        engine.delete_candidate(candidate_id)
-        engine.save_indexes(service.settings.index_dir)
+    engine.delete_candidate(candidate_id)
 
 
 @router.delete("/vacancies/{vacancy_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_vacancy(vacancy_id: RecordId, who: CanWriteRecords, engine: IndexEngine, service: ServiceDep) -> None:
+def delete_vacancy(vacancy_id: RecordId, who: CanWriteRecords, engine: IndexEngine) -> None:
     """Remove a vacancy from store and index (admin)."""
-    with service.lock.write():
-        engine.delete_vacancy(vacancy_id)
-        engine.save_indexes(service.settings.index_dir)
+    engine.delete_vacancy(vacancy_id)
 
 
 def _missing(lookup: Callable[[], object]) -> bool:

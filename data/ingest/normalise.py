@@ -7,18 +7,18 @@ from functools import cached_property
 from typing import Any
 
 from data.ingest.common import MISSING, Row, text
+from matcher.errors import UnknownPlaceError
+from matcher.geo import UNKNOWN_MUNICIPALITY, Gazetteer, check_place
 from matcher.reference import ReferenceData, esco_id
+
+# Places follow the one rule of ``matcher.geo.check_place``, which the API applies too; its reject
+# reasons (UNKNOWN_MUNICIPALITY, UNKNOWN_POSTCODE, PLACE_MISMATCH) live in ``matcher.geo``.
 
 UNKNOWN_KLDB = "unknown KldB code"
 UNKNOWN_SKILL = "unknown ESCO skill id, dropped (row kept)"
-UNKNOWN_MUNICIPALITY = "unknown municipality"
-UNKNOWN_POSTCODE = "unknown postcode"
-PLACE_MISMATCH = "postcode does not belong to the municipality"
 AMBIGUOUS_POSTCODE = "postcode shared by several municipalities, municipality missing"
 
 _KLDB = re.compile(r"^\d{5}$")
-_AGS = re.compile(r"^\d{8}$")
-_POSTCODE = re.compile(r"^\d{5}$")
 
 
 def _name_keys(name: str) -> set[str]:
@@ -43,9 +43,8 @@ class Normaliser:
         return frozenset(self.reference.skill_labels)
 
     @cached_property
-    def _municipality_postcodes(self) -> dict[str, list[str]]:
-        municipalities = self.reference.municipalities
-        return dict(zip(municipalities["ags"], municipalities["postcodes"], strict=True))
+    def gazetteer(self) -> Gazetteer:
+        return Gazetteer(self.reference)
 
     @cached_property
     def _names(self) -> dict[str, str]:
@@ -88,16 +87,19 @@ class Normaliser:
     # --- places ------------------------------------------------------------------------------
     def _check_ags(self, row: Row, name: str, value: Any) -> str | None:
         ags = row.get(name, text)
-        if ags is not None and (not _AGS.match(ags) or ags not in self._municipality_postcodes):
-            row.reject(name, value, UNKNOWN_MUNICIPALITY)
+        try:
+            check_place(self.gazetteer, ags, None)
+        except UnknownPlaceError as exc:
+            row.reject(name, value, exc.rule)
             return None
         return ags
 
     def _check_postcode(self, row: Row, name: str) -> str | None:
         postcode = row.get(name, text)
-        known = self.reference.postcode_municipalities
-        if postcode is not None and (not _POSTCODE.match(postcode) or postcode not in known):
-            row.reject(name, postcode, UNKNOWN_POSTCODE)
+        try:
+            check_place(self.gazetteer, None, postcode)
+        except UnknownPlaceError as exc:
+            row.reject(name, postcode, exc.rule)
             return None
         return postcode
 
@@ -136,14 +138,16 @@ class Normaliser:
             row.reject(where, None, f"{MISSING}: neither municipality nor postcode")
             return None, None
         if ags is None:
-            municipalities = self.reference.postcode_municipalities[str(postcode)]
+            municipalities = self.gazetteer.municipalities_of(str(postcode))
             if len(municipalities) > 1:
                 row.reject(postcode_field, postcode, AMBIGUOUS_POSTCODE)
                 return None, None
             return municipalities[0], postcode
         if postcode is None:
-            return ags, self._municipality_postcodes[ags][0]
-        if ags not in self.reference.postcode_municipalities[postcode]:
-            row.reject(postcode_field, postcode, f"{PLACE_MISMATCH} {ags}")
+            return ags, self.gazetteer.postcodes_of(ags)[0]
+        try:
+            check_place(self.gazetteer, ags, postcode)
+        except UnknownPlaceError as exc:
+            row.reject(postcode_field, postcode, f"{exc.rule} {ags}")
             return None, None
         return ags, postcode

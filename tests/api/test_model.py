@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 from mlflow import MlflowClient
 
-import api.service
+import matcher.serving
 from api.security import Role
 from matcher.errors import ModelNotFoundError
 from matcher.model_registry import CHAMPION
@@ -58,7 +58,7 @@ def test_failed_reload_keeps_the_old_model(fresh_client: TestClient, fresh_world
     def broken(*_: object, **__: object) -> None:
         raise ModelNotFoundError("model files are gone")
 
-    monkeypatch.setattr(api.service, "load_registered", broken)
+    monkeypatch.setattr(matcher.serving, "load_registered", broken)
     response = fresh_client.post("/v1/model/reload", headers=fresh_world.auth(Role.ADMIN))
     assert response.status_code == 409
     assert "model files are gone" in response.json()["detail"] and response.json()["serving"] == "1"

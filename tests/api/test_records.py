@@ -95,7 +95,7 @@ def test_candidate_upsert_then_delete_removes_the_person(fresh_client: TestClien
         found = _shortlist_ids(restarted, fresh_world, path)
         assert ids.candidate not in found
         engine = restarted.app.state.service.engine  # type: ignore[attr-defined]
-        assert "API-PERSON-1" in engine.candidate_index and ids.candidate not in engine.candidate_index
+        assert "API-PERSON-1" in engine.candidates and ids.candidate not in engine.candidates
 
 
 def test_invalid_record_422(client: TestClient, api_world: World, ids: Ids) -> None:

@@ -1,29 +1,24 @@
-"""The store and ingestion on PostgreSQL, when ``MATCHER_TEST_DATABASE_URL`` names an empty
-database (e.g. ``postgresql+psycopg://matcher:matcher@127.0.0.1/matcher``); skipped otherwise,
-since CI runs on the embedded SQLite default."""
+"""The store and ingestion on a real PostgreSQL server: a temporary one that the fixtures start
+(``tests/pg.py``), or the one ``MATCHER_TEST_DATABASE_URL`` names. The store's own tests run on
+both backends through the ``store_url`` fixture."""
 
 from __future__ import annotations
 
-import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
 from matcher.reference import ReferenceData
-from matcher.store import Store, metadata
-
-URL = os.environ.get("MATCHER_TEST_DATABASE_URL")
-pytestmark = pytest.mark.skipif(not URL, reason="MATCHER_TEST_DATABASE_URL not set")
+from matcher.store import Store
 
 
 @pytest.fixture
-def pg_store() -> Store:
-    store = Store(str(URL))
-    with store.transaction() as conn:
-        for table in reversed(metadata.sorted_tables):
-            conn.execute(text(f"DELETE FROM {table.name}"))
-    return store
+def pg_store(pg_database_url: str) -> Iterator[Store]:
+    store = Store(pg_database_url)
+    assert store.engine.dialect.name == "postgresql"
+    yield store
+    store.close()
 
 
 def test_ingest_is_idempotent_on_postgres(pg_store: Store, tmp_path: Path, reference: ReferenceData) -> None:
@@ -37,3 +32,13 @@ def test_ingest_is_idempotent_on_postgres(pg_store: Store, tmp_path: Path, refer
     assert pg_store.snapshot() == before
     assert first["sources"] == second["sources"]
     assert pg_store.count("candidates") == first["store"]["candidates"] > 100
+
+
+def test_session_database_is_reachable(postgres_url: str) -> None:
+    """``postgres_url`` names one database shared by the session; a Store can open it."""
+    store = Store(postgres_url)
+    try:
+        assert store.engine.dialect.name == "postgresql"
+        assert store.count("candidates") >= 0
+    finally:
+        store.close()

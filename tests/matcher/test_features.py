@@ -3,10 +3,9 @@ from datetime import date
 import numpy as np
 import pytest
 
+from matcher.columns import CandidateTable, VacancyTable
 from matcher.features import (
     FEATURE_NAMES,
-    CandidateArrays,
-    VacancyArrays,
     as_frame,
     occupation_depth,
     pair_features,
@@ -25,8 +24,8 @@ def gazetteer(reference: ReferenceData) -> Gazetteer:
 
 
 def features_of(candidate, vacancies, gazetteer, similarity=None):
-    cands = CandidateArrays.build([candidate], gazetteer)
-    vacs = VacancyArrays.build(vacancies, gazetteer)
+    cands = CandidateTable.build([candidate], gazetteer)
+    vacs = VacancyTable.build(vacancies, gazetteer)
     n = len(vacancies)
     sim = np.full(n, 0.5) if similarity is None else np.asarray(similarity)
     matrix = pair_features(cands, np.zeros(n, dtype=np.int64), vacs, np.arange(n), sim, AS_OF)
@@ -119,7 +118,7 @@ def test_no_protected_attribute_is_a_feature_or_an_input() -> None:
     assert [n for n in FEATURE_NAMES if "age" in n.split("_")] == ["vacancy_age_days"]
     # The candidate record itself cannot carry them: protected attributes are a separate model.
     assert not set(ProtectedAttributes.model_fields) - {"candidate_id"} & set(Candidate.model_fields)
-    assert not {"registered_at", "languages", "profile_text"} & set(CandidateArrays.__dataclass_fields__)
+    assert not {"registered_at", "languages", "profile_text"} & set(CandidateTable.__dataclass_fields__)
 
 
 def test_feature_matrix_shape_and_dtype(gazetteer: Gazetteer) -> None:

@@ -13,15 +13,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from matcher.filters import (
-    FILTER_ORDER,
-    CandidateColumns,
-    ColumnTable,
-    FilterOptions,
-    FilterResult,
-    VacancyColumns,
-    apply_filters,
-)
+from matcher.columns import CandidateTable, Rows, VacancyTable
+from matcher.filters import FILTER_ORDER, FILTERS, FilterOptions, FilterResult, apply_filters
 from matcher.geo import Gazetteer
 from matcher.models import Candidate, Vacancy
 from matcher.reference import ReferenceData
@@ -45,8 +38,8 @@ def vacancies(*overrides: dict[str, Any]) -> list[Vacancy]:
 def for_candidate(
     gazetteer: Gazetteer, candidate: Candidate, items: list[Vacancy], **options: Any
 ) -> FilterResult:
-    return apply_filters(CandidateColumns.of([candidate], gazetteer),
-                         VacancyColumns.of(items, gazetteer), FilterOptions(**options), TODAY)  # fmt: skip
+    return apply_filters(CandidateTable.build([candidate], gazetteer),
+                         VacancyTable.build(items, gazetteer), FilterOptions(**options), TODAY)  # fmt: skip
 
 
 def kept(result: FilterResult) -> list[int]:
@@ -149,8 +142,8 @@ def test_both_directions_agree(gazetteer: Gazetteer) -> None:
               for i in range(9)]  # fmt: skip
     vacancy = make_vacancy(**LANDSTUHL, required_licences=["C"], hours_per_week=None)
     forward = [bool(for_candidate(gazetteer, c, [vacancy]).keep[0]) for c in people]
-    backward = apply_filters(CandidateColumns.of(people, gazetteer),
-                             VacancyColumns.of([vacancy], gazetteer), FilterOptions(), TODAY)  # fmt: skip
+    backward = apply_filters(CandidateTable.build(people, gazetteer),
+                             VacancyTable.build([vacancy], gazetteer), FilterOptions(), TODAY)  # fmt: skip
     assert backward.keep.tolist() == forward
     assert 0 < sum(forward) < len(people)
 
@@ -171,18 +164,41 @@ def test_options_are_frozen_with_overrides() -> None:
         base.override(no_such_filter=True)
 
 
-def test_column_table_selects_rows_and_follows_upserts(gazetteer: Gazetteer) -> None:
-    records = {v.id: v for v in (make_vacancy(id="V-1"), make_vacancy(id="V-2", hours_per_week=20.0))}
-    table = ColumnTable(records, VacancyColumns.of, gazetteer)
-    picked = table.take([records["V-2"], records["V-1"]])
-    assert picked.hours.tolist() == [20.0, 39.0]
+def test_rows_follow_upserts_in_index_row_order(gazetteer: Gazetteer) -> None:
+    first, second = make_vacancy(id="V-1"), make_vacancy(id="V-2", hours_per_week=20.0)
+    rows = Rows.of(VacancyTable, [first, None, second], gazetteer)  # row 1: a tombstone
+    assert len(rows) == 3 and rows.view().hours[[0, 2]].tolist() == [39.0, 20.0]
+    assert rows.record(1) is None
     changed = make_vacancy(id="V-1", required_licences=["CE"], status="filled")
-    records["V-1"] = changed
-    table.update(changed)
+    rows.set(0, changed)
     added = make_vacancy(id="V-3", hours_per_week=10.0)
-    records["V-3"] = added
-    table.update(added)
-    expected = VacancyColumns.of([changed, added], gazetteer)
-    got = table.take([changed, added])
-    for name in ("is_open", "hours", "required", "start_date"):
+    for _ in range(100):  # appends past the first capacity
+        rows.set(len(rows), added)
+    expected = VacancyTable.build([changed, added], gazetteer)
+    got = rows.view().take([0, len(rows) - 1])
+    for name in ("is_open", "hours", "licences", "start", "start_stated"):
         np.testing.assert_array_equal(getattr(got, name), getattr(expected, name))
+    assert got.records == [changed, added] and len(rows.view()) == 103
+
+
+def test_unknown_values_follow_one_rule(gazetteer: Gazetteer) -> None:
+    """A commute limit or hours of 0 and a place outside the region are unknown on both sides."""
+    person = make_candidate(max_commute_minutes=0, max_commute_km=0, hours_per_week=None)
+    table = CandidateTable.build([person], gazetteer)
+    assert np.isnan(table.max_commute_min[0]) and np.isnan(table.max_commute_km[0])
+    outside = make_vacancy(ags="07111000", postcode="56068")
+    vacs = VacancyTable.build([outside], gazetteer)
+    assert np.isnan(vacs.lat[0])
+    assert kept(for_candidate(gazetteer, person, [make_vacancy(**MIESAU)])) == [0]
+
+
+def test_filter_order_is_the_filters(gazetteer: Gazetteer) -> None:
+    assert tuple(FILTERS) == FILTER_ORDER
+
+
+def test_within_limits_what_is_kept_and_counted(gazetteer: Gazetteer) -> None:
+    items = vacancies({}, {"status": "filled"}, {"status": "filled"})
+    within = np.array([True, True, False])
+    result = apply_filters(CandidateTable.build([make_candidate()], gazetteer), VacancyTable.build(items, gazetteer),
+                           FilterOptions(), TODAY, within=within)  # fmt: skip
+    assert kept(result) == [0] and result.excluded["vacancy_open"] == 1

@@ -3,12 +3,11 @@ from datetime import date
 import numpy as np
 import pytest
 
+from matcher.columns import CandidateTable, VacancyTable
 from matcher.explain import explain
 from matcher.features import (
     FEATURE_NAMES,
     N_FEATURES,
-    CandidateArrays,
-    VacancyArrays,
     pair_features,
 )
 from matcher.geo import Gazetteer
@@ -72,8 +71,8 @@ def test_rules_prefer_the_fitting_vacancy(reference: ReferenceData) -> None:
     gazetteer = Gazetteer(reference)
     good, bad = make_vacancy(), make_vacancy(kldb="62102", required_licences=["CE"],
                                               german_level_min="C2", required_skills=["zz"])  # fmt: skip
-    cands = CandidateArrays.build([make_candidate()], gazetteer)
-    vacs = VacancyArrays.build([good, bad], gazetteer)
+    cands = CandidateTable.build([make_candidate()], gazetteer)
+    vacs = VacancyTable.build([good, bad], gazetteer)
     x = pair_features(cands, np.array([0, 0]), vacs, np.array([0, 1]), np.array([0.5, 0.5]),
                       date(2026, 11, 25))  # fmt: skip
     scores = RuleReranker().score(x)
@@ -84,8 +83,8 @@ def test_explanations_in_german_with_facts(reference: ReferenceData) -> None:
     gazetteer = Gazetteer(reference)
     cand = make_candidate(skills=["s-lager"], has_car=False)
     vac = make_vacancy(required_licences=["CE"], ags="07335004", postcode="67677")
-    x = pair_features(CandidateArrays.build([cand], gazetteer), np.array([0]),
-                      VacancyArrays.build([vac], gazetteer), np.array([0]), np.array([0.7]),
+    x = pair_features(CandidateTable.build([cand], gazetteer), np.array([0]),
+                      VacancyTable.build([vac], gazetteer), np.array([0]), np.array([0.7]),
                       date(2026, 11, 25))  # fmt: skip
     rules = RuleReranker()
     explanation = explain(cand, vac, x[0], rules.contributions(x)[0], reference, max_reasons=10)

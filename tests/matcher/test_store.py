@@ -1,4 +1,4 @@
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
 from pydantic import ValidationError
@@ -10,8 +10,11 @@ from tests.factories import make_candidate, make_vacancy
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return Store(f"sqlite:///{tmp_path}/store.db")
+def store(store_url: str) -> Iterator[Store]:
+    """An empty store, once on SQLite and once on PostgreSQL (see ``store_url``)."""
+    store = Store(store_url)
+    yield store
+    store.close()
 
 
 def test_round_trip_and_upsert(store: Store) -> None:

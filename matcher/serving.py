@@ -1,0 +1,84 @@
+"""The one way to build the serving engine, for the CLI and the API alike.
+
+``open_engine`` loads the encoder, the index snapshots plus the change log since them, and the
+registry's ``@champion`` (or the similarity baseline). The champion loader stays with the engine:
+when the change log says the champion moved (``matcher train`` promoting, ``POST
+/v1/model/reload`` on any worker), every engine loads it on its next ``sync``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from matcher.encoder import Encoder, load_default_encoder
+from matcher.engine import Engine, EngineConfig, ModelLoader
+from matcher.model_registry import CHAMPION, load_registered
+from matcher.reference import ReferenceData
+from matcher.reranker import Reranker
+from matcher.retrieval import scorer_name
+from matcher.settings import Settings
+from matcher.store import Store
+
+ScorerChoice = Literal["champion", "similarity"]
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """The model that serves: registry name, version and run, and the scorer name it answers with."""
+
+    name: str
+    version: str
+    run_id: str | None
+    scorer: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "version": self.version, "run_id": self.run_id, "scorer": self.scorer}
+
+
+def champion_loader(settings: Settings, ref: str = CHAMPION) -> ModelLoader:
+    """A function that loads the registry's current ``ref`` (raises ModelNotFoundError)."""
+
+    def load() -> tuple[Reranker, ModelInfo]:
+        registered = load_registered(settings, ref)
+        reranker = registered.reranker
+        return reranker, ModelInfo(registered.name, registered.version, registered.run_id, scorer_name(reranker))
+
+    return load
+
+
+SIMILARITY = ModelInfo("similarity", "baseline", None, "similarity")
+
+
+def open_engine(
+    settings: Settings,
+    scorer: ScorerChoice = "champion",
+    encoder: Encoder | None = None,
+    store: Store | None = None,
+    reference: ReferenceData | None = None,
+    config: EngineConfig | None = None,
+) -> Engine:
+    """The serving engine over ``settings``' home.
+
+    With ``scorer="champion"`` the ``@champion`` is loaded now and followed through the change
+    log; a missing champion leaves ``engine.model`` None and the reason in ``engine.problems``.
+    With ``"similarity"`` the engine ranks by embedding similarity alone (the baseline).
+
+    Raises:
+        EncoderNotBuiltError, IndexMissingError, IndexModelMismatchError, IndexCorruptError.
+    """
+    from matcher.errors import ModelNotFoundError
+
+    encoder = encoder or load_default_encoder(settings.encoder, settings.encoder_dir)
+    store = store or Store(settings.store_url)
+    loader = champion_loader(settings) if scorer == "champion" else None
+    engine = Engine.load(settings.index_dir, encoder, store, reference or ReferenceData(),
+                         config=config or EngineConfig(), model_loader=loader)  # fmt: skip
+    if loader is None:
+        engine.model = SIMILARITY
+        return engine
+    try:
+        engine.reranker, engine.model = loader()
+    except ModelNotFoundError as exc:
+        engine.problems["model"] = str(exc)
+    return engine

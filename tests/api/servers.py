@@ -1,0 +1,88 @@
+"""Real ``uvicorn`` processes over a test home, for the consistency and crash tests.
+
+Each server runs as its own process group on a free loopback port; ``stop`` ends the group. Requests
+go out on fresh connections (``Connection: close``), so that with ``--workers 2`` about half of
+them reach each worker (both accept from the same socket).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from matcher.settings import Settings
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def home_env(settings: Settings) -> dict[str, str]:
+    """The environment a server or CLI process needs to serve ``settings``' home."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MATCHER_", "MLFLOW_TRACKING"))}
+    env.update(MATCHER_HOME=str(settings.home), MLFLOW_TRACKING_URI=settings.tracking_uri,
+               HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", MLFLOW_DISABLE_TELEMETRY="true")  # fmt: skip
+    if settings.encoder:
+        env["MATCHER_ENCODER"] = settings.encoder
+    if settings.database_url:
+        env["DATABASE_URL"] = settings.database_url
+    return env
+
+
+@dataclass
+class Server:
+    """One ``matcher serve``-equivalent process (uvicorn with the serving app factory)."""
+
+    process: subprocess.Popen[bytes]
+    url: str
+    log: Path
+
+    def request(self, method: str, path: str, token: str | None = None, **kwargs: Any) -> httpx.Response:
+        headers = {"Connection": "close", **({"Authorization": f"Bearer {token}"} if token else {})}
+        with httpx.Client(base_url=self.url, timeout=60) as client:
+            return client.request(method, path, headers=headers, **kwargs)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(10)
+
+
+def start_server(settings: Settings, log: Path, workers: int = 2, timeout: float = 120.0) -> Server:
+    """Start and wait until every worker answers ``/health`` (seen by distinct process ids)."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "uvicorn", "api.app:serving_app", "--factory", "--host", "127.0.0.1",
+           "--port", str(port), "--workers", str(workers), "--log-level", "warning"]  # fmt: skip
+    handle = log.open("ab")
+    process = subprocess.Popen(cmd, env=home_env(settings), stdout=handle, stderr=subprocess.STDOUT,
+                               start_new_session=True)  # fmt: skip
+    server = Server(process, f"http://127.0.0.1:{port}", log)
+    deadline = time.monotonic() + timeout
+    seen: set[int] = set()
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}: {log.read_text()[-3000:]}")
+        try:
+            seen.add(int(server.request("GET", "/health").json()["worker"]))
+        except (httpx.HTTPError, KeyError, ValueError):
+            time.sleep(0.2)
+            continue
+        if len(seen) >= workers:
+            return server
+    server.stop()
+    raise RuntimeError(f"server did not start {workers} workers in {timeout} s: {log.read_text()[-3000:]}")
