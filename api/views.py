@@ -1,21 +1,20 @@
-"""Turning engine results and records into response schemas: what each role gets to see."""
+"""Turning engine results and records into responses: what each role gets to see.
+
+Shortlists and scores, the hot path, are built as plain dicts in the shape of their response
+schema (``ShortlistResponse``, ``ScoreResponse``: still the documented contract, and a test
+checks every answer against it) and serialised with orjson by :class:`api.responses.LeanJSON`.
+Validating a 17 kB answer through pydantic cost more than ranking it.
+"""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from api.schemas import (
-    CandidateCard,
-    IndexVersionOut,
-    ModelOut,
-    PairDetails,
-    ScoredPair,
-    ShortlistItemOut,
-    ShortlistResponse,
-)
+from api.schemas import CandidateCard, IndexVersionOut, ModelOut
 from matcher.models import LEVEL_LABELS_DE, Candidate, Vacancy, effective_licences
 from matcher.reference import ReferenceData
 from matcher.render import occupation_title, place_name
@@ -34,7 +33,13 @@ def index_out(version: IndexVersion) -> IndexVersionOut:
                            applied_seq=version.applied_seq)  # fmt: skip
 
 
-def pair_details(candidate: Candidate, vacancy: Vacancy, explained: dict[str, Any]) -> PairDetails:
+_DETAIL_DEFAULTS: dict[str, Any] = {
+    "matched_skills": [], "missing_skills": [], "matched_optional_skills": [], "distance_km": None,
+    "commute_minutes": None, "commute_mode": None, "commute_feasible": None, "effects": {},
+}  # fmt: skip
+
+
+def pair_details(candidate: Candidate, vacancy: Vacancy, explained: dict[str, Any]) -> dict[str, Any]:
     """The scorer's facts (skills, distance, licences, effects) plus working time and language."""
     held = effective_licences(candidate.licences)
     licences = {
@@ -51,33 +56,31 @@ def pair_details(candidate: Candidate, vacancy: Vacancy, explained: dict[str, An
     need = vacancy.german_level_min
     language = {"german_level": candidate.german_level.value, "german_required": need.value if need else None,
                 "met": need is None or candidate.german_level.rank >= need.rank}  # fmt: skip
-    keep = ("matched_skills", "missing_skills", "matched_optional_skills", "distance_km",
-            "commute_minutes", "commute_mode", "commute_feasible", "effects")  # fmt: skip
-    return PairDetails(**{k: explained[k] for k in keep if k in explained},
-                       working_time=working_time, licences=licences, language=language)  # fmt: skip
+    details = {k: explained.get(k, default) for k, default in _DETAIL_DEFAULTS.items()}
+    return {**details, "working_time": working_time, "licences": licences, "language": language}
 
 
-def _item(item: ShortlistItem, candidate: Candidate, vacancy: Vacancy, with_reasons: bool) -> ShortlistItemOut:
-    return ShortlistItemOut(
-        id=item.id, rank=item.rank, score=item.score, similarity=item.similarity, facts=item.facts,
-        reasons=list(item.reasons) if with_reasons else None,
-        details=pair_details(candidate, vacancy, item.details) if with_reasons else None,
-    )  # fmt: skip
+def _item(item: ShortlistItem, candidate: Candidate, vacancy: Vacancy, with_reasons: bool) -> dict[str, Any]:
+    return {
+        "id": item.id, "rank": item.rank, "score": item.score, "similarity": item.similarity, "facts": item.facts,
+        "reasons": list(item.reasons) if with_reasons else None,
+        "details": pair_details(candidate, vacancy, item.details) if with_reasons else None,
+    }  # fmt: skip
 
 
 def shortlist_response(result: Shortlist, query: Any, k: int, request_id: str,
-                       with_reasons: bool) -> ShortlistResponse:  # fmt: skip
-    """The response of a shortlist (the items' records come with the result)."""
+                       with_reasons: bool) -> dict[str, Any]:  # fmt: skip
+    """The body of a shortlist answer (``ShortlistResponse``); the items' records come with the result."""
     items = []
     for item in result.items:
         other = result.records[item.id]
         candidate, vacancy = (query, other) if isinstance(query, Candidate) else (other, query)
-        items.append(_item(item, candidate, vacancy, with_reasons))  # type: ignore[arg-type]
-    return ShortlistResponse(
-        request_id=request_id, direction=result.direction, query_id=result.query_id, k=k, items=items,
-        excluded=result.excluded, considered=result.considered, eligible=result.eligible,
-        model=model_out(result.model), index=index_out(result.index), warnings=result.warnings,
-    )  # fmt: skip
+        items.append(_item(item, candidate, vacancy, with_reasons))
+    return {
+        "request_id": request_id, "direction": result.direction, "query_id": result.query_id, "k": k,
+        "items": items, "excluded": result.excluded, "considered": result.considered, "eligible": result.eligible,
+        "model": result.model.to_json(), "index": asdict(result.index), "warnings": result.warnings,
+    }  # fmt: skip
 
 
 def candidate_card(c: Candidate, reference: ReferenceData) -> CandidateCard:
@@ -104,13 +107,13 @@ def candidate_view(c: Candidate, reference: ReferenceData, full: bool) -> dict[s
 
 
 def scored_pairs(batch: PairBatch, scores: NDArray[np.float32], explained: list[Explained],
-                 with_reasons: bool) -> list[ScoredPair]:  # fmt: skip
-    """One scored pair per pair of the batch, in order."""
+                 with_reasons: bool) -> list[dict[str, Any]]:  # fmt: skip
+    """One scored pair (``ScoredPair``) per pair of the batch, in order."""
     items = []
     for i in range(len(batch)):
         c, v = batch.candidate(i), batch.vacancy(i)
         reasons = explained[i].reasons if with_reasons else None
         details = pair_details(c, v, explained[i].details) if with_reasons else None
-        items.append(ScoredPair(candidate_id=c.id, vacancy_id=v.id, score=float(scores[i]),
-                                similarity=float(batch.similarity[i]), reasons=reasons, details=details))  # fmt: skip
+        items.append({"candidate_id": c.id, "vacancy_id": v.id, "score": float(scores[i]),
+                      "similarity": float(batch.similarity[i]), "reasons": reasons, "details": details})  # fmt: skip
     return items

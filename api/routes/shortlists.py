@@ -6,6 +6,7 @@ model and index answered. Handlers are plain ``def``: they encode and search, wh
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date
 from typing import Annotated
 from uuid import uuid4
@@ -13,10 +14,11 @@ from uuid import uuid4
 from fastapi import APIRouter, Body, Path
 
 from api.deps import CanMatch, CanScore, CanShortlistCandidates, CanShortlistVacancies, ReadyEngine, ServiceDep
+from api.responses import LeanJSON
 from api.schemas import MatchRequest, ScoreRequest, ScoreResponse, ShortlistRequest, ShortlistResponse
 from api.security import Principal
 from api.service import Service, index_label
-from api.views import index_out, model_out, scored_pairs, shortlist_response
+from api.views import scored_pairs, shortlist_response
 from matcher.models import Candidate, CandidateSource
 from matcher.retrieval import Shortlist
 
@@ -27,16 +29,16 @@ Options = Annotated[ShortlistRequest | None, Body()]
 
 
 def _answer(service: Service, who: Principal, endpoint: str, request: ShortlistRequest, result: Shortlist,
-            query: object, request_id: str) -> ShortlistResponse:  # fmt: skip
+            query: object, request_id: str) -> LeanJSON:  # fmt: skip
     """The response of a shortlist, written to the audit log first."""
     service.audit(who, endpoint, result.query_id, [(i.id, i.score) for i in result.items], result.scorer,
                   index_label(result.index))  # fmt: skip
-    return shortlist_response(result, query, request.k, request_id, request.include_reasons)
+    return LeanJSON(shortlist_response(result, query, request.k, request_id, request.include_reasons))
 
 
 @router.post("/candidates/{candidate_id}/vacancies", response_model=ShortlistResponse)
 def vacancies_for_candidate(candidate_id: RecordId, who: CanShortlistVacancies, engine: ReadyEngine,
-                            service: ServiceDep, body: Options = None) -> ShortlistResponse:  # fmt: skip
+                            service: ServiceDep, body: Options = None) -> LeanJSON:  # fmt: skip
     """Open vacancies for a stored job seeker, best first, with reasons (caseworker)."""
     request = body or ShortlistRequest()
     query = engine.candidate(candidate_id)
@@ -47,7 +49,7 @@ def vacancies_for_candidate(candidate_id: RecordId, who: CanShortlistVacancies, 
 
 @router.post("/vacancies/{vacancy_id}/candidates", response_model=ShortlistResponse)
 def candidates_for_vacancy(vacancy_id: RecordId, who: CanShortlistCandidates, engine: ReadyEngine,
-                           service: ServiceDep, body: Options = None) -> ShortlistResponse:  # fmt: skip
+                           service: ServiceDep, body: Options = None) -> LeanJSON:  # fmt: skip
     """Pseudonymised job seekers for a stored vacancy, best first, with reasons (employer service)."""
     request = body or ShortlistRequest()
     query = engine.vacancy(vacancy_id)
@@ -58,7 +60,7 @@ def candidates_for_vacancy(vacancy_id: RecordId, who: CanShortlistCandidates, en
 
 @router.post("/match/vacancies", response_model=ShortlistResponse)
 def vacancies_for_profile(body: MatchRequest, who: CanMatch, engine: ReadyEngine,
-                          service: ServiceDep) -> ShortlistResponse:  # fmt: skip
+                          service: ServiceDep) -> LeanJSON:  # fmt: skip
     """Open vacancies for an ad-hoc profile; the profile is neither stored nor logged."""
     request_id = uuid4().hex
     today = date.today()
@@ -74,7 +76,7 @@ def vacancies_for_profile(body: MatchRequest, who: CanMatch, engine: ReadyEngine
 
 
 @router.post("/score", response_model=ScoreResponse)
-def score(body: ScoreRequest, who: CanScore, engine: ReadyEngine, service: ServiceDep) -> ScoreResponse:
+def score(body: ScoreRequest, who: CanScore, engine: ReadyEngine, service: ServiceDep) -> LeanJSON:
     """Scores and reasons for given (candidate, vacancy) pairs, in the order given."""
     request_id = uuid4().hex
     pairs = [(p.candidate_id, p.vacancy_id) for p in body.pairs]
@@ -83,7 +85,7 @@ def score(body: ScoreRequest, who: CanScore, engine: ReadyEngine, service: Servi
     versions = engine.versions()
     items = scored_pairs(batch, scores, explained, body.include_reasons)
     labels = ";".join(f"{name}={index_label(v)}" for name, v in versions.items())
-    service.audit(who, "POST /v1/score", request_id, [(f"{p.candidate_id}|{p.vacancy_id}", p.score) for p in items],
-                  model.scorer, labels)  # fmt: skip
-    return ScoreResponse(request_id=request_id, items=items, model=model_out(model),
-                         indexes={name: index_out(v) for name, v in versions.items()})  # fmt: skip
+    audited = [(f"{p['candidate_id']}|{p['vacancy_id']}", p["score"]) for p in items]
+    service.audit(who, "POST /v1/score", request_id, audited, model.scorer, labels)
+    return LeanJSON({"request_id": request_id, "items": items, "model": model.to_json(),
+                     "indexes": {name: asdict(v) for name, v in versions.items()}})  # fmt: skip

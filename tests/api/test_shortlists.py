@@ -163,3 +163,15 @@ def test_oversized_body_413(client: TestClient, api_world: World, ids: Ids, chun
     response = client.post(f"/v1/candidates/{ids.candidate}/vacancies", content=content, headers=headers)
     assert response.status_code == 413, response.text
     assert "larger than" in response.json()["detail"]
+
+
+def test_lean_answers_match_their_response_schemas(client: TestClient, api_world: World, ids: Ids) -> None:
+    """Shortlists and scores skip pydantic on the way out: their shape is checked here instead."""
+    from api.schemas import ScoreResponse, ShortlistResponse
+
+    caseworker = api_world.auth(Role.CASEWORKER)
+    body = client.post(f"/v1/candidates/{ids.candidate}/vacancies", json={"k": 5}, headers=caseworker).json()
+    assert body["items"] and ShortlistResponse.model_validate(body).model_dump(mode="json") == body
+    pair = {"candidate_id": ids.candidate, "vacancy_id": body["items"][0]["id"]}
+    scored = client.post("/v1/score", json={"pairs": [pair]}, headers=api_world.auth(Role.ADMIN)).json()
+    assert ScoreResponse.model_validate(scored).model_dump(mode="json") == scored
