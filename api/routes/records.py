@@ -71,7 +71,7 @@ def get_vacancy(vacancy_id: RecordId, who: CanReadVacancies, service: ServiceDep
 def _with_path_id(body: CandidateUpsert | VacancyUpsert, path_id: str) -> dict[str, Any]:
     if body.id is not None and body.id != path_id:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
-                            f"id in the body ({body.id}) differs from the id in the path ({path_id})")  # fmt: skip
+                            "the id in the body differs from the id in the path")  # fmt: skip
     return {**body.model_dump(), "id": path_id}
 
 
