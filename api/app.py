@@ -2,24 +2,33 @@
 
 The lifespan loads store, reference data, encoder, both indexes and the @champion into
 ``app.state.service`` (see :mod:`api.service`); a missing model or index does not stop the app.
-Bodies above ``settings.max_body_bytes`` are refused with 413 before anything parses them.
+Bodies above ``settings.max_body_bytes`` are refused with 413 before anything parses them, and
+``/v1`` calls without a valid bearer token with 401 before that (:class:`BearerAuth`). Home files
+open to other users than the owner are logged as warnings at start-up.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, status
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.deps import authenticate, bearer_token
 from api.errors import install_error_handlers
 from api.routes import health, model, outcomes, records, shortlists
 from api.service import Service
+from matcher.private import home_warnings
 from matcher.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 
 class BodyTooLargeError(HTTPException):
@@ -72,6 +81,55 @@ class BodySizeLimit:
             await _reject(send, exc.detail)
 
 
+class BearerAuth:
+    """ASGI middleware: 401 for ``/v1`` and ``/ready`` without a valid bearer token, before the body.
+
+    FastAPI resolves a handler's dependencies and validates its body together, so with the token
+    check only in :func:`api.deps.get_principal` an unauthenticated caller with a malformed body
+    got 422 and its validation errors: a stranger learnt the schema, and the body was parsed for
+    nobody. Here the token is checked against the service's token file first; the answer is the
+    same as the dependency's (``{"detail": ...}`` and ``WWW-Authenticate``). The dependency stays
+    for the role checks. ``/health``, ``/docs`` and ``/openapi.json`` stay open.
+    """
+
+    PROTECTED = ("/v1", "/ready")
+
+    def __init__(self, app: ASGIApp, service: Callable[[], Service | None]) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not _protected(_route_path(scope), self.PROTECTED):
+            await self.app(scope, receive, send)
+            return
+        service = self.service()
+        if service is None:  # no token store to check against: never let the request through
+            response = JSONResponse({"detail": "the service is starting"}, status.HTTP_503_SERVICE_UNAVAILABLE)
+            await response(scope, receive, send)
+            return
+        header = Headers(scope=scope).get("authorization")
+        try:
+            authenticate(service, bearer_token(header))
+        except HTTPException as exc:
+            response = JSONResponse({"detail": exc.detail}, exc.status_code, headers=exc.headers)
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def _route_path(scope: Scope) -> str:
+    """The path the router matches (without the ``root_path`` a proxy mounts the app under)."""
+    path: str = scope.get("path", "")
+    root: str = scope.get("root_path", "")
+    if root and (path == root or path.startswith(root + "/")):
+        return path[len(root):] or "/"
+    return path
+
+
+def _protected(path: str, prefixes: tuple[str, ...]) -> bool:
+    return any(path == prefix or path.startswith(prefix + "/") for prefix in prefixes)
+
+
 async def _reject(send: Send, detail: str) -> None:
     body = json.dumps({"detail": detail}).encode()
     await send({"type": "http.response.start", "status": status.HTTP_413_CONTENT_TOO_LARGE,
@@ -85,6 +143,8 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        for warning in home_warnings(settings):
+            logger.warning(warning)
         service = Service.start(settings)
         app.state.service = service
         try:
@@ -99,6 +159,8 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )  # fmt: skip
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    # Added last, so it runs first: a caller without a valid token gets 401, whatever the body.
+    app.add_middleware(BearerAuth, service=lambda: getattr(app.state, "service", None))
     install_error_handlers(app)
     for module in (health, shortlists, records, outcomes, model):
         app.include_router(module.router)

@@ -11,6 +11,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
 
 from api.security import Permission, Principal
 from api.service import Service
@@ -41,16 +42,38 @@ def _unauthorized(detail: str, error: str | None = None) -> HTTPException:
     return HTTPException(status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": challenge})
 
 
-def get_principal(
-    service: ServiceDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-) -> Principal:
-    """The caller behind the bearer token (401 without one or with an unknown one)."""
-    if credentials is None:
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header value (None if there is none),
+    read as :class:`fastapi.security.HTTPBearer` reads it."""
+    scheme, token = get_authorization_scheme_param(authorization)
+    if not (authorization and scheme and token) or scheme.lower() != "bearer":
+        return None
+    return token
+
+
+def authenticate(service: Service, token: str | None) -> Principal:
+    """The principal of a bearer token.
+
+    Raises:
+        HTTPException: 401 with ``WWW-Authenticate``, without a token or with an unknown one.
+    """
+    if token is None:
         raise _unauthorized("missing bearer token (Authorization: Bearer <token>)")
-    principal = service.authenticate(credentials.credentials)
+    principal = service.authenticate(token)
     if principal is None:
         raise _unauthorized("invalid or unknown token", "invalid_token")
     return principal
+
+
+def get_principal(
+    service: ServiceDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Principal:
+    """The caller behind the bearer token (401 without one or with an unknown one).
+
+    :class:`api.app.BearerAuth` has already answered 401 before the body was read; this check
+    stays for the role checks that need the principal, and for an app built without it.
+    """
+    return authenticate(service, None if credentials is None else credentials.credentials)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

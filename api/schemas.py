@@ -147,15 +147,36 @@ class ModelOut(BaseModel):
 
 
 class PairDetails(BaseModel):
-    """Structured facts behind the reasons of one (candidate, vacancy) pair."""
+    """Structured facts behind the reasons of one (candidate, vacancy) pair.
+
+    Geography by role: caseworkers and admins get exact ``distance_km`` and ``commute_minutes``
+    (from the postcode centroid) with their bands. The employer service gets those two null, and
+    ``distance_band``, ``commute_band`` and ``commute_feasible`` measured from the centroid of the
+    municipality its candidate card names (``place``): exact distances, or bands of them, to a
+    dozen vacancies of known postcode give a job seeker's postcode away; bands from the
+    municipality tell nothing the card does not (they may differ from the caseworker's near an edge).
+    """
 
     matched_skills: list[str] = Field(default_factory=list)
     missing_skills: list[str] = Field(default_factory=list)
     matched_optional_skills: list[str] = Field(default_factory=list)
-    distance_km: float | None = None
-    commute_minutes: float | None = None
+    distance_km: float | None = Field(
+        default=None, description="straight-line km between postcode centroids, 0.1 km; null for the "
+        "employer service (and where a place is unknown): see distance_band")  # fmt: skip
+    commute_minutes: float | None = Field(
+        default=None, description="estimated one-way minutes; null for the employer service (and where a "
+        "place is unknown): see commute_band")  # fmt: skip
+    distance_band: Literal["unter 10 km", "10–25 km", "25–50 km", "über 50 km"] | None = Field(
+        default=None, description="distance band, lower edge inclusive; every role gets it; the employer "
+        "service's is measured from the card's municipality and is all it gets (null: a place is unknown)")  # fmt: skip
+    commute_band: str | None = Field(
+        default=None, pattern=r"^(bis 15|\d+–\d+) Min\.$", description="commute in 15-minute steps, upper "
+        "edge inclusive: 'bis 15 Min.', '15–30 Min.', '30–45 Min.', ...; every role gets it; the employer "
+        "service's is measured from the card's municipality and is all it gets (null: a place is unknown)")  # fmt: skip
     commute_mode: Literal["car", "public_transport"] | None = None
-    commute_feasible: bool | None = None
+    commute_feasible: bool | None = Field(
+        default=None, description="within the person's own commute limit (for the employer service: as "
+        "measured from the card's municipality)")  # fmt: skip
     working_time: dict[str, Any] = Field(default_factory=dict)
     licences: dict[str, Any] = Field(default_factory=dict)
     language: dict[str, Any] = Field(default_factory=dict)
@@ -167,8 +188,13 @@ class ShortlistItemOut(BaseModel):
     rank: int
     score: float
     similarity: float
-    facts: dict[str, Any]
-    reasons: list[str] | None = None
+    facts: dict[str, Any] = Field(
+        description="key facts of the other side (a pseudonymised card for job seekers: place name, never "
+        "postcode); distance_km and commute_minutes as in details (null for the employer service), "
+        "distance_band and commute_band for every role")  # fmt: skip
+    reasons: list[str] | None = Field(
+        default=None, description="German reasons, strongest effect first; for the employer service the "
+        "distance reason names bands only (e.g. 'unter 10 km entfernt, bis 15 Min. mit dem Auto')")  # fmt: skip
     details: PairDetails | None = None
 
 
@@ -191,7 +217,9 @@ class ScoredPair(BaseModel):
     vacancy_id: str
     score: float
     similarity: float
-    reasons: list[str] | None = None
+    reasons: list[str] | None = Field(
+        default=None, description="as in shortlists: for the employer service the distance reason names bands only"
+    )  # fmt: skip
     details: PairDetails | None = None
 
 

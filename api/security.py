@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from matcher.private import private_dir
+
 
 class Role(StrEnum):
     CASEWORKER = "caseworker"
@@ -96,7 +98,8 @@ def issue_demo_tokens(tokens_file: Path, demo_tokens_file: Path) -> dict[str, st
     plain = {role.value: secrets.token_urlsafe(32) for role in Role}
     entries = [{"id": f"demo-{role}", "role": role, "sha256": hash_token(token)}
                for role, token in plain.items()]  # fmt: skip
-    tokens_file.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(tokens_file.parent)
+    private_dir(demo_tokens_file.parent)
     _write_private(tokens_file, json.dumps({"tokens": entries}, indent=2))
     _write_private(demo_tokens_file, json.dumps(plain, indent=2))
     return plain
@@ -105,6 +108,7 @@ def issue_demo_tokens(tokens_file: Path, demo_tokens_file: Path) -> dict[str, st
 def _write_private(path: Path, text: str) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # a leftover .tmp keeps its old mode under O_CREAT; and the umask may take more
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(text + "\n")
     os.replace(tmp, path)

@@ -12,18 +12,19 @@ includes every write that was acknowledged before the request arrived. Writes an
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from datetime import timedelta
 
 from api.errors import NotReadyError, ReloadFailedError
 from api.security import Principal, TokenStore
-from matcher.audit import AuditEntry, AuditLog
+from matcher.audit import AuditEntry, AuditLog, StoreCheckpoints, rotate
 from matcher.encoder import EncoderNotBuiltError
 from matcher.engine import Engine
 from matcher.errors import IndexCorruptError, IndexMissingError, IndexModelMismatchError, ModelNotFoundError
 from matcher.reference import ReferenceData
 from matcher.retrieval import IndexVersion
-from matcher.serving import ModelInfo, champion_loader, open_engine
+from matcher.serving import ModelInfo, champion_loader, open_audit_log, open_engine
 from matcher.settings import Settings
 from matcher.store import Store
 
@@ -45,13 +46,25 @@ class Service:
     engine: Engine | None = None
     problems: dict[str, str] = field(default_factory=dict)
     _start_lock: threading.Lock = field(default_factory=threading.Lock)
+    audit_log: AuditLog | None = None
     _tokens: TokenStore = field(default_factory=lambda: TokenStore({}))
     _tokens_mtime: float | None = None
 
     @classmethod
     def start(cls, settings: Settings) -> Service:
-        """Open the store and load encoder, indexes and the @champion; record what is missing."""
-        service = cls(settings, Store(settings.store_url), ReferenceData())
+        """Open the store, the audit log (recovering a torn tail, rotating expired records) and
+        load encoder, indexes and the @champion; record what is missing."""
+        store = Store(settings.store_url)
+        service = cls(settings, store, ReferenceData())
+        service.audit_log = open_audit_log(settings, store)
+        recovered = service.audit_log.recover()
+        if recovered is not None:
+            service.problems["audit_log"] = (
+                f"torn final line ({recovered.bytes} bytes) moved to {recovered.quarantine.name}; "
+                f"appends go on after record #{recovered.after_seq}"
+            )
+        rotate(settings.audit_log, service.audit_log.key, StoreCheckpoints(store),
+               timedelta(days=settings.audit_retention_days))  # fmt: skip
         service._open()
         return service
 
@@ -149,9 +162,10 @@ class Service:
             self._tokens, self._tokens_mtime = TokenStore.load(path), mtime
         return self._tokens.authenticate(token)
 
-    def audit(self, principal: Principal, endpoint: str, query_id: str,
-              items: list[tuple[str, float]], model_version: str, index_version: str) -> None:  # fmt: skip
-        """Append one record to the hash-chained audit log (ids, scores and versions only)."""
+    def audit(self, principal: Principal, endpoint: str, query_id: str, items: Sequence[tuple[str, float | None]],
+              model_version: str = "-", index_version: str = "-", kind: str = "shortlist") -> None:  # fmt: skip
+        """Append one record to the audit log (ids, scores and versions only); returns once durable."""
+        assert self.audit_log is not None  # opened by start()
         entry = AuditEntry(principal.role.value, principal.token_id, endpoint, query_id, items,
-                           model_version, index_version)  # fmt: skip
-        AuditLog(Path(self.settings.audit_log)).append(entry)
+                           model_version, index_version, kind)  # fmt: skip
+        self.audit_log.append(entry)

@@ -4,17 +4,32 @@ Shortlists and scores, the hot path, are built as plain dicts in the shape of th
 schema (``ShortlistResponse``, ``ScoreResponse``: still the documented contract, and a test
 checks every answer against it) and serialised with orjson by :class:`api.responses.LeanJSON`.
 Validating a 17 kB answer through pydantic cost more than ranking it.
+
+Geography by role: only roles that may read the full candidate record (which holds the postcode
+anyway: caseworker, admin) get exact distances and commute times. The employer service gets bands
+only (:func:`distance_band`, :func:`commute_band`), in facts, details and the German distance
+reason (:func:`banded_distance_reason`), and these bands are measured from the centroid of the
+municipality that the candidate card names, not from the postcode (:func:`card_geography`). Exact
+distances to a dozen vacancies of known postcode pin a postcode; so do bands of the exact
+distances, for most job seekers (see tests/api/test_inference.py). Bands from the municipality are
+a function of what the card shows, so no number of answers tells more than the card. Every role
+gets the band fields, so one schema describes every answer.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from typing import Any
+import math
+import re
+from dataclasses import asdict, dataclass
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
 
 from api.schemas import CandidateCard, IndexVersionOut, ModelOut
+from matcher.columns import known
+from matcher.features import DEFAULT_MAX_COMMUTE_MIN
+from matcher.geo import Gazetteer, commute_minutes, haversine_km
 from matcher.models import LEVEL_LABELS_DE, Candidate, Vacancy, effective_licences
 from matcher.reference import ReferenceData
 from matcher.render import occupation_title, place_name
@@ -33,14 +48,127 @@ def index_out(version: IndexVersion) -> IndexVersionOut:
                            applied_seq=version.applied_seq)  # fmt: skip
 
 
+# --- geography by role --------------------------------------------------------------------------
+# Upper edges (exclusive) of the distance bands, km; beyond the last one: DISTANCE_BEYOND.
+DISTANCE_BANDS: tuple[tuple[float, str], ...] = ((10.0, "unter 10 km"), (25.0, "10–25 km"), (50.0, "25–50 km"))
+DISTANCE_BEYOND = "über 50 km"
+DISTANCE_EDGES_KM: tuple[int, ...] = (10, 25, 50)
+COMMUTE_STEP_MINUTES = 15
+_MODE_DE = {"car": "mit dem Auto", "public_transport": "mit Bus und Bahn"}
+_GEOGRAPHY_FAMILY = "distance"  # the reason family whose sentence holds km and minutes (matcher.explain)
+_DISTANCE_SENTENCE = re.compile(r"^\S+ km, ")  # matcher.explain._distance, should the family be unknown
+
+
+def distance_band(km: float | None) -> str | None:
+    """The band of a distance: unter 10 km, 10–25 km, 25–50 km, über 50 km (lower edge inclusive); None: unknown."""
+    if km is None or math.isnan(km):
+        return None
+    return next((label for upper, label in DISTANCE_BANDS if km < upper), DISTANCE_BEYOND)
+
+
+def commute_band(minutes: float | None) -> str | None:
+    """15-minute steps, upper edge inclusive: "bis 15 Min.", "15–30 Min.", "30–45 Min.", ...; None: unknown."""
+    if minutes is None or math.isnan(minutes):
+        return None
+    upper = max(1, math.ceil(minutes / COMMUTE_STEP_MINUTES)) * COMMUTE_STEP_MINUTES
+    return "bis 15 Min." if upper == COMMUTE_STEP_MINUTES else f"{upper - COMMUTE_STEP_MINUTES}–{upper} Min."
+
+
+def card_geography(candidate: Candidate, vacancy: Vacancy, places: Gazetteer) -> dict[str, Any]:
+    """Where a job seeker lives relative to a vacancy, as the employer service may see it.
+
+    Bands of the distance and commute (by car or bus, as the card says: ``commute_mode``) from the centroid of the
+    municipality the card names to the vacancy, and whether that commute is within the person's
+    own limit (the rule of ``matcher.features``); exact figures null. Everything here follows from
+    the card and the person's own limit, so answers about many vacancies add nothing to the card.
+    Unknown places: everything null.
+    """
+    out: dict[str, Any] = {"distance_km": None, "commute_minutes": None, "distance_band": None,
+                           "commute_band": None, "commute_feasible": None,
+                           "commute_mode": "car" if candidate.has_car else "public_transport"}  # fmt: skip
+    try:
+        (lat1, lon1), (lat2, lon2) = places.locate(candidate.ags), places.locate(vacancy.ags, vacancy.postcode)
+    except KeyError:
+        return out
+    km = float(haversine_km(lat1, lon1, lat2, lon2))
+    minutes = float(commute_minutes(km, candidate.has_car))
+    limit_km, limit_min = known(candidate.max_commute_km), known(candidate.max_commute_minutes)
+    limit_min = DEFAULT_MAX_COMMUTE_MIN if math.isnan(limit_min) else limit_min
+    ratio = minutes / max(limit_min, 1.0) if math.isnan(limit_km) else km / max(limit_km, 1.0)
+    out.update(distance_band=distance_band(round(km, 1)), commute_band=commute_band(round(minutes)),
+               commute_feasible=ratio <= 1.0)  # fmt: skip
+    return out
+
+
+def _with_bands(values: dict[str, Any]) -> dict[str, Any]:
+    """Exact ``distance_km`` and ``commute_minutes`` with their bands (a copy)."""
+    km, minutes = values.get("distance_km"), values.get("commute_minutes")
+    return {**values, "distance_band": distance_band(km), "commute_band": commute_band(minutes)}
+
+
+def banded_distance_reason(geography: dict[str, Any]) -> str:
+    """The distance reason in bands, e.g. "unter 10 km entfernt, bis 15 Min. mit dem Auto"; a commute
+    beyond the person's limit says so without the limit (a number, too)."""
+    distance, commute = geography.get("distance_band"), geography.get("commute_band")
+    mode = _MODE_DE.get(geography.get("commute_mode") or "", "")
+    text = f"{distance} entfernt" if distance else "Entfernung unbekannt"
+    if commute:
+        text += f", {commute} {mode}".rstrip()
+    if geography.get("commute_feasible") is False:
+        text += " (mehr als zumutbar)"
+    return text
+
+
+def _banded_reasons(reasons: list[str], effects: dict[str, Any], geography: dict[str, Any]) -> list[str]:
+    """The reasons with the distance family's sentence in bands (``effects`` hold the families in order)."""
+    families = list(effects)
+    if len(families) != len(reasons):  # not from explain_pairs: recognise the sentence instead
+        families = [_GEOGRAPHY_FAMILY if _DISTANCE_SENTENCE.match(r) else "" for r in reasons]
+    sentence = banded_distance_reason(geography)
+    return [sentence if f == _GEOGRAPHY_FAMILY else r for f, r in zip(families, reasons)]
+
+
+@dataclass(frozen=True)
+class _Geography:
+    """One pair's geography for one role: None for exact figures, else the card's bands."""
+
+    card: dict[str, Any] | None
+
+    @classmethod
+    def of(cls, candidate: Candidate, vacancy: Vacancy, precise: bool, places: Gazetteer) -> _Geography:
+        return cls(None if precise else card_geography(candidate, vacancy, places))
+
+    def facts(self, facts: dict[str, Any]) -> dict[str, Any]:
+        if self.card is None:
+            return _with_bands(facts)
+        return {**facts, "distance_km": None, "commute_minutes": None, "distance_band": self.card["distance_band"],
+                "commute_band": self.card["commute_band"]}  # fmt: skip
+
+    def details(self, details: dict[str, Any]) -> dict[str, Any]:
+        return _with_bands(details) if self.card is None else {**details, **self.card}
+
+    def reasons(self, reasons: list[str], explained: dict[str, Any]) -> list[str]:
+        if self.card is None:
+            return list(reasons)
+        return _banded_reasons(reasons, explained.get("effects", {}), self.card)
+
+
 _DETAIL_DEFAULTS: dict[str, Any] = {
     "matched_skills": [], "missing_skills": [], "matched_optional_skills": [], "distance_km": None,
     "commute_minutes": None, "commute_mode": None, "commute_feasible": None, "effects": {},
 }  # fmt: skip
 
 
-def pair_details(candidate: Candidate, vacancy: Vacancy, explained: dict[str, Any]) -> dict[str, Any]:
-    """The scorer's facts (skills, distance, licences, effects) plus working time and language."""
+def pair_details(candidate: Candidate, vacancy: Vacancy, explained: dict[str, Any], *, precise: bool,
+                 places: Gazetteer) -> dict[str, Any]:  # fmt: skip
+    """The scorer's facts (skills, distance, licences, effects) plus working time and language;
+    distance and commute exact where ``precise``, else bands from the card (:func:`card_geography`)."""
+    return _details(candidate, vacancy, explained, _Geography.of(candidate, vacancy, precise, places))
+
+
+def _details(
+    candidate: Candidate, vacancy: Vacancy, explained: dict[str, Any], geography: _Geography
+) -> dict[str, Any]:
     held = effective_licences(candidate.licences)
     licences = {
         "required": list(vacancy.required_licences), "required_permits": list(vacancy.required_permits),
@@ -56,26 +184,34 @@ def pair_details(candidate: Candidate, vacancy: Vacancy, explained: dict[str, An
     need = vacancy.german_level_min
     language = {"german_level": candidate.german_level.value, "german_required": need.value if need else None,
                 "met": need is None or candidate.german_level.rank >= need.rank}  # fmt: skip
-    details = {k: explained.get(k, default) for k, default in _DETAIL_DEFAULTS.items()}
+    details = geography.details({k: explained.get(k, default) for k, default in _DETAIL_DEFAULTS.items()})
     return {**details, "working_time": working_time, "licences": licences, "language": language}
 
 
-def _item(item: ShortlistItem, candidate: Candidate, vacancy: Vacancy, with_reasons: bool) -> dict[str, Any]:
+def _item(item: ShortlistItem, candidate: Candidate, vacancy: Vacancy, with_reasons: bool,
+          geography: _Geography) -> dict[str, Any]:  # fmt: skip
     return {
-        "id": item.id, "rank": item.rank, "score": item.score, "similarity": item.similarity, "facts": item.facts,
-        "reasons": list(item.reasons) if with_reasons else None,
-        "details": pair_details(candidate, vacancy, item.details) if with_reasons else None,
+        "id": item.id, "rank": item.rank, "score": item.score, "similarity": item.similarity,
+        "facts": geography.facts(item.facts),
+        "reasons": geography.reasons(item.reasons, item.details) if with_reasons else None,
+        "details": _details(candidate, vacancy, item.details, geography) if with_reasons else None,
     }  # fmt: skip
 
 
-def shortlist_response(result: Shortlist, query: Any, k: int, request_id: str,
-                       with_reasons: bool) -> dict[str, Any]:  # fmt: skip
-    """The body of a shortlist answer (``ShortlistResponse``); the items' records come with the result."""
+def shortlist_response(result: Shortlist, query: Any, k: int, request_id: str, with_reasons: bool, *,
+                       precise: bool, places: Gazetteer) -> dict[str, Any]:  # fmt: skip
+    """The body of a shortlist answer (``ShortlistResponse``); the items' records come with the result.
+
+    ``precise``: exact distances and commute times (roles that may read full candidate records);
+    otherwise bands from the card (:func:`card_geography`, located by ``places``), in facts,
+    details and reasons.
+    """
     items = []
     for item in result.items:
         other = result.records[item.id]
-        candidate, vacancy = (query, other) if isinstance(query, Candidate) else (other, query)
-        items.append(_item(item, candidate, vacancy, with_reasons))
+        pair = (query, other) if isinstance(query, Candidate) else (other, query)
+        candidate, vacancy = cast(tuple[Candidate, Vacancy], pair)
+        items.append(_item(item, candidate, vacancy, with_reasons, _Geography.of(candidate, vacancy, precise, places)))
     return {
         "request_id": request_id, "direction": result.direction, "query_id": result.query_id, "k": k,
         "items": items, "excluded": result.excluded, "considered": result.considered, "eligible": result.eligible,
@@ -87,7 +223,9 @@ def candidate_card(c: Candidate, reference: ReferenceData) -> CandidateCard:
     """The employer service's view: occupation, level, place name, skill labels, availability.
 
     Left out on purpose: the profile text, the source system's customer number, postcode and
-    municipality key, registration date and other languages (a proxy for origin).
+    municipality key, registration date and other languages (a proxy for origin). The place name
+    still names the municipality (one of 51, names unique), and 50 of the 51 use one postcode
+    each: outside Kaiserslautern city it gives the postcode away (tests/api/test_inference.py).
     """
     return CandidateCard(
         id=c.id, kldb=c.main_occupation, occupation=occupation_title(c.main_occupation, reference),
@@ -106,14 +244,18 @@ def candidate_view(c: Candidate, reference: ReferenceData, full: bool) -> dict[s
     return c.model_dump(mode="json") if full else candidate_card(c, reference).model_dump(mode="json")
 
 
-def scored_pairs(batch: PairBatch, scores: NDArray[np.float32], explained: list[Explained],
-                 with_reasons: bool) -> list[dict[str, Any]]:  # fmt: skip
-    """One scored pair (``ScoredPair``) per pair of the batch, in order."""
+def scored_pairs(batch: PairBatch, scores: NDArray[np.float32], explained: list[Explained], with_reasons: bool,
+                 *, precise: bool, places: Gazetteer) -> list[dict[str, Any]]:  # fmt: skip
+    """One scored pair (``ScoredPair``) per pair of the batch, in order (``precise``, ``places``: as in
+    :func:`shortlist_response`)."""
     items = []
     for i in range(len(batch)):
         c, v = batch.candidate(i), batch.vacancy(i)
-        reasons = explained[i].reasons if with_reasons else None
-        details = pair_details(c, v, explained[i].details) if with_reasons else None
+        reasons = details = None
+        if with_reasons:
+            geography = _Geography.of(c, v, precise, places)
+            reasons = geography.reasons(explained[i].reasons, explained[i].details)
+            details = _details(c, v, explained[i].details, geography)
         items.append({"candidate_id": c.id, "vacancy_id": v.id, "score": float(scores[i]),
                       "similarity": float(batch.similarity[i]), "reasons": reasons, "details": details})  # fmt: skip
     return items

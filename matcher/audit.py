@@ -1,8 +1,20 @@
-"""Append-only, tamper-evident audit log of shortlists and scores.
+"""Append-only, tamper-evident audit log of every access to personal data.
 
-One JSON object a line. Each record carries the SHA-256 of the previous record's hash and its own
-canonical content, so changing, removing or reordering any record breaks the chain from there on
-(:func:`verify`). Records hold pseudonymous ids, scores and versions only: never profile text.
+One JSON object a line: who (role, token id), when, which endpoint, which ids were asked for and
+returned (with scores for rankings), which model and index answered. Pseudonymous ids, scores and
+versions only: never names, texts or other values.
+
+Integrity. Each record carries an HMAC-SHA256, under a key kept apart from the log, over the
+previous record's MAC and its own canonical content: changing, removing or reordering a record,
+or re-chaining the tail, needs the key. After each written batch, a checkpoint (sequence number,
+MAC) goes to the store, so a log cut short, emptied or replaced by an older copy fails
+verification against the checkpoints, which name the first missing or altered record. What this
+does not protect against: an attacker who holds the key *and* can write the store can forge a
+consistent log and checkpoints; keep the key where the service can read it but the log's readers
+and the database's administrators cannot (see README).
+
+Retention: records older than the retention period are rotated out (:func:`rotate`); the last one
+removed becomes the anchor checkpoint, so what is kept still verifies.
 
 Group commit: the appends of one process to one file share a :class:`_GroupCommit`. Whoever finds
 no write in progress becomes the leader and writes everything queued so far as one batch: it takes
@@ -12,72 +24,206 @@ arrive meanwhile queue up and go out in the next batch, so under load one fsync 
 records. No ``append`` returns before the fsync that covers its record; if the batch fails, every
 caller in it gets the error and the batch is cut off the file again. The flock keeps the chain
 intact across processes (several API workers can share one log).
+
+A torn last line (a crash in the middle of an append) is moved to a quarantine file next to the
+log, and appends go on after the last complete record: the log's past never fails a request.
 """
 
 from __future__ import annotations
 
 import fcntl
 import hashlib
+import hmac
 import json
 import os
+import secrets
 import threading
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 GENESIS = "0" * 64
-CHAIN_FIELDS = ("prev_hash", "hash")  # what the chain adds to a record's body
+CHAIN_FIELDS = ("prev_mac", "mac")  # what the chain adds to a record's body
+QUARANTINE_GLOB = "*.torn-*"
 
 
-def _digest(prev_hash: str, body: dict[str, Any]) -> str:
-    """The chain link: the one place that says how a record's hash is made (writer and verifier)."""
+def new_key() -> bytes:
+    return secrets.token_bytes(32)
+
+
+def load_or_create_key(path: Path) -> bytes:
+    """The HMAC key in ``path`` (hex), created with mode 0600 on first use."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another process made it first
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(new_key().hex())
+                handle.flush()
+                os.fsync(handle.fileno())
+    return bytes.fromhex(path.read_text().strip())
+
+
+def _mac(key: bytes, prev_mac: str, body: dict[str, Any]) -> str:
+    """The chain link: the one place that says how a record's MAC is made (writer and verifier)."""
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256((prev_hash + canonical).encode("utf-8")).hexdigest()
+    return hmac.new(key, (prev_mac + canonical).encode("utf-8"), hashlib.sha256).hexdigest()
 
 
-def _seal(prev_hash: str, body: dict[str, Any]) -> dict[str, Any]:
-    """A record: its body chained onto the previous record's hash."""
-    return {**body, "prev_hash": prev_hash, "hash": _digest(prev_hash, body)}
+def _seal(key: bytes, prev_mac: str, body: dict[str, Any]) -> dict[str, Any]:
+    """A record: its body chained onto the previous record's MAC."""
+    return {**body, "prev_mac": prev_mac, "mac": _mac(key, prev_mac, body)}
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A record's sequence number and MAC as written to the store; ``anchor``: the last record
+    rotated out (what is kept chains onto it)."""
+
+    seq: int
+    mac: str
+    anchor: bool = False
+
+
+class Checkpoints(Protocol):
+    """Where checkpoints live (the store: apart from the log file)."""
+
+    def add(self, seq: int, mac: str) -> None: ...
+
+    def all(self) -> list[Checkpoint]: ...
+
+    def set_anchor(self, seq: int, mac: str) -> None:
+        """Make (seq, mac) the anchor and drop the checkpoints up to it."""
+        ...
+
+
+class StoreCheckpoints:
+    """Checkpoints in the store's ``audit_checkpoints`` table."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+
+    def add(self, seq: int, mac: str) -> None:
+        self.store.add_audit_checkpoint(seq, mac)
+
+    def all(self) -> list[Checkpoint]:
+        return [Checkpoint(seq, mac, anchor) for seq, mac, anchor in self.store.audit_checkpoints()]
+
+    def set_anchor(self, seq: int, mac: str) -> None:
+        self.store.set_audit_anchor(seq, mac)
 
 
 @dataclass(frozen=True)
 class AuditEntry:
-    """What one call returned, and to whom."""
+    """One access: who, through which endpoint, what was asked for and what came back.
+
+    ``items`` are the ids returned, with a score for rankings (None for reads and writes).
+    """
 
     role: str
     token_id: str
     endpoint: str
     query_id: str
-    items: Sequence[tuple[str, float]]
-    model_version: str
-    index_version: str
+    items: Sequence[tuple[str, float | None]]
+    model_version: str = "-"
+    index_version: str = "-"
+    kind: str = "shortlist"  # shortlist | score | read | write
 
     def body(self, seq: int, time: str) -> dict[str, Any]:
         return {
-            "seq": seq, "time": time, "role": self.role, "token_id": self.token_id,
+            "seq": seq, "time": time, "kind": self.kind, "role": self.role, "token_id": self.token_id,
             "endpoint": self.endpoint, "query_id": self.query_id,
-            "items": [{"id": i, "score": round(float(s), 6)} for i, s in self.items],
+            "items": [{"id": i, "score": None if s is None else round(float(s), 6)} for i, s in self.items],
             "model_version": self.model_version, "index_version": self.index_version,
         }  # fmt: skip
 
 
-def _last_record(handle: Any) -> dict[str, Any] | None:
-    """The last record of an open log (reads backwards from the end)."""
+@dataclass(frozen=True)
+class Recovery:
+    """A torn final line found and moved aside."""
+
+    quarantine: Path
+    bytes: int
+    after_seq: int
+
+
+def _tail(handle: Any) -> tuple[dict[str, Any] | None, int]:
+    """The last complete record of an open log and the offset where it ends.
+
+    Reads backwards from the end. A last line without its newline, or that does not parse, is
+    torn: the offset then points before it.
+    """
     handle.seek(0, os.SEEK_END)
-    size = handle.tell()
-    block, data = 4096, b""
-    while size > 0:
-        step = min(block, size)
-        size -= step
-        handle.seek(size)
+    end = handle.tell()
+    pos, data = end, b""
+    while pos > 0:
+        step = min(1 << 16, pos)
+        pos -= step
+        handle.seek(pos)
         data = handle.read(step) + data
-        lines = data.rstrip(b"\n").split(b"\n")
-        if len(lines) > 1 or size == 0:
-            last = lines[-1].strip()
-            return json.loads(last) if last else None
-    return None
+        cut = len(data)
+        while True:
+            newline = data.rfind(b"\n", 0, cut)
+            if newline < 0:
+                break
+            start = data.rfind(b"\n", 0, newline) + 1
+            if start == 0 and pos > 0:
+                break  # the line may begin before this block: read more
+            try:
+                return json.loads(data[start:newline]), pos + newline + 1
+            except ValueError:
+                cut = start  # not a record: look at the line before
+    return None, 0
+
+
+def _quarantine(path: Path, handle: Any, offset: int, after_seq: int) -> Recovery | None:
+    """Move the bytes after ``offset`` (a torn tail) to a quarantine file; truncate the log there."""
+    end = handle.seek(0, os.SEEK_END)
+    if end == offset:
+        return None
+    handle.seek(offset)
+    torn = handle.read(end - offset)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    target = path.with_name(f"{path.name}.torn-{stamp}")
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(torn)
+        out.flush()
+        os.fsync(out.fileno())
+    os.ftruncate(handle.fileno(), offset)
+    os.fsync(handle.fileno())
+    return Recovery(target, len(torn), after_seq)
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[Any]:
+    """The log, open for appending and exclusively flocked.
+
+    A rotation renames a new file over the log: whoever opened the old one before and waited for
+    its lock would append to a file nobody reads. So after locking, the open file must still be
+    the one at ``path``; otherwise open again.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+        handle = os.fdopen(fd, "a+b", buffering=0)  # unbuffered: nothing left to flush on close
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                current = os.stat(path).st_ino
+            except FileNotFoundError:
+                current = -1
+            if current == os.fstat(fd).st_ino:
+                yield handle
+                return
+        finally:
+            handle.close()  # closing releases the flock
 
 
 class _Pending:
@@ -92,57 +238,63 @@ class _Pending:
         self.done = False
 
 
-def _write_batch(path: Path, batch: Sequence[_Pending]) -> None:
+def _write_batch(path: Path, key: bytes, checkpoints: Checkpoints | None, batch: Sequence[_Pending]) -> None:
     """Chain, write and fsync ``batch`` under one exclusive flock; set each one's record or error.
 
     An entry whose body cannot be built fails alone and takes no sequence number. If the write or
     the fsync fails, the file is cut back to where the batch began and every entry gets the error.
+    A torn tail left by a crashed writer is quarantined first. The batch's last (seq, MAC) goes to
+    the checkpoints once it is durable.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+b", buffering=0) as handle:  # unbuffered: nothing left to flush on close
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            last = _last_record(handle)
-            start = handle.seek(0, os.SEEK_END)
-            seq, prev = (last["seq"], last["hash"]) if last else (0, GENESIS)
-            time = datetime.now(UTC).isoformat(timespec="milliseconds")
-            lines: list[bytes] = []
-            sealed: list[tuple[_Pending, dict[str, Any]]] = []
-            for pending in batch:
-                try:
-                    record = _seal(prev, pending.entry.body(seq + 1, time))
-                    line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
-                except Exception as exc:  # this entry only
-                    pending.error = exc
-                    continue
-                seq, prev = record["seq"], record["hash"]
-                lines.append(line)
-                sealed.append((pending, record))
-            if not lines:
-                return
-            data = memoryview(b"".join(lines))
+    with _locked(path) as handle:
+        last, offset = _tail(handle)
+        seq, prev = (last["seq"], last["mac"]) if last else _start(checkpoints)
+        _quarantine(path, handle, offset, seq)
+        start = offset
+        time = datetime.now(UTC).isoformat(timespec="milliseconds")
+        lines: list[bytes] = []
+        sealed: list[tuple[_Pending, dict[str, Any]]] = []
+        for pending in batch:
             try:
-                while data:  # O_APPEND: every write lands at the end
-                    data = data[handle.write(data) :]
+                record = _seal(key, prev, pending.entry.body(seq + 1, time))
+                line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+            except Exception as exc:  # this entry only
+                pending.error = exc
+                continue
+            seq, prev = record["seq"], record["mac"]
+            lines.append(line)
+            sealed.append((pending, record))
+        if not lines:
+            return
+        data = memoryview(b"".join(lines))
+        try:
+            while data:  # O_APPEND: every write lands at the end
+                data = data[handle.write(data) :]
+            os.fsync(handle.fileno())
+        except BaseException:
+            try:
+                os.ftruncate(handle.fileno(), start)
                 os.fsync(handle.fileno())
-            except BaseException:
-                try:
-                    os.ftruncate(handle.fileno(), start)
-                    os.fsync(handle.fileno())
-                except OSError:
-                    pass
-                raise
-            for pending, record in sealed:
-                pending.record = record
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            except OSError:
+                pass
+            raise
+        if checkpoints is not None:
+            checkpoints.add(seq, prev)  # durable in the log first: a checkpoint never runs ahead
+        for pending, record in sealed:
+            pending.record = record
+
+
+def _start(checkpoints: Checkpoints | None) -> tuple[int, str]:
+    """Where an empty log's chain starts: after the anchor of a rotation, else at the beginning."""
+    anchors = [c for c in (checkpoints.all() if checkpoints else []) if c.anchor]
+    return (anchors[-1].seq, anchors[-1].mac) if anchors else (0, GENESIS)
 
 
 class _GroupCommit:
     """The one appender of a process for one file: the leader writes what queued behind it."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, path: Path, key: bytes, checkpoints: Checkpoints | None) -> None:
+        self.path, self.key, self.checkpoints = path, key, checkpoints
         self._cond = threading.Condition()
         self._queue: list[_Pending] = []
         self._writing = False
@@ -159,7 +311,7 @@ class _GroupCommit:
                 self._writing = True
                 self._cond.release()
                 try:
-                    _write_batch(self.path, batch)
+                    _write_batch(self.path, self.key, self.checkpoints, batch)
                 except BaseException as exc:
                     for waiting in batch:
                         if waiting.record is None and waiting.error is None:
@@ -176,16 +328,16 @@ class _GroupCommit:
         return pending.record
 
 
-_appenders: dict[str, _GroupCommit] = {}
+_appenders: dict[tuple[str, bytes], _GroupCommit] = {}
 _appenders_lock = threading.Lock()
 
 
-def _appender(path: Path) -> _GroupCommit:
-    key = os.path.abspath(path)
+def _appender(path: Path, key: bytes, checkpoints: Checkpoints | None) -> _GroupCommit:
+    name = os.path.abspath(path)
     with _appenders_lock:
-        appender = _appenders.get(key)
+        appender = _appenders.get((name, key))
         if appender is None:
-            appender = _appenders[key] = _GroupCommit(Path(key))
+            appender = _appenders[(name, key)] = _GroupCommit(Path(name), key, checkpoints)
         return appender
 
 
@@ -200,46 +352,165 @@ os.register_at_fork(after_in_child=_forget_appenders)
 
 
 class AuditLog:
-    """Appends hash-chained records to one file.
+    """Appends HMAC-chained records to one file, with checkpoints in ``checkpoints``.
 
-    Cheap to create: all instances for one path in a process share one group-commit appender, so
-    ``AuditLog(path).append(entry)`` per request batches with the other requests in flight.
+    Cheap to create: all instances for one path and key in a process share one group-commit
+    appender, so ``AuditLog(...).append(entry)`` per request batches with the others in flight.
     """
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, path: Path, key: bytes, checkpoints: Checkpoints | None = None) -> None:
+        self.path, self.key, self.checkpoints = path, key, checkpoints
 
     def append(self, entry: AuditEntry) -> dict[str, Any]:
         """Append one record; returns it once it is on disk (fsynced), possibly with others."""
-        return _appender(self.path).append(entry)
+        return _appender(self.path, self.key, self.checkpoints).append(entry)
+
+    def recover(self) -> Recovery | None:
+        """Quarantine a torn final line now (start-up); None when the log ends cleanly."""
+        with _locked(self.path) as handle:
+            last, offset = _tail(handle)
+            return _quarantine(self.path, handle, offset, last["seq"] if last else 0)
+
+
+def records(path: Path) -> Iterator[dict[str, Any]]:
+    """Every complete record of a log, in order (no verification; a torn tail is skipped)."""
+    if not path.exists():
+        return
+    with path.open("rb") as handle:
+        for line in handle:
+            if line.endswith(b"\n"):
+                try:
+                    yield json.loads(line)
+                except ValueError:
+                    continue
 
 
 @dataclass(frozen=True)
 class VerifyResult:
+    """The verdict, with what it rests on.
+
+    Attributes:
+        ok: the chain is intact and agrees with every checkpoint.
+        records: records read and verified before the first problem (all, when ok).
+        checkpoints: checkpoints in the store (the anchor included).
+        first_bad_seq: the first missing or altered record's sequence number.
+        first_bad_line: the line where the chain breaks, if it breaks inside the file.
+        reason: what is wrong.
+        notes: what an auditor should know although it is no break (quarantined torn lines,
+            an anchor from a rotation).
+    """
+
     ok: bool
     records: int
+    checkpoints: int = 0
+    first_bad_seq: int | None = None
     first_bad_line: int | None = None
     reason: str = ""
+    notes: list[str] = field(default_factory=list)
 
 
-def verify(path: Path) -> VerifyResult:
-    """Check the whole chain; report the first line where it breaks."""
-    if not path.exists():
-        return VerifyResult(ok=True, records=0)
-    prev, count = GENESIS, 0
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            try:
-                record = json.loads(line)
-                body = {k: v for k, v in record.items() if k not in CHAIN_FIELDS}
-                stored_prev, stored_hash = record["prev_hash"], record["hash"]
-            except (json.JSONDecodeError, KeyError, TypeError, AttributeError):
-                return VerifyResult(False, count, number, "not a valid audit record")
-            if stored_prev != prev:
-                return VerifyResult(False, count, number, "chain broken: previous hash differs")
-            if _digest(prev, body) != stored_hash:
-                return VerifyResult(False, count, number, "record was modified")
-            if body.get("seq") != count + 1:
-                return VerifyResult(False, count, number, "sequence number out of order")
-            prev, count = stored_hash, count + 1
-    return VerifyResult(ok=True, records=count)
+def verify(path: Path, key: bytes, checkpoints: Checkpoints | None = None) -> VerifyResult:
+    """Check every record's MAC and order, then the log against the checkpoints."""
+    marks = checkpoints.all() if checkpoints else []
+    anchors = [c for c in marks if c.anchor]
+    anchor = anchors[-1] if anchors else Checkpoint(0, GENESIS, True)
+    notes = [f"quarantined torn line: {p.name}" for p in sorted(path.parent.glob(path.name + ".torn-*"))]
+    if anchor.seq:
+        notes.append(f"records up to #{anchor.seq} rotated out (retention); the kept ones chain onto its MAC")
+    macs: dict[int, str] = {}
+    bad = _check_chain(path, key, anchor, macs, len(marks), notes)
+    if bad is not None:
+        return bad
+    last = max(macs, default=anchor.seq)
+    for mark in sorted((m for m in marks if not m.anchor and m.seq > anchor.seq), key=lambda m: m.seq):
+        if mark.seq > last:
+            what = "the log is empty" if not macs else f"the log ends at #{last}"
+            return VerifyResult(False, len(macs), len(marks), last + 1, None,
+                                f"record #{last + 1} is missing: {what}, a checkpoint has #{mark.seq}", notes)  # fmt: skip
+        if macs.get(mark.seq) != mark.mac:
+            return VerifyResult(False, len(macs), len(marks), mark.seq, None,
+                                f"record #{mark.seq} was altered: its MAC differs from the checkpoint", notes)  # fmt: skip
+    return VerifyResult(True, len(macs), len(marks), notes=notes)
+
+
+def _check_chain(path: Path, key: bytes, anchor: Checkpoint, macs: dict[int, str], marks: int,
+                 notes: list[str]) -> VerifyResult | None:  # fmt: skip
+    """Walk the file: each record's MAC, its predecessor and its number; None when all hold."""
+    prev, expected = None, None
+    for number, line in enumerate(_lines(path), start=1):
+        try:
+            record = json.loads(line)
+            body = {k: v for k, v in record.items() if k not in CHAIN_FIELDS}
+            seq, stored_prev, stored_mac = int(record["seq"]), record["prev_mac"], record["mac"]
+        except (ValueError, KeyError, TypeError, AttributeError):
+            if not line.endswith(b"\n"):
+                notes.append(f"torn last line ({len(line)} bytes): quarantined at the next start")
+                return None
+            return VerifyResult(False, len(macs), marks, (expected or 1), number, "not a valid audit record", notes)
+        if expected is None:  # the first kept record: the beginning, or right after the anchor
+            start = {1: GENESIS, anchor.seq + 1: anchor.mac}
+            if seq not in start or stored_prev != start[seq]:
+                return VerifyResult(False, 0, marks, min(anchor.seq + 1, seq), number,
+                                    "the log does not begin where it should (head removed)", notes)  # fmt: skip
+            prev, expected = stored_prev, seq
+        if seq != expected:
+            return VerifyResult(False, len(macs), marks, expected, number, f"record #{expected} is missing", notes)
+        if stored_prev != prev or not hmac.compare_digest(_mac(key, prev, body), stored_mac):
+            return VerifyResult(False, len(macs), marks, seq, number, f"record #{seq} was altered", notes)
+        if seq == anchor.seq and stored_mac != anchor.mac:
+            return VerifyResult(False, len(macs), marks, seq, number, f"record #{seq} differs from the anchor", notes)
+        macs[seq] = stored_mac
+        prev, expected = stored_mac, seq + 1
+    return None
+
+
+def _lines(path: Path) -> Iterator[bytes]:
+    if path.exists():
+        with path.open("rb") as handle:
+            yield from handle
+
+
+def rotate(path: Path, key: bytes, checkpoints: Checkpoints, keep: timedelta,
+           now: datetime | None = None) -> int:  # fmt: skip
+    """Remove the records older than ``keep``; how many. What is kept verifies on its own.
+
+    The last record removed becomes the anchor checkpoint *before* the file is rewritten (a crash
+    in between leaves a longer log that still verifies against the anchor). The rewrite goes to a
+    temporary file that is fsynced and renamed over the log, under the log's flock.
+    """
+    cutoff = ((now or datetime.now(UTC)) - keep).isoformat(timespec="milliseconds")
+    with _locked(path) as handle:
+        kept: list[bytes] = []
+        cut, removed = None, 0
+        for line in _lines(path):
+            record = json.loads(line) if line.endswith(b"\n") else None
+            if record is not None and not kept and record["time"] < cutoff:
+                cut, removed = record, removed + 1
+            elif record is not None:
+                kept.append(line)
+        if cut is None:
+            return 0
+        checkpoints.set_anchor(int(cut["seq"]), cut["mac"])
+        tmp = path.with_name(f".{path.name}.rotate")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.writelines(kept)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)  # the old file's flock goes with it when the context closes it
+        return removed
+
+
+def accesses(path: Path, person: str, since: date | None = None) -> Iterator[dict[str, Any]]:
+    """Every record that asked for or returned ``person`` (ids in score pairs too), oldest first."""
+    day = since.isoformat() if since else ""
+    for record in records(path):
+        if record["time"] < day:
+            continue
+        returned = {part for item in record.get("items", []) for part in str(item["id"]).split("|")}
+        if record.get("query_id") == person or person in returned:
+            yield {
+                "seq": record["seq"], "time": record["time"], "kind": record.get("kind", "shortlist"),
+                "role": record["role"], "token_id": record["token_id"], "endpoint": record["endpoint"],
+                "as": "query" if record.get("query_id") == person else "result",
+            }  # fmt: skip

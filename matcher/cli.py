@@ -38,7 +38,13 @@ def _fail(message: str) -> None:
 
 
 def _settings() -> Settings:
-    return Settings()
+    """The settings from the environment; warns on stderr about home files open to other users."""
+    from matcher.private import home_warnings
+
+    settings = Settings()
+    for warning in home_warnings(settings):
+        typer.echo(warning, err=True)
+    return settings
 
 
 def _encoder(settings: Settings) -> Encoder:
@@ -54,6 +60,7 @@ def _encoder(settings: Settings) -> Encoder:
 
 def _build_encoder(settings: Settings, out: Path, epochs: int | None = None) -> dict[str, object]:
     """Build the default encoder and log it to the settings' MLflow store."""
+    from matcher.private import private_dir
     from training.encoder import EncoderBuildConfig, build_default_encoder
 
     config = EncoderBuildConfig(
@@ -61,7 +68,7 @@ def _build_encoder(settings: Settings, out: Path, epochs: int | None = None) -> 
     )
     if epochs is not None:
         config = EncoderBuildConfig(**{**config.__dict__, "epochs": epochs})
-    settings.home.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.home)
     result = build_default_encoder(out, config)
     return {"path": str(result.path), "seconds": result.seconds, "run_id": result.run_id,
             "metrics": {k: round(v, 4) for k, v in result.metrics.items()}}  # fmt: skip
@@ -402,7 +409,7 @@ def serve(
     run_server(host, port, workers)
 
 
-audit_app = typer.Typer(help="The audit log of shortlists and scores.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit log: every access to personal data.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 
 
@@ -410,14 +417,77 @@ app.add_typer(audit_app, name="audit")
 def audit_verify(
     path: Annotated[Path | None, typer.Option(help="audit log (default: $MATCHER_HOME/audit.log)")] = None,
 ) -> None:
-    """Check the audit log's hash chain: print the record count, or the first bad line (exit 1)."""
-    from matcher.audit import verify
+    """Check every record's MAC and the log against the checkpoints in the store (exit 1 on any doubt)."""
+    from matcher.audit import StoreCheckpoints, load_or_create_key, verify
+    from matcher.store import Store
 
-    log = path or _settings().audit_log
-    result = verify(log)
+    settings = _settings()
+    log = path or settings.audit_log
+    if not settings.audit_key.exists():
+        _fail(f"{log}: no audit key at {settings.audit_key}: nothing can be verified")
+    store = Store(settings.store_url)
+    result = verify(log, load_or_create_key(settings.audit_key), StoreCheckpoints(store))
+    for note in result.notes:
+        typer.echo(f"note: {note}")
+    summary = f"{result.records} records, {result.checkpoints} checkpoints"
     if not result.ok:
-        _fail(f"{log}: line {result.first_bad_line}: {result.reason} ({result.records} records verified before it)")
-    typer.echo(f"{log}: {result.records} records, chain intact")
+        where = f"line {result.first_bad_line}: " if result.first_bad_line else ""
+        _fail(f"{log}: NOT INTACT: {where}{result.reason} (first bad record #{result.first_bad_seq}; {summary})")
+    typer.echo(f"{log}: {summary}: intact")
+
+
+@audit_app.command("export")
+def audit_export(
+    person: Annotated[str, typer.Option("--person", help="pseudonymous id of the job seeker")],
+    since: Annotated[str | None, typer.Option("--since", help="YYYY-MM-DD: from this day on")] = None,
+) -> None:
+    """Every access to one person's data, one JSON object a line (subject-access request, Art. 15 GDPR)."""
+    from datetime import date
+
+    from matcher.audit import accesses
+
+    try:
+        start = date.fromisoformat(since) if since else None
+    except ValueError:
+        _fail(f"--since must be a date YYYY-MM-DD, not {since!r}")
+    for access in accesses(_settings().audit_log, person, start):
+        typer.echo(json.dumps(access, ensure_ascii=False))
+
+
+@audit_app.command("rotate")
+def audit_rotate() -> None:
+    """Remove the records older than the retention period (MATCHER_AUDIT_RETENTION_DAYS, >= 183)."""
+    from datetime import timedelta
+
+    from matcher.audit import StoreCheckpoints, load_or_create_key, rotate
+    from matcher.store import Store
+
+    settings = _settings()
+    store = Store(settings.store_url)
+    removed = rotate(settings.audit_log, load_or_create_key(settings.audit_key), StoreCheckpoints(store),
+                     timedelta(days=settings.audit_retention_days))  # fmt: skip
+    typer.echo(f"{settings.audit_log}: {removed} records older than {settings.audit_retention_days} days removed")
+
+
+@app.command()
+def erase(
+    candidate: Annotated[str, typer.Option("--candidate", help="pseudonymous id of the job seeker")],
+) -> None:
+    """Erase a job seeker: profile, protected attributes, proposals, vectors (log, index snapshot,
+    training caches). The audit log keeps the pseudonymous id of past accesses, nothing else."""
+    from matcher.engine import save_snapshot
+    from matcher.serving import erase_caches, open_engine
+
+    settings = _settings()
+    try:
+        engine = open_engine(settings, scorer="similarity", encoder=_encoder(settings))
+        engine.delete_candidate(candidate)
+        save_snapshot(engine, settings.index_dir)  # the snapshot on disk held the vector
+        engine.store.vacuum()
+        removed = erase_caches(settings)
+    except (MatcherError, OSError) as exc:
+        _fail(str(exc))
+    typer.echo(f"{candidate}: erased (store, change log, indexes; {removed} cached embedding files removed)")
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from matcher.errors import IndexCorruptError, IndexMissingError, IndexModelMismatchError
+from matcher.private import private_dir
 
 # 2: the manifest carries the change-log position of the snapshot and a checksum of each file.
 FORMAT_VERSION = 2
@@ -119,11 +120,11 @@ def write_atomic_dir(path: Path, write: Callable[[Path], None]) -> None:
     Raises:
         Whatever ``write`` raises; ``path`` is then left as it was.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)  # the indexes hold embeddings of people: owner-only, like the store
     for stale in path.parent.glob(f".{path.name}.tmp-*"):
         shutil.rmtree(stale, ignore_errors=True)  # one writer per index: these are crash leftovers
     tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:12]}")
-    tmp.mkdir()
+    tmp.mkdir(mode=0o700)
     try:
         write(tmp)
         _fsync_dir(tmp)

@@ -7,12 +7,16 @@ this module only reads. It lives in the core so that the API can load a model wi
 
 from __future__ import annotations
 
+import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 from matcher.errors import ModelNotFoundError
+from matcher.private import private_dir, touch_private
 from matcher.reranker import LightGBMReranker
 from matcher.settings import Settings
 
@@ -34,10 +38,84 @@ class RegisteredReranker:
     tags: dict[str, str]
 
 
+def tracking_db_file(tracking_uri: str | None) -> Path | None:
+    """The SQLite file of a ``sqlite:///`` tracking URI; None for any other store."""
+    if not tracking_uri or not tracking_uri.startswith("sqlite:///"):
+        return None
+    name = tracking_uri.removeprefix("sqlite:///").split("?", 1)[0]
+    return None if name in ("", ":memory:") else Path(name)
+
+
+def local_path(uri: str | None) -> Path | None:
+    """The absolute local path of a ``file:`` URI or a plain path; None for remote stores."""
+    if not uri:
+        return None
+    parsed = urlparse(uri)
+    if parsed.scheme == "file":
+        return Path(os.path.abspath(url2pathname(parsed.path)))
+    if parsed.scheme == "":
+        return Path(os.path.abspath(uri))
+    return None
+
+
+def owns_tracking_store(tracking_uri: str, artifact_dir: Path) -> bool:
+    """Whether the tracking store is a home's own: the SQLite file beside its artifact folder.
+
+    A home's own store is shared with no other home, so any artifact location in it that is not
+    under ``artifact_dir`` was written by the home this one was copied from (a backup, a test
+    copy): its experiments and model versions still name the original's absolute paths.
+    """
+    db = tracking_db_file(tracking_uri)
+    return db is not None and Path(os.path.abspath(db)).parent == Path(os.path.abspath(artifact_dir)).parent
+
+
+def prepare_tracking_store(tracking_uri: str, artifact_dir: Path | None = None) -> None:
+    """Create the SQLite tracking file 0600 and the artifact folder 0700 before MLflow does."""
+    db = tracking_db_file(tracking_uri)
+    if db is not None:
+        touch_private(db)
+    if artifact_dir is not None:
+        private_dir(artifact_dir)
+
+
 def _client(settings: Settings) -> Any:
     from mlflow import MlflowClient
 
+    prepare_tracking_store(settings.tracking_uri, settings.artifact_dir)
     return MlflowClient(tracking_uri=settings.tracking_uri, registry_uri=settings.tracking_uri)
+
+
+def _under(path: Path, root: Path) -> bool:
+    return path == root or path.is_relative_to(root)
+
+
+def in_this_home(settings: Settings, client: Any, uri: str) -> str:
+    """``uri`` moved into this home's artifact folder when it points into the home copied from.
+
+    In a home's own tracking store (:func:`owns_tracking_store`), a local artifact URI outside
+    ``settings.artifact_dir`` but under the artifact location of one of the store's experiments
+    is re-rooted from that location onto ``settings.artifact_dir`` (a copied home keeps the
+    layout below it). Other URIs are returned as they are.
+
+    Raises:
+        ModelNotFoundError: the URI points into another home and this home has no copy.
+    """
+    from mlflow.entities import ViewType
+
+    here = Path(os.path.abspath(settings.artifact_dir))
+    path = local_path(uri)
+    if path is None or _under(path, here) or not owns_tracking_store(settings.tracking_uri, here):
+        return uri
+    roots = [local_path(e.artifact_location) for e in client.search_experiments(view_type=ViewType.ALL)]
+    matching = [r for r in roots if r is not None and not _under(r, here) and _under(path, r)]
+    if not matching:
+        return uri
+    root = max(matching, key=lambda r: len(r.parts))
+    moved = here / path.relative_to(root)
+    if not moved.exists():
+        raise ModelNotFoundError(f"the registry points at another home's files ({path}); this home has no "
+                                 f"copy of them at {moved}")  # fmt: skip
+    return moved.as_uri()
 
 
 def _resolve(client: Any, name: str, ref: str) -> Any:
@@ -69,7 +147,7 @@ def load_registered(settings: Settings, ref: str = CHAMPION,
     client = _client(settings)
     version = _resolve(client, name, ref)
     try:
-        uri = client.get_model_version_download_uri(name, version.version)
+        uri = in_this_home(settings, client, client.get_model_version_download_uri(name, version.version))
         with tempfile.TemporaryDirectory(prefix="kl-matcher-model-") as tmp:
             local = mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=tmp,
                                                         tracking_uri=settings.tracking_uri)  # fmt: skip

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from matcher.audit import AuditLog, StoreCheckpoints, load_or_create_key
 from matcher.encoder import Encoder, load_default_encoder
 from matcher.engine import Engine, EngineConfig, ModelLoader
 from matcher.model_registry import CHAMPION, load_registered
@@ -34,6 +35,11 @@ class ModelInfo:
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "version": self.version, "run_id": self.run_id, "scorer": self.scorer}
+
+
+def open_audit_log(settings: Settings, store: Store) -> AuditLog:
+    """The home's audit log, with its key (created 0600 on first use) and checkpoints in the store."""
+    return AuditLog(settings.audit_log, load_or_create_key(settings.audit_key), StoreCheckpoints(store))
 
 
 def champion_loader(settings: Settings, ref: str = CHAMPION) -> ModelLoader:
@@ -82,3 +88,13 @@ def open_engine(
     except ModelNotFoundError as exc:
         engine.problems["model"] = str(exc)
     return engine
+
+
+def erase_caches(settings: Settings) -> int:
+    """Remove the cached training embeddings of job seekers (they hold every person's vector)."""
+    removed = 0
+    for file in settings.embedding_cache_dir.glob("*"):
+        if file.is_file() and "candidate" in file.name:
+            file.unlink()
+            removed += 1
+    return removed

@@ -35,6 +35,12 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=1_000_000, ge=1_024, description="API: larger request bodies are refused (413)"
     )
+    audit_key_file: Path | None = Field(
+        default=None,
+        description="HMAC key of the audit log; default $MATCHER_HOME/audit.key (keep it apart in production)",
+    )
+    # EU AI Act Art. 26(6): deployers keep the logs for at least six months.
+    audit_retention_days: int = Field(default=190, ge=183, description="audit records older than this are rotated out")
 
     @property
     def store_url(self) -> str:
@@ -64,6 +70,10 @@ class Settings(BaseSettings):
     @property
     def audit_log(self) -> Path:
         return self.home / "audit.log"
+
+    @property
+    def audit_key(self) -> Path:
+        return self.audit_key_file or self.home / "audit.key"
 
     @property
     def tokens_file(self) -> Path:

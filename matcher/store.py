@@ -100,6 +100,15 @@ change_log_table = Table(
     Column("at", String(32), nullable=False),
 )  # fmt: skip
 
+# Checkpoints of the audit log (sequence number, MAC), kept apart from the log file itself.
+audit_checkpoints_table = Table(
+    "audit_checkpoints", metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("mac", String(64), nullable=False),
+    Column("anchor", Boolean, nullable=False, default=False),
+    Column("at", String(32), nullable=False),
+)  # fmt: skip
+
 ChangeKind = Literal["candidate", "vacancy", "model"]
 UPSERT, DELETE, CHAMPION = "upsert", "delete", "champion"
 
@@ -152,8 +161,10 @@ class Store:
     """Read and write the canonical records. Writes go through :meth:`transaction`."""
 
     def __init__(self, url: str) -> None:
-        if url.startswith("sqlite:///"):
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        if url.startswith("sqlite:///") and url.removeprefix("sqlite:///") not in ("", ":memory:"):
+            from matcher.private import touch_private  # 0600 before SQLite creates it (-wal/-shm follow)
+
+            touch_private(Path(url.removeprefix("sqlite:///").split("?", 1)[0]))
         self.url = url
         self.engine: Engine = create_engine(url)
         if self.engine.dialect.name == "sqlite":
@@ -301,6 +312,25 @@ class Store:
             rows = conn.execute(_CHANGES_SINCE, {"after": seq}).all()
         return [_change(*row) for row in rows]
 
+    # --- audit checkpoints ------------------------------------------------------------------
+    def add_audit_checkpoint(self, seq: int, mac: str, anchor: bool = False) -> None:
+        with self.transaction() as conn:
+            conn.execute(delete(audit_checkpoints_table).where(audit_checkpoints_table.c.seq == seq))
+            conn.execute(insert(audit_checkpoints_table).values(seq=seq, mac=mac, anchor=anchor, at=_now()))
+
+    def audit_checkpoints(self) -> list[tuple[int, str, bool]]:
+        """(seq, MAC, anchor) of every checkpoint, by seq."""
+        t = audit_checkpoints_table
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t.c.seq, t.c.mac, t.c.anchor).order_by(t.c.seq)).all()
+        return [(int(seq), str(mac), bool(anchor)) for seq, mac, anchor in rows]
+
+    def set_audit_anchor(self, seq: int, mac: str) -> None:
+        """(seq, MAC) becomes the anchor of what the log keeps; earlier checkpoints go."""
+        with self.transaction() as conn:
+            conn.execute(delete(audit_checkpoints_table).where(audit_checkpoints_table.c.seq <= seq))
+            conn.execute(insert(audit_checkpoints_table).values(seq=seq, mac=mac, anchor=True, at=_now()))
+
     # --- reads -------------------------------------------------------------------------------
     def get_candidate(self, candidate_id: str) -> Candidate:
         with self.engine.connect() as conn:
@@ -366,6 +396,18 @@ class Store:
         with self.engine.connect() as conn:
             return pd.read_sql(select(protected_table).order_by(protected_table.c.candidate_id), conn)
 
+    def vacuum(self) -> None:
+        """After an erasure: SQLite rewrites the file and empties its write-ahead log, so no deleted
+        row survives in a free page (``secure_delete`` zeroes them too); PostgreSQL vacuums."""
+        if self.engine.dialect.name == "sqlite":
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+                conn.exec_driver_sql("VACUUM")
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        else:
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql("VACUUM")
+
     def snapshot(self) -> dict[str, list[Any]]:
         """Every row of every table, for comparing two states of the store (tests, checks)."""
         with self.engine.connect() as conn:
@@ -402,5 +444,6 @@ def _change(seq: int, kind: str, record_id: str, op: str, vector: bytes | None,
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA secure_delete=ON")  # deleted rows (erased people) are overwritten, not left behind
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()

@@ -7,10 +7,6 @@ from dataclasses import asdict, dataclass, field
 from matcher.features import FEATURE_NAMES
 from matcher.reranker import LambdaMartParams
 
-ALIAS_CHAMPION = "champion"
-ALIAS_CHALLENGER = "challenger"
-
-
 def default_lambdamart() -> LambdaMartParams:
     """LambdaMART settings of the pipeline.
 

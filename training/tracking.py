@@ -23,7 +23,16 @@ import pandas as pd
 
 from matcher.errors import ModelNotFoundError
 from matcher.features import FEATURE_NAMES
-from matcher.model_registry import CHALLENGER, CHAMPION, RegisteredReranker, load_registered
+from matcher.model_registry import (
+    CHALLENGER,
+    CHAMPION,
+    RegisteredReranker,
+    load_registered,
+    local_path,
+    owns_tracking_store,
+    prepare_tracking_store,
+)
+from matcher.private import private_dir
 from matcher.reranker import LightGBMReranker
 from matcher.settings import Settings
 from training.config import TrainingConfig
@@ -66,6 +75,7 @@ def tracking_to(tracking_uri: str) -> Iterator[None]:
     import mlflow
 
     saved = {key: os.environ.get(key) for key in _MLFLOW_ENV}
+    prepare_tracking_store(tracking_uri)  # a SQLite store is created 0600, before MLflow opens it
     mlflow.set_tracking_uri(tracking_uri)
     mlflow.set_registry_uri(tracking_uri)
     try:
@@ -80,15 +90,33 @@ def tracking_to(tracking_uri: str) -> Iterator[None]:
                 os.environ[key] = value
 
 
-def _experiment_id(name: str, artifact_location: str | None) -> str:
-    """The experiment, created with its artifacts under ``MATCHER_HOME`` (not the cwd)."""
+def _experiment_id(name: str, artifact_location: str | None, tracking_uri: str) -> str:
+    """The experiment, with its artifacts under ``MATCHER_HOME`` (not the cwd), created if need be.
+
+    MLflow keeps an experiment's artifact location as an absolute path. In a copied home (a
+    backup, a test copy) the experiment found by name still points into the original home, and
+    its runs and logged models would be written there. So when the store is the home's own
+    (:func:`matcher.model_registry.owns_tracking_store`) and the experiment's location is not
+    under ``artifact_location``, that experiment is renamed out of the way (its runs stay, under
+    ``<name> (artifacts of another home, #<id>)``) and a new one under this home takes the name.
+    A shared store (a tracking server, a SQLite file elsewhere) is left as it is.
+    """
     import mlflow
 
+    wanted = local_path(artifact_location) if artifact_location else None
+    if wanted is not None:
+        private_dir(wanted)
     found = mlflow.get_experiment_by_name(name)
-    if found is not None:
+    if found is None:
+        return str(mlflow.create_experiment(name, artifact_location=artifact_location))
+    if wanted is None or not owns_tracking_store(tracking_uri, wanted):
         return str(found.experiment_id)
-    if artifact_location and artifact_location.startswith("file://"):
-        Path(artifact_location.removeprefix("file://")).mkdir(parents=True, exist_ok=True)
+    location = local_path(found.artifact_location)
+    if location is not None and (location == wanted or location.is_relative_to(wanted)):
+        return str(found.experiment_id)
+    client = mlflow.MlflowClient()
+    client.rename_experiment(found.experiment_id, f"{name} (artifacts of another home, #{found.experiment_id})")
+    client.set_experiment_tag(found.experiment_id, "kl_matcher.artifacts_elsewhere", str(found.artifact_location))
     return str(mlflow.create_experiment(name, artifact_location=artifact_location))
 
 
@@ -99,7 +127,7 @@ def log_encoder_build(tracking_uri: str, artifact_location: str | None, experime
     import mlflow
 
     with tracking_to(tracking_uri):
-        experiment_id = _experiment_id(experiment, artifact_location)
+        experiment_id = _experiment_id(experiment, artifact_location, tracking_uri)
         with mlflow.start_run(experiment_id=experiment_id, run_name="default-encoder") as run:
             mlflow.log_params(dict(params))
             mlflow.log_metrics(dict(metrics))
@@ -188,8 +216,9 @@ def _log_model(model: LightGBMReranker, name: str) -> str:
 def _active_run(settings: Settings, config: TrainingConfig) -> Iterator[str]:
     import mlflow
 
+    prepare_tracking_store(settings.tracking_uri, settings.artifact_dir)
     with tracking_to(settings.tracking_uri):
-        experiment = _experiment_id(config.experiment_name, settings.artifact_dir.as_uri())
+        experiment = _experiment_id(config.experiment_name, settings.artifact_dir.as_uri(), settings.tracking_uri)
         with mlflow.start_run(experiment_id=experiment) as run:
             yield str(run.info.run_id)
 

@@ -36,14 +36,18 @@ def list_candidates(who: CanReadCandidates, service: ServiceDep, limit: Limit = 
     full = who.can(Permission.READ_CANDIDATES)
     rows = service.store.candidates(limit, offset)
     items = [candidate_view(c, service.reference, full) for c in rows]
+    service.audit(who, "GET /v1/candidates", f"page:offset={offset}:limit={limit}", [(c.id, None) for c in rows],
+                  kind="read")  # fmt: skip
     return Page(total=service.store.count("candidates"), limit=limit, offset=offset, items=items)
 
 
 @router.get("/candidates/{candidate_id}")
 def get_candidate(candidate_id: RecordId, who: CanReadCandidates, service: ServiceDep) -> dict[str, Any]:
     """One job seeker (full record or pseudonymised card, by role)."""
-    return candidate_view(service.store.get_candidate(candidate_id), service.reference,
+    view = candidate_view(service.store.get_candidate(candidate_id), service.reference,
                           who.can(Permission.READ_CANDIDATES))  # fmt: skip
+    service.audit(who, "GET /v1/candidates/{id}", candidate_id, [(candidate_id, None)], kind="read")
+    return view
 
 
 @router.get("/vacancies", response_model=Page)
@@ -82,6 +86,7 @@ def put_candidate(candidate_id: RecordId, body: CandidateUpsert, who: CanWriteRe
     record = Candidate.model_validate(_with_path_id(body, candidate_id))
     created = _missing(lambda: engine.store.get_candidate(candidate_id))
     engine.upsert_candidate(record)
+    service.audit(who, "PUT /v1/candidates/{id}", candidate_id, [(candidate_id, None)], kind="write")
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     return UpsertResponse(id=record.id, created=created, indexed=True)
 
@@ -93,20 +98,23 @@ def put_vacancy(vacancy_id: RecordId, body: VacancyUpsert, who: CanWriteRecords,
     record = Vacancy.model_validate(_with_path_id(body, vacancy_id))
     created = _missing(lambda: engine.store.get_vacancy(vacancy_id))
     engine.upsert_vacancy(record)
+    service.audit(who, "PUT /v1/vacancies/{id}", vacancy_id, [(vacancy_id, None)], kind="write")
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     return UpsertResponse(id=record.id, created=created, indexed=record.status == VacancyStatus.OPEN)
 
 
 @router.delete("/candidates/{candidate_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_candidate(candidate_id: RecordId, who: CanWriteRecords, engine: IndexEngine) -> None:
+def delete_candidate(candidate_id: RecordId, who: CanWriteRecords, engine: IndexEngine, service: ServiceDep) -> None:
     """Remove a person from store (profile, protected attributes, proposals) and index (admin)."""
     engine.delete_candidate(candidate_id)
+    service.audit(who, "DELETE /v1/candidates/{id}", candidate_id, [(candidate_id, None)], kind="write")
 
 
 @router.delete("/vacancies/{vacancy_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_vacancy(vacancy_id: RecordId, who: CanWriteRecords, engine: IndexEngine) -> None:
+def delete_vacancy(vacancy_id: RecordId, who: CanWriteRecords, engine: IndexEngine, service: ServiceDep) -> None:
     """Remove a vacancy from store and index (admin)."""
     engine.delete_vacancy(vacancy_id)
+    service.audit(who, "DELETE /v1/vacancies/{id}", vacancy_id, [(vacancy_id, None)], kind="write")
 
 
 def _missing(lookup: Callable[[], object]) -> bool:

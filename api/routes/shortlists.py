@@ -2,10 +2,15 @@
 
 Every answer is written to the audit log: who asked, which ids and scores came back, and which
 model and index answered. Handlers are plain ``def``: they encode and search, which blocks.
+
+Geography by role (:mod:`api.views`): only roles that may read full candidate records get exact
+distances and commute times; the employer service gets bands, and its distance and commute
+limits are widened to band edges, so that sweeping a limit cannot measure a distance either.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict
 from datetime import date
 from typing import Annotated
@@ -15,10 +20,18 @@ from fastapi import APIRouter, Body, Path
 
 from api.deps import CanMatch, CanScore, CanShortlistCandidates, CanShortlistVacancies, ReadyEngine, ServiceDep
 from api.responses import LeanJSON
-from api.schemas import MatchRequest, ScoreRequest, ScoreResponse, ShortlistRequest, ShortlistResponse
-from api.security import Principal
+from api.schemas import (
+    FilterRequest,
+    MatchRequest,
+    ScoreRequest,
+    ScoreResponse,
+    ShortlistRequest,
+    ShortlistResponse,
+)
+from api.security import Permission, Principal
 from api.service import Service, index_label
-from api.views import scored_pairs, shortlist_response
+from api.views import COMMUTE_STEP_MINUTES, DISTANCE_EDGES_KM, scored_pairs, shortlist_response
+from matcher.geo import Gazetteer
 from matcher.models import Candidate, CandidateSource
 from matcher.retrieval import Shortlist
 
@@ -28,12 +41,51 @@ RecordId = Annotated[str, Path(min_length=1, max_length=64)]
 Options = Annotated[ShortlistRequest | None, Body()]
 
 
+def _precise(who: Principal) -> bool:
+    """Exact distances and commute times: for roles that may read the full candidate record."""
+    return who.can(Permission.READ_CANDIDATES)
+
+
+# What a limit beyond the last distance band becomes: the schema's largest (no limit in the region).
+_DISTANCE_BEYOND_KM = 500.0
+
+
+def _banded_limits(filters: FilterRequest) -> tuple[FilterRequest, list[str]]:
+    """The request's distance and commute limits widened to the next band edge (10, 25, 50 km;
+    a multiple of 15 minutes), and a warning for each one widened. Nothing is narrowed: every
+    candidate within the asked limit still passes."""
+    changes: dict[str, float] = {}
+    km, minutes = filters.max_distance_km, filters.max_commute_minutes
+    if km is not None:
+        edge = next((float(e) for e in DISTANCE_EDGES_KM if km <= e), _DISTANCE_BEYOND_KM)
+        if edge != km:
+            changes["max_distance_km"] = edge
+    if minutes is not None:
+        step = float(math.ceil(minutes / COMMUTE_STEP_MINUTES) * COMMUTE_STEP_MINUTES)
+        if step != minutes:
+            changes["max_commute_minutes"] = step
+    warnings = []
+    if "max_distance_km" in changes:
+        edge_km = changes["max_distance_km"]
+        to = f"{edge_km:.0f} km" if edge_km in DISTANCE_EDGES_KM else "beyond 50 km (no limit)"
+        warnings.append(f"max_distance_km widened to the distance band edge {to}")
+    if "max_commute_minutes" in changes:
+        to = f"{changes['max_commute_minutes']:.0f} Min."
+        warnings.append(f"max_commute_minutes widened to the commute band edge {to}")
+    return (filters.model_copy(update=changes) if changes else filters), warnings
+
+
 def _answer(service: Service, who: Principal, endpoint: str, request: ShortlistRequest, result: Shortlist,
-            query: object, request_id: str) -> LeanJSON:  # fmt: skip
-    """The response of a shortlist, written to the audit log first."""
+            query: object, request_id: str, places: Gazetteer,
+            warnings: list[str] | None = None) -> LeanJSON:  # fmt: skip
+    """The response of a shortlist, written to the audit log first (``warnings``: the request's own)."""
     service.audit(who, endpoint, result.query_id, [(i.id, i.score) for i in result.items], result.scorer,
                   index_label(result.index))  # fmt: skip
-    return LeanJSON(shortlist_response(result, query, request.k, request_id, request.include_reasons))
+    body = shortlist_response(result, query, request.k, request_id, request.include_reasons,
+                              precise=_precise(who), places=places)  # fmt: skip
+    if warnings:
+        body["warnings"] = [*warnings, *body["warnings"]]
+    return LeanJSON(body)
 
 
 @router.post("/candidates/{candidate_id}/vacancies", response_model=ShortlistResponse)
@@ -44,7 +96,8 @@ def vacancies_for_candidate(candidate_id: RecordId, who: CanShortlistVacancies, 
     query = engine.candidate(candidate_id)
     result = engine.shortlist_for_candidate(query, request.k, request.filters.options(engine.config.filters),
                                             request.include_reasons)  # fmt: skip
-    return _answer(service, who, "POST /v1/candidates/{id}/vacancies", request, result, query, uuid4().hex)
+    return _answer(service, who, "POST /v1/candidates/{id}/vacancies", request, result, query, uuid4().hex,
+                   engine.gazetteer)  # fmt: skip
 
 
 @router.post("/vacancies/{vacancy_id}/candidates", response_model=ShortlistResponse)
@@ -52,10 +105,12 @@ def candidates_for_vacancy(vacancy_id: RecordId, who: CanShortlistCandidates, en
                            service: ServiceDep, body: Options = None) -> LeanJSON:  # fmt: skip
     """Pseudonymised job seekers for a stored vacancy, best first, with reasons (employer service)."""
     request = body or ShortlistRequest()
+    filters, warnings = (request.filters, []) if _precise(who) else _banded_limits(request.filters)
     query = engine.vacancy(vacancy_id)
-    result = engine.shortlist_for_vacancy(query, request.k, request.filters.options(engine.config.filters),
+    result = engine.shortlist_for_vacancy(query, request.k, filters.options(engine.config.filters),
                                           request.include_reasons)  # fmt: skip
-    return _answer(service, who, "POST /v1/vacancies/{id}/candidates", request, result, query, uuid4().hex)
+    return _answer(service, who, "POST /v1/vacancies/{id}/candidates", request, result, query, uuid4().hex,
+                   engine.gazetteer, warnings)  # fmt: skip
 
 
 @router.post("/match/vacancies", response_model=ShortlistResponse)
@@ -72,7 +127,7 @@ def vacancies_for_profile(body: MatchRequest, who: CanMatch, engine: ReadyEngine
                       **fields)  # fmt: skip
     result = engine.shortlist_for_candidate(query, body.k, body.filters.options(engine.config.filters),
                                             body.include_reasons)  # fmt: skip
-    return _answer(service, who, "POST /v1/match/vacancies", body, result, query, request_id)
+    return _answer(service, who, "POST /v1/match/vacancies", body, result, query, request_id, engine.gazetteer)
 
 
 @router.post("/score", response_model=ScoreResponse)
@@ -83,9 +138,10 @@ def score(body: ScoreRequest, who: CanScore, engine: ReadyEngine, service: Servi
     model = engine.model
     batch, scores, explained = engine.score_pairs(pairs, date.today(), body.include_reasons)
     versions = engine.versions()
-    items = scored_pairs(batch, scores, explained, body.include_reasons)
+    items = scored_pairs(batch, scores, explained, body.include_reasons, precise=_precise(who),
+                         places=engine.gazetteer)  # fmt: skip
     labels = ";".join(f"{name}={index_label(v)}" for name, v in versions.items())
     audited = [(f"{p['candidate_id']}|{p['vacancy_id']}", p["score"]) for p in items]
-    service.audit(who, "POST /v1/score", request_id, audited, model.scorer, labels)
+    service.audit(who, "POST /v1/score", request_id, audited, model.scorer, labels, kind="score")
     return LeanJSON({"request_id": request_id, "items": items, "model": model.to_json(),
                      "indexes": {name: asdict(v) for name, v in versions.items()}})  # fmt: skip

@@ -79,7 +79,9 @@ def client(api_world: World) -> Iterator[TestClient]:
 
 
 def copy_world(world: World, target: Path) -> World:
-    """A private copy of a served home (the MLflow store still points at the original artifacts)."""
+    """A private copy of a served home; it reads (and trains into) its own copy of the artifacts,
+    although the copied MLflow store still names the original's absolute paths
+    (:func:`matcher.model_registry.in_this_home`, :func:`training.tracking._experiment_id`)."""
     shutil.copytree(world.settings.home, target, ignore=shutil.ignore_patterns("world", "cache", "rejects"))
     settings = home_settings(target, world.settings.encoder)
     return World(settings, world.tokens)

@@ -73,3 +73,64 @@ def test_without_valid_token_401(client: TestClient, ids: Ids, call: Call, heade
 
 def test_health_needs_no_token(client: TestClient) -> None:
     assert client.get("/health").json()["status"] == "ok"
+
+
+# --- 401 before the body (api.app.BearerAuth) ------------------------------------------------------
+MALFORMED = b'{"pairs": [{"candidate_id": '  # cut off: not JSON
+
+
+def _post_malformed(client: TestClient, headers: dict[str, str]) -> Any:
+    return client.post("/v1/score", content=MALFORMED, headers={"Content-Type": "application/json", **headers})
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer not-a-token"}, {"Authorization": "Basic YTpi"}],
+                         ids=["none", "unknown", "basic"])  # fmt: skip
+def test_malformed_body_without_valid_token_is_401_not_422(client: TestClient, headers: dict[str, str]) -> None:
+    response = _post_malformed(client, headers)
+    assert response.status_code == 401, response.text
+    assert response.headers["www-authenticate"].startswith("Bearer")
+    assert set(response.json()) == {"detail"}  # nothing about the body's schema
+
+
+def test_malformed_body_with_valid_token_is_422(client: TestClient, api_world: World) -> None:
+    response = _post_malformed(client, api_world.auth(CW))
+    assert response.status_code == 422, response.text
+
+
+def test_401_is_the_same_as_the_dependency_answers(client: TestClient, api_world: World) -> None:
+    """The middleware's answer and the handler dependency's are one answer (detail and header)."""
+    from api.deps import authenticate, bearer_token
+
+    service = client.app.state.service  # type: ignore[attr-defined]
+    for header, sent in ((None, {}), ("Bearer not-a-token", {"Authorization": "Bearer not-a-token"})):
+        with pytest.raises(Exception) as caught:
+            authenticate(service, bearer_token(header))
+        response = client.get("/v1/vacancies", headers=sent)
+        assert response.json() == {"detail": caught.value.detail}  # type: ignore[attr-defined]
+        assert response.headers["www-authenticate"] == caught.value.headers["WWW-Authenticate"]  # type: ignore[attr-defined]
+
+
+def test_body_is_not_read_without_a_token(client: TestClient) -> None:
+    """At the ASGI level: the app answers 401 without ever calling ``receive``."""
+    import anyio
+
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        raise AssertionError("the body was read for an unauthenticated request")
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+             "scheme": "http", "path": "/v1/score", "raw_path": b"/v1/score", "root_path": "",
+             "query_string": b"", "headers": [(b"content-type", b"application/json"),
+                                               (b"content-length", b"5000000")],
+             "client": ("127.0.0.1", 1), "server": ("testserver", 80)}  # fmt: skip
+    anyio.run(client.app, scope, receive, send)  # type: ignore[arg-type]
+    assert sent[0]["type"] == "http.response.start" and sent[0]["status"] == 401
+
+
+@pytest.mark.parametrize("path", ["/health", "/openapi.json", "/docs"])
+def test_open_paths_need_no_token(client: TestClient, path: str) -> None:
+    assert client.get(path).status_code == 200
