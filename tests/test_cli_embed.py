@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from matcher.cli import app, read_lines
+from training.cli import app, read_lines
 
 LINES = ["Altenpfleger/in", "Kfz-Mechatroniker", "", "Verkäuferin im Einzelhandel", "Koch"]
 

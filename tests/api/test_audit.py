@@ -12,7 +12,7 @@ from api.app import create_app
 from api.security import Role
 from matcher.audit import StoreCheckpoints, load_or_create_key
 from matcher.audit import verify as verify_log
-from matcher.cli import app as cli
+from training.cli import app as cli
 from matcher.settings import Settings
 from matcher.store import Store
 from tests.api.conftest import Ids, World

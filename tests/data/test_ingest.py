@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from data.ingest import IngestReport, ingest_folder
-from matcher.cli import app
+from training.cli import app
 from matcher.errors import ExportFormatError
 from matcher.models import Candidate, CandidateSource, WorkingTime
 from matcher.reference import ReferenceData

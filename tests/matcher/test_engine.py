@@ -14,7 +14,7 @@ import pytest
 from numpy.typing import NDArray
 from typer.testing import CliRunner
 
-from matcher import cli
+from training import cli
 from matcher.encoder import Encoder
 from matcher.engine import Engine, EngineConfig, build_indexes
 from matcher.errors import IndexModelMismatchError, UnknownCandidateError, UnknownVacancyError

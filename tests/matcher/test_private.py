@@ -128,7 +128,7 @@ def test_home_warnings_name_a_widened_file(light_home: Settings) -> None:
 
 
 def test_the_cli_warns_on_stderr(light_home: Settings, tmp_path: Path) -> None:
-    from matcher.cli import app
+    from training.cli import app
 
     db = Path(light_home.store_url.removeprefix("sqlite:///"))
     db.chmod(0o644)

@@ -83,7 +83,7 @@ def cli_env(default_encoder_dir: Path) -> dict[str, str]:
 def cli_trained(small_world: Path, cli_env: dict[str, str],
                 tmp_path_factory: pytest.TempPathFactory) -> CliRun:  # fmt: skip
     """``matcher train --json`` on a copy of the small world, into a fresh MLflow store."""
-    from matcher.cli import app
+    from training.cli import app
 
     home = copy_world(small_world, tmp_path_factory, "cli-home")
     result = CliRunner().invoke(app, ["train", "--json"], env={**cli_env, "MATCHER_HOME": str(home)})

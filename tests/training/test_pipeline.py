@@ -82,7 +82,7 @@ def test_worse_model_is_refused_but_becomes_challenger(registry_runs: RegistryRu
 
 def test_evaluate_compares_champion_and_challenger(registry_runs: RegistryRuns,
                                                    cli_env: dict[str, str]) -> None:  # fmt: skip
-    from matcher.cli import app
+    from training.cli import app
 
     env = {**cli_env, "MATCHER_HOME": str(registry_runs.settings.home)}
     result = CliRunner().invoke(app, ["evaluate", "--json"], env=env)

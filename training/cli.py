@@ -1,8 +1,9 @@
-"""The ``matcher`` command line.
+"""The ``matcher`` command line: the composition root.
 
-The CLI is the application's entry point, not part of the core library: it wires ``data``
-(ingestion, demo world), ``training`` and ``api`` to the core. Those packages are imported inside
-the commands, so ``import matcher`` never pulls them in.
+It lives in ``training`` because it wires everything together: ``data`` (ingestion, demo world),
+``training`` (pipelines) and ``api`` (``serve``) onto the core; nothing imports it, and the core
+imports none of them (``tests/test_architecture.py``). Heavy imports stay inside the commands, so
+``matcher --help`` is quick.
 """
 
 from __future__ import annotations

@@ -1,0 +1,62 @@
+"""The layers hold: read every module's imports with ``ast`` and fail when a layer reaches upward.
+
+    matcher/   the core: imports none of data/, training/, api/
+    data/      ingestion and the demo world: imports matcher/ only
+    api/       the service: imports matcher/ (never training/ or data/)
+    training/  the composition root (pipelines, benchmarks, the `matcher` CLI): may import all
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+LAYERS = ("matcher", "data", "training", "api")
+ALLOWED: dict[str, set[str]] = {
+    "matcher": {"matcher"},
+    "data": {"matcher", "data"},
+    "api": {"matcher", "api"},
+    "training": {"matcher", "data", "api", "training"},
+}
+
+
+def imported_layers(source: str) -> set[str]:
+    """The project layers a module imports (absolute imports; relative ones stay in their package)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module]
+        else:
+            continue
+        found |= {name.split(".")[0] for name in names} & set(LAYERS)
+    return found
+
+
+def violations(root: Path) -> list[str]:
+    """``path: layer imports other`` for every import that reaches a layer it may not."""
+    out = []
+    for layer in LAYERS:
+        for path in sorted((root / layer).rglob("*.py")):
+            reached = imported_layers(path.read_text(encoding="utf-8")) - ALLOWED[layer]
+            out += [f"{path.relative_to(root)}: {layer} imports {other}" for other in sorted(reached)]
+    return out
+
+
+def test_no_layer_reaches_upward() -> None:
+    assert violations(ROOT) == []
+
+
+def test_a_planted_upward_import_is_caught(tmp_path: Path) -> None:
+    for layer in LAYERS:
+        (tmp_path / layer).mkdir()
+    (tmp_path / "matcher" / "planted.py").write_text("def f():\n    from training.pipeline import run\n")
+    (tmp_path / "api" / "planted.py").write_text("import training.cli\nfrom matcher.engine import Engine\n")
+    (tmp_path / "data" / "planted.py").write_text("from api import app\nfrom . import sibling\n")
+    assert violations(tmp_path) == [
+        "matcher/planted.py: matcher imports training",
+        "data/planted.py: data imports api",
+        "api/planted.py: api imports training",
+    ]
