@@ -220,11 +220,16 @@ RerankerKind = Literal["lightgbm", "similarity", "rules"]
 
 
 def make_reranker(kind: RerankerKind, **kwargs: Any) -> Reranker:
-    """Factory for the untrained kinds; a LightGBM model comes from ``fit`` or ``load``."""
+    """Every kind by name: ``similarity``, ``rules`` (``weights=``), ``lightgbm`` (a trained
+    ``booster=``, or ``path=`` of a saved one, plus ``version=``; train one with ``fit``)."""
     if kind == "similarity":
         return SimilarityReranker()
     if kind == "rules":
         return RuleReranker(**kwargs)
     if kind == "lightgbm":
+        if "path" in kwargs:
+            return LightGBMReranker.load(Path(kwargs.pop("path")), **kwargs)
+        if "booster" not in kwargs:
+            raise ValueError("a lightgbm re-ranker needs booster= or path= (train one with LightGBMReranker.fit)")
         return LightGBMReranker(**kwargs)
     raise ValueError(f"unknown re-ranker kind: {kind}")

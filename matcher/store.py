@@ -383,6 +383,12 @@ class Store:
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(tables[table])).scalar_one())
 
+    def count_vacancies(self, status: str) -> int:
+        """Vacancies with this status (open, filled, withdrawn)."""
+        stmt = select(func.count()).select_from(vacancies_table).where(vacancies_table.c.status == status)
+        with self.engine.connect() as conn:
+            return int(conn.execute(stmt).scalar_one())
+
     def proposals(self) -> pd.DataFrame:
         """All proposals as a DataFrame (id, candidate_id, vacancy_id, dates, outcome)."""
         with self.engine.connect() as conn:

@@ -13,17 +13,14 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, Response, status
-from sqlalchemy import func, select
 
 from api.deps import CanReadCandidates, CanReadVacancies, CanWriteRecords, IndexEngine, ServiceDep
 from api.paging import Limit, Offset
 from api.schemas import CandidateUpsert, Page, UpsertResponse, VacancyUpsert
 from api.security import Permission
-from api.service import Service
 from api.views import candidate_view
 from matcher.errors import UnknownCandidateError, UnknownVacancyError
 from matcher.models import Candidate, Vacancy, VacancyStatus
-from matcher.store import vacancies_table
 
 router = APIRouter(prefix="/v1", tags=["records"])
 
@@ -56,14 +53,8 @@ def list_vacancies(who: CanReadVacancies, service: ServiceDep, limit: Limit = 50
     """Vacancies by id, paged; ``status`` narrows to open, filled or withdrawn ones."""
     value = status_.value if status_ else None
     rows = service.store.vacancies(limit, offset, value)
-    total = service.store.count("vacancies") if value is None else _count_status(service, value)
+    total = service.store.count("vacancies") if value is None else service.store.count_vacancies(value)
     return Page(total=total, limit=limit, offset=offset, items=[v.model_dump(mode="json") for v in rows])
-
-
-def _count_status(service: Service, value: str) -> int:
-    with service.store.engine.connect() as conn:
-        stmt = select(func.count()).select_from(vacancies_table).where(vacancies_table.c.status == value)
-        return int(conn.execute(stmt).scalar_one())
 
 
 @router.get("/vacancies/{vacancy_id}")

@@ -15,6 +15,7 @@ from matcher.reference import ReferenceData
 from matcher.reranker import (
     LambdaMartParams,
     LightGBMReranker,
+    Reranker,
     RuleReranker,
     SimilarityReranker,
     make_reranker,
@@ -107,3 +108,35 @@ def test_path_contributions_add_up_to_the_score_and_agree_with_shap(trained: Lig
     assert np.corrcoef(path.ravel(), shap.ravel())[0, 1] > 0.75
     # both name the feature that drives relevance as the strongest
     assert np.abs(path).mean(axis=0).argmax() == np.abs(shap).mean(axis=0).argmax() == COV
+
+
+# --- one contract, every kind ----------------------------------------------------------------------
+KINDS = ("similarity", "rules", "lightgbm")
+
+
+@pytest.fixture(params=KINDS)
+def any_reranker(request: pytest.FixtureRequest, trained: LightGBMReranker, tmp_path) -> Reranker:
+    """Each kind built through the factory (lightgbm from a saved booster)."""
+    if request.param == "lightgbm":
+        trained.save(tmp_path / "model.txt")
+        return make_reranker("lightgbm", path=tmp_path / "model.txt", version="3")
+    return make_reranker(request.param)
+
+
+def test_every_reranker_keeps_the_contract(any_reranker: Reranker) -> None:
+    x, _, _ = synthetic_ranking(n_queries=2, seed=4)
+    scores = any_reranker.score(x)
+    assert scores.shape == (len(x),) and np.isfinite(scores).all()
+    np.testing.assert_array_equal(any_reranker.score(x), scores)  # deterministic
+    np.testing.assert_allclose(any_reranker.score(x[5:9]), scores[5:9])  # row-wise: no batch effects
+    contrib = any_reranker.contributions(x[:4])
+    if contrib is not None:  # where a kind explains, its contributions add up to its score
+        assert contrib.shape[0] == 4 and contrib.shape[1] >= N_FEATURES
+        bias = any_reranker.bias if isinstance(any_reranker, LightGBMReranker) else 0.0
+        np.testing.assert_allclose(contrib[:, :N_FEATURES].sum(axis=1) + bias, scores[:4], rtol=1e-4, atol=1e-4)
+    assert any_reranker.kind in KINDS
+
+
+def test_the_factory_refuses_a_lightgbm_without_a_model() -> None:
+    with pytest.raises(ValueError, match="booster= or path="):
+        make_reranker("lightgbm")
