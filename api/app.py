@@ -122,7 +122,7 @@ def _route_path(scope: Scope) -> str:
     path: str = scope.get("path", "")
     root: str = scope.get("root_path", "")
     if root and (path == root or path.startswith(root + "/")):
-        return path[len(root):] or "/"
+        return path[len(root) :] or "/"
     return path
 
 
@@ -132,9 +132,17 @@ def _protected(path: str, prefixes: tuple[str, ...]) -> bool:
 
 async def _reject(send: Send, detail: str) -> None:
     body = json.dumps({"detail": detail}).encode()
-    await send({"type": "http.response.start", "status": status.HTTP_413_CONTENT_TOO_LARGE,
-                "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode()), (b"connection", b"close")]})  # fmt: skip
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status.HTTP_413_CONTENT_TOO_LARGE,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -153,11 +161,12 @@ def create_app(settings: Settings) -> FastAPI:
             service.close()
 
     app = FastAPI(
-        title="kl-matcher", version="1",
+        title="kl-matcher",
+        version="1",
         description="Job matching for Jobcenter Kaiserslautern: shortlists with reasons. "
         "The engine recommends; people decide.",
         lifespan=lifespan,
-    )  # fmt: skip
+    )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     # Added last, so it runs first: a caller without a valid token gets 401, whatever the body.
     app.add_middleware(BearerAuth, service=lambda: getattr(app.state, "service", None))
@@ -185,5 +194,12 @@ def run_server(host: str, port: int, workers: int = 1, log_level: str = "info", 
     """Serve with uvicorn (blocks)."""
     import uvicorn
 
-    uvicorn.run("api.app:serving_app", factory=True, host=host, port=port, workers=workers,
-                log_level=log_level, **uvicorn_options)  # fmt: skip
+    uvicorn.run(
+        "api.app:serving_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        **uvicorn_options,
+    )

@@ -110,9 +110,7 @@ CanShortlistVacancies = Annotated[Principal, Depends(Requires(Permission.CANDIDA
 CanShortlistCandidates = Annotated[Principal, Depends(Requires(Permission.VACANCY_SHORTLIST))]
 CanMatch = Annotated[Principal, Depends(Requires(Permission.MATCH))]
 CanScore = Annotated[Principal, Depends(Requires(Permission.SCORE))]
-CanReadCandidates = Annotated[
-    Principal, Depends(Requires(Permission.READ_CANDIDATES, Permission.READ_CANDIDATE_CARDS))
-]
+CanReadCandidates = Annotated[Principal, Depends(Requires(Permission.READ_CANDIDATES, Permission.READ_CANDIDATE_CARDS))]
 CanReadVacancies = Annotated[Principal, Depends(Requires(Permission.READ_VACANCIES))]
 CanWriteRecords = Annotated[Principal, Depends(Requires(Permission.WRITE_RECORDS))]
 CanWriteOutcomes = Annotated[Principal, Depends(Requires(Permission.WRITE_OUTCOMES))]

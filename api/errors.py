@@ -50,9 +50,13 @@ class ReloadFailedError(MatcherError):
 
 # Missing or unusable parts of the service: the request was fine, the service cannot answer yet.
 UNAVAILABLE: tuple[type[MatcherError], ...] = (
-    NotReadyError, ModelNotFoundError, IndexMissingError, IndexCorruptError,
-    IndexModelMismatchError, EncoderNotBuiltError,
-)  # fmt: skip
+    NotReadyError,
+    ModelNotFoundError,
+    IndexMissingError,
+    IndexCorruptError,
+    IndexModelMismatchError,
+    EncoderNotBuiltError,
+)
 
 
 def _json(status_code: int, body: dict[str, Any]) -> JSONResponse:
@@ -66,10 +70,12 @@ def matcher_error_response(exc: MatcherError) -> JSONResponse:
     if isinstance(exc, UnknownPlaceError):
         # The message names the field and the rule only (never the place given).
         loc = exc.field.split(".")
-        error = {"loc": loc, "msg": exc.rule + (f" ({exc.explanation})" if exc.explanation else ""),
-                 "type": "unknown_place"}  # fmt: skip
-        return _json(status.HTTP_422_UNPROCESSABLE_CONTENT,
-                     {"detail": f"invalid request: {exc}", "errors": [error]})  # fmt: skip
+        error = {
+            "loc": loc,
+            "msg": exc.rule + (f" ({exc.explanation})" if exc.explanation else ""),
+            "type": "unknown_place",
+        }
+        return _json(status.HTTP_422_UNPROCESSABLE_CONTENT, {"detail": f"invalid request: {exc}", "errors": [error]})
     if isinstance(exc, InsufficientProfileError):
         # Never a made-up ranking: say what the profile lacks instead.
         return _json(status.HTTP_422_UNPROCESSABLE_CONTENT, {"detail": "insufficient profile", "missing": exc.missing})
@@ -127,16 +133,18 @@ def install_error_handlers(app: FastAPI) -> None:
     async def on_validation_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
         errors = error_lines(exc.errors())
-        return _json(status.HTTP_422_UNPROCESSABLE_CONTENT,
-                     {"detail": f"invalid request: {_summary(errors)}", "errors": errors})  # fmt: skip
+        return _json(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, {"detail": f"invalid request: {_summary(errors)}", "errors": errors}
+        )
 
     async def on_record_error(_: Request, exc: Exception) -> JSONResponse:
         # A body that passed the request schema but not the canonical model (e.g. an unknown
         # licence class in an ad-hoc profile) is still the caller's mistake.
         assert isinstance(exc, ValidationError)
         errors = error_lines(exc.errors())
-        return _json(status.HTTP_422_UNPROCESSABLE_CONTENT,
-                     {"detail": f"invalid record: {_summary(errors)}", "errors": errors})  # fmt: skip
+        return _json(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, {"detail": f"invalid record: {_summary(errors)}", "errors": errors}
+        )
 
     app.add_exception_handler(MatcherError, on_matcher_error)
     app.add_exception_handler(ValidationError, on_record_error)

@@ -52,9 +52,12 @@ class FilterRequest(BaseModel):
         switches = ("distance", "commute", "working_time", "licences", "availability")
         on = {name: self.enabled and getattr(self, name) for name in switches}
         return defaults.override(
-            **on, max_distance_km=self.max_distance_km, max_commute_minutes=self.max_commute_minutes,
-            use_candidate_limits=self.use_candidate_limits, available_by=self.available_by,
-        )  # fmt: skip
+            **on,
+            max_distance_km=self.max_distance_km,
+            max_commute_minutes=self.max_commute_minutes,
+            use_candidate_limits=self.use_candidate_limits,
+            available_by=self.available_by,
+        )
 
 
 class ShortlistRequest(BaseModel):
@@ -161,22 +164,33 @@ class PairDetails(BaseModel):
     missing_skills: list[str] = Field(default_factory=list)
     matched_optional_skills: list[str] = Field(default_factory=list)
     distance_km: float | None = Field(
-        default=None, description="straight-line km between postcode centroids, 0.1 km; null for the "
-        "employer service (and where a place is unknown): see distance_band")  # fmt: skip
+        default=None,
+        description="straight-line km between postcode centroids, 0.1 km; null for the "
+        "employer service (and where a place is unknown): see distance_band",
+    )
     commute_minutes: float | None = Field(
-        default=None, description="estimated one-way minutes; null for the employer service (and where a "
-        "place is unknown): see commute_band")  # fmt: skip
+        default=None,
+        description="estimated one-way minutes; null for the employer service (and where a "
+        "place is unknown): see commute_band",
+    )
     distance_band: Literal["unter 10 km", "10–25 km", "25–50 km", "über 50 km"] | None = Field(
-        default=None, description="distance band, lower edge inclusive; every role gets it; the employer "
-        "service's is measured from the card's municipality and is all it gets (null: a place is unknown)")  # fmt: skip
+        default=None,
+        description="distance band, lower edge inclusive; every role gets it; the employer "
+        "service's is measured from the card's municipality and is all it gets (null: a place is unknown)",
+    )
     commute_band: str | None = Field(
-        default=None, pattern=r"^(bis 15|\d+–\d+) Min\.$", description="commute in 15-minute steps, upper "
+        default=None,
+        pattern=r"^(bis 15|\d+–\d+) Min\.$",
+        description="commute in 15-minute steps, upper "
         "edge inclusive: 'bis 15 Min.', '15–30 Min.', '30–45 Min.', ...; every role gets it; the employer "
-        "service's is measured from the card's municipality and is all it gets (null: a place is unknown)")  # fmt: skip
+        "service's is measured from the card's municipality and is all it gets (null: a place is unknown)",
+    )
     commute_mode: Literal["car", "public_transport"] | None = None
     commute_feasible: bool | None = Field(
-        default=None, description="within the person's own commute limit (for the employer service: as "
-        "measured from the card's municipality)")  # fmt: skip
+        default=None,
+        description="within the person's own commute limit (for the employer service: as "
+        "measured from the card's municipality)",
+    )
     working_time: dict[str, Any] = Field(default_factory=dict)
     licences: dict[str, Any] = Field(default_factory=dict)
     language: dict[str, Any] = Field(default_factory=dict)
@@ -191,10 +205,13 @@ class ShortlistItemOut(BaseModel):
     facts: dict[str, Any] = Field(
         description="key facts of the other side (a pseudonymised card for job seekers: place name, never "
         "postcode); distance_km and commute_minutes as in details (null for the employer service), "
-        "distance_band and commute_band for every role")  # fmt: skip
+        "distance_band and commute_band for every role"
+    )
     reasons: list[str] | None = Field(
-        default=None, description="German reasons, strongest effect first; for the employer service the "
-        "distance reason names bands only (e.g. 'unter 10 km entfernt, bis 15 Min. mit dem Auto')")  # fmt: skip
+        default=None,
+        description="German reasons, strongest effect first; for the employer service the "
+        "distance reason names bands only (e.g. 'unter 10 km entfernt, bis 15 Min. mit dem Auto')",
+    )
     details: PairDetails | None = None
 
 
@@ -219,7 +236,7 @@ class ScoredPair(BaseModel):
     similarity: float
     reasons: list[str] | None = Field(
         default=None, description="as in shortlists: for the employer service the distance reason names bands only"
-    )  # fmt: skip
+    )
     details: PairDetails | None = None
 
 

@@ -41,17 +41,27 @@ class Permission(StrEnum):
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.CASEWORKER: frozenset({
-        Permission.CANDIDATE_SHORTLIST, Permission.MATCH, Permission.SCORE,
-        Permission.WRITE_OUTCOMES, Permission.READ_CANDIDATES, Permission.READ_VACANCIES,
-    }),
-    Role.EMPLOYER_SERVICE: frozenset({
-        Permission.VACANCY_SHORTLIST, Permission.SCORE, Permission.READ_CANDIDATE_CARDS,
-        Permission.READ_VACANCIES,
-    }),
+    Role.CASEWORKER: frozenset(
+        {
+            Permission.CANDIDATE_SHORTLIST,
+            Permission.MATCH,
+            Permission.SCORE,
+            Permission.WRITE_OUTCOMES,
+            Permission.READ_CANDIDATES,
+            Permission.READ_VACANCIES,
+        }
+    ),
+    Role.EMPLOYER_SERVICE: frozenset(
+        {
+            Permission.VACANCY_SHORTLIST,
+            Permission.SCORE,
+            Permission.READ_CANDIDATE_CARDS,
+            Permission.READ_VACANCIES,
+        }
+    ),
     Role.DATA_TEAM: frozenset({Permission.MODEL, Permission.READ_OUTCOMES}),
     Role.ADMIN: frozenset(Permission),
-}  # fmt: skip
+}
 
 
 def hash_token(token: str) -> str:
@@ -96,8 +106,7 @@ def issue_demo_tokens(tokens_file: Path, demo_tokens_file: Path) -> dict[str, st
     Returns the plain tokens by role (the ``demo_tokens.json`` contract).
     """
     plain = {role.value: secrets.token_urlsafe(32) for role in Role}
-    entries = [{"id": f"demo-{role}", "role": role, "sha256": hash_token(token)}
-               for role, token in plain.items()]  # fmt: skip
+    entries = [{"id": f"demo-{role}", "role": role, "sha256": hash_token(token)} for role, token in plain.items()]
     private_dir(tokens_file.parent)
     private_dir(demo_tokens_file.parent)
     _write_private(tokens_file, json.dumps({"tokens": entries}, indent=2))

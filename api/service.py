@@ -63,8 +63,12 @@ class Service:
                 f"torn final line ({recovered.bytes} bytes) moved to {recovered.quarantine.name}; "
                 f"appends go on after record #{recovered.after_seq}"
             )
-        rotate(settings.audit_log, service.audit_log.key, StoreCheckpoints(store),
-               timedelta(days=settings.audit_retention_days))  # fmt: skip
+        rotate(
+            settings.audit_log,
+            service.audit_log.key,
+            StoreCheckpoints(store),
+            timedelta(days=settings.audit_retention_days),
+        )
         service._open()
         return service
 
@@ -162,10 +166,19 @@ class Service:
             self._tokens, self._tokens_mtime = TokenStore.load(path), mtime
         return self._tokens.authenticate(token)
 
-    def audit(self, principal: Principal, endpoint: str, query_id: str, items: Sequence[tuple[str, float | None]],
-              model_version: str = "-", index_version: str = "-", kind: str = "shortlist") -> None:  # fmt: skip
+    def audit(
+        self,
+        principal: Principal,
+        endpoint: str,
+        query_id: str,
+        items: Sequence[tuple[str, float | None]],
+        model_version: str = "-",
+        index_version: str = "-",
+        kind: str = "shortlist",
+    ) -> None:
         """Append one record to the audit log (ids, scores and versions only); returns once durable."""
         assert self.audit_log is not None  # opened by start()
-        entry = AuditEntry(principal.role.value, principal.token_id, endpoint, query_id, items,
-                           model_version, index_version, kind)  # fmt: skip
+        entry = AuditEntry(
+            principal.role.value, principal.token_id, endpoint, query_id, items, model_version, index_version, kind
+        )
         self.audit_log.append(entry)

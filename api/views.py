@@ -42,10 +42,14 @@ def model_out(info: ModelInfo) -> ModelOut:
 
 
 def index_out(version: IndexVersion) -> IndexVersionOut:
-    return IndexVersionOut(kind=version.kind, encoder_name=version.encoder_name,
-                           encoder_fingerprint=version.encoder_fingerprint,
-                           built_at=version.built_at, count=version.count,
-                           applied_seq=version.applied_seq)  # fmt: skip
+    return IndexVersionOut(
+        kind=version.kind,
+        encoder_name=version.encoder_name,
+        encoder_fingerprint=version.encoder_fingerprint,
+        built_at=version.built_at,
+        count=version.count,
+        applied_seq=version.applied_seq,
+    )
 
 
 # --- geography by role --------------------------------------------------------------------------
@@ -83,9 +87,14 @@ def card_geography(candidate: Candidate, vacancy: Vacancy, places: Gazetteer) ->
     the card and the person's own limit, so answers about many vacancies add nothing to the card.
     Unknown places: everything null.
     """
-    out: dict[str, Any] = {"distance_km": None, "commute_minutes": None, "distance_band": None,
-                           "commute_band": None, "commute_feasible": None,
-                           "commute_mode": "car" if candidate.has_car else "public_transport"}  # fmt: skip
+    out: dict[str, Any] = {
+        "distance_km": None,
+        "commute_minutes": None,
+        "distance_band": None,
+        "commute_band": None,
+        "commute_feasible": None,
+        "commute_mode": "car" if candidate.has_car else "public_transport",
+    }
     try:
         (lat1, lon1), (lat2, lon2) = places.locate(candidate.ags), places.locate(vacancy.ags, vacancy.postcode)
     except KeyError:
@@ -95,8 +104,11 @@ def card_geography(candidate: Candidate, vacancy: Vacancy, places: Gazetteer) ->
     limit_km, limit_min = known(candidate.max_commute_km), known(candidate.max_commute_minutes)
     limit_min = DEFAULT_MAX_COMMUTE_MIN if math.isnan(limit_min) else limit_min
     ratio = minutes / max(limit_min, 1.0) if math.isnan(limit_km) else km / max(limit_km, 1.0)
-    out.update(distance_band=distance_band(round(km, 1)), commute_band=commute_band(round(minutes)),
-               commute_feasible=ratio <= 1.0)  # fmt: skip
+    out.update(
+        distance_band=distance_band(round(km, 1)),
+        commute_band=commute_band(round(minutes)),
+        commute_feasible=ratio <= 1.0,
+    )
     return out
 
 
@@ -141,8 +153,13 @@ class _Geography:
     def facts(self, facts: dict[str, Any]) -> dict[str, Any]:
         if self.card is None:
             return _with_bands(facts)
-        return {**facts, "distance_km": None, "commute_minutes": None, "distance_band": self.card["distance_band"],
-                "commute_band": self.card["commute_band"]}  # fmt: skip
+        return {
+            **facts,
+            "distance_km": None,
+            "commute_minutes": None,
+            "distance_band": self.card["distance_band"],
+            "commute_band": self.card["commute_band"],
+        }
 
     def details(self, details: dict[str, Any]) -> dict[str, Any]:
         return _with_bands(details) if self.card is None else {**details, **self.card}
@@ -154,13 +171,20 @@ class _Geography:
 
 
 _DETAIL_DEFAULTS: dict[str, Any] = {
-    "matched_skills": [], "missing_skills": [], "matched_optional_skills": [], "distance_km": None,
-    "commute_minutes": None, "commute_mode": None, "commute_feasible": None, "effects": {},
-}  # fmt: skip
+    "matched_skills": [],
+    "missing_skills": [],
+    "matched_optional_skills": [],
+    "distance_km": None,
+    "commute_minutes": None,
+    "commute_mode": None,
+    "commute_feasible": None,
+    "effects": {},
+}
 
 
-def pair_details(candidate: Candidate, vacancy: Vacancy, explained: dict[str, Any], *, precise: bool,
-                 places: Gazetteer) -> dict[str, Any]:  # fmt: skip
+def pair_details(
+    candidate: Candidate, vacancy: Vacancy, explained: dict[str, Any], *, precise: bool, places: Gazetteer
+) -> dict[str, Any]:
     """The scorer's facts (skills, distance, licences, effects) plus working time and language;
     distance and commute exact where ``precise``, else bands from the card (:func:`card_geography`)."""
     return _details(candidate, vacancy, explained, _Geography.of(candidate, vacancy, precise, places))
@@ -171,35 +195,48 @@ def _details(
 ) -> dict[str, Any]:
     held = effective_licences(candidate.licences)
     licences = {
-        "required": list(vacancy.required_licences), "required_permits": list(vacancy.required_permits),
+        "required": list(vacancy.required_licences),
+        "required_permits": list(vacancy.required_permits),
         "missing": explained.get("missing_licences", [x for x in vacancy.required_licences if x not in held]),
         "missing_permits": explained.get("missing_permits", []),
-    }  # fmt: skip
+    }
     working_time = {
-        "vacancy": vacancy.working_time.value, "vacancy_hours": vacancy.hours_per_week,
-        "candidate": candidate.working_time.value, "candidate_hours": candidate.hours_per_week,
-        "shifts_asked": vacancy.shifts, "shifts_ok": candidate.shifts,
-        "weekends_asked": vacancy.weekends, "weekends_ok": candidate.weekends,
-    }  # fmt: skip
+        "vacancy": vacancy.working_time.value,
+        "vacancy_hours": vacancy.hours_per_week,
+        "candidate": candidate.working_time.value,
+        "candidate_hours": candidate.hours_per_week,
+        "shifts_asked": vacancy.shifts,
+        "shifts_ok": candidate.shifts,
+        "weekends_asked": vacancy.weekends,
+        "weekends_ok": candidate.weekends,
+    }
     need = vacancy.german_level_min
-    language = {"german_level": candidate.german_level.value, "german_required": need.value if need else None,
-                "met": need is None or candidate.german_level.rank >= need.rank}  # fmt: skip
+    language = {
+        "german_level": candidate.german_level.value,
+        "german_required": need.value if need else None,
+        "met": need is None or candidate.german_level.rank >= need.rank,
+    }
     details = geography.details({k: explained.get(k, default) for k, default in _DETAIL_DEFAULTS.items()})
     return {**details, "working_time": working_time, "licences": licences, "language": language}
 
 
-def _item(item: ShortlistItem, candidate: Candidate, vacancy: Vacancy, with_reasons: bool,
-          geography: _Geography) -> dict[str, Any]:  # fmt: skip
+def _item(
+    item: ShortlistItem, candidate: Candidate, vacancy: Vacancy, with_reasons: bool, geography: _Geography
+) -> dict[str, Any]:
     return {
-        "id": item.id, "rank": item.rank, "score": item.score, "similarity": item.similarity,
+        "id": item.id,
+        "rank": item.rank,
+        "score": item.score,
+        "similarity": item.similarity,
         "facts": geography.facts(item.facts),
         "reasons": geography.reasons(item.reasons, item.details) if with_reasons else None,
         "details": _details(candidate, vacancy, item.details, geography) if with_reasons else None,
-    }  # fmt: skip
+    }
 
 
-def shortlist_response(result: Shortlist, query: Any, k: int, request_id: str, with_reasons: bool, *,
-                       precise: bool, places: Gazetteer) -> dict[str, Any]:  # fmt: skip
+def shortlist_response(
+    result: Shortlist, query: Any, k: int, request_id: str, with_reasons: bool, *, precise: bool, places: Gazetteer
+) -> dict[str, Any]:
     """The body of a shortlist answer (``ShortlistResponse``); the items' records come with the result.
 
     ``precise``: exact distances and commute times (roles that may read full candidate records);
@@ -213,10 +250,18 @@ def shortlist_response(result: Shortlist, query: Any, k: int, request_id: str, w
         candidate, vacancy = cast(tuple[Candidate, Vacancy], pair)
         items.append(_item(item, candidate, vacancy, with_reasons, _Geography.of(candidate, vacancy, precise, places)))
     return {
-        "request_id": request_id, "direction": result.direction, "query_id": result.query_id, "k": k,
-        "items": items, "excluded": result.excluded, "considered": result.considered, "eligible": result.eligible,
-        "model": result.model.to_json(), "index": asdict(result.index), "warnings": result.warnings,
-    }  # fmt: skip
+        "request_id": request_id,
+        "direction": result.direction,
+        "query_id": result.query_id,
+        "k": k,
+        "items": items,
+        "excluded": result.excluded,
+        "considered": result.considered,
+        "eligible": result.eligible,
+        "model": result.model.to_json(),
+        "index": asdict(result.index),
+        "warnings": result.warnings,
+    }
 
 
 def candidate_card(c: Candidate, reference: ReferenceData) -> CandidateCard:
@@ -228,15 +273,26 @@ def candidate_card(c: Candidate, reference: ReferenceData) -> CandidateCard:
     each: outside Kaiserslautern city it gives the postcode away (tests/api/test_inference.py).
     """
     return CandidateCard(
-        id=c.id, kldb=c.main_occupation, occupation=occupation_title(c.main_occupation, reference),
+        id=c.id,
+        kldb=c.main_occupation,
+        occupation=occupation_title(c.main_occupation, reference),
         alternative_occupations=[occupation_title(o, reference) for o in c.occupations[1:]],
-        level=LEVEL_LABELS_DE[c.level], place=place_name(c.ags, reference),
-        skills=[reference.skill_label(s) for s in c.skills], school=c.school.value,
-        vocational=c.vocational.value, experience_years=c.experience_years,
-        german_level=c.german_level.value, licences=list(c.licences), permits=list(c.permits),
-        has_car=c.has_car, working_time=c.working_time.value, hours_per_week=c.hours_per_week,
-        shifts=c.shifts, weekends=c.weekends, available_from=c.available_from,
-    )  # fmt: skip
+        level=LEVEL_LABELS_DE[c.level],
+        place=place_name(c.ags, reference),
+        skills=[reference.skill_label(s) for s in c.skills],
+        school=c.school.value,
+        vocational=c.vocational.value,
+        experience_years=c.experience_years,
+        german_level=c.german_level.value,
+        licences=list(c.licences),
+        permits=list(c.permits),
+        has_car=c.has_car,
+        working_time=c.working_time.value,
+        hours_per_week=c.hours_per_week,
+        shifts=c.shifts,
+        weekends=c.weekends,
+        available_from=c.available_from,
+    )
 
 
 def candidate_view(c: Candidate, reference: ReferenceData, full: bool) -> dict[str, Any]:
@@ -244,8 +300,15 @@ def candidate_view(c: Candidate, reference: ReferenceData, full: bool) -> dict[s
     return c.model_dump(mode="json") if full else candidate_card(c, reference).model_dump(mode="json")
 
 
-def scored_pairs(batch: PairBatch, scores: NDArray[np.float32], explained: list[Explained], with_reasons: bool,
-                 *, precise: bool, places: Gazetteer) -> list[dict[str, Any]]:  # fmt: skip
+def scored_pairs(
+    batch: PairBatch,
+    scores: NDArray[np.float32],
+    explained: list[Explained],
+    with_reasons: bool,
+    *,
+    precise: bool,
+    places: Gazetteer,
+) -> list[dict[str, Any]]:
     """One scored pair (``ScoredPair``) per pair of the batch, in order (``precise``, ``places``: as in
     :func:`shortlist_response`)."""
     items = []
@@ -256,6 +319,14 @@ def scored_pairs(batch: PairBatch, scores: NDArray[np.float32], explained: list[
             geography = _Geography.of(c, v, precise, places)
             reasons = geography.reasons(explained[i].reasons, explained[i].details)
             details = _details(c, v, explained[i].details, geography)
-        items.append({"candidate_id": c.id, "vacancy_id": v.id, "score": float(scores[i]),
-                      "similarity": float(batch.similarity[i]), "reasons": reasons, "details": details})  # fmt: skip
+        items.append(
+            {
+                "candidate_id": c.id,
+                "vacancy_id": v.id,
+                "score": float(scores[i]),
+                "similarity": float(batch.similarity[i]),
+                "reasons": reasons,
+                "details": details,
+            }
+        )
     return items

@@ -137,11 +137,17 @@ class AuditEntry:
 
     def body(self, seq: int, time: str) -> dict[str, Any]:
         return {
-            "seq": seq, "time": time, "kind": self.kind, "role": self.role, "token_id": self.token_id,
-            "endpoint": self.endpoint, "query_id": self.query_id,
+            "seq": seq,
+            "time": time,
+            "kind": self.kind,
+            "role": self.role,
+            "token_id": self.token_id,
+            "endpoint": self.endpoint,
+            "query_id": self.query_id,
             "items": [{"id": i, "score": None if s is None else round(float(s), 6)} for i, s in self.items],
-            "model_version": self.model_version, "index_version": self.index_version,
-        }  # fmt: skip
+            "model_version": self.model_version,
+            "index_version": self.index_version,
+        }
 
 
 @dataclass(frozen=True)
@@ -425,16 +431,31 @@ def verify(path: Path, key: bytes, checkpoints: Checkpoints | None = None) -> Ve
     for mark in sorted((m for m in marks if not m.anchor and m.seq > anchor.seq), key=lambda m: m.seq):
         if mark.seq > last:
             what = "the log is empty" if not macs else f"the log ends at #{last}"
-            return VerifyResult(False, len(macs), len(marks), last + 1, None,
-                                f"record #{last + 1} is missing: {what}, a checkpoint has #{mark.seq}", notes)  # fmt: skip
+            return VerifyResult(
+                False,
+                len(macs),
+                len(marks),
+                last + 1,
+                None,
+                f"record #{last + 1} is missing: {what}, a checkpoint has #{mark.seq}",
+                notes,
+            )
         if macs.get(mark.seq) != mark.mac:
-            return VerifyResult(False, len(macs), len(marks), mark.seq, None,
-                                f"record #{mark.seq} was altered: its MAC differs from the checkpoint", notes)  # fmt: skip
+            return VerifyResult(
+                False,
+                len(macs),
+                len(marks),
+                mark.seq,
+                None,
+                f"record #{mark.seq} was altered: its MAC differs from the checkpoint",
+                notes,
+            )
     return VerifyResult(True, len(macs), len(marks), notes=notes)
 
 
-def _check_chain(path: Path, key: bytes, anchor: Checkpoint, macs: dict[int, str], marks: int,
-                 notes: list[str]) -> VerifyResult | None:  # fmt: skip
+def _check_chain(
+    path: Path, key: bytes, anchor: Checkpoint, macs: dict[int, str], marks: int, notes: list[str]
+) -> VerifyResult | None:
     """Walk the file: each record's MAC, its predecessor and its number; None when all hold."""
     prev, expected = None, None
     for number, line in enumerate(_lines(path), start=1):
@@ -450,8 +471,15 @@ def _check_chain(path: Path, key: bytes, anchor: Checkpoint, macs: dict[int, str
         if expected is None:  # the first kept record: the beginning, or right after the anchor
             start = {1: GENESIS, anchor.seq + 1: anchor.mac}
             if seq not in start or stored_prev != start[seq]:
-                return VerifyResult(False, 0, marks, min(anchor.seq + 1, seq), number,
-                                    "the log does not begin where it should (head removed)", notes)  # fmt: skip
+                return VerifyResult(
+                    False,
+                    0,
+                    marks,
+                    min(anchor.seq + 1, seq),
+                    number,
+                    "the log does not begin where it should (head removed)",
+                    notes,
+                )
             prev, expected = stored_prev, seq
         if seq != expected:
             return VerifyResult(False, len(macs), marks, expected, number, f"record #{expected} is missing", notes)
@@ -470,8 +498,7 @@ def _lines(path: Path) -> Iterator[bytes]:
             yield from handle
 
 
-def rotate(path: Path, key: bytes, checkpoints: Checkpoints, keep: timedelta,
-           now: datetime | None = None) -> int:  # fmt: skip
+def rotate(path: Path, key: bytes, checkpoints: Checkpoints, keep: timedelta, now: datetime | None = None) -> int:
     """Remove the records older than ``keep``; how many. What is kept verifies on its own.
 
     The last record removed becomes the anchor checkpoint *before* the file is rewritten (a crash
@@ -479,7 +506,7 @@ def rotate(path: Path, key: bytes, checkpoints: Checkpoints, keep: timedelta,
     temporary file that is fsynced and renamed over the log, under the log's flock.
     """
     cutoff = ((now or datetime.now(UTC)) - keep).isoformat(timespec="milliseconds")
-    with _locked(path) as handle:
+    with _locked(path):  # held until the new file is in place
         kept: list[bytes] = []
         cut, removed = None, 0
         for line in _lines(path):
@@ -510,7 +537,11 @@ def accesses(path: Path, person: str, since: date | None = None) -> Iterator[dic
         returned = {part for item in record.get("items", []) for part in str(item["id"]).split("|")}
         if record.get("query_id") == person or person in returned:
             yield {
-                "seq": record["seq"], "time": record["time"], "kind": record.get("kind", "shortlist"),
-                "role": record["role"], "token_id": record["token_id"], "endpoint": record["endpoint"],
+                "seq": record["seq"],
+                "time": record["time"],
+                "kind": record.get("kind", "shortlist"),
+                "role": record["role"],
+                "token_id": record["token_id"],
+                "endpoint": record["endpoint"],
                 "as": "query" if record.get("query_id") == person else "result",
-            }  # fmt: skip
+            }

@@ -108,9 +108,7 @@ def is_model_dir(path: Path) -> bool:
     return (Path(path) / "modules.json").is_file()
 
 
-def resolve_encoder_config(
-    configured: str | None, encoder_dir: Path, batch_size: int = 64
-) -> EncoderConfig:
+def resolve_encoder_config(configured: str | None, encoder_dir: Path, batch_size: int = 64) -> EncoderConfig:
     """The configured model (``MATCHER_ENCODER``) if set, else the built default.
 
     Raises:

@@ -79,8 +79,9 @@ class Side(Generic[Table]):
         self.rows: Rows[Table] = rows
 
     @classmethod
-    def of(cls, name: str, index: VectorIndex, kind: type[Table], records: dict[str, Any],
-           gazetteer: Gazetteer) -> Side[Table]:  # fmt: skip
+    def of(
+        cls, name: str, index: VectorIndex, kind: type[Table], records: dict[str, Any], gazetteer: Gazetteer
+    ) -> Side[Table]:
         """Rows for the index's rows; an indexed id without a record leaves the index."""
         for item_id in index.ids():
             if item_id not in records:
@@ -152,10 +153,12 @@ class Engine:
         self.applied_seq = changes[-1].seq if changes else start
         candidates = {c.id: c for c in store.candidates()}
         vacancies = {v.id: v for v in store.vacancies(status=VacancyStatus.OPEN.value)}
-        self.vacancies: Side[VacancyTable] = Side.of(VACANCY_INDEX, vacancy_index, VacancyTable, vacancies,
-                                                     self.gazetteer)  # fmt: skip
-        self.candidates: Side[CandidateTable] = Side.of(CANDIDATE_INDEX, candidate_index, CandidateTable,
-                                                        candidates, self.gazetteer)  # fmt: skip
+        self.vacancies: Side[VacancyTable] = Side.of(
+            VACANCY_INDEX, vacancy_index, VacancyTable, vacancies, self.gazetteer
+        )
+        self.candidates: Side[CandidateTable] = Side.of(
+            CANDIDATE_INDEX, candidate_index, CandidateTable, candidates, self.gazetteer
+        )
         self._catch_up(changes, candidates, vacancies)
 
     @classmethod
@@ -179,8 +182,7 @@ class Engine:
         return cls(encoder, store, reference, vacancies, candidates, reranker, config, model_loader)
 
     # --- keeping up with the store -----------------------------------------------------------
-    def _catch_up(self, changes: list[Change], candidates: dict[str, Candidate],
-                  vacancies: dict[str, Vacancy]) -> None:  # fmt: skip
+    def _catch_up(self, changes: list[Change], candidates: dict[str, Candidate], vacancies: dict[str, Vacancy]) -> None:
         """Put every record the snapshot lacks or holds in an older version."""
         changed = {(c.kind, c.record_id): c for c in changes if c.kind != "model"}
         for side, records, kind in ((self.candidates, candidates, "candidate"), (self.vacancies, vacancies, "vacancy")):
@@ -255,9 +257,12 @@ class Engine:
 
     # --- shortlists --------------------------------------------------------------------------
     def shortlist_for_candidate(
-        self, candidate: str | Candidate, k: int = 10, filters: FilterOptions | None = None,
+        self,
+        candidate: str | Candidate,
+        k: int = 10,
+        filters: FilterOptions | None = None,
         explain: bool = True,
-    ) -> Shortlist:  # fmt: skip
+    ) -> Shortlist:
         """Open vacancies for a stored candidate (by id) or an ad-hoc profile.
 
         Raises:
@@ -271,9 +276,12 @@ class Engine:
             return self._shortlist(way, query, vector, k, filters, explain)
 
     def shortlist_for_vacancy(
-        self, vacancy: str | Vacancy, k: int = 10, filters: FilterOptions | None = None,
+        self,
+        vacancy: str | Vacancy,
+        k: int = 10,
+        filters: FilterOptions | None = None,
         explain: bool = True,
-    ) -> Shortlist:  # fmt: skip
+    ) -> Shortlist:
         """Candidates for a stored vacancy (by id or a merged duplicate's id) or an ad-hoc one.
 
         Raises:
@@ -286,15 +294,23 @@ class Engine:
             vector = self._query_vector(self.vacancies, vacancy, query)
             return self._shortlist(way, query, vector, k, filters, explain)
 
-    def _query_vector(self, own: Side[Any], asked: str | Candidate | Vacancy,
-                      query: Candidate | Vacancy) -> NDArray[np.float32]:  # fmt: skip
+    def _query_vector(
+        self, own: Side[Any], asked: str | Candidate | Vacancy, query: Candidate | Vacancy
+    ) -> NDArray[np.float32]:
         """A stored record's vector from its index (kept current by sync); else encode."""
         if isinstance(asked, str) and query.id in own:
             return own.index.vectors([query.id])
         return self.encoder.encode([self._render(query)])
 
-    def _shortlist(self, way: _Way, query: Candidate | Vacancy, vector: NDArray[np.float32], k: int,
-                   filters: FilterOptions | None, explain: bool) -> Shortlist:  # fmt: skip
+    def _shortlist(
+        self,
+        way: _Way,
+        query: Candidate | Vacancy,
+        vector: NDArray[np.float32],
+        k: int,
+        filters: FilterOptions | None,
+        explain: bool,
+    ) -> Shortlist:
         """Filter, search, featurise, score, rank, explain."""
         require_profile(query)
         options = filters or self.config.filters
@@ -312,33 +328,59 @@ class Engine:
         features = pairs.features()
         scores = self.reranker.score(features).astype(np.float32)
         top = rank(scores, pairs.similarity, k)
-        explained = explain_pairs(self.reranker, pairs, features, top, self.reference) if explain else [
-            Explained([])] * len(top)  # fmt: skip
+        explained = (
+            explain_pairs(self.reranker, pairs, features, top, self.reference)
+            if explain
+            else [Explained([])] * len(top)
+        )
         result = [self._item(way, pairs, scores, explained[r], i, r + 1) for r, i in enumerate(top)]
         eligible = int(np.count_nonzero(filtered.keep))
-        warnings = [] if len(result) >= k else [
-            f"only {len(result)} of {k} requested items pass the filters ({len(way.items.index)} in the "
-            "index; see 'excluded')"]  # fmt: skip
+        warnings = (
+            []
+            if len(result) >= k
+            else [
+                f"only {len(result)} of {k} requested items pass the filters ({len(way.items.index)} in the "
+                "index; see 'excluded')"
+            ]
+        )
         records = {item.id: self._other(way, pairs, i) for item, i in zip(result, top)}
-        return Shortlist(direction=way.direction, query_id=query.id, items=result, excluded=filtered.excluded,
-                         considered=len(way.items.index), eligible=eligible, index=way.items.version(),
-                         scorer=scorer_name(self.reranker), warnings=warnings, records=records,
-                         model=self.model)  # fmt: skip
+        return Shortlist(
+            direction=way.direction,
+            query_id=query.id,
+            items=result,
+            excluded=filtered.excluded,
+            considered=len(way.items.index),
+            eligible=eligible,
+            index=way.items.version(),
+            scorer=scorer_name(self.reranker),
+            warnings=warnings,
+            records=records,
+            model=self.model,
+        )
 
-    def _pairs(self, way: _Way, own: Any, items: Any, hits: RowHits, filtered: FilterResult,
-               as_of: date) -> PairBatch:  # fmt: skip
+    def _pairs(self, way: _Way, own: Any, items: Any, hits: RowHits, filtered: FilterResult, as_of: date) -> PairBatch:
         zeros = np.zeros(len(hits.rows), dtype=np.int64)
         ci, vi = (zeros, hits.rows) if way.query_is_candidate else (hits.rows, zeros)
         cands, vacs = way.orient(own, items)
-        return PairBatch(cands, ci, vacs, vi, hits.scores, filtered.distance_km[hits.rows],
-                         filtered.commute_minutes[hits.rows], way.direction, as_of)  # fmt: skip
+        return PairBatch(
+            cands,
+            ci,
+            vacs,
+            vi,
+            hits.scores,
+            filtered.distance_km[hits.rows],
+            filtered.commute_minutes[hits.rows],
+            way.direction,
+            as_of,
+        )
 
     @staticmethod
     def _other(way: _Way, pairs: PairBatch, i: int) -> Candidate | Vacancy:
         return pairs.vacancy(i) if way.query_is_candidate else pairs.candidate(i)
 
-    def _item(self, way: _Way, pairs: PairBatch, scores: NDArray[np.float32], explained: Explained,
-              i: int, position: int) -> ShortlistItem:  # fmt: skip
+    def _item(
+        self, way: _Way, pairs: PairBatch, scores: NDArray[np.float32], explained: Explained, i: int, position: int
+    ) -> ShortlistItem:
         ref = self.reference
         if way.query_is_candidate:
             v = pairs.vacancy(i)
@@ -350,11 +392,19 @@ class Engine:
         facts["distance_km"] = None if np.isnan(distance) else round(distance, 1)
         facts["commute_minutes"] = None if np.isnan(commute) else round(commute)
         item_id = self._other(way, pairs, i).id
-        return ShortlistItem(item_id, position, float(scores[i]), float(pairs.similarity[i]), facts,
-                             list(explained.reasons), dict(explained.details))  # fmt: skip
+        return ShortlistItem(
+            item_id,
+            position,
+            float(scores[i]),
+            float(pairs.similarity[i]),
+            facts,
+            list(explained.reasons),
+            dict(explained.details),
+        )
 
-    def score_pairs(self, pairs: Sequence[tuple[str, str]], as_of: date, explain: bool = True
-                    ) -> tuple[PairBatch, NDArray[np.float32], list[Explained]]:  # fmt: skip
+    def score_pairs(
+        self, pairs: Sequence[tuple[str, str]], as_of: date, explain: bool = True
+    ) -> tuple[PairBatch, NDArray[np.float32], list[Explained]]:
         """Scores (and reasons) of given (candidate id, vacancy id) pairs, in order, unfiltered.
 
         The caller asked about these pairs, so no hard filter applies. Records not in an index
@@ -370,8 +420,17 @@ class Engine:
             right = np.vstack([self.vector_of(v) for v in vacs.records if v]) if pairs else np.zeros((0, 1))
             rows = np.arange(len(pairs), dtype=np.int64)
             distance, commute = pair_geography(cands, vacs)
-            batch = PairBatch(cands, rows, vacs, rows, np.einsum("ij,ij->i", left, right).astype(np.float32),
-                              distance, commute, "vacancies_for_candidate", as_of)  # fmt: skip
+            batch = PairBatch(
+                cands,
+                rows,
+                vacs,
+                rows,
+                np.einsum("ij,ij->i", left, right).astype(np.float32),
+                distance,
+                commute,
+                "vacancies_for_candidate",
+                as_of,
+            )
             features = batch.features()
             scores = self.reranker.score(features).astype(np.float32)
             explained = explain_pairs(self.reranker, batch, features, list(rows), self.reference) if explain else []
@@ -477,9 +536,16 @@ def _pages(fetch: Callable[[int, int], Sequence[Record]], size: int) -> Iterator
 
 
 def _build_one(
-    name: str, pages: Iterator[list[Record]], render: Callable[[Record], str], expected: int,
-    encoder: Encoder, config: EngineConfig, out_dir: Path, progress: bool, applied_seq: int,
-) -> dict[str, Any]:  # fmt: skip
+    name: str,
+    pages: Iterator[list[Record]],
+    render: Callable[[Record], str],
+    expected: int,
+    encoder: Encoder,
+    config: EngineConfig,
+    out_dir: Path,
+    progress: bool,
+    applied_seq: int,
+) -> dict[str, Any]:
     """Embed page by page into an index of the kind that suits ``expected`` records; save it."""
     from tqdm import tqdm  # CLI nicety, kept out of import time
 
@@ -496,9 +562,14 @@ def _build_one(
 
 
 def build_indexes(
-    store: Store, encoder: Encoder, reference: ReferenceData, out_dir: Path,
-    progress: bool = False, config: EngineConfig = EngineConfig(), page_size: int = 2048,
-) -> dict[str, Any]:  # fmt: skip
+    store: Store,
+    encoder: Encoder,
+    reference: ReferenceData,
+    out_dir: Path,
+    progress: bool = False,
+    config: EngineConfig = EngineConfig(),
+    page_size: int = 2048,
+) -> dict[str, Any]:
     """Embed every open vacancy and every candidate, and save both indexes atomically.
 
     The snapshot records the change-log position read *before* the first page: a write during
@@ -519,10 +590,28 @@ def build_indexes(
     def render_c(c: Candidate) -> str:
         return render_candidate(c, reference, config.render)
 
-    vacancies = _build_one(VACANCY_INDEX, _pages(open_vacancies, page_size), render_v,
-                           store.count("vacancies"), encoder, config, out_dir, progress, seq)  # fmt: skip
-    candidates = _build_one(CANDIDATE_INDEX, _pages(store.candidates, page_size), render_c,
-                            store.count("candidates"), encoder, config, out_dir, progress, seq)  # fmt: skip
+    vacancies = _build_one(
+        VACANCY_INDEX,
+        _pages(open_vacancies, page_size),
+        render_v,
+        store.count("vacancies"),
+        encoder,
+        config,
+        out_dir,
+        progress,
+        seq,
+    )
+    candidates = _build_one(
+        CANDIDATE_INDEX,
+        _pages(store.candidates, page_size),
+        render_c,
+        store.count("candidates"),
+        encoder,
+        config,
+        out_dir,
+        progress,
+        seq,
+    )
     return {VACANCY_INDEX: vacancies, CANDIDATE_INDEX: candidates}
 
 

@@ -93,12 +93,16 @@ def _distance(c: Candidate, x: NDArray[np.float32]) -> tuple[str, dict[str, Any]
     mode = "mit dem Auto" if c.has_car else "mit Bus und Bahn"
     text = f"{km:.0f} km, {mode} etwa {minutes:.0f} Minuten"
     if not x[FEATURE_INDEX["commute_feasible"]]:
-        limit = (f"{c.max_commute_km:.0f} km" if c.max_commute_km is not None
-                 else f"{c.max_commute_minutes or 75} Minuten")  # fmt: skip
+        limit = (
+            f"{c.max_commute_km:.0f} km" if c.max_commute_km is not None else f"{c.max_commute_minutes or 75} Minuten"
+        )
         text += f" (mehr als die zumutbaren {limit})"
-    facts = {"distance_km": round(km, 1), "commute_minutes": round(minutes),
-             "commute_mode": "car" if c.has_car else "public_transport",
-             "commute_feasible": bool(x[FEATURE_INDEX["commute_feasible"]])}  # fmt: skip
+    facts = {
+        "distance_km": round(km, 1),
+        "commute_minutes": round(minutes),
+        "commute_mode": "car" if c.has_car else "public_transport",
+        "commute_feasible": bool(x[FEATURE_INDEX["commute_feasible"]]),
+    }
     return text, facts
 
 
@@ -123,11 +127,9 @@ def _licences(c: Candidate, v: Vacancy) -> tuple[str, dict[str, Any]]:
     if not v.required_licences and not v.required_permits:
         return "keine Führerscheine oder Scheine gefordert", facts
     if not missing and not missing_permits:
-        asked = ", ".join([f"Führerschein {x}" for x in v.required_licences]
-                          + [PERMITS[p] for p in v.required_permits])  # fmt: skip
+        asked = ", ".join([f"Führerschein {x}" for x in v.required_licences] + [PERMITS[p] for p in v.required_permits])
         return f"{asked} vorhanden", facts
-    return ", ".join([f"Führerschein {x} fehlt" for x in missing]
-                     + [f"{p} fehlt" for p in missing_permits]), facts  # fmt: skip
+    return ", ".join([f"Führerschein {x} fehlt" for x in missing] + [f"{p} fehlt" for p in missing_permits]), facts
 
 
 def _language(c: Candidate, v: Vacancy) -> str:
@@ -139,8 +141,9 @@ def _language(c: Candidate, v: Vacancy) -> str:
     return f"Deutsch {have}, gefordert {need}: {verdict}"
 
 
-def _sentence(family: str, c: Candidate, v: Vacancy, x: NDArray[np.float32],
-              ref: ReferenceData, facts: dict[str, Any]) -> str:  # fmt: skip
+def _sentence(
+    family: str, c: Candidate, v: Vacancy, x: NDArray[np.float32], ref: ReferenceData, facts: dict[str, Any]
+) -> str:
     if family == "occupation":
         return _occupation(c, v, x, ref)
     if family == "skills":
@@ -173,9 +176,14 @@ def _simple_sentence(family: str, c: Candidate, v: Vacancy, x: NDArray[np.float3
     return f"Profil und Stellenbeschreibung ähnlich (Ähnlichkeit {float(x[FEATURE_INDEX['similarity']]):.2f})"
 
 
-def explain(candidate: Candidate, vacancy: Vacancy, features: NDArray[np.float32],
-            contributions: NDArray[np.float32] | None, reference: ReferenceData,
-            max_reasons: int = 6) -> Explanation:  # fmt: skip
+def explain(
+    candidate: Candidate,
+    vacancy: Vacancy,
+    features: NDArray[np.float32],
+    contributions: NDArray[np.float32] | None,
+    reference: ReferenceData,
+    max_reasons: int = 6,
+) -> Explanation:
     """Reasons for one pair, the strongest effect first.
 
     Args:
@@ -189,8 +197,7 @@ def explain(candidate: Candidate, vacancy: Vacancy, features: NDArray[np.float32
         effects = {f: float(len(FAMILIES) - i) for i, f in enumerate(FAMILIES)}
     else:
         effects = {f: float(sum(contributions[FEATURE_INDEX[n]] for n in names)) for f, names in FAMILIES.items()}
-    reasons = [Reason(f, _sentence(f, candidate, vacancy, features, reference, facts), effects[f])
-               for f in FAMILIES]  # fmt: skip
+    reasons = [Reason(f, _sentence(f, candidate, vacancy, features, reference, facts), effects[f]) for f in FAMILIES]
     # The families people ask about always carry their facts; the list is cut by effect.
     reasons.sort(key=lambda r: -abs(r.effect))
     return Explanation(reasons=reasons[:max_reasons], facts=facts)

@@ -70,8 +70,9 @@ def _popcount(x: NDArray[np.int64]) -> NDArray[np.int64]:
     return np.unpackbits(as_bytes, axis=1).sum(axis=1).astype(np.int64)
 
 
-def _skill_coverage(have: Sequence[frozenset[str]], want: Sequence[frozenset[str]]
-                    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:  # fmt: skip
+def _skill_coverage(
+    have: Sequence[frozenset[str]], want: Sequence[frozenset[str]]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Share of wanted skills present (1.0 when nothing is wanted) and the count missing."""
     covered = np.array([len(w & h) for h, w in zip(have, want)], dtype=np.float64)
     wanted = np.array([len(w) for w in want], dtype=np.float64)
@@ -94,8 +95,11 @@ def pair_features(
     minutes = np.where(has_car, commute_minutes(distance, True), commute_minutes(distance, False))
     limit_min = np.nan_to_num(cands.max_commute_min[ci], nan=DEFAULT_MAX_COMMUTE_MIN)
     limit_km = cands.max_commute_km[ci]
-    ratio = np.where(np.isnan(limit_km), minutes / np.maximum(limit_min, 1.0),
-                     distance / np.maximum(np.nan_to_num(limit_km, nan=1.0), 1.0))  # fmt: skip
+    ratio = np.where(
+        np.isnan(limit_km),
+        minutes / np.maximum(limit_min, 1.0),
+        distance / np.maximum(np.nan_to_num(limit_km, nan=1.0), 1.0),
+    )
     cand_skills = [cands.skills[i] for i in ci]
     essential, missing = _skill_coverage(cand_skills, [vacs.required_skills[i] for i in vi])
     optional, _ = _skill_coverage(cand_skills, [vacs.optional_skills[i] for i in vi])
@@ -137,4 +141,3 @@ def pair_features(
 def as_frame(matrix: NDArray[np.float32]) -> pd.DataFrame:
     """The feature matrix with its column names."""
     return pd.DataFrame(matrix, columns=list(FEATURE_NAMES))
-

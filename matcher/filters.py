@@ -127,9 +127,13 @@ def _availability(p: _Pairs, o: FilterOptions) -> Bools:
 
 
 FILTERS: dict[str, Callable[[_Pairs, FilterOptions], Bools]] = {
-    "vacancy_open": _vacancy_open, "distance": _distance, "commute": _commute,
-    "working_time": _working_time, "licences": _licences, "availability": _availability,
-}  # fmt: skip
+    "vacancy_open": _vacancy_open,
+    "distance": _distance,
+    "commute": _commute,
+    "working_time": _working_time,
+    "licences": _licences,
+    "availability": _availability,
+}
 FILTER_ORDER: tuple[str, ...] = tuple(FILTERS)
 
 
@@ -141,10 +145,12 @@ def pair_geography(c: CandidateTable, v: VacancyTable) -> tuple[Floats, Floats]:
 
 
 def apply_filters(
-    candidates: CandidateTable, vacancies: VacancyTable,
-    options: FilterOptions = FilterOptions(), today: date | None = None,
+    candidates: CandidateTable,
+    vacancies: VacancyTable,
+    options: FilterOptions = FilterOptions(),
+    today: date | None = None,
     within: Bools | None = None,
-) -> FilterResult:  # fmt: skip
+) -> FilterResult:
     """Evaluate every enabled filter on the pairs (candidates[i], vacancies[i]).
 
     One side may have a single row: it is paired with every row of the other.
@@ -171,6 +177,4 @@ def apply_filters(
         passes = np.broadcast_to(FILTERS[name](pairs, options), (n,))
         excluded[name] = int(np.count_nonzero(keep & ~passes))
         keep &= passes
-    return FilterResult(
-        keep, excluded, np.broadcast_to(distance, (n,)), np.broadcast_to(commute, (n,))
-    )
+    return FilterResult(keep, excluded, np.broadcast_to(distance, (n,)), np.broadcast_to(commute, (n,)))

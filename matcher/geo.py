@@ -71,11 +71,14 @@ class Gazetteer:
 
     def __init__(self, reference: ReferenceData) -> None:
         municipalities = reference.municipalities
-        self._ags = {a: (float(la), float(lo)) for a, la, lo in
-                     zip(municipalities["ags"], municipalities["lat"], municipalities["lon"])}  # fmt: skip
+        self._ags = {
+            a: (float(la), float(lo))
+            for a, la, lo in zip(municipalities["ags"], municipalities["lat"], municipalities["lon"])
+        }
         postcodes = reference.postcodes
-        self._plz = {p: (float(la), float(lo)) for p, la, lo in
-                     zip(postcodes["postcode"], postcodes["lat"], postcodes["lon"])}  # fmt: skip
+        self._plz = {
+            p: (float(la), float(lo)) for p, la, lo in zip(postcodes["postcode"], postcodes["lat"], postcodes["lon"])
+        }
         self._plz_ags = {p: tuple(a) for p, a in reference.postcode_municipalities.items()}
         self._ags_plz = {a: tuple(p) for a, p in zip(municipalities["ags"], municipalities["postcodes"])}
 

@@ -93,9 +93,12 @@ class VectorIndex(ABC):
     kind: ClassVar[IndexKind]
 
     def __init__(
-        self, dimension: int, encoder_name: str, encoder_fingerprint: str,
+        self,
+        dimension: int,
+        encoder_name: str,
+        encoder_fingerprint: str,
         config: IndexConfig = IndexConfig(),
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.dimension = dimension
         self.encoder_name = encoder_name
         self.encoder_fingerprint = encoder_fingerprint
@@ -282,12 +285,18 @@ class VectorIndex(ABC):
     # --- persistence -------------------------------------------------------------------------
     def manifest(self, faiss_bytes: int = 0, sha256: dict[str, str] | None = None) -> IndexManifest:
         return IndexManifest(
-            kind=self.kind, encoder_name=self.encoder_name,
-            encoder_fingerprint=self.encoder_fingerprint, dimension=self.dimension,
-            count=len(self), rows=len(self._ids), tombstones=self.tombstones,
-            built_at=self.built_at, faiss_bytes=faiss_bytes, applied_seq=self.applied_seq,
+            kind=self.kind,
+            encoder_name=self.encoder_name,
+            encoder_fingerprint=self.encoder_fingerprint,
+            dimension=self.dimension,
+            count=len(self),
+            rows=len(self._ids),
+            tombstones=self.tombstones,
+            built_at=self.built_at,
+            faiss_bytes=faiss_bytes,
+            applied_seq=self.applied_seq,
             sha256=sha256,
-        )  # fmt: skip
+        )
 
     def save(self, path: Path) -> IndexManifest:
         """Write the index atomically into directory ``path`` (compacting first if worthwhile)."""
@@ -310,9 +319,7 @@ class VectorIndex(ABC):
         return manifest
 
     @classmethod
-    def _restore(
-        cls, raw: Any, ids: list[str | None], manifest: IndexManifest, config: IndexConfig
-    ) -> VectorIndex:
+    def _restore(cls, raw: Any, ids: list[str | None], manifest: IndexManifest, config: IndexConfig) -> VectorIndex:
         index = cls(manifest.dimension, manifest.encoder_name, manifest.encoder_fingerprint, config)
         index._faiss, index._ids, index.built_at = raw, ids, manifest.built_at
         index.applied_seq = manifest.applied_seq
@@ -379,18 +386,24 @@ def choose_kind(count: int, config: IndexConfig = IndexConfig()) -> IndexKind:
 
 
 def create_index(
-    dimension: int, encoder_name: str, encoder_fingerprint: str,
-    config: IndexConfig = IndexConfig(), expected_count: int = 0,
-) -> VectorIndex:  # fmt: skip
+    dimension: int,
+    encoder_name: str,
+    encoder_fingerprint: str,
+    config: IndexConfig = IndexConfig(),
+    expected_count: int = 0,
+) -> VectorIndex:
     """An empty index of the kind that suits ``expected_count`` vectors."""
     cls = INDEX_TYPES[choose_kind(expected_count, config)]
     return cls(dimension, encoder_name, encoder_fingerprint, config)
 
 
 def build_index(
-    ids: Sequence[str], vectors: NDArray[np.float32], encoder_name: str,
-    encoder_fingerprint: str, config: IndexConfig = IndexConfig(),
-) -> VectorIndex:  # fmt: skip
+    ids: Sequence[str],
+    vectors: NDArray[np.float32],
+    encoder_name: str,
+    encoder_fingerprint: str,
+    config: IndexConfig = IndexConfig(),
+) -> VectorIndex:
     """An index holding ``vectors`` under ``ids``, of the kind that suits their number."""
     matrix = np.atleast_2d(vectors)
     index = create_index(matrix.shape[1], encoder_name, encoder_fingerprint, config, len(ids))
@@ -398,9 +411,7 @@ def build_index(
     return index
 
 
-def load_index(
-    path: Path, encoder_fingerprint: str | None = None, config: IndexConfig = IndexConfig()
-) -> VectorIndex:
+def load_index(path: Path, encoder_fingerprint: str | None = None, config: IndexConfig = IndexConfig()) -> VectorIndex:
     """Read an index directory written by :meth:`VectorIndex.save`.
 
     Args:

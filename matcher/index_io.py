@@ -151,9 +151,7 @@ def resolve_dir(path: Path) -> Path:
     backup = _backup(path)
     if not path.exists() and (backup / MANIFEST_FILE).is_file():
         return backup
-    raise IndexMissingError(
-        f"no index at {path}: build it with `matcher index` (manifest.json missing)"
-    )
+    raise IndexMissingError(f"no index at {path}: build it with `matcher index` (manifest.json missing)")
 
 
 def read_manifest(path: Path) -> IndexManifest:

@@ -113,8 +113,9 @@ def in_this_home(settings: Settings, client: Any, uri: str) -> str:
     root = max(matching, key=lambda r: len(r.parts))
     moved = here / path.relative_to(root)
     if not moved.exists():
-        raise ModelNotFoundError(f"the registry points at another home's files ({path}); this home has no "
-                                 f"copy of them at {moved}")  # fmt: skip
+        raise ModelNotFoundError(
+            f"the registry points at another home's files ({path}); this home has no copy of them at {moved}"
+        )
     return moved.as_uri()
 
 
@@ -133,8 +134,7 @@ def _resolve(client: Any, name: str, ref: str) -> Any:
         ) from exc
 
 
-def load_registered(settings: Settings, ref: str = CHAMPION,
-                    name: str | None = None) -> RegisteredReranker:  # fmt: skip
+def load_registered(settings: Settings, ref: str = CHAMPION, name: str | None = None) -> RegisteredReranker:
     """Load a registered LightGBM re-ranker by alias or version number.
 
     Raises:
@@ -149,8 +149,9 @@ def load_registered(settings: Settings, ref: str = CHAMPION,
     try:
         uri = in_this_home(settings, client, client.get_model_version_download_uri(name, version.version))
         with tempfile.TemporaryDirectory(prefix="kl-matcher-model-") as tmp:
-            local = mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=tmp,
-                                                        tracking_uri=settings.tracking_uri)  # fmt: skip
+            local = mlflow.artifacts.download_artifacts(
+                artifact_uri=uri, dst_path=tmp, tracking_uri=settings.tracking_uri
+            )
             booster = Path(local) / _BOOSTER_FILE
             if not booster.is_file():
                 raise ModelNotFoundError(f"model {name!r} version {version.version} has no {_BOOSTER_FILE}")
@@ -158,9 +159,13 @@ def load_registered(settings: Settings, ref: str = CHAMPION,
     except (MlflowException, OSError) as exc:
         raise ModelNotFoundError(f"model {name!r} version {version.version} cannot be loaded: {exc}") from exc
     return RegisteredReranker(
-        reranker=reranker, name=name, version=str(version.version), run_id=version.run_id,
-        aliases=list(version.aliases), tags=dict(version.tags),
-    )  # fmt: skip
+        reranker=reranker,
+        name=name,
+        version=str(version.version),
+        run_id=version.run_id,
+        aliases=list(version.aliases),
+        tags=dict(version.tags),
+    )
 
 
 def load_champion(settings: Settings) -> LightGBMReranker:
@@ -201,16 +206,28 @@ def describe_registered(settings: Settings, ref: str = CHAMPION, name: str | Non
         try:
             run = client.get_run(version.run_id)
         except MlflowException as exc:
-            raise ModelNotFoundError(f"run {version.run_id} of {name!r} version {version.version} "
-                                     f"cannot be read: {exc.message.splitlines()[0]}") from exc  # fmt: skip
+            raise ModelNotFoundError(
+                f"run {version.run_id} of {name!r} version {version.version} "
+                f"cannot be read: {exc.message.splitlines()[0]}"
+            ) from exc
         metrics = dict(run.data.metrics)
-        run_info = {"run_name": run.info.run_name, "status": run.info.status,
-                    "started_at": _iso_ms(run.info.start_time), "finished_at": _iso_ms(run.info.end_time),
-                    "promoted_by_run": run.data.tags.get("promoted") == "true"}  # fmt: skip
+        run_info = {
+            "run_name": run.info.run_name,
+            "status": run.info.status,
+            "started_at": _iso_ms(run.info.start_time),
+            "finished_at": _iso_ms(run.info.end_time),
+            "promoted_by_run": run.data.tags.get("promoted") == "true",
+        }
         if promoted_at is None and run_info["promoted_by_run"]:
             promoted_at = run_info["finished_at"]
     return {
-        "name": name, "version": str(version.version), "aliases": list(version.aliases),
-        "run_id": version.run_id, "registered_at": _iso_ms(version.creation_timestamp),
-        "promoted_at": promoted_at, "tags": tags, "metrics": metrics, "run": run_info,
-    }  # fmt: skip
+        "name": name,
+        "version": str(version.version),
+        "aliases": list(version.aliases),
+        "run_id": version.run_id,
+        "registered_at": _iso_ms(version.creation_timestamp),
+        "promoted_at": promoted_at,
+        "tags": tags,
+        "metrics": metrics,
+        "run": run_info,
+    }

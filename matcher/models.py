@@ -101,8 +101,23 @@ class Vocational(StrEnum):
 
 # Driving licence classes of the EU driving licence directive as used in Germany.
 LICENCES: tuple[str, ...] = (
-    "AM", "A1", "A2", "A", "B", "BE", "C1", "C1E", "C", "CE", "D1", "D1E", "D", "DE", "L", "T",
-)  # fmt: skip
+    "AM",
+    "A1",
+    "A2",
+    "A",
+    "B",
+    "BE",
+    "C1",
+    "C1E",
+    "C",
+    "CE",
+    "D1",
+    "D1E",
+    "D",
+    "DE",
+    "L",
+    "T",
+)
 # Licence classes that include others (holding CE means holding C, C1, C1E, BE and B).
 LICENCE_IMPLIES: dict[str, tuple[str, ...]] = {
     "BE": ("B",),

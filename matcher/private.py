@@ -127,10 +127,15 @@ def _sensitive_paths(settings: Settings) -> list[Path]:
             paths += [db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")]
     # The audit key may be kept apart from the home (``audit_key`` where the settings have it).
     paths += [
-        settings.audit_log, settings.home / "audit.key", getattr(settings, "audit_key", settings.home / "audit.key"),
-        settings.tokens_file, settings.demo_tokens_file,
-        settings.home, settings.index_dir, settings.artifact_dir,
-    ]  # fmt: skip
+        settings.audit_log,
+        settings.home / "audit.key",
+        getattr(settings, "audit_key", settings.home / "audit.key"),
+        settings.tokens_file,
+        settings.demo_tokens_file,
+        settings.home,
+        settings.index_dir,
+        settings.artifact_dir,
+    ]
     return paths
 
 

@@ -20,8 +20,13 @@ import pandas as pd
 
 DEFAULT_REFERENCE_DIR = Path(__file__).resolve().parents[1] / "data" / "reference"
 
-KLDB_LEVEL_NAMES = {1: "Berufsbereich", 2: "Berufshauptgruppe", 3: "Berufsgruppe",
-                    4: "Berufsuntergruppe", 5: "Berufsgattung"}  # fmt: skip
+KLDB_LEVEL_NAMES = {
+    1: "Berufsbereich",
+    2: "Berufshauptgruppe",
+    3: "Berufsgruppe",
+    4: "Berufsuntergruppe",
+    5: "Berufsgattung",
+}
 
 
 STADT_KL_AGS = "07312000"
@@ -64,14 +69,17 @@ class ReferenceData:
         codes["level"] = codes["level"].astype(int)
         detail = pd.read_csv(
             self._path("KldB2010_V2020_Gliederung_mit_Erlaeuterung.csv.gz"),
-            sep=";", dtype=str, encoding="utf-8-sig",
-        )  # fmt: skip
+            sep=";",
+            dtype=str,
+            encoding="utf-8-sig",
+        )
         # The official export lost leading zeros in the code column: pad to the level's width.
         detail["code"] = [c.zfill(int(lv)) for c, lv in zip(detail.iloc[:, 0], detail["Ebene"])]
         # Task phrases are separated by runs of spaces in the export: keep them as " | ".
         detail["tasks"] = detail["Einschlüsse"].map(
-            lambda s: " | ".join(filter(None, (_clean_text(t) for t in re.split(r"\s{2,}", s))))
-            if isinstance(s, str) else ""
+            lambda s: (
+                " | ".join(filter(None, (_clean_text(t) for t in re.split(r"\s{2,}", s)))) if isinstance(s, str) else ""
+            )
         )
         detail["remarks"] = detail["Allgemeine Bemerkungen"].map(_clean_text)
         frame = codes.rename(columns={"kldb_code": "code"}).merge(
@@ -110,8 +118,9 @@ class ReferenceData:
         """The BA's alphabetical list of job titles (Berufsbenennungen): title, kldb."""
         frame = pd.read_csv(
             self._path("Alphabetisches_Verzeichnis_Berufsbenennungen_KldB2010.csv.gz"),
-            sep=";", dtype=str,
-        )  # fmt: skip
+            sep=";",
+            dtype=str,
+        )
         frame.columns = ["title", "kldb"]
         frame = frame.dropna()
         # The file ends with a footer line (creation date, copyright), not a title.
@@ -124,16 +133,18 @@ class ReferenceData:
     def esco_occupations(self) -> pd.DataFrame:
         """ESCO v1.2 occupations: id, uri, isco, label, alt_labels (list), description."""
         raw = pd.read_csv(self._path("occupations_de.csv.gz"), dtype=str)
-        frame = pd.DataFrame({
-            "id": raw["conceptUri"].map(esco_id),
-            "uri": raw["conceptUri"],
-            "isco": raw["iscoGroup"],
-            "label": raw["preferredLabel"].map(_clean_text),
-            "alt_labels": raw["altLabels"].fillna("").map(
-                lambda s: [_clean_text(x) for x in s.split("\n") if x.strip()]
-            ),
-            "description": raw["description"].map(_clean_text),
-        })  # fmt: skip
+        frame = pd.DataFrame(
+            {
+                "id": raw["conceptUri"].map(esco_id),
+                "uri": raw["conceptUri"],
+                "isco": raw["iscoGroup"],
+                "label": raw["preferredLabel"].map(_clean_text),
+                "alt_labels": raw["altLabels"]
+                .fillna("")
+                .map(lambda s: [_clean_text(x) for x in s.split("\n") if x.strip()]),
+                "description": raw["description"].map(_clean_text),
+            }
+        )
         return frame.set_index("id", drop=False)
 
     @cached_property
@@ -142,13 +153,15 @@ class ReferenceData:
         raw = pd.read_csv(self._path("skills_v1.1.1_labels_en_de.csv.gz"), dtype=str)
         label_de = raw["preferredLabel_de"].map(_clean_text)
         label_en = raw["preferredLabel_en"].map(_clean_text)
-        frame = pd.DataFrame({
-            "id": raw["conceptUri"].map(esco_id),
-            "skill_type": raw["skillType"].fillna(""),
-            "reuse_level": raw["reuseLevel"].fillna(""),
-            "label_de": label_de,
-            "label": label_de.where(label_de != "", label_en),
-        })  # fmt: skip
+        frame = pd.DataFrame(
+            {
+                "id": raw["conceptUri"].map(esco_id),
+                "skill_type": raw["skillType"].fillna(""),
+                "reuse_level": raw["reuseLevel"].fillna(""),
+                "label_de": label_de,
+                "label": label_de.where(label_de != "", label_en),
+            }
+        )
         return frame.drop_duplicates("id").set_index("id", drop=False)
 
     @cached_property
@@ -162,11 +175,13 @@ class ReferenceData:
     def occupation_skills(self) -> pd.DataFrame:
         """ESCO occupation -> skill relations: occupation_id, skill_id, relation."""
         raw = pd.read_csv(self._path("occupationSkillRelations_v1.1.1.csv.gz"), dtype=str)
-        return pd.DataFrame({
-            "occupation_id": raw["occupationUri"].map(esco_id),
-            "skill_id": raw["skillUri"].map(esco_id),
-            "relation": raw["relationType"],
-        })  # fmt: skip
+        return pd.DataFrame(
+            {
+                "occupation_id": raw["occupationUri"].map(esco_id),
+                "skill_id": raw["skillUri"].map(esco_id),
+                "relation": raw["relationType"],
+            }
+        )
 
     # --- BA <-> ESCO mapping -----------------------------------------------------------------
     @cached_property
@@ -174,13 +189,15 @@ class ReferenceData:
         """Official BA mapping: esco_id, kldb (5 digits), ba_title, relation (exact/close/...)."""
         raw = pd.read_csv(self._path("esco_occupation_to_kldb2010.csv.gz"), dtype=str)
         raw = raw.dropna(subset=["kldb2010_5steller"])
-        frame = pd.DataFrame({
-            "esco_id": raw["esco_uri"].map(esco_id),
-            "esco_label": raw["esco_label_de_v1.0.3"].map(_clean_text),
-            "kldb": raw["kldb2010_5steller"].str.zfill(5),
-            "ba_title": raw["ba_beruf_label"].map(_clean_text),
-            "relation": raw["mapping_relation"].str.replace("skos:", "", regex=False),
-        })  # fmt: skip
+        frame = pd.DataFrame(
+            {
+                "esco_id": raw["esco_uri"].map(esco_id),
+                "esco_label": raw["esco_label_de_v1.0.3"].map(_clean_text),
+                "kldb": raw["kldb2010_5steller"].str.zfill(5),
+                "ba_title": raw["ba_beruf_label"].map(_clean_text),
+                "relation": raw["mapping_relation"].str.replace("skos:", "", regex=False),
+            }
+        )
         # Only ESCO URIs of occupations (the mapping also lists ISCO groups).
         return frame[raw["esco_uri"].str.contains("/occupation/")].reset_index(drop=True)
 
@@ -189,15 +206,17 @@ class ReferenceData:
     def municipalities(self) -> pd.DataFrame:
         """The 51 municipalities: ags, name, kreis, lat, lon, population, postcodes (list)."""
         raw = pd.read_csv(self._path("kaiserslautern_gemeinden.csv"), dtype=str)
-        frame = pd.DataFrame({
-            "ags": raw["ags"].str.zfill(8),
-            "name": raw["name_official_lau2024"].str.replace(", Stadt", "", regex=False),
-            "kreis": raw["kreis"],
-            "lat": raw["lat"].astype(float),
-            "lon": raw["lon"].astype(float),
-            "population": raw["population_geonames"].fillna("0").astype(int),
-            "postcodes": raw["plz_list"].fillna("").str.split(),
-        })  # fmt: skip
+        frame = pd.DataFrame(
+            {
+                "ags": raw["ags"].str.zfill(8),
+                "name": raw["name_official_lau2024"].str.replace(", Stadt", "", regex=False),
+                "kreis": raw["kreis"],
+                "lat": raw["lat"].astype(float),
+                "lon": raw["lon"].astype(float),
+                "population": raw["population_geonames"].fillna("0").astype(int),
+                "postcodes": raw["plz_list"].fillna("").str.split(),
+            }
+        )
         if len(frame) != 51:
             raise ReferenceDataError(f"expected 51 municipalities, found {len(frame)}")
         return frame.set_index("ags", drop=False)

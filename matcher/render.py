@@ -101,9 +101,7 @@ def _licence_facts(licences: Sequence[str], permits: Sequence[str]) -> list[str]
     return facts
 
 
-def render_candidate(
-    candidate: Candidate, reference: ReferenceData, config: RenderConfig = RenderConfig()
-) -> str:
+def render_candidate(candidate: Candidate, reference: ReferenceData, config: RenderConfig = RenderConfig()) -> str:
     """Text of a job seeker: target occupations, skills, level, working time, place, licences."""
     facts = [
         f"Niveau: {LEVEL_LABELS_DE[candidate.level]}",
@@ -121,9 +119,7 @@ def render_candidate(
     )
 
 
-def render_vacancy(
-    vacancy: Vacancy, reference: ReferenceData, config: RenderConfig = RenderConfig()
-) -> str:
+def render_vacancy(vacancy: Vacancy, reference: ReferenceData, config: RenderConfig = RenderConfig()) -> str:
     """Text of a vacancy: occupation, title, required then optional skills, key facts."""
     facts = [
         f"Niveau: {LEVEL_LABELS_DE[vacancy.level]}",

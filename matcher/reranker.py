@@ -71,7 +71,8 @@ class RuleReranker(Reranker):
         out[:, _I["commute_feasible"]] = w.commute * x[:, _I["commute_feasible"]]
         out[:, _I["working_time_fit"]] = w.working_time * x[:, _I["working_time_fit"]]
         out[:, _I["licences_missing"]] = -w.licence_missing * np.minimum(
-            x[:, _I["licences_missing"]] + x[:, _I["permits_missing"]], 2)
+            x[:, _I["licences_missing"]] + x[:, _I["permits_missing"]], 2
+        )
         out[:, _I["german_gap"]] = -w.german_short * np.minimum(np.maximum(-x[:, _I["german_gap"]], 0), 3) / 3
         out[:, _I["level_gap"]] = -w.level_over * np.clip(x[:, _I["level_gap"]], 0, 2) / 2
         out[:, _I["similarity"]] = w.similarity * x[:, _I["similarity"]]
@@ -99,8 +100,15 @@ class LambdaMartParams:
 
     def lightgbm_params(self) -> dict[str, Any]:
         params = {k: v for k, v in self.__dict__.items() if k not in ("num_boost_round", "extra")}
-        params.update(objective="lambdarank", metric="ndcg", eval_at=[10], verbosity=-1,
-                      deterministic=True, force_row_wise=True, label_gain=[0, 1, 3, 7])  # fmt: skip
+        params.update(
+            objective="lambdarank",
+            metric="ndcg",
+            eval_at=[10],
+            verbosity=-1,
+            deterministic=True,
+            force_row_wise=True,
+            label_gain=[0, 1, 3, 7],
+        )
         params.update(self.extra)
         return params
 
@@ -142,8 +150,15 @@ class _FlatTrees:
             roots.append(root)
             depth = max(depth, d)
         a = np.array(nodes, dtype=np.float64)
-        return cls(a[:, 0].astype(np.int64), a[:, 1], a[:, 2].astype(np.int64),
-                   a[:, 3].astype(np.int64), a[:, 4], np.array(roots, dtype=np.int64), depth)  # fmt: skip
+        return cls(
+            a[:, 0].astype(np.int64),
+            a[:, 1],
+            a[:, 2].astype(np.int64),
+            a[:, 3].astype(np.int64),
+            a[:, 4],
+            np.array(roots, dtype=np.int64),
+            depth,
+        )
 
     def path_contributions(self, x: NDArray[np.float32]) -> NDArray[np.float64]:
         """Decision-path attribution (Saabas): each split credits its feature with the change of
@@ -170,8 +185,9 @@ class LightGBMReranker(Reranker):
 
     kind = "lightgbm"
 
-    def __init__(self, booster: Any, version: str = "unversioned",
-                 contributions_method: Literal["path", "shap"] = "path") -> None:  # fmt: skip
+    def __init__(
+        self, booster: Any, version: str = "unversioned", contributions_method: Literal["path", "shap"] = "path"
+    ) -> None:
         self.booster = booster
         self.version = version
         self.contributions_method = contributions_method
@@ -181,14 +197,19 @@ class LightGBMReranker(Reranker):
         self._trees = _FlatTrees.of(booster)
 
     @classmethod
-    def fit(cls, features: NDArray[np.float32], labels: NDArray[np.int64],
-            group_sizes: NDArray[np.int64], params: LambdaMartParams = LambdaMartParams()
-            ) -> LightGBMReranker:  # fmt: skip
+    def fit(
+        cls,
+        features: NDArray[np.float32],
+        labels: NDArray[np.int64],
+        group_sizes: NDArray[np.int64],
+        params: LambdaMartParams = LambdaMartParams(),
+    ) -> LightGBMReranker:
         """Train LambdaMART on rows grouped by query (rows of one query are contiguous)."""
         import lightgbm as lgb
 
-        data = lgb.Dataset(features, label=labels, group=group_sizes,
-                           feature_name=list(FEATURE_NAMES), free_raw_data=False)  # fmt: skip
+        data = lgb.Dataset(
+            features, label=labels, group=group_sizes, feature_name=list(FEATURE_NAMES), free_raw_data=False
+        )
         booster = lgb.train(params.lightgbm_params(), data, num_boost_round=params.num_boost_round)
         return cls(booster)
 

@@ -80,8 +80,9 @@ class PairBatch:
     def features(self, positions: Sequence[int] | None = None) -> NDArray[np.float32]:
         """The feature matrix of the pairs (or of those at ``positions``), as in training."""
         chosen = np.arange(len(self)) if positions is None else np.asarray(positions, dtype=np.intp)
-        return pair_features(self.candidates, self.ci[chosen], self.vacancies, self.vi[chosen],
-                             self.similarity[chosen], self.as_of)  # fmt: skip
+        return pair_features(
+            self.candidates, self.ci[chosen], self.vacancies, self.vi[chosen], self.similarity[chosen], self.as_of
+        )
 
 
 @dataclass(frozen=True)
@@ -186,28 +187,39 @@ class Shortlist:
 def vacancy_facts(v: Vacancy, occupation: str, place: str) -> dict[str, Any]:
     """Key facts of a vacancy for a shortlist line (no personal data)."""
     return {
-        "title": v.title, "employer": v.employer_name, "kldb": v.kldb, "occupation": occupation,
-        "level": LEVEL_LABELS_DE[v.level], "place": place, "postcode": v.postcode,
-        "working_time": v.working_time.value, "hours_per_week": v.hours_per_week,
+        "title": v.title,
+        "employer": v.employer_name,
+        "kldb": v.kldb,
+        "occupation": occupation,
+        "level": LEVEL_LABELS_DE[v.level],
+        "place": place,
+        "postcode": v.postcode,
+        "working_time": v.working_time.value,
+        "hours_per_week": v.hours_per_week,
         "contract_type": v.contract_type.value,
         "start_date": v.start_date.isoformat() if v.start_date else None,
         "required_licences": list(v.required_licences),
-    }  # fmt: skip
+    }
 
 
 def candidate_facts(c: Candidate, occupation: str, place: str) -> dict[str, Any]:
     """Key facts of a pseudonymised candidate card (place name, not the postcode: employers see it)."""
     return {
-        "kldb": c.main_occupation, "occupation": occupation, "level": LEVEL_LABELS_DE[c.level],
-        "place": place, "working_time": c.working_time.value,
-        "hours_per_week": c.hours_per_week, "available_from": c.available_from.isoformat(),
-        "experience_years": c.experience_years, "german_level": c.german_level.value,
-        "licences": list(c.licences), "has_car": c.has_car,
-    }  # fmt: skip
+        "kldb": c.main_occupation,
+        "occupation": occupation,
+        "level": LEVEL_LABELS_DE[c.level],
+        "place": place,
+        "working_time": c.working_time.value,
+        "hours_per_week": c.hours_per_week,
+        "available_from": c.available_from.isoformat(),
+        "experience_years": c.experience_years,
+        "german_level": c.german_level.value,
+        "licences": list(c.licences),
+        "has_car": c.has_car,
+    }
 
 
 def rank(scores: NDArray[np.float32], similarity: NDArray[np.float32], k: int) -> list[int]:
     """Positions of the k best by score, ties broken by similarity (both descending)."""
-    order = np.lexsort((-np.asarray(similarity, dtype=np.float64),
-                        -np.asarray(scores, dtype=np.float64)))  # fmt: skip
+    order = np.lexsort((-np.asarray(similarity, dtype=np.float64), -np.asarray(scores, dtype=np.float64)))
     return [int(i) for i in order[:k]]

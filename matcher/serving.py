@@ -78,8 +78,14 @@ def open_engine(
     encoder = encoder or load_default_encoder(settings.encoder, settings.encoder_dir)
     store = store or Store(settings.store_url)
     loader = champion_loader(settings) if scorer == "champion" else None
-    engine = Engine.load(settings.index_dir, encoder, store, reference or ReferenceData(),
-                         config=config or EngineConfig(), model_loader=loader)  # fmt: skip
+    engine = Engine.load(
+        settings.index_dir,
+        encoder,
+        store,
+        reference or ReferenceData(),
+        config=config or EngineConfig(),
+        model_loader=loader,
+    )
     if loader is None:
         engine.model = SIMILARITY
         return engine

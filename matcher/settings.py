@@ -28,13 +28,9 @@ class Settings(BaseSettings):
         validation_alias="MLFLOW_TRACKING_URI",
         description="default: SQLite tracking store under home",
     )
-    encoder: str | None = Field(
-        default=None, description="sentence-transformers model name or path; default: bundled"
-    )
+    encoder: str | None = Field(default=None, description="sentence-transformers model name or path; default: bundled")
     model_name: str = Field(default="kl-matcher-reranker", description="registered model name")
-    max_body_bytes: int = Field(
-        default=1_000_000, ge=1_024, description="API: larger request bodies are refused (413)"
-    )
+    max_body_bytes: int = Field(default=1_000_000, ge=1_024, description="API: larger request bodies are refused (413)")
     audit_key_file: Path | None = Field(
         default=None,
         description="HMAC key of the audit log; default $MATCHER_HOME/audit.key (keep it apart in production)",

@@ -47,15 +47,17 @@ from matcher.models import Candidate, Proposal, ProtectedAttributes, Vacancy
 metadata = MetaData()
 
 candidates_table = Table(
-    "candidates", metadata,
+    "candidates",
+    metadata,
     Column("id", String(64), primary_key=True),
     Column("source", String(32), nullable=False, index=True),
     Column("ags", String(8), nullable=False),
     Column("main_kldb", String(5), nullable=False, index=True),
     Column("data", JSON, nullable=False),
-)  # fmt: skip
+)
 vacancies_table = Table(
-    "vacancies", metadata,
+    "vacancies",
+    metadata,
     Column("id", String(64), primary_key=True),
     Column("source", String(32), nullable=False),
     Column("kldb", String(5), nullable=False, index=True),
@@ -63,51 +65,56 @@ vacancies_table = Table(
     Column("ags", String(8), nullable=False),
     Column("posted_at", Date, nullable=False),
     Column("data", JSON, nullable=False),
-)  # fmt: skip
+)
 vacancy_aliases_table = Table(
-    "vacancy_aliases", metadata,
+    "vacancy_aliases",
+    metadata,
     Column("alias_id", String(64), primary_key=True),
     Column("vacancy_id", String(64), nullable=False, index=True),
-)  # fmt: skip
+)
 proposals_table = Table(
-    "proposals", metadata,
+    "proposals",
+    metadata,
     Column("id", String(64), primary_key=True),
     Column("candidate_id", String(64), nullable=False, index=True),
     Column("vacancy_id", String(64), nullable=False, index=True),
     Column("proposed_at", Date, nullable=False),
     Column("outcome", String(32), nullable=False),
     Column("outcome_at", Date, nullable=True),
-)  # fmt: skip
+)
 protected_table = Table(
-    "protected_attributes", metadata,
+    "protected_attributes",
+    metadata,
     Column("candidate_id", String(64), primary_key=True),
     Column("gender", String(1), nullable=True),
     Column("birth_year", Integer, nullable=True),
     Column("citizenship_group", String(16), nullable=True),
     Column("severe_disability", Boolean, nullable=True),
-)  # fmt: skip
+)
 
 
 # The change log: every upsert, delete and model change, numbered in commit order. Readers (API
 # workers, replicas, the CLI) apply what they have not seen; see ``Store.changes_since``.
 change_log_table = Table(
-    "change_log", metadata,
+    "change_log",
+    metadata,
     Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
     Column("kind", String(16), nullable=False),
     Column("record_id", String(64), nullable=False, index=True),
     Column("op", String(16), nullable=False),
     Column("vector", LargeBinary, nullable=True),
     Column("at", String(32), nullable=False),
-)  # fmt: skip
+)
 
 # Checkpoints of the audit log (sequence number, MAC), kept apart from the log file itself.
 audit_checkpoints_table = Table(
-    "audit_checkpoints", metadata,
+    "audit_checkpoints",
+    metadata,
     Column("seq", BigInteger, primary_key=True, autoincrement=False),
     Column("mac", String(64), nullable=False),
     Column("anchor", Boolean, nullable=False, default=False),
     Column("at", String(32), nullable=False),
-)  # fmt: skip
+)
 
 ChangeKind = Literal["candidate", "vacancy", "model"]
 UPSERT, DELETE, CHAMPION = "upsert", "delete", "champion"
@@ -139,18 +146,36 @@ def _now() -> str:
 
 
 def _candidate_row(c: Candidate) -> dict[str, Any]:
-    return {"id": c.id, "source": c.source.value, "ags": c.ags, "main_kldb": c.main_occupation,
-            "data": c.model_dump(mode="json")}  # fmt: skip
+    return {
+        "id": c.id,
+        "source": c.source.value,
+        "ags": c.ags,
+        "main_kldb": c.main_occupation,
+        "data": c.model_dump(mode="json"),
+    }
 
 
 def _vacancy_row(v: Vacancy) -> dict[str, Any]:
-    return {"id": v.id, "source": v.source, "kldb": v.kldb, "status": v.status.value,
-            "ags": v.ags, "posted_at": v.posted_at, "data": v.model_dump(mode="json")}  # fmt: skip
+    return {
+        "id": v.id,
+        "source": v.source,
+        "kldb": v.kldb,
+        "status": v.status.value,
+        "ags": v.ags,
+        "posted_at": v.posted_at,
+        "data": v.model_dump(mode="json"),
+    }
 
 
 def _proposal_row(p: Proposal) -> dict[str, Any]:
-    return {"id": p.id, "candidate_id": p.candidate_id, "vacancy_id": p.vacancy_id,
-            "proposed_at": p.proposed_at, "outcome": p.outcome.value, "outcome_at": p.outcome_at}  # fmt: skip
+    return {
+        "id": p.id,
+        "candidate_id": p.candidate_id,
+        "vacancy_id": p.vacancy_id,
+        "proposed_at": p.proposed_at,
+        "outcome": p.outcome.value,
+        "outcome_at": p.outcome_at,
+    }
 
 
 def _protected_row(p: ProtectedAttributes) -> dict[str, Any]:
@@ -181,8 +206,7 @@ class Store:
             yield conn
 
     # --- writes ------------------------------------------------------------------------------
-    def _upsert(self, conn: Connection, table: Table, rows: Sequence[dict[str, Any]],
-                key: str) -> None:  # fmt: skip
+    def _upsert(self, conn: Connection, table: Table, rows: Sequence[dict[str, Any]], key: str) -> None:
         if not rows:
             return
         dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
@@ -192,8 +216,9 @@ class Store:
         for start in range(0, len(rows), 5000):
             conn.execute(stmt, list(rows[start : start + 5000]))
 
-    def upsert_candidates(self, conn: Connection, candidates: Iterable[Candidate],
-                          vectors: NDArray[np.float32] | None = None) -> None:  # fmt: skip
+    def upsert_candidates(
+        self, conn: Connection, candidates: Iterable[Candidate], vectors: NDArray[np.float32] | None = None
+    ) -> None:
         """Insert or replace job seekers, and log each change (with its vector, if given).
 
         Records equal to the stored ones are skipped: a re-import changes nothing, not even the log.
@@ -202,28 +227,33 @@ class Store:
         self._upsert(conn, candidates_table, [_candidate_row(c) for c in candidates], "id")
         self.log_changes(conn, "candidate", [c.id for c in candidates], UPSERT, vectors)
 
-    def upsert_vacancies(self, conn: Connection, vacancies: Iterable[Vacancy],
-                         vectors: NDArray[np.float32] | None = None) -> None:  # fmt: skip
+    def upsert_vacancies(
+        self, conn: Connection, vacancies: Iterable[Vacancy], vectors: NDArray[np.float32] | None = None
+    ) -> None:
         """Insert or replace vacancies, and log each change; merged duplicates' ids become aliases."""
         vacancies, vectors = self._changed(conn, vacancies_table, list(vacancies), vectors)
         self._upsert(conn, vacancies_table, [_vacancy_row(v) for v in vacancies], "id")
-        aliases = [{"alias_id": a, "vacancy_id": v.id} for v in vacancies for a in v.source_ids
-                   if a != v.id]  # fmt: skip
+        aliases = [{"alias_id": a, "vacancy_id": v.id} for v in vacancies for a in v.source_ids if a != v.id]
         # A posting stored on its own by an earlier import may have become a duplicate now, and
         # the other way round: an id is either a vacancy or an alias, never both.
         ids, alias_ids = [v.id for v in vacancies], [a["alias_id"] for a in aliases]
         dropped: list[str] = []
         for start in range(0, max(len(ids), len(alias_ids)), 500):
-            conn.execute(delete(vacancy_aliases_table).where(
-                vacancy_aliases_table.c.alias_id.in_(ids[start : start + 500])))
-            dropped += conn.execute(delete(vacancies_table).where(
-                vacancies_table.c.id.in_(alias_ids[start : start + 500])).returning(vacancies_table.c.id)).scalars()
+            conn.execute(
+                delete(vacancy_aliases_table).where(vacancy_aliases_table.c.alias_id.in_(ids[start : start + 500]))
+            )
+            dropped += conn.execute(
+                delete(vacancies_table)
+                .where(vacancies_table.c.id.in_(alias_ids[start : start + 500]))
+                .returning(vacancies_table.c.id)
+            ).scalars()
         self._upsert(conn, vacancy_aliases_table, aliases, "alias_id")
         self.log_changes(conn, "vacancy", ids, UPSERT, vectors)
         self.log_changes(conn, "vacancy", dropped, DELETE)
 
-    def _changed(self, conn: Connection, table: Table, records: list[Any],
-                 vectors: NDArray[np.float32] | None) -> tuple[list[Any], NDArray[np.float32] | None]:  # fmt: skip
+    def _changed(
+        self, conn: Connection, table: Table, records: list[Any], vectors: NDArray[np.float32] | None
+    ) -> tuple[list[Any], NDArray[np.float32] | None]:
         """The records (and their vectors) that differ from what the table holds."""
         stored: dict[str, Any] = {}
         ids = [r.id for r in records]
@@ -244,9 +274,7 @@ class Store:
     def delete_candidate(self, candidate_id: str) -> None:
         """Remove a person: profile, protected attributes, proposals and logged vectors."""
         with self.transaction() as conn:
-            found = conn.execute(
-                delete(candidates_table).where(candidates_table.c.id == candidate_id)
-            ).rowcount
+            found = conn.execute(delete(candidates_table).where(candidates_table.c.id == candidate_id)).rowcount
             if not found:
                 raise UnknownCandidateError(candidate_id)
             conn.execute(delete(protected_table).where(protected_table.c.candidate_id == candidate_id))
@@ -255,19 +283,21 @@ class Store:
 
     def delete_vacancy(self, vacancy_id: str) -> None:
         with self.transaction() as conn:
-            found = conn.execute(
-                delete(vacancies_table).where(vacancies_table.c.id == vacancy_id)
-            ).rowcount
+            found = conn.execute(delete(vacancies_table).where(vacancies_table.c.id == vacancy_id)).rowcount
             if not found:
                 raise UnknownVacancyError(vacancy_id)
-            conn.execute(
-                delete(vacancy_aliases_table).where(vacancy_aliases_table.c.vacancy_id == vacancy_id)
-            )
+            conn.execute(delete(vacancy_aliases_table).where(vacancy_aliases_table.c.vacancy_id == vacancy_id))
             self.log_changes(conn, "vacancy", [vacancy_id], DELETE)
 
     # --- change log --------------------------------------------------------------------------
-    def log_changes(self, conn: Connection, kind: ChangeKind, ids: Sequence[str], op: str,
-                    vectors: NDArray[np.float32] | None = None) -> None:  # fmt: skip
+    def log_changes(
+        self,
+        conn: Connection,
+        kind: ChangeKind,
+        ids: Sequence[str],
+        op: str,
+        vectors: NDArray[np.float32] | None = None,
+    ) -> None:
         """Append one entry per id, in the caller's transaction.
 
         On PostgreSQL the log is locked first, so that sequence numbers are handed out in commit
@@ -281,9 +311,11 @@ class Store:
             conn.execute(text("LOCK TABLE change_log IN SHARE ROW EXCLUSIVE MODE"))
         if op == DELETE:
             for start in range(0, len(ids), 500):
-                conn.execute(update(change_log_table).where(
-                    change_log_table.c.kind == kind,
-                    change_log_table.c.record_id.in_(ids[start : start + 500])).values(vector=None))  # fmt: skip
+                conn.execute(
+                    update(change_log_table)
+                    .where(change_log_table.c.kind == kind, change_log_table.c.record_id.in_(ids[start : start + 500]))
+                    .values(vector=None)
+                )
         at = _now()
         blobs = [None] * len(ids) if vectors is None else [np.asarray(v, np.float32).tobytes() for v in vectors]
         rows = [{"kind": kind, "record_id": i, "op": op, "vector": b, "at": at} for i, b in zip(ids, blobs)]
@@ -345,9 +377,7 @@ class Store:
         """The id a vacancy is stored under (follows ids of merged duplicates)."""
         with self.engine.connect() as conn:
             target = conn.execute(
-                select(vacancy_aliases_table.c.vacancy_id).where(
-                    vacancy_aliases_table.c.alias_id == vacancy_id
-                )
+                select(vacancy_aliases_table.c.vacancy_id).where(vacancy_aliases_table.c.alias_id == vacancy_id)
             ).scalar_one_or_none()
         return target or vacancy_id
 
@@ -368,8 +398,7 @@ class Store:
         with self.engine.connect() as conn:
             return [Candidate.model_validate(d) for d in conn.execute(stmt).scalars()]
 
-    def vacancies(self, limit: int | None = None, offset: int = 0,
-                  status: str | None = None) -> list[Vacancy]:  # fmt: skip
+    def vacancies(self, limit: int | None = None, offset: int = 0, status: str | None = None) -> list[Vacancy]:
         stmt = select(vacancies_table.c.data).order_by(vacancies_table.c.id).offset(offset)
         if status is not None:
             stmt = stmt.where(vacancies_table.c.status == status)
@@ -424,20 +453,28 @@ class Store:
 
 
 _CHANGES_SINCE = (
-    select(change_log_table.c.seq, change_log_table.c.kind, change_log_table.c.record_id,
-           change_log_table.c.op, change_log_table.c.vector, candidates_table.c.data,
-           vacancies_table.c.data)  # fmt: skip
-    .outerjoin(candidates_table, (change_log_table.c.kind == "candidate")
-               & (candidates_table.c.id == change_log_table.c.record_id))  # fmt: skip
-    .outerjoin(vacancies_table, (change_log_table.c.kind == "vacancy")
-               & (vacancies_table.c.id == change_log_table.c.record_id))  # fmt: skip
+    select(
+        change_log_table.c.seq,
+        change_log_table.c.kind,
+        change_log_table.c.record_id,
+        change_log_table.c.op,
+        change_log_table.c.vector,
+        candidates_table.c.data,
+        vacancies_table.c.data,
+    )
+    .outerjoin(
+        candidates_table,
+        (change_log_table.c.kind == "candidate") & (candidates_table.c.id == change_log_table.c.record_id),
+    )
+    .outerjoin(
+        vacancies_table, (change_log_table.c.kind == "vacancy") & (vacancies_table.c.id == change_log_table.c.record_id)
+    )
     .where(change_log_table.c.seq > bindparam("after"))
     .order_by(change_log_table.c.seq)
 )
 
 
-def _change(seq: int, kind: str, record_id: str, op: str, vector: bytes | None,
-            candidate: Any, vacancy: Any) -> Change:  # fmt: skip
+def _change(seq: int, kind: str, record_id: str, op: str, vector: bytes | None, candidate: Any, vacancy: Any) -> Change:
     record: Candidate | Vacancy | None = None
     if candidate is not None:
         record = Candidate.model_validate(candidate)

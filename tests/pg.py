@@ -38,8 +38,10 @@ def find_bindir() -> Path:
     if shutil.which("dpkg-query"):
         listed = subprocess.run(
             ["dpkg-query", "-W", "-f=${db:Status-Status} ${Package}\n", "postgresql-[0-9]*"],
-            capture_output=True, text=True, check=False,
-        ).stdout  # fmt: skip
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout
         packages = [line.split()[1] for line in listed.splitlines() if line.startswith("installed ")]
         for package in sorted(packages, key=_version_key, reverse=True):
             files = subprocess.run(["dpkg", "-L", package], capture_output=True, text=True, check=False).stdout
@@ -85,8 +87,14 @@ class PostgresServer:
         import psycopg
 
         u = self.url
-        return psycopg.connect(host=u.host, port=u.port, user=u.username, password=u.password,
-                               dbname=u.database or "postgres", autocommit=True)  # fmt: skip
+        return psycopg.connect(
+            host=u.host,
+            port=u.port,
+            user=u.username,
+            password=u.password,
+            dbname=u.database or "postgres",
+            autocommit=True,
+        )
 
     def create_database(self, prefix: str = "matcher_test") -> str:
         """A new, empty database with a unique name; returns its SQLAlchemy URL."""
@@ -121,8 +129,11 @@ class TempPostgresServer(PostgresServer):
         except BaseException:
             self.close()
             raise
-        super().__init__(URL.create("postgresql+psycopg", username=SERVER_USER, host="127.0.0.1",
-                                    port=self.port, database="postgres"))  # fmt: skip
+        super().__init__(
+            URL.create(
+                "postgresql+psycopg", username=SERVER_USER, host="127.0.0.1", port=self.port, database="postgres"
+            )
+        )
 
     def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
         cmd = [str(a) for a in args]
@@ -147,16 +158,38 @@ class TempPostgresServer(PostgresServer):
                 ) from None
             for path in (self.root, self.data, self.sockets):
                 os.chown(path, user.pw_uid, user.pw_gid)
-        self._run(self.bindir / "initdb", "-D", self.data, "-U", SERVER_USER, "--auth=trust",
-                  "--encoding=UTF8", "--no-locale", "--no-sync")  # fmt: skip
+        self._run(
+            self.bindir / "initdb",
+            "-D",
+            self.data,
+            "-U",
+            SERVER_USER,
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--no-locale",
+            "--no-sync",
+        )
         # A test server: durability off, which makes CREATE DATABASE and commits cheap.
-        options = (f"-c listen_addresses=127.0.0.1 -k {self.sockets} -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")  # fmt: skip
+        options = (
+            f"-c listen_addresses=127.0.0.1 -k {self.sockets} -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+        )
         for attempt in range(5):  # the free port may be taken between choosing and binding it
             self.port = _free_port()
             try:
-                self._run(self.bindir / "pg_ctl", "-D", self.data, "-l", self.log, "-w", "-t", "60",
-                          "-o", f"-p {self.port} {options}", "start")  # fmt: skip
+                self._run(
+                    self.bindir / "pg_ctl",
+                    "-D",
+                    self.data,
+                    "-l",
+                    self.log,
+                    "-w",
+                    "-t",
+                    "60",
+                    "-o",
+                    f"-p {self.port} {options}",
+                    "start",
+                )
             except RuntimeError:
                 log = self.log.read_text(errors="replace") if self.log.exists() else ""
                 if attempt == 4 or "already in use" not in log:
@@ -241,5 +274,7 @@ if __name__ == "__main__":  # python -m tests.pg: time a start, a database and a
     t3 = time.perf_counter()
     server.close()
     t4 = time.perf_counter()
-    print(f"start {t1 - t0:.2f} s, create database {t2 - t1:.3f} s, drop {t3 - t2:.3f} s, "
-          f"stop {t4 - t3:.2f} s; e.g. {db_url}")  # fmt: skip
+    print(
+        f"start {t1 - t0:.2f} s, create database {t2 - t1:.3f} s, drop {t3 - t2:.3f} s, "
+        f"stop {t4 - t3:.2f} s; e.g. {db_url}"
+    )

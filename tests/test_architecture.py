@@ -1,9 +1,9 @@
 """The layers hold: read every module's imports with ``ast`` and fail when a layer reaches upward.
 
-    matcher/   the core: imports none of data/, training/, api/
-    data/      ingestion and the demo world: imports matcher/ only
-    api/       the service: imports matcher/ (never training/ or data/)
-    training/  the composition root (pipelines, benchmarks, the `matcher` CLI): may import all
+matcher/   the core: imports none of data/, training/, api/
+data/      ingestion and the demo world: imports matcher/ only
+api/       the service: imports matcher/ (never training/ or data/)
+training/  the composition root (pipelines, benchmarks, the `matcher` CLI): may import all
 """
 
 from __future__ import annotations

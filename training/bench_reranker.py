@@ -42,8 +42,9 @@ def synthetic_set(rows: int, seed: int = 0) -> tuple[NDArray[np.float32], NDArra
     return features, labels, groups
 
 
-def time_fit(features: NDArray[np.float32], labels: NDArray[np.int64], groups: NDArray[np.int64],
-             params: LambdaMartParams) -> tuple[float, LightGBMReranker]:  # fmt: skip
+def time_fit(
+    features: NDArray[np.float32], labels: NDArray[np.int64], groups: NDArray[np.int64], params: LambdaMartParams
+) -> tuple[float, LightGBMReranker]:
     start = time.perf_counter()
     model = LightGBMReranker.fit(features, labels, groups, params)
     return time.perf_counter() - start, model
@@ -58,8 +59,7 @@ def world_training(settings: Settings, params: LambdaMartParams) -> tuple[str, f
     if store.count("proposals") == 0:
         return None
     encoder = load_default_encoder(settings.encoder, settings.encoder_dir)
-    data = prepare(TrainingConfig(params=params), encoder, store,
-                   None, settings.embedding_cache_dir)  # fmt: skip
+    data = prepare(TrainingConfig(params=params), encoder, store, None, settings.embedding_cache_dir)
     assert data.train is not None
     train = data.train.with_relevant()
     seconds, _ = time_fit(train.features, train.labels, train.group_sizes(), params)
@@ -94,16 +94,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--home", type=Path, default=None, help="MATCHER_HOME with an ingested world")
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--library-defaults", action="store_true",
-                        help="also time LambdaMartParams() (300 rounds, 255 bins, 2 threads)")  # fmt: skip
+    parser.add_argument(
+        "--library-defaults", action="store_true", help="also time LambdaMartParams() (300 rounds, 255 bins, 2 threads)"
+    )
     args = parser.parse_args()
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     settings = Settings(home=args.home) if args.home else Settings()
     params = default_lambdamart()
     table: list[tuple[str, str]] = []
     world = world_training(settings, params)
-    table.append(("train: " + world[0], f"{world[1]:.1f} s ({world[2]:,} rows)") if world
-                 else ("train: world training set", "skipped (no ingested world)"))  # fmt: skip
+    table.append(
+        ("train: " + world[0], f"{world[1]:.1f} s ({world[2]:,} rows)")
+        if world
+        else ("train: world training set", "skipped (no ingested world)")
+    )
     features, labels, groups = synthetic_set(args.rows)
     seconds, model = time_fit(features, labels, groups, params)
     table.append((f"train: synthetic {args.rows:,} x {N_FEATURES}, pipeline params", f"{seconds:.1f} s"))
@@ -117,8 +121,10 @@ def main() -> None:
     print(f"{'measure':<{width}}  result\n{'-' * width}  ------")
     for key, value in table:
         print(f"{key:<{width}}  {value}")
-    print(f"(params: {params.num_boost_round} rounds, lr {params.learning_rate}, "
-          f"max_bin {params.extra.get('max_bin', 255)}, {params.num_threads} threads)")  # fmt: skip
+    print(
+        f"(params: {params.num_boost_round} rounds, lr {params.learning_rate}, "
+        f"max_bin {params.extra.get('max_bin', 255)}, {params.num_threads} threads)"
+    )
 
 
 if __name__ == "__main__":

@@ -64,15 +64,17 @@ def _build_encoder(settings: Settings, out: Path, epochs: int | None = None) -> 
     from matcher.private import private_dir
     from training.encoder import EncoderBuildConfig, build_default_encoder
 
-    config = EncoderBuildConfig(
-        tracking_uri=settings.tracking_uri, artifact_location=settings.artifact_dir.as_uri()
-    )
+    config = EncoderBuildConfig(tracking_uri=settings.tracking_uri, artifact_location=settings.artifact_dir.as_uri())
     if epochs is not None:
         config = EncoderBuildConfig(**{**config.__dict__, "epochs": epochs})
     private_dir(settings.home)
     result = build_default_encoder(out, config)
-    return {"path": str(result.path), "seconds": result.seconds, "run_id": result.run_id,
-            "metrics": {k: round(v, 4) for k, v in result.metrics.items()}}  # fmt: skip
+    return {
+        "path": str(result.path),
+        "seconds": result.seconds,
+        "run_id": result.run_id,
+        "metrics": {k: round(v, 4) for k, v in result.metrics.items()},
+    }
 
 
 @app.command()
@@ -89,9 +91,13 @@ def generate(
     from data.generate import WorldConfig, generate_world
 
     config = WorldConfig(
-        candidates=candidates, vacancies=vacancies, seed=seed,
-        duplicates=duplicates, broken_rows=broken_rows, bias=bias,
-    )  # fmt: skip
+        candidates=candidates,
+        vacancies=vacancies,
+        seed=seed,
+        duplicates=duplicates,
+        broken_rows=broken_rows,
+        bias=bias,
+    )
     try:
         summary = generate_world(out, config)
     except (MatcherError, OSError, ValueError) as exc:
@@ -112,9 +118,12 @@ def ingest(
     settings = _settings()
     try:
         report = ingest_folder(
-            folder, Store(settings.store_url), ReferenceData(), settings.home / "rejects",
+            folder,
+            Store(settings.store_url),
+            ReferenceData(),
+            settings.home / "rejects",
             progress=not as_json,
-        )  # fmt: skip
+        )
     except (MatcherError, OSError) as exc:
         _fail(str(exc))
     if as_json:
@@ -172,8 +181,12 @@ def train_encoder(
 
 @app.command()
 def index(
-    compact: Annotated[bool, typer.Option("--compact", help="write a new snapshot from the current one "
-                                          "and the change log since, without re-embedding")] = False,
+    compact: Annotated[
+        bool,
+        typer.Option(
+            "--compact", help="write a new snapshot from the current one and the change log since, without re-embedding"
+        ),
+    ] = False,
 ) -> None:
     """Build both FAISS indexes (open vacancies, candidates) from the store."""
     from matcher.engine import build_indexes, save_snapshot
@@ -187,14 +200,17 @@ def index(
             engine = open_engine(settings, scorer="similarity", encoder=_encoder(settings))
             summary = save_snapshot(engine, settings.index_dir)
         else:
-            summary = build_indexes(Store(settings.store_url), _encoder(settings), ReferenceData(),
-                                    settings.index_dir, progress=True)  # fmt: skip
+            summary = build_indexes(
+                Store(settings.store_url), _encoder(settings), ReferenceData(), settings.index_dir, progress=True
+            )
     except (MatcherError, OSError) as exc:
         _fail(str(exc))
     for name, info in summary.items():
         took = f"{info['seconds']} s " if "seconds" in info else ""
-        typer.echo(f"{name}: {info['count']} vectors, {info['kind']} index, change log at "
-                   f"{info['applied_seq']}, {took}-> {settings.index_dir / name}")  # fmt: skip
+        typer.echo(
+            f"{name}: {info['count']} vectors, {info['kind']} index, change log at "
+            f"{info['applied_seq']}, {took}-> {settings.index_dir / name}"
+        )
 
 
 @app.command()
@@ -203,8 +219,12 @@ def shortlist(
     vacancy: Annotated[str | None, typer.Option("--vacancy", help="vacancy id")] = None,
     k: Annotated[int, typer.Option("--k", min=1, max=500, help="number of matches")] = 10,
     as_json: Annotated[bool, typer.Option("--json", help="print the shortlist as JSON")] = False,
-    scorer: Annotated[str, typer.Option("--scorer", help="champion: the registry's @champion "
-                                        "re-ranker; similarity: the embedding baseline")] = "champion",
+    scorer: Annotated[
+        str,
+        typer.Option(
+            "--scorer", help="champion: the registry's @champion re-ranker; similarity: the embedding baseline"
+        ),
+    ] = "champion",
 ) -> None:
     """Top matches for a candidate (open vacancies) or a vacancy (candidates), with reasons.
 
@@ -221,8 +241,10 @@ def shortlist(
         with _mlflow_quiet():
             engine = open_engine(settings, scorer=scorer, encoder=_encoder(settings))  # type: ignore[arg-type]
         if engine.model is None:
-            _fail(f"no @champion to rank with ({engine.problems.get('model')}); run `matcher train`, "
-                  "or use --scorer similarity")
+            _fail(
+                f"no @champion to rank with ({engine.problems.get('model')}); run `matcher train`, "
+                "or use --scorer similarity"
+            )
         if candidate is not None:
             result = engine.shortlist_for_candidate(candidate, k)
         else:
@@ -236,17 +258,21 @@ def shortlist(
 
 
 def _print_shortlist(result: Shortlist) -> None:
-    typer.echo(f"{result.direction} {result.query_id}: {len(result.items)} of {result.eligible} "
-               f"eligible ({result.considered} checked; ranked by {result.scorer}, "
-               f"{result.index.kind} index built {result.index.built_at})")  # fmt: skip
+    typer.echo(
+        f"{result.direction} {result.query_id}: {len(result.items)} of {result.eligible} "
+        f"eligible ({result.considered} checked; ranked by {result.scorer}, "
+        f"{result.index.kind} index built {result.index.built_at})"
+    )
     for item in result.items:
         f = item.facts
         title = f.get("title") or f.get("occupation", "")
         where = str(f.get("place", ""))
         if f.get("distance_km") is not None:
             where += f" ({f['distance_km']} km)"
-        typer.echo(f"{item.rank:>3}. {item.id:<14} {item.score:6.3f}  {title[:48]:<48} {where}, "
-                   f"{f.get('level', '')}, {f.get('working_time', '')}")  # fmt: skip
+        typer.echo(
+            f"{item.rank:>3}. {item.id:<14} {item.score:6.3f}  {title[:48]:<48} {where}, "
+            f"{f.get('level', '')}, {f.get('working_time', '')}"
+        )
         if item.reasons:
             typer.echo("       " + "; ".join(item.reasons))
     excluded = {name: n for name, n in result.excluded.items() if n}
@@ -281,9 +307,7 @@ def _print_metrics(metrics: dict[str, dict[str, float | None] | None]) -> None:
 @app.command()
 def train(
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON result")] = False,
-    oracle: Annotated[
-        Path | None, typer.Option(help="oracle_utilities.csv (default: $MATCHER_HOME/world/)")
-    ] = None,
+    oracle: Annotated[Path | None, typer.Option(help="oracle_utilities.csv (default: $MATCHER_HOME/world/)")] = None,
 ) -> None:
     """Train the re-ranker, evaluate against baselines, audit, register, promote if better."""
     from matcher.store import Store
@@ -309,9 +333,7 @@ def evaluate(
     a: Annotated[str, typer.Option("--a", help="alias or version number")] = "champion",
     b: Annotated[str, typer.Option("--b", help="alias or version number")] = "challenger",
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON result")] = False,
-    oracle: Annotated[
-        Path | None, typer.Option(help="oracle_utilities.csv (default: $MATCHER_HOME/world/)")
-    ] = None,
+    oracle: Annotated[Path | None, typer.Option(help="oracle_utilities.csv (default: $MATCHER_HOME/world/)")] = None,
 ) -> None:
     """Compare two registered re-ranker versions (and the baselines) on the test window."""
     from matcher.store import Store
@@ -323,17 +345,26 @@ def evaluate(
     try:
         with _mlflow_quiet():
             report = compare(
-                TrainingConfig(), settings, _encoder(settings), Store(settings.store_url), a, b,
-                oracle_path, cache_dir=settings.embedding_cache_dir, progress=_progress,
-            )  # fmt: skip
+                TrainingConfig(),
+                settings,
+                _encoder(settings),
+                Store(settings.store_url),
+                a,
+                b,
+                oracle_path,
+                cache_dir=settings.embedding_cache_dir,
+                progress=_progress,
+            )
     except (MatcherError, OSError, ValueError) as exc:
         _fail(str(exc))
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False))
         return
     _print_metrics(report["metrics"])
-    typer.echo(f"--a {a} = version {report['a']['version']}, --b {b} = version "
-               f"{report['b']['version']}; better on NDCG@10: {report['better']}")  # fmt: skip
+    typer.echo(
+        f"--a {a} = version {report['a']['version']}, --b {b} = version "
+        f"{report['b']['version']}; better on NDCG@10: {report['better']}"
+    )
 
 
 @app.command()
@@ -394,8 +425,15 @@ def _run_training(settings: Settings, encoder: Encoder, store: Store, oracle_pat
     from training.pipeline import run
 
     with _mlflow_quiet():
-        return run(TrainingConfig(), settings, encoder, store, oracle_path,
-                   cache_dir=settings.embedding_cache_dir, progress=_progress)  # fmt: skip
+        return run(
+            TrainingConfig(),
+            settings,
+            encoder,
+            store,
+            oracle_path,
+            cache_dir=settings.embedding_cache_dir,
+            progress=_progress,
+        )
 
 
 @app.command()
@@ -465,8 +503,12 @@ def audit_rotate() -> None:
 
     settings = _settings()
     store = Store(settings.store_url)
-    removed = rotate(settings.audit_log, load_or_create_key(settings.audit_key), StoreCheckpoints(store),
-                     timedelta(days=settings.audit_retention_days))  # fmt: skip
+    removed = rotate(
+        settings.audit_log,
+        load_or_create_key(settings.audit_key),
+        StoreCheckpoints(store),
+        timedelta(days=settings.audit_retention_days),
+    )
     typer.echo(f"{settings.audit_log}: {removed} records older than {settings.audit_retention_days} days removed")
 
 

@@ -100,9 +100,16 @@ class RankingSet:
         rows = keep[self.query]
         renumber = np.cumsum(keep) - 1
         queries = self.queries[keep].reset_index(drop=True).assign(query=np.arange(int(keep.sum())))
-        return RankingSet(self.features[rows], self.labels[rows], renumber[self.query[rows]],
-                          self.cand[rows], self.vac[rows], self.proposed[rows], self.utility[rows],
-                          queries)  # fmt: skip
+        return RankingSet(
+            self.features[rows],
+            self.labels[rows],
+            renumber[self.query[rows]],
+            self.cand[rows],
+            self.vac[rows],
+            self.proposed[rows],
+            self.utility[rows],
+            queries,
+        )
 
     def with_relevant(self) -> RankingSet:
         """Only queries with a relevant item: all-zero queries carry no LambdaMART gradient."""
@@ -110,8 +117,7 @@ class RankingSet:
         return self.select(has)
 
 
-def embed_cached(encoder: TextEncoder, texts: list[str], cache_dir: Path | None,
-                 kind: str) -> NDArray[np.float32]:  # fmt: skip
+def embed_cached(encoder: TextEncoder, texts: list[str], cache_dir: Path | None, kind: str) -> NDArray[np.float32]:
     """Embeddings of ``texts``, reused from ``cache_dir`` when model and texts are the same."""
     key = hashlib.sha256(("\n".join([encoder.fingerprint, *texts])).encode()).hexdigest()[:16]
     path = cache_dir / f"{kind}-{key}.npy" if cache_dir is not None else None
@@ -126,8 +132,7 @@ def embed_cached(encoder: TextEncoder, texts: list[str], cache_dir: Path | None,
     return vectors
 
 
-def load_corpus(store: Store, encoder: TextEncoder, reference: ReferenceData,
-                cache_dir: Path | None = None) -> Corpus:  # fmt: skip
+def load_corpus(store: Store, encoder: TextEncoder, reference: ReferenceData, cache_dir: Path | None = None) -> Corpus:
     """Load, render and embed every candidate and vacancy of the store."""
     candidates, vacancies = store.candidates(), store.vacancies()
     if not candidates or not vacancies:
@@ -136,17 +141,19 @@ def load_corpus(store: Store, encoder: TextEncoder, reference: ReferenceData,
     cand_texts = [render_candidate(c, reference) for c in candidates]
     vac_texts = [render_vacancy(v, reference) for v in vacancies]
     return Corpus(
-        candidates=candidates, vacancies=vacancies,
+        candidates=candidates,
+        vacancies=vacancies,
         cand_arrays=CandidateTable.build(candidates, gazetteer),
         vac_arrays=VacancyTable.build(vacancies, gazetteer),
         cand_emb=embed_cached(encoder, cand_texts, cache_dir, "candidates"),
         vac_emb=embed_cached(encoder, vac_texts, cache_dir, "vacancies"),
-        cand_texts=cand_texts, vac_texts=vac_texts,
+        cand_texts=cand_texts,
+        vac_texts=vac_texts,
         cand_index={c.id: i for i, c in enumerate(candidates)},
         vac_index={v.id: i for i, v in enumerate(vacancies)},
         vac_still_open=np.array([v.status == VacancyStatus.OPEN for v in vacancies], dtype=bool),
         cand_registered=np.array([c.registered_at.toordinal() for c in candidates], dtype=np.int64),
-    )  # fmt: skip
+    )
 
 
 def read_oracle(path: Path) -> pd.Series:
@@ -164,8 +171,7 @@ def _ordinals(days: pd.Series) -> NDArray[np.int64]:
     return ((days.dt.normalize() - epoch).dt.days + date(1970, 1, 1).toordinal()).to_numpy(np.int64)
 
 
-def label_frame(proposals: pd.DataFrame, corpus: Corpus,
-                oracle: pd.Series | None = None) -> pd.DataFrame:  # fmt: skip
+def label_frame(proposals: pd.DataFrame, corpus: Corpus, oracle: pd.Series | None = None) -> pd.DataFrame:
     """One row per (candidate, date, vacancy) with relevance and oracle utility.
 
     Proposals naming a person or vacancy that is not in the store (rejected at ingestion) are
@@ -177,17 +183,21 @@ def label_frame(proposals: pd.DataFrame, corpus: Corpus,
     ).dropna(subset=["cand", "vac"])
     relevance = {o.value: RELEVANCE.get(o, 0) for o in Outcome}
     frame = frame.assign(
-        cand=frame["cand"].astype(np.int64), vac=frame["vac"].astype(np.int64),
+        cand=frame["cand"].astype(np.int64),
+        vac=frame["vac"].astype(np.int64),
         as_of=_ordinals(frame["proposed_at"]),
         relevance=frame["outcome"].map(relevance).fillna(0).astype(np.int64),
         hired=frame["outcome"] == Outcome.HIRED.value,
         utility=frame["id"].map(oracle) if oracle is not None else np.nan,
-    )  # fmt: skip
+    )
     keys = ["cand", "as_of", "vac"]
     grouped = frame.groupby(keys, as_index=False).agg(
-        candidate_id=("candidate_id", "first"), vacancy_id=("vacancy_id", "first"),
-        relevance=("relevance", "max"), hired=("hired", "max"), utility=("utility", "max"),
-    )  # fmt: skip
+        candidate_id=("candidate_id", "first"),
+        vacancy_id=("vacancy_id", "first"),
+        relevance=("relevance", "max"),
+        hired=("hired", "max"),
+        utility=("utility", "max"),
+    )
     return grouped.sort_values(keys, kind="stable").reset_index(drop=True)
 
 
@@ -198,8 +208,7 @@ def split_by_time(labels: pd.DataFrame, test_window_days: int) -> tuple[pd.DataF
     return labels[~test].reset_index(drop=True), labels[test].reset_index(drop=True), date.fromordinal(cutoff)
 
 
-def sample_queries(labels: pd.DataFrame, key: Sequence[str], max_queries: int | None,
-                   seed: int) -> pd.DataFrame:  # fmt: skip
+def sample_queries(labels: pd.DataFrame, key: Sequence[str], max_queries: int | None, seed: int) -> pd.DataFrame:
     """Keep at most ``max_queries`` whole queries, drawn with ``seed``."""
     queries = labels[list(key)].drop_duplicates()
     if max_queries is None or len(queries) <= max_queries:
@@ -216,9 +225,13 @@ def _exclusions(pairs: pd.DataFrame, owner: str, other: str, n_owners: int) -> l
     return out
 
 
-def retrieve(query_vecs: NDArray[np.float32], item_vecs: NDArray[np.float32],
-             allowed: Callable[[slice], NDArray[np.bool_]], exclude: Sequence[NDArray[np.int64]],
-             n: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:  # fmt: skip
+def retrieve(
+    query_vecs: NDArray[np.float32],
+    item_vecs: NDArray[np.float32],
+    allowed: Callable[[slice], NDArray[np.bool_]],
+    exclude: Sequence[NDArray[np.int64]],
+    n: int,
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """Exact top-``n`` items per query by inner product, among allowed and not excluded items.
 
     Returns:
@@ -233,30 +246,41 @@ def retrieve(query_vecs: NDArray[np.float32], item_vecs: NDArray[np.float32],
         sims[~allowed(block)] = -np.inf
         for r, skip in enumerate(exclude[block]):
             sims[r, skip] = -np.inf
-        top = np.argpartition(-sims, n - 1, axis=1)[:, :n] if n < sims.shape[1] else \
-            np.tile(np.arange(sims.shape[1]), (sims.shape[0], 1))  # fmt: skip
+        top = (
+            np.argpartition(-sims, n - 1, axis=1)[:, :n]
+            if n < sims.shape[1]
+            else np.tile(np.arange(sims.shape[1]), (sims.shape[0], 1))
+        )
         ok = np.isfinite(np.take_along_axis(sims, top, axis=1))
         rows.append(np.nonzero(ok)[0] + start)
         items.append(top[ok])
     return np.concatenate(rows).astype(np.int64), np.concatenate(items).astype(np.int64)
 
 
-def _features(corpus: Corpus, cand: NDArray[np.int64], vac: NDArray[np.int64],
-              as_of: NDArray[np.int64]) -> NDArray[np.float32]:  # fmt: skip
+def _features(
+    corpus: Corpus, cand: NDArray[np.int64], vac: NDArray[np.int64], as_of: NDArray[np.int64]
+) -> NDArray[np.float32]:
     """Pair features with each row's own ``as_of`` date (one call per distinct date)."""
     out = np.zeros((len(cand), N_FEATURES), dtype=np.float32)
     for day in np.unique(as_of):
         rows = np.nonzero(as_of == day)[0]
         sim = np.einsum("ij,ij->i", corpus.cand_emb[cand[rows]], corpus.vac_emb[vac[rows]])
-        block = pair_features(corpus.cand_arrays, cand[rows], corpus.vac_arrays, vac[rows], sim,
-                              date.fromordinal(int(day)))  # fmt: skip
+        block = pair_features(
+            corpus.cand_arrays, cand[rows], corpus.vac_arrays, vac[rows], sim, date.fromordinal(int(day))
+        )
         out[rows] = block
     return out
 
 
-def _assemble(corpus: Corpus, queries: pd.DataFrame, labelled: pd.DataFrame,
-              neg_query: NDArray[np.int64], neg_cand: NDArray[np.int64],
-              neg_vac: NDArray[np.int64], seed: int) -> RankingSet:  # fmt: skip
+def _assemble(
+    corpus: Corpus,
+    queries: pd.DataFrame,
+    labelled: pd.DataFrame,
+    neg_query: NDArray[np.int64],
+    neg_cand: NDArray[np.int64],
+    neg_vac: NDArray[np.int64],
+    seed: int,
+) -> RankingSet:
     """Stack labelled rows and negatives, shuffle within each query, featurise."""
     n_neg = len(neg_query)
     query = np.concatenate([labelled["query"].to_numpy(np.int64), neg_query])
@@ -269,12 +293,14 @@ def _assemble(corpus: Corpus, queries: pd.DataFrame, labelled: pd.DataFrame,
     order = np.lexsort((np.random.default_rng(seed).random(len(query)), query))
     query, cand, vac, labels = query[order], cand[order], vac[order], labels[order]
     as_of = queries["as_of"].to_numpy(np.int64)[query]
-    return RankingSet(_features(corpus, cand, vac, as_of), labels, query, cand, vac,
-                      proposed[order], utility[order], queries)  # fmt: skip
+    return RankingSet(
+        _features(corpus, cand, vac, as_of), labels, query, cand, vac, proposed[order], utility[order], queries
+    )
 
 
-def build_candidate_queries(corpus: Corpus, labels: pd.DataFrame, all_pairs: pd.DataFrame,
-                            n_negatives: int, open_window_days: int, seed: int) -> RankingSet:  # fmt: skip
+def build_candidate_queries(
+    corpus: Corpus, labels: pd.DataFrame, all_pairs: pd.DataFrame, n_negatives: int, open_window_days: int, seed: int
+) -> RankingSet:
     """Caseworker direction: vacancies for a job seeker on the day of the proposals.
 
     Args:
@@ -292,13 +318,15 @@ def build_candidate_queries(corpus: Corpus, labels: pd.DataFrame, all_pairs: pd.
         day = q_day[block, None]
         return (posted <= day) & (still_open | (day - posted <= open_window_days))
 
-    qpos, neg_vac = retrieve(corpus.cand_emb[q_cand], corpus.vac_emb, allowed,
-                             [exclude_by_cand[c] for c in q_cand], n_negatives)  # fmt: skip
+    qpos, neg_vac = retrieve(
+        corpus.cand_emb[q_cand], corpus.vac_emb, allowed, [exclude_by_cand[c] for c in q_cand], n_negatives
+    )
     return _assemble(corpus, queries, labelled, qpos, q_cand[qpos], neg_vac, seed)
 
 
-def build_vacancy_queries(corpus: Corpus, labels: pd.DataFrame, all_pairs: pd.DataFrame,
-                          n_negatives: int, seed: int) -> RankingSet:  # fmt: skip
+def build_vacancy_queries(
+    corpus: Corpus, labels: pd.DataFrame, all_pairs: pd.DataFrame, n_negatives: int, seed: int
+) -> RankingSet:
     """Employer-service direction: job seekers for a vacancy, for the fairness audit.
 
     A query is a vacancy proposed in ``labels``, as of its first proposal there; its items are
@@ -308,7 +336,8 @@ def build_vacancy_queries(corpus: Corpus, labels: pd.DataFrame, all_pairs: pd.Da
     first = labels.groupby("vac", as_index=False).agg(as_of=("as_of", "min"), vacancy_id=("vacancy_id", "first"))
     queries = first.rename_axis("query").reset_index()
     best = labels.groupby(["vac", "cand"], as_index=False).agg(
-        relevance=("relevance", "max"), utility=("utility", "max"))  # fmt: skip
+        relevance=("relevance", "max"), utility=("utility", "max")
+    )
     labelled = best.merge(queries[["query", "vac"]], on="vac")
     q_vac, q_day = queries["vac"].to_numpy(np.int64), queries["as_of"].to_numpy(np.int64)
     exclude_by_vac = _exclusions(all_pairs, "vac", "cand", len(corpus.vacancies))
@@ -316,8 +345,9 @@ def build_vacancy_queries(corpus: Corpus, labels: pd.DataFrame, all_pairs: pd.Da
     def allowed(block: slice) -> NDArray[np.bool_]:
         return corpus.cand_registered[None, :] <= q_day[block, None]
 
-    qpos, neg_cand = retrieve(corpus.vac_emb[q_vac], corpus.cand_emb, allowed,
-                              [exclude_by_vac[v] for v in q_vac], n_negatives)  # fmt: skip
+    qpos, neg_cand = retrieve(
+        corpus.vac_emb[q_vac], corpus.cand_emb, allowed, [exclude_by_vac[v] for v in q_vac], n_negatives
+    )
     return _assemble(corpus, queries, labelled, qpos, neg_cand, q_vac[qpos], seed)
 
 
@@ -335,8 +365,9 @@ class Datasets:
     last_day: date
 
 
-def build_datasets(corpus: Corpus, proposals: pd.DataFrame, oracle: pd.Series | None,
-                   config: TrainingConfig, with_train: bool = True) -> Datasets:  # fmt: skip
+def build_datasets(
+    corpus: Corpus, proposals: pd.DataFrame, oracle: pd.Series | None, config: TrainingConfig, with_train: bool = True
+) -> Datasets:
     """Label, split by time, sample and build the training, test and audit sets."""
     labels = label_frame(proposals, corpus, oracle)
     if labels.empty:
@@ -350,13 +381,17 @@ def build_datasets(corpus: Corpus, proposals: pd.DataFrame, oracle: pd.Series | 
     test_labels = sample_queries(test_labels, key, config.max_test_queries, config.seed)
     return Datasets(
         corpus=corpus,
-        train=build_candidate_queries(corpus, train_labels, all_pairs, config.negatives_train,
-                                      config.open_window_days, config.seed) if with_train else None,
-        test=build_candidate_queries(corpus, test_labels, all_pairs, config.negatives_test,
-                                     config.open_window_days, config.seed),
+        train=build_candidate_queries(
+            corpus, train_labels, all_pairs, config.negatives_train, config.open_window_days, config.seed
+        )
+        if with_train
+        else None,
+        test=build_candidate_queries(
+            corpus, test_labels, all_pairs, config.negatives_test, config.open_window_days, config.seed
+        ),
         audit=build_vacancy_queries(corpus, test_labels, all_pairs, config.audit_pool, config.seed),
-        test_labels=test_labels, cutoff=cutoff,
+        test_labels=test_labels,
+        cutoff=cutoff,
         first_day=date.fromordinal(int(labels["as_of"].min())),
         last_day=date.fromordinal(int(labels["as_of"].max())),
-    )  # fmt: skip
-
+    )

@@ -102,9 +102,7 @@ def kldb_pairs(ref: ReferenceData) -> list[Pair]:
     """KldB: short title, remarks and up to five task phrases -> the position's title."""
     frame = ref.kldb.loc[ref.kldb["level"] == 5]
     pairs: list[Pair] = []
-    for code, title, short, remarks in zip(
-        frame["code"], frame["title"], frame["short_title"], frame["remarks"]
-    ):
+    for code, title, short, remarks in zip(frame["code"], frame["title"], frame["short_title"], frame["remarks"]):
         pairs += [(short, title)] + ([(remarks, title)] if remarks else [])
         pairs += [(task, title) for task in ref.kldb_tasks(code)[:5]]
     return pairs
@@ -242,7 +240,10 @@ def log_build(result: EncoderBuildResult, config: EncoderBuildConfig) -> str:
     from training.tracking import log_encoder_build
 
     return log_encoder_build(
-        str(config.tracking_uri), config.artifact_location, config.experiment, result.params,
+        str(config.tracking_uri),
+        config.artifact_location,
+        config.experiment,
+        result.params,
         {**result.metrics, "build_seconds": result.seconds},
         result.path if config.log_model else None,
     )
@@ -256,9 +257,7 @@ def _params(config: EncoderBuildConfig, n_pairs: int) -> dict[str, object]:
     return params
 
 
-def build_default_encoder(
-    out_dir: Path, config: EncoderBuildConfig | None = None
-) -> EncoderBuildResult:
+def build_default_encoder(out_dir: Path, config: EncoderBuildConfig | None = None) -> EncoderBuildResult:
     """Train, save, evaluate (and log to MLflow when a tracking URI is set) the default encoder.
 
     Deterministic for a seed up to float summation order; about 15-30 s on two CPU cores.
@@ -273,11 +272,7 @@ def build_default_encoder(
     params = _params(config, len(pairs))
     (out_dir / "build.json").write_text(json.dumps(params, indent=2, default=str) + "\n")
     metrics = evaluate_encoder(out_dir, ref, config) if config.eval_queries > 0 else {}
-    result = EncoderBuildResult(
-        out_dir, metrics, round(time.perf_counter() - started, 2), params=params
-    )
+    result = EncoderBuildResult(out_dir, metrics, round(time.perf_counter() - started, 2), params=params)
     if config.tracking_uri:
-        result = EncoderBuildResult(
-            out_dir, metrics, result.seconds, log_build(result, config), params
-        )
+        result = EncoderBuildResult(out_dir, metrics, result.seconds, log_build(result, config), params)
     return result

@@ -42,8 +42,7 @@ def _dcg(gains: NDArray[np.float64], k: int) -> float:
     return float(np.sum(top / np.log2(np.arange(2, len(top) + 2))))
 
 
-def query_metrics(scores: NDArray[np.float64], labels: NDArray[np.int64],
-                  bounds: NDArray[np.int64]) -> pd.DataFrame:  # fmt: skip
+def query_metrics(scores: NDArray[np.float64], labels: NDArray[np.int64], bounds: NDArray[np.int64]) -> pd.DataFrame:
     """One row per query: the metrics (nan where undefined for that query)."""
     out = np.full((len(bounds) - 1, len(METRICS)), np.nan)
     for q in range(len(bounds) - 1):
@@ -65,8 +64,7 @@ def query_metrics(scores: NDArray[np.float64], labels: NDArray[np.int64],
 
 def summarise(per_query: pd.DataFrame) -> dict[str, float]:
     """Means over the queries where each metric is defined."""
-    return {m: float(per_query[m].mean()) if per_query[m].notna().any() else float("nan")
-            for m in METRICS}  # fmt: skip
+    return {m: float(per_query[m].mean()) if per_query[m].notna().any() else float("nan") for m in METRICS}
 
 
 @dataclass
@@ -77,8 +75,11 @@ class LexicalScorer:
     involved), which keeps the fit to a few thousand texts.
     """
 
-    vectorizer: TfidfVectorizer = field(default_factory=lambda: TfidfVectorizer(
-        analyzer="char_wb", ngram_range=(3, 5), min_df=2, sublinear_tf=True, dtype=np.float32))  # fmt: skip
+    vectorizer: TfidfVectorizer = field(
+        default_factory=lambda: TfidfVectorizer(
+            analyzer="char_wb", ngram_range=(3, 5), min_df=2, sublinear_tf=True, dtype=np.float32
+        )
+    )
 
     def score(self, corpus: Corpus, data: RankingSet) -> NDArray[np.float64]:
         cands, vacs = np.unique(data.cand), np.unique(data.vac)
@@ -116,12 +117,12 @@ def baseline_scores(corpus: Corpus, data: RankingSet) -> dict[str, NDArray[np.fl
     }
 
 
-def evaluate_rankers(scores: Mapping[str, NDArray[np.float64] | None],
-                     data: RankingSet) -> dict[str, dict[str, float] | None]:  # fmt: skip
+def evaluate_rankers(
+    scores: Mapping[str, NDArray[np.float64] | None], data: RankingSet
+) -> dict[str, dict[str, float] | None]:
     """Metric summary per ranker (None for a ranker without scores, e.g. no oracle)."""
     bounds = data.bounds()
-    return {name: None if s is None else summarise(query_metrics(s, data.labels, bounds))
-            for name, s in scores.items()}  # fmt: skip
+    return {name: None if s is None else summarise(query_metrics(s, data.labels, bounds)) for name, s in scores.items()}
 
 
 def score_models(models: Mapping[str, Reranker], data: RankingSet) -> dict[str, NDArray[np.float64]]:
@@ -130,8 +131,7 @@ def score_models(models: Mapping[str, Reranker], data: RankingSet) -> dict[str, 
 
 def metrics_table(metrics: Mapping[str, Mapping[str, float] | None]) -> pd.DataFrame:
     """Rankers as rows, metrics as columns."""
-    rows = {name: dict(m) if m is not None else dict.fromkeys(METRICS, np.nan)
-            for name, m in metrics.items()}  # fmt: skip
+    rows = {name: dict(m) if m is not None else dict.fromkeys(METRICS, np.nan) for name, m in metrics.items()}
     return pd.DataFrame.from_dict(rows, orient="index", columns=list(METRICS))
 
 
@@ -152,8 +152,9 @@ class PromotionDecision:
     reasons: list[str]
 
 
-def decide_promotion(ndcg: float, fairness_passed: bool, fairness_failures: list[str],
-                     champion_ndcg: float | None) -> PromotionDecision:  # fmt: skip
+def decide_promotion(
+    ndcg: float, fairness_passed: bool, fairness_failures: list[str], champion_ndcg: float | None
+) -> PromotionDecision:
     """Champion only if fair enough and strictly better than the champion on the same data.
 
     Args:

@@ -55,12 +55,14 @@ def candidate_groups(protected: pd.DataFrame, corpus: Corpus, as_of: date) -> pd
     """The group of every corpus candidate per attribute (row i = corpus candidate i)."""
     frame = protected.set_index("candidate_id").reindex([c.id for c in corpus.candidates])
     disability = frame["severe_disability"].map({True: "yes", False: "no"})  # 1/0 from SQLite hash equal
-    return pd.DataFrame({
-        "gender": frame["gender"].fillna(UNKNOWN).astype(str),
-        "age_group": [age_group(b, as_of.year) for b in frame["birth_year"]],
-        "citizenship_group": frame["citizenship_group"].fillna(UNKNOWN).astype(str),
-        "severe_disability": disability.fillna(UNKNOWN).astype(str),
-    }).reset_index(drop=True)  # fmt: skip
+    return pd.DataFrame(
+        {
+            "gender": frame["gender"].fillna(UNKNOWN).astype(str),
+            "age_group": [age_group(b, as_of.year) for b in frame["birth_year"]],
+            "citizenship_group": frame["citizenship_group"].fillna(UNKNOWN).astype(str),
+            "severe_disability": disability.fillna(UNKNOWN).astype(str),
+        }
+    ).reset_index(drop=True)
 
 
 def _top_mask(scores: NDArray[np.float64], data: RankingSet, k: int) -> NDArray[np.bool_]:
@@ -73,8 +75,7 @@ def _top_mask(scores: NDArray[np.float64], data: RankingSet, k: int) -> NDArray[
     return mask
 
 
-def exposure_ratios(scores: NDArray[np.float64], data: RankingSet,
-                    groups: NDArray[np.object_]) -> pd.Series:  # fmt: skip
+def exposure_ratios(scores: NDArray[np.float64], data: RankingSet, groups: NDArray[np.object_]) -> pd.Series:
     """Per group: share of the top-10 slots over share of the eligible items."""
     top = _top_mask(scores, data, TOP_K)
     eligible = pd.Series(groups).value_counts(normalize=True)
@@ -103,8 +104,13 @@ def history_ratios(data: RankingSet, groups: NDArray[np.object_]) -> pd.Series:
     return success.value_counts(normalize=True).reindex(base.index, fill_value=0.0) / base
 
 
-def audit(groups: pd.DataFrame, test: RankingSet, test_scores: NDArray[np.float64],
-          employer: RankingSet, employer_scores: Mapping[str, NDArray[np.float64]]) -> pd.DataFrame:  # fmt: skip
+def audit(
+    groups: pd.DataFrame,
+    test: RankingSet,
+    test_scores: NDArray[np.float64],
+    employer: RankingSet,
+    employer_scores: Mapping[str, NDArray[np.float64]],
+) -> pd.DataFrame:
     """The fairness table: one row per (attribute, group).
 
     Args:
@@ -123,18 +129,20 @@ def audit(groups: pd.DataFrame, test: RankingSet, test_scores: NDArray[np.float6
         person_groups = groups[attribute].to_numpy(dtype=object)[query_cand]
         for group in sorted(set(item_groups) | set(person_groups)):
             in_group = per_query[person_groups == group]
-            rows.append({
-                "attribute": attribute, "group": group,
-                "eligible": int(np.sum(item_groups == group)),
-                "people": int(len(np.unique(employer.cand[item_groups == group]))),
-                "exposure_ratio": float(ratios["model"].get(group, np.nan)),
-                "exposure_ratio_embedding": float(ratios["embedding"].get(group, np.nan)),
-                "exposure_ratio_history": float(ratios["history"].get(group, np.nan)),
-                "ndcg@10": float(in_group.mean()) if in_group.notna().any() else float("nan"),
-                "queries": int(in_group.notna().sum()),
-                "ndcg@10_employer": _subset_ndcg(employer_scores["model"], employer,
-                                                 item_groups == group),
-            })  # fmt: skip
+            rows.append(
+                {
+                    "attribute": attribute,
+                    "group": group,
+                    "eligible": int(np.sum(item_groups == group)),
+                    "people": int(len(np.unique(employer.cand[item_groups == group]))),
+                    "exposure_ratio": float(ratios["model"].get(group, np.nan)),
+                    "exposure_ratio_embedding": float(ratios["embedding"].get(group, np.nan)),
+                    "exposure_ratio_history": float(ratios["history"].get(group, np.nan)),
+                    "ndcg@10": float(in_group.mean()) if in_group.notna().any() else float("nan"),
+                    "queries": int(in_group.notna().sum()),
+                    "ndcg@10_employer": _subset_ndcg(employer_scores["model"], employer, item_groups == group),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -146,19 +154,23 @@ def history_table(sets: list[RankingSet], groups: pd.DataFrame) -> pd.DataFrame:
     """
     proposed = [(s.features[s.proposed], s.labels[s.proposed], s.cand[s.proposed]) for s in sets]
     features = np.concatenate([p[0] for p in proposed])
-    frame = pd.DataFrame({
-        "age_group": groups["age_group"].to_numpy(dtype=object)[np.concatenate([p[2] for p in proposed])],
-        "label": np.concatenate([p[1] for p in proposed]),
-        "fit": RuleReranker().score(features),
-    })  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "age_group": groups["age_group"].to_numpy(dtype=object)[np.concatenate([p[2] for p in proposed])],
+            "label": np.concatenate([p[1] for p in proposed]),
+            "fit": RuleReranker().score(features),
+        }
+    )
     frame["fit_tercile"] = pd.qcut(frame["fit"].rank(method="first"), 3, labels=["low", "mid", "high"])
     frame["hired"] = frame["label"] == 3
     frame["interview_or_better"] = frame["label"] >= 2
     table = frame.groupby("age_group").agg(
-        proposals=("label", "size"), hire_rate=("hired", "mean"),
-        interview_or_better_rate=("interview_or_better", "mean"), mean_fit=("fit", "mean"))  # fmt: skip
-    by_fit = frame.pivot_table(index="age_group", columns="fit_tercile", values="hired",
-                               aggfunc="mean", observed=False)  # fmt: skip
+        proposals=("label", "size"),
+        hire_rate=("hired", "mean"),
+        interview_or_better_rate=("interview_or_better", "mean"),
+        mean_fit=("fit", "mean"),
+    )
+    by_fit = frame.pivot_table(index="age_group", columns="fit_tercile", values="hired", aggfunc="mean", observed=False)
     by_fit.columns = [f"hire_rate_{c}_fit" for c in by_fit.columns]
     return table.join(by_fit).reset_index()
 
@@ -169,8 +181,9 @@ class GateResult:
     failures: list[str]
 
 
-def fairness_gate(table: pd.DataFrame, threshold: float, min_support: int,
-                  champion: pd.DataFrame | None = None) -> GateResult:  # fmt: skip
+def fairness_gate(
+    table: pd.DataFrame, threshold: float, min_support: int, champion: pd.DataFrame | None = None
+) -> GateResult:
     """Every group with enough support has an exposure ratio >= ``threshold``, or one no worse
     than the champion's on the same data. Groups of fewer than ``min_support`` distinct people
     in the audit pool are too noisy to gate on (the same few people fill many vacancies' lists)
@@ -193,21 +206,24 @@ def to_json(table: pd.DataFrame) -> dict[str, dict[str, dict[str, float | int | 
     """``{attribute: {group: {"exposure_ratio": x, "ndcg@10": x, ...}}}`` (nan as null)."""
     out: dict[str, dict[str, dict[str, float | int | None]]] = {}
     for record in table.to_dict(orient="records"):
-        values = {k: (None if isinstance(v, float) and np.isnan(v) else v)
-                  for k, v in record.items() if k not in ("attribute", "group")}  # fmt: skip
+        values = {
+            k: (None if isinstance(v, float) and np.isnan(v) else v)
+            for k, v in record.items()
+            if k not in ("attribute", "group")
+        }
         out.setdefault(str(record["attribute"]), {})[str(record["group"])] = values
     return out
 
 
 def markdown(frame: pd.DataFrame, digits: int = 3) -> str:
     """A GitHub Markdown table (pandas' own needs ``tabulate``, which we do not ship)."""
+
     def cell(value: object) -> str:
         if isinstance(value, float | np.floating):
             return "" if np.isnan(value) else f"{value:.{digits}f}"
         return str(value)
 
-    lines = ["| " + " | ".join(map(str, frame.columns)) + " |",
-             "|" + "---|" * len(frame.columns)]  # fmt: skip
+    lines = ["| " + " | ".join(map(str, frame.columns)) + " |", "|" + "---|" * len(frame.columns)]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
     return "\n".join(lines)
 
@@ -222,9 +238,9 @@ def plot(table: pd.DataFrame, history: pd.DataFrame, threshold: float, path: Pat
     fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.5), gridspec_kw={"width_ratios": [3, 1]})
     labels = [f"{a}\n{g}" for a, g in zip(table["attribute"], table["group"])]
     x, width = np.arange(len(table)), 0.27
-    for i, (column, name) in enumerate((("exposure_ratio", "model"),
-                                        ("exposure_ratio_embedding", "embedding"),
-                                        ("exposure_ratio_history", "history"))):  # fmt: skip
+    for i, (column, name) in enumerate(
+        (("exposure_ratio", "model"), ("exposure_ratio_embedding", "embedding"), ("exposure_ratio_history", "history"))
+    ):
         left.bar(x + (i - 1) * width, table[column].fillna(0), width, label=name)
     left.axhline(threshold, color="red", linestyle="--", linewidth=1, label=f"gate {threshold}")
     left.axhline(1.0, color="grey", linewidth=0.8)

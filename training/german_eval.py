@@ -75,9 +75,7 @@ def german_tasks(ref: ReferenceData, n_queries: int = 2000, seed: int = 0) -> li
     return [ba_titles_task(ref, n_queries, seed), esco_alt_task(ref, n_queries, seed)]
 
 
-def score_metrics(
-    scores: NDArray[np.float32], relevant: Sequence[frozenset[int]]
-) -> dict[str, float]:
+def score_metrics(scores: NDArray[np.float32], relevant: Sequence[frozenset[int]]) -> dict[str, float]:
     """MAP@100, success@1 and success@10 of a (queries x corpus) score matrix."""
     cutoff = min(CUTOFF, scores.shape[1])
     top = np.argpartition(-scores, cutoff - 1, axis=1)[:, :cutoff]
@@ -90,8 +88,7 @@ def score_metrics(
         aps.append(float((np.arange(1, len(ranks) + 1) / ranks).sum() / len(rel)))
         hit1.append(bool(hits[:1].any()))
         hit10.append(bool(hits[:10].any()))
-    return {"map": float(np.mean(aps)), "success@1": float(np.mean(hit1)),
-            "success@10": float(np.mean(hit10))}  # fmt: skip
+    return {"map": float(np.mean(aps)), "success@1": float(np.mean(hit1)), "success@10": float(np.mean(hit10))}
 
 
 def evaluate_embedder(embed: EmbedFn, task: RetrievalTask) -> dict[str, float]:
@@ -119,8 +116,9 @@ def format_table(rows: dict[str, dict[str, dict[str, float]]]) -> str:
     lines = [header, sub, "-" * len(sub)]
     for model, by_task in rows.items():
         cells = "".join(
-            f"| {by_task[t]['map']:7.3f} {by_task[t]['success@1']:7.3f} "
-            f"{by_task[t]['success@10']:7.3f}   " if t in by_task else f"| {'-':<26}"
+            f"| {by_task[t]['map']:7.3f} {by_task[t]['success@1']:7.3f} {by_task[t]['success@10']:7.3f}   "
+            if t in by_task
+            else f"| {'-':<26}"
             for t in tasks
         )
         lines.append(f"{model:<28}{cells}")

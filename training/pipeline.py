@@ -58,11 +58,15 @@ class TrainingResult:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "run_id": self.run_id, "model_version": self.model_version, "promoted": self.promoted,
-            "metrics": _clean(self.metrics), "fairness": _clean(self.fairness),
-            "decision": self.decision, "previous_champion": self.previous_champion,
+            "run_id": self.run_id,
+            "model_version": self.model_version,
+            "promoted": self.promoted,
+            "metrics": _clean(self.metrics),
+            "fairness": _clean(self.fairness),
+            "decision": self.decision,
+            "previous_champion": self.previous_champion,
             "data": self.data,
-        }  # fmt: skip
+        }
 
 
 def _clean(value: Any) -> Any:
@@ -78,8 +82,15 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def prepare(config: TrainingConfig, encoder: TextEncoder, store: Store, oracle_path: Path | None,
-            cache_dir: Path | None, with_train: bool = True, progress: Progress = _quiet) -> Datasets:  # fmt: skip
+def prepare(
+    config: TrainingConfig,
+    encoder: TextEncoder,
+    store: Store,
+    oracle_path: Path | None,
+    cache_dir: Path | None,
+    with_train: bool = True,
+    progress: Progress = _quiet,
+) -> Datasets:
     """Load and embed the store, then build the time-split sets."""
     progress("rendering and embedding candidates and vacancies")
     corpus = load_corpus(store, encoder, ReferenceData(), cache_dir)
@@ -103,10 +114,11 @@ def train(data: Datasets, config: TrainingConfig) -> LightGBMReranker:
 
 def audit_model(model: Reranker, data: Datasets, groups: pd.DataFrame) -> pd.DataFrame:
     """The fairness table of one model on the test window."""
-    employer_scores = {"model": model.score(data.audit.features),
-                       "embedding": SimilarityReranker().score(data.audit.features)}  # fmt: skip
-    return fairness.audit(groups, data.test, model.score(data.test.features), data.audit,
-                          employer_scores)  # fmt: skip
+    employer_scores = {
+        "model": model.score(data.audit.features),
+        "embedding": SimilarityReranker().score(data.audit.features),
+    }
+    return fairness.audit(groups, data.test, model.score(data.test.features), data.audit, employer_scores)
 
 
 def _summary(data: Datasets) -> dict[str, Any]:
@@ -114,14 +126,18 @@ def _summary(data: Datasets) -> dict[str, Any]:
     return {
         "history": [data.first_day.isoformat(), data.last_day.isoformat()],
         "test_window": [data.cutoff.isoformat(), data.last_day.isoformat()],
-        "train_queries": train_queries, "train_rows": 0 if data.train is None else len(data.train),
-        "test_queries": len(data.test.queries), "test_rows": len(data.test),
-        "audit_vacancies": len(data.audit.queries), "audit_rows": len(data.audit),
-    }  # fmt: skip
+        "train_queries": train_queries,
+        "train_rows": 0 if data.train is None else len(data.train),
+        "test_queries": len(data.test.queries),
+        "test_rows": len(data.test),
+        "audit_vacancies": len(data.audit.queries),
+        "audit_rows": len(data.audit),
+    }
 
 
-def _champion_view(settings: Settings, name: str, data: Datasets, groups: pd.DataFrame
-                   ) -> tuple[str | None, float | None, pd.DataFrame | None]:  # fmt: skip
+def _champion_view(
+    settings: Settings, name: str, data: Datasets, groups: pd.DataFrame
+) -> tuple[str | None, float | None, pd.DataFrame | None]:
     """The current champion's version, NDCG@10 and fairness table on this run's test window."""
     champion = tracking.current_champion(settings, name)
     if champion is None:
@@ -131,44 +147,69 @@ def _champion_view(settings: Settings, name: str, data: Datasets, groups: pd.Dat
     return champion.version, ndcg, audit_model(champion.reranker, data, groups)
 
 
-def model_card(config: TrainingConfig, data: Datasets, metrics: pd.DataFrame, table: pd.DataFrame,
-               history: pd.DataFrame, decision: PromotionDecision) -> str:  # fmt: skip
+def model_card(
+    config: TrainingConfig,
+    data: Datasets,
+    metrics: pd.DataFrame,
+    table: pd.DataFrame,
+    history: pd.DataFrame,
+    decision: PromotionDecision,
+) -> str:
     """The model card in Markdown."""
     s = _summary(data)
-    return "\n".join([
-        "# Model card: LambdaMART re-ranker (kl-matcher)", "",
-        "## Intended use",
-        "Re-orders the vacancies retrieved for a job seeker (caseworker) and the job seekers "
-        "retrieved for a vacancy (employer service) in the Jobcenter Kaiserslautern. It recommends; "
-        "people decide. Not for automated decisions on benefits or sanctions.", "",
-        "## Data",
-        f"Placement history {s['history'][0]} to {s['history'][1]}. Training: proposals up to "
-        f"{s['test_window'][0]} ({s['train_queries']} queries, {s['train_rows']} rows, "
-        f"{config.negatives_train} retrieved negatives per query). Test window: after "
-        f"{s['test_window'][0]} ({s['test_queries']} queries, {config.negatives_test} negatives "
-        "each). Labels: hired 3, interview 2, applied 1, otherwise 0. Features: "
-        "`matcher.features.FEATURE_NAMES`; no protected attribute is an input; held constant in "
-        f"training (age proxies): {', '.join(config.neutralised_features) or 'none'}.", "",
-        "## Metrics on the test window (model vs baselines vs oracle)",
-        fairness.markdown(metrics.reset_index(names="ranker")), "",
-        "## Fairness (employer-service exposure ratio in the top 10; caseworker NDCG@10 per group)",
-        fairness.markdown(table), "",
-        f"Gate: exposure ratio >= {config.fairness_threshold} for every group with at least "
-        f"{config.fairness_min_support} people in the audit pool, or no worse than the champion's.", "",
-        "## History: outcomes per age group (raw, and within rule-score terciles)",
-        fairness.markdown(history), "",
-        "## Promotion", "; ".join(decision.reasons) + f" -> promoted: {decision.promote}", "",
-        "## Limits",
-        "Trained on synthetic or historical outcomes that carry the past employers' decisions, "
-        "including their bias against older job seekers; the audit watches it, it does not remove "
-        "it. Negatives are retrieved, not judged: some may be good matches nobody proposed. The "
-        "oracle ranks only proposed items. Profiles are today's, not as of the proposal date.", "",
-    ])  # fmt: skip
+    return "\n".join(
+        [
+            "# Model card: LambdaMART re-ranker (kl-matcher)",
+            "",
+            "## Intended use",
+            "Re-orders the vacancies retrieved for a job seeker (caseworker) and the job seekers "
+            "retrieved for a vacancy (employer service) in the Jobcenter Kaiserslautern. It recommends; "
+            "people decide. Not for automated decisions on benefits or sanctions.",
+            "",
+            "## Data",
+            f"Placement history {s['history'][0]} to {s['history'][1]}. Training: proposals up to "
+            f"{s['test_window'][0]} ({s['train_queries']} queries, {s['train_rows']} rows, "
+            f"{config.negatives_train} retrieved negatives per query). Test window: after "
+            f"{s['test_window'][0]} ({s['test_queries']} queries, {config.negatives_test} negatives "
+            "each). Labels: hired 3, interview 2, applied 1, otherwise 0. Features: "
+            "`matcher.features.FEATURE_NAMES`; no protected attribute is an input; held constant in "
+            f"training (age proxies): {', '.join(config.neutralised_features) or 'none'}.",
+            "",
+            "## Metrics on the test window (model vs baselines vs oracle)",
+            fairness.markdown(metrics.reset_index(names="ranker")),
+            "",
+            "## Fairness (employer-service exposure ratio in the top 10; caseworker NDCG@10 per group)",
+            fairness.markdown(table),
+            "",
+            f"Gate: exposure ratio >= {config.fairness_threshold} for every group with at least "
+            f"{config.fairness_min_support} people in the audit pool, or no worse than the champion's.",
+            "",
+            "## History: outcomes per age group (raw, and within rule-score terciles)",
+            fairness.markdown(history),
+            "",
+            "## Promotion",
+            "; ".join(decision.reasons) + f" -> promoted: {decision.promote}",
+            "",
+            "## Limits",
+            "Trained on synthetic or historical outcomes that carry the past employers' decisions, "
+            "including their bias against older job seekers; the audit watches it, it does not remove "
+            "it. Negatives are retrieved, not judged: some may be good matches nobody proposed. The "
+            "oracle ranks only proposed items. Profiles are today's, not as of the proposal date.",
+            "",
+        ]
+    )
 
 
-def run(config: TrainingConfig, settings: Settings, encoder: TextEncoder, store: Store,
-        oracle_path: Path | None = None, cache_dir: Path | None = None,
-        progress: Progress = _quiet, trainer: Trainer | None = None) -> TrainingResult:  # fmt: skip
+def run(
+    config: TrainingConfig,
+    settings: Settings,
+    encoder: TextEncoder,
+    store: Store,
+    oracle_path: Path | None = None,
+    cache_dir: Path | None = None,
+    progress: Progress = _quiet,
+    trainer: Trainer | None = None,
+) -> TrainingResult:
     """Build, train, evaluate, audit, log, register and (maybe) promote.
 
     Args:
@@ -186,55 +227,82 @@ def run(config: TrainingConfig, settings: Settings, encoder: TextEncoder, store:
     history = fairness.history_table([s for s in (data.train, data.test) if s is not None], groups)
     name = config.model_name(settings.model_name)
     previous, champion_ndcg, champion_table = _champion_view(settings, name, data, groups)
-    gate = fairness.fairness_gate(table, config.fairness_threshold, config.fairness_min_support,
-                                  champion_table)  # fmt: skip
-    decision = decide_promotion((metrics["model"] or {})["ndcg@10"], gate.passed, gate.failures,
-                                champion_ndcg)  # fmt: skip
+    gate = fairness.fairness_gate(table, config.fairness_threshold, config.fairness_min_support, champion_table)
+    decision = decide_promotion((metrics["model"] or {})["ndcg@10"], gate.passed, gate.failures, champion_ndcg)
     artifacts = _artifacts(config, data, model, metrics, table, history, decision, previous)
     progress("logging to MLflow and registering the model")
     run_id, version = tracking.log_training(settings, config, model, artifacts, decision.promote)
     if decision.promote and name == settings.model_name:  # the serving name: every worker reloads
         store.log_model_change(name, str(version))
-    return TrainingResult(run_id, version, decision.promote, metrics, fairness.to_json(table),
-                          decision.reasons, previous, _summary(data))  # fmt: skip
+    return TrainingResult(
+        run_id, version, decision.promote, metrics, fairness.to_json(table), decision.reasons, previous, _summary(data)
+    )
 
 
-def _artifacts(config: TrainingConfig, data: Datasets, model: LightGBMReranker, metrics: MetricDict,
-               table: pd.DataFrame, history: pd.DataFrame, decision: PromotionDecision,
-               previous: str | None) -> tracking.RunArtifacts:  # fmt: skip
+def _artifacts(
+    config: TrainingConfig,
+    data: Datasets,
+    model: LightGBMReranker,
+    metrics: MetricDict,
+    table: pd.DataFrame,
+    history: pd.DataFrame,
+    decision: PromotionDecision,
+    previous: str | None,
+) -> tracking.RunArtifacts:
     frame = metrics_table(metrics)
 
     def fairness_figure(path: Path) -> None:
         fairness.plot(table, history, config.fairness_threshold, path)
 
     return tracking.RunArtifacts(
-        metrics=frame, fairness=table, history=history, importance=feature_importance(model),
+        metrics=frame,
+        fairness=table,
+        history=history,
+        importance=feature_importance(model),
         model_card=model_card(config, data, frame, table, history, decision),
-        decision={"promote": decision.promote, "reasons": decision.reasons,
-                  "previous_champion": previous},
+        decision={"promote": decision.promote, "reasons": decision.reasons, "previous_champion": previous},
         figures={"fairness.png": fairness_figure},
-        tables_md={"metrics": fairness.markdown(frame.reset_index(names="ranker")),
-                   "fairness": fairness.markdown(table), "history_by_age": fairness.markdown(history)},
-    )  # fmt: skip
+        tables_md={
+            "metrics": fairness.markdown(frame.reset_index(names="ranker")),
+            "fairness": fairness.markdown(table),
+            "history_by_age": fairness.markdown(history),
+        },
+    )
 
 
-def compare(config: TrainingConfig, settings: Settings, encoder: TextEncoder, store: Store,
-            a: str = CHAMPION, b: str = CHALLENGER, oracle_path: Path | None = None,
-            cache_dir: Path | None = None, progress: Progress = _quiet) -> dict[str, Any]:  # fmt: skip
+def compare(
+    config: TrainingConfig,
+    settings: Settings,
+    encoder: TextEncoder,
+    store: Store,
+    a: str = CHAMPION,
+    b: str = CHALLENGER,
+    oracle_path: Path | None = None,
+    cache_dir: Path | None = None,
+    progress: Progress = _quiet,
+) -> dict[str, Any]:
     """Two registered versions (alias or number) and the baselines on the test window."""
     name = config.model_name(settings.model_name)
     first, second = load_registered(settings, a, name), load_registered(settings, b, name)
     data = prepare(config, encoder, store, oracle_path, cache_dir, with_train=False, progress=progress)
     progress(f"scoring {len(data.test)} test rows")
-    scores = {a: first.reranker.score(data.test.features), b: second.reranker.score(data.test.features),
-              **baseline_scores(data.corpus, data.test)}  # fmt: skip
+    scores = {
+        a: first.reranker.score(data.test.features),
+        b: second.reranker.score(data.test.features),
+        **baseline_scores(data.corpus, data.test),
+    }
     metrics = evaluate_rankers(scores, data.test)
     groups = fairness.candidate_groups(store.protected_attributes(), data.corpus, data.cutoff)
     ndcg = {ref: (metrics[ref] or {}).get("ndcg@10", float("nan")) for ref in (a, b)}
-    return _clean({
-        "a": {"ref": a, "version": first.version}, "b": {"ref": b, "version": second.version},
-        "metrics": metrics, "better": a if ndcg[a] >= ndcg[b] else b,
-        "fairness": {ref: fairness.to_json(audit_model(m.reranker, data, groups))
-                     for ref, m in ((a, first), (b, second))},
-        "data": _summary(data),
-    })  # fmt: skip
+    return _clean(
+        {
+            "a": {"ref": a, "version": first.version},
+            "b": {"ref": b, "version": second.version},
+            "metrics": metrics,
+            "better": a if ndcg[a] >= ndcg[b] else b,
+            "fairness": {
+                ref: fairness.to_json(audit_model(m.reranker, data, groups)) for ref, m in ((a, first), (b, second))
+            },
+            "data": _summary(data),
+        }
+    )

@@ -120,9 +120,14 @@ def _experiment_id(name: str, artifact_location: str | None, tracking_uri: str) 
     return str(mlflow.create_experiment(name, artifact_location=artifact_location))
 
 
-def log_encoder_build(tracking_uri: str, artifact_location: str | None, experiment: str,
-                      params: Mapping[str, object], metrics: Mapping[str, float],
-                      model_dir: Path | None) -> str:  # fmt: skip
+def log_encoder_build(
+    tracking_uri: str,
+    artifact_location: str | None,
+    experiment: str,
+    params: Mapping[str, object],
+    metrics: Mapping[str, float],
+    model_dir: Path | None,
+) -> str:
     """Log an encoder build (params, German eval, the model folder) as a run; returns its id."""
     import mlflow
 
@@ -183,9 +188,12 @@ def _write_artifacts(out: Path, artifacts: RunArtifacts) -> None:
 
 
 def _flat_metrics(metrics: pd.DataFrame, fairness: pd.DataFrame) -> dict[str, float]:
-    flat = {metric_key(ranker, column): float(value)
-            for ranker, row in metrics.iterrows() for column, value in row.items()
-            if pd.notna(value)}  # fmt: skip
+    flat = {
+        metric_key(ranker, column): float(value)
+        for ranker, row in metrics.iterrows()
+        for column, value in row.items()
+        if pd.notna(value)
+    }
     for record in fairness.to_dict(orient="records"):
         for column in ("exposure_ratio", "ndcg@10"):
             value = record.get(column)
@@ -203,10 +211,13 @@ def _log_model(model: LightGBMReranker, name: str) -> str:
 
     signature = ModelSignature(inputs=Schema([ColSpec("float", f) for f in FEATURE_NAMES]))
     info = mlflow.lightgbm.log_model(
-        model.booster, name="model", signature=signature, registered_model_name=name,
+        model.booster,
+        name="model",
+        signature=signature,
+        registered_model_name=name,
         # Explicit requirements: inferring them imports and probes the environment (slow).
         pip_requirements=[f"lightgbm=={lightgbm.__version__}"],
-    )  # fmt: skip
+    )
     if info.registered_model_version is None:
         raise RuntimeError(f"MLflow did not register {name!r}")
     return str(info.registered_model_version)
@@ -223,8 +234,9 @@ def _active_run(settings: Settings, config: TrainingConfig) -> Iterator[str]:
             yield str(run.info.run_id)
 
 
-def log_training(settings: Settings, config: TrainingConfig, model: LightGBMReranker,
-                 artifacts: RunArtifacts, promote: bool) -> tuple[str, str]:  # fmt: skip
+def log_training(
+    settings: Settings, config: TrainingConfig, model: LightGBMReranker, artifacts: RunArtifacts, promote: bool
+) -> tuple[str, str]:
     """Log one training run, register the model, set ``challenger`` (and ``champion``).
 
     Returns:

@@ -34,5 +34,6 @@ def ready(who: CurrentPrincipal, service: ServiceDep, response: Response) -> Rea
         indexes = {name: index_out(version) for name, version in engine.versions().items()}
     if not service.ready:
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    return ReadyResponse(ready=service.ready, model=model_out(model) if model else None, indexes=indexes,
-                         problems=service.all_problems())  # fmt: skip
+    return ReadyResponse(
+        ready=service.ready, model=model_out(model) if model else None, indexes=indexes, problems=service.all_problems()
+    )

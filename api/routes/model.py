@@ -28,9 +28,12 @@ def describe_model(who: CanManageModel, service: ServiceDep) -> dict[str, Any]:
             raise NotReadyError(f"no model serves and the registry has none: {exc}") from exc
         registry, problem = None, str(exc)
     stale = serving is not None and registry is not None and registry["version"] != serving.version
-    return {"serving": serving.to_json() if serving else None, "champion": registry,
-            "reload_needed": stale or (serving is None and registry is not None),
-            "registry_problem": problem}  # fmt: skip
+    return {
+        "serving": serving.to_json() if serving else None,
+        "champion": registry,
+        "reload_needed": stale or (serving is None and registry is not None),
+        "registry_problem": problem,
+    }
 
 
 @router.post("/model/reload", response_model=ReloadResponse)
@@ -40,5 +43,8 @@ def reload_model(who: CanManageModel, service: ServiceDep) -> ReloadResponse:
     A failed reload changes nothing: 409 while an older model keeps serving, 503 when none does.
     """
     before, now = service.reload_model()
-    return ReloadResponse(changed=before is None or before.version != now.version,
-                          previous=model_out(before) if before else None, current=model_out(now))  # fmt: skip
+    return ReloadResponse(
+        changed=before is None or before.version != now.version,
+        previous=model_out(before) if before else None,
+        current=model_out(now),
+    )

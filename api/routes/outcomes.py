@@ -27,8 +27,13 @@ def record_outcome(body: OutcomeRequest, who: CanWriteOutcomes, service: Service
     )
     with store.transaction() as conn:
         store.upsert_proposals(conn, [proposal])
-    service.audit(who, "POST /v1/outcomes", proposal.id, [(proposal.candidate_id, None), (proposal.vacancy_id, None)],
-                  kind="write")  # fmt: skip
+    service.audit(
+        who,
+        "POST /v1/outcomes",
+        proposal.id,
+        [(proposal.candidate_id, None), (proposal.vacancy_id, None)],
+        kind="write",
+    )
     return OutcomeOut(**proposal.model_dump())
 
 
@@ -41,6 +46,7 @@ def list_outcomes(who: CanReadOutcomes, service: ServiceDep, limit: Limit = 100,
         rows = conn.execute(select(table).order_by(table.c.id).limit(limit).offset(offset)).mappings().all()
     items = [OutcomeOut(**row).model_dump(mode="json") for row in rows]
     people = list(dict.fromkeys(row["candidate_id"] for row in rows))
-    service.audit(who, "GET /v1/outcomes", f"page:offset={offset}:limit={limit}", [(c, None) for c in people],
-                  kind="read")  # fmt: skip
+    service.audit(
+        who, "GET /v1/outcomes", f"page:offset={offset}:limit={limit}", [(c, None) for c in people], kind="read"
+    )
     return Page(total=total, limit=limit, offset=offset, items=items)

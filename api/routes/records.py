@@ -33,23 +33,30 @@ def list_candidates(who: CanReadCandidates, service: ServiceDep, limit: Limit = 
     full = who.can(Permission.READ_CANDIDATES)
     rows = service.store.candidates(limit, offset)
     items = [candidate_view(c, service.reference, full) for c in rows]
-    service.audit(who, "GET /v1/candidates", f"page:offset={offset}:limit={limit}", [(c.id, None) for c in rows],
-                  kind="read")  # fmt: skip
+    service.audit(
+        who, "GET /v1/candidates", f"page:offset={offset}:limit={limit}", [(c.id, None) for c in rows], kind="read"
+    )
     return Page(total=service.store.count("candidates"), limit=limit, offset=offset, items=items)
 
 
 @router.get("/candidates/{candidate_id}")
 def get_candidate(candidate_id: RecordId, who: CanReadCandidates, service: ServiceDep) -> dict[str, Any]:
     """One job seeker (full record or pseudonymised card, by role)."""
-    view = candidate_view(service.store.get_candidate(candidate_id), service.reference,
-                          who.can(Permission.READ_CANDIDATES))  # fmt: skip
+    view = candidate_view(
+        service.store.get_candidate(candidate_id), service.reference, who.can(Permission.READ_CANDIDATES)
+    )
     service.audit(who, "GET /v1/candidates/{id}", candidate_id, [(candidate_id, None)], kind="read")
     return view
 
 
 @router.get("/vacancies", response_model=Page)
-def list_vacancies(who: CanReadVacancies, service: ServiceDep, limit: Limit = 50, offset: Offset = 0,
-                   status_: Annotated[VacancyStatus | None, Query(alias="status")] = None) -> Page:  # fmt: skip
+def list_vacancies(
+    who: CanReadVacancies,
+    service: ServiceDep,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    status_: Annotated[VacancyStatus | None, Query(alias="status")] = None,
+) -> Page:
     """Vacancies by id, paged; ``status`` narrows to open, filled or withdrawn ones."""
     value = status_.value if status_ else None
     rows = service.store.vacancies(limit, offset, value)
@@ -65,14 +72,19 @@ def get_vacancy(vacancy_id: RecordId, who: CanReadVacancies, service: ServiceDep
 
 def _with_path_id(body: CandidateUpsert | VacancyUpsert, path_id: str) -> dict[str, Any]:
     if body.id is not None and body.id != path_id:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
-                            "the id in the body differs from the id in the path")  # fmt: skip
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "the id in the body differs from the id in the path")
     return {**body.model_dump(), "id": path_id}
 
 
 @router.put("/candidates/{candidate_id}", response_model=UpsertResponse)
-def put_candidate(candidate_id: RecordId, body: CandidateUpsert, who: CanWriteRecords, engine: IndexEngine,
-                  service: ServiceDep, response: Response) -> UpsertResponse:  # fmt: skip
+def put_candidate(
+    candidate_id: RecordId,
+    body: CandidateUpsert,
+    who: CanWriteRecords,
+    engine: IndexEngine,
+    service: ServiceDep,
+    response: Response,
+) -> UpsertResponse:
     """Create or replace a job seeker; findable by the next shortlist (admin)."""
     record = Candidate.model_validate(_with_path_id(body, candidate_id))
     created = _missing(lambda: engine.store.get_candidate(candidate_id))
@@ -83,8 +95,14 @@ def put_candidate(candidate_id: RecordId, body: CandidateUpsert, who: CanWriteRe
 
 
 @router.put("/vacancies/{vacancy_id}", response_model=UpsertResponse)
-def put_vacancy(vacancy_id: RecordId, body: VacancyUpsert, who: CanWriteRecords, engine: IndexEngine,
-                service: ServiceDep, response: Response) -> UpsertResponse:  # fmt: skip
+def put_vacancy(
+    vacancy_id: RecordId,
+    body: VacancyUpsert,
+    who: CanWriteRecords,
+    engine: IndexEngine,
+    service: ServiceDep,
+    response: Response,
+) -> UpsertResponse:
     """Create or replace a vacancy; open ones are indexed, filled or withdrawn ones leave the index."""
     record = Vacancy.model_validate(_with_path_id(body, vacancy_id))
     created = _missing(lambda: engine.store.get_vacancy(vacancy_id))

@@ -75,58 +75,92 @@ def _banded_limits(filters: FilterRequest) -> tuple[FilterRequest, list[str]]:
     return (filters.model_copy(update=changes) if changes else filters), warnings
 
 
-def _answer(service: Service, who: Principal, endpoint: str, request: ShortlistRequest, result: Shortlist,
-            query: object, request_id: str, places: Gazetteer,
-            warnings: list[str] | None = None) -> LeanJSON:  # fmt: skip
+def _answer(
+    service: Service,
+    who: Principal,
+    endpoint: str,
+    request: ShortlistRequest,
+    result: Shortlist,
+    query: object,
+    request_id: str,
+    places: Gazetteer,
+    warnings: list[str] | None = None,
+) -> LeanJSON:
     """The response of a shortlist, written to the audit log first (``warnings``: the request's own)."""
-    service.audit(who, endpoint, result.query_id, [(i.id, i.score) for i in result.items], result.scorer,
-                  index_label(result.index))  # fmt: skip
-    body = shortlist_response(result, query, request.k, request_id, request.include_reasons,
-                              precise=_precise(who), places=places)  # fmt: skip
+    service.audit(
+        who,
+        endpoint,
+        result.query_id,
+        [(i.id, i.score) for i in result.items],
+        result.scorer,
+        index_label(result.index),
+    )
+    body = shortlist_response(
+        result, query, request.k, request_id, request.include_reasons, precise=_precise(who), places=places
+    )
     if warnings:
         body["warnings"] = [*warnings, *body["warnings"]]
     return LeanJSON(body)
 
 
 @router.post("/candidates/{candidate_id}/vacancies", response_model=ShortlistResponse)
-def vacancies_for_candidate(candidate_id: RecordId, who: CanShortlistVacancies, engine: ReadyEngine,
-                            service: ServiceDep, body: Options = None) -> LeanJSON:  # fmt: skip
+def vacancies_for_candidate(
+    candidate_id: RecordId, who: CanShortlistVacancies, engine: ReadyEngine, service: ServiceDep, body: Options = None
+) -> LeanJSON:
     """Open vacancies for a stored job seeker, best first, with reasons (caseworker)."""
     request = body or ShortlistRequest()
     query = engine.candidate(candidate_id)
-    result = engine.shortlist_for_candidate(query, request.k, request.filters.options(engine.config.filters),
-                                            request.include_reasons)  # fmt: skip
-    return _answer(service, who, "POST /v1/candidates/{id}/vacancies", request, result, query, uuid4().hex,
-                   engine.gazetteer)  # fmt: skip
+    result = engine.shortlist_for_candidate(
+        query, request.k, request.filters.options(engine.config.filters), request.include_reasons
+    )
+    return _answer(
+        service, who, "POST /v1/candidates/{id}/vacancies", request, result, query, uuid4().hex, engine.gazetteer
+    )
 
 
 @router.post("/vacancies/{vacancy_id}/candidates", response_model=ShortlistResponse)
-def candidates_for_vacancy(vacancy_id: RecordId, who: CanShortlistCandidates, engine: ReadyEngine,
-                           service: ServiceDep, body: Options = None) -> LeanJSON:  # fmt: skip
+def candidates_for_vacancy(
+    vacancy_id: RecordId, who: CanShortlistCandidates, engine: ReadyEngine, service: ServiceDep, body: Options = None
+) -> LeanJSON:
     """Pseudonymised job seekers for a stored vacancy, best first, with reasons (employer service)."""
     request = body or ShortlistRequest()
     filters, warnings = (request.filters, []) if _precise(who) else _banded_limits(request.filters)
     query = engine.vacancy(vacancy_id)
-    result = engine.shortlist_for_vacancy(query, request.k, filters.options(engine.config.filters),
-                                          request.include_reasons)  # fmt: skip
-    return _answer(service, who, "POST /v1/vacancies/{id}/candidates", request, result, query, uuid4().hex,
-                   engine.gazetteer, warnings)  # fmt: skip
+    result = engine.shortlist_for_vacancy(
+        query, request.k, filters.options(engine.config.filters), request.include_reasons
+    )
+    return _answer(
+        service,
+        who,
+        "POST /v1/vacancies/{id}/candidates",
+        request,
+        result,
+        query,
+        uuid4().hex,
+        engine.gazetteer,
+        warnings,
+    )
 
 
 @router.post("/match/vacancies", response_model=ShortlistResponse)
-def vacancies_for_profile(body: MatchRequest, who: CanMatch, engine: ReadyEngine,
-                          service: ServiceDep) -> LeanJSON:  # fmt: skip
+def vacancies_for_profile(body: MatchRequest, who: CanMatch, engine: ReadyEngine, service: ServiceDep) -> LeanJSON:
     """Open vacancies for an ad-hoc profile; the profile is neither stored nor logged."""
     request_id = uuid4().hex
     today = date.today()
     fields = body.profile.model_dump(exclude={"available_from"})
     # A temporary id derived from the request id: the audit log can point at the request,
     # never at the person or the text.
-    query = Candidate(id=f"adhoc-{request_id}", source=CandidateSource.API, source_id=request_id,
-                      registered_at=today, available_from=body.profile.available_from or today,
-                      **fields)  # fmt: skip
-    result = engine.shortlist_for_candidate(query, body.k, body.filters.options(engine.config.filters),
-                                            body.include_reasons)  # fmt: skip
+    query = Candidate(
+        id=f"adhoc-{request_id}",
+        source=CandidateSource.API,
+        source_id=request_id,
+        registered_at=today,
+        available_from=body.profile.available_from or today,
+        **fields,
+    )
+    result = engine.shortlist_for_candidate(
+        query, body.k, body.filters.options(engine.config.filters), body.include_reasons
+    )
     return _answer(service, who, "POST /v1/match/vacancies", body, result, query, request_id, engine.gazetteer)
 
 
@@ -138,10 +172,15 @@ def score(body: ScoreRequest, who: CanScore, engine: ReadyEngine, service: Servi
     model = engine.model
     batch, scores, explained = engine.score_pairs(pairs, date.today(), body.include_reasons)
     versions = engine.versions()
-    items = scored_pairs(batch, scores, explained, body.include_reasons, precise=_precise(who),
-                         places=engine.gazetteer)  # fmt: skip
+    items = scored_pairs(batch, scores, explained, body.include_reasons, precise=_precise(who), places=engine.gazetteer)
     labels = ";".join(f"{name}={index_label(v)}" for name, v in versions.items())
     audited = [(f"{p['candidate_id']}|{p['vacancy_id']}", p["score"]) for p in items]
     service.audit(who, "POST /v1/score", request_id, audited, model.scorer, labels, kind="score")
-    return LeanJSON({"request_id": request_id, "items": items, "model": model.to_json(),
-                     "indexes": {name: asdict(v) for name, v in versions.items()}})  # fmt: skip
+    return LeanJSON(
+        {
+            "request_id": request_id,
+            "items": items,
+            "model": model.to_json(),
+            "indexes": {name: asdict(v) for name, v in versions.items()},
+        }
+    )

@@ -148,15 +148,27 @@ def _descriptions(mapping: pd.DataFrame, texts: dict[str, str]) -> tuple[str, ..
     return tuple(dict.fromkeys(found))[:8]
 
 
-def _occupation(reference: ReferenceData, spec: OccupationSpec, titles: set[str],
-                weights: dict[str, float] | None, descriptions: tuple[str, ...]) -> Occupation | None:  # fmt: skip
+def _occupation(
+    reference: ReferenceData,
+    spec: OccupationSpec,
+    titles: set[str],
+    weights: dict[str, float] | None,
+    descriptions: tuple[str, ...],
+) -> Occupation | None:
     usable = tuple(t for t in spec.titles if t in titles)
     if spec.code not in reference.kldb5_codes or not usable or not weights or len(weights) < 6:
         return None
     skills, skill_weights, essential = _skill_pool(weights)
-    return Occupation(spec=spec, level=int(spec.code[4]), titles=usable,
-                      tasks=tuple(reference.kldb_tasks(spec.code)), descriptions=descriptions,
-                      skills=skills, skill_weights=skill_weights, essential=essential)  # fmt: skip
+    return Occupation(
+        spec=spec,
+        level=int(spec.code[4]),
+        titles=usable,
+        tasks=tuple(reference.kldb_tasks(spec.code)),
+        descriptions=descriptions,
+        skills=skills,
+        skill_weights=skill_weights,
+        essential=essential,
+    )
 
 
 def build_catalog(reference: ReferenceData) -> Catalog:
@@ -173,8 +185,7 @@ def build_catalog(reference: ReferenceData) -> Catalog:
     occupations = []
     for spec in OCCUPATIONS:
         descriptions = _descriptions(mapping[mapping["kldb"] == spec.code], texts)
-        occupation = _occupation(reference, spec, titles.get(spec.code, set()),
-                                 weights.get(spec.code), descriptions)  # fmt: skip
+        occupation = _occupation(reference, spec, titles.get(spec.code, set()), weights.get(spec.code), descriptions)
         if occupation is not None:
             occupations.append(occupation)
     if len(occupations) < MIN_OCCUPATIONS:

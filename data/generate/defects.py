@@ -96,9 +96,14 @@ def per_kind(rows: int) -> int:
     return 1 + rows // 10_000
 
 
-def insert_broken(rng: np.random.Generator, rows: list[Any], spares: list[Any],
-                  defects: dict[str, Callable[[Any], Any]], set_id: Callable[[Any, str], Any],
-                  row_id: Callable[[Any], str]) -> int:  # fmt: skip
+def insert_broken(
+    rng: np.random.Generator,
+    rows: list[Any],
+    spares: list[Any],
+    defects: dict[str, Callable[[Any], Any]],
+    set_id: Callable[[Any, str], Any],
+    row_id: Callable[[Any], str],
+) -> int:
     """Insert broken rows built from ``spares`` at random places; returns how many.
 
     Besides the kinds in ``defects``, a spare gets the id of a valid row and goes after it

@@ -28,8 +28,7 @@ from data.generate.preferences import (
 from matcher.models import LICENCES, PERMITS, effective_licences
 
 GERMAN_RANK = {"A1": 1, "A2": 2, "B1": 3, "B2": 4, "C1": 5, "C2": 6, "native": 7}
-WT_CODE = {"full_time": 0, "part_time": 1, "either": 2, "vollzeit": 0, "teilzeit": 1,
-           "vollzeit_teilzeit": 2}  # fmt: skip
+WT_CODE = {"full_time": 0, "part_time": 1, "either": 2, "vollzeit": 0, "teilzeit": 1, "vollzeit_teilzeit": 2}
 POOR_SHARE = 0.15
 OPTIONS_SAME_GROUP, OPTIONS_WIDER, OPTIONS_RANDOM = 6, 2, 2
 # Trips inside one municipality: across the city, or across a village.
@@ -69,32 +68,43 @@ def candidate_side(candidates: pd.DataFrame, today: date) -> Side:
         codes[i, : len(occ)] = [int(c) for c in occ[:3]]
     licences = [sorted(effective_licences(v)) for v in candidates["licences"]]
     cols = {
-        "codes": codes, "level": candidates["level"].to_numpy(), "place": candidates["place"].to_numpy(),
-        "car": candidates["has_car"].to_numpy(bool), "max_min": candidates["max_minutes"].to_numpy(float),
-        "wt": candidates["working_time"].map(WT_CODE).to_numpy(), "hours": candidates["hours"].to_numpy(float),
-        "shifts": candidates["shifts"].to_numpy(bool), "weekends": candidates["weekends"].to_numpy(bool),
-        "lic": _mask(licences, list(LICENCES)), "perm": _mask(list(candidates["permits"]), list(PERMITS)),
+        "codes": codes,
+        "level": candidates["level"].to_numpy(),
+        "place": candidates["place"].to_numpy(),
+        "car": candidates["has_car"].to_numpy(bool),
+        "max_min": candidates["max_minutes"].to_numpy(float),
+        "wt": candidates["working_time"].map(WT_CODE).to_numpy(),
+        "hours": candidates["hours"].to_numpy(float),
+        "shifts": candidates["shifts"].to_numpy(bool),
+        "weekends": candidates["weekends"].to_numpy(bool),
+        "lic": _mask(licences, list(LICENCES)),
+        "perm": _mask(list(candidates["permits"]), list(PERMITS)),
         "german": candidates["german"].map(GERMAN_RANK).to_numpy(),
         "years": candidates["experience_months"].to_numpy(float) / 12.0,
         "motivation": candidates["motivation"].to_numpy(float),
         "registered": _days(candidates["registered_at"], today),
-    }  # fmt: skip
+    }
     return Side(cols, [frozenset(s) for s in candidates["skills"]], [])
 
 
 def vacancy_side(vacancies: pd.DataFrame, today: date) -> Side:
     german = vacancies["german_min"].map(lambda g: GERMAN_RANK.get(g, 0) if g else 0)
     cols = {
-        "code": vacancies["kldb"].astype(int).to_numpy(), "level": vacancies["level"].to_numpy(),
-        "place": vacancies["place"].to_numpy(), "wt": vacancies["working_time"].map(WT_CODE).to_numpy(),
-        "hours": vacancies["hours"].to_numpy(float), "shifts": vacancies["shifts"].to_numpy(bool),
+        "code": vacancies["kldb"].astype(int).to_numpy(),
+        "level": vacancies["level"].to_numpy(),
+        "place": vacancies["place"].to_numpy(),
+        "wt": vacancies["working_time"].map(WT_CODE).to_numpy(),
+        "hours": vacancies["hours"].to_numpy(float),
+        "shifts": vacancies["shifts"].to_numpy(bool),
         "weekends": vacancies["weekends"].to_numpy(bool),
         "lic": _mask(list(vacancies["licences"]), list(LICENCES)),
-        "perm": _mask(list(vacancies["permits"]), list(PERMITS)), "german": german.to_numpy(),
+        "perm": _mask(list(vacancies["permits"]), list(PERMITS)),
+        "german": german.to_numpy(),
         "selectivity": vacancies["selectivity"].to_numpy(float),
-        "posted": _days(vacancies["posted_at"], today), "closed": _days(vacancies["closed_at"], today),
+        "posted": _days(vacancies["posted_at"], today),
+        "closed": _days(vacancies["closed_at"], today),
         "positions": vacancies["positions"].to_numpy(float),
-    }  # fmt: skip
+    }
     return Side(cols, [frozenset(s) for s in vacancies["required"]], [frozenset(s) for s in vacancies["optional"]])
 
 
@@ -163,8 +173,9 @@ def _choose(rng: np.random.Generator, c: Side, v: Side, vi: NDArray, places: Pla
     return np.where(valid.any(axis=1), chosen, -1)
 
 
-def sample_pairs(rng: np.random.Generator, c: Side, v: Side, n: int, config: WorldConfig,
-                 places: Places) -> pd.DataFrame:  # fmt: skip
+def sample_pairs(
+    rng: np.random.Generator, c: Side, v: Side, n: int, config: WorldConfig, places: Places
+) -> pd.DataFrame:
     """``n`` distinct (candidate, vacancy, day) proposals within the vacancies' open windows."""
     start = -365 * config.history_years
     first = np.maximum(v.cols["posted"], start)
@@ -184,8 +195,13 @@ def coverage(held: list[frozenset[str]], wanted: list[frozenset[str]]) -> NDArra
     return np.array([len(h & w) / len(w) if w else 1.0 for h, w in zip(held, wanted)])
 
 
-_LAG = {"beworben": (3, 14), "vorstellungsgespraech": (10, 30), "eingestellt": (20, 60),
-        "abgelehnt_arbeitgeber": (7, 40), "abgelehnt_bewerber": (2, 14)}  # fmt: skip
+_LAG = {
+    "beworben": (3, 14),
+    "vorstellungsgespraech": (10, 30),
+    "eingestellt": (20, 60),
+    "abgelehnt_arbeitgeber": (7, 40),
+    "abgelehnt_bewerber": (2, 14),
+}
 
 
 def outcome_days(rng: np.random.Generator, outcomes: NDArray, days: NDArray[np.int64]) -> list[int | None]:
@@ -200,8 +216,9 @@ def outcome_days(rng: np.random.Generator, outcomes: NDArray, days: NDArray[np.i
     return result
 
 
-def simulate(rng: np.random.Generator, c: Side, v: Side, protected: pd.DataFrame, n: int,
-             config: WorldConfig, places: Places) -> pd.DataFrame:  # fmt: skip
+def simulate(
+    rng: np.random.Generator, c: Side, v: Side, protected: pd.DataFrame, n: int, config: WorldConfig, places: Places
+) -> pd.DataFrame:
     """Proposals with oracle utility, outcome and outcome day (days relative to 'today')."""
     pairs = sample_pairs(rng, c, v, n, config, places)
     ci, vi = pairs["ci"].to_numpy(), pairs["vi"].to_numpy()

@@ -25,10 +25,18 @@ MOTHER_TONGUES = ("ar", "tr", "ru", "uk", "pl", "ro", "bg", "fa", "ku", "sq", "t
 SCHOOLS = ("none", "hauptschule", "mittlere_reife", "fachhochschulreife", "abitur")
 VOCATIONAL = ("none", "apprenticeship", "master_technician", "bachelor", "master")
 # School and vocational qualification by requirement level reached (rows: level 1..4).
-SCHOOL_P = ((0.30, 0.42, 0.20, 0.04, 0.04), (0.05, 0.35, 0.40, 0.10, 0.10),
-            (0.0, 0.10, 0.35, 0.25, 0.30), (0.0, 0.0, 0.05, 0.15, 0.80))  # fmt: skip
-VOCATIONAL_P = ((0.72, 0.26, 0.0, 0.02, 0.0), (0.08, 0.88, 0.02, 0.02, 0.0),
-                (0.0, 0.35, 0.45, 0.20, 0.0), (0.0, 0.0, 0.05, 0.45, 0.50))  # fmt: skip
+SCHOOL_P = (
+    (0.30, 0.42, 0.20, 0.04, 0.04),
+    (0.05, 0.35, 0.40, 0.10, 0.10),
+    (0.0, 0.10, 0.35, 0.25, 0.30),
+    (0.0, 0.0, 0.05, 0.15, 0.80),
+)
+VOCATIONAL_P = (
+    (0.72, 0.26, 0.0, 0.02, 0.0),
+    (0.08, 0.88, 0.02, 0.02, 0.0),
+    (0.0, 0.35, 0.45, 0.20, 0.0),
+    (0.0, 0.0, 0.05, 0.45, 0.50),
+)
 CHILDCARE_SHARE = 0.22
 LATER_AVAILABILITY_SHARE = 0.15
 
@@ -95,8 +103,12 @@ def _working_time(rng: np.random.Generator, childcare: bool) -> dict[str, object
         }
     kind = str(rng.choice(["full_time", "either", "part_time"], p=[0.72, 0.18, 0.10]))
     hours = {"full_time": [38, 39, 40], "either": [30, 35, 39], "part_time": [20, 25, 30]}[kind]
-    return {"working_time": kind, "hours": float(rng.choice(hours)),
-            "shifts": bool(rng.random() < 0.5), "weekends": bool(rng.random() < 0.45)}  # fmt: skip
+    return {
+        "working_time": kind,
+        "hours": float(rng.choice(hours)),
+        "shifts": bool(rng.random() < 0.5),
+        "weekends": bool(rng.random() < 0.45),
+    }
 
 
 def _mobility(rng: np.random.Generator, licences: list[str]) -> dict[str, object]:
@@ -150,14 +162,21 @@ def _candidate(rng: np.random.Generator, catalog: Catalog, main: int, today: dat
     childcare = bool(rng.random() < CHILDCARE_SHARE)
     return {
         "occupations": [occupation.code] + [catalog.occupations[a].code for a in alternatives],
-        "level": level, "skills": sorted(skills), "experience_months": min(months, 480),
+        "level": level,
+        "skills": sorted(skills),
+        "experience_months": min(months, 480),
         "school": str(rng.choice(SCHOOLS, p=SCHOOL_P[level - 1])),
         "vocational": str(rng.choice(VOCATIONAL, p=VOCATIONAL_P[level - 1])),
-        "german": german, "languages": languages, "licences": licences,
-        "permits": _permits(rng, occupation), "childcare": childcare,
-        **_working_time(rng, childcare), **_mobility(rng, licences), **_dates(rng, today),
+        "german": german,
+        "languages": languages,
+        "licences": licences,
+        "permits": _permits(rng, occupation),
+        "childcare": childcare,
+        **_working_time(rng, childcare),
+        **_mobility(rng, licences),
+        **_dates(rng, today),
         "motivation": float(rng.normal(0.0, 0.5)),
-    }  # fmt: skip
+    }
 
 
 def _ids(rng: np.random.Generator, prefix: str, width: int, n: int, high: int) -> list[str]:
@@ -175,14 +194,15 @@ def generate_candidates(
     mains = rng.choice(len(weights), size=n, p=weights / weights.sum())
     landkreis = np.array([i for i in range(len(places.ags)) if i != places.stadt_index])
     pop = places.population[landkreis]
-    homes = np.concatenate([
-        np.full(n_stadt, places.stadt_index),
-        rng.choice(landkreis, size=n - n_stadt, p=pop / pop.sum()),
-    ])  # fmt: skip
+    homes = np.concatenate(
+        [
+            np.full(n_stadt, places.stadt_index),
+            rng.choice(landkreis, size=n - n_stadt, p=pop / pop.sum()),
+        ]
+    )
     rows = [_candidate(rng, catalog, int(m), config.reference_date) for m in mains]
     frame = pd.DataFrame(rows)
-    frame.insert(0, "id", _ids(rng, "S-", 7, n_stadt, 2_000_000)
-                 + _ids(rng, "LK-", 6, n - n_stadt, 999_999))  # fmt: skip
+    frame.insert(0, "id", _ids(rng, "S-", 7, n_stadt, 2_000_000) + _ids(rng, "LK-", 6, n - n_stadt, 999_999))
     frame.insert(1, "source", ["stadt"] * n_stadt + ["landkreis"] * (n - n_stadt))
     frame.insert(2, "place", homes)
     frame.insert(3, "postcode", [str(rng.choice(places.postcodes[int(h)])) for h in homes])
@@ -202,10 +222,12 @@ def generate_protected(rng: np.random.Generator, candidates: pd.DataFrame, today
         rng.choice(["german", "eu", "third_country"], size=n, p=[0.92, 0.05, 0.03]),
         rng.choice(["german", "eu", "third_country"], size=n, p=[0.2, 0.3, 0.5]),
     )
-    return pd.DataFrame({
-        "id": candidates["id"],
-        "gender": rng.choice(["f", "m", "d"], size=n, p=[0.47, 0.52, 0.01]),
-        "birth_year": today.year - age,
-        "citizenship": citizenship,
-        "disability": rng.random(n) < 0.07,
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "id": candidates["id"],
+            "gender": rng.choice(["f", "m", "d"], size=n, p=[0.47, 0.52, 0.01]),
+            "birth_year": today.year - age,
+            "citizenship": citizenship,
+            "disability": rng.random(n) < 0.07,
+        }
+    )

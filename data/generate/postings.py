@@ -34,14 +34,28 @@ _TASK_HEADS = ("Ihre Aufgaben:", "Das erwartet Sie:", "Ihr Aufgabengebiet:", "Ih
 _PROFILE_HEADS = ("Ihr Profil:", "Das bringen Sie mit:", "Was Sie mitbringen:")
 _OFFER_HEADS = ("Wir bieten:", "Unser Angebot:", "Darauf können Sie sich freuen:")
 _BENEFITS = (
-    "Einarbeitung durch ein erfahrenes Team", "Bezahlung nach Tarif", "30 Tage Urlaub",
-    "Zuschuss zum Deutschlandticket", "Betriebliche Altersvorsorge", "Kostenlose Parkplätze",
-    "Gute Anbindung an Bus und Bahn", "Weiterbildungsmöglichkeiten", "Arbeitskleidung wird gestellt",
-    "Dienstradleasing", "Urlaubs- und Weihnachtsgeld", "Ein familiäres Betriebsklima",
-    "Mitarbeiterrabatte", "Planbare Arbeitszeiten", "Vergünstigtes Mittagessen",
-)  # fmt: skip
-_AGENCY_BENEFITS = ("Übernahmechance beim Kundenbetrieb", "Wöchentliche Abschlagszahlungen möglich",
-                    "Zuschläge nach Branchentarif", "Persönliche Betreuung durch Ihre Disposition")  # fmt: skip
+    "Einarbeitung durch ein erfahrenes Team",
+    "Bezahlung nach Tarif",
+    "30 Tage Urlaub",
+    "Zuschuss zum Deutschlandticket",
+    "Betriebliche Altersvorsorge",
+    "Kostenlose Parkplätze",
+    "Gute Anbindung an Bus und Bahn",
+    "Weiterbildungsmöglichkeiten",
+    "Arbeitskleidung wird gestellt",
+    "Dienstradleasing",
+    "Urlaubs- und Weihnachtsgeld",
+    "Ein familiäres Betriebsklima",
+    "Mitarbeiterrabatte",
+    "Planbare Arbeitszeiten",
+    "Vergünstigtes Mittagessen",
+)
+_AGENCY_BENEFITS = (
+    "Übernahmechance beim Kundenbetrieb",
+    "Wöchentliche Abschlagszahlungen möglich",
+    "Zuschläge nach Branchentarif",
+    "Persönliche Betreuung durch Ihre Disposition",
+)
 _CLOSINGS = (
     "Haben wir Ihr Interesse geweckt? Dann freuen wir uns auf Ihre Bewerbung.",
     "Bewerben Sie sich gerne auch ohne vollständige Unterlagen, ein kurzer Lebenslauf genügt.",
@@ -49,15 +63,24 @@ _CLOSINGS = (
     "Quereinsteiger sind willkommen. Wir freuen uns auf Sie!",
 )
 _LEVEL_REQUIREMENTS = {
-    1: ("Erste Erfahrung wünschenswert, aber keine Voraussetzung", "Zuverlässigkeit und Teamgeist",
-        "Körperliche Belastbarkeit", "Bereitschaft zur Einarbeitung"),
-    2: ("Abgeschlossene Berufsausbildung als {occ} oder vergleichbare Qualifikation",
-        "Berufserfahrung als {occ} von Vorteil", "Selbstständige und sorgfältige Arbeitsweise"),
-    3: ("Weiterbildung zum Meister/Techniker oder Studium", "Mehrjährige Berufserfahrung",
-        "Organisationstalent"),
-    4: ("Abgeschlossenes Hochschulstudium", "Mehrjährige Berufserfahrung in vergleichbarer Position",
-        "Analytisches Denken und Verantwortungsbewusstsein"),
-}  # fmt: skip
+    1: (
+        "Erste Erfahrung wünschenswert, aber keine Voraussetzung",
+        "Zuverlässigkeit und Teamgeist",
+        "Körperliche Belastbarkeit",
+        "Bereitschaft zur Einarbeitung",
+    ),
+    2: (
+        "Abgeschlossene Berufsausbildung als {occ} oder vergleichbare Qualifikation",
+        "Berufserfahrung als {occ} von Vorteil",
+        "Selbstständige und sorgfältige Arbeitsweise",
+    ),
+    3: ("Weiterbildung zum Meister/Techniker oder Studium", "Mehrjährige Berufserfahrung", "Organisationstalent"),
+    4: (
+        "Abgeschlossenes Hochschulstudium",
+        "Mehrjährige Berufserfahrung in vergleichbarer Position",
+        "Analytisches Denken und Verantwortungsbewusstsein",
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -94,20 +117,31 @@ def _bullets(lines: list[str]) -> str:
 def _intro(rng: np.random.Generator, facts: PostingFacts) -> str:
     kind = pick(rng, SECTOR_DESCRIPTIONS["personal" if facts.agency else facts.sector])
     template = pick(rng, _AGENCY_INTROS if facts.agency else _INTROS)
-    return template.format(employer=facts.employer, kind=kind, place=facts.place,
-                           years=int(rng.integers(5, 60)), staff=int(rng.integers(2, 40)) * 10)  # fmt: skip
+    return template.format(
+        employer=facts.employer,
+        kind=kind,
+        place=facts.place,
+        years=int(rng.integers(5, 60)),
+        staff=int(rng.integers(2, 40)) * 10,
+    )
 
 
 def _search(rng: np.random.Generator, facts: PostingFacts) -> str:
     later = facts.start is not None and facts.start > facts.posted
     start = f"zum {facts.start:%d.%m.%Y}" if later else "ab sofort"
-    text = pick(rng, _SEARCH).format(start=start, start_cap=sentence(start), title=facts.title,
-                                     time=_WORKING_TIME[facts.working_time], place=facts.place)  # fmt: skip
+    text = pick(rng, _SEARCH).format(
+        start=start,
+        start_cap=sentence(start),
+        title=facts.title,
+        time=_WORKING_TIME[facts.working_time],
+        place=facts.place,
+    )
     return text
 
 
-def _profile_lines(rng: np.random.Generator, facts: PostingFacts, occupation: Occupation,
-                   labels: list[str]) -> list[str]:  # fmt: skip
+def _profile_lines(
+    rng: np.random.Generator, facts: PostingFacts, occupation: Occupation, labels: list[str]
+) -> list[str]:
     occ = facts.title.replace(" (m/w/d)", "")
     lines = [t.format(occ=occ) for t in sample(rng, _LEVEL_REQUIREMENTS[occupation.level], 2)]
     lines += [f"Kenntnisse: {label}" for label in labels]
@@ -135,8 +169,7 @@ def _offer_lines(rng: np.random.Generator, facts: PostingFacts) -> list[str]:
     return lines
 
 
-def describe(rng: np.random.Generator, facts: PostingFacts, occupation: Occupation,
-             required_labels: list[str]) -> str:  # fmt: skip
+def describe(rng: np.random.Generator, facts: PostingFacts, occupation: Occupation, required_labels: list[str]) -> str:
     """A full German posting text for one vacancy."""
     tasks = [sentence(t) for t in sample(rng, occupation.tasks, int(rng.integers(3, 6)))]
     blocks = [_intro(rng, facts), _search(rng, facts)]

@@ -73,8 +73,14 @@ NOISE = 0.6
 REACT_BIAS, REACT_SLOPE = 0.6, 0.55
 INTERVIEW_BIAS, HIRE_BIAS, SLOPE = -1.8, -1.7, 0.75
 
-OUTCOMES = ("keine_reaktion", "beworben", "vorstellungsgespraech", "eingestellt",
-            "abgelehnt_arbeitgeber", "abgelehnt_bewerber")  # fmt: skip
+OUTCOMES = (
+    "keine_reaktion",
+    "beworben",
+    "vorstellungsgespraech",
+    "eingestellt",
+    "abgelehnt_arbeitgeber",
+    "abgelehnt_bewerber",
+)
 
 
 @dataclass(frozen=True)
@@ -123,8 +129,7 @@ def working_time_misfit(cand: dict[str, NDArray], vac: dict[str, NDArray]) -> Ar
     return penalty
 
 
-def utility(f: PairFeatures, essential: Array, optional: Array, motivation: Array,
-            selectivity: Array) -> Array:  # fmt: skip
+def utility(f: PairFeatures, essential: Array, optional: Array, motivation: Array, selectivity: Array) -> Array:
     """The oracle utility ``U`` (see the module docstring)."""
     return (
         BASE

@@ -10,11 +10,22 @@ import numpy as np
 from data.generate.catalog import Catalog
 from data.generate.texts import pick, sample
 
-GERMAN_WORDS = {"A1": "Grundkenntnisse (A1)", "A2": "einfache Kenntnisse (A2)", "B1": "B1",
-                "B2": "B2", "C1": "sehr gute Kenntnisse (C1)", "C2": "verhandlungssicher (C2)"}  # fmt: skip
-PERMIT_WORDS = {"forklift": "Staplerschein", "adr": "ADR-Schein", "ifsg43": "Belehrung nach § 43 IfSG",
-                "gewo34a": "Sachkunde § 34a GewO", "crane": "Kranschein",
-                "welding": "Schweißerprüfung"}  # fmt: skip
+GERMAN_WORDS = {
+    "A1": "Grundkenntnisse (A1)",
+    "A2": "einfache Kenntnisse (A2)",
+    "B1": "B1",
+    "B2": "B2",
+    "C1": "sehr gute Kenntnisse (C1)",
+    "C2": "verhandlungssicher (C2)",
+}
+PERMIT_WORDS = {
+    "forklift": "Staplerschein",
+    "adr": "ADR-Schein",
+    "ifsg43": "Belehrung nach § 43 IfSG",
+    "gewo34a": "Sachkunde § 34a GewO",
+    "crane": "Kranschein",
+    "welding": "Schweißerprüfung",
+}
 _OPENERS = (
     "Sucht eine Tätigkeit als {occ}.",
     "Zielberuf: {occ}.",
@@ -22,8 +33,7 @@ _OPENERS = (
     "Orientiert sich auf eine Stelle als {occ}.",
     "Strebt eine Beschäftigung als {occ} an.",
 )
-_ALTERNATIVES = ("Offen auch für {alts}.", "Alternativ kommen {alts} in Frage.",
-                 "Würde auch als {alts} arbeiten.")  # fmt: skip
+_ALTERNATIVES = ("Offen auch für {alts}.", "Alternativ kommen {alts} in Frage.", "Würde auch als {alts} arbeiten.")
 _CLOSERS = (
     "Zuverlässig und motiviert, Termine werden eingehalten.",
     "Hat an einem Bewerbungstraining teilgenommen.",
@@ -35,8 +45,12 @@ _CLOSERS = (
     "Arbeitsgelegenheit wurde erfolgreich abgeschlossen.",
     "",
 )
-_LATER = ("laufende Qualifizierungsmaßnahme", "Sprachkurs läuft noch", "Betreuungsplatz ab dann zugesagt",
-          "Maßnahme endet vorher")  # fmt: skip
+_LATER = (
+    "laufende Qualifizierungsmaßnahme",
+    "Sprachkurs läuft noch",
+    "Betreuungsplatz ab dann zugesagt",
+    "Maßnahme endet vorher",
+)
 
 
 def occupation_label(catalog: Catalog, code: str) -> str:
@@ -50,9 +64,14 @@ def _experience(rng: np.random.Generator, months: int, occ: str) -> str:
     years = months / 12
     if years < 1:
         return f"Erste Erfahrung im Zielberuf ({months} Monate)."
-    return pick(rng, (f"Rund {years:.0f} Jahre Erfahrung als {occ}.",
-                      f"Berufserfahrung im Zielberuf: ca. {years:.0f} Jahre.",
-                      f"Hat etwa {years:.0f} Jahre im Bereich gearbeitet."))  # fmt: skip
+    return pick(
+        rng,
+        (
+            f"Rund {years:.0f} Jahre Erfahrung als {occ}.",
+            f"Berufserfahrung im Zielberuf: ca. {years:.0f} Jahre.",
+            f"Hat etwa {years:.0f} Jahre im Bereich gearbeitet.",
+        ),
+    )
 
 
 def _qualification(row: Any) -> str:
@@ -67,8 +86,13 @@ def _qualification(row: Any) -> str:
 
 def _mobility(rng: np.random.Generator, row: Any) -> str:
     if row.has_car:
-        return pick(rng, (f"Führerschein {', '.join(row.licences)} und eigener PKW vorhanden.",
-                          f"Mobil mit eigenem PKW (Klasse {', '.join(row.licences)})."))  # fmt: skip
+        return pick(
+            rng,
+            (
+                f"Führerschein {', '.join(row.licences)} und eigener PKW vorhanden.",
+                f"Mobil mit eigenem PKW (Klasse {', '.join(row.licences)}).",
+            ),
+        )
     licence = f"Führerschein {', '.join(row.licences)}, aber kein PKW" if row.licences else "Kein Führerschein"
     return f"{licence}; auf Bus und Bahn angewiesen, max. {row.max_minutes} Minuten Fahrtzeit."
 
@@ -76,8 +100,13 @@ def _mobility(rng: np.random.Generator, row: Any) -> str:
 def _working_time(rng: np.random.Generator, row: Any) -> str:
     hours = f"{row.hours:.0f} Std./Woche"
     if row.childcare:
-        text = pick(rng, (f"Wegen Kinderbetreuung nur Teilzeit möglich ({hours}).",
-                          f"Kinderbetreuung: Teilzeit bis {hours}, vorzugsweise vormittags."))  # fmt: skip
+        text = pick(
+            rng,
+            (
+                f"Wegen Kinderbetreuung nur Teilzeit möglich ({hours}).",
+                f"Kinderbetreuung: Teilzeit bis {hours}, vorzugsweise vormittags.",
+            ),
+        )
     elif row.working_time == "part_time":
         text = f"Sucht Teilzeit ({hours})."
     elif row.working_time == "either":

@@ -52,43 +52,133 @@ def sentence(text: str) -> str:
 
 
 # --- employers -------------------------------------------------------------------------------
-REGIONS = ("Westpfalz", "Pfalz", "Lautertal", "Barbarossa", "Pfälzerwald", "Westrich",
-           "Reichswald", "Sickinger", "Lauterer", "Betzenberg", "Donnersberg", "Kaiserberg")  # fmt: skip
-SURNAMES = ("Becker", "Schneider", "Müller", "Weber", "Schäfer", "Fischer", "Wagner", "Hoffmann",
-            "Klein", "Schmitt", "Zimmer", "Hauck", "Theis", "Bauer", "Kiefer", "Christmann",
-            "Leyser", "Hahn", "Jung", "Lang", "Mohr", "Gilcher", "Wolf", "Dietz", "Eckel", "Stumpf",
-            "Ritter", "Brenk", "Kuhn", "Sauer", "Schwarz", "Kessler")  # fmt: skip
+REGIONS = (
+    "Westpfalz",
+    "Pfalz",
+    "Lautertal",
+    "Barbarossa",
+    "Pfälzerwald",
+    "Westrich",
+    "Reichswald",
+    "Sickinger",
+    "Lauterer",
+    "Betzenberg",
+    "Donnersberg",
+    "Kaiserberg",
+)
+SURNAMES = (
+    "Becker",
+    "Schneider",
+    "Müller",
+    "Weber",
+    "Schäfer",
+    "Fischer",
+    "Wagner",
+    "Hoffmann",
+    "Klein",
+    "Schmitt",
+    "Zimmer",
+    "Hauck",
+    "Theis",
+    "Bauer",
+    "Kiefer",
+    "Christmann",
+    "Leyser",
+    "Hahn",
+    "Jung",
+    "Lang",
+    "Mohr",
+    "Gilcher",
+    "Wolf",
+    "Dietz",
+    "Eckel",
+    "Stumpf",
+    "Ritter",
+    "Brenk",
+    "Kuhn",
+    "Sauer",
+    "Schwarz",
+    "Kessler",
+)
 FORMS = ("GmbH", "GmbH", "GmbH", "GmbH & Co. KG", "KG", "e.K.", "AG")
 SECTOR_NOUNS: dict[str, tuple[str, ...]] = {
-    "logistik": ("Logistik", "Spedition", "Transport & Logistik", "Lagerlogistik", "Distribution",
-                 "Paketservice", "Kontraktlogistik"),
-    "reinigung": ("Gebäudereinigung", "Gebäudeservice", "Facility Services", "Reinigungsdienst",
-                  "Glas- und Gebäudereinigung"),
-    "handel": ("Frischemarkt", "Handelshaus", "Bäckerei", "Baumarkt", "Getränkemarkt",
-               "Einkaufsmarkt", "Warenhaus"),
-    "gastro": ("Gastronomie", "Hotel & Restaurant", "Catering", "Landgasthof", "Brauhaus",
-               "Betriebsgastronomie"),
-    "pflege": ("Pflegedienst", "Seniorenzentrum", "Seniorenresidenz", "Sozialstation",
-               "Tagespflege", "Klinik", "Arztpraxis"),
-    "soziales": ("Kita", "Betreuungsdienst", "Familienservice", "Jugendhilfe",
-                 "Alltagshilfe", "Lebenshilfe-Werkstatt"),
-    "produktion": ("Metallbau", "Kunststofftechnik", "Maschinenbau", "Präzisionsteile",
-                   "Stanztechnik", "Fertigungstechnik", "Nahrungsmittel", "Antriebstechnik"),
-    "handwerk": ("Autohaus", "Kfz-Service", "Hausmeisterservice", "Entsorgung",
-                 "Haustechnik", "Karosseriebau"),
-    "verkehr": ("Transporte", "Kurierdienst", "Omnibusbetrieb", "Getränkelogistik",
-                "Fuhrunternehmen", "Express-Service"),
-    "buero": ("Verwaltungsgesellschaft", "Steuerberatung", "Kundenservice", "Immobilien",
-              "Versicherungsbüro", "Handelsagentur", "Dienstleistungszentrum"),
-    "sicherheit": ("Sicherheitsdienst", "Wach- und Schließgesellschaft", "Objektschutz",
-                   "Security Services"),
-    "bau": ("Bauunternehmen", "Hochbau", "Bedachungen", "Malerbetrieb", "Elektrotechnik",
-            "Sanitär & Heizung", "Trockenbau"),
+    "logistik": (
+        "Logistik",
+        "Spedition",
+        "Transport & Logistik",
+        "Lagerlogistik",
+        "Distribution",
+        "Paketservice",
+        "Kontraktlogistik",
+    ),
+    "reinigung": (
+        "Gebäudereinigung",
+        "Gebäudeservice",
+        "Facility Services",
+        "Reinigungsdienst",
+        "Glas- und Gebäudereinigung",
+    ),
+    "handel": ("Frischemarkt", "Handelshaus", "Bäckerei", "Baumarkt", "Getränkemarkt", "Einkaufsmarkt", "Warenhaus"),
+    "gastro": ("Gastronomie", "Hotel & Restaurant", "Catering", "Landgasthof", "Brauhaus", "Betriebsgastronomie"),
+    "pflege": (
+        "Pflegedienst",
+        "Seniorenzentrum",
+        "Seniorenresidenz",
+        "Sozialstation",
+        "Tagespflege",
+        "Klinik",
+        "Arztpraxis",
+    ),
+    "soziales": ("Kita", "Betreuungsdienst", "Familienservice", "Jugendhilfe", "Alltagshilfe", "Lebenshilfe-Werkstatt"),
+    "produktion": (
+        "Metallbau",
+        "Kunststofftechnik",
+        "Maschinenbau",
+        "Präzisionsteile",
+        "Stanztechnik",
+        "Fertigungstechnik",
+        "Nahrungsmittel",
+        "Antriebstechnik",
+    ),
+    "handwerk": ("Autohaus", "Kfz-Service", "Hausmeisterservice", "Entsorgung", "Haustechnik", "Karosseriebau"),
+    "verkehr": (
+        "Transporte",
+        "Kurierdienst",
+        "Omnibusbetrieb",
+        "Getränkelogistik",
+        "Fuhrunternehmen",
+        "Express-Service",
+    ),
+    "buero": (
+        "Verwaltungsgesellschaft",
+        "Steuerberatung",
+        "Kundenservice",
+        "Immobilien",
+        "Versicherungsbüro",
+        "Handelsagentur",
+        "Dienstleistungszentrum",
+    ),
+    "sicherheit": ("Sicherheitsdienst", "Wach- und Schließgesellschaft", "Objektschutz", "Security Services"),
+    "bau": (
+        "Bauunternehmen",
+        "Hochbau",
+        "Bedachungen",
+        "Malerbetrieb",
+        "Elektrotechnik",
+        "Sanitär & Heizung",
+        "Trockenbau",
+    ),
     "garten": ("Garten- und Landschaftsbau", "Grünpflege", "Gärtnerei", "Baumpflege"),
     "it": ("IT-Systemhaus", "Software", "Digital Solutions", "Datentechnik"),
-    "personal": ("Personalservice", "Zeitarbeit", "Personaldienste", "Work & Service",
-                 "Personal-Partner", "Jobservice"),
-}  # fmt: skip
+    "personal": (
+        "Personalservice",
+        "Zeitarbeit",
+        "Personaldienste",
+        "Work & Service",
+        "Personal-Partner",
+        "Jobservice",
+    ),
+}
 SECTOR_DESCRIPTIONS: dict[str, tuple[str, ...]] = {
     "logistik": ("Logistikdienstleister", "Speditions- und Logistikunternehmen"),
     "reinigung": ("Gebäudedienstleister", "Reinigungsunternehmen"),
@@ -105,19 +195,29 @@ SECTOR_DESCRIPTIONS: dict[str, tuple[str, ...]] = {
     "garten": ("Garten- und Landschaftsbaubetrieb", "Grünflächendienstleister"),
     "it": ("IT-Dienstleister", "Softwarehaus"),
     "personal": ("Personaldienstleister", "Zeitarbeitsunternehmen"),
-}  # fmt: skip
+}
 _CARE_PATTERNS = ("{noun} {region}", "{noun} {place}", "{noun} {surname}")
 
 
 def employer_name(rng: np.random.Generator, sector: str, place: str) -> str:
     """An invented, plausible employer name, e.g. 'Westpfalz Logistik GmbH', 'Pflegedienst Lautertal'."""
     noun = pick(rng, SECTOR_NOUNS[sector])
-    parts = {"noun": noun, "region": pick(rng, REGIONS), "surname": pick(rng, SURNAMES),
-             "place": place, "form": pick(rng, FORMS)}  # fmt: skip
+    parts = {
+        "noun": noun,
+        "region": pick(rng, REGIONS),
+        "surname": pick(rng, SURNAMES),
+        "place": place,
+        "form": pick(rng, FORMS),
+    }
     if sector in ("pflege", "soziales"):
         return pick(rng, _CARE_PATTERNS).format(**parts)
-    patterns = ("{region} {noun} {form}", "{surname} {noun} {form}", "{noun} {surname} {form}",
-                "{noun} {place} {form}", "{surname} & {surname2} {noun} {form}")  # fmt: skip
+    patterns = (
+        "{region} {noun} {form}",
+        "{surname} {noun} {form}",
+        "{noun} {surname} {form}",
+        "{noun} {place} {form}",
+        "{surname} & {surname2} {noun} {form}",
+    )
     parts["surname2"] = pick(rng, SURNAMES)
     if parts["surname2"] == parts["surname"]:
         parts["surname2"] = "Söhne"

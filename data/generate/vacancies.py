@@ -16,22 +16,26 @@ from data.generate.texts import employer_name, gendered_title, pick
 # Statutory minimum wage per year (EUR an hour); hourly pay of Helfer jobs starts there.
 MINIMUM_WAGE = {2023: 12.00, 2024: 12.41, 2025: 12.82, 2026: 13.90, 2027: 14.60}
 MONTHLY_PAY = {2: (2500, 3300), 3: (3300, 4300), 4: (4300, 6000)}
-PART_TIME_P = {"pflege": 0.45, "soziales": 0.5, "reinigung": 0.55, "handel": 0.45, "gastro": 0.4,
-               "buero": 0.3}  # fmt: skip
-SHIFT_P = {"produktion": 0.65, "logistik": 0.55, "pflege": 0.75, "sicherheit": 0.8, "gastro": 0.35,
-           "verkehr": 0.4}  # fmt: skip
-WEEKEND_P = {"pflege": 0.8, "gastro": 0.8, "handel": 0.6, "sicherheit": 0.7, "soziales": 0.2,
-             "reinigung": 0.3, "verkehr": 0.3, "logistik": 0.25}  # fmt: skip
-LICENCE_B_P = {"pflege": 0.3, "handwerk": 0.4, "bau": 0.4, "garten": 0.5, "sicherheit": 0.2,
-               "soziales": 0.2}  # fmt: skip
+PART_TIME_P = {"pflege": 0.45, "soziales": 0.5, "reinigung": 0.55, "handel": 0.45, "gastro": 0.4, "buero": 0.3}
+SHIFT_P = {"produktion": 0.65, "logistik": 0.55, "pflege": 0.75, "sicherheit": 0.8, "gastro": 0.35, "verkehr": 0.4}
+WEEKEND_P = {
+    "pflege": 0.8,
+    "gastro": 0.8,
+    "handel": 0.6,
+    "sicherheit": 0.7,
+    "soziales": 0.2,
+    "reinigung": 0.3,
+    "verkehr": 0.3,
+    "logistik": 0.25,
+}
+LICENCE_B_P = {"pflege": 0.3, "handwerk": 0.4, "bau": 0.4, "garten": 0.5, "sicherheit": 0.2, "soziales": 0.2}
 
 
 def generate_employers(rng: np.random.Generator, catalog: Catalog, n: int) -> pd.DataFrame:
     """Employers with sector, seat, unique invented name, size and hidden selectivity."""
     places = catalog.places
     sectors = sorted({o.spec.sector for o in catalog.occupations})
-    shares = np.array([sum(o.spec.vacancies for o in catalog.occupations if o.spec.sector == s)
-                       for s in sectors])  # fmt: skip
+    shares = np.array([sum(o.spec.vacancies for o in catalog.occupations if o.spec.sector == s) for s in sectors])
     sector_of = list(rng.choice(sectors, size=n, p=shares / shares.sum()))
     agencies = max(3, n // 25)
     sector_of[:agencies] = ["personal"] * agencies
@@ -44,12 +48,17 @@ def generate_employers(rng: np.random.Generator, catalog: Catalog, n: int) -> pd
             name = employer_name(rng, sector, places.short_name(int(seat)))
         names.append(name)
     agency = np.array([s == "personal" for s in sector_of])
-    return pd.DataFrame({
-        "employer_id": [f"AG-{i + 1:05d}" for i in range(n)],
-        "name": names, "sector": sector_of, "place": seats, "agency": agency,
-        "size": rng.pareto(1.3, size=n) + 1.0 + agency * 4.0,
-        "selectivity": np.where(agency, rng.normal(-0.3, 0.3, n), rng.normal(0.0, 0.45, n)),
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "employer_id": [f"AG-{i + 1:05d}" for i in range(n)],
+            "name": names,
+            "sector": sector_of,
+            "place": seats,
+            "agency": agency,
+            "size": rng.pareto(1.3, size=n) + 1.0 + agency * 4.0,
+            "selectivity": np.where(agency, rng.normal(-0.3, 0.3, n), rng.normal(0.0, 0.45, n)),
+        }
+    )
 
 
 def employer_pools(employers: pd.DataFrame) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -107,9 +116,16 @@ def _requirements(rng: np.random.Generator, occupation: Occupation) -> dict[str,
         licences = ["C1"] if rng.random() < 0.25 else ["B"]
     else:
         licences = ["B"] if rng.random() < LICENCE_B_P.get(sector, 0.05) else []
-    permit_p = {"52531": {"forklift": 1.0}, "51311": {"forklift": 0.35}, "51312": {"forklift": 0.5},
-                "52122": {"adr": 0.2}, "24422": {"welding": 0.6}, "24412": {"welding": 0.3},
-                "62312": {"ifsg43": 0.6}, "62302": {"ifsg43": 0.6}}.get(code, {})  # fmt: skip
+    permit_p = {
+        "52531": {"forklift": 1.0},
+        "51311": {"forklift": 0.35},
+        "51312": {"forklift": 0.5},
+        "52122": {"adr": 0.2},
+        "24422": {"welding": 0.6},
+        "24412": {"welding": 0.3},
+        "62312": {"ifsg43": 0.6},
+        "62302": {"ifsg43": 0.6},
+    }.get(code, {})
     if sector == "gastro":
         permit_p = {"ifsg43": 0.6}
     if sector == "sicherheit":
@@ -124,11 +140,15 @@ def _requirements(rng: np.random.Generator, occupation: Occupation) -> dict[str,
 def _working_time(rng: np.random.Generator, sector: str) -> dict[str, object]:
     part = PART_TIME_P.get(sector, 0.1)
     kind = str(rng.choice(["vollzeit", "teilzeit", "vollzeit_teilzeit"], p=[0.85 - part, part, 0.15]))
-    hours = {"vollzeit": [38, 39, 40, 40, 37.5], "teilzeit": [15, 20, 20, 25, 30],
-             "vollzeit_teilzeit": [30, 35, 39]}[kind]  # fmt: skip
-    return {"working_time": kind, "hours": float(pick(rng, hours)),
-            "shifts": bool(rng.random() < SHIFT_P.get(sector, 0.1)),
-            "weekends": bool(rng.random() < WEEKEND_P.get(sector, 0.08))}  # fmt: skip
+    hours = {"vollzeit": [38, 39, 40, 40, 37.5], "teilzeit": [15, 20, 20, 25, 30], "vollzeit_teilzeit": [30, 35, 39]}[
+        kind
+    ]
+    return {
+        "working_time": kind,
+        "hours": float(pick(rng, hours)),
+        "shifts": bool(rng.random() < SHIFT_P.get(sector, 0.1)),
+        "weekends": bool(rng.random() < WEEKEND_P.get(sector, 0.08)),
+    }
 
 
 def weighted_sample(rng: np.random.Generator, weights: np.ndarray, k: int) -> np.ndarray:
@@ -155,8 +175,9 @@ def _pay_text(low: float | None, high: float | None, unit: str) -> str:
     return f"Monatsgehalt ab {low:,.0f} Euro brutto".replace(",", ".")
 
 
-def _vacancy(rng: np.random.Generator, catalog: Catalog, employers: dict, occ_index: int,
-             open_: bool, config: WorldConfig) -> dict[str, object]:  # fmt: skip
+def _vacancy(
+    rng: np.random.Generator, catalog: Catalog, employers: dict, occ_index: int, open_: bool, config: WorldConfig
+) -> dict[str, object]:
     occupation = catalog.occupations[occ_index]
     places = catalog.places
     sector, level = occupation.spec.sector, occupation.level
@@ -169,13 +190,25 @@ def _vacancy(rng: np.random.Generator, catalog: Catalog, employers: dict, occ_in
     pay_min, pay_max, unit = _pay(rng, level, posted)
     contract = "arbeitnehmerueberlassung" if agency else pick(rng, ["unbefristet"] * 3 + ["befristet"] * 2)
     row: dict[str, object] = {
-        "occ": occ_index, "kldb": occupation.code, "level": level, "employer": e, "agency": agency,
-        "place": place, "postcode": pick(rng, places.postcodes[place]),
-        "posted_at": posted, "closed_at": closed, "start_date": _start(rng, posted),
-        "pay_min": pay_min, "pay_max": pay_max, "pay_unit": unit, "contract": contract,
+        "occ": occ_index,
+        "kldb": occupation.code,
+        "level": level,
+        "employer": e,
+        "agency": agency,
+        "place": place,
+        "postcode": pick(rng, places.postcodes[place]),
+        "posted_at": posted,
+        "closed_at": closed,
+        "start_date": _start(rng, posted),
+        "pay_min": pay_min,
+        "pay_max": pay_max,
+        "pay_unit": unit,
+        "contract": contract,
         "positions": int(min(10, 1 + rng.poisson(1.2))) if agency else int(pick(rng, [1] * 6 + [2, 3])),
-        "open": open_, **_working_time(rng, sector), **_requirements(rng, occupation),
-    }  # fmt: skip
+        "open": open_,
+        **_working_time(rng, sector),
+        **_requirements(rng, occupation),
+    }
     row["base_title"] = gendered_title(pick(rng, occupation.titles))
     suffix = " in Teilzeit" if row["working_time"] == "teilzeit" and rng.random() < 0.4 else ""
     row["title"] = row["base_title"] + suffix
@@ -186,15 +219,23 @@ def _vacancy(rng: np.random.Generator, catalog: Catalog, employers: dict, occ_in
 def _describe(rng: np.random.Generator, catalog: Catalog, employers: dict, row: dict) -> str:
     occupation = catalog.occupations[int(row["occ"])]
     facts = PostingFacts(
-        employer=str(employers["name"][row["employer"]]), sector=occupation.spec.sector,
-        agency=bool(row["agency"]), place=catalog.places.short_name(int(row["place"])),
-        title=str(row["base_title"]), working_time=str(row["working_time"]), hours=float(row["hours"]),
-        shifts=bool(row["shifts"]), weekends=bool(row["weekends"]),
-        licences=tuple(row["licences"]), permits=tuple(row["permits"]),
-        german_min=row["german_min"], start=row["start_date"], posted=row["posted_at"],
+        employer=str(employers["name"][row["employer"]]),
+        sector=occupation.spec.sector,
+        agency=bool(row["agency"]),
+        place=catalog.places.short_name(int(row["place"])),
+        title=str(row["base_title"]),
+        working_time=str(row["working_time"]),
+        hours=float(row["hours"]),
+        shifts=bool(row["shifts"]),
+        weekends=bool(row["weekends"]),
+        licences=tuple(row["licences"]),
+        permits=tuple(row["permits"]),
+        german_min=row["german_min"],
+        start=row["start_date"],
+        posted=row["posted_at"],
         pay=_pay_text(row["pay_min"], row["pay_max"], str(row["pay_unit"])),
         contract=str(row["contract"]),
-    )  # fmt: skip
+    )
     labels = [catalog.skill_labels[s] for s in row["required"]][:4]
     return describe(rng, facts, occupation, labels)
 
@@ -208,22 +249,34 @@ def _separate(rows: list[dict]) -> None:
     keys: set[tuple] = set()
     for row in rows:
         while True:
-            key = (row["employer"], row["kldb"], str(row["base_title"]).casefold(), row["place"],
-                   row["start_date"], row["hours"], row["working_time"])  # fmt: skip
+            key = (
+                row["employer"],
+                row["kldb"],
+                str(row["base_title"]).casefold(),
+                row["place"],
+                row["start_date"],
+                row["hours"],
+                row["working_time"],
+            )
             if key not in keys:
                 break
             row["start_date"] = row["start_date"] + timedelta(days=1)
         keys.add(key)
 
 
-def generate_vacancies(rng: np.random.Generator, catalog: Catalog, employers: pd.DataFrame,
-                       n_open: int, n_closed: int, config: WorldConfig) -> pd.DataFrame:  # fmt: skip
+def generate_vacancies(
+    rng: np.random.Generator, catalog: Catalog, employers: pd.DataFrame, n_open: int, n_closed: int, config: WorldConfig
+) -> pd.DataFrame:
     """Open and closed vacancies in posting order with ids, sources and unique descriptions."""
     weights = np.array([o.spec.vacancies for o in catalog.occupations])
     occs = rng.choice(len(weights), size=n_open + n_closed, p=weights / weights.sum())
     seat = catalog.places.population**1.15
-    lookup = {"pools": employer_pools(employers), "place": employers["place"].to_numpy(),
-              "name": employers["name"].to_numpy(), "seat_cumulative": np.cumsum(seat) / seat.sum()}  # fmt: skip
+    lookup = {
+        "pools": employer_pools(employers),
+        "place": employers["place"].to_numpy(),
+        "name": employers["name"].to_numpy(),
+        "seat_cumulative": np.cumsum(seat) / seat.sum(),
+    }
     rows = [_vacancy(rng, catalog, lookup, int(o), i < n_open, config) for i, o in enumerate(occs)]
     _separate(rows)
     seen: set[str] = set()

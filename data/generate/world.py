@@ -31,8 +31,9 @@ DUPLICATE_ID_IN_PROPOSALS = 0.3
 FILLED_WITHOUT_HIRE = 0.55
 
 
-def _split_spares(rng: np.random.Generator, frame: pd.DataFrame, mask: np.ndarray, k: int
-                  ) -> tuple[pd.DataFrame, pd.DataFrame]:  # fmt: skip
+def _split_spares(
+    rng: np.random.Generator, frame: pd.DataFrame, mask: np.ndarray, k: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Take ``k`` random rows where ``mask`` holds out of ``frame``, as spares for broken rows."""
     chosen = np.sort(rng.choice(np.flatnonzero(mask), size=k, replace=False)) if k else np.array([], int)
     keep = np.ones(len(frame), dtype=bool)
@@ -71,21 +72,20 @@ def _close(rng: np.random.Generator, vacancies: pd.DataFrame, history: pd.DataFr
     return vacancies.assign(status=np.where(vacancies["open"], "open", closed))
 
 
-def _history(rng: np.random.Generator, catalog: Catalog, config: WorldConfig, people: dict,
-             jobs: dict) -> pd.DataFrame:  # fmt: skip
+def _history(rng: np.random.Generator, catalog: Catalog, config: WorldConfig, people: dict, jobs: dict) -> pd.DataFrame:
     today = config.reference_date
     c_side = candidate_side(people["candidates"], today)
     v_side = vacancy_side(jobs["vacancies"], today)
-    history = simulate(rng, c_side, v_side, people["protected"], config.n_proposals, config,
-                       catalog.places)  # fmt: skip
+    history = simulate(rng, c_side, v_side, people["protected"], config.n_proposals, config, catalog.places)
     history["proposal_id"] = [f"VV-{i + 1:07d}" for i in range(len(history))]
     history["candidate_id"] = people["candidates"]["id"].to_numpy()[history["ci"].to_numpy()]
     history["vacancy_id"] = jobs["vacancies"]["id"].to_numpy()[history["vi"].to_numpy()]
     return history
 
 
-def _duplicates(rng: np.random.Generator, vacancies: pd.DataFrame, history: pd.DataFrame,
-                enabled: bool) -> pd.DataFrame:  # fmt: skip
+def _duplicates(
+    rng: np.random.Generator, vacancies: pd.DataFrame, history: pd.DataFrame, enabled: bool
+) -> pd.DataFrame:
     """Copies of some open vacancies as another channel delivers them (other id and quelle)."""
     if not enabled:
         return vacancies.iloc[0:0]
@@ -104,8 +104,7 @@ def _duplicates(rng: np.random.Generator, vacancies: pd.DataFrame, history: pd.D
     return copies
 
 
-def _vacancy_lines(rng: np.random.Generator, catalog: Catalog, jobs: dict, copies: pd.DataFrame
-                   ) -> list[w.JsonLine]:  # fmt: skip
+def _vacancy_lines(rng: np.random.Generator, catalog: Catalog, jobs: dict, copies: pd.DataFrame) -> list[w.JsonLine]:
     lines: list[w.JsonLine] = [w.vacancy_record(v, catalog) for v in jobs["vacancies"].itertuples()]
     position = {line["stellen_id"]: i for i, line in enumerate(lines) if isinstance(line, dict)}
     # Insert from the back so that earlier positions stay valid; a copy follows its original.
@@ -124,52 +123,79 @@ def _set_key(key: str) -> Any:
     return lambda record, new_id: {**record, key: new_id}
 
 
-def _rows(rng: np.random.Generator, catalog: Catalog, config: WorldConfig, people: dict, jobs: dict,
-          history: pd.DataFrame, copies: pd.DataFrame) -> tuple[dict[str, list], dict[str, int]]:  # fmt: skip
+def _rows(
+    rng: np.random.Generator,
+    catalog: Catalog,
+    config: WorldConfig,
+    people: dict,
+    jobs: dict,
+    history: pd.DataFrame,
+    copies: pd.DataFrame,
+) -> tuple[dict[str, list], dict[str, int]]:
     """All files' rows in order, broken rows included, and how many broken rows each file has."""
     cands = people["candidates"]
     stadt = [w.stadt_row(c, catalog) for c in cands[cands["source"] == "stadt"].itertuples()]
-    landkreis: list[w.JsonLine] = [w.landkreis_record(c, catalog)
-                                   for c in cands[cands["source"] == "landkreis"].itertuples()]  # fmt: skip
+    landkreis: list[w.JsonLine] = [
+        w.landkreis_record(c, catalog) for c in cands[cands["source"] == "landkreis"].itertuples()
+    ]
     vac_lines = _vacancy_lines(rng, catalog, jobs, copies)
     proposals = [w.proposal_row(p, config.reference_date) for p in history.itertuples()]
-    broken = dict.fromkeys([w.STADT_FILE, w.LANDKREIS_FILE, w.VACANCY_FILE, w.PROPOSAL_FILE,
-                            w.PROTECTED_FILE, w.ORACLE_FILE], 0)  # fmt: skip
+    broken = dict.fromkeys(
+        [w.STADT_FILE, w.LANDKREIS_FILE, w.VACANCY_FILE, w.PROPOSAL_FILE, w.PROTECTED_FILE, w.ORACLE_FILE], 0
+    )
     if config.broken_rows:
-        spares_p = [w.CsvRow([f"VV-{9_000_000 + i:07d}", *proposals[int(j)].values[1:]])
-                    for i, j in enumerate(rng.integers(0, max(1, len(proposals)), size=64))]  # fmt: skip
+        spares_p = [
+            w.CsvRow([f"VV-{9_000_000 + i:07d}", *proposals[int(j)].values[1:]])
+            for i, j in enumerate(rng.integers(0, max(1, len(proposals)), size=64))
+        ]
         stadt_spares = [w.stadt_row(c, catalog) for c in people["stadt_spares"].itertuples()]
         lk_spares = [w.landkreis_record(c, catalog) for c in people["landkreis_spares"].itertuples()]
         vac_spares = [w.vacancy_record(v, catalog) for v in jobs["vacancy_spares"].itertuples()]
         first = lambda row: row.values[0]  # noqa: E731
         broken[w.STADT_FILE] = insert_broken(rng, stadt, stadt_spares, STADT_DEFECTS, _set_csv_id, first)
-        broken[w.LANDKREIS_FILE] = insert_broken(rng, landkreis, lk_spares, LANDKREIS_DEFECTS,
-                                                 _set_key("kd_id"), lambda r: r["kd_id"])  # fmt: skip
-        broken[w.VACANCY_FILE] = insert_broken(rng, vac_lines, vac_spares, VACANCY_DEFECTS,
-                                               _set_key("stellen_id"), lambda r: r["stellen_id"])  # fmt: skip
+        broken[w.LANDKREIS_FILE] = insert_broken(
+            rng, landkreis, lk_spares, LANDKREIS_DEFECTS, _set_key("kd_id"), lambda r: r["kd_id"]
+        )
+        broken[w.VACANCY_FILE] = insert_broken(
+            rng, vac_lines, vac_spares, VACANCY_DEFECTS, _set_key("stellen_id"), lambda r: r["stellen_id"]
+        )
         if proposals:
-            broken[w.PROPOSAL_FILE] = insert_broken(rng, proposals, spares_p, PROPOSAL_DEFECTS,
-                                                    _set_csv_id, first)  # fmt: skip
-    rows = {w.STADT_FILE: stadt, w.LANDKREIS_FILE: landkreis, w.VACANCY_FILE: vac_lines,
-            w.PROPOSAL_FILE: proposals,
-            w.PROTECTED_FILE: [w.protected_row(a) for a in people["protected"].itertuples()],
-            w.ORACLE_FILE: [w.oracle_row(p) for p in history.itertuples()]}  # fmt: skip
+            broken[w.PROPOSAL_FILE] = insert_broken(rng, proposals, spares_p, PROPOSAL_DEFECTS, _set_csv_id, first)
+    rows = {
+        w.STADT_FILE: stadt,
+        w.LANDKREIS_FILE: landkreis,
+        w.VACANCY_FILE: vac_lines,
+        w.PROPOSAL_FILE: proposals,
+        w.PROTECTED_FILE: [w.protected_row(a) for a in people["protected"].itertuples()],
+        w.ORACLE_FILE: [w.oracle_row(p) for p in history.itertuples()],
+    }
     return rows, broken
 
 
 def _write(out: Path, rows: dict[str, list]) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    w.write_csv(out / w.STADT_FILE, w.STADT_COLUMNS, rows[w.STADT_FILE], delimiter=";",
-                encoding="cp1252", newline="\r\n")  # fmt: skip
+    w.write_csv(
+        out / w.STADT_FILE, w.STADT_COLUMNS, rows[w.STADT_FILE], delimiter=";", encoding="cp1252", newline="\r\n"
+    )
     w.write_jsonl(out / w.LANDKREIS_FILE, rows[w.LANDKREIS_FILE])
     w.write_jsonl(out / w.VACANCY_FILE, rows[w.VACANCY_FILE])
-    for name, header in ((w.PROPOSAL_FILE, w.PROPOSAL_COLUMNS), (w.PROTECTED_FILE, w.PROTECTED_COLUMNS),
-                         (w.ORACLE_FILE, w.ORACLE_COLUMNS)):  # fmt: skip
+    for name, header in (
+        (w.PROPOSAL_FILE, w.PROPOSAL_COLUMNS),
+        (w.PROTECTED_FILE, w.PROTECTED_COLUMNS),
+        (w.ORACLE_FILE, w.ORACLE_COLUMNS),
+    ):
         w.write_csv(out / name, header, rows[name], delimiter=",", encoding="utf-8", newline="\n")
 
 
-def _summary(config: WorldConfig, people: dict, jobs: dict, history: pd.DataFrame,
-             rows: dict[str, list], broken: dict[str, int], copies: pd.DataFrame) -> dict[str, Any]:  # fmt: skip
+def _summary(
+    config: WorldConfig,
+    people: dict,
+    jobs: dict,
+    history: pd.DataFrame,
+    rows: dict[str, list],
+    broken: dict[str, int],
+    copies: pd.DataFrame,
+) -> dict[str, Any]:
     settings = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in asdict(config).items()}
     sources = people["candidates"]["source"].value_counts()
     status = jobs["vacancies"]["status"].value_counts()
@@ -187,7 +213,7 @@ def _summary(config: WorldConfig, people: dict, jobs: dict, history: pd.DataFram
         "duplicates_total": len(copies),
         "broken_rows": broken,
         "broken_rows_total": sum(broken.values()),
-    }  # fmt: skip
+    }
 
 
 def generate_world(out: Path, config: WorldConfig, reference: ReferenceData | None = None) -> dict[str, Any]:

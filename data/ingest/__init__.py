@@ -32,8 +32,12 @@ REQUIRED_FILES: tuple[str, ...] = (
 """All five are required; ``oracle_utilities.csv`` is never read."""
 
 STORE_TABLES: tuple[str, ...] = (
-    "candidates", "vacancies", "vacancy_aliases", "proposals", "protected_attributes",
-)  # fmt: skip
+    "candidates",
+    "vacancies",
+    "vacancy_aliases",
+    "proposals",
+    "protected_attributes",
+)
 
 
 def check_folder(folder: Path) -> None:
@@ -45,16 +49,20 @@ def check_folder(folder: Path) -> None:
         raise ExportFormatError(f"export folder {folder} lacks: {', '.join(missing)}")
 
 
-def _known_ids(people: list[Parsed[Candidate]], jobs: Parsed[Vacancy],
-               aliases: dict[str, str]) -> KnownIds:  # fmt: skip
+def _known_ids(people: list[Parsed[Candidate]], jobs: Parsed[Vacancy], aliases: dict[str, str]) -> KnownIds:
     rejected = {cid: f"{p.file} line {line}" for p in people for cid, line in p.rejected_ids.items()}
     accepted = frozenset(c.id for p in people for _, c in p.items)
     vacancy_ids = {v.id: aliases.get(v.id, v.id) for _, v in jobs.items}
     return KnownIds(accepted, rejected, vacancy_ids)
 
 
-def _write(store: Store, people: list[Candidate], jobs: list[Vacancy],
-           proposals: list[Proposal], protected: list[ProtectedAttributes]) -> None:  # fmt: skip
+def _write(
+    store: Store,
+    people: list[Candidate],
+    jobs: list[Vacancy],
+    proposals: list[Proposal],
+    protected: list[ProtectedAttributes],
+) -> None:
     # One transaction: an error or KeyboardInterrupt anywhere leaves the store as it was.
     with store.transaction() as conn:
         store.upsert_candidates(conn, people)
@@ -63,8 +71,9 @@ def _write(store: Store, people: list[Candidate], jobs: list[Vacancy],
         store.upsert_protected(conn, protected)
 
 
-def ingest_folder(folder: Path, store: Store, reference: ReferenceData, reject_dir: Path,
-                  progress: bool = False) -> IngestReport:  # fmt: skip
+def ingest_folder(
+    folder: Path, store: Store, reference: ReferenceData, reject_dir: Path, progress: bool = False
+) -> IngestReport:
     """Import an export folder into the store, all or nothing.
 
     Args:
@@ -84,8 +93,10 @@ def ingest_folder(folder: Path, store: Store, reference: ReferenceData, reject_d
     folder = Path(folder)
     check_folder(folder)
     norm = Normaliser(reference)
-    people = [stadt.parse_file(folder / stadt.FILE_NAME, norm, progress),
-              landkreis.parse_file(folder / landkreis.FILE_NAME, norm, progress)]  # fmt: skip
+    people = [
+        stadt.parse_file(folder / stadt.FILE_NAME, norm, progress),
+        landkreis.parse_file(folder / landkreis.FILE_NAME, norm, progress),
+    ]
     drop_duplicate_ids(people, lambda c: c.id, "id")
     jobs = vacancies.parse_file(folder / vacancies.FILE_NAME, norm, progress)
     drop_duplicate_ids([jobs], lambda v: v.id, "stellen_id")
@@ -98,8 +109,13 @@ def ingest_folder(folder: Path, store: Store, reference: ReferenceData, reject_d
     files: list[Parsed] = [*people, jobs, proposals, protected]
     rejects = [r for parsed in files for r in parsed.rejects]
     report_path = write_reject_report(rejects, reject_dir)
-    _write(store, [c for p in people for _, c in p.items], kept,
-           [p for _, p in proposals.items], [p for _, p in protected.items])  # fmt: skip
+    _write(
+        store,
+        [c for p in people for _, c in p.items],
+        kept,
+        [p for _, p in proposals.items],
+        [p for _, p in protected.items],
+    )
     return IngestReport(
         folder=folder,
         sources={p.file: SourceCounts(len(p.items), p.rejected, p.warnings) for p in files},

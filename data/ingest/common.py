@@ -91,8 +91,7 @@ class Row:
             return None
 
 
-def build_model(row: Row, model: type[M], values: dict[str, Any],
-                source_names: Mapping[str, str]) -> M | None:  # fmt: skip
+def build_model(row: Row, model: type[M], values: dict[str, Any], source_names: Mapping[str, str]) -> M | None:
     """Validate the canonical values; a failed check becomes a reject under the source name."""
     if not row.ok:
         return None

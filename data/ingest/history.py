@@ -27,28 +27,39 @@ from matcher.models import Proposal, ProtectedAttributes
 
 PROPOSALS_FILE = "vermittlungsvorschlaege.csv"
 PROTECTED_FILE = "geschuetzte_merkmale.csv"
-PROPOSAL_COLUMNS = ("vorschlag_id", "kunden_id", "stellen_id", "vorgeschlagen_am", "ergebnis",
-                    "ergebnis_am")  # fmt: skip
-PROTECTED_COLUMNS = ("kunden_id", "geschlecht", "geburtsjahr", "staatsangehoerigkeit",
-                     "schwerbehinderung")  # fmt: skip
+PROPOSAL_COLUMNS = ("vorschlag_id", "kunden_id", "stellen_id", "vorgeschlagen_am", "ergebnis", "ergebnis_am")
+PROTECTED_COLUMNS = ("kunden_id", "geschlecht", "geburtsjahr", "staatsangehoerigkeit", "schwerbehinderung")
 
 UNKNOWN_CANDIDATE = "unknown candidate"
 UNKNOWN_VACANCY = "unknown vacancy"
 OUTCOME_BEFORE_PROPOSAL = "outcome date before proposal date"
 
-OUTCOMES = {"keine_reaktion": "no_reaction", "beworben": "applied",
-            "vorstellungsgespraech": "interview", "eingestellt": "hired",
-            "abgelehnt_arbeitgeber": "rejected_by_employer",
-            "abgelehnt_bewerber": "declined_by_candidate"}  # fmt: skip
+OUTCOMES = {
+    "keine_reaktion": "no_reaction",
+    "beworben": "applied",
+    "vorstellungsgespraech": "interview",
+    "eingestellt": "hired",
+    "abgelehnt_arbeitgeber": "rejected_by_employer",
+    "abgelehnt_bewerber": "declined_by_candidate",
+}
 GENDER = {"w": "f", "m": "m", "d": "d"}
 CITIZENSHIP = {"deutsch": "german", "eu": "eu", "drittstaat": "third_country"}
 
-PROPOSAL_NAMES = {"id": "vorschlag_id", "candidate_id": "kunden_id", "vacancy_id": "stellen_id",
-                  "proposed_at": "vorgeschlagen_am", "outcome": "ergebnis",
-                  "outcome_at": "ergebnis_am"}  # fmt: skip
-PROTECTED_NAMES = {"candidate_id": "kunden_id", "gender": "geschlecht",
-                   "birth_year": "geburtsjahr", "citizenship_group": "staatsangehoerigkeit",
-                   "severe_disability": "schwerbehinderung"}  # fmt: skip
+PROPOSAL_NAMES = {
+    "id": "vorschlag_id",
+    "candidate_id": "kunden_id",
+    "vacancy_id": "stellen_id",
+    "proposed_at": "vorgeschlagen_am",
+    "outcome": "ergebnis",
+    "outcome_at": "ergebnis_am",
+}
+PROTECTED_NAMES = {
+    "candidate_id": "kunden_id",
+    "gender": "geschlecht",
+    "birth_year": "geburtsjahr",
+    "citizenship_group": "staatsangehoerigkeit",
+    "severe_disability": "schwerbehinderung",
+}
 
 
 @dataclass(frozen=True)
@@ -94,10 +105,12 @@ def parse_proposal(row: Row, known: KnownIds) -> Proposal | None:
         row.reject("ergebnis_am", outcome_at.isoformat(), OUTCOME_BEFORE_PROPOSAL)
     values: dict[str, Any] = {
         "id": row.get("vorschlag_id", ident, required=True),
-        "candidate_id": _candidate(row, known), "vacancy_id": _vacancy(row, known),
-        "proposed_at": proposed, "outcome": row.get("ergebnis", code_of(OUTCOMES), required=True),
+        "candidate_id": _candidate(row, known),
+        "vacancy_id": _vacancy(row, known),
+        "proposed_at": proposed,
+        "outcome": row.get("ergebnis", code_of(OUTCOMES), required=True),
         "outcome_at": outcome_at,
-    }  # fmt: skip
+    }
     return build_model(row, Proposal, values, PROPOSAL_NAMES)
 
 
@@ -122,14 +135,11 @@ def parse_protected(row: Row, known: KnownIds) -> ProtectedAttributes | None:
 
 def parse_proposals(path: Path, known: KnownIds, progress: bool = False) -> Parsed[Proposal]:
     """Parse ``vermittlungsvorschlaege.csv``."""
-    records = read_csv(path, encoding="utf-8", delimiter=",", required=PROPOSAL_COLUMNS,
-                       progress=progress)  # fmt: skip
+    records = read_csv(path, encoding="utf-8", delimiter=",", required=PROPOSAL_COLUMNS, progress=progress)
     return parse_records(PROPOSALS_FILE, records, lambda row: parse_proposal(row, known))
 
 
-def parse_protected_file(path: Path, known: KnownIds,
-                         progress: bool = False) -> Parsed[ProtectedAttributes]:  # fmt: skip
+def parse_protected_file(path: Path, known: KnownIds, progress: bool = False) -> Parsed[ProtectedAttributes]:
     """Parse ``geschuetzte_merkmale.csv``."""
-    records = read_csv(path, encoding="utf-8", delimiter=",", required=PROTECTED_COLUMNS,
-                       progress=progress)  # fmt: skip
+    records = read_csv(path, encoding="utf-8", delimiter=",", required=PROTECTED_COLUMNS, progress=progress)
     return parse_records(PROTECTED_FILE, records, lambda row: parse_protected(row, known))

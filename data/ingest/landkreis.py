@@ -28,27 +28,46 @@ from matcher.models import LICENCES, Candidate, CandidateSource
 FILE_NAME = "jobcenter_landkreis_kunden.jsonl"
 
 LEVELS = {"HE": 1, "FK": 2, "SP": 3, "EX": 4}
-SCHOOL = {"KA": "none", "HS": "hauptschule", "RS": "mittlere_reife", "FH": "fachhochschulreife",
-          "AB": "abitur"}  # fmt: skip
-VOCATIONAL = {"KA": "none", "BA": "apprenticeship", "MT": "master_technician", "BSC": "bachelor",
-              "MSC": "master"}  # fmt: skip
+SCHOOL = {"KA": "none", "HS": "hauptschule", "RS": "mittlere_reife", "FH": "fachhochschulreife", "AB": "abitur"}
+VOCATIONAL = {"KA": "none", "BA": "apprenticeship", "MT": "master_technician", "BSC": "bachelor", "MSC": "master"}
 CEFR = {lv: lv for lv in ("A1", "A2", "B1", "B2", "C1", "C2")}
 GERMAN = {**CEFR, "MS": "native"}
-PERMITS = {"STAPLER": "forklift", "ADR": "adr", "IFSG43": "ifsg43", "GEWO34A": "gewo34a",
-           "KRAN": "crane", "SCHWEISS": "welding"}  # fmt: skip
+PERMITS = {
+    "STAPLER": "forklift",
+    "ADR": "adr",
+    "IFSG43": "ifsg43",
+    "GEWO34A": "gewo34a",
+    "KRAN": "crane",
+    "SCHWEISS": "welding",
+}
 WORKING_TIME = {"VZ": "full_time", "TZ": "part_time", "VT": "either"}
 LICENCE_CODES = {lic: lic for lic in LICENCES}
 
 SOURCE_NAMES = {
-    "id": "kd_id", "source_id": "kd_id", "registered_at": "erfasst", "postcode": "adresse.plz",
-    "ags": "adresse.gemeindeschluessel", "occupations": "beruf.haupt", "level": "niveau",
-    "skills": "kompetenzen", "school": "schule", "vocational": "ausbildung",
-    "experience_years": "erfahrung_monate", "german_level": "sprache_de", "languages": "sprachen",
-    "licences": "fs_klassen", "permits": "scheine", "has_car": "kfz",
-    "max_commute_km": "mobilitaet_km", "working_time": "az", "hours_per_week": "std_woche",
-    "shifts": "schicht", "weekends": "wochenende", "available_from": "verfuegbar",
+    "id": "kd_id",
+    "source_id": "kd_id",
+    "registered_at": "erfasst",
+    "postcode": "adresse.plz",
+    "ags": "adresse.gemeindeschluessel",
+    "occupations": "beruf.haupt",
+    "level": "niveau",
+    "skills": "kompetenzen",
+    "school": "schule",
+    "vocational": "ausbildung",
+    "experience_years": "erfahrung_monate",
+    "german_level": "sprache_de",
+    "languages": "sprachen",
+    "licences": "fs_klassen",
+    "permits": "scheine",
+    "has_car": "kfz",
+    "max_commute_km": "mobilitaet_km",
+    "working_time": "az",
+    "hours_per_week": "std_woche",
+    "shifts": "schicht",
+    "weekends": "wochenende",
+    "available_from": "verfuegbar",
     "profile_text": "profil",
-}  # fmt: skip
+}
 
 
 def languages(value: Any) -> dict[str, str]:
@@ -78,20 +97,22 @@ def _experience_years(months: int | None) -> float | None:
 
 def _core_values(row: Row, norm: Normaliser) -> dict[str, Any]:
     customer = row.get("kd_id", ident, required=True)
-    ags, postcode = norm.place(row, postcode_field="adresse.plz",
-                               ags_field="adresse.gemeindeschluessel")  # fmt: skip
+    ags, postcode = norm.place(row, postcode_field="adresse.plz", ags_field="adresse.gemeindeschluessel")
     main = row.get("beruf.haupt", norm.kldb, required=True)
     others = row.get("beruf.weitere", list_of(json_list, norm.kldb)) or []
     registered = row.get("erfasst", iso_date, required=True)
     return {
-        "id": customer, "source": CandidateSource.LANDKREIS, "source_id": customer,
-        "ags": ags, "postcode": postcode,
+        "id": customer,
+        "source": CandidateSource.LANDKREIS,
+        "source_id": customer,
+        "ags": ags,
+        "postcode": postcode,
         "occupations": None if main is None else [main] + [c for c in others if c != main],
         "level": row.get("niveau", code_of(LEVELS)) or norm.level_of(main),
         "skills": norm.skills(row, "kompetenzen", row.get("kompetenzen", skill_ids)),
         "registered_at": registered,
         "available_from": row.get("verfuegbar", iso_date) or registered,
-    }  # fmt: skip
+    }
 
 
 def _profile_values(row: Row) -> dict[str, Any]:

@@ -50,8 +50,7 @@ class Normaliser:
     def _names(self) -> dict[str, str]:
         """Name key -> AGS, only for keys that name exactly one municipality."""
         seen: dict[str, set[str]] = {}
-        for ags, name in zip(self.reference.municipalities["ags"],
-                             self.reference.municipalities["name"], strict=True):  # fmt: skip
+        for ags, name in zip(self.reference.municipalities["ags"], self.reference.municipalities["name"], strict=True):
             for key in _name_keys(name):
                 seen.setdefault(key, set()).add(ags)
         return {key: next(iter(a)) for key, a in seen.items() if len(a) == 1}
@@ -114,8 +113,9 @@ class Normaliser:
             row.reject(name, value, UNKNOWN_MUNICIPALITY)
         return ags
 
-    def place(self, row: Row, *, postcode_field: str, ags_field: str | None = None,
-              name_field: str | None = None) -> tuple[str | None, str | None]:  # fmt: skip
+    def place(
+        self, row: Row, *, postcode_field: str, ags_field: str | None = None, name_field: str | None = None
+    ) -> tuple[str | None, str | None]:
         """(AGS, postcode) of a row, each derived from the other where one is missing.
 
         The AGS comes from ``ags_field`` or else from the municipality name in ``name_field``;
@@ -132,8 +132,9 @@ class Normaliser:
         where = ags_field or name_field or postcode_field
         return self._complete_place(row, where, postcode_field, ags, postcode)
 
-    def _complete_place(self, row: Row, where: str, postcode_field: str, ags: str | None,
-                        postcode: str | None) -> tuple[str | None, str | None]:  # fmt: skip
+    def _complete_place(
+        self, row: Row, where: str, postcode_field: str, ags: str | None, postcode: str | None
+    ) -> tuple[str | None, str | None]:
         if ags is None and postcode is None:
             row.reject(where, None, f"{MISSING}: neither municipality nor postcode")
             return None, None

@@ -51,8 +51,9 @@ def open_export(path: Path) -> BinaryIO:
 
 
 def _progress_lines(handle: BinaryIO, path: Path, progress: bool) -> Iterator[bytes]:
-    with tqdm(total=path.stat().st_size, desc=path.name, unit="B", unit_scale=True,
-              disable=not progress, leave=False) as bar:  # fmt: skip
+    with tqdm(
+        total=path.stat().st_size, desc=path.name, unit="B", unit_scale=True, disable=not progress, leave=False
+    ) as bar:
         for raw in handle:
             bar.update(len(raw))
             yield raw
@@ -74,8 +75,7 @@ def _decode_field(value: str, encoding: str) -> str:
     return text
 
 
-def _csv_header(line: str | None, path: Path, encoding: str, delimiter: str,
-                required: Iterable[str]) -> list[str]:  # fmt: skip
+def _csv_header(line: str | None, path: Path, encoding: str, delimiter: str, required: Iterable[str]) -> list[str]:
     try:
         cells = next(csv.reader([line or ""], delimiter=delimiter))
         header = [_decode_field(h, encoding).strip().lstrip(_BOM) for h in cells]
@@ -89,8 +89,9 @@ def _csv_header(line: str | None, path: Path, encoding: str, delimiter: str,
     return header
 
 
-def read_csv(path: Path, *, encoding: str, delimiter: str, required: Iterable[str],
-             progress: bool = False) -> Iterator[RawRecord | Reject]:  # fmt: skip
+def read_csv(
+    path: Path, *, encoding: str, delimiter: str, required: Iterable[str], progress: bool = False
+) -> Iterator[RawRecord | Reject]:
     """Yield the records of a CSV export (header on line 1), or a reject for an unreadable one.
 
     The bytes are split as latin-1, which maps every byte to one character, so quoting and
@@ -102,8 +103,9 @@ def read_csv(path: Path, *, encoding: str, delimiter: str, required: Iterable[st
         yield from _csv_records(path.name, lines, header, encoding, delimiter)
 
 
-def _csv_records(name: str, lines: Iterator[str], header: list[str], encoding: str,
-                 delimiter: str) -> Iterator[RawRecord | Reject]:  # fmt: skip
+def _csv_records(
+    name: str, lines: Iterator[str], header: list[str], encoding: str, delimiter: str
+) -> Iterator[RawRecord | Reject]:
     physical: list[str] = []  # the lines of the record being read
     pushed_back: deque[str] = deque()
 
@@ -137,8 +139,7 @@ def _csv_records(name: str, lines: Iterator[str], header: list[str], encoding: s
         start += len(physical)
 
 
-def _csv_record(name: str, line: int, header: list[str], row: list[str],
-                encoding: str) -> RawRecord | Reject:  # fmt: skip
+def _csv_record(name: str, line: int, header: list[str], row: list[str], encoding: str) -> RawRecord | Reject:
     if len(row) != len(header):
         reason = f"{MALFORMED_CSV}: expected {len(header)} fields, got {len(row)}"
         return Reject(name, line, "", shorten(row[0] if row else ""), reason)

@@ -26,39 +26,83 @@ from matcher.models import LICENCES, Candidate, CandidateSource
 
 FILE_NAME = "jobcenter_stadt_kunden.csv"
 COLUMNS: tuple[str, ...] = (
-    "Kundennummer", "Anlagedatum", "PLZ", "Wohnort", "Zielberuf_KldB", "Alternativberufe_KldB",
-    "Anforderungsniveau", "Kenntnisse_ESCO", "Schulabschluss", "Berufsabschluss",
-    "Berufserfahrung_Jahre", "Deutschkenntnisse", "Weitere_Sprachen", "Fuehrerscheine",
-    "Weitere_Berechtigungen", "PKW_verfuegbar", "Max_Pendelzeit_Min", "Arbeitszeitwunsch",
-    "Wochenstunden", "Schichtbereitschaft", "Wochenendbereitschaft", "Verfuegbar_ab", "Profiltext",
-)  # fmt: skip
+    "Kundennummer",
+    "Anlagedatum",
+    "PLZ",
+    "Wohnort",
+    "Zielberuf_KldB",
+    "Alternativberufe_KldB",
+    "Anforderungsniveau",
+    "Kenntnisse_ESCO",
+    "Schulabschluss",
+    "Berufsabschluss",
+    "Berufserfahrung_Jahre",
+    "Deutschkenntnisse",
+    "Weitere_Sprachen",
+    "Fuehrerscheine",
+    "Weitere_Berechtigungen",
+    "PKW_verfuegbar",
+    "Max_Pendelzeit_Min",
+    "Arbeitszeitwunsch",
+    "Wochenstunden",
+    "Schichtbereitschaft",
+    "Wochenendbereitschaft",
+    "Verfuegbar_ab",
+    "Profiltext",
+)
 
 LEVELS = {"1": 1, "2": 2, "3": 3, "4": 4}
-SCHOOL = {"ohne": "none", "Hauptschulabschluss": "hauptschule",
-          "Mittlere Reife": "mittlere_reife", "Fachhochschulreife": "fachhochschulreife",
-          "Abitur": "abitur"}  # fmt: skip
-VOCATIONAL = {"ohne": "none", "Berufsausbildung": "apprenticeship",
-              "Meister/Techniker": "master_technician", "Bachelor": "bachelor",
-              "Master": "master"}  # fmt: skip
+SCHOOL = {
+    "ohne": "none",
+    "Hauptschulabschluss": "hauptschule",
+    "Mittlere Reife": "mittlere_reife",
+    "Fachhochschulreife": "fachhochschulreife",
+    "Abitur": "abitur",
+}
+VOCATIONAL = {
+    "ohne": "none",
+    "Berufsausbildung": "apprenticeship",
+    "Meister/Techniker": "master_technician",
+    "Bachelor": "bachelor",
+    "Master": "master",
+}
 CEFR = {lv: lv for lv in ("A1", "A2", "B1", "B2", "C1", "C2")}
 GERMAN = {**CEFR, "Muttersprache": "native"}
-PERMITS = {"Staplerschein": "forklift", "ADR": "adr", "IfSG43": "ifsg43", "GewO34a": "gewo34a",
-           "Kranschein": "crane", "Schweisserpruefung": "welding"}  # fmt: skip
-WORKING_TIME = {"Vollzeit": "full_time", "Teilzeit": "part_time",
-                "Vollzeit oder Teilzeit": "either"}  # fmt: skip
+PERMITS = {
+    "Staplerschein": "forklift",
+    "ADR": "adr",
+    "IfSG43": "ifsg43",
+    "GewO34a": "gewo34a",
+    "Kranschein": "crane",
+    "Schweisserpruefung": "welding",
+}
+WORKING_TIME = {"Vollzeit": "full_time", "Teilzeit": "part_time", "Vollzeit oder Teilzeit": "either"}
 
 SOURCE_NAMES = {
-    "id": "Kundennummer", "source_id": "Kundennummer", "registered_at": "Anlagedatum",
-    "postcode": "PLZ", "ags": "Wohnort", "occupations": "Zielberuf_KldB",
-    "level": "Anforderungsniveau", "skills": "Kenntnisse_ESCO", "school": "Schulabschluss",
-    "vocational": "Berufsabschluss", "experience_years": "Berufserfahrung_Jahre",
-    "german_level": "Deutschkenntnisse", "languages": "Weitere_Sprachen",
-    "licences": "Fuehrerscheine", "permits": "Weitere_Berechtigungen",
-    "has_car": "PKW_verfuegbar", "max_commute_minutes": "Max_Pendelzeit_Min",
-    "working_time": "Arbeitszeitwunsch", "hours_per_week": "Wochenstunden",
-    "shifts": "Schichtbereitschaft", "weekends": "Wochenendbereitschaft",
-    "available_from": "Verfuegbar_ab", "profile_text": "Profiltext",
-}  # fmt: skip
+    "id": "Kundennummer",
+    "source_id": "Kundennummer",
+    "registered_at": "Anlagedatum",
+    "postcode": "PLZ",
+    "ags": "Wohnort",
+    "occupations": "Zielberuf_KldB",
+    "level": "Anforderungsniveau",
+    "skills": "Kenntnisse_ESCO",
+    "school": "Schulabschluss",
+    "vocational": "Berufsabschluss",
+    "experience_years": "Berufserfahrung_Jahre",
+    "german_level": "Deutschkenntnisse",
+    "languages": "Weitere_Sprachen",
+    "licences": "Fuehrerscheine",
+    "permits": "Weitere_Berechtigungen",
+    "has_car": "PKW_verfuegbar",
+    "max_commute_minutes": "Max_Pendelzeit_Min",
+    "working_time": "Arbeitszeitwunsch",
+    "hours_per_week": "Wochenstunden",
+    "shifts": "Schichtbereitschaft",
+    "weekends": "Wochenendbereitschaft",
+    "available_from": "Verfuegbar_ab",
+    "profile_text": "Profiltext",
+}
 
 
 def language_pairs(value: Any) -> dict[str, str]:
@@ -85,13 +129,17 @@ def _core_values(row: Row, norm: Normaliser) -> dict[str, Any]:
     level = row.get("Anforderungsniveau", code_of(LEVELS))
     registered = row.get("Anlagedatum", german_date, required=True)
     return {
-        "id": customer, "source": CandidateSource.STADT, "source_id": customer,
-        "ags": ags, "postcode": postcode, "occupations": occupations,
+        "id": customer,
+        "source": CandidateSource.STADT,
+        "source_id": customer,
+        "ags": ags,
+        "postcode": postcode,
+        "occupations": occupations,
         "level": level or norm.level_of(occupations[0] if occupations else None),
         "skills": norm.skills(row, "Kenntnisse_ESCO", row.get("Kenntnisse_ESCO", pipe_list)),
         "registered_at": registered,
         "available_from": row.get("Verfuegbar_ab", german_date) or registered,
-    }  # fmt: skip
+    }
 
 
 def _profile_values(row: Row) -> dict[str, Any]:
@@ -125,6 +173,5 @@ def parse_row(row: Row, norm: Normaliser) -> Candidate | None:
 
 def parse_file(path: Path, norm: Normaliser, progress: bool = False) -> Parsed[Candidate]:
     """Parse ``jobcenter_stadt_kunden.csv``: accepted candidates and rejects."""
-    records = read_csv(path, encoding="cp1252", delimiter=";", required=COLUMNS,
-                       progress=progress)  # fmt: skip
+    records = read_csv(path, encoding="cp1252", delimiter=";", required=COLUMNS, progress=progress)
     return parse_records(FILE_NAME, records, lambda row: parse_row(row, norm), "Kundennummer")

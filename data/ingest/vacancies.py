@@ -34,23 +34,39 @@ WORKING_TIME = {"vollzeit": "full_time", "teilzeit": "part_time", "vollzeit_teil
 PERMITS = {p: p for p in ("forklift", "adr", "ifsg43", "gewo34a", "crane", "welding")}
 GERMAN = {**{lv: lv for lv in ("A1", "A2", "B1", "B2", "C1", "C2")}, "native": "native"}
 PAY_UNITS = {"stunde": "hour", "monat": "month"}
-CONTRACTS = {"unbefristet": "permanent", "befristet": "fixed_term",
-             "arbeitnehmerueberlassung": "temporary_agency"}  # fmt: skip
+CONTRACTS = {"unbefristet": "permanent", "befristet": "fixed_term", "arbeitnehmerueberlassung": "temporary_agency"}
 STATUS = {"offen": "open", "besetzt": "filled", "zurueckgezogen": "withdrawn"}
 LICENCE_CODES = {lic: lic for lic in LICENCES}
 
 SOURCE_NAMES = {
-    "id": "stellen_id", "source": "quelle", "employer_id": "arbeitgeber_id",
-    "employer_name": "arbeitgeber_name", "title": "titel", "description": "beschreibung",
-    "kldb": "kldb", "level": "niveau", "required_skills": "kenntnisse_pflicht",
-    "optional_skills": "kenntnisse_optional", "ags": "gemeindeschluessel", "postcode": "plz",
-    "working_time": "arbeitszeit", "hours_per_week": "wochenstunden", "shifts": "schicht",
-    "weekends": "wochenende", "required_licences": "fuehrerscheine",
-    "required_permits": "berechtigungen", "german_level_min": "deutsch_min",
-    "pay_min": "entgelt_min", "pay_max": "entgelt_max", "pay_unit": "entgelt_einheit",
-    "contract_type": "vertragsart", "start_date": "beginn", "posted_at": "veroeffentlicht",
-    "status": "status", "positions": "anzahl",
-}  # fmt: skip
+    "id": "stellen_id",
+    "source": "quelle",
+    "employer_id": "arbeitgeber_id",
+    "employer_name": "arbeitgeber_name",
+    "title": "titel",
+    "description": "beschreibung",
+    "kldb": "kldb",
+    "level": "niveau",
+    "required_skills": "kenntnisse_pflicht",
+    "optional_skills": "kenntnisse_optional",
+    "ags": "gemeindeschluessel",
+    "postcode": "plz",
+    "working_time": "arbeitszeit",
+    "hours_per_week": "wochenstunden",
+    "shifts": "schicht",
+    "weekends": "wochenende",
+    "required_licences": "fuehrerscheine",
+    "required_permits": "berechtigungen",
+    "german_level_min": "deutsch_min",
+    "pay_min": "entgelt_min",
+    "pay_max": "entgelt_max",
+    "pay_unit": "entgelt_einheit",
+    "contract_type": "vertragsart",
+    "start_date": "beginn",
+    "posted_at": "veroeffentlicht",
+    "status": "status",
+    "positions": "anzahl",
+}
 
 # Gender notes and punctuation differ between channels for the same posting.
 _GENDER_NOTE = re.compile(r"\(?\s*[mwd]\s*/\s*[mwd]\s*/\s*[mwd]\s*\)?", re.IGNORECASE)
@@ -75,13 +91,12 @@ def _core_values(row: Row, norm: Normaliser) -> dict[str, Any]:
         "description": row.get("beschreibung", text),
         "kldb": kldb,
         "level": row.get("niveau", _level) or norm.level_of(kldb),
-        "required_skills": norm.skills(row, "kenntnisse_pflicht",
-                                       row.get("kenntnisse_pflicht", json_list)),
-        "optional_skills": norm.skills(row, "kenntnisse_optional",
-                                       row.get("kenntnisse_optional", json_list)),
-        "ags": ags, "postcode": postcode,
+        "required_skills": norm.skills(row, "kenntnisse_pflicht", row.get("kenntnisse_pflicht", json_list)),
+        "optional_skills": norm.skills(row, "kenntnisse_optional", row.get("kenntnisse_optional", json_list)),
+        "ags": ags,
+        "postcode": postcode,
         "posted_at": row.get("veroeffentlicht", iso_date, required=True),
-    }  # fmt: skip
+    }
 
 
 def _terms_values(row: Row) -> dict[str, Any]:
@@ -123,8 +138,15 @@ def normalise_title(title: str) -> str:
 
 def duplicate_key(vacancy: Vacancy) -> tuple[Any, ...]:
     """What makes two postings the same job: employer, occupation, title, place, start, hours."""
-    return (vacancy.employer_id, vacancy.kldb, normalise_title(vacancy.title), vacancy.ags,
-            vacancy.start_date, vacancy.hours_per_week, vacancy.working_time)  # fmt: skip
+    return (
+        vacancy.employer_id,
+        vacancy.kldb,
+        normalise_title(vacancy.title),
+        vacancy.ags,
+        vacancy.start_date,
+        vacancy.hours_per_week,
+        vacancy.working_time,
+    )
 
 
 def merge_duplicates(vacancies: list[Vacancy]) -> tuple[list[Vacancy], dict[str, str]]:

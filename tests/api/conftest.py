@@ -47,8 +47,7 @@ def home_settings(home: Path, encoder: str | None) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def api_world(tmp_path_factory: pytest.TempPathFactory, default_encoder: Encoder,
-              default_encoder_dir: Path) -> World:  # fmt: skip
+def api_world(tmp_path_factory: pytest.TempPathFactory, default_encoder: Encoder, default_encoder_dir: Path) -> World:
     """Generate, ingest, index, train and register, and issue one token per role."""
     from data.generate import WorldConfig, generate_world
     from data.ingest import ingest_folder
@@ -58,13 +57,13 @@ def api_world(tmp_path_factory: pytest.TempPathFactory, default_encoder: Encoder
 
     home = tmp_path_factory.mktemp("api-home")
     settings = home_settings(home, str(default_encoder_dir))
-    generate_world(home / "world", WorldConfig(candidates=WORLD_CANDIDATES, vacancies=WORLD_VACANCIES,
-                                               seed=WORLD_SEED))  # fmt: skip
+    generate_world(home / "world", WorldConfig(candidates=WORLD_CANDIDATES, vacancies=WORLD_VACANCIES, seed=WORLD_SEED))
     store = Store(settings.store_url)
     ingest_folder(home / "world", store, ReferenceData(), home / "rejects", progress=False)
     build_indexes(store, default_encoder, ReferenceData(), settings.index_dir)
-    result = run(small_config(), settings, default_encoder, store, home / "world" / "oracle_utilities.csv",
-                 home / "cache")  # fmt: skip
+    result = run(
+        small_config(), settings, default_encoder, store, home / "world" / "oracle_utilities.csv", home / "cache"
+    )
     store.close()
     assert result.promoted, result.decision
     plain = issue_demo_tokens(settings.tokens_file, settings.demo_tokens_file)

@@ -31,8 +31,13 @@ def free_port() -> int:
 def home_env(settings: Settings) -> dict[str, str]:
     """The environment a server or CLI process needs to serve ``settings``' home."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MATCHER_", "MLFLOW_TRACKING"))}
-    env.update(MATCHER_HOME=str(settings.home), MLFLOW_TRACKING_URI=settings.tracking_uri,
-               HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", MLFLOW_DISABLE_TELEMETRY="true")  # fmt: skip
+    env.update(
+        MATCHER_HOME=str(settings.home),
+        MLFLOW_TRACKING_URI=settings.tracking_uri,
+        HF_HUB_OFFLINE="1",
+        TRANSFORMERS_OFFLINE="1",
+        MLFLOW_DISABLE_TELEMETRY="true",
+    )
     if settings.encoder:
         env["MATCHER_ENCODER"] = settings.encoder
     if settings.database_url:
@@ -66,11 +71,25 @@ class Server:
 def start_server(settings: Settings, log: Path, workers: int = 2, timeout: float = 120.0) -> Server:
     """Start and wait until every worker answers ``/health`` (seen by distinct process ids)."""
     port = free_port()
-    cmd = [sys.executable, "-m", "uvicorn", "api.app:serving_app", "--factory", "--host", "127.0.0.1",
-           "--port", str(port), "--workers", str(workers), "--log-level", "warning"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "api.app:serving_app",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--log-level",
+        "warning",
+    ]
     handle = log.open("ab")
-    process = subprocess.Popen(cmd, env=home_env(settings), stdout=handle, stderr=subprocess.STDOUT,
-                               start_new_session=True)  # fmt: skip
+    process = subprocess.Popen(
+        cmd, env=home_env(settings), stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
+    )
     server = Server(process, f"http://127.0.0.1:{port}", log)
     deadline = time.monotonic() + timeout
     seen: set[int] = set()

@@ -12,10 +12,10 @@ from api.app import create_app
 from api.security import Role
 from matcher.audit import StoreCheckpoints, load_or_create_key
 from matcher.audit import verify as verify_log
-from training.cli import app as cli
 from matcher.settings import Settings
 from matcher.store import Store
 from tests.api.conftest import Ids, World
+from training.cli import app as cli
 
 
 def _env(settings: Settings) -> dict[str, str]:
@@ -78,18 +78,22 @@ def test_audit_records_and_verification(fresh_client: TestClient, fresh_world: W
     assert "#3 is missing" in runner.invoke(cli, ["audit", "verify"], env=_env(settings)).stderr
 
 
-def test_reads_are_logged_and_exported_for_the_person(fresh_client: TestClient, fresh_world: World,
-                                                     ids: Ids) -> None:  # fmt: skip
+def test_reads_are_logged_and_exported_for_the_person(fresh_client: TestClient, fresh_world: World, ids: Ids) -> None:
     settings = fresh_world.settings
     caseworker = fresh_world.auth(Role.CASEWORKER)
     assert fresh_client.get(f"/v1/candidates/{ids.candidate}", headers=caseworker).status_code == 200
     page = fresh_client.get("/v1/candidates?limit=20&offset=0", headers=caseworker).json()
-    fresh_client.post(f"/v1/vacancies/{ids.vacancy}/candidates", json={"k": 50},
-                      headers=fresh_world.auth(Role.EMPLOYER_SERVICE))  # fmt: skip
+    fresh_client.post(
+        f"/v1/vacancies/{ids.vacancy}/candidates", json={"k": 50}, headers=fresh_world.auth(Role.EMPLOYER_SERVICE)
+    )
     records = _records(settings)
     read = records[0]
     assert (read["kind"], read["endpoint"], read["query_id"], read["role"]) == (
-        "read", "GET /v1/candidates/{id}", ids.candidate, "caseworker")  # fmt: skip
+        "read",
+        "GET /v1/candidates/{id}",
+        ids.candidate,
+        "caseworker",
+    )
     listed = records[1]
     assert listed["query_id"] == "page:offset=0:limit=20"
     assert [i["id"] for i in listed["items"]] == [c["id"] for c in page["items"]]
@@ -106,15 +110,17 @@ def test_reads_are_logged_and_exported_for_the_person(fresh_client: TestClient, 
 def test_a_torn_final_line_is_quarantined_at_start_and_serving_goes_on(fresh_world: World, ids: Ids) -> None:
     settings = fresh_world.settings
     with TestClient(create_app(settings)) as client:
-        client.post(f"/v1/candidates/{ids.candidate}/vacancies", json={"k": 3},
-                    headers=fresh_world.auth(Role.CASEWORKER))  # fmt: skip
+        client.post(
+            f"/v1/candidates/{ids.candidate}/vacancies", json={"k": 3}, headers=fresh_world.auth(Role.CASEWORKER)
+        )
     with settings.audit_log.open("ab") as handle:
         handle.write(b'{"seq": 2, "time": "2026-12-01T1')  # a crash in the middle of an append
     with TestClient(create_app(settings)) as client:
         ready = client.get("/ready", headers=fresh_world.auth(Role.ADMIN))
         assert ready.status_code == 200 and "torn final line" in ready.json()["problems"]["audit_log"]
-        shortlist = client.post(f"/v1/candidates/{ids.candidate}/vacancies", json={"k": 3},
-                                headers=fresh_world.auth(Role.CASEWORKER))  # fmt: skip
+        shortlist = client.post(
+            f"/v1/candidates/{ids.candidate}/vacancies", json={"k": 3}, headers=fresh_world.auth(Role.CASEWORKER)
+        )
         assert shortlist.status_code == 200
     records = _records(settings)
     assert [r["seq"] for r in records] == [1, 2] and records[1]["query_id"] == ids.candidate

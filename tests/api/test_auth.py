@@ -41,8 +41,12 @@ CALLS = [
     Call("DELETE", "/v1/candidates/no-such-person", frozenset({AD})),
     Call("PUT", "/v1/vacancies/new-1", frozenset({AD}), {"id": "new-1"}),
     Call("DELETE", "/v1/vacancies/no-such-vacancy", frozenset({AD})),
-    Call("POST", "/v1/outcomes", frozenset({CW, AD}),
-         {"candidate_id": "nobody", "vacancy_id": "{v}", "proposed_at": "2026-01-05", "outcome": "applied"}),
+    Call(
+        "POST",
+        "/v1/outcomes",
+        frozenset({CW, AD}),
+        {"candidate_id": "nobody", "vacancy_id": "{v}", "proposed_at": "2026-01-05", "outcome": "applied"},
+    ),
     Call("GET", "/v1/outcomes", frozenset({DT, AD})),
     Call("GET", "/v1/model", frozenset({DT, AD})),
     Call("POST", "/v1/model/reload", frozenset({DT, AD})),
@@ -62,8 +66,11 @@ def test_role_matrix(client: TestClient, api_world: World, ids: Ids, call: Call,
         assert role.value in response.json()["detail"]
 
 
-@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer not-a-token"}, {"Authorization": "Basic YTpi"},
-                                     {"Authorization": "Bearer "}], ids=["none", "unknown", "basic", "empty"])
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Authorization": "Bearer not-a-token"}, {"Authorization": "Basic YTpi"}, {"Authorization": "Bearer "}],
+    ids=["none", "unknown", "basic", "empty"],
+)
 @pytest.mark.parametrize("call", CALLS, ids=CALL_IDS)
 def test_without_valid_token_401(client: TestClient, ids: Ids, call: Call, headers: dict[str, str]) -> None:
     response = call.send(client, ids, headers)
@@ -83,8 +90,11 @@ def _post_malformed(client: TestClient, headers: dict[str, str]) -> Any:
     return client.post("/v1/score", content=MALFORMED, headers={"Content-Type": "application/json", **headers})
 
 
-@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer not-a-token"}, {"Authorization": "Basic YTpi"}],
-                         ids=["none", "unknown", "basic"])  # fmt: skip
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Authorization": "Bearer not-a-token"}, {"Authorization": "Basic YTpi"}],
+    ids=["none", "unknown", "basic"],
+)
 def test_malformed_body_without_valid_token_is_401_not_422(client: TestClient, headers: dict[str, str]) -> None:
     response = _post_malformed(client, headers)
     assert response.status_code == 401, response.text
@@ -122,11 +132,20 @@ def test_body_is_not_read_without_a_token(client: TestClient) -> None:
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-             "scheme": "http", "path": "/v1/score", "raw_path": b"/v1/score", "root_path": "",
-             "query_string": b"", "headers": [(b"content-type", b"application/json"),
-                                               (b"content-length", b"5000000")],
-             "client": ("127.0.0.1", 1), "server": ("testserver", 80)}  # fmt: skip
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/v1/score",
+        "raw_path": b"/v1/score",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"content-type", b"application/json"), (b"content-length", b"5000000")],
+        "client": ("127.0.0.1", 1),
+        "server": ("testserver", 80),
+    }
     anyio.run(client.app, scope, receive, send)  # type: ignore[arg-type]
     assert sent[0]["type"] == "http.response.start" and sent[0]["status"] == 401
 

@@ -44,8 +44,7 @@ def _workers(server: Server, n: int = 30) -> set[int]:
     return {server.request("GET", "/health").json()["worker"] for _ in range(n)}
 
 
-def test_writes_deletes_and_reloads_reach_both_workers(server: Server, home: World, ids: Ids,
-                                                      tmp_path: Path) -> None:  # fmt: skip
+def test_writes_deletes_and_reloads_reach_both_workers(server: Server, home: World, ids: Ids, tmp_path: Path) -> None:
     assert len(_workers(server)) == 2
     admin, employer = home.tokens[Role.ADMIN], Role.EMPLOYER_SERVICE
     # A vacancy in whose shortlist our candidate appears.
@@ -57,8 +56,9 @@ def test_writes_deletes_and_reloads_reach_both_workers(server: Server, home: Wor
     clone = {**ids.candidate_record, "id": "CLONE-1"}
     put = server.request("PUT", "/v1/candidates/CLONE-1", admin, json=clone)
     assert put.status_code == 201, put.text
-    found = [("CLONE-1" in _shortlist_ids(server, home, f"/v1/vacancies/{vacancy}/candidates", employer))
-             for _ in range(20)]  # fmt: skip
+    found = [
+        ("CLONE-1" in _shortlist_ids(server, home, f"/v1/vacancies/{vacancy}/candidates", employer)) for _ in range(20)
+    ]
     assert all(found), f"clone missing from {found.count(False)} of 20 shortlists"
 
     # A changed profile is used in its new version everywhere: hours the vacancy cannot match.
@@ -72,8 +72,7 @@ def test_writes_deletes_and_reloads_reach_both_workers(server: Server, home: Wor
     assert server.request("DELETE", f"/v1/vacancies/{vacancy}", admin).status_code == 204
     for _ in range(50):
         assert "CLONE-1" not in _shortlist_ids(server, home, f"/v1/vacancies/{top[1]}/candidates", employer)
-        assert vacancy not in _shortlist_ids(server, home, f"/v1/candidates/{ids.candidate}/vacancies",
-                                             Role.CASEWORKER)  # fmt: skip
+        assert vacancy not in _shortlist_ids(server, home, f"/v1/candidates/{ids.candidate}/vacancies", Role.CASEWORKER)
 
     # One reload switches both workers: register a new version as @champion, reload once.
     new_version = _new_champion(home.settings)
@@ -88,8 +87,9 @@ def test_writes_deletes_and_reloads_reach_both_workers(server: Server, home: Wor
     try:
         assert again.request("GET", "/v1/candidates/CLONE-1", admin).status_code == 404
         for _ in range(10):
-            assert vacancy not in _shortlist_ids(again, home, f"/v1/candidates/{ids.candidate}/vacancies",
-                                                 Role.CASEWORKER)  # fmt: skip
+            assert vacancy not in _shortlist_ids(
+                again, home, f"/v1/candidates/{ids.candidate}/vacancies", Role.CASEWORKER
+            )
             assert "CLONE-1" not in _shortlist_ids(again, home, f"/v1/vacancies/{top[1]}/candidates", employer)
     finally:
         again.stop()

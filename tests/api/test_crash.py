@@ -58,8 +58,14 @@ while True:
 
 def _run_until(home: World, script: str, lines: int) -> list[str]:
     """Start ``script``, read until it printed ``lines`` lines after "ready", then kill -9 it."""
-    process = subprocess.Popen([sys.executable, "-c", script], env=home_env(home.settings), stdout=subprocess.PIPE,
-                               stderr=subprocess.DEVNULL, start_new_session=True, text=True)  # fmt: skip
+    process = subprocess.Popen(
+        [sys.executable, "-c", script],
+        env=home_env(home.settings),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        text=True,
+    )
     assert process.stdout is not None
     out: list[str] = []
     try:
@@ -75,8 +81,9 @@ def _run_until(home: World, script: str, lines: int) -> list[str]:
 
 
 def _load(home: World) -> Engine:
-    return open_engine(home.settings, scorer="similarity", store=Store(home.settings.store_url),
-                       reference=ReferenceData())  # fmt: skip
+    return open_engine(
+        home.settings, scorer="similarity", store=Store(home.settings.store_url), reference=ReferenceData()
+    )
 
 
 def _agree(engine: Engine) -> None:
@@ -104,9 +111,14 @@ def test_kill_during_compaction_leaves_a_snapshot_that_loads(api_world: World, t
     home = copy_world(api_world, tmp_path / "home")
     _run_until(home, UPSERTS, 30)  # a log to compact
     for delay in (0.0, 0.05, 0.2, 0.5):
-        process = subprocess.Popen([sys.executable, "-c", COMPACTIONS], env=home_env(home.settings),
-                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True,
-                                   text=True)  # fmt: skip
+        process = subprocess.Popen(
+            [sys.executable, "-c", COMPACTIONS],
+            env=home_env(home.settings),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            text=True,
+        )
         assert process.stdout is not None and process.stdout.readline().strip() == "ready"
         time.sleep(delay)
         os.killpg(process.pid, signal.SIGKILL)

@@ -13,9 +13,9 @@ from typer.testing import CliRunner
 
 from api.app import create_app
 from api.security import Role
-from training.cli import app as cli
 from matcher.store import Store, change_log_table, metadata
 from tests.api.conftest import Ids, World
+from training.cli import app as cli
 
 
 def test_erasure_leaves_only_the_pseudonymous_id(fresh_world: World, ids: Ids) -> None:
@@ -32,8 +32,11 @@ def test_erasure_leaves_only_the_pseudonymous_id(fresh_world: World, ids: Ids) -
     cache = settings.embedding_cache_dir
     cache.mkdir(parents=True, exist_ok=True)
     (cache / "candidates-test.npy").write_bytes(b"cached vectors")
-    env = {"MATCHER_HOME": str(settings.home), "MATCHER_ENCODER": str(settings.encoder),
-           "MLFLOW_TRACKING_URI": settings.tracking_uri}  # fmt: skip
+    env = {
+        "MATCHER_HOME": str(settings.home),
+        "MATCHER_ENCODER": str(settings.encoder),
+        "MLFLOW_TRACKING_URI": settings.tracking_uri,
+    }
     erased = CliRunner().invoke(cli, ["erase", "--candidate", person], env=env)
     assert erased.exit_code == 0, erased.output
 
@@ -51,8 +54,10 @@ def test_erasure_leaves_only_the_pseudonymous_id(fresh_world: World, ids: Ids) -
     store.close()
     raw = (settings.home / "matcher.db").read_bytes()
     assert marker.encode() not in raw  # not in a free page either (secure_delete, VACUUM)
-    assert not (settings.home / "matcher.db-wal").exists() or marker.encode() not in (
-        settings.home / "matcher.db-wal").read_bytes()  # fmt: skip
+    assert (
+        not (settings.home / "matcher.db-wal").exists()
+        or marker.encode() not in (settings.home / "matcher.db-wal").read_bytes()
+    )
     index_dir = settings.index_dir / "candidates"
     assert person not in (index_dir / "ids.json").read_text()
     stored = faiss.read_index(str(index_dir / "index.faiss"))

@@ -63,8 +63,14 @@ class Round:
 ROUNDS = (
     Round("schema-valid", GenerationMode.POSITIVE, 30),
     Round("schema-violating", GenerationMode.NEGATIVE, 15),
-    Round("stored ids, mostly valid bodies", GenerationMode.POSITIVE, 25, known_ids=True, overlay=True,
-          methods=frozenset({"GET", "PUT", "POST"})),
+    Round(
+        "stored ids, mostly valid bodies",
+        GenerationMode.POSITIVE,
+        25,
+        known_ids=True,
+        overlay=True,
+        methods=frozenset({"GET", "PUT", "POST"}),
+    ),
     Round("new records, mostly valid", GenerationMode.POSITIVE, 25, overlay=True, methods=frozenset({"PUT", "POST"})),
     Round("no token", GenerationMode.POSITIVE, 5, token=False),
     Round("deletes of stored ids", GenerationMode.POSITIVE, 2, known_ids=True, methods=frozenset({"DELETE"})),
@@ -108,8 +114,10 @@ class Findings:
     requests: int = 0
 
     def report(self) -> str:
-        lines = [f"{n} x {label} -> {status} {cause}\n{self.first[(label, status, cause)]}"
-                 for (label, status, cause), n in self.count.most_common()]  # fmt: skip
+        lines = [
+            f"{n} x {label} -> {status} {cause}\n{self.first[(label, status, cause)]}"
+            for (label, status, cause), n in self.count.most_common()
+        ]
         return "\n\n".join(lines)
 
 
@@ -154,10 +162,28 @@ def _exercise(served: Served, case: Any, findings: Findings) -> None:
 
 def _valid_bodies(ids: Ids) -> dict[str, Any]:
     """A valid body per operation (by label) that generated fields are laid over."""
-    profile_fields = ("ags", "postcode", "occupations", "skills", "level", "school", "vocational",
-                      "experience_years", "german_level", "languages", "licences", "permits", "has_car",
-                      "max_commute_minutes", "max_commute_km", "working_time", "hours_per_week", "shifts",
-                      "weekends", "profile_text")  # fmt: skip
+    profile_fields = (
+        "ags",
+        "postcode",
+        "occupations",
+        "skills",
+        "level",
+        "school",
+        "vocational",
+        "experience_years",
+        "german_level",
+        "languages",
+        "licences",
+        "permits",
+        "has_car",
+        "max_commute_minutes",
+        "max_commute_km",
+        "working_time",
+        "hours_per_week",
+        "shifts",
+        "weekends",
+        "profile_text",
+    )
     profile = {k: ids.candidate_record[k] for k in profile_fields if ids.candidate_record.get(k) is not None}
     pair = {"candidate_id": ids.candidate, "vacancy_id": ids.vacancy}
     return {
@@ -198,8 +224,15 @@ def _overlaid(strategy: Any, base: dict[str, Any], new_record: bool) -> Any:
 
 
 def _explore(strategy: Any, examples: int, run: Callable[[Any], None]) -> None:
-    @settings(max_examples=max(1, round(examples * SCALE)), deadline=None, database=None, derandomize=SEED is None,
-              phases=(Phase.generate,), suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet)  # fmt: skip
+    @settings(
+        max_examples=max(1, round(examples * SCALE)),
+        deadline=None,
+        database=None,
+        derandomize=SEED is None,
+        phases=(Phase.generate,),
+        suppress_health_check=list(HealthCheck),
+        verbosity=Verbosity.quiet,
+    )
     @given(case=strategy)
     def explore(case: Any) -> None:
         run(case)
@@ -238,8 +271,9 @@ def test_no_input_makes_a_server_error(served: Served, fresh_world: World, ids: 
             if operation.method.upper() not in round_.methods or (round_.known_ids and not names & known.keys()):
                 continue
             path_parameters = {k: v for k, v in known.items() if k in names} if round_.known_ids else None
-            strategy = operation.as_strategy(generation_mode=round_.mode, headers=headers,
-                                             path_parameters=path_parameters)  # fmt: skip
+            strategy = operation.as_strategy(
+                generation_mode=round_.mode, headers=headers, path_parameters=path_parameters
+            )
             if round_.overlay:
                 if operation.label not in bodies and not round_.known_ids:
                     continue

@@ -99,11 +99,15 @@ def setup(client: TestClient, api_world: World) -> Setup:
     assert len(candidates) == CANDIDATES
     there = np.array([gazetteer.locate(v["ags"], v["postcode"]) for v in chosen])
     codes = list(reference.postcodes["postcode"])
-    by_postcode = _places([gazetteer.locate(gazetteer.municipalities_of(p)[0], p) for p in codes],
-                          [frozenset([p]) for p in codes], there)  # fmt: skip
+    by_postcode = _places(
+        [gazetteer.locate(gazetteer.municipalities_of(p)[0], p) for p in codes], [frozenset([p]) for p in codes], there
+    )
     municipalities = list(reference.municipalities["ags"])
-    by_municipality = _places([gazetteer.locate(a) for a in municipalities],
-                              [frozenset(gazetteer.postcodes_of(a)) for a in municipalities], there)  # fmt: skip
+    by_municipality = _places(
+        [gazetteer.locate(a) for a in municipalities],
+        [frozenset(gazetteer.postcodes_of(a)) for a in municipalities],
+        there,
+    )
     return Setup(chosen, candidates, by_postcode, by_municipality, gazetteer)
 
 
@@ -167,12 +171,15 @@ class Inference:
 
     def __str__(self) -> str:
         city_pinned = sum(s == 1 for s in self.city_sizes)
-        return (f"pinned {self.pinned:.0%}, median set {self.median}, truth kept {self.truth_kept:.0%}, city: "
-                f"{city_pinned} of {len(self.city_sizes)} pinned, sizes {sorted(self.sizes)}")  # fmt: skip
+        return (
+            f"pinned {self.pinned:.0%}, median set {self.median}, truth kept {self.truth_kept:.0%}, city: "
+            f"{city_pinned} of {len(self.city_sizes)} pinned, sizes {sorted(self.sizes)}"
+        )
 
 
-def _infer(setup: Setup, observed: Observed, consistent: Consistent, places: Places,
-           by_place: bool = False) -> Inference:  # fmt: skip
+def _infer(
+    setup: Setup, observed: Observed, consistent: Consistent, places: Places, by_place: bool = False
+) -> Inference:
     """``by_place``: also keep only the postcodes of the municipality named on the card."""
     sizes, city, kept = [], [], 0
     for c in setup.candidates:
@@ -232,8 +239,10 @@ def test_employer_bands_tell_no_more_than_the_card(setup: Setup, banded: Observe
     with_place = _infer(setup, banded, _bands, setup.by_municipality, by_place=True)
     naive = _infer(setup, banded, _bands, setup.by_postcode)
     place = _place_alone(setup)
-    print(f"\nemployer bands: {found}\n  + place name: {with_place}\n  place name alone: {place}"
-          f"\n  attacker assuming postcode centroids: {naive}")  # fmt: skip
+    print(
+        f"\nemployer bands: {found}\n  + place name: {with_place}\n  place name alone: {place}"
+        f"\n  attacker assuming postcode centroids: {naive}"
+    )
     assert found.truth_kept == 1.0
     assert with_place.sizes == place.sizes  # the distances add nothing to the card
     assert found.pinned <= place.pinned and not any(s == 1 for s in found.city_sizes)
@@ -274,20 +283,26 @@ def _strings(node: Any) -> list[str]:
     return []
 
 
-def test_leak_pattern_sees_the_precise_sentences(client: TestClient, api_world: World, setup: Setup,
-                                                 precise: Observed) -> None:  # fmt: skip
+def test_leak_pattern_sees_the_precise_sentences(
+    client: TestClient, api_world: World, setup: Setup, precise: Observed
+) -> None:
     """The check below would catch the engine's own sentences ("12 km, mit dem Auto etwa 20 Minuten")."""
     reasons = [r for body in precise.bodies for item in body["items"] for r in item["reasons"]]
     assert any(_leaks(r) for r in reasons)
 
 
-def test_no_km_or_minutes_but_band_edges_for_the_employer_service(client: TestClient, api_world: World,
-                                                                  setup: Setup, banded: Observed) -> None:  # fmt: skip
+def test_no_km_or_minutes_but_band_edges_for_the_employer_service(
+    client: TestClient, api_world: World, setup: Setup, banded: Observed
+) -> None:
     headers = api_world.auth(Role.EMPLOYER_SERVICE)
     bodies = list(banded.bodies)
     for vacancy in setup.vacancies[:4]:
-        for request in ({"k": 50}, {"k": 20, "filters": {"enabled": False}}, {"k": 5, "include_reasons": False},
-                        {"k": 10, "filters": {"max_distance_km": 17.3, "max_commute_minutes": 37}}):  # fmt: skip
+        for request in (
+            {"k": 50},
+            {"k": 20, "filters": {"enabled": False}},
+            {"k": 5, "include_reasons": False},
+            {"k": 10, "filters": {"max_distance_km": 17.3, "max_commute_minutes": 37}},
+        ):
             response = client.post(f"/v1/vacancies/{vacancy['id']}/candidates", json=request, headers=headers)
             assert response.status_code == 200, response.text
             bodies.append(response.json())
@@ -307,8 +322,10 @@ def test_employer_distance_reason_is_banded(client: TestClient, api_world: World
     """Same pair, two roles: the caseworker's sentence has numbers, the employer service's bands,
     measured from the municipality centroid; every other reason is the same."""
     pair = {"pairs": [{"candidate_id": ids.candidate, "vacancy_id": ids.vacancy}]}
-    seen = {role: client.post("/v1/score", json=pair, headers=api_world.auth(role)).json()["items"][0]
-            for role in (Role.CASEWORKER, Role.EMPLOYER_SERVICE)}  # fmt: skip
+    seen = {
+        role: client.post("/v1/score", json=pair, headers=api_world.auth(role)).json()["items"][0]
+        for role in (Role.CASEWORKER, Role.EMPLOYER_SERVICE)
+    }
     precise, banded = seen[Role.CASEWORKER], seen[Role.EMPLOYER_SERVICE]
     assert precise["score"] == banded["score"]
     families = list(banded["details"]["effects"])
@@ -334,10 +351,16 @@ def test_employer_distance_reason_is_banded(client: TestClient, api_world: World
 def test_employer_limits_are_widened_to_band_edges(client: TestClient, api_world: World, ids: Ids) -> None:
     """A limit swept in small steps would measure each distance: the employer service's limits snap
     to band edges (and the answer says so), the admin's stay as asked."""
-    asked = {"k": 100, "include_reasons": False, "filters": {"max_distance_km": 11.0, "max_commute_minutes": 500,
-                                                             "use_candidate_limits": False}}  # fmt: skip
-    edge = {"k": 100, "include_reasons": False, "filters": {"max_distance_km": 25.0, "max_commute_minutes": 510,
-                                                            "use_candidate_limits": False}}  # fmt: skip
+    asked = {
+        "k": 100,
+        "include_reasons": False,
+        "filters": {"max_distance_km": 11.0, "max_commute_minutes": 500, "use_candidate_limits": False},
+    }
+    edge = {
+        "k": 100,
+        "include_reasons": False,
+        "filters": {"max_distance_km": 25.0, "max_commute_minutes": 510, "use_candidate_limits": False},
+    }
     url = f"/v1/vacancies/{ids.vacancy}/candidates"
     employer = client.post(url, json=asked, headers=api_world.auth(Role.EMPLOYER_SERVICE)).json()
     at_edge = client.post(url, json=edge, headers=api_world.auth(Role.EMPLOYER_SERVICE)).json()
@@ -376,10 +399,14 @@ def _membership(client: TestClient, world: World, setup: Setup) -> dict[str, lis
     off = {name: False for name in ("commute", "working_time", "licences", "availability")}
     for j, vacancy in enumerate(setup.vacancies):
         for edge in DISTANCE_EDGES_KM[:2]:
-            request = {"k": 100, "include_reasons": False,
-                       "filters": {**off, "max_distance_km": edge, "use_candidate_limits": False}}  # fmt: skip
-            body = client.post(f"/v1/vacancies/{vacancy['id']}/candidates", json=request,
-                               headers=world.auth(Role.EMPLOYER_SERVICE)).json()  # fmt: skip
+            request = {
+                "k": 100,
+                "include_reasons": False,
+                "filters": {**off, "max_distance_km": edge, "use_candidate_limits": False},
+            }
+            body = client.post(
+                f"/v1/vacancies/{vacancy['id']}/candidates", json=request, headers=world.auth(Role.EMPLOYER_SERVICE)
+            ).json()
             passed = {i["id"] for i in body["items"]}
             complete = body["eligible"] <= len(body["items"])
             for c in setup.candidates:
@@ -406,6 +433,8 @@ def test_filter_membership_tells_no_more_than_the_card(client: TestClient, api_w
         assert c["postcode"] in found
         sizes.append(len(found & set(setup.gazetteer.postcodes_of(c["ags"]))))
     city = [s for s, c in zip(sizes, setup.candidates) if c["ags"] == CITY]
-    print(f"\nfilter membership + place name: city {sum(s == 1 for s in city)} of {len(city)} pinned, "
-          f"sizes {sorted(city)}")  # fmt: skip
+    print(
+        f"\nfilter membership + place name: city {sum(s == 1 for s in city)} of {len(city)} pinned, "
+        f"sizes {sorted(city)}"
+    )
     assert sizes == place.sizes

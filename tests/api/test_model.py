@@ -28,8 +28,9 @@ def _new_champion(settings: Settings) -> str:
 
 
 def _serving_version(client: TestClient, world: World, ids: Ids) -> str:
-    response = client.post(f"/v1/candidates/{ids.candidate}/vacancies", json={"k": 2},
-                           headers=world.auth(Role.CASEWORKER))  # fmt: skip
+    response = client.post(
+        f"/v1/candidates/{ids.candidate}/vacancies", json={"k": 2}, headers=world.auth(Role.CASEWORKER)
+    )
     assert response.status_code == 200, response.text
     return str(response.json()["model"]["version"])
 
@@ -53,8 +54,9 @@ def test_reload_swaps_to_the_new_champion(fresh_client: TestClient, fresh_world:
     assert response.json()["current"]["version"] == version == _serving_version(fresh_client, fresh_world, ids)
 
 
-def test_failed_reload_keeps_the_old_model(fresh_client: TestClient, fresh_world: World, ids: Ids,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_failed_reload_keeps_the_old_model(
+    fresh_client: TestClient, fresh_world: World, ids: Ids, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def broken(*_: object, **__: object) -> None:
         raise ModelNotFoundError("model files are gone")
 

@@ -35,10 +35,13 @@ def test_employer_service_never_sees_profile_text(client: TestClient, api_world:
     texts = [c.profile_text for c in store.candidates() if len(c.profile_text) > 20]
     store.close()
     headers = api_world.auth(Role.EMPLOYER_SERVICE)
-    responses = [client.get("/v1/candidates?limit=500", headers=headers),
-                 client.get(f"/v1/candidates/{ids.candidate}", headers=headers),
-                 client.post(f"/v1/vacancies/{ids.vacancy}/candidates", json={"k": 100, "filters": {"enabled": False}},
-                             headers=headers)]  # fmt: skip
+    responses = [
+        client.get("/v1/candidates?limit=500", headers=headers),
+        client.get(f"/v1/candidates/{ids.candidate}", headers=headers),
+        client.post(
+            f"/v1/vacancies/{ids.vacancy}/candidates", json={"k": 100, "filters": {"enabled": False}}, headers=headers
+        ),
+    ]
     for response in responses:
         assert response.status_code == 200
         assert not any(text in response.text for text in texts)
@@ -53,8 +56,9 @@ def test_caseworker_sees_the_canonical_record(client: TestClient, api_world: Wor
     assert record == ids.candidate_record
     assert not set(PROTECTED_ATTRIBUTE_NAMES) & set(record)
     assert client.get("/v1/candidates/nobody", headers=api_world.auth(Role.CASEWORKER)).status_code == 404
-    assert client.get(f"/v1/vacancies/{ids.vacancy}", headers=api_world.auth(Role.CASEWORKER)).json() == \
-        ids.vacancy_record
+    assert (
+        client.get(f"/v1/vacancies/{ids.vacancy}", headers=api_world.auth(Role.CASEWORKER)).json() == ids.vacancy_record
+    )
 
 
 def _shortlist_ids(client: TestClient, world: World, path: str) -> list[str]:
@@ -63,8 +67,7 @@ def _shortlist_ids(client: TestClient, world: World, path: str) -> list[str]:
     return [i["id"] for i in response.json()["items"]]
 
 
-def test_upsert_and_delete_show_in_the_next_shortlist(fresh_client: TestClient, fresh_world: World,
-                                                      ids: Ids) -> None:  # fmt: skip
+def test_upsert_and_delete_show_in_the_next_shortlist(fresh_client: TestClient, fresh_world: World, ids: Ids) -> None:
     admin, path = fresh_world.auth(Role.ADMIN), f"/v1/candidates/{ids.candidate}/vacancies"
     top = _shortlist_ids(fresh_client, fresh_world, path)[0]
     twin = fresh_client.get(f"/v1/vacancies/{top}", headers=admin).json()
@@ -79,8 +82,9 @@ def test_upsert_and_delete_show_in_the_next_shortlist(fresh_client: TestClient, 
     assert fresh_client.get("/v1/vacancies/API-TWIN-1", headers=admin).status_code == 404
 
 
-def test_candidate_upsert_then_delete_removes_the_person(fresh_client: TestClient, fresh_world: World,
-                                                         ids: Ids) -> None:  # fmt: skip
+def test_candidate_upsert_then_delete_removes_the_person(
+    fresh_client: TestClient, fresh_world: World, ids: Ids
+) -> None:
     admin, path = fresh_world.auth(Role.ADMIN), f"/v1/vacancies/{ids.vacancy}/candidates"
     person = {**ids.candidate_record, "id": "API-PERSON-1"}
     assert fresh_client.put("/v1/candidates/API-PERSON-1", json=person, headers=admin).status_code == 201

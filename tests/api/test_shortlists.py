@@ -11,14 +11,32 @@ from api.security import Role
 from matcher.filters import FILTER_ORDER
 from tests.api.conftest import Ids, World
 
-DETAIL_KEYS = {"matched_skills", "missing_skills", "distance_km", "commute_minutes", "working_time", "licences",
-               "language"}  # fmt: skip
+DETAIL_KEYS = {
+    "matched_skills",
+    "missing_skills",
+    "distance_km",
+    "commute_minutes",
+    "working_time",
+    "licences",
+    "language",
+}
 
 
 def _profile(ids: Ids, **changes: Any) -> dict[str, Any]:
     c = ids.candidate_record
-    fields = ("ags", "postcode", "occupations", "skills", "level", "german_level", "licences", "has_car",
-              "working_time", "hours_per_week", "profile_text")  # fmt: skip
+    fields = (
+        "ags",
+        "postcode",
+        "occupations",
+        "skills",
+        "level",
+        "german_level",
+        "licences",
+        "has_car",
+        "working_time",
+        "hours_per_week",
+        "profile_text",
+    )
     return {**{f: c[f] for f in fields}, **changes}
 
 
@@ -40,8 +58,9 @@ def _check_shortlist(body: dict[str, Any], k: int, reasons: bool = True) -> None
 
 
 def test_vacancies_for_candidate(client: TestClient, api_world: World, ids: Ids) -> None:
-    response = client.post(f"/v1/candidates/{ids.candidate}/vacancies", json={"k": 5},
-                           headers=api_world.auth(Role.CASEWORKER))  # fmt: skip
+    response = client.post(
+        f"/v1/candidates/{ids.candidate}/vacancies", json={"k": 5}, headers=api_world.auth(Role.CASEWORKER)
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     _check_shortlist(body, 5)
@@ -54,8 +73,11 @@ def test_candidates_for_vacancy_without_body_and_reasons(client: TestClient, api
     default = client.post(f"/v1/vacancies/{ids.vacancy}/candidates", headers=headers)
     assert default.status_code == 200, default.text
     assert default.json()["k"] == 10
-    plain = client.post(f"/v1/vacancies/{ids.vacancy}/candidates", headers=headers,
-                        json={"k": 3, "include_reasons": False, "filters": {"enabled": False}})  # fmt: skip
+    plain = client.post(
+        f"/v1/vacancies/{ids.vacancy}/candidates",
+        headers=headers,
+        json={"k": 3, "include_reasons": False, "filters": {"enabled": False}},
+    )
     _check_shortlist(plain.json(), 3, reasons=False)
     assert not any(plain.json()["excluded"].values())  # every filter off
     # the employer service sees pseudonymised cards: no postcode, no text, no protected attribute
@@ -65,8 +87,11 @@ def test_candidates_for_vacancy_without_body_and_reasons(client: TestClient, api
 
 
 def test_filters_count_what_they_exclude(client: TestClient, api_world: World, ids: Ids) -> None:
-    response = client.post(f"/v1/candidates/{ids.candidate}/vacancies", headers=api_world.auth(Role.CASEWORKER),
-                           json={"k": 100, "filters": {"max_distance_km": 0.5, "working_time": False}})  # fmt: skip
+    response = client.post(
+        f"/v1/candidates/{ids.candidate}/vacancies",
+        headers=api_world.auth(Role.CASEWORKER),
+        json={"k": 100, "filters": {"max_distance_km": 0.5, "working_time": False}},
+    )
     body = response.json()
     assert response.status_code == 200 and body["excluded"]["distance"] > 0
     assert body["excluded"]["working_time"] == 0
@@ -76,8 +101,9 @@ def test_filters_count_what_they_exclude(client: TestClient, api_world: World, i
 def test_ad_hoc_profile(client: TestClient, api_world: World, ids: Ids) -> None:
     profile = _profile(ids, profile_text="Ich suche Arbeit als Maurer, gerne auch auf dem Bau in Vollzeit.")
     total = client.get("/v1/candidates?limit=1", headers=api_world.auth(Role.ADMIN)).json()["total"]
-    response = client.post("/v1/match/vacancies", json={"profile": profile, "k": 4},
-                           headers=api_world.auth(Role.CASEWORKER))  # fmt: skip
+    response = client.post(
+        "/v1/match/vacancies", json={"profile": profile, "k": 4}, headers=api_world.auth(Role.CASEWORKER)
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     _check_shortlist(body, 4)
@@ -86,8 +112,11 @@ def test_ad_hoc_profile(client: TestClient, api_world: World, ids: Ids) -> None:
 
 
 def test_thin_profile_is_refused_with_what_is_missing(client: TestClient, api_world: World, ids: Ids) -> None:
-    response = client.post("/v1/match/vacancies", json={"profile": _profile(ids, skills=[], profile_text="Arbeit")},
-                           headers=api_world.auth(Role.CASEWORKER))  # fmt: skip
+    response = client.post(
+        "/v1/match/vacancies",
+        json={"profile": _profile(ids, skills=[], profile_text="Arbeit")},
+        headers=api_world.auth(Role.CASEWORKER),
+    )
     assert response.status_code == 422
     assert response.json() == {"detail": "insufficient profile", "missing": ["skills", "profile_text"]}
 
@@ -103,8 +132,9 @@ def test_score_pairs(client: TestClient, api_world: World, ids: Ids) -> None:
 
 
 def test_score_agrees_with_shortlist(client: TestClient, api_world: World, ids: Ids) -> None:
-    shortlist = client.post(f"/v1/candidates/{ids.candidate}/vacancies", json={"k": 3},
-                            headers=api_world.auth(Role.CASEWORKER)).json()  # fmt: skip
+    shortlist = client.post(
+        f"/v1/candidates/{ids.candidate}/vacancies", json={"k": 3}, headers=api_world.auth(Role.CASEWORKER)
+    ).json()
     pairs = [{"candidate_id": ids.candidate, "vacancy_id": i["id"]} for i in shortlist["items"]]
     scored = client.post("/v1/score", json={"pairs": pairs}, headers=api_world.auth(Role.CASEWORKER)).json()
     assert [s["score"] for s in scored["items"]] == pytest.approx([i["score"] for i in shortlist["items"]], abs=1e-4)
@@ -123,11 +153,27 @@ BAD_INPUT = [
     ("unknown candidate", "/v1/candidates/nobody/vacancies", {}, 404),
     ("unknown vacancy", "/v1/vacancies/nothing/candidates", {}, 404),
     ("profile missing", "/v1/match/vacancies", {"k": 3}, 422),
-    ("profile bad postcode", "/v1/match/vacancies", {"profile": {"ags": "07312000", "postcode": "6765",
-                                                                 "occupations": ["32122"], "level": 2}}, 422),
-    ("profile bad licence", "/v1/match/vacancies", {"profile": {"ags": "07312000", "postcode": "67655",
-                                                                "occupations": ["32122"], "level": 2,
-                                                                "licences": ["Z9"], "skills": ["x"]}}, 422),
+    (
+        "profile bad postcode",
+        "/v1/match/vacancies",
+        {"profile": {"ags": "07312000", "postcode": "6765", "occupations": ["32122"], "level": 2}},
+        422,
+    ),
+    (
+        "profile bad licence",
+        "/v1/match/vacancies",
+        {
+            "profile": {
+                "ags": "07312000",
+                "postcode": "67655",
+                "occupations": ["32122"],
+                "level": 2,
+                "licences": ["Z9"],
+                "skills": ["x"],
+            }
+        },
+        422,
+    ),
     ("no pairs", "/v1/score", {"pairs": []}, 422),
     ("too many pairs", "/v1/score", {"pairs": [{"candidate_id": "a", "vacancy_id": "b"}] * 201}, 422),
     ("unknown pair ids", "/v1/score", {"pairs": [{"candidate_id": "nobody", "vacancy_id": "b"}]}, 404),
@@ -135,8 +181,9 @@ BAD_INPUT = [
 
 
 @pytest.mark.parametrize(("path", "body", "code"), [b[1:] for b in BAD_INPUT], ids=[b[0] for b in BAD_INPUT])
-def test_bad_input_is_a_clear_4xx(client: TestClient, api_world: World, ids: Ids, path: str, body: Any,
-                                  code: int) -> None:  # fmt: skip
+def test_bad_input_is_a_clear_4xx(
+    client: TestClient, api_world: World, ids: Ids, path: str, body: Any, code: int
+) -> None:
     response = client.post(path.format(c=ids.candidate), json=body, headers=api_world.auth(Role.ADMIN))
     assert response.status_code == code, response.text
     assert response.json()["detail"]

@@ -18,8 +18,18 @@ STADT, STADT_POSTCODE, OTHER_POSTCODE = "07312000", "67657", "66851"  # 66851: L
 
 
 @pytest.mark.parametrize("path", PAGED)
-@pytest.mark.parametrize("query", ["limit=0", "limit=501", "offset=-1", f"offset={OFFSET_MAX + 1}",
-                                   f"offset={2**63}", f"offset={2**64 + 5}", "offset=1e3"])  # fmt: skip
+@pytest.mark.parametrize(
+    "query",
+    [
+        "limit=0",
+        "limit=501",
+        "offset=-1",
+        f"offset={OFFSET_MAX + 1}",
+        f"offset={2**63}",
+        f"offset={2**64 + 5}",
+        "offset=1e3",
+    ],
+)
 def test_paging_out_of_range_is_422(client: TestClient, api_world: World, path: str, query: str) -> None:
     response = client.get(f"{path}?{query}", headers=api_world.auth(Role.ADMIN))
     assert response.status_code == 422, response.text
@@ -39,16 +49,22 @@ def _assert_place_422(response_json: dict, field: str, rule: str, value: str) ->
     assert value not in str(response_json)
 
 
-@pytest.mark.parametrize(("ags", "postcode", "field", "rule", "value"), [
-    (UNKNOWN_AGS, STADT_POSTCODE, "body.ags", "unknown municipality", UNKNOWN_AGS),
-    (STADT, BERLIN, "body.postcode", "unknown postcode", BERLIN),
-    (STADT, OTHER_POSTCODE, "body.postcode", "does not belong to the municipality", OTHER_POSTCODE),
-])  # fmt: skip
-def test_put_with_an_unknown_place_is_422(client: TestClient, api_world: World, ids: Ids, ags: str, postcode: str,
-                                          field: str, rule: str, value: str) -> None:  # fmt: skip
+@pytest.mark.parametrize(
+    ("ags", "postcode", "field", "rule", "value"),
+    [
+        (UNKNOWN_AGS, STADT_POSTCODE, "body.ags", "unknown municipality", UNKNOWN_AGS),
+        (STADT, BERLIN, "body.postcode", "unknown postcode", BERLIN),
+        (STADT, OTHER_POSTCODE, "body.postcode", "does not belong to the municipality", OTHER_POSTCODE),
+    ],
+)
+def test_put_with_an_unknown_place_is_422(
+    client: TestClient, api_world: World, ids: Ids, ags: str, postcode: str, field: str, rule: str, value: str
+) -> None:
     headers = api_world.auth(Role.ADMIN)
-    for path, record in ((f"/v1/candidates/{ids.candidate}", ids.candidate_record),
-                         (f"/v1/vacancies/{ids.vacancy}", ids.vacancy_record)):  # fmt: skip
+    for path, record in (
+        (f"/v1/candidates/{ids.candidate}", ids.candidate_record),
+        (f"/v1/vacancies/{ids.vacancy}", ids.vacancy_record),
+    ):
         response = client.put(path, json={**record, "ags": ags, "postcode": postcode}, headers=headers)
         assert response.status_code == 422, response.text
         _assert_place_422(response.json(), field, rule, value)
@@ -59,12 +75,13 @@ def test_put_with_an_unknown_place_is_422(client: TestClient, api_world: World, 
 
 def test_adhoc_profile_with_an_unknown_place_is_422(client: TestClient, api_world: World, ids: Ids) -> None:
     profile = {k: ids.candidate_record[k] for k in ("occupations", "skills", "level")}
-    for place, field, rule, value in (({"ags": UNKNOWN_AGS, "postcode": STADT_POSTCODE}, "body.profile.ags",
-                                       "unknown municipality", UNKNOWN_AGS),
-                                      ({"ags": STADT, "postcode": BERLIN}, "body.profile.postcode",
-                                       "unknown postcode", BERLIN)):  # fmt: skip
-        response = client.post("/v1/match/vacancies", json={"profile": {**profile, **place}},
-                               headers=api_world.auth(Role.CASEWORKER))  # fmt: skip
+    for place, field, rule, value in (
+        ({"ags": UNKNOWN_AGS, "postcode": STADT_POSTCODE}, "body.profile.ags", "unknown municipality", UNKNOWN_AGS),
+        ({"ags": STADT, "postcode": BERLIN}, "body.profile.postcode", "unknown postcode", BERLIN),
+    ):
+        response = client.post(
+            "/v1/match/vacancies", json={"profile": {**profile, **place}}, headers=api_world.auth(Role.CASEWORKER)
+        )
         assert response.status_code == 422, response.text
         _assert_place_422(response.json(), field, rule, value)
 

@@ -16,9 +16,14 @@ from data.generate import WorldConfig, generate_world
 from data.generate.texts import gendered_title
 from matcher.reference import STADT_KL_AGS, ReferenceData
 
-FILES = ("jobcenter_stadt_kunden.csv", "jobcenter_landkreis_kunden.jsonl",
-         "arbeitgeberservice_stellen.jsonl", "vermittlungsvorschlaege.csv",
-         "geschuetzte_merkmale.csv", "oracle_utilities.csv")  # fmt: skip
+FILES = (
+    "jobcenter_stadt_kunden.csv",
+    "jobcenter_landkreis_kunden.jsonl",
+    "arbeitgeberservice_stellen.jsonl",
+    "vermittlungsvorschlaege.csv",
+    "geschuetzte_merkmale.csv",
+    "oracle_utilities.csv",
+)
 SMALL = WorldConfig(candidates=300, vacancies=80, seed=7)
 # Mid-sized and clean (no deliberate defects), so that distributions read straight off the files.
 MID = WorldConfig(candidates=2000, vacancies=500, seed=11, duplicates=False, broken_rows=False)
@@ -140,8 +145,9 @@ def test_utility_drives_outcomes_and_proposals_are_mostly_plausible(mid: tuple[P
 
 def _employer_gap(history: pd.DataFrame) -> float:
     """Older minus younger share of positive employer decisions, at the same utility (quintiles)."""
-    decided = history[history["ergebnis"].isin(
-        ["beworben", "vorstellungsgespraech", "eingestellt", "abgelehnt_arbeitgeber"])]  # fmt: skip
+    decided = history[
+        history["ergebnis"].isin(["beworben", "vorstellungsgespraech", "eingestellt", "abgelehnt_arbeitgeber"])
+    ]
     decided = decided.assign(
         positive=decided["ergebnis"].isin(["vorstellungsgespraech", "eingestellt"]),
         older=decided["geburtsjahr"] < 1972,

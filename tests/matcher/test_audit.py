@@ -28,9 +28,15 @@ KEY = bytes(range(32))
 
 
 def entry(query: str = "S-1") -> AuditEntry:
-    return AuditEntry(role="caseworker", token_id="cw-1", endpoint="/v1/candidates/{id}/vacancies",
-                      query_id=query, items=[("V-1", 0.91), ("V-2", 0.5)],
-                      model_version="3", index_version="2026-11-25T10:00:00")  # fmt: skip
+    return AuditEntry(
+        role="caseworker",
+        token_id="cw-1",
+        endpoint="/v1/candidates/{id}/vacancies",
+        query_id=query,
+        items=[("V-1", 0.91), ("V-2", 0.5)],
+        model_version="3",
+        index_version="2026-11-25T10:00:00",
+    )
 
 
 def test_chain_verifies(tmp_path: Path) -> None:
@@ -67,8 +73,20 @@ def test_removed_record_is_detected(tmp_path: Path) -> None:
 
 def test_records_hold_ids_and_scores_only(tmp_path: Path) -> None:
     record = AuditLog(tmp_path / "a.log", KEY).append(entry())
-    assert set(record) == {"seq", "time", "kind", "role", "token_id", "endpoint", "query_id", "items",
-                           "model_version", "index_version", "prev_mac", "mac"}  # fmt: skip
+    assert set(record) == {
+        "seq",
+        "time",
+        "kind",
+        "role",
+        "token_id",
+        "endpoint",
+        "query_id",
+        "items",
+        "model_version",
+        "index_version",
+        "prev_mac",
+        "mac",
+    }
 
 
 # --- group commit ---------------------------------------------------------------------------------
@@ -242,7 +260,6 @@ def test_a_bad_entry_fails_alone_in_its_batch(tmp_path: Path) -> None:
     assert verify(path, KEY).ok and _query_ids(path) == ["S-1", "S-2"]
 
 
-
 # --- keyed chain, checkpoints, recovery, retention -------------------------------------------------
 class MemoryCheckpoints:
     """Checkpoints kept in memory (the store's table is tested through the API and CLI)."""
@@ -376,11 +393,17 @@ def test_log_and_key_are_private(tmp_path: Path) -> None:
 def test_subject_access_export_lists_every_access(tmp_path: Path) -> None:
     log = AuditLog(tmp_path / "audit.log", KEY)
     log.append(AuditEntry("caseworker", "cw-1", "GET /v1/candidates/{id}", "P-1", [("P-1", None)], kind="read"))
-    log.append(AuditEntry("employer_service", "es-1", "POST /v1/vacancies/{id}/candidates", "V-9",
-                          [("P-2", 0.4), ("P-1", 0.3)]))  # fmt: skip
+    log.append(
+        AuditEntry(
+            "employer_service", "es-1", "POST /v1/vacancies/{id}/candidates", "V-9", [("P-2", 0.4), ("P-1", 0.3)]
+        )
+    )
     log.append(AuditEntry("admin", "ad-1", "POST /v1/score", "r-1", [("P-1|V-9", 0.3)], kind="score"))
     log.append(AuditEntry("caseworker", "cw-1", "GET /v1/candidates/{id}", "P-2", [("P-2", None)], kind="read"))
     found = list(accesses(log.path, "P-1"))
     assert [(a["seq"], a["as"], a["role"]) for a in found] == [
-        (1, "query", "caseworker"), (2, "result", "employer_service"), (3, "result", "admin")]  # fmt: skip
+        (1, "query", "caseworker"),
+        (2, "result", "employer_service"),
+        (3, "result", "admin"),
+    ]
     assert list(accesses(log.path, "P-1", date(2999, 1, 1))) == []

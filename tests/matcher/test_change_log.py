@@ -50,7 +50,10 @@ def test_every_write_is_logged_once_in_order(store_url: str) -> None:
     changes = store.changes_since(first)
     assert [c.seq for c in changes] == [first + 1, first + 2, seq]
     assert [(c.kind, c.record_id, c.op) for c in changes] == [
-        ("candidate", "C-lager", "upsert"), ("vacancy", "V-koch", "delete"), ("model", "m:7", "champion")]  # fmt: skip
+        ("candidate", "C-lager", "upsert"),
+        ("vacancy", "V-koch", "delete"),
+        ("model", "m:7", "champion"),
+    ]
     assert changes[0].record is not None and changes[0].record.hours_per_week == 20.0
     np.testing.assert_array_equal(changes[0].vector, vector[0])
     assert changes[1].record is None
@@ -60,8 +63,9 @@ def test_every_write_is_logged_once_in_order(store_url: str) -> None:
 def test_deleting_a_person_clears_their_logged_vectors(store_url: str) -> None:
     store = _seeded(store_url)
     with store.transaction() as conn:
-        store.upsert_candidates(conn, [make_candidate(id="C-lager", hours_per_week=21.0)],
-                                np.ones((1, 4), dtype=np.float32))  # fmt: skip
+        store.upsert_candidates(
+            conn, [make_candidate(id="C-lager", hours_per_week=21.0)], np.ones((1, 4), dtype=np.float32)
+        )
     store.delete_candidate("C-lager")
     mine = [c for c in store.changes_since(0) if c.record_id == "C-lager"]
     assert [c.op for c in mine][-1] == "delete" and all(c.vector is None for c in mine)
@@ -109,13 +113,24 @@ print("done", flush=True)
 """
 
 
-def test_two_engines_on_one_postgres_database(pg_world: Path, pg_database_url: str, minilm_encoder: Encoder,
-                                              reference: ReferenceData) -> None:  # fmt: skip
-    here = Engine.load(pg_world / "a" / "indexes", minilm_encoder, Store(pg_database_url), reference,
-                       config=EngineConfig(filters=TODAY))  # fmt: skip
+def test_two_engines_on_one_postgres_database(
+    pg_world: Path, pg_database_url: str, minilm_encoder: Encoder, reference: ReferenceData
+) -> None:
+    here = Engine.load(
+        pg_world / "a" / "indexes",
+        minilm_encoder,
+        Store(pg_database_url),
+        reference,
+        config=EngineConfig(filters=TODAY),
+    )
     assert "C-lkw" in [i.id for i in here.shortlist_for_vacancy("V-lkw").items]
-    done = subprocess.run([sys.executable, "-c", WRITER, pg_database_url, str(pg_world / "b" / "indexes")],
-                          capture_output=True, text=True, timeout=300, cwd=Path(__file__).parents[2])  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", WRITER, pg_database_url, str(pg_world / "b" / "indexes")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=Path(__file__).parents[2],
+    )
     assert done.stdout.strip() == "done", done.stderr[-2000:]
     assert here.sync() == 3
     ids = [i.id for i in here.shortlist_for_vacancy("V-lkw").items]
@@ -125,4 +140,6 @@ def test_two_engines_on_one_postgres_database(pg_world: Path, pg_database_url: s
     there = Engine.load(pg_world / "b" / "indexes", minilm_encoder, Store(pg_database_url), reference)
     assert sorted(there.candidates.index.ids()) == sorted(here.candidates.index.ids())
     assert sorted(there.vacancies.index.ids()) == sorted(here.vacancies.index.ids())
-    np.testing.assert_allclose(there.candidates.index.vectors(["C-remote"]), here.candidates.index.vectors(["C-remote"]))
+    np.testing.assert_allclose(
+        there.candidates.index.vectors(["C-remote"]), here.candidates.index.vectors(["C-remote"])
+    )

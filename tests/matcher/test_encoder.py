@@ -43,9 +43,7 @@ def test_german_titles_known_answers(default_encoder: Encoder) -> None:
     assert query @ right > query @ wrong
 
 
-def test_beats_tfidf_on_held_out_ba_titles(
-    default_encoder: Encoder, reference: ReferenceData
-) -> None:
+def test_beats_tfidf_on_held_out_ba_titles(default_encoder: Encoder, reference: ReferenceData) -> None:
     # The default never sees BA job titles (tokenizer or pairs): this sample is held out.
     task = ba_titles_task(reference, n_queries=300, seed=7)
     ours = evaluate_embedder(default_encoder.encode, task)

@@ -14,7 +14,6 @@ import pytest
 from numpy.typing import NDArray
 from typer.testing import CliRunner
 
-from training import cli
 from matcher.encoder import Encoder
 from matcher.engine import Engine, EngineConfig, build_indexes
 from matcher.errors import IndexModelMismatchError, UnknownCandidateError, UnknownVacancyError
@@ -27,6 +26,7 @@ from matcher.reranker import Reranker
 from matcher.retrieval import RetrievalConfig
 from matcher.store import Store
 from tests.factories import make_candidate, make_vacancy
+from training import cli
 
 TODAY = FilterOptions(today=date(2026, 11, 20))
 OTTERBACH = {"ags": "07335034", "postcode": "67731"}
@@ -38,14 +38,30 @@ PFLEGE = "Grundpflege und Behandlungspflege von Patienten auf Station, Dokumenta
 def people() -> list[Candidate]:
     return [
         make_candidate(id="C-lager", profile_text=LAGER),
-        make_candidate(id="C-pflege", occupations=["81302"], skills=[], permits=[],
-                       profile_text=PFLEGE),  # fmt: skip
-        make_candidate(id="C-koch", occupations=["29302"], skills=[], permits=[],
-                       profile_text="Koch in der Gemeinschaftsverpflegung, Speisen zubereiten."),  # fmt: skip
-        make_candidate(id="C-lkw", occupations=["52122"], skills=[], permits=[], licences=["CE"],
-                       profile_text="Berufskraftfahrer im Fernverkehr mit Sattelzug."),  # fmt: skip
-        make_candidate(id="C-buero", occupations=["71402"], skills=[], permits=[],
-                       has_car=False, profile_text="Büroorganisation, Ablage, Telefondienst."),  # fmt: skip
+        make_candidate(id="C-pflege", occupations=["81302"], skills=[], permits=[], profile_text=PFLEGE),
+        make_candidate(
+            id="C-koch",
+            occupations=["29302"],
+            skills=[],
+            permits=[],
+            profile_text="Koch in der Gemeinschaftsverpflegung, Speisen zubereiten.",
+        ),
+        make_candidate(
+            id="C-lkw",
+            occupations=["52122"],
+            skills=[],
+            permits=[],
+            licences=["CE"],
+            profile_text="Berufskraftfahrer im Fernverkehr mit Sattelzug.",
+        ),
+        make_candidate(
+            id="C-buero",
+            occupations=["71402"],
+            skills=[],
+            permits=[],
+            has_car=False,
+            profile_text="Büroorganisation, Ablage, Telefondienst.",
+        ),
     ]
 
 
@@ -54,21 +70,45 @@ def jobs() -> list[Vacancy]:
         make_vacancy(id="V-lager", description=LAGER),
         make_vacancy(id="V-lager-fern", description=LAGER, **MIESAU),
         make_vacancy(id="V-lager-zu", description=LAGER, status="filled"),
-        make_vacancy(id="V-pflege", title="Pflegefachkraft (m/w/d)", kldb="81302",
-                     required_skills=[], required_permits=[], description=PFLEGE),  # fmt: skip
-        make_vacancy(id="V-koch", title="Koch/Köchin", kldb="29302", required_skills=[],
-                     required_permits=[], description="Kantine, Speisen zubereiten.", **OTTERBACH),  # fmt: skip
-        make_vacancy(id="V-lkw", title="Berufskraftfahrer CE", kldb="52122", required_skills=[],
-                     required_permits=[], required_licences=["CE"],
-                     description="Nahverkehr mit Sattelzug, Be- und Entladen."),  # fmt: skip
-        make_vacancy(id="V-buero", title="Bürokraft", kldb="71402", required_skills=[],
-                     required_permits=[], description="Empfang, Ablage, Telefon."),  # fmt: skip
+        make_vacancy(
+            id="V-pflege",
+            title="Pflegefachkraft (m/w/d)",
+            kldb="81302",
+            required_skills=[],
+            required_permits=[],
+            description=PFLEGE,
+        ),
+        make_vacancy(
+            id="V-koch",
+            title="Koch/Köchin",
+            kldb="29302",
+            required_skills=[],
+            required_permits=[],
+            description="Kantine, Speisen zubereiten.",
+            **OTTERBACH,
+        ),
+        make_vacancy(
+            id="V-lkw",
+            title="Berufskraftfahrer CE",
+            kldb="52122",
+            required_skills=[],
+            required_permits=[],
+            required_licences=["CE"],
+            description="Nahverkehr mit Sattelzug, Be- und Entladen.",
+        ),
+        make_vacancy(
+            id="V-buero",
+            title="Bürokraft",
+            kldb="71402",
+            required_skills=[],
+            required_permits=[],
+            description="Empfang, Ablage, Telefon.",
+        ),
     ]
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory, minilm_encoder: Encoder,
-          reference: ReferenceData) -> Path:  # fmt: skip
+def world(tmp_path_factory: pytest.TempPathFactory, minilm_encoder: Encoder, reference: ReferenceData) -> Path:
     """A store and its indexes, built once; each test works on its own copy."""
     home = tmp_path_factory.mktemp("world")
     store = Store(f"sqlite:///{home / 'matcher.db'}")
@@ -90,15 +130,11 @@ def store(world: Path, tmp_path: Path) -> Store:
 
 
 @pytest.fixture
-def engine(store: Store, minilm_encoder: Encoder, reference: ReferenceData,
-           tmp_path: Path) -> Engine:  # fmt: skip
-    return Engine.load(tmp_path / "indexes", minilm_encoder, store, reference,
-                       config=EngineConfig(filters=TODAY))  # fmt: skip
+def engine(store: Store, minilm_encoder: Encoder, reference: ReferenceData, tmp_path: Path) -> Engine:
+    return Engine.load(tmp_path / "indexes", minilm_encoder, store, reference, config=EngineConfig(filters=TODAY))
 
 
-def test_build_indexes_embeds_open_vacancies_and_all_candidates(
-    world: Path, minilm_encoder: Encoder
-) -> None:
+def test_build_indexes_embeds_open_vacancies_and_all_candidates(world: Path, minilm_encoder: Encoder) -> None:
     summary = json.loads((world / "summary.json").read_text())
     assert summary["vacancies"]["count"] == 6 and summary["candidates"]["count"] == 5
     assert summary["vacancies"]["kind"] == "exact"
@@ -182,8 +218,9 @@ def test_upserts_and_deletes_are_reflected(engine: Engine, store: Store, tmp_pat
 
 
 def test_a_second_engine_sees_writes_after_sync(engine: Engine, store: Store, tmp_path: Path) -> None:
-    other = Engine.load(tmp_path / "indexes", engine.encoder, Store(store.url), engine.reference,
-                        config=EngineConfig(filters=TODAY))  # fmt: skip
+    other = Engine.load(
+        tmp_path / "indexes", engine.encoder, Store(store.url), engine.reference, config=EngineConfig(filters=TODAY)
+    )
     engine.upsert_candidate(make_candidate(id="C-neu", licences=["CE"], profile_text=LAGER))
     assert other.sync() == 1 and other.sync() == 0  # nothing is applied twice
     assert "C-neu" in [i.id for i in other.shortlist_for_vacancy("V-lkw").items]
@@ -198,8 +235,7 @@ def test_a_second_engine_sees_writes_after_sync(engine: Engine, store: Store, tm
 
 
 def test_ad_hoc_profiles_and_unknown_ids(engine: Engine) -> None:
-    visitor = make_candidate(id="adhoc", occupations=["81302"], skills=[], permits=[],
-                             profile_text=PFLEGE)  # fmt: skip
+    visitor = make_candidate(id="adhoc", occupations=["81302"], skills=[], permits=[], profile_text=PFLEGE)
     assert engine.shortlist_for_candidate(visitor, k=1).items[0].id == "V-pflege"
     with pytest.raises(UnknownCandidateError):
         engine.shortlist_for_candidate("C-nobody")
@@ -207,8 +243,7 @@ def test_ad_hoc_profiles_and_unknown_ids(engine: Engine) -> None:
         engine.shortlist_for_vacancy("V-nothing")
 
 
-def test_indexes_of_another_encoder_are_refused(engine: Engine, store: Store,
-                                               tmp_path: Path) -> None:  # fmt: skip
+def test_indexes_of_another_encoder_are_refused(engine: Engine, store: Store, tmp_path: Path) -> None:
     other = SimpleNamespace(fingerprint="another-model", name="another")
     with pytest.raises(IndexModelMismatchError, match="matcher index"):
         Engine.load(tmp_path / "indexes", other, store, engine.reference)  # type: ignore[arg-type]
@@ -226,8 +261,9 @@ def test_one_renderer_for_both_sides(reference: ReferenceData) -> None:
         assert 20 <= len(text.split()) <= 200 and "fachlich ausgerichtete" not in text
 
 
-def test_cli_index_and_shortlist(store: Store, minilm_encoder: Encoder, tmp_path: Path,
-                                 monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_cli_index_and_shortlist(
+    store: Store, minilm_encoder: Encoder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(cli, "_encoder", lambda settings: minilm_encoder)
     env = {"MATCHER_HOME": str(tmp_path), "DATABASE_URL": store.url}
     runner = CliRunner()
@@ -236,8 +272,9 @@ def test_cli_index_and_shortlist(store: Store, minilm_encoder: Encoder, tmp_path
     assert "vacancies: 6 vectors" in built.output and "candidates: 5 vectors" in built.output
     no_model = runner.invoke(cli.app, ["shortlist", "--candidate", "C-lager"], env=env)
     assert no_model.exit_code == 1 and "--scorer similarity" in no_model.output
-    shown = runner.invoke(cli.app, ["shortlist", "--candidate", "C-lager", "--k", "2", "--scorer", "similarity"],
-                          env=env)  # fmt: skip
+    shown = runner.invoke(
+        cli.app, ["shortlist", "--candidate", "C-lager", "--k", "2", "--scorer", "similarity"], env=env
+    )
     assert shown.exit_code == 0, shown.output
     assert "  1. V-lager" in shown.output and "ranked by similarity" in shown.output
     missing = runner.invoke(cli.app, ["shortlist", "--vacancy", "V-nothing", "--scorer", "similarity"], env=env)

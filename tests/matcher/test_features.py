@@ -73,10 +73,8 @@ def test_skill_coverage_counts_essential_and_optional(gazetteer: Gazetteer) -> N
 
 def test_commute_without_car_uses_the_bus(gazetteer: Gazetteer) -> None:
     far = make_vacancy(ags="07335003", postcode="66892")  # Bruchmühlbach-Miesau, ~25 km
-    with_car = features_of(make_candidate(has_car=True, max_commute_minutes=60), [far],
-                           gazetteer).iloc[0]  # fmt: skip
-    by_bus = features_of(make_candidate(has_car=False, max_commute_minutes=60), [far],
-                         gazetteer).iloc[0]  # fmt: skip
+    with_car = features_of(make_candidate(has_car=True, max_commute_minutes=60), [far], gazetteer).iloc[0]
+    by_bus = features_of(make_candidate(has_car=False, max_commute_minutes=60), [far], gazetteer).iloc[0]
     assert 20 < with_car["distance_km"] < 35
     assert by_bus["commute_minutes"] > with_car["commute_minutes"] + 20
     assert with_car["commute_feasible"] == 1 and by_bus["commute_feasible"] == 0
@@ -84,16 +82,22 @@ def test_commute_without_car_uses_the_bus(gazetteer: Gazetteer) -> None:
 
 def test_commute_limit_in_km_is_used_when_stated(gazetteer: Gazetteer) -> None:
     far = make_vacancy(ags="07335003", postcode="66892")
-    row = features_of(make_candidate(max_commute_minutes=None, max_commute_km=10), [far],
-                      gazetteer).iloc[0]  # fmt: skip
+    row = features_of(make_candidate(max_commute_minutes=None, max_commute_km=10), [far], gazetteer).iloc[0]
     assert row["commute_ratio"] > 2 and row["commute_feasible"] == 0
 
 
 def test_working_time_shift_weekend_licences_language(gazetteer: Gazetteer) -> None:
-    vacancy = make_vacancy(working_time="part_time", hours_per_week=20, shifts=True, weekends=True,
-                           required_licences=["CE", "B"], german_level_min="C1")  # fmt: skip
-    cand = make_candidate(working_time="full_time", shifts=False, weekends=False,
-                          licences=["C"], permits=[], german_level="A2")  # fmt: skip
+    vacancy = make_vacancy(
+        working_time="part_time",
+        hours_per_week=20,
+        shifts=True,
+        weekends=True,
+        required_licences=["CE", "B"],
+        german_level_min="C1",
+    )
+    cand = make_candidate(
+        working_time="full_time", shifts=False, weekends=False, licences=["C"], permits=[], german_level="A2"
+    )
     row = features_of(cand, [vacancy], gazetteer).iloc[0]
     assert row["working_time_fit"] == 0
     assert row["hours_gap"] == 19

@@ -35,11 +35,13 @@ def vacancies(*overrides: dict[str, Any]) -> list[Vacancy]:
     return [make_vacancy(id=f"V{i}", **o) for i, o in enumerate(overrides)]
 
 
-def for_candidate(
-    gazetteer: Gazetteer, candidate: Candidate, items: list[Vacancy], **options: Any
-) -> FilterResult:
-    return apply_filters(CandidateTable.build([candidate], gazetteer),
-                         VacancyTable.build(items, gazetteer), FilterOptions(**options), TODAY)  # fmt: skip
+def for_candidate(gazetteer: Gazetteer, candidate: Candidate, items: list[Vacancy], **options: Any) -> FilterResult:
+    return apply_filters(
+        CandidateTable.build([candidate], gazetteer),
+        VacancyTable.build(items, gazetteer),
+        FilterOptions(**options),
+        TODAY,
+    )
 
 
 def kept(result: FilterResult) -> list[int]:
@@ -112,8 +114,7 @@ def test_licences_use_included_classes_and_permits(gazetteer: Gazetteer) -> None
 
 
 def test_availability_by_start_date_or_given_date(gazetteer: Gazetteer) -> None:
-    items = vacancies({"start_date": date(2027, 1, 1)}, {"start_date": date(2026, 11, 1)},
-                      {"start_date": None})  # fmt: skip
+    items = vacancies({"start_date": date(2027, 1, 1)}, {"start_date": date(2026, 11, 1)}, {"start_date": None})
     candidate = make_candidate(available_from=date(2026, 12, 1))
     result = for_candidate(gazetteer, candidate, items)  # no start date: must be available today
     assert kept(result) == [0] and result.excluded["availability"] == 2
@@ -131,19 +132,32 @@ def test_each_item_counts_for_its_first_failing_filter(gazetteer: Gazetteer) -> 
     )
     result = for_candidate(gazetteer, make_candidate(has_car=False), items)
     assert kept(result) == [4]
-    assert result.excluded == {"vacancy_open": 1, "distance": 0, "commute": 1, "working_time": 0,
-                               "licences": 1, "availability": 1}  # fmt: skip
+    assert result.excluded == {
+        "vacancy_open": 1,
+        "distance": 0,
+        "commute": 1,
+        "working_time": 0,
+        "licences": 1,
+        "availability": 1,
+    }
     assert sum(result.excluded.values()) == len(items) - len(kept(result))
 
 
 def test_both_directions_agree(gazetteer: Gazetteer) -> None:
-    people = [make_candidate(id=f"C{i}", has_car=i % 2 == 0, licences=["B"] if i % 3 else ["CE"],
-                             working_time=("full_time", "part_time", "either")[i % 3])
-              for i in range(9)]  # fmt: skip
+    people = [
+        make_candidate(
+            id=f"C{i}",
+            has_car=i % 2 == 0,
+            licences=["B"] if i % 3 else ["CE"],
+            working_time=("full_time", "part_time", "either")[i % 3],
+        )
+        for i in range(9)
+    ]
     vacancy = make_vacancy(**LANDSTUHL, required_licences=["C"], hours_per_week=None)
     forward = [bool(for_candidate(gazetteer, c, [vacancy]).keep[0]) for c in people]
-    backward = apply_filters(CandidateTable.build(people, gazetteer),
-                             VacancyTable.build([vacancy], gazetteer), FilterOptions(), TODAY)  # fmt: skip
+    backward = apply_filters(
+        CandidateTable.build(people, gazetteer), VacancyTable.build([vacancy], gazetteer), FilterOptions(), TODAY
+    )
     assert backward.keep.tolist() == forward
     assert 0 < sum(forward) < len(people)
 
@@ -199,6 +213,11 @@ def test_filter_order_is_the_filters(gazetteer: Gazetteer) -> None:
 def test_within_limits_what_is_kept_and_counted(gazetteer: Gazetteer) -> None:
     items = vacancies({}, {"status": "filled"}, {"status": "filled"})
     within = np.array([True, True, False])
-    result = apply_filters(CandidateTable.build([make_candidate()], gazetteer), VacancyTable.build(items, gazetteer),
-                           FilterOptions(), TODAY, within=within)  # fmt: skip
+    result = apply_filters(
+        CandidateTable.build([make_candidate()], gazetteer),
+        VacancyTable.build(items, gazetteer),
+        FilterOptions(),
+        TODAY,
+        within=within,
+    )
     assert kept(result) == [0] and result.excluded["vacancy_open"] == 1

@@ -36,8 +36,9 @@ def numpy_top_k(corpus: NDArray[np.float32], queries: NDArray[np.float32], k: in
     return np.argsort(-(queries @ corpus.T), axis=1, kind="stable")[:, :k]
 
 
-def recall_at_k(index: VectorIndex, corpus: NDArray[np.float32], ids: list[str],
-                queries: NDArray[np.float32], k: int) -> float:  # fmt: skip
+def recall_at_k(
+    index: VectorIndex, corpus: NDArray[np.float32], ids: list[str], queries: NDArray[np.float32], k: int
+) -> float:
     """Share of the exact top-k found, counting ties at the k-th score as found."""
     sims = queries @ corpus.T
     found = 0
@@ -56,8 +57,7 @@ def kind(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def filled(kind: str) -> tuple[VectorIndex, NDArray[np.float32]]:
     vectors = unit_vectors(400)
-    index = build_index([f"id{i}" for i in range(400)], vectors, "test-model", FP,
-                        IndexConfig(kind=kind))  # type: ignore[arg-type]  # fmt: skip
+    index = build_index([f"id{i}" for i in range(400)], vectors, "test-model", FP, IndexConfig(kind=kind))  # type: ignore[arg-type]
     return index, vectors
 
 
@@ -91,8 +91,7 @@ def test_delete_is_invisible(filled: tuple[VectorIndex, NDArray[np.float32]]) ->
 
 def test_search_returns_every_live_item_when_k_exceeds_size(kind: str) -> None:
     vectors = unit_vectors(30)
-    index = build_index([f"x{i}" for i in range(30)], vectors, "m", FP,
-                        IndexConfig(kind=kind))  # type: ignore[arg-type]  # fmt: skip
+    index = build_index([f"x{i}" for i in range(30)], vectors, "m", FP, IndexConfig(kind=kind))  # type: ignore[arg-type]
     for i in range(0, 30, 3):
         index.delete(f"x{i}")
     hits = index.search(vectors[0], 100)[0]
@@ -113,9 +112,7 @@ def test_wrong_dimension_is_refused(filled: tuple[VectorIndex, NDArray[np.float3
         index.search(unit_vectors(1, dim=DIM + 1), 3)
 
 
-def test_save_load_round_trip_keeps_tombstones(
-    filled: tuple[VectorIndex, NDArray[np.float32]], tmp_path: Path
-) -> None:
+def test_save_load_round_trip_keeps_tombstones(filled: tuple[VectorIndex, NDArray[np.float32]], tmp_path: Path) -> None:
     index, vectors = filled
     index.delete("id7")
     index.upsert("id8", vectors[9])
@@ -142,9 +139,7 @@ def test_save_compacts_beyond_the_tombstone_fraction(
     manifest = index.save(tmp_path / "idx")
     assert manifest.tombstones == 0 and manifest.rows == manifest.count == 300
     assert index.search(vectors[250], 10)[0].ids[: len(expected)] == expected
-    assert load_index(tmp_path / "idx", FP).search(vectors[250], 10)[0].ids == index.search(
-        vectors[250], 10
-    )[0].ids
+    assert load_index(tmp_path / "idx", FP).search(vectors[250], 10)[0].ids == index.search(vectors[250], 10)[0].ids
 
 
 # --- factory and recall -----------------------------------------------------------------------
@@ -183,9 +178,7 @@ def test_missing_index_is_a_named_error(tmp_path: Path) -> None:
         load_index(tmp_path / "nothing", FP)
 
 
-def test_index_of_another_encoder_is_refused(
-    filled: tuple[VectorIndex, NDArray[np.float32]], tmp_path: Path
-) -> None:
+def test_index_of_another_encoder_is_refused(filled: tuple[VectorIndex, NDArray[np.float32]], tmp_path: Path) -> None:
     index, _ = filled
     index.save(tmp_path / "idx")
     with pytest.raises(IndexModelMismatchError, match="test-model.*fp-test.*other-fp"):
@@ -209,9 +202,7 @@ def test_corrupt_files_are_a_named_error(
         load_index(tmp_path / "idx", FP)
 
 
-def test_failed_write_leaves_the_old_index_loadable(
-    kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_failed_write_leaves_the_old_index_loadable(kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     vectors = unit_vectors(50)
     old = build_index([f"o{i}" for i in range(50)], vectors, "m", FP, IndexConfig(kind=kind))  # type: ignore[arg-type]
     old.save(tmp_path / "idx")

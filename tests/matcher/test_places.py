@@ -24,17 +24,21 @@ def test_every_municipality_and_its_postcodes_pass(gazetteer: Gazetteer, referen
     assert gazetteer.municipalities_of("67661") == ("07312000",)  # the city's district filed under the Kreis
 
 
-@pytest.mark.parametrize(("ags", "postcode", "field", "rule"), [
-    ("99999999", None, "ags", UNKNOWN_MUNICIPALITY),
-    ("0731200", None, "ags", UNKNOWN_MUNICIPALITY),
-    (None, "10115", "postcode", UNKNOWN_POSTCODE),
-    (None, "Musterstr. 5", "postcode", UNKNOWN_POSTCODE),
-    ("99999999", "10115", "ags", UNKNOWN_MUNICIPALITY),
-    ("07312000", "10115", "postcode", UNKNOWN_POSTCODE),
-    ("07312000", "66851", "postcode", PLACE_MISMATCH),
-])  # fmt: skip
-def test_unknown_places_name_field_and_rule(gazetteer: Gazetteer, ags: str | None, postcode: str | None,
-                                            field: str, rule: str) -> None:  # fmt: skip
+@pytest.mark.parametrize(
+    ("ags", "postcode", "field", "rule"),
+    [
+        ("99999999", None, "ags", UNKNOWN_MUNICIPALITY),
+        ("0731200", None, "ags", UNKNOWN_MUNICIPALITY),
+        (None, "10115", "postcode", UNKNOWN_POSTCODE),
+        (None, "Musterstr. 5", "postcode", UNKNOWN_POSTCODE),
+        ("99999999", "10115", "ags", UNKNOWN_MUNICIPALITY),
+        ("07312000", "10115", "postcode", UNKNOWN_POSTCODE),
+        ("07312000", "66851", "postcode", PLACE_MISMATCH),
+    ],
+)
+def test_unknown_places_name_field_and_rule(
+    gazetteer: Gazetteer, ags: str | None, postcode: str | None, field: str, rule: str
+) -> None:
     with pytest.raises(UnknownPlaceError) as caught:
         check_place(gazetteer, ags, postcode)
     error = caught.value
@@ -61,5 +65,7 @@ def test_ingestion_applies_the_same_rule(reference: ReferenceData) -> None:
     assert norm.place(row, postcode_field="plz", ags_field="ags") == (None, None)
     assert row.problems[0].reason.startswith(PLACE_MISMATCH)
     row = Row("f", 3, {"ags": "07312000", "plz": ""})
-    assert norm.place(row, postcode_field="plz", ags_field="ags") == ("07312000", reference.municipalities.loc[
-        "07312000", "postcodes"][0])  # fmt: skip
+    assert norm.place(row, postcode_field="plz", ags_field="ags") == (
+        "07312000",
+        reference.municipalities.loc["07312000", "postcodes"][0],
+    )

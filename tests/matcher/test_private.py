@@ -108,8 +108,14 @@ def light_home(tmp_path: Path, loose_umask: None) -> Iterator[Settings]:
 def test_a_generated_home_is_private(tiny_home: Settings) -> None:
     settings = tiny_home
     db = Path(settings.store_url.removeprefix("sqlite:///"))
-    files = [db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm"), settings.tokens_file,
-             settings.demo_tokens_file, settings.home / "mlflow.db"]  # fmt: skip
+    files = [
+        db,
+        db.with_name(db.name + "-wal"),
+        db.with_name(db.name + "-shm"),
+        settings.tokens_file,
+        settings.demo_tokens_file,
+        settings.home / "mlflow.db",
+    ]
     folders = [settings.home, settings.index_dir, settings.index_dir / "vacancies", settings.artifact_dir]
     for path in files:
         assert path.is_file() and _mode(path) == 0o600, f"{path}: {_mode(path):04o}"

@@ -70,12 +70,13 @@ def test_baselines_and_factory() -> None:
 
 def test_rules_prefer_the_fitting_vacancy(reference: ReferenceData) -> None:
     gazetteer = Gazetteer(reference)
-    good, bad = make_vacancy(), make_vacancy(kldb="62102", required_licences=["CE"],
-                                              german_level_min="C2", required_skills=["zz"])  # fmt: skip
+    good, bad = (
+        make_vacancy(),
+        make_vacancy(kldb="62102", required_licences=["CE"], german_level_min="C2", required_skills=["zz"]),
+    )
     cands = CandidateTable.build([make_candidate()], gazetteer)
     vacs = VacancyTable.build([good, bad], gazetteer)
-    x = pair_features(cands, np.array([0, 0]), vacs, np.array([0, 1]), np.array([0.5, 0.5]),
-                      date(2026, 11, 25))  # fmt: skip
+    x = pair_features(cands, np.array([0, 0]), vacs, np.array([0, 1]), np.array([0.5, 0.5]), date(2026, 11, 25))
     scores = RuleReranker().score(x)
     assert scores[0] > scores[1]
 
@@ -84,9 +85,14 @@ def test_explanations_in_german_with_facts(reference: ReferenceData) -> None:
     gazetteer = Gazetteer(reference)
     cand = make_candidate(skills=["s-lager"], has_car=False)
     vac = make_vacancy(required_licences=["CE"], ags="07335004", postcode="67677")
-    x = pair_features(CandidateTable.build([cand], gazetteer), np.array([0]),
-                      VacancyTable.build([vac], gazetteer), np.array([0]), np.array([0.7]),
-                      date(2026, 11, 25))  # fmt: skip
+    x = pair_features(
+        CandidateTable.build([cand], gazetteer),
+        np.array([0]),
+        VacancyTable.build([vac], gazetteer),
+        np.array([0]),
+        np.array([0.7]),
+        date(2026, 11, 25),
+    )
     rules = RuleReranker()
     explanation = explain(cand, vac, x[0], rules.contributions(x)[0], reference, max_reasons=10)
     texts = {r.family: r.text for r in explanation.reasons}

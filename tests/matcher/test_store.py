@@ -48,8 +48,9 @@ def test_unknown_ids_raise_named_errors(store: Store) -> None:
 
 def test_delete_candidate_removes_the_person_everywhere(store: Store) -> None:
     cand, vac = make_candidate(), make_vacancy()
-    proposal = Proposal(id="P1", candidate_id=cand.id, vacancy_id=vac.id,
-                        proposed_at="2026-01-05", outcome=Outcome.HIRED)  # fmt: skip
+    proposal = Proposal(
+        id="P1", candidate_id=cand.id, vacancy_id=vac.id, proposed_at="2026-01-05", outcome=Outcome.HIRED
+    )
     with store.transaction() as conn:
         store.upsert_candidates(conn, [cand])
         store.upsert_vacancies(conn, [vac])
@@ -80,8 +81,9 @@ def test_model_rejects_bad_codes() -> None:
     with pytest.raises(ValidationError, match="pay_max"):
         make_vacancy(pay_min=3000, pay_max=2000)
     with pytest.raises(ValidationError, match="before the proposal"):
-        Proposal(id="P", candidate_id="c", vacancy_id="v", proposed_at="2026-02-01",
-                 outcome="hired", outcome_at="2026-01-01")  # fmt: skip
+        Proposal(
+            id="P", candidate_id="c", vacancy_id="v", proposed_at="2026-02-01", outcome="hired", outcome_at="2026-01-01"
+        )
 
 
 def test_relevance_grades() -> None:

@@ -80,8 +80,7 @@ def cli_env(default_encoder_dir: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def cli_trained(small_world: Path, cli_env: dict[str, str],
-                tmp_path_factory: pytest.TempPathFactory) -> CliRun:  # fmt: skip
+def cli_trained(small_world: Path, cli_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> CliRun:
     """``matcher train --json`` on a copy of the small world, into a fresh MLflow store."""
     from training.cli import app
 
@@ -113,8 +112,9 @@ def shuffled_trainer(data: Datasets, config: TrainingConfig) -> LightGBMReranker
 
 
 @pytest.fixture(scope="session")
-def registry_runs(small_world: Path, training_encoder: TextEncoder,
-                  tmp_path_factory: pytest.TempPathFactory) -> RegistryRuns:  # fmt: skip
+def registry_runs(
+    small_world: Path, training_encoder: TextEncoder, tmp_path_factory: pytest.TempPathFactory
+) -> RegistryRuns:
     from training.pipeline import run
 
     home = copy_world(small_world, tmp_path_factory, "registry-home")
@@ -123,8 +123,7 @@ def registry_runs(small_world: Path, training_encoder: TextEncoder,
     oracle = home / "world" / "oracle_utilities.csv"
     cache = home / "cache"
     first = run(small_config(), settings, training_encoder, store, oracle, cache)
-    shuffled = run(small_config(), settings, training_encoder, store, oracle, cache,
-                   trainer=shuffled_trainer)  # fmt: skip
+    shuffled = run(small_config(), settings, training_encoder, store, oracle, cache, trainer=shuffled_trainer)
     store.close()
     return RegistryRuns(settings, first, shuffled)
 
@@ -135,7 +134,8 @@ def small_datasets(small_world: Path, training_encoder: TextEncoder) -> Datasets
     from training.pipeline import prepare
 
     store = Store(Settings(home=small_world).store_url)
-    data = prepare(small_config(), training_encoder, store,
-                   small_world / "world" / "oracle_utilities.csv", small_world / "cache")  # fmt: skip
+    data = prepare(
+        small_config(), training_encoder, store, small_world / "world" / "oracle_utilities.csv", small_world / "cache"
+    )
     store.close()
     return data

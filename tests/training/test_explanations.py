@@ -10,8 +10,9 @@ from tests.training.conftest import RegistryRuns
 from training.dataset import Datasets
 
 
-def test_explanations_for_every_top_result(registry_runs: RegistryRuns, small_datasets: Datasets,
-                                           reference: ReferenceData) -> None:  # fmt: skip
+def test_explanations_for_every_top_result(
+    registry_runs: RegistryRuns, small_datasets: Datasets, reference: ReferenceData
+) -> None:
     from matcher.model_registry import load_champion
 
     model = load_champion(registry_runs.settings)
@@ -25,8 +26,13 @@ def test_explanations_for_every_top_result(registry_runs: RegistryRuns, small_da
         assert contributions.shape == (len(top), test.features.shape[1])
         # Contributions plus the bias add up to the score (LightGBM's SHAP property).
         for j, row in enumerate(top):
-            result = explain(corpus.candidates[test.cand[row]], corpus.vacancies[test.vac[row]],
-                             test.features[row], contributions[j], reference)  # fmt: skip
+            result = explain(
+                corpus.candidates[test.cand[row]],
+                corpus.vacancies[test.vac[row]],
+                test.features[row],
+                contributions[j],
+                reference,
+            )
             assert result.reasons, row
             assert all(r.text and r.family in FAMILIES for r in result.reasons)
             assert {"distance_km", "matched_skills", "missing_skills"} <= set(result.facts)

@@ -9,8 +9,12 @@ from training.fairness import fairness_gate
 
 
 def _table(ratios: dict[tuple[str, str], float], people: int = 1000) -> pd.DataFrame:
-    return pd.DataFrame([{"attribute": a, "group": g, "eligible": 10 * people, "people": people,
-                          "exposure_ratio": r} for (a, g), r in ratios.items()])  # fmt: skip
+    return pd.DataFrame(
+        [
+            {"attribute": a, "group": g, "eligible": 10 * people, "people": people, "exposure_ratio": r}
+            for (a, g), r in ratios.items()
+        ]
+    )
 
 
 FAIR = {("age_group", "<25"): 1.05, ("age_group", "25-49"): 1.0, ("age_group", "50+"): 0.9}

@@ -37,8 +37,9 @@ def test_hire_outside_top_10_and_queries_without_relevance() -> None:
     labels = np.zeros(60, dtype=np.int64)
     labels[30] = 3
     scores = -np.arange(60, dtype=float)  # row order is the ranking
-    per_query = query_metrics(np.concatenate([scores, scores[:5]]),
-                              np.concatenate([labels, np.zeros(5, np.int64)]), _bounds(60, 5))  # fmt: skip
+    per_query = query_metrics(
+        np.concatenate([scores, scores[:5]]), np.concatenate([labels, np.zeros(5, np.int64)]), _bounds(60, 5)
+    )
     assert per_query.iloc[1].isna().all()  # nothing relevant: undefined, not zero
     m = summarise(per_query)
     assert m["recall@10"] == 0.0 and m["recall@50"] == 1.0
@@ -53,8 +54,7 @@ def test_ties_keep_row_order() -> None:
 
 
 def test_age_groups() -> None:
-    assert [age_group(y, 2026) for y in (2005, 2001, 1977, 1976, None)] == [
-        "<25", "25-49", "25-49", "50+", "unknown"]  # fmt: skip
+    assert [age_group(y, 2026) for y in (2005, 2001, 1977, 1976, None)] == ["<25", "25-49", "25-49", "50+", "unknown"]
 
 
 def test_exposure_ratio_parity_and_exclusion() -> None:
@@ -62,9 +62,16 @@ def test_exposure_ratio_parity_and_exclusion() -> None:
 
     n = 20
     queries = pd.DataFrame({"query": [0], "as_of": [0]})
-    data = RankingSet(np.zeros((n, 1), np.float32), np.zeros(n, np.int64), np.zeros(n, np.int64),
-                      np.arange(n), np.zeros(n, np.int64), np.zeros(n, bool), np.full(n, np.nan),
-                      queries)  # fmt: skip
+    data = RankingSet(
+        np.zeros((n, 1), np.float32),
+        np.zeros(n, np.int64),
+        np.zeros(n, np.int64),
+        np.arange(n),
+        np.zeros(n, np.int64),
+        np.zeros(n, bool),
+        np.full(n, np.nan),
+        queries,
+    )
     groups = np.array(["a", "b"] * 10, dtype=object)
     parity = exposure_ratios(np.arange(n, dtype=float) % 2, data, groups)  # b ranked first
     assert parity["b"] == pytest.approx(2.0) and parity["a"] == pytest.approx(0.0)

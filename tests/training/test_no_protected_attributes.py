@@ -18,8 +18,19 @@ from tests.training.conftest import RegistryRuns, small_config
 from training import dataset, pipeline
 from training.dataset import Datasets, TextEncoder
 
-FORBIDDEN = ("gender", "geschlecht", "birth", "geburt", "age_group", "citizen", "nationality",
-             "staatsangeh", "disab", "behinder", "registered_at")  # fmt: skip
+FORBIDDEN = (
+    "gender",
+    "geschlecht",
+    "birth",
+    "geburt",
+    "age_group",
+    "citizen",
+    "nationality",
+    "staatsangeh",
+    "disab",
+    "behinder",
+    "registered_at",
+)
 
 
 def test_no_feature_names_a_protected_attribute_or_proxy() -> None:
@@ -49,12 +60,16 @@ def _scramble(store_url: str) -> None:
     with store.transaction() as conn:
         frame = pd.read_sql(protected_table.select(), conn)
         for row in frame.itertuples(index=False):
-            conn.execute(update(protected_table)
-                         .where(protected_table.c.candidate_id == row.candidate_id)
-                         .values(gender="d" if row.gender != "d" else "f",
-                                 birth_year=2012 - (int(row.birth_year or 1990) - 1940),
-                                 citizenship_group="third_country",
-                                 severe_disability=not bool(row.severe_disability)))  # fmt: skip
+            conn.execute(
+                update(protected_table)
+                .where(protected_table.c.candidate_id == row.candidate_id)
+                .values(
+                    gender="d" if row.gender != "d" else "f",
+                    birth_year=2012 - (int(row.birth_year or 1990) - 1940),
+                    citizenship_group="third_country",
+                    severe_disability=not bool(row.severe_disability),
+                )
+            )
     store.close()
 
 
@@ -69,8 +84,9 @@ def test_changing_protected_attributes_changes_no_feature(
     after = Store(settings.store_url).protected_attributes()
     assert not before.equals(after)
     store = Store(settings.store_url)
-    rebuilt = pipeline.prepare(small_config(), training_encoder, store,
-                               home / "world" / "oracle_utilities.csv", home / "cache")  # fmt: skip
+    rebuilt = pipeline.prepare(
+        small_config(), training_encoder, store, home / "world" / "oracle_utilities.csv", home / "cache"
+    )
     store.close()
     assert small_datasets.train is not None and rebuilt.train is not None
     for name in ("train", "test", "audit"):

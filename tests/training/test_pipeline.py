@@ -54,8 +54,16 @@ def test_run_logs_params_metrics_and_artifacts(cli_trained: CliRun) -> None:
     assert run.data.params["negatives_train"] == "15"
     assert "model.ndcg_at_10" in run.data.metrics
     names = {a.path for a in client.list_artifacts(run.info.run_id)}
-    expected = {"model_card.md", "fairness.csv", "fairness.md", "fairness.png", "metrics.csv",
-                "feature_importance.png", "features.json", "history_by_age.csv"}  # fmt: skip
+    expected = {
+        "model_card.md",
+        "fairness.csv",
+        "fairness.md",
+        "fairness.png",
+        "metrics.csv",
+        "feature_importance.png",
+        "features.json",
+        "history_by_age.csv",
+    }
     assert expected <= names
     local = client.download_artifacts(run.info.run_id, "features.json", str(cli_trained.home))
     with open(local, encoding="utf-8") as handle:
@@ -80,8 +88,7 @@ def test_worse_model_is_refused_but_becomes_challenger(registry_runs: RegistryRu
     assert challenger.version == shuffled.model_version
 
 
-def test_evaluate_compares_champion_and_challenger(registry_runs: RegistryRuns,
-                                                   cli_env: dict[str, str]) -> None:  # fmt: skip
+def test_evaluate_compares_champion_and_challenger(registry_runs: RegistryRuns, cli_env: dict[str, str]) -> None:
     from training.cli import app
 
     env = {**cli_env, "MATCHER_HOME": str(registry_runs.settings.home)}
@@ -93,7 +100,8 @@ def test_evaluate_compares_champion_and_challenger(registry_runs: RegistryRuns,
     assert report["better"] == "champion"
     # Same test window as training: the champion's NDCG@10 is reproduced.
     assert report["metrics"]["champion"]["ndcg@10"] == pytest.approx(
-        registry_runs.first.metrics["model"]["ndcg@10"], abs=1e-9)  # fmt: skip
+        registry_runs.first.metrics["model"]["ndcg@10"], abs=1e-9
+    )
 
 
 def test_no_model_is_a_clear_error(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -26,8 +26,11 @@ def _settings(home: Path) -> Settings:
 
 def _snapshot(root: Path) -> dict[str, tuple[int, int, str]]:
     """Every file under ``root``: size, mtime and content hash."""
-    return {str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns, _sha256(p))
-            for p in sorted(root.rglob("*")) if p.is_file()}  # fmt: skip
+    return {
+        str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns, _sha256(p))
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def _sha256(path: Path) -> str:
@@ -39,8 +42,9 @@ def _under(uri: str, folder: Path) -> bool:
     return path is not None and path.is_relative_to(folder.resolve())
 
 
-def test_training_in_a_copied_home_stays_in_the_copy(cli_trained: CliRun, training_encoder: TextEncoder,
-                                                     tmp_path: Path) -> None:  # fmt: skip
+def test_training_in_a_copied_home_stays_in_the_copy(
+    cli_trained: CliRun, training_encoder: TextEncoder, tmp_path: Path
+) -> None:
     from training.pipeline import run
 
     original = _settings(cli_trained.home)
@@ -58,8 +62,14 @@ def test_training_in_a_copied_home_stays_in_the_copy(cli_trained: CliRun, traini
 
     store = Store(copy.store_url)
     try:
-        result = run(small_config(), copy, training_encoder, store, copy.home / "world" / "oracle_utilities.csv",
-                     copy.embedding_cache_dir)  # fmt: skip
+        result = run(
+            small_config(),
+            copy,
+            training_encoder,
+            store,
+            copy.home / "world" / "oracle_utilities.csv",
+            copy.embedding_cache_dir,
+        )
     finally:
         store.close()
 
