@@ -1,31 +1,63 @@
-"""Benchmark of the serving path: in-process shortlist latency and HTTP throughput on loopback.
+"""Benchmark of the serving path: shortlists and writes in process, shortlists over HTTP on loopback.
 
-    .venv/bin/python -m api.bench [--home DIR] [--requests N] [--concurrency C] [--no-100k]
+    .venv/bin/python -m api.bench [--home DIR] [--queries N] [--upserts N] [--requests N]
+        [--concurrency C ...] [--workers W] [--no-100k] [--no-http] [--no-wrk] [--profile N]
 
-Works on the world under ``--home`` (default ``$MATCHER_HOME``); when it holds no store, index
-or @champion yet, the ``matcher`` CLI prepares one (generate 12,000 job seekers, ingest, index,
-train). The 100k variant copies that home and adds synthetic vacancies (copies of the world's
-open vacancies, jittered in place, hours and posting date) up to 100,000, then re-indexes.
+Worlds. The default world lives under ``--home`` (default ``$MATCHER_HOME``); when it holds no
+store, index or @champion yet, the ``matcher`` CLI prepares one (generate 12,000 job seekers,
+ingest, index, train: a few minutes the first time). The 100k world (``--big-home``, default
+``HOME/bench-100k``) is a copy of that store with synthetic vacancies (copies of the world's open
+vacancies, moved to another of its places, hours and posting date jittered) up to 100,000 open
+ones, stored through ``Store.upsert_vacancies`` (change-log entries without vectors) and then
+indexed with ``matcher index``, whose snapshot covers those entries: an engine opening it has
+nothing to catch up on (checked, and printed).
 
-Reported: p50/p99 of ``Engine.shortlist_for_candidate`` for stored job seekers (k=10, reasons
-on, FAISS on one thread, as ``matcher serve`` runs it); and shortlists/s with p50/p99 over HTTP
-against ``uvicorn`` in a subprocess on 127.0.0.1, driven by a thread pool of httpx clients on the
-same machine (the load generator competes for the same cores). Only loopback is used.
+Reported per world, each table under the command that reproduces it:
+
+- in process: ``Engine.shortlist_for_candidate`` (vacancies for a stored job seeker, the main
+  direction) and ``Engine.shortlist_for_vacancy``, k=10, reasons on, FAISS on one thread (as
+  ``matcher serve``): p50/p95/p99/max, and how large the eligible sets were (which of the two
+  search paths of ``VectorIndex.search_rows`` served them); then the time per stage of the main
+  direction (filters, search, features, score, explain, ...), measured by wrapping those functions.
+- writes: ``Engine.upsert_vacancy`` (encode, store transaction with its change-log entry, sync),
+  half updates of stored vacancies and half new ones, split into encode / store / sync; and the
+  ``Engine.sync`` that finds nothing (the check every request makes), in microseconds. The engine
+  of these two tables runs over a scratch copy of the store, so the world stays as it was.
+- over HTTP: ``uvicorn`` with ``--workers`` processes on 127.0.0.1, driven once by threads of httpx
+  clients in this process and once by ``wrk`` (C, one thread, if installed; a Lua script stops it
+  after ``--requests`` answers). Both share the machine's cores with the server; the CPU seconds
+  each load generator used are reported, so is the server's.
+
+``--profile N`` adds a cProfile (by cumulative time) of N shortlists in the largest world.
+The machine may be shared: every table says how many cores other processes kept busy meanwhile
+("other load", from /proc/stat less this process, the server and wrk); rerun when it is not ~0.
+Only loopback is used.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import cProfile
+import gc
+import io
 import json
 import os
+import pstats
 import random
+import resource
+import shlex
 import shutil
+import signal
 import socket
+import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -37,15 +69,65 @@ from matcher.settings import Settings
 LOOPBACK = "127.0.0.1"
 DEFAULT_CANDIDATES = 12_000
 BIG_VACANCIES = 100_000
+K = 10
+PY = "python"  # how the printed commands start (run from the repository root)
+
+WRK_SCRIPT = r"""
+-- POST /v1/candidates/{id}/vacancies for the ids in $BENCH_IDS, round robin. After $BENCH_REQUESTS
+-- answers (one wrk thread) it prints the wall time from the first request and stops; the caller
+-- then interrupts wrk (its main thread sleeps for -d otherwise), and done() prints the latencies.
+local ffi = require("ffi")
+ffi.cdef[[
+typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
+int clock_gettime(int clock, bench_timespec *t);
+]]
+local ts = ffi.new("bench_timespec")
+local function now()
+  ffi.C.clock_gettime(1, ts)  -- CLOCK_MONOTONIC
+  return tonumber(ts.tv_sec) + tonumber(ts.tv_nsec) * 1e-9
+end
+local ids = {}
+for line in io.lines(os.getenv("BENCH_IDS")) do ids[#ids + 1] = line end
+local limit = tonumber(os.getenv("BENCH_REQUESTS"))
+local next_id, answered, started = 0, 0, nil
+wrk.method = "POST"
+wrk.body = os.getenv("BENCH_BODY")
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer " .. os.getenv("BENCH_TOKEN")
+request = function()
+  started = started or now()
+  next_id = next_id % #ids + 1
+  return wrk.format(nil, "/v1/candidates/" .. ids[next_id] .. "/vacancies")
+end
+response = function(status, headers, body)
+  answered = answered + 1
+  if answered == limit then
+    io.write(string.format("BENCH_WALL %.6f %d\n", now() - started, answered))
+    io.flush()
+    wrk.thread:stop()
+  end
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    '\nBENCH_JSON {"requests": %d, "duration_us": %d, "non_2xx": %d, "connect_errors": %d, ' ..
+    '"read_errors": %d, "write_errors": %d, "timeouts": %d, "p50_us": %d, "p95_us": %d, ' ..
+    '"p99_us": %d, "max_us": %d, "mean_us": %.1f}\n',
+    summary.requests, summary.duration, e.status, e.connect, e.read, e.write, e.timeout,
+    latency:percentile(50), latency:percentile(95), latency:percentile(99), latency.max,
+    latency.mean))
+end
+"""
 
 
+# --- worlds ----------------------------------------------------------------------------------
 def _cli() -> str:
     return str(Path(sys.executable).parent / "matcher")
 
 
 def _run_cli(home: Path, *args: str) -> None:
     env = {**os.environ, "MATCHER_HOME": str(home)}
-    print(f"$ matcher {' '.join(args)}", file=sys.stderr, flush=True)
+    print(f"$ MATCHER_HOME={home} matcher {' '.join(args)}", file=sys.stderr, flush=True)
     subprocess.run([_cli(), *args], env=env, check=True, stdout=subprocess.DEVNULL)
 
 
@@ -67,73 +149,419 @@ def prepare_world(home: Path) -> None:
         _run_cli(home, "train", "--json")
 
 
-def prepare_big(home: Path, big: Path, target: int = BIG_VACANCIES, seed: int = 0) -> None:
-    """A copy of ``home`` whose store and index hold ``target`` open vacancies."""
-    from matcher.encoder import load_default_encoder
-    from matcher.engine import build_indexes
+def _copy_sqlite(source: Path, target: Path) -> None:
+    """A consistent copy of a SQLite database, WAL included (a file copy can miss the WAL)."""
+    target.unlink(missing_ok=True)
+    target.touch(mode=0o600)  # social data: owner only, as the home's own files
+    with contextlib.closing(sqlite3.connect(source)) as src, contextlib.closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
+
+
+def prepare_big(home: Path, big: Path, target: int = BIG_VACANCIES, seed: int = 0) -> dict[str, Any]:
+    """A copy of ``home`` whose store and index hold ``target`` open vacancies; what it holds.
+
+    The synthetic vacancies go in through ``Store.upsert_vacancies`` (one transaction; their
+    change-log entries carry no vectors), then ``matcher index`` embeds every open vacancy and
+    job seeker and writes a snapshot at the change-log position read before it started, so the
+    snapshot covers those entries. Returns the counts and log positions, checked.
+    """
     from matcher.models import VacancyStatus
-    from matcher.reference import ReferenceData
     from matcher.store import Store
 
     settings = Settings(home=big)
-    if (settings.index_dir / "vacancies").exists():
-        return
-    big.mkdir(parents=True, exist_ok=True)
-    for name in ("matcher.db", "mlflow.db", "tokens.json", "demo_tokens.json"):
-        if (home / name).exists():
+    big.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # Tokens, encoder and the registry with its artifacts (a home serves only from its own files).
+    for name in ("tokens.json", "demo_tokens.json"):
+        if (home / name).exists() and not (big / name).exists():
             shutil.copy2(home / name, big / name)
-    if (home / "encoder").exists() and not (big / "encoder").exists():
-        shutil.copytree(home / "encoder", big / "encoder")
+    if not (big / "mlflow.db").exists():
+        _copy_sqlite(home / "mlflow.db", big / "mlflow.db")
+    for name in ("encoder", "mlartifacts"):
+        if (home / name).exists() and not (big / name).exists():
+            shutil.copytree(home / name, big / name)
+    if not (settings.index_dir / "vacancies").exists():
+        _copy_sqlite(home / "matcher.db", big / "matcher.db")
+        store = Store(settings.store_url)
+        rng = random.Random(seed)
+        base = store.vacancies(status=VacancyStatus.OPEN.value)
+        places = [(v.ags, v.postcode) for v in base]
+        synthetic = []
+        for n in range(max(0, target - len(base))):
+            v = rng.choice(base)
+            ags, postcode = rng.choice(places)
+            hours = None if v.hours_per_week is None else float(min(60, max(5, v.hours_per_week + rng.randint(-5, 5))))
+            synthetic.append(
+                v.model_copy(
+                    update={
+                        "id": f"SYN-{n:06d}",
+                        "source_ids": [],
+                        "ags": ags,
+                        "postcode": postcode,
+                        "hours_per_week": hours,
+                        "posted_at": v.posted_at - timedelta(days=rng.randint(0, 60)),
+                    }
+                )
+            )
+        print(f"storing {len(synthetic)} synthetic vacancies", file=sys.stderr, flush=True)
+        with store.transaction() as conn:
+            store.upsert_vacancies(conn, synthetic)
+        store.close()
+        _run_cli(big, "index")
+    return check_snapshot(big)
+
+
+def check_snapshot(home: Path) -> dict[str, Any]:
+    """Whether the snapshot under ``home`` covers the whole change log (else: entries to apply)."""
+    from matcher.index_io import read_manifest, resolve_dir
+    from matcher.store import Store
+
+    settings = Settings(home=home)
     store = Store(settings.store_url)
-    rng = random.Random(seed)
-    base = store.vacancies(status=VacancyStatus.OPEN.value)
-    places = [(v.ags, v.postcode) for v in base]
-    synthetic = []
-    for n in range(max(0, target - len(base))):
-        v = rng.choice(base)
-        ags, postcode = rng.choice(places)
-        hours = None if v.hours_per_week is None else float(min(60, max(5, v.hours_per_week + rng.randint(-5, 5))))
-        synthetic.append(v.model_copy(update={
-            "id": f"SYN-{n:06d}", "source_ids": [], "ags": ags, "postcode": postcode,
-            "hours_per_week": hours, "posted_at": v.posted_at - timedelta(days=rng.randint(0, 60)),
-        }))  # fmt: skip
-    print(f"storing {len(synthetic)} synthetic vacancies", file=sys.stderr, flush=True)
-    with store.transaction() as conn:
-        store.upsert_vacancies(conn, synthetic)
-    encoder = load_default_encoder(settings.encoder, settings.encoder_dir)
-    print(build_indexes(store, encoder, ReferenceData(), settings.index_dir, progress=True), file=sys.stderr)
-    store.close()
+    try:
+        out: dict[str, Any] = {"change_log_at": store.last_change()}
+        for name in ("vacancies", "candidates"):
+            manifest = read_manifest(resolve_dir(settings.index_dir / name))
+            out[name] = {"count": manifest.count, "kind": manifest.kind, "applied_seq": manifest.applied_seq}
+        start = min(out["vacancies"]["applied_seq"], out["candidates"]["applied_seq"])
+        changes = store.changes_since(start)
+        out["entries_after_snapshot"] = len(changes)
+        out["entries_after_snapshot_without_vector"] = sum(c.vector is None and c.kind != "model" for c in changes)
+    finally:
+        store.close()
+    return out
 
 
-def _percentiles(ms: list[float]) -> dict[str, float]:
-    values = np.asarray(ms)
-    return {"p50_ms": round(float(np.percentile(values, 50)), 2), "p99_ms": round(float(np.percentile(values, 99)), 2),
-            "mean_ms": round(float(values.mean()), 2), "n": len(ms)}  # fmt: skip
+# --- measuring -------------------------------------------------------------------------------
+def _busy_seconds() -> float:
+    """CPU seconds the whole machine has been busy (all processes, all cores), from /proc/stat."""
+    user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, Path("/proc/stat").read_text().split()[1:9])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
-def in_process(home: Path, queries: int, reasons: bool = True, seed: int = 1) -> dict[str, Any]:
-    """Latency of the engine's shortlist for stored job seekers (k=10, reasons on or off)."""
+class OtherLoad:
+    """How many cores other processes kept busy while a measurement ran (the machine is shared).
+
+    ``cores(ours)``: the machine's busy CPU seconds minus this process's and ``ours`` (a server, a
+    load generator), over the wall time.
+    """
+
+    def __init__(self) -> None:
+        self.busy, self.cpu, self.wall = _busy_seconds(), time.process_time(), time.perf_counter()
+
+    def cores(self, ours: float = 0.0) -> float:
+        busy, cpu = _busy_seconds() - self.busy, time.process_time() - self.cpu
+        return round(max(0.0, busy - cpu - ours) / max(1e-9, time.perf_counter() - self.wall), 2)
+
+
+def _stats(ms: list[float] | np.ndarray, unit: str = "ms", digits: int = 2) -> dict[str, Any]:
+    values = np.asarray(ms, dtype=np.float64)
+    p50, p95, p99 = np.percentile(values, [50, 95, 99])
+    return {
+        f"p50_{unit}": round(float(p50), digits),
+        f"p95_{unit}": round(float(p95), digits),
+        f"p99_{unit}": round(float(p99), digits),
+        f"max_{unit}": round(float(values.max()), digits),
+        f"mean_{unit}": round(float(values.mean()), digits),
+        "n": int(len(values)),
+    }
+
+
+@dataclass
+class Report:
+    """Markdown sections, each under the command that reproduces it, and the raw figures."""
+
+    argv: list[str]
+    sections: list[str] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def add(self, title: str, command: str, table: str, notes: str = "") -> None:
+        text = f"### {title}\n\n```\n$ {command}\n```\n\n{table}\n"
+        if notes:
+            text += f"\n{notes}\n"
+        self.sections.append(text)
+        print(text, flush=True)
+
+
+def _table(header: list[str], rows: list[list[Any]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _reproduce(args: argparse.Namespace, world: str, part: str) -> str:
+    """The command that measures one part of one world (and nothing else)."""
+    cmd = [PY, "-m", "api.bench", "--home", str(args.home)]
+    if world == "100k":
+        cmd += ["--big-home", str(args.big_home), "--only-100k"]
+    else:
+        cmd += ["--no-100k"]
+    if part == "in-process":
+        cmd += ["--queries", str(args.queries), "--no-writes", "--no-http"]
+    elif part == "writes":
+        cmd += ["--upserts", str(args.upserts), "--syncs", str(args.syncs), "--no-shortlists", "--no-http"]
+    elif part == "http":
+        cmd += [
+            "--requests",
+            str(args.requests),
+            "--workers",
+            str(args.workers),
+            "--concurrency",
+            *map(str, args.concurrency),
+            "--no-shortlists",
+            "--no-writes",
+        ]
+    elif part == "profile":
+        cmd += ["--profile", str(args.profile), "--no-shortlists", "--no-writes", "--no-http"]
+    return shlex.join(cmd)
+
+
+@contextlib.contextmanager
+def scratch_engine(home: Path) -> Iterator[Any]:
+    """The serving engine (``open_engine``, @champion, FAISS on one thread) over a scratch copy of
+    the home's store, so that writes leave the world unchanged."""
     import faiss
 
-    from api.service import Service
+    from matcher.serving import open_engine
+    from matcher.store import Store
 
     faiss.omp_set_num_threads(1)  # as in `matcher serve`
-    service = Service.start(Settings(home=home))
-    engine = service.ready_engine()
-    ids = random.Random(seed).sample(engine.candidate_index.ids(), min(queries, len(engine.candidate_index)))
-    for cid in ids[:20]:  # warm-up: first calls build caches
-        engine.shortlist_for_candidate(cid, 10)
-    timings = []
-    for cid in ids:
+    settings = Settings(home=home)
+    scratch = Path(tempfile.mkdtemp(prefix="bench-scratch-"))  # /tmp: the same disk here (check with df)
+    try:
+        _copy_sqlite(home / "matcher.db", scratch / "matcher.db")
+        store = Store(f"sqlite:///{scratch / 'matcher.db'}")
         start = time.perf_counter()
-        engine.shortlist_for_candidate(cid, 10, explain=reasons)
+        engine = open_engine(settings, scorer="champion", store=store)
+        seconds = round(time.perf_counter() - start, 1)
+        if engine.model is None:
+            raise RuntimeError(f"no model serves under {home}: {engine.problems}")
+        try:
+            yield engine, seconds
+        finally:
+            store.close()
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+        gc.collect()
+
+
+def _engine_facts(engine: Any, load_seconds: float) -> dict[str, Any]:
+    return {
+        "vacancies": len(engine.vacancies.index),
+        "vacancy_index": engine.vacancies.index.kind,
+        "candidates": len(engine.candidates.index),
+        "candidate_index": engine.candidates.index.kind,
+        "scorer": engine.model.scorer,
+        "model_version": engine.model.version,
+        "exact_subset_below": engine.config.index.exact_subset_below,
+        "engine_load_s": load_seconds,
+    }
+
+
+RECORD_DIRECTION = "vacancies_for_candidate, by record"
+
+
+def shortlist_latency(engine: Any, direction: str, queries: int, seed: int = 1) -> dict[str, Any]:
+    """Latency of stored-record shortlists in one direction (k=10, reasons on)."""
+    if direction == "vacancies_for_candidate":
+        pool, run, other = engine.candidates.index.ids(), engine.shortlist_for_candidate, engine.vacancies
+    elif direction == RECORD_DIRECTION:  # the stored record, not its id: as the HTTP route calls it
+
+        def run(cid: str, k: int, explain: bool = True) -> Any:
+            return engine.shortlist_for_candidate(engine.candidate(cid), k, explain=explain)
+
+        pool, other = engine.candidates.index.ids(), engine.vacancies
+    else:
+        pool, run, other = engine.vacancies.index.ids(), engine.shortlist_for_vacancy, engine.candidates
+    ids = random.Random(seed).sample(pool, min(queries, len(pool)))
+    start = time.perf_counter()
+    run(ids[0], K)  # the first call of a fresh engine loads lazy caches (reference labels, ...)
+    first = (time.perf_counter() - start) * 1000
+    for item_id in ids[1:20]:  # warm-up
+        run(item_id, K)
+    timings, eligible, short = [], [], 0
+    load = OtherLoad()
+    for item_id in ids:
+        start = time.perf_counter()
+        result = run(item_id, K, explain=True)
         timings.append((time.perf_counter() - start) * 1000)
-    result = {**_percentiles(timings), "reasons": reasons, "vacancies": len(engine.vacancy_index),
-              "index": engine.vacancy_index.kind, "scorer": engine.scorer.name}  # fmt: skip
-    service.close()
-    return result
+        eligible.append(result.eligible)
+        short += len(result.items) < K
+    threshold = engine.config.index.exact_subset_below
+    counts = np.asarray(eligible)
+    return {
+        **_stats(timings),
+        "items": len(other.index),
+        "eligible_p50": int(np.median(counts)),
+        "eligible_max": int(counts.max()),
+        "numpy_path_share": round(float(np.mean(counts <= threshold)), 3),
+        "short_lists": short,
+        "other_load_cores": load.cores(),
+        "first_call_ms": round(first, 1),
+    }
 
 
+# The stages of a shortlist, as (module or class, attribute, label); wrapped while measured.
+def _stage_targets(engine: Any) -> list[tuple[Any, str, str]]:
+    import matcher.engine as engine_module
+    from matcher.columns import CandidateTable
+    from matcher.index import VectorIndex
+    from matcher.retrieval import PairBatch
+
+    return [
+        (engine_module.Engine, "_query_vector", "query vector"),
+        (CandidateTable, "build", "query table"),
+        (engine_module, "apply_filters", "filters (all items)"),
+        (VectorIndex, "search_rows", "search_rows"),
+        (engine_module.Engine, "_pairs", "pairs"),
+        (PairBatch, "features", "features"),
+        (engine.reranker, "score", "score"),
+        (engine_module, "rank", "rank"),
+        (engine_module, "explain_pairs", "explain"),
+        (engine_module.Engine, "_item", "items and facts"),
+    ]
+
+
+def stage_breakdown(engine: Any, queries: int, seed: int = 3) -> dict[str, dict[str, float]]:
+    """Milliseconds per stage of ``shortlist_for_candidate`` (each wrapped function, summed per call)."""
+    targets = _stage_targets(engine)
+    spent: dict[str, float] = {}
+    originals: list[tuple[Any, str, Any, bool]] = []
+
+    def wrap(label: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def timed(*a: Any, **kw: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return fn(*a, **kw)
+            finally:
+                spent[label] = spent.get(label, 0.0) + (time.perf_counter() - start) * 1000
+
+        return timed
+
+    for owner, name, label in targets:
+        raw = vars(owner).get(name)  # a class's or module's own attribute; None on the instance
+        originals.append((owner, name, raw, owner is engine.reranker))
+        if isinstance(raw, classmethod):
+            setattr(owner, name, classmethod(wrap(label, raw.__func__)))
+        else:  # a function of a class or module, or a bound method set on the instance
+            setattr(owner, name, wrap(label, getattr(owner, name)))
+    per: dict[str, list[float]] = {label: [] for _, _, label in targets}
+    totals = []
+    ids = random.Random(seed).sample(engine.candidates.index.ids(), min(queries, len(engine.candidates.index)))
+    try:
+        for cid in ids:
+            spent.clear()
+            start = time.perf_counter()
+            engine.shortlist_for_candidate(cid, K, explain=True)
+            totals.append((time.perf_counter() - start) * 1000)
+            for label in per:
+                per[label].append(spent.get(label, 0.0))
+    finally:
+        for owner, name, original, instance in reversed(originals):
+            if instance:
+                delattr(owner, name)  # back to the bound method of its class
+            else:
+                setattr(owner, name, original)
+    out = {
+        label: {"mean_ms": float(np.mean(v)), "p50_ms": float(np.median(v)), "p99_ms": float(np.percentile(v, 99))}
+        for label, v in per.items()
+    }
+    covered = np.sum([per[label] for label in per], axis=0)
+    rest = np.asarray(totals) - covered
+    out["other (locks, pairs setup, result)"] = {
+        "mean_ms": float(rest.mean()),
+        "p50_ms": float(np.median(rest)),
+        "p99_ms": float(np.percentile(rest, 99)),
+    }
+    out["total"] = {
+        "mean_ms": float(np.mean(totals)),
+        "p50_ms": float(np.median(totals)),
+        "p99_ms": float(np.percentile(totals, 99)),
+    }
+    return out
+
+
+def write_latency(engine: Any, upserts: int, syncs: int, seed: int = 4) -> dict[str, Any]:
+    """``upsert_vacancy`` (half updates, half inserts), split into encode/store/sync; a no-op sync."""
+    rng = random.Random(seed)
+    stored = engine.vacancies.index.ids()
+    spent: dict[str, float] = {}
+
+    def timed(label: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def run(*a: Any, **kw: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return fn(*a, **kw)
+            finally:
+                spent[label] = spent.get(label, 0.0) + (time.perf_counter() - start) * 1000
+
+        return run
+
+    records = []
+    for n in range(upserts + 10):
+        v = engine.vacancy(rng.choice(stored))
+        if n % 2:  # an update: another text (so another vector) and other hours
+            hours = float(rng.randint(10, 40))
+            records.append(
+                (
+                    "update",
+                    v.model_copy(update={"description": f"{v.description} (Stand {n})", "hours_per_week": hours}),
+                )
+            )
+        else:  # a new posting
+            records.append(("insert", v.model_copy(update={"id": f"BENCH-{n:06d}", "source_ids": []})))
+    engine.sync = timed("sync", engine.sync)  # instance attributes: the class stays as it is
+    engine.encoder.encode = timed("encode", engine.encoder.encode)
+    load = OtherLoad()
+    times: dict[str, list[float]] = {"all": [], "insert": [], "update": []}
+    parts: dict[str, list[float]] = {"encode": [], "store": [], "sync": []}
+    try:
+        for n, (kind, record) in enumerate(records):
+            spent.clear()
+            start = time.perf_counter()
+            engine.upsert_vacancy(record)
+            total = (time.perf_counter() - start) * 1000
+            if n < 10:
+                continue  # warm-up
+            times["all"].append(total)
+            times[kind].append(total)
+            parts["encode"].append(spent.get("encode", 0.0))
+            parts["sync"].append(spent.get("sync", 0.0))
+            parts["store"].append(total - spent.get("encode", 0.0) - spent.get("sync", 0.0))
+    finally:
+        del engine.sync, engine.encoder.encode
+    last = records[-1][1]
+    assert engine.vacancies.record(last.id) == last, "the last upsert is not what the engine serves"
+    noop = []
+    for _ in range(syncs):
+        start = time.perf_counter()
+        applied = engine.sync()
+        noop.append((time.perf_counter() - start) * 1e6)
+        assert applied == 0
+    return {
+        "upsert": {kind: _stats(v) for kind, v in times.items()},
+        "parts": {kind: _stats(v) for kind, v in parts.items()},
+        "sync_noop": _stats(noop, "us", 1),
+        "vacancies_after": len(engine.vacancies.index),
+        "other_load_cores": load.cores(),
+    }
+
+
+def profile(engine: Any, queries: int, top: int = 30, seed: int = 5) -> str:
+    """cProfile of ``queries`` shortlists for stored job seekers, top functions by cumulative time."""
+    ids = random.Random(seed).sample(engine.candidates.index.ids(), min(queries, len(engine.candidates.index)))
+    for cid in ids[:20]:  # warm-up: the first call loads lazy caches, which is not the steady state
+        engine.shortlist_for_candidate(cid, K, explain=True)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for cid in ids:
+        engine.shortlist_for_candidate(cid, K, explain=True)
+    profiler.disable()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).strip_dirs().sort_stats("cumulative").print_stats(top)
+    return out.getvalue()
+
+
+# --- over HTTP -------------------------------------------------------------------------------
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind((LOOPBACK, 0))
@@ -149,107 +577,421 @@ def _caseworker_token(home: Path) -> str:
     return str(json.loads(settings.demo_tokens_file.read_text(encoding="utf-8"))["caseworker"])
 
 
-def _wait_ready(port: int, token: str, server: subprocess.Popen[bytes], timeout: float = 180) -> None:
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process and its (live) descendants, from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except OSError:
+        own = 0.0
+    return own + sum(_cpu_seconds(c) for c in _children(pid))
+
+
+def _wait_ready(port: int, token: str, server: subprocess.Popen[bytes], workers: int, timeout: float = 900) -> float:
+    """Wait until /ready answers and every worker has finished loading (its CPU went idle)."""
     import httpx
 
-    deadline = time.monotonic() + timeout
+    start = deadline = time.monotonic()
+    deadline += timeout
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise RuntimeError(f"uvicorn exited with {server.returncode}")
         try:
             headers = {"Authorization": f"Bearer {token}"}
             if httpx.get(f"http://{LOOPBACK}:{port}/ready", headers=headers).status_code == 200:
-                return
+                break
         except httpx.TransportError:
             pass
         time.sleep(0.5)
-    raise RuntimeError("the server did not become ready")
+    else:
+        raise RuntimeError("the server did not become ready")
+    # /ready reached one worker; a worker still loading does not accept yet. Wait for quiet.
+    before = _cpu_seconds(server.pid)
+    while time.monotonic() < deadline:
+        time.sleep(1.0)
+        now = _cpu_seconds(server.pid)
+        if len(_children(server.pid)) >= workers and now - before < 0.15:
+            return round(time.monotonic() - start, 1)
+        before = now
+    raise RuntimeError("the workers did not settle")
 
 
-def _load(port: int, token: str, ids: list[str], concurrency: int, reasons: bool = True
-          ) -> tuple[list[float], float, int]:  # fmt: skip
-    """Send one shortlist per id from ``concurrency`` threads; latencies, wall time, errors."""
+def _httpx_load(port: int, token: str, ids: list[str], concurrency: int) -> dict[str, Any]:
+    """One shortlist per id from ``concurrency`` threads, each with its own httpx client."""
     import httpx
 
     # A generous timeout: slow answers are measured, not dropped.
-    clients = [httpx.Client(base_url=f"http://{LOOPBACK}:{port}", headers={"Authorization": f"Bearer {token}"},
-                            timeout=120) for _ in range(concurrency)]  # fmt: skip
+    clients = [
+        httpx.Client(base_url=f"http://{LOOPBACK}:{port}", headers={"Authorization": f"Bearer {token}"}, timeout=120)
+        for _ in range(concurrency)
+    ]
     chunks = [ids[i::concurrency] for i in range(concurrency)]
 
     def worker(n: int) -> tuple[list[float], int]:
         times, errors = [], 0
         for cid in chunks[n]:
             start = time.perf_counter()
-            response = clients[n].post(f"/v1/candidates/{cid}/vacancies", json={"k": 10, "include_reasons": reasons})
+            response = clients[n].post(f"/v1/candidates/{cid}/vacancies", json={"k": K, "include_reasons": True})
             times.append((time.perf_counter() - start) * 1000)
             errors += response.status_code != 200
         return times, errors
 
-    start = time.perf_counter()
+    cpu, start = time.process_time(), time.perf_counter()
     with ThreadPoolExecutor(concurrency) as pool:
         results = list(pool.map(worker, range(concurrency)))
-    wall = time.perf_counter() - start
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu
     for c in clients:
         c.close()
-    return [t for r in results for t in r[0]], wall, sum(r[1] for r in results)
+    latencies = [t for r in results for t in r[0]]
+    return {
+        **_stats(latencies),
+        "throughput_rps": round(len(latencies) / wall, 1),
+        "errors": sum(r[1] for r in results),
+        "client_cpu_s": round(cpu, 2),
+        "wall_s": round(wall, 2),
+    }
 
 
-def over_http(home: Path, requests: int, concurrency: int, workers: int, reasons: bool = True,
-              seed: int = 2) -> dict[str, Any]:  # fmt: skip
-    """Throughput and latency of shortlists through uvicorn on loopback."""
+def _wrk_load(
+    port: int, token: str, ids: list[str], requests: int, connections: int, workdir: Path
+) -> tuple[dict[str, Any], str]:
+    """The same requests from wrk (one thread, ``connections`` connections); results and command."""
+    script, id_file = workdir / "shortlists.lua", workdir / "ids.txt"
+    script.write_text(WRK_SCRIPT, encoding="utf-8")
+    id_file.write_text("\n".join(ids) + "\n", encoding="utf-8")
+    # -d only bounds the run (at 5 answers/s at least); the script stops it after ``requests`` answers.
+    cmd = [
+        "wrk",
+        "-t1",
+        f"-c{connections}",
+        f"-d{max(120, requests // 5)}s",
+        "--timeout",
+        "30s",
+        "-s",
+        str(script),
+        f"http://{LOOPBACK}:{port}",
+    ]
+    env = {
+        **os.environ,
+        "BENCH_IDS": str(id_file),
+        "BENCH_REQUESTS": str(requests),
+        "BENCH_TOKEN": token,
+        "BENCH_BODY": json.dumps({"k": K, "include_reasons": True}),
+    }
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    with subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, text=True) as proc:
+        assert proc.stdout is not None
+        lines, wall = [], 0.0
+        for line in proc.stdout:
+            lines.append(line)
+            if line.startswith("BENCH_WALL "):
+                wall = float(line.split()[1])
+                proc.send_signal(signal.SIGINT)  # wrk's handler ends the run and prints the summary
+        if proc.wait() != 0:
+            raise RuntimeError(f"wrk failed ({proc.returncode}): {''.join(lines)[-2000:]}")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    line = next(x for x in lines if x.startswith("BENCH_JSON "))
+    raw = json.loads(line.removeprefix("BENCH_JSON "))
+    if not wall:
+        raise RuntimeError(f"wrk stopped before {requests} answers: {''.join(lines)[-2000:]}")
+    raw["requests"] = min(raw["requests"], requests)  # answers in flight at the stop are not counted
+    errors = sum(raw[k] for k in ("non_2xx", "connect_errors", "read_errors", "write_errors", "timeouts"))
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    result = {
+        **{f"{p}_ms": round(raw[f"{p}_us"] / 1000, 2) for p in ("p50", "p95", "p99", "max", "mean")},
+        "n": raw["requests"],
+        "throughput_rps": round(raw["requests"] / wall, 1),
+        "errors": errors,
+        "client_cpu_s": round(cpu, 2),
+        "wall_s": round(wall, 2),
+    }
+    shown = shlex.join(cmd).replace(str(workdir), "$TMP")
+    return result, f"BENCH_REQUESTS={requests} BENCH_IDS=$TMP/ids.txt BENCH_TOKEN=<caseworker> {shown}"
+
+
+def over_http(
+    home: Path, requests: int, concurrency: list[int], workers: int, use_wrk: bool, seed: int = 2
+) -> dict[str, Any]:
+    """Shortlists through uvicorn on loopback, from httpx threads and from wrk, per concurrency."""
     from matcher.index import load_index
 
     token, port = _caseworker_token(home), _free_port()
     env = {**os.environ, "MATCHER_HOME": str(home)}
-    cmd = [sys.executable, "-m", "uvicorn", "api.app:serving_app", "--factory", "--host", LOOPBACK,
-           "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "api.app:serving_app",
+        "--factory",
+        "--host",
+        LOOPBACK,
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
+    wrk = shutil.which("wrk") if use_wrk else None
     server = subprocess.Popen(cmd, env=env)
+    out: dict[str, Any] = {"server": f"MATCHER_HOME={home} " + shlex.join([PY, *cmd[1:]]), "runs": []}
+    workdir = Path(tempfile.mkdtemp(prefix="bench-wrk-"))
     try:
-        _wait_ready(port, token, server)
+        out["server_ready_s"] = _wait_ready(port, token, server, workers)
         pool = load_index(Settings(home=home).index_dir / "candidates").ids()
         rng = random.Random(seed)
-        _load(port, token, rng.sample(pool, min(50, len(pool))), concurrency)  # warm-up
-        ids = [rng.choice(pool) for _ in range(requests)]
-        latencies, wall, errors = _load(port, token, ids, concurrency, reasons)
+        _httpx_load(port, token, rng.sample(pool, min(100, len(pool))), max(concurrency))  # warm-up, both workers
+        for c in concurrency:
+            ids = [rng.choice(pool) for _ in range(requests)]
+            server_cpu, load = _cpu_seconds(server.pid), OtherLoad()
+            result = _httpx_load(port, token, ids, c)
+            result["server_cpu_s"] = round(_cpu_seconds(server.pid) - server_cpu, 2)
+            result["other_load_cores"] = load.cores(result["server_cpu_s"])  # the client is this process
+            out["runs"].append(
+                {
+                    "generator": f"httpx, {c} threads x 1 client",
+                    "concurrency": c,
+                    **result,
+                    "command": f"api.bench._httpx_load({requests} requests, {c} threads)",
+                }
+            )
+            if wrk:
+                server_cpu, load = _cpu_seconds(server.pid), OtherLoad()
+                result, command = _wrk_load(port, token, ids, requests, c, workdir)
+                result["server_cpu_s"] = round(_cpu_seconds(server.pid) - server_cpu, 2)
+                result["other_load_cores"] = load.cores(result["server_cpu_s"] + result["client_cpu_s"])
+                out["runs"].append({"generator": f"wrk -t1 -c{c}", "concurrency": c, **result, "command": command})
+        if not wrk:
+            out["wrk"] = "not run: --no-wrk" if not use_wrk else "not installed (apt-get install -y wrk)"
     finally:
         server.terminate()
-        server.wait(timeout=30)
-    return {**_percentiles(latencies), "reasons": reasons, "throughput_rps": round(len(ids) / wall, 1),
-            "errors": errors, "concurrency": concurrency, "workers": workers, "command": " ".join(cmd[1:])}  # fmt: skip
+        server.wait(timeout=60)
+        shutil.rmtree(workdir, ignore_errors=True)
+    return out
 
 
-def _timed(label: str, fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-    print(f"-- {label}", file=sys.stderr, flush=True)
-    result = fn()
-    print(f"{label}: {json.dumps(result)}", flush=True)
-    return result
+# --- the report ------------------------------------------------------------------------------
+def _fmt(value: Any) -> str:
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def report_world(report: Report, args: argparse.Namespace, world: str, home: Path, is_largest: bool) -> None:
+    data: dict[str, Any] = report.data.setdefault(world, {})
+    if args.shortlists or args.writes or (args.profile and is_largest):
+        with scratch_engine(home) as (engine, load_seconds):
+            facts = _engine_facts(engine, load_seconds)
+            data["engine"] = facts
+            facts_line = (
+                f"{facts['vacancies']:,} open vacancies ({facts['vacancy_index']} index), "
+                f"{facts['candidates']:,} job seekers ({facts['candidate_index']} index), scorer "
+                f"{facts['scorer']} v{facts['model_version']}, exact_subset_below "
+                f"{facts['exact_subset_below']:,}, engine loaded in {facts['engine_load_s']} s"
+            )
+            if args.shortlists:
+                rows = []
+                for direction in ("vacancies_for_candidate", RECORD_DIRECTION, "candidates_for_vacancy"):
+                    r = shortlist_latency(engine, direction, args.queries)
+                    data[direction] = r
+                    rows.append(
+                        [
+                            direction,
+                            _fmt(r["items"]),
+                            r["n"],
+                            r["p50_ms"],
+                            r["p95_ms"],
+                            r["p99_ms"],
+                            r["max_ms"],
+                            r["mean_ms"],
+                            _fmt(r["eligible_p50"]),
+                            f"{r['numpy_path_share']:.0%}",
+                            r["short_lists"],
+                            r["first_call_ms"],
+                            r["other_load_cores"],
+                        ]
+                    )
+                table = _table(
+                    [
+                        "direction",
+                        "items",
+                        "n",
+                        "p50 ms",
+                        "p95 ms",
+                        "p99 ms",
+                        "max ms",
+                        "mean ms",
+                        "eligible p50",
+                        "numpy path",
+                        "< k items",
+                        "first call ms",
+                        "other load (cores)",
+                    ],
+                    rows,
+                )
+                note = (
+                    f"{facts_line}. Queries are stored records, by id; '{RECORD_DIRECTION}' passes the "
+                    "record itself, as POST /v1/candidates/{id}/vacancies does. 'numpy path': share of "
+                    "queries whose eligible set was at most exact_subset_below."
+                )
+                report.add(
+                    f"{world}: in-process shortlists (k={K}, reasons on, FAISS 1 thread)",
+                    _reproduce(args, world, "in-process"),
+                    table,
+                    note,
+                )
+                stages = stage_breakdown(engine, min(args.queries, 200))
+                data["stages"] = stages
+                table = _table(
+                    ["stage of vacancies_for_candidate", "mean ms", "p50 ms", "p99 ms"],
+                    [[k, f"{v['mean_ms']:.3f}", f"{v['p50_ms']:.3f}", f"{v['p99_ms']:.3f}"] for k, v in stages.items()],
+                )
+                report.add(
+                    f"{world}: where a shortlist's time goes ({min(args.queries, 200)} shortlists, wrapped functions)",
+                    _reproduce(args, world, "in-process"),
+                    table,
+                    "Each row is the time inside that function per shortlist (the wrapping adds ~1 µs a "
+                    "call); 'other' is the rest of the call.",
+                )
+            if args.writes:
+                w = write_latency(engine, args.upserts, args.syncs)
+                data["writes"] = w
+                cols = ("p50", "p95", "p99", "max")
+                rows = [
+                    [f"upsert_vacancy ({kind})", *(w["upsert"][kind][f"{p}_ms"] for p in cols), w["upsert"][kind]["n"]]
+                    for kind in ("all", "update", "insert")
+                ]
+                rows += [
+                    [f"  of which {part}", *(w["parts"][part][f"{p}_ms"] for p in cols), w["parts"][part]["n"]]
+                    for part in ("encode", "store", "sync")
+                ]
+                table = _table(["operation", "p50 ms", "p95 ms", "p99 ms", "max ms", "n"], rows)
+                s = w["sync_noop"]
+                table += "\n\n" + _table(
+                    ["operation", "p50 µs", "p95 µs", "p99 µs", "max µs", "n"],
+                    [["sync() that finds nothing", s["p50_us"], s["p95_us"], s["p99_us"], s["max_us"], s["n"]]],
+                )
+                report.add(
+                    f"{world}: writes (engine over a scratch copy of the store)",
+                    _reproduce(args, world, "writes"),
+                    table,
+                    "'store' is the store transaction (record, aliases, change-log entry, commit); "
+                    "'sync' applies the entry (reads it back, puts vector and row). Other processes kept "
+                    f"{w['other_load_cores']} cores busy meanwhile.",
+                )
+            if args.profile and is_largest:
+                text = profile(engine, args.profile)
+                data["profile"] = text
+                report.add(
+                    f"{world}: cProfile of {args.profile} shortlists for stored job seekers",
+                    _reproduce(args, world, "profile"),
+                    f"```\n{text.strip()}\n```",
+                )
+    if args.http:
+        h = over_http(home, args.requests, args.concurrency, args.workers, args.wrk)
+        data["http"] = h
+        rows = [
+            [
+                r["generator"],
+                r["n"],
+                r["throughput_rps"],
+                r["p50_ms"],
+                r["p95_ms"],
+                r["p99_ms"],
+                r["max_ms"],
+                r["errors"],
+                r["client_cpu_s"],
+                r["server_cpu_s"],
+                r["wall_s"],
+                r["other_load_cores"],
+            ]
+            for r in h["runs"]
+        ]
+        table = _table(
+            [
+                "load generator",
+                "requests",
+                "shortlists/s",
+                "p50 ms",
+                "p95 ms",
+                "p99 ms",
+                "max ms",
+                "errors",
+                "client CPU s",
+                "server CPU s",
+                "wall s",
+                "other load (cores)",
+            ],
+            rows,
+        )
+        notes = [
+            f"Server: `{h['server']}` (ready and settled after {h['server_ready_s']} s). "
+            f'POST /v1/candidates/{{id}}/vacancies with {{"k": {K}, "include_reasons": true}}, random '
+            "stored job seekers, closed loop (each connection sends its next request when the answer "
+            "is in)."
+        ]
+        notes += [f"- `{r['generator']}`: `{r['command']}`" for r in h["runs"]]
+        if "wrk" in h:
+            notes.append(f"wrk {h['wrk']}.")
+        report.add(
+            f"{world}: over HTTP ({args.workers} uvicorn workers on {LOOPBACK})",
+            _reproduce(args, world, "http"),
+            table,
+            "\n".join(notes),
+        )
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--home", type=Path, default=None, help="default: $MATCHER_HOME")
-    parser.add_argument("--queries", type=int, default=500, help="in-process shortlists")
-    parser.add_argument("--requests", type=int, default=1000, help="HTTP shortlists")
-    parser.add_argument("--no-reasons", dest="reasons", action="store_false", help="include_reasons=false")
-    parser.add_argument("--concurrency", type=int, default=8, help="client threads")
+    parser.add_argument("--home", type=Path, default=None, help="default world; default: $MATCHER_HOME")
+    parser.add_argument("--big-home", type=Path, default=None, help="100k world; default: HOME/bench-100k")
+    parser.add_argument("--queries", type=int, default=500, help="in-process shortlists per direction")
+    parser.add_argument("--upserts", type=int, default=200, help="upsert_vacancy calls")
+    parser.add_argument("--syncs", type=int, default=2000, help="no-op sync calls")
+    parser.add_argument("--requests", type=int, default=2000, help="HTTP shortlists per load generator and level")
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[8], help="client threads / connections")
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
-    parser.add_argument("--no-100k", dest="big", action="store_false", help="skip the 100k-vacancy variant")
+    parser.add_argument("--profile", type=int, default=0, help="cProfile this many shortlists (largest world)")
+    parser.add_argument("--json", type=Path, default=None, help="also write the raw figures here")
+    parser.add_argument("--no-100k", dest="big", action="store_false", help="skip the 100k-vacancy world")
+    parser.add_argument("--only-100k", dest="default", action="store_false", help="skip the default world")
+    parser.add_argument("--no-shortlists", dest="shortlists", action="store_false", help="skip in-process shortlists")
+    parser.add_argument("--no-writes", dest="writes", action="store_false", help="skip upserts and no-op syncs")
+    parser.add_argument("--no-http", dest="http", action="store_false", help="skip the HTTP runs")
+    parser.add_argument("--no-wrk", dest="wrk", action="store_false", help="HTTP: httpx threads only")
     args = parser.parse_args(argv)
-    home = (args.home or Settings().home).resolve()
-    prepare_world(home)
-    report = {"world": {
-        "in_process": _timed("in-process", lambda: in_process(home, args.queries, args.reasons)),
-        "http": _timed("http", lambda: over_http(home, args.requests, args.concurrency, args.workers, args.reasons)),
-    }}  # fmt: skip
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # here and in the server
+    args.home = (args.home or Settings().home).resolve()
+    args.big_home = (args.big_home or args.home / "bench-100k").resolve()
+    report = Report(argv=sys.argv if argv is None else ["api/bench.py", *argv])
+    print(f"$ {shlex.join([PY, '-m', 'api.bench', *report.argv[1:]])}\n", flush=True)
+    worlds: list[tuple[str, Path]] = []
+    if args.default:
+        prepare_world(args.home)
+        worlds.append(("default world", args.home))
     if args.big:
-        big = home.parent / f"{home.name}-100k"
-        prepare_big(home, big)
-        report["100k"] = {
-            "in_process": _timed("100k in-process", lambda: in_process(big, args.queries, args.reasons)),
-            "http": _timed("100k http", lambda: over_http(big, args.requests // 2, args.concurrency, args.workers,
-                                                          args.reasons)),
-        }
-    print(json.dumps(report, indent=2))
+        prepare_world(args.home)
+        snapshot = prepare_big(args.home, args.big_home)
+        report.data["100k_snapshot"] = snapshot
+        report.add(
+            "100k world: snapshot against the change log",
+            f"{PY} -c 'from api.bench import check_snapshot; "
+            f'print(check_snapshot(__import__("pathlib").Path("{args.big_home}")))\'',
+            f"```\n{json.dumps(snapshot, indent=2)}\n```",
+            "entries_after_snapshot 0: the engine opens with nothing to apply (the bulk insert's "
+            "vector-less entries are covered by the snapshot).",
+        )
+        worlds.append(("100k", args.big_home))
+    for n, (world, home) in enumerate(worlds):
+        report_world(report, args, world, home, is_largest=n == len(worlds) - 1)
+    if args.json:
+        args.json.write_text(json.dumps(report.data, indent=2, default=str), encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -195,16 +195,25 @@ def _quarantine(path: Path, handle: Any, offset: int, after_seq: int) -> Recover
         return None
     handle.seek(offset)
     torn = handle.read(end - offset)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    target = path.with_name(f"{path.name}.torn-{stamp}")
-    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as out:
-        out.write(torn)
-        out.flush()
-        os.fsync(out.fileno())
+    target = _beside(path, "torn")
+    _write_durable(target, [torn], os.O_EXCL)
     os.ftruncate(handle.fileno(), offset)
     os.fsync(handle.fileno())
     return Recovery(target, len(torn), after_seq)
+
+
+def _beside(path: Path, why: str) -> Path:
+    """A file next to the log for what is moved aside (``audit.log.torn-<UTC time>``)."""
+    return path.with_name(f"{path.name}.{why}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%fZ')}")
+
+
+def _write_durable(path: Path, chunks: Sequence[bytes], mode: int) -> None:
+    """Write a private (0600) file and fsync it; ``mode``: O_EXCL (new) or O_TRUNC (replace)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | mode, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.writelines(chunks)
+        out.flush()
+        os.fsync(out.fileno())
 
 
 @contextmanager
@@ -254,6 +263,9 @@ def _write_batch(path: Path, key: bytes, checkpoints: Checkpoints | None, batch:
     """
     with _locked(path) as handle:
         last, offset = _tail(handle)
+        if last is not None and "mac" not in last:  # a log of the earlier, unkeyed format
+            _retire(path)
+            return _write_batch(path, key, checkpoints, batch)
         seq, prev = (last["seq"], last["mac"]) if last else _start(checkpoints)
         _quarantine(path, handle, offset, seq)
         start = offset
@@ -288,6 +300,16 @@ def _write_batch(path: Path, key: bytes, checkpoints: Checkpoints | None, batch:
             checkpoints.add(seq, prev)  # durable in the log first: a checkpoint never runs ahead
         for pending, record in sealed:
             pending.record = record
+
+
+def _retire(path: Path) -> Path:
+    """Move a log of the earlier format (plain SHA-256 chain, no MAC) aside; a new chain begins.
+
+    The old file is kept as it was, for an auditor; its records cannot be re-keyed honestly.
+    """
+    target = _beside(path, "unkeyed")
+    os.rename(path, target)
+    return target
 
 
 def _start(checkpoints: Checkpoints | None) -> tuple[int, str]:
@@ -375,6 +397,9 @@ class AuditLog:
         """Quarantine a torn final line now (start-up); None when the log ends cleanly."""
         with _locked(self.path) as handle:
             last, offset = _tail(handle)
+            if last is not None and "mac" not in last:
+                retired = _retire(self.path)
+                return Recovery(retired, handle.seek(0, os.SEEK_END), 0)
             return _quarantine(self.path, handle, offset, last["seq"] if last else 0)
 
 
@@ -421,6 +446,7 @@ def verify(path: Path, key: bytes, checkpoints: Checkpoints | None = None) -> Ve
     anchors = [c for c in marks if c.anchor]
     anchor = anchors[-1] if anchors else Checkpoint(0, GENESIS, True)
     notes = [f"quarantined torn line: {p.name}" for p in sorted(path.parent.glob(path.name + ".torn-*"))]
+    notes += [f"earlier unkeyed log kept aside: {p.name}" for p in sorted(path.parent.glob(path.name + ".unkeyed-*"))]
     if anchor.seq:
         notes.append(f"records up to #{anchor.seq} rotated out (retention); the kept ones chain onto its MAC")
     macs: dict[int, str] = {}
@@ -519,11 +545,7 @@ def rotate(path: Path, key: bytes, checkpoints: Checkpoints, keep: timedelta, no
             return 0
         checkpoints.set_anchor(int(cut["seq"]), cut["mac"])
         tmp = path.with_name(f".{path.name}.rotate")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as out:
-            out.writelines(kept)
-            out.flush()
-            os.fsync(out.fileno())
+        _write_durable(tmp, kept, os.O_TRUNC)
         os.replace(tmp, path)  # the old file's flock goes with it when the context closes it
         return removed
 

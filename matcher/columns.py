@@ -63,12 +63,14 @@ def bits(names: Sequence[str], table: dict[str, int]) -> int:
     return value
 
 
-def coordinates(gazetteer: Gazetteer, records: Sequence[Candidate | Vacancy]) -> NDArray[np.float64]:
-    """(n, 2) latitude and longitude; NaN for a place the gazetteer does not know."""
+def coordinates(
+    gazetteer: Gazetteer, records: Sequence[Candidate | Vacancy], municipality: bool = False
+) -> NDArray[np.float64]:
+    """(n, 2) latitude and longitude of the postcode (or the municipality); NaN where unknown."""
     out = np.full((len(records), 2), np.nan, dtype=np.float64)
     for i, r in enumerate(records):
         with suppress(KeyError):  # outside the gazetteer: unknown, stays NaN
-            out[i] = gazetteer.locate(r.ags, r.postcode)
+            out[i] = gazetteer.locate(r.ags, None if municipality else r.postcode)
     return out
 
 
@@ -107,6 +109,10 @@ class CandidateTable(_Columns):
     level: Ints
     lat: Floats
     lon: Floats
+    place_lat: Floats  # the municipality's centre: what a pseudonymised card reveals
+    place_lon: Floats
+    place: NDArray[np.int32]  # gazetteer place code of (lat, lon); -1 unknown
+    municipality: NDArray[np.int32]  # gazetteer place code of (place_lat, place_lon)
     has_car: Bools
     max_commute_min: Floats
     max_commute_km: Floats
@@ -124,6 +130,7 @@ class CandidateTable(_Columns):
     @classmethod
     def build(cls, candidates: Sequence[Candidate], gazetteer: Gazetteer) -> CandidateTable:
         coords = coordinates(gazetteer, candidates)
+        places = coordinates(gazetteer, candidates, municipality=True)
         alt = np.full((len(candidates), MAX_ALTERNATIVES), -1, dtype=np.int64)
         for i, c in enumerate(candidates):
             codes = [int(x) for x in c.occupations[1 : 1 + MAX_ALTERNATIVES]]
@@ -136,6 +143,10 @@ class CandidateTable(_Columns):
             level=_array([c.level for c in cs], np.int64),
             lat=coords[:, 0].copy(),
             lon=coords[:, 1].copy(),
+            place_lat=places[:, 0].copy(),
+            place_lon=places[:, 1].copy(),
+            place=_array([gazetteer.place_code(c.ags, c.postcode) for c in cs], np.int32),
+            municipality=_array([gazetteer.place_code(c.ags) for c in cs], np.int32),
             has_car=_array([c.has_car for c in cs], bool),
             max_commute_min=_array([known(c.max_commute_minutes) for c in cs], np.float64),
             max_commute_km=_array([known(c.max_commute_km) for c in cs], np.float64),
@@ -162,6 +173,7 @@ class VacancyTable(_Columns):
     level: Ints
     lat: Floats
     lon: Floats
+    place: NDArray[np.int32]  # gazetteer place code of (lat, lon); -1 unknown
     working_time: NDArray[np.int8]
     hours: Floats
     shifts: Bools
@@ -189,6 +201,7 @@ class VacancyTable(_Columns):
             level=_array([v.level for v in vs], np.int64),
             lat=coords[:, 0].copy(),
             lon=coords[:, 1].copy(),
+            place=_array([gazetteer.place_code(v.ags, v.postcode) for v in vs], np.int32),
             working_time=_array([WORKING_TIME_CODES[v.working_time] for v in vs], np.int8),
             hours=_array([known(v.hours_per_week) for v in vs], np.float64),
             shifts=_array([v.shifts for v in vs], bool),

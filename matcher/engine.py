@@ -33,6 +33,7 @@ from matcher.errors import InsufficientProfileError, ModelNotFoundError, Unknown
 from matcher.filters import FilterOptions, FilterResult, apply_filters, pair_geography
 from matcher.geo import Gazetteer
 from matcher.index import IndexConfig, RowHits, VectorIndex, create_index, load_index
+from matcher.index_io import IndexManifest
 from matcher.models import Candidate, Vacancy, VacancyStatus
 from matcher.reference import ReferenceData
 from matcher.render import RenderConfig, occupation_title, place_name, render_candidate, render_vacancy
@@ -59,6 +60,19 @@ CANDIDATE_INDEX = "candidates"
 Record = TypeVar("Record", Candidate, Vacancy)
 Table = TypeVar("Table", CandidateTable, VacancyTable)
 ModelLoader = Callable[[], tuple[Reranker, Any]]
+
+
+@dataclass(frozen=True)
+class IndexSummary:
+    """One index written by :func:`build_indexes` or :func:`save_snapshot`: its manifest and the build time."""
+
+    manifest: IndexManifest
+    seconds: float | None = None  # embedding and saving; None for a snapshot (nothing embedded)
+
+    def to_json(self) -> dict[str, Any]:
+        """The manifest's fields, plus ``seconds`` for a build."""
+        out = self.manifest.to_json()
+        return out if self.seconds is None else {**out, "seconds": self.seconds}
 
 
 @dataclass(frozen=True)
@@ -297,8 +311,13 @@ class Engine:
     def _query_vector(
         self, own: Side[Any], asked: str | Candidate | Vacancy, query: Candidate | Vacancy
     ) -> NDArray[np.float32]:
-        """A stored record's vector from its index (kept current by sync); else encode."""
-        if isinstance(asked, str) and query.id in own:
+        """A stored record's vector from its index (kept current by sync); else encode.
+
+        A record passed in is the stored one when it is the very object the table holds (the API
+        looks the record up first): re-encoding it cost 1.8 ms a request.
+        """
+        stored = isinstance(asked, str) or own.record(query.id) is query
+        if stored and query.id in own:
             return own.index.vectors([query.id])
         return self.encoder.encode([self._render(query)])
 
@@ -322,7 +341,8 @@ class Engine:
             own = VacancyTable.build([query], self.gazetteer)
         items = way.items.rows.view()
         alive = way.items.index.alive()
-        filtered = apply_filters(*way.orient(own, items), options, as_of, within=alive)
+        places = (self.gazetteer.place_lat, self.gazetteer.place_lon)
+        filtered = apply_filters(*way.orient(own, items), options, as_of, within=alive, places=places)
         hits = way.items.index.search_rows(vector, self.config.retrieval.fetch(k), filtered.keep)
         pairs = self._pairs(way, own, items, hits, filtered, as_of)
         features = pairs.features()
@@ -490,18 +510,18 @@ def _stays(change: Change) -> bool:
     return not isinstance(change.record, Vacancy) or change.record.status == VacancyStatus.OPEN
 
 
-def save_snapshot(engine: Engine, index_dir: Path) -> dict[str, Any]:
+def save_snapshot(engine: Engine, index_dir: Path) -> dict[str, IndexSummary]:
     """Write both indexes as a new snapshot (compacted) at the engine's change-log position.
 
     The only writer of snapshot files besides a full build; atomic per index (see ``index_io``).
     """
     engine.sync()
-    out = {}
+    out: dict[str, IndexSummary] = {}
     with engine._lock.write():
         for side, kind in ((engine.vacancies, VacancyTable), (engine.candidates, CandidateTable)):
             side.compact(kind, engine.gazetteer)  # type: ignore[arg-type]
             side.index.applied_seq = engine.applied_seq
-            out[side.name] = side.index.save(index_dir / side.name).to_json()
+            out[side.name] = IndexSummary(side.index.save(index_dir / side.name))
     return out
 
 
@@ -545,7 +565,7 @@ def _build_one(
     out_dir: Path,
     progress: bool,
     applied_seq: int,
-) -> dict[str, Any]:
+) -> IndexSummary:
     """Embed page by page into an index of the kind that suits ``expected`` records; save it."""
     from tqdm import tqdm  # CLI nicety, kept out of import time
 
@@ -558,7 +578,7 @@ def _build_one(
             bar.update(len(page))
         bar.total = bar.n  # the expected count is an upper bound (vacancies: all statuses)
     manifest = index.save(out_dir / name)
-    return {**manifest.to_json(), "seconds": round(time.perf_counter() - start, 1)}
+    return IndexSummary(manifest, round(time.perf_counter() - start, 1))
 
 
 def build_indexes(
@@ -569,7 +589,7 @@ def build_indexes(
     progress: bool = False,
     config: EngineConfig = EngineConfig(),
     page_size: int = 2048,
-) -> dict[str, Any]:
+) -> dict[str, IndexSummary]:
     """Embed every open vacancy and every candidate, and save both indexes atomically.
 
     The snapshot records the change-log position read *before* the first page: a write during
@@ -577,7 +597,7 @@ def build_indexes(
     is idempotent), where recording a later position could skip it.
 
     Returns:
-        Per index name: the manifest's fields (count, kind, ...) and the build seconds.
+        Per index name: its manifest (count, kind, ...) and the build seconds.
     """
     seq = store.last_change()
 
@@ -620,6 +640,7 @@ __all__ = [
     "VACANCY_INDEX",
     "Engine",
     "EngineConfig",
+    "IndexSummary",
     "Side",
     "UnknownCandidateError",
     "UnknownVacancyError",

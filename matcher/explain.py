@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from matcher.columns import known
 from matcher.features import FEATURE_INDEX
 from matcher.models import LEVEL_LABELS_DE, PERMITS, Candidate, Vacancy, effective_licences
 from matcher.reference import ReferenceData
@@ -91,18 +92,29 @@ def _skills(c: Candidate, v: Vacancy, ref: ReferenceData) -> tuple[str, dict[str
 def _distance(c: Candidate, x: NDArray[np.float32]) -> tuple[str, dict[str, Any]]:
     km, minutes = float(x[FEATURE_INDEX["distance_km"]]), float(x[FEATURE_INDEX["commute_minutes"]])
     mode = "mit dem Auto" if c.has_car else "mit Bus und Bahn"
+    facts: dict[str, Any] = {"commute_mode": "car" if c.has_car else "public_transport"}
+    if np.isnan(km):  # a place the gazetteer does not know: the filters let the pair pass
+        return "Entfernung unbekannt (Ort außerhalb der Region)", {
+            **facts,
+            "distance_km": None,
+            "commute_minutes": None,
+            "commute_feasible": None,
+        }
     text = f"{km:.0f} km, {mode} etwa {minutes:.0f} Minuten"
     if not x[FEATURE_INDEX["commute_feasible"]]:
+        km_limit = known(c.max_commute_km)  # the columns' rule: 0 means "keine Angabe"
+        minutes_limit = known(c.max_commute_minutes)
         limit = (
-            f"{c.max_commute_km:.0f} km" if c.max_commute_km is not None else f"{c.max_commute_minutes or 75} Minuten"
+            f"{km_limit:.0f} km"
+            if not np.isnan(km_limit)
+            else f"{minutes_limit if not np.isnan(minutes_limit) else 75:.0f} Minuten"
         )
         text += f" (mehr als die zumutbaren {limit})"
-    facts = {
-        "distance_km": round(km, 1),
-        "commute_minutes": round(minutes),
-        "commute_mode": "car" if c.has_car else "public_transport",
-        "commute_feasible": bool(x[FEATURE_INDEX["commute_feasible"]]),
-    }
+    facts.update(
+        distance_km=round(km, 1),
+        commute_minutes=round(minutes),
+        commute_feasible=bool(x[FEATURE_INDEX["commute_feasible"]]),
+    )
     return text, facts
 
 

@@ -12,7 +12,7 @@ carries one.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 
 import numpy as np
@@ -80,16 +80,38 @@ def _skill_coverage(
     return share, wanted - covered
 
 
-def pair_features(
-    cands: CandidateTable,
-    ci: NDArray[np.int64],
-    vacs: VacancyTable,
-    vi: NDArray[np.int64],
-    similarity: NDArray[np.float32] | NDArray[np.float64],
-    as_of: date,
-) -> NDArray[np.float32]:
-    """Feature matrix (n_pairs, N_FEATURES) for the pairs (cands[ci[j]], vacs[vi[j]])."""
-    ci, vi = np.asarray(ci, dtype=np.int64), np.asarray(vi, dtype=np.int64)
+# A feature family's columns by feature name, one value per pair.
+Columns = dict[str, NDArray[np.generic]]
+FamilyColumns = Callable[[CandidateTable, NDArray[np.int64], VacancyTable, NDArray[np.int64], date], Columns]
+
+
+def _occupation_columns(
+    cands: CandidateTable, ci: NDArray[np.int64], vacs: VacancyTable, vi: NDArray[np.int64], as_of: date
+) -> Columns:
+    alt_depth = occupation_depth(cands.alt_kldb[ci], vacs.kldb[vi][:, None]).max(axis=1)
+    return {
+        "occupation_depth_main": occupation_depth(cands.main_kldb[ci], vacs.kldb[vi]),
+        "occupation_depth_alt": alt_depth,
+        "level_gap": vacs.level[vi] - cands.level[ci],
+    }
+
+
+def _skill_columns(
+    cands: CandidateTable, ci: NDArray[np.int64], vacs: VacancyTable, vi: NDArray[np.int64], as_of: date
+) -> Columns:
+    cand_skills = [cands.skills[i] for i in ci]
+    essential, missing = _skill_coverage(cand_skills, [vacs.required_skills[i] for i in vi])
+    optional, _ = _skill_coverage(cand_skills, [vacs.optional_skills[i] for i in vi])
+    return {
+        "essential_skill_coverage": essential,
+        "optional_skill_coverage": optional,
+        "essential_skills_missing": missing,
+    }
+
+
+def _distance_columns(
+    cands: CandidateTable, ci: NDArray[np.int64], vacs: VacancyTable, vi: NDArray[np.int64], as_of: date
+) -> Columns:
     distance = haversine_km(cands.lat[ci], cands.lon[ci], vacs.lat[vi], vacs.lon[vi])
     has_car = cands.has_car[ci]
     minutes = np.where(has_car, commute_minutes(distance, True), commute_minutes(distance, False))
@@ -100,42 +122,94 @@ def pair_features(
         minutes / np.maximum(limit_min, 1.0),
         distance / np.maximum(np.nan_to_num(limit_km, nan=1.0), 1.0),
     )
-    cand_skills = [cands.skills[i] for i in ci]
-    essential, missing = _skill_coverage(cand_skills, [vacs.required_skills[i] for i in vi])
-    optional, _ = _skill_coverage(cand_skills, [vacs.optional_skills[i] for i in vi])
+    return {
+        "distance_km": distance,
+        "commute_minutes": minutes,
+        "commute_ratio": ratio,
+        "commute_feasible": ratio <= 1.0,
+        "has_car": has_car,
+    }
+
+
+def _working_time_columns(
+    cands: CandidateTable, ci: NDArray[np.int64], vacs: VacancyTable, vi: NDArray[np.int64], as_of: date
+) -> Columns:
     cwt, vwt = cands.working_time[ci], vacs.working_time[vi]
-    wt_fit = (cwt == 2) | (vwt == 2) | (cwt == vwt)
-    hours_gap = np.nan_to_num(np.abs(cands.hours[ci] - vacs.hours[vi]), nan=0.0)
+    return {
+        "working_time_fit": (cwt == 2) | (vwt == 2) | (cwt == vwt),
+        "hours_gap": np.nan_to_num(np.abs(cands.hours[ci] - vacs.hours[vi]), nan=0.0),
+        "shift_conflict": vacs.shifts[vi] & ~cands.shifts[ci],
+        "weekend_conflict": vacs.weekends[vi] & ~cands.weekends[ci],
+    }
+
+
+def _licence_columns(
+    cands: CandidateTable, ci: NDArray[np.int64], vacs: VacancyTable, vi: NDArray[np.int64], as_of: date
+) -> Columns:
+    return {
+        "licences_missing": _popcount(vacs.licences[vi] & ~cands.licences[ci]),
+        "permits_missing": _popcount(vacs.permits[vi] & ~cands.permits[ci]),
+    }
+
+
+def _language_columns(
+    cands: CandidateTable, ci: NDArray[np.int64], vacs: VacancyTable, vi: NDArray[np.int64], as_of: date
+) -> Columns:
     german_min = vacs.german_min[vi]
-    german_gap = np.where(german_min > 0, cands.german[ci] - german_min, 0)
-    alt_depth = occupation_depth(cands.alt_kldb[ci], vacs.kldb[vi][:, None]).max(axis=1)
-    columns = (
-        similarity,
-        occupation_depth(cands.main_kldb[ci], vacs.kldb[vi]),
-        alt_depth,
-        vacs.level[vi] - cands.level[ci],
-        essential,
-        optional,
-        missing,
-        distance,
-        minutes,
-        ratio,
-        ratio <= 1.0,
-        has_car,
-        wt_fit,
-        hours_gap,
-        vacs.shifts[vi] & ~cands.shifts[ci],
-        vacs.weekends[vi] & ~cands.weekends[ci],
-        _popcount(vacs.licences[vi] & ~cands.licences[ci]),
-        _popcount(vacs.permits[vi] & ~cands.permits[ci]),
-        german_gap,
-        cands.experience[ci],
-        as_of.toordinal() - vacs.posted_at[vi],
-        cands.available_from[ci] - vacs.start[vi],
-        vacs.temporary_agency[vi],
-        vacs.positions[vi],
-    )
-    return np.column_stack([np.asarray(c, dtype=np.float32) for c in columns])
+    return {"german_gap": np.where(german_min > 0, cands.german[ci] - german_min, 0)}
+
+
+def _experience_columns(
+    cands: CandidateTable, ci: NDArray[np.int64], vacs: VacancyTable, vi: NDArray[np.int64], as_of: date
+) -> Columns:
+    return {"experience_years": cands.experience[ci]}
+
+
+def _availability_columns(
+    cands: CandidateTable, ci: NDArray[np.int64], vacs: VacancyTable, vi: NDArray[np.int64], as_of: date
+) -> Columns:
+    return {"start_gap_days": cands.available_from[ci] - vacs.start[vi]}
+
+
+def _vacancy_columns(
+    cands: CandidateTable, ci: NDArray[np.int64], vacs: VacancyTable, vi: NDArray[np.int64], as_of: date
+) -> Columns:
+    return {
+        "vacancy_age_days": as_of.toordinal() - vacs.posted_at[vi],
+        "temporary_agency": vacs.temporary_agency[vi],
+        "positions": vacs.positions[vi],
+    }
+
+
+# One function per feature family of :data:`matcher.explain.FAMILIES` (except "similarity", which retrieval
+# gives); ``tests/matcher/test_feature_families.py`` checks that the two agree.
+FAMILY_COLUMNS: dict[str, FamilyColumns] = {
+    "occupation": _occupation_columns,
+    "skills": _skill_columns,
+    "distance": _distance_columns,
+    "working_time": _working_time_columns,
+    "licences": _licence_columns,
+    "language": _language_columns,
+    "experience": _experience_columns,
+    "availability": _availability_columns,
+    "vacancy": _vacancy_columns,
+}
+
+
+def pair_features(
+    cands: CandidateTable,
+    ci: NDArray[np.int64],
+    vacs: VacancyTable,
+    vi: NDArray[np.int64],
+    similarity: NDArray[np.float32] | NDArray[np.float64],
+    as_of: date,
+) -> NDArray[np.float32]:
+    """Feature matrix (n_pairs, N_FEATURES) for the pairs (cands[ci[j]], vacs[vi[j]])."""
+    ci, vi = np.asarray(ci, dtype=np.int64), np.asarray(vi, dtype=np.int64)
+    columns: Columns = {"similarity": np.asarray(similarity)}
+    for family in FAMILY_COLUMNS.values():
+        columns.update(family(cands, ci, vacs, vi, as_of))
+    return np.column_stack([np.asarray(columns[name], dtype=np.float32) for name in FEATURE_NAMES])
 
 
 def as_frame(matrix: NDArray[np.float32]) -> pd.DataFrame:

@@ -43,6 +43,9 @@ class FilterOptions:
         available_by: the date a candidate must be available by; None: the vacancy's start date,
             or ``today`` for vacancies that start at once.
         today: the reference date of the request; None: the current date.
+        coarse_places: measure distance and commute from the centre of the job seeker's
+            municipality, not their postcode: for the employer service, whose cards show the
+            municipality, so that who passes a distance limit reveals nothing finer.
     """
 
     vacancy_open: bool = True
@@ -57,6 +60,7 @@ class FilterOptions:
     hours_tolerance: float = 5.0
     available_by: date | None = None
     today: date | None = None
+    coarse_places: bool = False
 
     def override(self, **changes: Any) -> FilterOptions:
         """A copy with some options changed (unknown names raise TypeError)."""
@@ -137,11 +141,31 @@ FILTERS: dict[str, Callable[[_Pairs, FilterOptions], Bools]] = {
 FILTER_ORDER: tuple[str, ...] = tuple(FILTERS)
 
 
-def pair_geography(c: CandidateTable, v: VacancyTable) -> tuple[Floats, Floats]:
-    """Distance (km) and commute (minutes, by car where the candidate has one, else bus)."""
-    distance = haversine_km(c.lat, c.lon, v.lat, v.lon)
+def pair_geography(
+    c: CandidateTable, v: VacancyTable, places: tuple[Floats, Floats] | None = None, coarse: bool = False
+) -> tuple[Floats, Floats]:
+    """Distance (km) and commute (minutes, by car where the candidate has one, else bus).
+
+    With ``places`` (the gazetteer's place coordinates) and one side of length 1, the distance is
+    taken from that one point to every place once and gathered by the other side's place codes:
+    at 100,000 vacancies on a few hundred places, 0.2 ms instead of 5 ms. ``coarse``: the job
+    seekers' municipality centres instead of their postcodes.
+    """
+    if coarse:
+        c = replace(c, lat=c.place_lat, lon=c.place_lon, place=c.municipality)
+    if places is not None and len(c) == 1 and len(v) > 1:
+        distance = _gathered(c.lat[0], c.lon[0], v.place, places)
+    elif places is not None and len(v) == 1 and len(c) > 1:
+        distance = _gathered(v.lat[0], v.lon[0], c.place, places)
+    else:
+        distance = haversine_km(c.lat, c.lon, v.lat, v.lon)
     car, bus = commute_minutes(distance, by_car=True), commute_minutes(distance, by_car=False)
     return distance, np.where(c.has_car, car, bus)
+
+
+def _gathered(lat: float, lon: float, codes: NDArray[np.int32], places: tuple[Floats, Floats]) -> Floats:
+    to_places = np.append(haversine_km(lat, lon, places[0], places[1]), np.nan)  # code -1: unknown
+    return to_places[codes]
 
 
 def apply_filters(
@@ -150,6 +174,7 @@ def apply_filters(
     options: FilterOptions = FilterOptions(),
     today: date | None = None,
     within: Bools | None = None,
+    places: tuple[Floats, Floats] | None = None,
 ) -> FilterResult:
     """Evaluate every enabled filter on the pairs (candidates[i], vacancies[i]).
 
@@ -162,10 +187,11 @@ def apply_filters(
         today: overrides ``options.today``; both None: the current date.
         within: the pairs to consider (e.g. an index's live rows); the others are neither
             kept nor counted. None: all.
+        places: the gazetteer's place coordinates, for the fast distance (see ``pair_geography``).
     """
     sizes = (len(candidates.lat), len(vacancies.lat))
     n = 0 if min(sizes) == 0 else max(sizes)
-    distance, commute = pair_geography(candidates, vacancies)
+    distance, commute = pair_geography(candidates, vacancies, places, options.coarse_places)
     reference_day = today or options.today or date.today()
     pairs = _Pairs(candidates, vacancies, distance, commute, reference_day.toordinal())
     keep = np.ones(n, dtype=bool) if within is None else np.array(within[:n], dtype=bool)

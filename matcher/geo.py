@@ -81,6 +81,13 @@ class Gazetteer:
         }
         self._plz_ags = {p: tuple(a) for p, a in reference.postcode_municipalities.items()}
         self._ags_plz = {a: tuple(p) for a, p in zip(municipalities["ags"], municipalities["postcodes"])}
+        # Every place as a small integer: distances from one point to a whole table are then taken
+        # over the few hundred places and gathered, not computed once per row.
+        places = [*self._plz.values(), *self._ags.values()]
+        self._plz_code = {p: i for i, p in enumerate(self._plz)}
+        self._ags_code = {a: len(self._plz) + i for i, a in enumerate(self._ags)}
+        self.place_lat = np.array([p[0] for p in places], dtype=np.float64)
+        self.place_lon = np.array([p[1] for p in places], dtype=np.float64)
 
     def knows_ags(self, ags: str) -> bool:
         return ags in self._ags
@@ -106,6 +113,12 @@ class Gazetteer:
         if postcode and postcode in self._plz:
             return self._plz[postcode]
         return self._ags[ags]
+
+    def place_code(self, ags: str, postcode: str | None = None) -> int:
+        """The code of the place ``locate`` would find (index into ``place_lat``/``place_lon``); -1: unknown."""
+        if postcode and postcode in self._plz_code:
+            return self._plz_code[postcode]
+        return self._ags_code.get(ags, -1)
 
     def distance_km(self, a: tuple[str, str | None], b: tuple[str, str | None]) -> float:
         (lat1, lon1), (lat2, lon2) = self.locate(*a), self.locate(*b)

@@ -49,7 +49,7 @@ def _truncate(text: str, limit: int) -> str:
     text = " ".join(text.split())
     if len(text) <= limit:
         return text
-    cut = text[:limit].rsplit(" ", 1)[0]
+    cut = text[:limit] if text[limit] == " " else text[:limit].rsplit(" ", 1)[0]  # keep a word that fits
     return cut + " …"
 
 

@@ -25,7 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from matcher.audit import AuditEntry, AuditLog, _Pending, _write_batch, verify
+from matcher.audit import AuditEntry, AuditLog, _Pending, _write_batch, new_key, verify
+
+# One HMAC key for every log of a run; no checkpoints (the API also writes one to the store per batch).
+KEY = new_key()
 
 
 @dataclass(frozen=True)
@@ -45,14 +48,21 @@ class Row:
 
 def _entry(n: int) -> AuditEntry:
     items = [(f"V-{n * 10 + k}", 1.0 / (k + 1)) for k in range(10)]  # a shortlist of 10, as the API logs
-    return AuditEntry("caseworker", "cw-1", "POST /v1/candidates/{id}/vacancies", f"S-{n}", items,
-                      "lightgbm:1", "exact:2026-11-25T10:00:00")  # fmt: skip
+    return AuditEntry(
+        "caseworker",
+        "cw-1",
+        "POST /v1/candidates/{id}/vacancies",
+        f"S-{n}",
+        items,
+        "lightgbm:1",
+        "exact:2026-11-25T10:00:00",
+    )
 
 
 def _baseline(path: Path) -> Callable[[AuditEntry], dict[str, Any]]:
     def append(entry: AuditEntry) -> dict[str, Any]:
         pending = _Pending(entry)
-        _write_batch(path, [pending])
+        _write_batch(path, KEY, None, [pending])
         assert pending.record is not None
         return pending.record
 
@@ -60,7 +70,7 @@ def _baseline(path: Path) -> Callable[[AuditEntry], dict[str, Any]]:
 
 
 def _group(path: Path) -> Callable[[AuditEntry], dict[str, Any]]:
-    return AuditLog(path).append
+    return AuditLog(path, KEY).append
 
 
 def run(mode: str, threads: int, records: int, folder: Path) -> Row:
@@ -95,7 +105,7 @@ def run(mode: str, threads: int, records: int, folder: Path) -> Row:
         seconds = time.perf_counter() - began
     finally:
         os.fsync = real_fsync
-    result = verify(path)
+    result = verify(path, KEY)
     assert result.ok and result.records == records, result
     every = sorted(x for per_thread in latencies for x in per_thread)
     p99 = every[min(len(every) - 1, int(0.99 * len(every)))]
@@ -120,8 +130,10 @@ def main() -> None:
                     rows.append(run(mode, threads, args.records, Path(folder) / str(rep)))
             for rows in runs.values():
                 row = sorted(rows, key=lambda r: r.per_second)[len(rows) // 2]
-                print(f"{row.mode:<9}{row.threads:>8}{row.per_second:>11.0f}{row.fsyncs:>8}"
-                      f"{row.records / row.fsyncs:>10.1f}{row.p50_ms:>8.2f}{row.p99_ms:>8.2f}")  # fmt: skip
+                print(
+                    f"{row.mode:<9}{row.threads:>8}{row.per_second:>11.0f}{row.fsyncs:>8}"
+                    f"{row.records / row.fsyncs:>10.1f}{row.p50_ms:>8.2f}{row.p99_ms:>8.2f}"
+                )
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Benchmark of the vector index kinds: build time, query latency, recall of HNSW against exact.
 
 Run: ``.venv/bin/python -m training.bench_retrieval [--sizes 10000 100000] [--queries 200]
-[--subset-size 100000] [--fractions 0.001 0.01 0.05 0.2 1]``.
+[--subset-size 100000] [--fractions 0.001 0.01 0.05 0.2 1] [--recall-floor 0.95]``.
 
 Data: real embeddings, made bigger. ``--base`` BA job titles (from the reference data) are
 encoded with the packaged all-MiniLM-L6-v2 (384 dimensions); each index size is reached by
@@ -52,7 +52,9 @@ class BenchConfig:
     seed: int = 0
     threads: int = 1
     subset_size: int = 100_000
-    fractions: tuple[float, ...] = (0.001, 0.01, 0.05, 0.2, 1.0)
+    recall_floor: float = 0.95
+    # The five asked for (0.1 %, 1 %, 5 %, 20 %, 100 %) and points between them for the crossover.
+    fractions: tuple[float, ...] = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 1.0)
 
 
 @dataclass(frozen=True)
@@ -117,21 +119,27 @@ def recall(approx: VectorIndex, exact: VectorIndex, queries: NDArray[np.float32]
     return float(np.mean([len(set(t.ids) & set(f.ids)) / k for t, f in zip(truth, found)]))
 
 
-def build_both(size: int, base: NDArray[np.float32], config: BenchConfig
-               ) -> dict[str, tuple[VectorIndex, float]]:  # fmt: skip
+def build_both(size: int, base: NDArray[np.float32], config: BenchConfig) -> dict[str, tuple[VectorIndex, float]]:
     """An exact and an HNSW index over the same ``size`` vectors, with their build seconds."""
     vectors = expand(base, size, config)
     ids = [str(i) for i in range(size)]
     built: dict[str, tuple[VectorIndex, float]] = {}
     for kind in ("exact", "hnsw"):
         start = time.perf_counter()
-        built[kind] = (build_index(ids, vectors, "bench", "bench", IndexConfig(kind=kind)),  # type: ignore[arg-type]
-                       time.perf_counter() - start)  # fmt: skip
+        built[kind] = (
+            build_index(ids, vectors, "bench", "bench", IndexConfig(kind=kind)),  # type: ignore[arg-type]
+            time.perf_counter() - start,
+        )
     return built
 
 
-def bench_size(size: int, base: NDArray[np.float32], queries: NDArray[np.float32], config: BenchConfig,
-               built: dict[str, tuple[VectorIndex, float]] | None = None) -> list[Row]:  # fmt: skip
+def bench_size(
+    size: int,
+    base: NDArray[np.float32],
+    queries: NDArray[np.float32],
+    config: BenchConfig,
+    built: dict[str, tuple[VectorIndex, float]] | None = None,
+) -> list[Row]:
     """Exact and HNSW at one size, then HNSW again with a share of rows tombstoned."""
     built = built or build_both(size, base, config)
     ids = built["exact"][0].ids()
@@ -151,8 +159,9 @@ def bench_size(size: int, base: NDArray[np.float32], queries: NDArray[np.float32
     return rows
 
 
-def _search(index: VectorIndex, path: int, query: NDArray[np.float32], k: int,
-            eligible: NDArray[np.bool_]) -> tuple[RowHits, float]:  # fmt: skip
+def _search(
+    index: VectorIndex, path: int, query: NDArray[np.float32], k: int, eligible: NDArray[np.bool_]
+) -> tuple[RowHits, float]:
     """``search_rows`` with the path forced by ``exact_subset_below``; hits and milliseconds."""
     index.config = replace(index.config, exact_subset_below=path)
     start = time.perf_counter()
@@ -160,8 +169,9 @@ def _search(index: VectorIndex, path: int, query: NDArray[np.float32], k: int,
     return hits, (time.perf_counter() - start) * 1000
 
 
-def bench_subsets(built: dict[str, tuple[VectorIndex, float]], queries: NDArray[np.float32],
-                  config: BenchConfig) -> list[SubsetRow]:  # fmt: skip
+def bench_subsets(
+    built: dict[str, tuple[VectorIndex, float]], queries: NDArray[np.float32], config: BenchConfig
+) -> list[SubsetRow]:
     """Filter-first search over eligible fractions: numpy path vs FAISS path, per index kind.
 
     Each query gets its own random eligible set; both paths of both kinds see the same sets, in
@@ -192,8 +202,18 @@ def bench_subsets(built: dict[str, tuple[VectorIndex, float]], queries: NDArray[
                 assert eligible[hits.rows].all(), "an ineligible row came back"
         for (kind, path), ms in times.items():
             p50, p99 = np.percentile(ms, [50, 99])
-            out.append(SubsetRow(kind, fraction, count, path, float(p50), float(p99),
-                                 float(np.mean(hit[(kind, path)])), short[(kind, path)]))  # fmt: skip
+            out.append(
+                SubsetRow(
+                    kind,
+                    fraction,
+                    count,
+                    path,
+                    float(p50),
+                    float(p99),
+                    float(np.mean(hit[(kind, path)])),
+                    short[(kind, path)],
+                )
+            )
     for index, _ in built.values():
         index.config = replace(index.config, exact_subset_below=IndexConfig().exact_subset_below)
     return out
@@ -219,16 +239,34 @@ def crossover(rows: list[SubsetRow], kind: str) -> str:
 
 
 def print_subsets(rows: list[SubsetRow], size: int, config: BenchConfig) -> None:
-    print(f"\nfilter-first search_rows over {size:,} vectors, k={config.k}, random eligible sets, "
-          f"{config.queries} queries, {config.threads} FAISS thread(s)")  # fmt: skip
-    print(f"{'index':<6} {'eligible':>10} {'share':>7} {'path':<6} {'p50 ms':>8} {'p99 ms':>8} "
-          f"{'recall@100':>11} {'short':>6}")  # fmt: skip
+    print(
+        f"\nfilter-first search_rows over {size:,} vectors, k={config.k}, random eligible sets, "
+        f"{config.queries} queries, {config.threads} FAISS thread(s)"
+    )
+    print(
+        f"{'index':<6} {'eligible':>10} {'share':>7} {'path':<6} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'recall@100':>11} {'short':>6}"
+    )
     for r in rows:
-        print(f"{r.kind:<6} {r.eligible:>10,} {r.fraction:>7.1%} {r.path:<6} {r.p50_ms:8.2f} {r.p99_ms:8.2f} "
-              f"{r.recall:11.4f} {r.short:>6}")  # fmt: skip
+        print(
+            f"{r.kind:<6} {r.eligible:>10,} {r.fraction:>7.1%} {r.path:<6} {r.p50_ms:8.2f} {r.p99_ms:8.2f} "
+            f"{r.recall:11.4f} {r.short:>6}"
+        )
     for kind in dict.fromkeys(r.kind for r in rows):
-        print(f"crossover ({kind}): {crossover(rows, kind)}; exact_subset_below now "
-              f"{IndexConfig().exact_subset_below:,}")  # fmt: skip
+        print(
+            f"crossover ({kind}, p50 time): {crossover(rows, kind)}; exact_subset_below now "
+            f"{IndexConfig().exact_subset_below:,}"
+        )
+        faiss_rows = sorted((r for r in rows if r.kind == kind and r.path == "faiss"), key=lambda r: r.eligible)
+        bad = [r for r in faiss_rows if r.recall < config.recall_floor]
+        if bad:
+            good = [r for r in faiss_rows if r.eligible > bad[-1].eligible]
+            since = f"from {good[0].eligible:,} eligible ({good[0].fraction:.1%})" if good else "at no measured size"
+            print(
+                f"  {kind} + selector reaches recall@{config.k} >= {config.recall_floor} {since}; below that "
+                f"only the numpy path is exact (worst: {min(r.recall for r in bad):.3f} at "
+                f"{min(bad, key=lambda r: r.recall).eligible:,})"
+            )
 
 
 def print_table(rows: list[Row], threads: int) -> None:
@@ -269,14 +307,38 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=BenchConfig.queries)
     parser.add_argument("--base", type=int, default=BenchConfig.base_texts)
     parser.add_argument("--threads", type=int, default=BenchConfig.threads)
-    parser.add_argument("--subset-size", type=int, default=BenchConfig.subset_size,
-                        help="vectors of the filtered-search table (0: skip it)")  # fmt: skip
-    parser.add_argument("--fractions", type=float, nargs="+", default=list(BenchConfig.fractions),
-                        help="eligible shares of the rows in the filtered-search table")  # fmt: skip
+    parser.add_argument(
+        "--subset-size",
+        type=int,
+        default=BenchConfig.subset_size,
+        help="vectors of the filtered-search table (0: skip it)",
+    )
+    parser.add_argument(
+        "--fractions",
+        type=float,
+        nargs="+",
+        default=list(BenchConfig.fractions),
+        help="eligible shares of the rows in the filtered-search table",
+    )
+    parser.add_argument(
+        "--recall-floor",
+        type=float,
+        default=BenchConfig.recall_floor,
+        help="recall@k the FAISS path must reach to be usable",
+    )
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the packaged model never needs the network
-    run(BenchConfig(sizes=tuple(args.sizes), base_texts=args.base, queries=args.queries,
-                    threads=args.threads, subset_size=args.subset_size, fractions=tuple(args.fractions)))  # fmt: skip
+    run(
+        BenchConfig(
+            sizes=tuple(args.sizes),
+            base_texts=args.base,
+            queries=args.queries,
+            threads=args.threads,
+            subset_size=args.subset_size,
+            fractions=tuple(args.fractions),
+            recall_floor=args.recall_floor,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -206,10 +206,10 @@ def index(
     except (MatcherError, OSError) as exc:
         _fail(str(exc))
     for name, info in summary.items():
-        took = f"{info['seconds']} s " if "seconds" in info else ""
+        took = "" if info.seconds is None else f"{info.seconds} s "
         typer.echo(
-            f"{name}: {info['count']} vectors, {info['kind']} index, change log at "
-            f"{info['applied_seq']}, {took}-> {settings.index_dir / name}"
+            f"{name}: {info.manifest.count} vectors, {info.manifest.kind} index, change log at "
+            f"{info.manifest.applied_seq}, {took}-> {settings.index_dir / name}"
         )
 
 
@@ -358,12 +358,12 @@ def evaluate(
     except (MatcherError, OSError, ValueError) as exc:
         _fail(str(exc))
     if as_json:
-        typer.echo(json.dumps(report, ensure_ascii=False))
+        typer.echo(json.dumps(report.to_json(), ensure_ascii=False))
         return
-    _print_metrics(report["metrics"])
+    _print_metrics(report.to_json()["metrics"])
     typer.echo(
-        f"--a {a} = version {report['a']['version']}, --b {b} = version "
-        f"{report['b']['version']}; better on NDCG@10: {report['better']}"
+        f"--a {a} = version {report.a.version}, --b {b} = version "
+        f"{report.b.version}; better on NDCG@10: {report.better}"
     )
 
 

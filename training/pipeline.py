@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,38 @@ class TrainingResult:
             "previous_champion": self.previous_champion,
             "data": self.data,
         }
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """A registered version as asked for (alias or number) and as resolved."""
+
+    ref: str
+    version: str
+
+
+@dataclass(frozen=True)
+class ComparisonReport:
+    """What ``matcher evaluate --json`` prints: two registered versions and the baselines on the test window."""
+
+    a: ModelRef
+    b: ModelRef
+    metrics: MetricDict
+    better: str  # the ref with the higher NDCG@10 (a on a tie)
+    fairness: dict[str, Any]  # ref -> fairness.to_json of its audit
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return _clean(
+            {
+                "a": {"ref": self.a.ref, "version": self.a.version},
+                "b": {"ref": self.b.ref, "version": self.b.version},
+                "metrics": self.metrics,
+                "better": self.better,
+                "fairness": self.fairness,
+                "data": self.data,
+            }
+        )
 
 
 def _clean(value: Any) -> Any:
@@ -147,6 +180,11 @@ def _champion_view(
     return champion.version, ndcg, audit_model(champion.reranker, data, groups)
 
 
+def _template(name: str) -> str:
+    """A text template shipped with the package (``training/templates/``), placeholders for ``str.format``."""
+    return resources.files("training").joinpath("templates", name).read_text(encoding="utf-8")
+
+
 def model_card(
     config: TrainingConfig,
     data: Datasets,
@@ -155,48 +193,25 @@ def model_card(
     history: pd.DataFrame,
     decision: PromotionDecision,
 ) -> str:
-    """The model card in Markdown."""
+    """The model card in Markdown; its text is ``training/templates/model_card.md``."""
     s = _summary(data)
-    return "\n".join(
-        [
-            "# Model card: LambdaMART re-ranker (kl-matcher)",
-            "",
-            "## Intended use",
-            "Re-orders the vacancies retrieved for a job seeker (caseworker) and the job seekers "
-            "retrieved for a vacancy (employer service) in the Jobcenter Kaiserslautern. It recommends; "
-            "people decide. Not for automated decisions on benefits or sanctions.",
-            "",
-            "## Data",
-            f"Placement history {s['history'][0]} to {s['history'][1]}. Training: proposals up to "
-            f"{s['test_window'][0]} ({s['train_queries']} queries, {s['train_rows']} rows, "
-            f"{config.negatives_train} retrieved negatives per query). Test window: after "
-            f"{s['test_window'][0]} ({s['test_queries']} queries, {config.negatives_test} negatives "
-            "each). Labels: hired 3, interview 2, applied 1, otherwise 0. Features: "
-            "`matcher.features.FEATURE_NAMES`; no protected attribute is an input; held constant in "
-            f"training (age proxies): {', '.join(config.neutralised_features) or 'none'}.",
-            "",
-            "## Metrics on the test window (model vs baselines vs oracle)",
-            fairness.markdown(metrics.reset_index(names="ranker")),
-            "",
-            "## Fairness (employer-service exposure ratio in the top 10; caseworker NDCG@10 per group)",
-            fairness.markdown(table),
-            "",
-            f"Gate: exposure ratio >= {config.fairness_threshold} for every group with at least "
-            f"{config.fairness_min_support} people in the audit pool, or no worse than the champion's.",
-            "",
-            "## History: outcomes per age group (raw, and within rule-score terciles)",
-            fairness.markdown(history),
-            "",
-            "## Promotion",
-            "; ".join(decision.reasons) + f" -> promoted: {decision.promote}",
-            "",
-            "## Limits",
-            "Trained on synthetic or historical outcomes that carry the past employers' decisions, "
-            "including their bias against older job seekers; the audit watches it, it does not remove "
-            "it. Negatives are retrieved, not judged: some may be good matches nobody proposed. The "
-            "oracle ranks only proposed items. Profiles are today's, not as of the proposal date.",
-            "",
-        ]
+    return _template("model_card.md").format(
+        history_from=s["history"][0],
+        history_to=s["history"][1],
+        cutoff=s["test_window"][0],
+        train_queries=s["train_queries"],
+        train_rows=s["train_rows"],
+        test_queries=s["test_queries"],
+        negatives_train=config.negatives_train,
+        negatives_test=config.negatives_test,
+        neutralised_features=", ".join(config.neutralised_features) or "none",
+        metrics=fairness.markdown(metrics.reset_index(names="ranker")),
+        fairness=fairness.markdown(table),
+        fairness_threshold=config.fairness_threshold,
+        fairness_min_support=config.fairness_min_support,
+        history=fairness.markdown(history),
+        reasons="; ".join(decision.reasons),
+        promoted=decision.promote,
     )
 
 
@@ -280,7 +295,7 @@ def compare(
     oracle_path: Path | None = None,
     cache_dir: Path | None = None,
     progress: Progress = _quiet,
-) -> dict[str, Any]:
+) -> ComparisonReport:
     """Two registered versions (alias or number) and the baselines on the test window."""
     name = config.model_name(settings.model_name)
     first, second = load_registered(settings, a, name), load_registered(settings, b, name)
@@ -294,15 +309,11 @@ def compare(
     metrics = evaluate_rankers(scores, data.test)
     groups = fairness.candidate_groups(store.protected_attributes(), data.corpus, data.cutoff)
     ndcg = {ref: (metrics[ref] or {}).get("ndcg@10", float("nan")) for ref in (a, b)}
-    return _clean(
-        {
-            "a": {"ref": a, "version": first.version},
-            "b": {"ref": b, "version": second.version},
-            "metrics": metrics,
-            "better": a if ndcg[a] >= ndcg[b] else b,
-            "fairness": {
-                ref: fairness.to_json(audit_model(m.reranker, data, groups)) for ref, m in ((a, first), (b, second))
-            },
-            "data": _summary(data),
-        }
+    return ComparisonReport(
+        a=ModelRef(a, first.version),
+        b=ModelRef(b, second.version),
+        metrics=metrics,
+        better=a if ndcg[a] >= ndcg[b] else b,
+        fairness={ref: fairness.to_json(audit_model(m.reranker, data, groups)) for ref, m in ((a, first), (b, second))},
+        data=_summary(data),
     )

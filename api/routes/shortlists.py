@@ -124,11 +124,11 @@ def candidates_for_vacancy(
 ) -> LeanJSON:
     """Pseudonymised job seekers for a stored vacancy, best first, with reasons (employer service)."""
     request = body or ShortlistRequest()
-    filters, warnings = (request.filters, []) if _precise(who) else _banded_limits(request.filters)
+    precise = _precise(who)
+    filters, warnings = (request.filters, []) if precise else _banded_limits(request.filters)
+    options = filters.options(engine.config.filters).override(coarse_places=not precise)
     query = engine.vacancy(vacancy_id)
-    result = engine.shortlist_for_vacancy(
-        query, request.k, filters.options(engine.config.filters), request.include_reasons
-    )
+    result = engine.shortlist_for_vacancy(query, request.k, options, request.include_reasons)
     return _answer(
         service,
         who,

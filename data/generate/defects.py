@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from data.generate.writers import STADT_COLUMNS, CsvRow, JsonLine
+from data.formats import STADT
+from data.generate.writers import CsvRow, JsonLine
 
 UNKNOWN_KLDB = "99999"
 # A UTF-8 row inside the Windows-1252 file: 'Đ' becomes the bytes C4 90, and 0x90 is undefined
@@ -23,19 +24,20 @@ UNKNOWN_KLDB = "99999"
 FOREIGN_TEXT = " Praktikum in Đakovo (Kroatien) absolviert."
 
 
-def _set(row: CsvRow, column: str, value: str) -> CsvRow:
+def _set(row: CsvRow, name: str, value: str) -> CsvRow:
+    """Set the cell of a canonical field in a Stadt row."""
     values = list(row.values)
-    values[STADT_COLUMNS.index(column)] = value
+    values[STADT.index(name)] = value
     return CsvRow(values, row.encoding)
 
 
 STADT_DEFECTS: dict[str, Callable[[CsvRow], CsvRow]] = {
-    "unknown_kldb": lambda r: _set(r, "Zielberuf_KldB", UNKNOWN_KLDB),
-    "impossible_date": lambda r: _set(r, "Anlagedatum", "31.02.2025"),
-    "unknown_place": lambda r: _set(_set(r, "PLZ", "68159"), "Wohnort", "Mannheim"),
-    "missing_id": lambda r: _set(r, "Kundennummer", ""),
-    "negative_hours": lambda r: _set(r, "Wochenstunden", "-20,0"),
-    "broken_encoding": lambda r: CsvRow(_set(r, "Profiltext", r.values[-1] + FOREIGN_TEXT).values, "utf-8"),
+    "unknown_kldb": lambda r: _set(r, "occupations", UNKNOWN_KLDB),
+    "impossible_date": lambda r: _set(r, "registered_at", "31.02.2025"),
+    "unknown_place": lambda r: _set(_set(r, "postcode", "68159"), "ags", "Mannheim"),
+    "missing_id": lambda r: _set(r, "id", ""),
+    "negative_hours": lambda r: _set(r, "hours_per_week", "-20,0"),
+    "broken_encoding": lambda r: CsvRow(_set(r, "profile_text", r.values[-1] + FOREIGN_TEXT).values, "utf-8"),
 }
 
 

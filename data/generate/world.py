@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from data.formats import FILES, LANDKREIS, ORACLE, PROPOSALS, PROTECTED, STADT, VACANCIES
 from data.generate import writers as w
 from data.generate.catalog import Catalog, build_catalog
 from data.generate.config import WorldConfig
@@ -140,9 +141,7 @@ def _rows(
     ]
     vac_lines = _vacancy_lines(rng, catalog, jobs, copies)
     proposals = [w.proposal_row(p, config.reference_date) for p in history.itertuples()]
-    broken = dict.fromkeys(
-        [w.STADT_FILE, w.LANDKREIS_FILE, w.VACANCY_FILE, w.PROPOSAL_FILE, w.PROTECTED_FILE, w.ORACLE_FILE], 0
-    )
+    broken = dict.fromkeys([f.name for f in FILES], 0)
     if config.broken_rows:
         spares_p = [
             w.CsvRow([f"VV-{9_000_000 + i:07d}", *proposals[int(j)].values[1:]])
@@ -152,39 +151,31 @@ def _rows(
         lk_spares = [w.landkreis_record(c, catalog) for c in people["landkreis_spares"].itertuples()]
         vac_spares = [w.vacancy_record(v, catalog) for v in jobs["vacancy_spares"].itertuples()]
         first = lambda row: row.values[0]  # noqa: E731
-        broken[w.STADT_FILE] = insert_broken(rng, stadt, stadt_spares, STADT_DEFECTS, _set_csv_id, first)
-        broken[w.LANDKREIS_FILE] = insert_broken(
-            rng, landkreis, lk_spares, LANDKREIS_DEFECTS, _set_key("kd_id"), lambda r: r["kd_id"]
+        broken[STADT.name] = insert_broken(rng, stadt, stadt_spares, STADT_DEFECTS, _set_csv_id, first)
+        lk_id, vac_id = LANDKREIS.column("id"), VACANCIES.column("id")
+        broken[LANDKREIS.name] = insert_broken(
+            rng, landkreis, lk_spares, LANDKREIS_DEFECTS, _set_key(lk_id), lambda r: r[lk_id]
         )
-        broken[w.VACANCY_FILE] = insert_broken(
-            rng, vac_lines, vac_spares, VACANCY_DEFECTS, _set_key("stellen_id"), lambda r: r["stellen_id"]
+        broken[VACANCIES.name] = insert_broken(
+            rng, vac_lines, vac_spares, VACANCY_DEFECTS, _set_key(vac_id), lambda r: r[vac_id]
         )
         if proposals:
-            broken[w.PROPOSAL_FILE] = insert_broken(rng, proposals, spares_p, PROPOSAL_DEFECTS, _set_csv_id, first)
+            broken[PROPOSALS.name] = insert_broken(rng, proposals, spares_p, PROPOSAL_DEFECTS, _set_csv_id, first)
     rows = {
-        w.STADT_FILE: stadt,
-        w.LANDKREIS_FILE: landkreis,
-        w.VACANCY_FILE: vac_lines,
-        w.PROPOSAL_FILE: proposals,
-        w.PROTECTED_FILE: [w.protected_row(a) for a in people["protected"].itertuples()],
-        w.ORACLE_FILE: [w.oracle_row(p) for p in history.itertuples()],
+        STADT.name: stadt,
+        LANDKREIS.name: landkreis,
+        VACANCIES.name: vac_lines,
+        PROPOSALS.name: proposals,
+        PROTECTED.name: [w.protected_row(a) for a in people["protected"].itertuples()],
+        ORACLE.name: [w.oracle_row(p) for p in history.itertuples()],
     }
     return rows, broken
 
 
 def _write(out: Path, rows: dict[str, list]) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    w.write_csv(
-        out / w.STADT_FILE, w.STADT_COLUMNS, rows[w.STADT_FILE], delimiter=";", encoding="cp1252", newline="\r\n"
-    )
-    w.write_jsonl(out / w.LANDKREIS_FILE, rows[w.LANDKREIS_FILE])
-    w.write_jsonl(out / w.VACANCY_FILE, rows[w.VACANCY_FILE])
-    for name, header in (
-        (w.PROPOSAL_FILE, w.PROPOSAL_COLUMNS),
-        (w.PROTECTED_FILE, w.PROTECTED_COLUMNS),
-        (w.ORACLE_FILE, w.ORACLE_COLUMNS),
-    ):
-        w.write_csv(out / name, header, rows[name], delimiter=",", encoding="utf-8", newline="\n")
+    for spec in FILES:
+        w.write(spec, out, rows[spec.name])
 
 
 def _summary(
@@ -209,7 +200,7 @@ def _summary(
         "proposals": len(history),
         "outcomes": {k: int(v) for k, v in sorted(history["outcome"].value_counts().items())},
         "older_candidates": int(older.sum()),
-        "duplicates": {w.VACANCY_FILE: len(copies)},
+        "duplicates": {VACANCIES.name: len(copies)},
         "duplicates_total": len(copies),
         "broken_rows": broken,
         "broken_rows_total": sum(broken.values()),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from data.formats import INGESTED_FILES, PROPOSALS, PROTECTED, VACANCIES
 from data.ingest import history, landkreis, stadt, vacancies
 from data.ingest.common import Parsed, drop_duplicate_ids
 from data.ingest.history import KnownIds
@@ -22,13 +23,7 @@ from matcher.store import Store
 
 __all__ = ["REQUIRED_FILES", "IngestReport", "Reject", "ingest_folder"]
 
-REQUIRED_FILES: tuple[str, ...] = (
-    stadt.FILE_NAME,
-    landkreis.FILE_NAME,
-    vacancies.FILE_NAME,
-    history.PROPOSALS_FILE,
-    history.PROTECTED_FILE,
-)
+REQUIRED_FILES: tuple[str, ...] = tuple(f.name for f in INGESTED_FILES)
 """All five are required; ``oracle_utilities.csv`` is never read."""
 
 STORE_TABLES: tuple[str, ...] = (
@@ -99,13 +94,13 @@ def ingest_folder(
     ]
     drop_duplicate_ids(people, lambda c: c.id, "id")
     jobs = vacancies.parse_file(folder / vacancies.FILE_NAME, norm, progress)
-    drop_duplicate_ids([jobs], lambda v: v.id, "stellen_id")
+    drop_duplicate_ids([jobs], lambda v: v.id, VACANCIES.column("id"))
     kept, aliases = vacancies.merge_duplicates([v for _, v in jobs.items])
     known = _known_ids(people, jobs, aliases)
     proposals = history.parse_proposals(folder / history.PROPOSALS_FILE, known, progress)
-    drop_duplicate_ids([proposals], lambda p: p.id, "vorschlag_id")
+    drop_duplicate_ids([proposals], lambda p: p.id, PROPOSALS.column("id"))
     protected = history.parse_protected_file(folder / history.PROTECTED_FILE, known, progress)
-    drop_duplicate_ids([protected], lambda p: p.candidate_id, "kunden_id")
+    drop_duplicate_ids([protected], lambda p: p.candidate_id, PROTECTED.column("candidate_id"))
     files: list[Parsed] = [*people, jobs, proposals, protected]
     rejects = [r for parsed in files for r in parsed.rejects]
     report_path = write_reject_report(rejects, reject_dir)

@@ -1,44 +1,31 @@
-"""What every source shares: rows being parsed, parsed files, and the field parsers.
+"""What every source shares: rows being parsed and parsed files.
 
-Parsers raise ``ValueError`` with the reject reason; :class:`Row` turns that into a
-:class:`~data.ingest.report.Reject` with file, line and field.
+The field parsers live with the formats in ``data.formats``. They raise ``ValueError`` with the
+reject reason; :class:`Row` turns that into a :class:`~data.ingest.report.Reject` with file, line
+and field.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from data.formats import WRONG_TYPE, is_missing
 from data.ingest.readers import RawRecord
 from data.ingest.report import WARNING_PREFIX, Reject, shorten
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
 
-# Reject reasons: tests and the README refer to these words.
+# Reject reasons: tests and the README refer to these words (the cell parsers' are in data.formats).
 MISSING = "missing value"
 DUPLICATE_ID = "duplicate id"
-IMPOSSIBLE_DATE = "impossible date"
-NEGATIVE = "negative value"
-UNKNOWN_CODE = "unknown code value"
-WRONG_TYPE = "wrong type"
-
-_GERMAN_DATE = re.compile(r"^(\d{2})\.(\d{2})\.(\d{4})$")
-_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
-_GERMAN_DECIMAL = re.compile(r"^-?\d+(,\d+)?$")
 
 
 # --- rows ------------------------------------------------------------------------------------
-def is_missing(value: object) -> bool:
-    """Empty cell or JSON null: not known."""
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
 def _lookup(fields: Mapping[str, Any], name: str) -> Any:
     if "." not in name:
         return fields.get(name)
@@ -162,113 +149,3 @@ def drop_duplicate_ids(files: list[Parsed[T]], key: Callable[[T], str], field_na
                 first_seen[ident] = (parsed.file, line)
                 kept.append((line, item))
         parsed.items = kept
-
-
-# --- field parsers: raise ValueError with the reject reason ----------------------------------
-def text(value: Any) -> str:
-    if not isinstance(value, str):
-        raise ValueError(f"{WRONG_TYPE}: expected text")
-    return value.strip()
-
-
-def ident(value: Any) -> str:
-    """An id: text without surrounding blanks (JSON numbers are not ids)."""
-    return text(value)
-
-
-def german_date(value: Any) -> date:
-    match = _GERMAN_DATE.match(text(value))
-    if not match:
-        raise ValueError("not a date TT.MM.JJJJ")
-    day, month, year = (int(g) for g in match.groups())
-    return _make_date(year, month, day)
-
-
-def iso_date(value: Any) -> date:
-    match = _ISO_DATE.match(text(value))
-    if not match:
-        raise ValueError("not an ISO date JJJJ-MM-TT")
-    year, month, day = (int(g) for g in match.groups())
-    return _make_date(year, month, day)
-
-
-def _make_date(year: int, month: int, day: int) -> date:
-    try:
-        return date(year, month, day)
-    except ValueError as exc:
-        raise ValueError(f"{IMPOSSIBLE_DATE} ({exc})") from exc
-
-
-def german_decimal(value: Any) -> float:
-    """``3,5`` -> 3.5; a dot is refused (it would be a thousands separator in German)."""
-    cleaned = text(value)
-    if not _GERMAN_DECIMAL.match(cleaned):
-        raise ValueError("not a number with decimal comma")
-    number = float(cleaned.replace(",", "."))
-    if number < 0:
-        raise ValueError(NEGATIVE)
-    return number
-
-
-def german_int(value: Any) -> int:
-    number = german_decimal(value)
-    if not number.is_integer():
-        raise ValueError("not a whole number")
-    return int(number)
-
-
-def json_number(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"{WRONG_TYPE}: expected a number")
-    if value < 0:
-        raise ValueError(NEGATIVE)
-    return float(value)
-
-
-def json_int(value: Any) -> int:
-    number = json_number(value)
-    if not number.is_integer():
-        raise ValueError("not a whole number")
-    return int(number)
-
-
-def json_bool(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError(f"{WRONG_TYPE}: expected true or false")
-    return value
-
-
-def ja_nein(value: Any) -> bool:
-    return code_of({"ja": True, "nein": False})(value)
-
-
-def code_of(mapping: Mapping[str, T]) -> Callable[[Any], T]:
-    """A parser for one value of a closed code list."""
-
-    def parse(value: Any) -> T:
-        key = text(value)
-        if key not in mapping:
-            raise ValueError(f"{UNKNOWN_CODE} {key!r} (allowed: {', '.join(mapping)})")
-        return mapping[key]
-
-    return parse
-
-
-def pipe_list(value: Any) -> list[str]:
-    """``a|b|c`` -> ``["a", "b", "c"]`` without blanks."""
-    return [part.strip() for part in text(value).split("|") if part.strip()]
-
-
-def json_list(value: Any) -> list[Any]:
-    if not isinstance(value, list):
-        raise ValueError(f"{WRONG_TYPE}: expected a list")
-    return [v for v in value if not is_missing(v)]
-
-
-def list_of(split: Callable[[Any], list[Any]], item: Callable[[Any], T]) -> Callable[[Any], list[T]]:
-    """A parser for a list whose items each go through ``item``; keeps order, drops repeats."""
-
-    def parse(value: Any) -> list[T]:
-        return list(dict.fromkeys(item(v) for v in split(value)))
-
-    return parse

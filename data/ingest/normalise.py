@@ -6,9 +6,11 @@ import re
 from functools import cached_property
 from typing import Any
 
-from data.ingest.common import MISSING, Row, text
+from data.formats import text
+from data.ingest.common import MISSING, Row
 from matcher.errors import UnknownPlaceError
 from matcher.geo import UNKNOWN_MUNICIPALITY, Gazetteer, check_place
+from matcher.models import KLDB5_PATTERN
 from matcher.reference import ReferenceData, esco_id
 
 # Places follow the one rule of ``matcher.geo.check_place``, which the API applies too; its reject
@@ -17,8 +19,6 @@ from matcher.reference import ReferenceData, esco_id
 UNKNOWN_KLDB = "unknown KldB code"
 UNKNOWN_SKILL = "unknown ESCO skill id, dropped (row kept)"
 AMBIGUOUS_POSTCODE = "postcode shared by several municipalities, municipality missing"
-
-_KLDB = re.compile(r"^\d{5}$")
 
 
 def _name_keys(name: str) -> set[str]:
@@ -59,7 +59,7 @@ class Normaliser:
     def kldb(self, value: Any) -> str:
         """A 5-digit KldB 2010 code that exists in the reference."""
         code = text(value)
-        if not _KLDB.match(code):
+        if not KLDB5_PATTERN.match(code):
             raise ValueError(f"{UNKNOWN_KLDB}: not 5 digits")
         if code not in self._kldb5:
             raise ValueError(f"{UNKNOWN_KLDB}: not in KldB 2010 (Fassung 2020)")

@@ -1,4 +1,7 @@
-"""Vacancies of the joint employer service (JSON Lines), with cross-channel duplicates merged."""
+"""Vacancies of the joint employer service (JSON Lines), with cross-channel duplicates merged.
+
+File name, fields, code tables and parsers are those of :data:`data.formats.VACANCIES`.
+"""
 
 from __future__ import annotations
 
@@ -6,128 +9,50 @@ import re
 from pathlib import Path
 from typing import Any
 
-from data.ingest.common import (
-    UNKNOWN_CODE,
-    Parsed,
-    Row,
-    build_model,
-    code_of,
-    ident,
-    iso_date,
-    json_bool,
-    json_int,
-    json_list,
-    json_number,
-    list_of,
-    parse_records,
-    text,
-)
+from data.formats import VACANCIES
+from data.ingest.common import Parsed, Row, build_model, parse_records
 from data.ingest.normalise import Normaliser
 from data.ingest.readers import read_jsonl
-from matcher.models import LICENCES, Vacancy
+from matcher.models import Vacancy
 
-FILE_NAME = "arbeitgeberservice_stellen.jsonl"
-
-SOURCES = {s: s for s in ("ags_stadt", "ags_landkreis", "jobboerse")}
-LEVELS = {"1": 1, "2": 2, "3": 3, "4": 4}
-WORKING_TIME = {"vollzeit": "full_time", "teilzeit": "part_time", "vollzeit_teilzeit": "either"}
-PERMITS = {p: p for p in ("forklift", "adr", "ifsg43", "gewo34a", "crane", "welding")}
-GERMAN = {**{lv: lv for lv in ("A1", "A2", "B1", "B2", "C1", "C2")}, "native": "native"}
-PAY_UNITS = {"stunde": "hour", "monat": "month"}
-CONTRACTS = {"unbefristet": "permanent", "befristet": "fixed_term", "arbeitnehmerueberlassung": "temporary_agency"}
-STATUS = {"offen": "open", "besetzt": "filled", "zurueckgezogen": "withdrawn"}
-LICENCE_CODES = {lic: lic for lic in LICENCES}
-
-SOURCE_NAMES = {
-    "id": "stellen_id",
-    "source": "quelle",
-    "employer_id": "arbeitgeber_id",
-    "employer_name": "arbeitgeber_name",
-    "title": "titel",
-    "description": "beschreibung",
-    "kldb": "kldb",
-    "level": "niveau",
-    "required_skills": "kenntnisse_pflicht",
-    "optional_skills": "kenntnisse_optional",
-    "ags": "gemeindeschluessel",
-    "postcode": "plz",
-    "working_time": "arbeitszeit",
-    "hours_per_week": "wochenstunden",
-    "shifts": "schicht",
-    "weekends": "wochenende",
-    "required_licences": "fuehrerscheine",
-    "required_permits": "berechtigungen",
-    "german_level_min": "deutsch_min",
-    "pay_min": "entgelt_min",
-    "pay_max": "entgelt_max",
-    "pay_unit": "entgelt_einheit",
-    "contract_type": "vertragsart",
-    "start_date": "beginn",
-    "posted_at": "veroeffentlicht",
-    "status": "status",
-    "positions": "anzahl",
-}
+FILE_NAME = VACANCIES.name
 
 # Gender notes and punctuation differ between channels for the same posting.
 _GENDER_NOTE = re.compile(r"\(?\s*[mwd]\s*/\s*[mwd]\s*/\s*[mwd]\s*\)?", re.IGNORECASE)
 _NON_WORD = re.compile(r"[^\w]+")
 
 
-def _level(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise ValueError(f"{UNKNOWN_CODE}: expected 1 to 4")
-    return code_of(LEVELS)(str(value))
+def _skills(row: Row, norm: Normaliser, name: str) -> list[str]:
+    return norm.skills(row, VACANCIES.column(name), VACANCIES.read(row, name))
 
 
 def _core_values(row: Row, norm: Normaliser) -> dict[str, Any]:
-    ags, postcode = norm.place(row, postcode_field="plz", ags_field="gemeindeschluessel")
-    kldb = row.get("kldb", norm.kldb, required=True)
-    return {
-        "id": row.get("stellen_id", ident, required=True),
-        "source": row.get("quelle", code_of(SOURCES), required=True),
-        "employer_id": row.get("arbeitgeber_id", ident, required=True),
-        "employer_name": row.get("arbeitgeber_name", text, required=True),
-        "title": row.get("titel", text, required=True),
-        "description": row.get("beschreibung", text),
+    ags, postcode = norm.place(row, postcode_field=VACANCIES.column("postcode"), ags_field=VACANCIES.column("ags"))
+    kldb = VACANCIES.read(row, "kldb", norm.kldb)
+    values = {name: VACANCIES.read(row, name) for name in ("id", "source", "employer_id", "employer_name", "title")}
+    return values | {
+        "description": VACANCIES.read(row, "description"),
         "kldb": kldb,
-        "level": row.get("niveau", _level) or norm.level_of(kldb),
-        "required_skills": norm.skills(row, "kenntnisse_pflicht", row.get("kenntnisse_pflicht", json_list)),
-        "optional_skills": norm.skills(row, "kenntnisse_optional", row.get("kenntnisse_optional", json_list)),
+        "level": VACANCIES.read(row, "level") or norm.level_of(kldb),
+        "required_skills": _skills(row, norm, "required_skills"),
+        "optional_skills": _skills(row, norm, "optional_skills"),
         "ags": ags,
         "postcode": postcode,
-        "posted_at": row.get("veroeffentlicht", iso_date, required=True),
-    }
-
-
-def _terms_values(row: Row) -> dict[str, Any]:
-    return {
-        "working_time": row.get("arbeitszeit", code_of(WORKING_TIME)),
-        "hours_per_week": row.get("wochenstunden", json_number),
-        "shifts": row.get("schicht", json_bool),
-        "weekends": row.get("wochenende", json_bool),
-        "required_licences": row.get("fuehrerscheine", list_of(json_list, code_of(LICENCE_CODES))),
-        "required_permits": row.get("berechtigungen", list_of(json_list, code_of(PERMITS))),
-        "german_level_min": row.get("deutsch_min", code_of(GERMAN)),
-        "pay_min": row.get("entgelt_min", json_number),
-        "pay_max": row.get("entgelt_max", json_number),
-        "pay_unit": row.get("entgelt_einheit", code_of(PAY_UNITS)),
-        "contract_type": row.get("vertragsart", code_of(CONTRACTS)),
-        "start_date": row.get("beginn", iso_date),
-        "status": row.get("status", code_of(STATUS)),
-        "positions": row.get("anzahl", json_int),
+        "posted_at": VACANCIES.read(row, "posted_at"),
     }
 
 
 def parse_row(row: Row, norm: Normaliser) -> Vacancy | None:
     """One vacancy object as a canonical :class:`Vacancy` (None when rejected)."""
-    values = _core_values(row, norm) | _terms_values(row)
-    return build_model(row, Vacancy, values, SOURCE_NAMES)
+    core = _core_values(row, norm)
+    values = core | VACANCIES.read_rest(row, core)
+    return build_model(row, Vacancy, values, VACANCIES.source_names)
 
 
 def parse_file(path: Path, norm: Normaliser, progress: bool = False) -> Parsed[Vacancy]:
     """Parse ``arbeitgeberservice_stellen.jsonl``: accepted vacancies and rejects."""
     records = read_jsonl(path, progress=progress)
-    return parse_records(FILE_NAME, records, lambda row: parse_row(row, norm), "stellen_id")
+    return parse_records(FILE_NAME, records, lambda row: parse_row(row, norm), VACANCIES.column("id"))
 
 
 # --- duplicates ------------------------------------------------------------------------------

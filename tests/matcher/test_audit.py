@@ -407,3 +407,16 @@ def test_subject_access_export_lists_every_access(tmp_path: Path) -> None:
         (3, "result", "admin"),
     ]
     assert list(accesses(log.path, "P-1", date(2999, 1, 1))) == []
+
+
+def test_a_log_of_the_earlier_unkeyed_format_is_kept_aside(tmp_path: Path) -> None:
+    path = tmp_path / "audit.log"
+    path.write_text(
+        json.dumps({"seq": 1, "time": "2026-11-01T00:00:00.000+00:00", "prev_hash": "0" * 64, "hash": "ab" * 32}) + "\n"
+    )
+    log = AuditLog(path, KEY)
+    assert log.append(entry("S-new"))["seq"] == 1  # never a failed request because of the log's past
+    kept = list(tmp_path.glob("audit.log.unkeyed-*"))
+    assert len(kept) == 1 and '"prev_hash"' in kept[0].read_text()
+    result = verify(path, KEY)
+    assert result.ok and any("unkeyed" in note for note in result.notes)

@@ -117,7 +117,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, minilm_encoder: Encoder, ref
         store.upsert_vacancies(conn, jobs())
     # Pages of 2 records: the paged build is exercised by every test below.
     summary = build_indexes(store, minilm_encoder, reference, home / "indexes", page_size=2)
-    (home / "summary.json").write_text(json.dumps(summary))
+    (home / "summary.json").write_text(json.dumps({name: info.to_json() for name, info in summary.items()}))
     store.close()
     return home
 
@@ -270,6 +270,10 @@ def test_cli_index_and_shortlist(
     built = runner.invoke(cli.app, ["index"], env=env)
     assert built.exit_code == 0, built.output
     assert "vacancies: 6 vectors" in built.output and "candidates: 5 vectors" in built.output
+    compacted = runner.invoke(cli.app, ["index", "--compact"], env=env)
+    assert compacted.exit_code == 0, compacted.output
+    assert "vacancies: 6 vectors, exact index, change log at" in compacted.output
+    assert " s ->" not in compacted.output  # a snapshot embeds nothing: no build time
     no_model = runner.invoke(cli.app, ["shortlist", "--candidate", "C-lager"], env=env)
     assert no_model.exit_code == 1 and "--scorer similarity" in no_model.output
     shown = runner.invoke(

@@ -221,3 +221,19 @@ def test_within_limits_what_is_kept_and_counted(gazetteer: Gazetteer) -> None:
         within=within,
     )
     assert kept(result) == [0] and result.excluded["vacancy_open"] == 1
+
+
+def test_distances_through_place_codes_equal_the_direct_ones(gazetteer: Gazetteer) -> None:
+    from matcher.filters import pair_geography
+
+    items = vacancies({}, OTTERBACH, LANDSTUHL, MIESAU, {"ags": "07111000", "postcode": "56068"})
+    person, vacs = CandidateTable.build([make_candidate()], gazetteer), VacancyTable.build(items, gazetteer)
+    places = (gazetteer.place_lat, gazetteer.place_lon)
+    fast, fast_commute = pair_geography(person, vacs, places)
+    slow, slow_commute = pair_geography(person, vacs)
+    np.testing.assert_allclose(fast, slow, equal_nan=True)
+    np.testing.assert_allclose(fast_commute, slow_commute, equal_nan=True)
+    assert np.isnan(fast[-1]) and fast[2] == pytest.approx(16.7, abs=0.1)
+    people = CandidateTable.build([make_candidate(**OTTERBACH), make_candidate(**MIESAU)], gazetteer)
+    one_vacancy = VacancyTable.build(items[:1], gazetteer)
+    np.testing.assert_allclose(pair_geography(people, one_vacancy, places)[0], pair_geography(people, one_vacancy)[0])

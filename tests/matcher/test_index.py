@@ -232,3 +232,22 @@ def test_crash_between_renames_falls_back_to_the_previous_index(tmp_path: Path) 
     build_index(["z"], vectors[:1], "m", FP).save(tmp_path / "idx")  # the next write recovers
     assert load_index(tmp_path / "idx", FP).ids() == ["z"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["idx"]
+
+
+@pytest.mark.parametrize("kind", ["exact", "hnsw"])
+@pytest.mark.parametrize("share", [0.01, 0.3, 0.9])
+def test_filtered_search_finds_the_exact_top_k_among_the_eligible(kind: str, share: float) -> None:
+    """Every path of ``search_rows`` (matrix product, exact scan, HNSW on a dense subset)."""
+    rng = np.random.default_rng(7)
+    vectors = rng.standard_normal((4000, 16)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    config = IndexConfig(kind=kind, exact_subset_below=200, hnsw_ef_search=400)  # type: ignore[arg-type]
+    index = build_index([str(i) for i in range(4000)], vectors, "m", "fp", config)
+    eligible = rng.random(4000) < share
+    query = vectors[3]
+    found = index.search_rows(query, 20, eligible)
+    rows = np.flatnonzero(eligible)
+    exact = rows[np.argsort(-(vectors[rows] @ query))[:20]]
+    assert eligible[found.rows].all()
+    overlap = len(set(found.rows.tolist()) & set(exact.tolist())) / 20
+    assert overlap == 1.0 if (kind == "exact" or share < 0.7) else overlap >= 0.9

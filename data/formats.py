@@ -1,0 +1,543 @@
+"""The export formats of ``data/README.md``, each defined once.
+
+One :class:`ExportFile` per file: its name, how it is encoded, and its field table. A field names
+the canonical field (of ``matcher.models``), its source column (dotted for nested JSON objects),
+the parser ingestion reads it with, and the code table between canonical values and the file's
+labels. The columns of a file are its fields in order. The generator writes through
+:meth:`ExportFile.row` / :meth:`ExportFile.record`, ingestion reads through :meth:`ExportFile.read`,
+and the cell codecs (dates, decimal commas, ``ja``/``nein``, code lists) are defined here in
+both directions. Nothing here depends on ``data.ingest`` or ``data.generate``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Literal, Protocol, TypeVar
+
+from matcher.models import LICENCES, GermanLevel
+
+T = TypeVar("T")
+
+# --- cell readers: raise ValueError with the reject reason (tests and the README use the words)
+IMPOSSIBLE_DATE = "impossible date"
+NEGATIVE = "negative value"
+UNKNOWN_CODE = "unknown code value"
+WRONG_TYPE = "wrong type"
+
+_GERMAN_DATE = re.compile(r"^(\d{2})\.(\d{2})\.(\d{4})$")
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_GERMAN_DECIMAL = re.compile(r"^-?\d+(,\d+)?$")
+
+
+def is_missing(value: object) -> bool:
+    """Empty cell or JSON null: not known."""
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{WRONG_TYPE}: expected text")
+    return value.strip()
+
+
+def ident(value: Any) -> str:
+    """An id: text without surrounding blanks (JSON numbers are not ids)."""
+    return text(value)
+
+
+def german_date(value: Any) -> date:
+    match = _GERMAN_DATE.match(text(value))
+    if not match:
+        raise ValueError("not a date TT.MM.JJJJ")
+    day, month, year = (int(g) for g in match.groups())
+    return _make_date(year, month, day)
+
+
+def iso_date(value: Any) -> date:
+    match = _ISO_DATE.match(text(value))
+    if not match:
+        raise ValueError("not an ISO date JJJJ-MM-TT")
+    year, month, day = (int(g) for g in match.groups())
+    return _make_date(year, month, day)
+
+
+def _make_date(year: int, month: int, day: int) -> date:
+    try:
+        return date(year, month, day)
+    except ValueError as exc:
+        raise ValueError(f"{IMPOSSIBLE_DATE} ({exc})") from exc
+
+
+def german_decimal(value: Any) -> float:
+    """``3,5`` -> 3.5; a dot is refused (it would be a thousands separator in German)."""
+    cleaned = text(value)
+    if not _GERMAN_DECIMAL.match(cleaned):
+        raise ValueError("not a number with decimal comma")
+    number = float(cleaned.replace(",", "."))
+    if number < 0:
+        raise ValueError(NEGATIVE)
+    return number
+
+
+def german_int(value: Any) -> int:
+    number = german_decimal(value)
+    if not number.is_integer():
+        raise ValueError("not a whole number")
+    return int(number)
+
+
+def json_number(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{WRONG_TYPE}: expected a number")
+    if value < 0:
+        raise ValueError(NEGATIVE)
+    return float(value)
+
+
+def json_int(value: Any) -> int:
+    number = json_number(value)
+    if not number.is_integer():
+        raise ValueError("not a whole number")
+    return int(number)
+
+
+def json_bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"{WRONG_TYPE}: expected true or false")
+    return value
+
+
+def code_of(mapping: Mapping[str, T]) -> Callable[[Any], T]:
+    """A parser for one value of a closed code list (label -> canonical value)."""
+
+    def parse(value: Any) -> T:
+        key = text(value)
+        if key not in mapping:
+            raise ValueError(f"{UNKNOWN_CODE} {key!r} (allowed: {', '.join(mapping)})")
+        return mapping[key]
+
+    return parse
+
+
+def pipe_list(value: Any) -> list[str]:
+    """``a|b|c`` -> ``["a", "b", "c"]`` without blanks."""
+    return [part.strip() for part in text(value).split("|") if part.strip()]
+
+
+def json_list(value: Any) -> list[Any]:
+    if not isinstance(value, list):
+        raise ValueError(f"{WRONG_TYPE}: expected a list")
+    return [v for v in value if not is_missing(v)]
+
+
+def list_of(split: Callable[[Any], list[Any]], item: Callable[[Any], T]) -> Callable[[Any], list[T]]:
+    """A parser for a list whose items each go through ``item``; keeps order, drops repeats."""
+
+    def parse(value: Any) -> list[T]:
+        return list(dict.fromkeys(item(v) for v in split(value)))
+
+    return parse
+
+
+# --- cell writers: the inverse of the readers -------------------------------------------------
+def de_date(d: date) -> str:
+    return f"{d:%d.%m.%Y}"
+
+
+def de_number(x: float) -> str:
+    return f"{x:.1f}".replace(".", ",")
+
+
+def json_value(x: float) -> int | float:
+    """A JSON number: whole numbers without ``.0``, others to 2 decimals."""
+    return int(x) if float(x).is_integer() else round(float(x), 2)
+
+
+# --- code tables: canonical value -> label in the file ----------------------------------------
+def labels(*values: str) -> dict[str, str]:
+    """A code table whose labels are the canonical values themselves."""
+    return {v: v for v in values}
+
+
+def decode(table: Mapping[Any, str]) -> dict[str, Any]:
+    """The inverse of a code table: label -> canonical value, in the same order."""
+    return {label: value for value, label in table.items()}
+
+
+CEFR = labels(*(level.value for level in GermanLevel if level is not GermanLevel.NATIVE))
+LICENCE_CODES = labels(*LICENCES)
+YES_NO = {True: "ja", False: "nein"}
+SOURCE_CODES = labels("ags_stadt", "ags_landkreis", "jobboerse")
+
+LEVEL_STADT = {1: "1", 2: "2", 3: "3", 4: "4"}
+SCHOOL_STADT = {
+    "none": "ohne",
+    "hauptschule": "Hauptschulabschluss",
+    "mittlere_reife": "Mittlere Reife",
+    "fachhochschulreife": "Fachhochschulreife",
+    "abitur": "Abitur",
+}
+VOCATIONAL_STADT = {
+    "none": "ohne",
+    "apprenticeship": "Berufsausbildung",
+    "master_technician": "Meister/Techniker",
+    "bachelor": "Bachelor",
+    "master": "Master",
+}
+GERMAN_STADT = {**CEFR, "native": "Muttersprache"}
+PERMIT_STADT = {
+    "forklift": "Staplerschein",
+    "adr": "ADR",
+    "ifsg43": "IfSG43",
+    "gewo34a": "GewO34a",
+    "crane": "Kranschein",
+    "welding": "Schweisserpruefung",
+}
+WORKING_TIME_STADT = {"full_time": "Vollzeit", "part_time": "Teilzeit", "either": "Vollzeit oder Teilzeit"}
+
+LEVEL_LANDKREIS = {1: "HE", 2: "FK", 3: "SP", 4: "EX"}
+SCHOOL_LANDKREIS = {
+    "none": "KA",
+    "hauptschule": "HS",
+    "mittlere_reife": "RS",
+    "fachhochschulreife": "FH",
+    "abitur": "AB",
+}
+VOCATIONAL_LANDKREIS = {
+    "none": "KA",
+    "apprenticeship": "BA",
+    "master_technician": "MT",
+    "bachelor": "BSC",
+    "master": "MSC",
+}
+GERMAN_LANDKREIS = {**CEFR, "native": "MS"}
+PERMIT_LANDKREIS = {
+    "forklift": "STAPLER",
+    "adr": "ADR",
+    "ifsg43": "IFSG43",
+    "gewo34a": "GEWO34A",
+    "crane": "KRAN",
+    "welding": "SCHWEISS",
+}
+WORKING_TIME_LANDKREIS = {"full_time": "VZ", "part_time": "TZ", "either": "VT"}
+
+WORKING_TIME_VACANCY = {"full_time": "vollzeit", "part_time": "teilzeit", "either": "vollzeit_teilzeit"}
+PERMIT_VACANCY = labels(*PERMIT_STADT)
+GERMAN_VACANCY = {**CEFR, "native": "native"}
+PAY_UNIT_VACANCY = {"hour": "stunde", "month": "monat"}
+CONTRACT_VACANCY = {
+    "permanent": "unbefristet",
+    "fixed_term": "befristet",
+    "temporary_agency": "arbeitnehmerueberlassung",
+}
+STATUS_VACANCY = {"open": "offen", "filled": "besetzt", "withdrawn": "zurueckgezogen"}
+
+OUTCOME_CODES = {
+    "no_reaction": "keine_reaktion",
+    "applied": "beworben",
+    "interview": "vorstellungsgespraech",
+    "hired": "eingestellt",
+    "rejected_by_employer": "abgelehnt_arbeitgeber",
+    "declined_by_candidate": "abgelehnt_bewerber",
+}
+GENDER_CODES = {"f": "w", "m": "m", "d": "d"}
+CITIZENSHIP_CODES = {"german": "deutsch", "eu": "eu", "third_country": "drittstaat"}
+
+
+def coded(table: Mapping[Any, str]) -> Callable[[Any], Any]:
+    """A parser for one label of ``table``."""
+    return code_of(decode(table))
+
+
+ja_nein = coded(YES_NO)
+
+
+# --- parsers of a whole cell's structure ------------------------------------------------------
+def _language_code(code: str) -> str:
+    if len(code) != 2 or not code.isalpha() or not code.islower():
+        raise ValueError(f"not an ISO 639-1 language code: {code!r}")
+    return code
+
+
+def language_pairs(value: Any) -> dict[str, str]:
+    """``tr:C2|en:A2`` -> ``{"tr": "C2", "en": "A2"}`` (ISO 639-1 code, CEFR level)."""
+    result: dict[str, str] = {}
+    for pair in pipe_list(value):
+        code, _, level = (part.strip() for part in pair.partition(":"))
+        result[_language_code(code)] = coded(GERMAN_STADT)(level)
+    return result
+
+
+def language_objects(value: Any) -> dict[str, str]:
+    """``[{"sprache": "ru", "niveau": "C2"}]`` -> ``{"ru": "C2"}``."""
+    result: dict[str, str] = {}
+    for item in json_list(value):
+        if not isinstance(item, dict):
+            raise ValueError(f"{WRONG_TYPE}: expected objects with sprache and niveau")
+        code = _language_code(text(item.get("sprache")))
+        result[code] = coded(GERMAN_LANDKREIS)(item.get("niveau"))
+    return result
+
+
+def skill_objects(value: Any) -> list[Any]:
+    """The ``esco`` ids of ``kompetenzen`` (the ``text`` labels come from the reference)."""
+    items = json_list(value)
+    if not all(isinstance(item, dict) for item in items):
+        raise ValueError(f"{WRONG_TYPE}: expected objects with esco and text")
+    return [item.get("esco") for item in items]
+
+
+def vacancy_level(value: Any) -> int:
+    """``niveau`` of a vacancy: 1 to 4, as a JSON number or text."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError(f"{UNKNOWN_CODE}: expected 1 to 4")
+    return coded(LEVEL_STADT)(str(value))
+
+
+def birth_year(value: Any) -> int:
+    cleaned = text(value)
+    if not (len(cleaned) == 4 and cleaned.isdigit()):
+        raise ValueError("not a year JJJJ")
+    return int(cleaned)
+
+
+# --- files ------------------------------------------------------------------------------------
+class Readable(Protocol):
+    """What :meth:`ExportFile.read` needs of a row (``data.ingest.common.Row``)."""
+
+    def get(self, name: str, parse: Callable[[Any], T], *, required: bool = False) -> T | None: ...
+
+
+@dataclass(frozen=True)
+class Field:
+    """One column of an export file.
+
+    ``parse`` is None where ingestion needs the reference data (KldB codes, places) to read the
+    value, or where the file is never ingested. ``also`` names further canonical fields that come
+    from this column (their validation errors are reported under it).
+    """
+
+    name: str
+    column: str
+    parse: Callable[[Any], Any] | None = None
+    required: bool = False
+    codes: Mapping[Any, str] | None = None
+    also: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    name: str
+    kind: Literal["csv", "jsonl"]
+    fields: tuple[Field, ...]
+    encoding: str = "utf-8"
+    delimiter: str = ","
+    newline: str = "\n"
+    ingested: bool = True
+    _by_name: dict[str, Field] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_name", {f.name: f for f in self.fields})
+        if len(self._by_name) != len(self.fields) or len(set(self.columns)) != len(self.fields):
+            raise ValueError(f"{self.name}: a canonical field or column appears twice")
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The source columns in file order (dotted paths for nested JSON objects)."""
+        return tuple(f.column for f in self.fields)
+
+    @property
+    def source_names(self) -> dict[str, str]:
+        """Canonical field -> source column, for reporting validation errors."""
+        names = {f.name: f.column for f in self.fields}
+        names |= {alias: f.column for f in self.fields for alias in f.also}
+        return names
+
+    def column(self, name: str) -> str:
+        """The source column of a canonical field."""
+        return self._by_name[name].column
+
+    def index(self, name: str) -> int:
+        """The position of a canonical field's column in a CSV row."""
+        return self.fields.index(self._by_name[name])
+
+    def encode(self, name: str, value: Any) -> str:
+        """A canonical value as the file's label (through the field's code table)."""
+        codes = self._by_name[name].codes
+        assert codes is not None, f"{self.name}: {name} has no code table"
+        return codes[value]
+
+    def read(self, row: Readable, name: str, parse: Callable[[Any], Any] | None = None) -> Any:
+        """Read a canonical field from a row with its parser (or ``parse``, for the reference)."""
+        f = self._by_name[name]
+        parser = parse or f.parse
+        assert parser is not None, f"{self.name}: {name} needs a parser"
+        return row.get(f.column, parser, required=f.required)
+
+    def read_rest(self, row: Readable, done: Mapping[str, Any]) -> dict[str, Any]:
+        """Read, in file order, every field with a parser that is not a key of ``done`` yet."""
+        return {f.name: self.read(row, f.name) for f in self.fields if f.parse and f.name not in done}
+
+    def _check(self, values: Mapping[str, Any]) -> None:
+        if values.keys() != self._by_name.keys():
+            wrong = sorted(set(values) ^ set(self._by_name))
+            raise ValueError(f"{self.name}: fields do not match the format: {', '.join(wrong)}")
+
+    def row(self, values: Mapping[str, str]) -> list[str]:
+        """A CSV row from canonical field -> cell text."""
+        self._check(values)
+        return [values[f.name] for f in self.fields]
+
+    def record(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """A JSON object from canonical field -> value; dotted columns become nested objects."""
+        self._check(values)
+        record: dict[str, Any] = {}
+        for f in self.fields:
+            *parents, key = f.column.split(".")
+            target = record
+            for parent in parents:
+                target = target.setdefault(parent, {})
+            target[key] = values[f.name]
+        return record
+
+
+STADT = ExportFile(
+    "jobcenter_stadt_kunden.csv",
+    "csv",
+    (
+        Field("id", "Kundennummer", ident, required=True, also=("source_id",)),
+        Field("registered_at", "Anlagedatum", german_date, required=True),
+        Field("postcode", "PLZ"),
+        Field("ags", "Wohnort"),
+        Field("occupations", "Zielberuf_KldB", required=True),
+        Field("other_occupations", "Alternativberufe_KldB"),
+        Field("level", "Anforderungsniveau", coded(LEVEL_STADT), codes=LEVEL_STADT),
+        Field("skills", "Kenntnisse_ESCO", pipe_list),
+        Field("school", "Schulabschluss", coded(SCHOOL_STADT), codes=SCHOOL_STADT),
+        Field("vocational", "Berufsabschluss", coded(VOCATIONAL_STADT), codes=VOCATIONAL_STADT),
+        Field("experience_years", "Berufserfahrung_Jahre", german_decimal),
+        Field("german_level", "Deutschkenntnisse", coded(GERMAN_STADT), codes=GERMAN_STADT),
+        Field("languages", "Weitere_Sprachen", language_pairs),
+        Field("licences", "Fuehrerscheine", list_of(pipe_list, coded(LICENCE_CODES)), codes=LICENCE_CODES),
+        Field("permits", "Weitere_Berechtigungen", list_of(pipe_list, coded(PERMIT_STADT)), codes=PERMIT_STADT),
+        Field("has_car", "PKW_verfuegbar", ja_nein, codes=YES_NO),
+        Field("max_commute_minutes", "Max_Pendelzeit_Min", german_int),
+        Field("working_time", "Arbeitszeitwunsch", coded(WORKING_TIME_STADT), codes=WORKING_TIME_STADT),
+        Field("hours_per_week", "Wochenstunden", german_decimal),
+        Field("shifts", "Schichtbereitschaft", ja_nein, codes=YES_NO),
+        Field("weekends", "Wochenendbereitschaft", ja_nein, codes=YES_NO),
+        Field("available_from", "Verfuegbar_ab", german_date),
+        Field("profile_text", "Profiltext", text),
+    ),
+    encoding="cp1252",
+    delimiter=";",
+    newline="\r\n",
+)
+
+LANDKREIS = ExportFile(
+    "jobcenter_landkreis_kunden.jsonl",
+    "jsonl",
+    (
+        Field("id", "kd_id", ident, required=True, also=("source_id",)),
+        Field("registered_at", "erfasst", iso_date, required=True),
+        Field("postcode", "adresse.plz"),
+        Field("ags", "adresse.gemeindeschluessel"),
+        Field("occupations", "beruf.haupt", required=True),
+        Field("other_occupations", "beruf.weitere"),
+        Field("level", "niveau", coded(LEVEL_LANDKREIS), codes=LEVEL_LANDKREIS),
+        Field("skills", "kompetenzen", skill_objects),
+        Field("school", "schule", coded(SCHOOL_LANDKREIS), codes=SCHOOL_LANDKREIS),
+        Field("vocational", "ausbildung", coded(VOCATIONAL_LANDKREIS), codes=VOCATIONAL_LANDKREIS),
+        Field("experience_years", "erfahrung_monate", json_int),
+        Field("german_level", "sprache_de", coded(GERMAN_LANDKREIS), codes=GERMAN_LANDKREIS),
+        Field("languages", "sprachen", language_objects),
+        Field("licences", "fs_klassen", list_of(json_list, coded(LICENCE_CODES)), codes=LICENCE_CODES),
+        Field("permits", "scheine", list_of(json_list, coded(PERMIT_LANDKREIS)), codes=PERMIT_LANDKREIS),
+        Field("has_car", "kfz", json_bool),
+        Field("max_commute_km", "mobilitaet_km", json_number),
+        Field("working_time", "az", coded(WORKING_TIME_LANDKREIS), codes=WORKING_TIME_LANDKREIS),
+        Field("hours_per_week", "std_woche", json_number),
+        Field("shifts", "schicht", json_bool),
+        Field("weekends", "wochenende", json_bool),
+        Field("available_from", "verfuegbar", iso_date),
+        Field("profile_text", "profil", text),
+    ),
+)
+
+VACANCIES = ExportFile(
+    "arbeitgeberservice_stellen.jsonl",
+    "jsonl",
+    (
+        Field("id", "stellen_id", ident, required=True),
+        Field("source", "quelle", coded(SOURCE_CODES), required=True, codes=SOURCE_CODES),
+        Field("employer_id", "arbeitgeber_id", ident, required=True),
+        Field("employer_name", "arbeitgeber_name", text, required=True),
+        Field("title", "titel", text, required=True),
+        Field("description", "beschreibung", text),
+        Field("kldb", "kldb", required=True),
+        Field("level", "niveau", vacancy_level),
+        Field("required_skills", "kenntnisse_pflicht", json_list),
+        Field("optional_skills", "kenntnisse_optional", json_list),
+        Field("ags", "gemeindeschluessel"),
+        Field("postcode", "plz"),
+        Field("working_time", "arbeitszeit", coded(WORKING_TIME_VACANCY), codes=WORKING_TIME_VACANCY),
+        Field("hours_per_week", "wochenstunden", json_number),
+        Field("shifts", "schicht", json_bool),
+        Field("weekends", "wochenende", json_bool),
+        Field("required_licences", "fuehrerscheine", list_of(json_list, coded(LICENCE_CODES)), codes=LICENCE_CODES),
+        Field("required_permits", "berechtigungen", list_of(json_list, coded(PERMIT_VACANCY)), codes=PERMIT_VACANCY),
+        Field("german_level_min", "deutsch_min", coded(GERMAN_VACANCY), codes=GERMAN_VACANCY),
+        Field("pay_min", "entgelt_min", json_number),
+        Field("pay_max", "entgelt_max", json_number),
+        Field("pay_unit", "entgelt_einheit", coded(PAY_UNIT_VACANCY), codes=PAY_UNIT_VACANCY),
+        Field("contract_type", "vertragsart", coded(CONTRACT_VACANCY), codes=CONTRACT_VACANCY),
+        Field("start_date", "beginn", iso_date),
+        Field("posted_at", "veroeffentlicht", iso_date, required=True),
+        Field("status", "status", coded(STATUS_VACANCY), codes=STATUS_VACANCY),
+        Field("positions", "anzahl", json_int),
+    ),
+)
+
+PROPOSALS = ExportFile(
+    "vermittlungsvorschlaege.csv",
+    "csv",
+    (
+        Field("id", "vorschlag_id", ident, required=True),
+        Field("candidate_id", "kunden_id", ident, required=True),
+        Field("vacancy_id", "stellen_id", ident, required=True),
+        Field("proposed_at", "vorgeschlagen_am", iso_date, required=True),
+        Field("outcome", "ergebnis", coded(OUTCOME_CODES), required=True, codes=OUTCOME_CODES),
+        Field("outcome_at", "ergebnis_am", iso_date),
+    ),
+)
+
+PROTECTED = ExportFile(
+    "geschuetzte_merkmale.csv",
+    "csv",
+    (
+        Field("candidate_id", "kunden_id", ident, required=True),
+        Field("gender", "geschlecht", coded(GENDER_CODES), codes=GENDER_CODES),
+        Field("birth_year", "geburtsjahr", birth_year),
+        Field("citizenship_group", "staatsangehoerigkeit", coded(CITIZENSHIP_CODES), codes=CITIZENSHIP_CODES),
+        Field("severe_disability", "schwerbehinderung", ja_nein, codes=YES_NO),
+    ),
+)
+
+ORACLE = ExportFile(
+    "oracle_utilities.csv",
+    "csv",
+    (
+        Field("proposal_id", "vorschlag_id"),
+        Field("candidate_id", "kunden_id"),
+        Field("vacancy_id", "stellen_id"),
+        Field("utility", "utility"),
+    ),
+    ingested=False,
+)
+
+FILES: tuple[ExportFile, ...] = (STADT, LANDKREIS, VACANCIES, PROPOSALS, PROTECTED, ORACLE)
+"""Every file the generator writes, in this order; ingestion requires those ``ingested``."""
+INGESTED_FILES: tuple[ExportFile, ...] = tuple(f for f in FILES if f.ingested)
