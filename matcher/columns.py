@@ -87,7 +87,9 @@ class _Columns:
     records: list[Any]
 
     def __len__(self) -> int:
-        return len(self.records)
+        # The arrays, not the lists: a view of ``Rows`` shares the live lists, which may have
+        # grown since (rows beyond the arrays' length are never read through this table).
+        return len(self.lat)  # type: ignore[attr-defined]
 
     def take(self, rows: NDArray[np.intp] | Sequence[int]) -> Self:
         """The rows at these positions, in this order."""

@@ -235,12 +235,6 @@ def test_rows_view_length_through_capacity_growth(gazetteer: Gazetteer) -> None:
     np.testing.assert_array_equal(view.alt_kldb, expected.alt_kldb)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Rows.view() shares the live records/skills lists, so an earlier view grows with later "
-    "appends while its arrays stay at the old length (len(view) != len(view.hours)). Harmless "
-    "inside the engine's read lock, but the view is not the snapshot its frozen type suggests.",
-)
 def test_an_earlier_view_keeps_its_length_after_an_append(gazetteer: Gazetteer) -> None:
     rows = Rows.of(VacancyTable, [make_vacancy(id="V0")], gazetteer)
     before = rows.view()
