@@ -190,12 +190,36 @@ def serving_app() -> FastAPI:
     return create_app(Settings())
 
 
+SERVING_APP = "api.app:serving_app"
+
+
+def server_command(host: str, port: int, workers: int, *options: str) -> list[str]:
+    """The uvicorn command line that serves the app as ``matcher serve`` does, for a process of
+    its own (benchmarks, the tests with several workers)."""
+    import sys
+
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        SERVING_APP,
+        "--factory",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        *options,
+    ]
+
+
 def run_server(host: str, port: int, workers: int = 1, log_level: str = "info", **uvicorn_options: Any) -> None:
     """Serve with uvicorn (blocks)."""
     import uvicorn
 
     uvicorn.run(
-        "api.app:serving_app",
+        SERVING_APP,
         factory=True,
         host=host,
         port=port,

@@ -64,6 +64,7 @@ from typing import Any
 
 import numpy as np
 
+from api.app import server_command
 from matcher.settings import Settings
 
 LOOPBACK = "127.0.0.1"
@@ -724,22 +725,7 @@ def over_http(
 
     token, port = _caseworker_token(home), _free_port()
     env = {**os.environ, "MATCHER_HOME": str(home)}
-    cmd = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "api.app:serving_app",
-        "--factory",
-        "--host",
-        LOOPBACK,
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--log-level",
-        "warning",
-        "--no-access-log",
-    ]
+    cmd = server_command(LOOPBACK, port, workers, "--log-level", "warning", "--no-access-log")
     wrk = shutil.which("wrk") if use_wrk else None
     server = subprocess.Popen(cmd, env=env)
     out: dict[str, Any] = {"server": f"MATCHER_HOME={home} " + shlex.join([PY, *cmd[1:]]), "runs": []}

@@ -15,11 +15,10 @@ import threading
 from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from api.errors import NotReadyError, ReloadFailedError
 from api.security import Principal, TokenStore
-from matcher.audit import AuditEntry, AuditLog, StoreCheckpoints, rotate
+from matcher.audit import AuditEntry, AuditLog
 from matcher.encoder import EncoderNotBuiltError
 from matcher.engine import Engine
 from matcher.errors import (
@@ -31,7 +30,7 @@ from matcher.errors import (
 )
 from matcher.reference import ReferenceData
 from matcher.retrieval import IndexVersion
-from matcher.serving import ModelInfo, champion_loader, open_audit_log, open_engine
+from matcher.serving import ModelInfo, champion_loader, open_audit_log, open_engine, rotate_audit_log
 from matcher.settings import Settings
 from matcher.store import Store
 
@@ -79,12 +78,7 @@ class Service:
                 f"torn final line ({recovered.bytes} bytes) moved to {recovered.quarantine.name}; "
                 f"appends go on after record #{recovered.after_seq}"
             )
-        rotate(
-            settings.audit_log,
-            service.audit_log.key,
-            StoreCheckpoints(store),
-            timedelta(days=settings.audit_retention_days),
-        )
+        rotate_audit_log(settings, service.audit_log)
         service._open()
         return service
 

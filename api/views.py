@@ -28,7 +28,7 @@ from numpy.typing import NDArray
 
 from api.schemas import CandidateCard, IndexVersionOut, ModelOut
 from matcher.columns import known
-from matcher.features import DEFAULT_MAX_COMMUTE_MIN
+from matcher.features import commute_ratio
 from matcher.geo import Gazetteer, commute_minutes, haversine_km
 from matcher.models import LEVEL_LABELS_DE, Candidate, Vacancy, effective_licences
 from matcher.reference import ReferenceData
@@ -101,9 +101,7 @@ def card_geography(candidate: Candidate, vacancy: Vacancy, places: Gazetteer) ->
         return out
     km = float(haversine_km(lat1, lon1, lat2, lon2))
     minutes = float(commute_minutes(km, candidate.has_car))
-    limit_km, limit_min = known(candidate.max_commute_km), known(candidate.max_commute_minutes)
-    limit_min = DEFAULT_MAX_COMMUTE_MIN if math.isnan(limit_min) else limit_min
-    ratio = minutes / max(limit_min, 1.0) if math.isnan(limit_km) else km / max(limit_km, 1.0)
+    ratio = float(commute_ratio(km, minutes, known(candidate.max_commute_km), known(candidate.max_commute_minutes)))
     out.update(
         distance_band=distance_band(round(km, 1)),
         commute_band=commute_band(round(minutes)),

@@ -312,10 +312,16 @@ def _retire(path: Path) -> Path:
     return target
 
 
+def _anchor(marks: Sequence[Checkpoint]) -> Checkpoint:
+    """Where the kept log's chain starts: after the last rotation's anchor, else at the beginning."""
+    anchors = [c for c in marks if c.anchor]
+    return anchors[-1] if anchors else Checkpoint(0, GENESIS, True)
+
+
 def _start(checkpoints: Checkpoints | None) -> tuple[int, str]:
-    """Where an empty log's chain starts: after the anchor of a rotation, else at the beginning."""
-    anchors = [c for c in (checkpoints.all() if checkpoints else []) if c.anchor]
-    return (anchors[-1].seq, anchors[-1].mac) if anchors else (0, GENESIS)
+    """The (seq, MAC) an empty log's first record chains onto."""
+    anchor = _anchor(checkpoints.all() if checkpoints else [])
+    return anchor.seq, anchor.mac
 
 
 class _GroupCommit:
@@ -443,8 +449,7 @@ class VerifyResult:
 def verify(path: Path, key: bytes, checkpoints: Checkpoints | None = None) -> VerifyResult:
     """Check every record's MAC and order, then the log against the checkpoints."""
     marks = checkpoints.all() if checkpoints else []
-    anchors = [c for c in marks if c.anchor]
-    anchor = anchors[-1] if anchors else Checkpoint(0, GENESIS, True)
+    anchor = _anchor(marks)
     notes = [f"quarantined torn line: {p.name}" for p in sorted(path.parent.glob(path.name + ".torn-*"))]
     notes += [f"earlier unkeyed log kept aside: {p.name}" for p in sorted(path.parent.glob(path.name + ".unkeyed-*"))]
     if anchor.seq:

@@ -18,7 +18,6 @@ directly a mask over the index.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import suppress
 from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any, Generic, Self, TypeVar
@@ -63,15 +62,20 @@ def bits(names: Sequence[str], table: dict[str, int]) -> int:
     return value
 
 
+def place_codes(
+    gazetteer: Gazetteer, records: Sequence[Candidate | Vacancy], municipality: bool = False
+) -> NDArray[np.int32]:
+    """The gazetteer's code of each record's postcode (or municipality); -1 where unknown."""
+    codes = [gazetteer.place_code(r.ags, None if municipality else r.postcode) for r in records]
+    return np.array(codes, dtype=np.int32).reshape(-1)
+
+
 def coordinates(
     gazetteer: Gazetteer, records: Sequence[Candidate | Vacancy], municipality: bool = False
 ) -> NDArray[np.float64]:
     """(n, 2) latitude and longitude of the postcode (or the municipality); NaN where unknown."""
-    out = np.full((len(records), 2), np.nan, dtype=np.float64)
-    for i, r in enumerate(records):
-        with suppress(KeyError):  # outside the gazetteer: unknown, stays NaN
-            out[i] = gazetteer.locate(r.ags, None if municipality else r.postcode)
-    return out
+    codes = place_codes(gazetteer, records, municipality)
+    return np.column_stack([gazetteer.place_lat[codes], gazetteer.place_lon[codes]])
 
 
 def _array(values: Sequence[Any], dtype: Any) -> NDArray[Any]:
@@ -131,8 +135,7 @@ class CandidateTable(_Columns):
 
     @classmethod
     def build(cls, candidates: Sequence[Candidate], gazetteer: Gazetteer) -> CandidateTable:
-        coords = coordinates(gazetteer, candidates)
-        places = coordinates(gazetteer, candidates, municipality=True)
+        place, municipality = place_codes(gazetteer, candidates), place_codes(gazetteer, candidates, True)
         alt = np.full((len(candidates), MAX_ALTERNATIVES), -1, dtype=np.int64)
         for i, c in enumerate(candidates):
             codes = [int(x) for x in c.occupations[1 : 1 + MAX_ALTERNATIVES]]
@@ -143,12 +146,12 @@ class CandidateTable(_Columns):
             main_kldb=_array([int(c.main_occupation) for c in cs], np.int64),
             alt_kldb=alt,
             level=_array([c.level for c in cs], np.int64),
-            lat=coords[:, 0].copy(),
-            lon=coords[:, 1].copy(),
-            place_lat=places[:, 0].copy(),
-            place_lon=places[:, 1].copy(),
-            place=_array([gazetteer.place_code(c.ags, c.postcode) for c in cs], np.int32),
-            municipality=_array([gazetteer.place_code(c.ags) for c in cs], np.int32),
+            lat=gazetteer.place_lat[place],
+            lon=gazetteer.place_lon[place],
+            place_lat=gazetteer.place_lat[municipality],
+            place_lon=gazetteer.place_lon[municipality],
+            place=place,
+            municipality=municipality,
             has_car=_array([c.has_car for c in cs], bool),
             max_commute_min=_array([known(c.max_commute_minutes) for c in cs], np.float64),
             max_commute_km=_array([known(c.max_commute_km) for c in cs], np.float64),
@@ -193,7 +196,7 @@ class VacancyTable(_Columns):
 
     @classmethod
     def build(cls, vacancies: Sequence[Vacancy], gazetteer: Gazetteer) -> VacancyTable:
-        coords = coordinates(gazetteer, vacancies)
+        place = place_codes(gazetteer, vacancies)
         vs = vacancies
         german = [GERMAN_LEVEL_RANK[v.german_level_min] if v.german_level_min else 0 for v in vs]
         return cls(
@@ -201,9 +204,9 @@ class VacancyTable(_Columns):
             is_open=_array([v.status == VacancyStatus.OPEN for v in vs], bool),
             kldb=_array([int(v.kldb) for v in vs], np.int64),
             level=_array([v.level for v in vs], np.int64),
-            lat=coords[:, 0].copy(),
-            lon=coords[:, 1].copy(),
-            place=_array([gazetteer.place_code(v.ags, v.postcode) for v in vs], np.int32),
+            lat=gazetteer.place_lat[place],
+            lon=gazetteer.place_lon[place],
+            place=place,
             working_time=_array([WORKING_TIME_CODES[v.working_time] for v in vs], np.int8),
             hours=_array([known(v.hours_per_week) for v in vs], np.float64),
             shifts=_array([v.shifts for v in vs], bool),

@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from matcher.columns import known
-from matcher.features import FEATURE_INDEX
+from matcher.features import DEFAULT_MAX_COMMUTE_MIN, FEATURE_INDEX
 from matcher.models import LEVEL_LABELS_DE, PERMITS, Candidate, Vacancy, effective_licences
 from matcher.reference import ReferenceData
 
@@ -103,12 +103,8 @@ def _distance(c: Candidate, x: NDArray[np.float32]) -> tuple[str, dict[str, Any]
     text = f"{km:.0f} km, {mode} etwa {minutes:.0f} Minuten"
     if not x[FEATURE_INDEX["commute_feasible"]]:
         km_limit = known(c.max_commute_km)  # the columns' rule: 0 means "keine Angabe"
-        minutes_limit = known(c.max_commute_minutes)
-        limit = (
-            f"{km_limit:.0f} km"
-            if not np.isnan(km_limit)
-            else f"{minutes_limit if not np.isnan(minutes_limit) else 75:.0f} Minuten"
-        )
+        minutes_limit = np.nan_to_num(known(c.max_commute_minutes), nan=DEFAULT_MAX_COMMUTE_MIN)
+        limit = f"{km_limit:.0f} km" if not np.isnan(km_limit) else f"{minutes_limit:.0f} Minuten"
         text += f" (mehr als die zumutbaren {limit})"
     facts.update(
         distance_km=round(km, 1),

@@ -109,19 +109,30 @@ def _skill_columns(
     }
 
 
+def commute_ratio(
+    distance_km: NDArray[np.float64] | float,
+    minutes: NDArray[np.float64] | float,
+    max_commute_km: NDArray[np.float64] | float,
+    max_commute_min: NDArray[np.float64] | float,
+) -> NDArray[np.float64]:
+    """Commute over the person's own limit (a km limit where stated, else minutes, default
+    ``DEFAULT_MAX_COMMUTE_MIN``); feasible at 1.0 or below. Limits unknown as NaN (``columns.known``)."""
+    limit_km = np.asarray(max_commute_km, dtype=np.float64)
+    limit_min = np.nan_to_num(np.asarray(max_commute_min, dtype=np.float64), nan=DEFAULT_MAX_COMMUTE_MIN)
+    return np.where(
+        np.isnan(limit_km),
+        np.asarray(minutes) / np.maximum(limit_min, 1.0),
+        np.asarray(distance_km) / np.maximum(np.nan_to_num(limit_km, nan=1.0), 1.0),
+    )
+
+
 def _distance_columns(
     cands: CandidateTable, ci: NDArray[np.int64], vacs: VacancyTable, vi: NDArray[np.int64], as_of: date
 ) -> Columns:
     distance = haversine_km(cands.lat[ci], cands.lon[ci], vacs.lat[vi], vacs.lon[vi])
     has_car = cands.has_car[ci]
     minutes = np.where(has_car, commute_minutes(distance, True), commute_minutes(distance, False))
-    limit_min = np.nan_to_num(cands.max_commute_min[ci], nan=DEFAULT_MAX_COMMUTE_MIN)
-    limit_km = cands.max_commute_km[ci]
-    ratio = np.where(
-        np.isnan(limit_km),
-        minutes / np.maximum(limit_min, 1.0),
-        distance / np.maximum(np.nan_to_num(limit_km, nan=1.0), 1.0),
-    )
+    ratio = commute_ratio(distance, minutes, cands.max_commute_km[ci], cands.max_commute_min[ci])
     return {
         "distance_km": distance,
         "commute_minutes": minutes,

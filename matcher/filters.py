@@ -164,8 +164,8 @@ def pair_geography(
 
 
 def _gathered(lat: float, lon: float, codes: NDArray[np.int32], places: tuple[Floats, Floats]) -> Floats:
-    to_places = np.append(haversine_km(lat, lon, places[0], places[1]), np.nan)  # code -1: unknown
-    return to_places[codes]
+    # The gazetteer's last place is NaN: code -1 (unknown) gathers NaN.
+    return haversine_km(lat, lon, places[0], places[1])[codes]
 
 
 def apply_filters(

@@ -82,8 +82,9 @@ class Gazetteer:
         self._plz_ags = {p: tuple(a) for p, a in reference.postcode_municipalities.items()}
         self._ags_plz = {a: tuple(p) for a, p in zip(municipalities["ags"], municipalities["postcodes"])}
         # Every place as a small integer: distances from one point to a whole table are then taken
-        # over the few hundred places and gathered, not computed once per row.
-        places = [*self._plz.values(), *self._ags.values()]
+        # over the few hundred places and gathered, not computed once per row. The last entry is
+        # NaN, so code -1 (a place outside the region) gathers "unknown" with no special case.
+        places = [*self._plz.values(), *self._ags.values(), (np.nan, np.nan)]
         self._plz_code = {p: i for i, p in enumerate(self._plz)}
         self._ags_code = {a: len(self._plz) + i for i, a in enumerate(self._ags)}
         self.place_lat = np.array([p[0] for p in places], dtype=np.float64)
@@ -115,7 +116,8 @@ class Gazetteer:
         return self._ags[ags]
 
     def place_code(self, ags: str, postcode: str | None = None) -> int:
-        """The code of the place ``locate`` would find (index into ``place_lat``/``place_lon``); -1: unknown."""
+        """The code of the place ``locate`` would find (index into ``place_lat``/``place_lon``);
+        -1 where ``locate`` raises: ``place_lat[-1]`` is NaN."""
         if postcode and postcode in self._plz_code:
             return self._plz_code[postcode]
         return self._ags_code.get(ags, -1)

@@ -140,11 +140,6 @@ class VectorIndex(ABC):
         """Live external ids, in row order."""
         return [i for i in self._ids if i is not None]
 
-    @property
-    def rows(self) -> int:
-        """FAISS rows, live and tombstoned: row r of the index is row r of a column table."""
-        return len(self._ids)
-
     def row_ids(self) -> list[str | None]:
         """External id of every row (None: tombstone)."""
         return list(self._ids)
@@ -256,8 +251,7 @@ class VectorIndex(ABC):
                 return RowHits(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
             if len(rows) <= self.config.exact_subset_below:
                 return _top_k(rows, self._matrix()[rows] @ vector[0], k)
-            bitmap = np.packbits(eligible[: len(self._ids)], bitorder="little")
-            selector = faiss.IDSelectorBitmap(len(bitmap), faiss.swig_ptr(bitmap))
+            selector, _bitmap = _bitmap_selector(eligible[: len(self._ids)])  # _bitmap: alive until the search ends
             if self.kind == "hnsw" and len(rows) < self.config.hnsw_filtered_above * len(self._rows):
                 flat = self._storage()  # the HNSW index's own vectors, scanned exactly
                 scores, found = flat.search(vector, k, params=faiss.SearchParameters(sel=selector))  # type: ignore[call-arg]
@@ -287,10 +281,7 @@ class VectorIndex(ABC):
         if self.tombstones == 0:
             return None
         if self._selector is None:
-            bitmap = np.packbits(self._alive[: len(self._ids)], bitorder="little")
-            # The selector keeps a raw pointer: the bitmap is stored next to it to stay alive.
-            selector = faiss.IDSelectorBitmap(len(bitmap), faiss.swig_ptr(bitmap))
-            self._selector = (selector, bitmap)
+            self._selector = _bitmap_selector(self._alive[: len(self._ids)])
         return self._selector[0]
 
     # --- persistence -------------------------------------------------------------------------
@@ -337,6 +328,15 @@ class VectorIndex(ABC):
         index._alive = np.array([i is not None for i in ids], dtype=bool)
         index._rows = {i: row for row, i in enumerate(ids) if i is not None}
         return index
+
+
+def _bitmap_selector(rows: NDArray[np.bool_]) -> tuple[Any, NDArray[np.uint8]]:
+    """A FAISS selector of the flagged rows, with the bitmap it points into.
+
+    The selector keeps a raw pointer: the caller holds the bitmap as long as the selector is used.
+    """
+    bitmap = np.packbits(rows, bitorder="little")
+    return faiss.IDSelectorBitmap(len(bitmap), faiss.swig_ptr(bitmap)), bitmap
 
 
 @dataclass(frozen=True)

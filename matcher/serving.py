@@ -9,9 +9,10 @@ when the change log says the champion moved (``matcher train`` promoting, ``POST
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Literal
 
-from matcher.audit import AuditLog, StoreCheckpoints, load_or_create_key
+from matcher.audit import AuditLog, StoreCheckpoints, load_or_create_key, rotate
 from matcher.encoder import Encoder, load_default_encoder
 from matcher.engine import Engine, EngineConfig, ModelLoader
 from matcher.model_registry import CHAMPION, load_registered
@@ -40,6 +41,13 @@ class ModelInfo:
 def open_audit_log(settings: Settings, store: Store) -> AuditLog:
     """The home's audit log, with its key (created 0600 on first use) and checkpoints in the store."""
     return AuditLog(settings.audit_log, load_or_create_key(settings.audit_key), StoreCheckpoints(store))
+
+
+def rotate_audit_log(settings: Settings, audit_log: AuditLog) -> int:
+    """Remove the audit records older than the retention period; how many."""
+    assert audit_log.checkpoints is not None  # open_audit_log gives every home's log its checkpoints
+    keep = timedelta(days=settings.audit_retention_days)
+    return rotate(audit_log.path, audit_log.key, audit_log.checkpoints, keep)
 
 
 def champion_loader(settings: Settings, ref: str = CHAMPION) -> ModelLoader:

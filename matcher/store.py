@@ -329,9 +329,13 @@ class Store:
             return int(conn.execute(select(func.max(change_log_table.c.seq))).scalar_one())
 
     def last_change(self) -> int:
-        """The newest entry's seq (0 for an empty log)."""
+        """The newest entry's seq (0 for an empty log).
+
+        A bare ``max`` of the primary key: SQLite answers it from the end of the index, but scans the
+        whole log once the ``max`` is wrapped (``coalesce(max(seq), 0)``: 0.3 ms at 120,000 entries).
+        """
         with self.engine.connect() as conn:
-            return int(conn.execute(select(func.coalesce(func.max(change_log_table.c.seq), 0))).scalar_one())
+            return int(conn.execute(_LAST_CHANGE).scalar_one() or 0)
 
     def changes_since(self, seq: int) -> list[Change]:
         """Entries after ``seq``, oldest first, each with its record as stored now.
@@ -345,10 +349,10 @@ class Store:
         return [_change(*row) for row in rows]
 
     # --- audit checkpoints ------------------------------------------------------------------
-    def add_audit_checkpoint(self, seq: int, mac: str, anchor: bool = False) -> None:
+    def add_audit_checkpoint(self, seq: int, mac: str) -> None:
         with self.transaction() as conn:
             conn.execute(delete(audit_checkpoints_table).where(audit_checkpoints_table.c.seq == seq))
-            conn.execute(insert(audit_checkpoints_table).values(seq=seq, mac=mac, anchor=anchor, at=_now()))
+            conn.execute(insert(audit_checkpoints_table).values(seq=seq, mac=mac, anchor=False, at=_now()))
 
     def audit_checkpoints(self) -> list[tuple[int, str, bool]]:
         """(seq, MAC, anchor) of every checkpoint, by seq."""
@@ -452,6 +456,7 @@ class Store:
             }
 
 
+_LAST_CHANGE = select(func.max(change_log_table.c.seq))  # built once: the check before every answer
 _CHANGES_SINCE = (
     select(
         change_log_table.c.seq,

@@ -457,15 +457,16 @@ def audit_verify(
     path: Annotated[Path | None, typer.Option(help="audit log (default: $MATCHER_HOME/audit.log)")] = None,
 ) -> None:
     """Check every record's MAC and the log against the checkpoints in the store (exit 1 on any doubt)."""
-    from matcher.audit import StoreCheckpoints, load_or_create_key, verify
+    from matcher.audit import verify
+    from matcher.serving import open_audit_log
     from matcher.store import Store
 
     settings = _settings()
     log = path or settings.audit_log
     if not settings.audit_key.exists():
         _fail(f"{log}: no audit key at {settings.audit_key}: nothing can be verified")
-    store = Store(settings.store_url)
-    result = verify(log, load_or_create_key(settings.audit_key), StoreCheckpoints(store))
+    audit = open_audit_log(settings, Store(settings.store_url))
+    result = verify(log, audit.key, audit.checkpoints)
     for note in result.notes:
         typer.echo(f"note: {note}")
     summary = f"{result.records} records, {result.checkpoints} checkpoints"
@@ -496,19 +497,11 @@ def audit_export(
 @audit_app.command("rotate")
 def audit_rotate() -> None:
     """Remove the records older than the retention period (MATCHER_AUDIT_RETENTION_DAYS, >= 183)."""
-    from datetime import timedelta
-
-    from matcher.audit import StoreCheckpoints, load_or_create_key, rotate
+    from matcher.serving import open_audit_log, rotate_audit_log
     from matcher.store import Store
 
     settings = _settings()
-    store = Store(settings.store_url)
-    removed = rotate(
-        settings.audit_log,
-        load_or_create_key(settings.audit_key),
-        StoreCheckpoints(store),
-        timedelta(days=settings.audit_retention_days),
-    )
+    removed = rotate_audit_log(settings, open_audit_log(settings, Store(settings.store_url)))
     typer.echo(f"{settings.audit_log}: {removed} records older than {settings.audit_retention_days} days removed")
 
 

@@ -11,7 +11,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from api.app import server_command
 from matcher.settings import Settings
 
 
@@ -71,21 +71,7 @@ class Server:
 def start_server(settings: Settings, log: Path, workers: int = 2, timeout: float = 120.0) -> Server:
     """Start and wait until every worker answers ``/health`` (seen by distinct process ids)."""
     port = free_port()
-    cmd = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "api.app:serving_app",
-        "--factory",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--log-level",
-        "warning",
-    ]
+    cmd = server_command("127.0.0.1", port, workers, "--log-level", "warning")
     handle = log.open("ab")
     process = subprocess.Popen(
         cmd, env=home_env(settings), stdout=handle, stderr=subprocess.STDOUT, start_new_session=True

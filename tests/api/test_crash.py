@@ -56,8 +56,8 @@ while True:
 """
 
 
-def _run_until(home: World, script: str, lines: int) -> list[str]:
-    """Start ``script``, read until it printed ``lines`` lines after "ready", then kill -9 it."""
+def _started(home: World, script: str) -> subprocess.Popen[str]:
+    """``script`` running over the home in a process group of its own, once it printed "ready"."""
     process = subprocess.Popen(
         [sys.executable, "-c", script],
         env=home_env(home.settings),
@@ -66,17 +66,27 @@ def _run_until(home: World, script: str, lines: int) -> list[str]:
         start_new_session=True,
         text=True,
     )
+    assert process.stdout is not None and process.stdout.readline().strip() == "ready"
+    return process
+
+
+def _kill(process: subprocess.Popen[str]) -> None:
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(30)
+
+
+def _run_until(home: World, script: str, lines: int) -> list[str]:
+    """Start ``script``, read until it printed ``lines`` lines after "ready", then kill -9 it."""
+    process = _started(home, script)
     assert process.stdout is not None
     out: list[str] = []
     try:
-        assert process.stdout.readline().strip() == "ready"
         while len(out) < lines:
             line = process.stdout.readline()
             assert line, "the writer died on its own"
             out.append(line.strip())
     finally:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(30)
+        _kill(process)
     return out
 
 
@@ -111,18 +121,9 @@ def test_kill_during_compaction_leaves_a_snapshot_that_loads(api_world: World, t
     home = copy_world(api_world, tmp_path / "home")
     _run_until(home, UPSERTS, 30)  # a log to compact
     for delay in (0.0, 0.05, 0.2, 0.5):
-        process = subprocess.Popen(
-            [sys.executable, "-c", COMPACTIONS],
-            env=home_env(home.settings),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-            text=True,
-        )
-        assert process.stdout is not None and process.stdout.readline().strip() == "ready"
+        process = _started(home, COMPACTIONS)
         time.sleep(delay)
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(30)
+        _kill(process)
         engine = _load(home)
         _agree(engine)
         assert engine.applied_seq == engine.store.last_change()
