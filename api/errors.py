@@ -2,8 +2,9 @@
 
 The core raises :class:`matcher.errors.MatcherError` subclasses; this module alone decides which
 status each one gets, so handlers never catch and translate errors themselves:
-unknown ids -> 404, a profile too thin to rank or a place the gazetteer does not know -> 422,
-a missing model, index or encoder -> 503, any other engine error -> 400.
+unknown ids -> 404, answering a closed contact request -> 409, a profile too thin to rank or a
+place the gazetteer does not know -> 422, a missing model, index or encoder -> 503, any other
+engine error -> 400.
 
 Validation errors are answered without echoing the input back (it may hold a job seeker's
 profile text or address): each error is its location, message and type only, pydantic's
@@ -24,6 +25,7 @@ from pydantic import ValidationError
 
 from matcher.encoder import EncoderNotBuiltError
 from matcher.errors import (
+    ContactRequestClosedError,
     IndexCorruptError,
     IndexMissingError,
     IndexModelMismatchError,
@@ -31,7 +33,9 @@ from matcher.errors import (
     MatcherError,
     ModelNotFoundError,
     UnknownCandidateError,
+    UnknownContactRequestError,
     UnknownPlaceError,
+    UnknownPseudonymError,
     UnknownVacancyError,
 )
 
@@ -47,6 +51,14 @@ class ReloadFailedError(MatcherError):
         super().__init__(message)
         self.serving = serving
 
+
+# Ids that name nothing: 404.
+UNKNOWN: tuple[type[MatcherError], ...] = (
+    UnknownCandidateError,
+    UnknownVacancyError,
+    UnknownContactRequestError,
+    UnknownPseudonymError,
+)
 
 # Missing or unusable parts of the service: the request was fine, the service cannot answer yet.
 UNAVAILABLE: tuple[type[MatcherError], ...] = (
@@ -65,8 +77,10 @@ def _json(status_code: int, body: dict[str, Any]) -> JSONResponse:
 
 def matcher_error_response(exc: MatcherError) -> JSONResponse:
     """The HTTP answer for an engine error (see the module docstring for the mapping)."""
-    if isinstance(exc, UnknownCandidateError | UnknownVacancyError):
+    if isinstance(exc, UNKNOWN):
         return _json(status.HTTP_404_NOT_FOUND, {"detail": str(exc)})
+    if isinstance(exc, ContactRequestClosedError):
+        return _json(status.HTTP_409_CONFLICT, {"detail": str(exc)})
     if isinstance(exc, UnknownPlaceError):
         # The message names the field and the rule only (never the place given).
         loc = exc.field.split(".")

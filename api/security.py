@@ -38,6 +38,9 @@ class Permission(StrEnum):
     WRITE_OUTCOMES = "write_outcomes"
     READ_OUTCOMES = "read_outcomes"
     MODEL = "model"
+    REQUEST_CONTACT = "request_contact"  # ask the caseworkers for a person on a vacancy's cards
+    ANSWER_CONTACT = "answer_contact"  # accept or decline such a request
+    FEEDBACK = "feedback"  # mark a recommendation "passt nicht"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -49,6 +52,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.WRITE_OUTCOMES,
             Permission.READ_CANDIDATES,
             Permission.READ_VACANCIES,
+            Permission.ANSWER_CONTACT,
+            Permission.FEEDBACK,
         }
     ),
     Role.EMPLOYER_SERVICE: frozenset(
@@ -57,6 +62,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.SCORE,
             Permission.READ_CANDIDATE_CARDS,
             Permission.READ_VACANCIES,
+            Permission.REQUEST_CONTACT,
         }
     ),
     Role.DATA_TEAM: frozenset({Permission.MODEL, Permission.READ_OUTCOMES}),

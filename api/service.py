@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from api.errors import NotReadyError, ReloadFailedError
 from api.security import Principal, TokenStore
 from matcher.audit import AuditEntry, AuditLog
+from matcher.contacts import ContactBook
 from matcher.encoder import EncoderNotBuiltError
 from matcher.engine import Engine
 from matcher.errors import (
@@ -27,7 +28,9 @@ from matcher.errors import (
     IndexModelMismatchError,
     MatcherError,
     ModelNotFoundError,
+    UnknownPseudonymError,
 )
+from matcher.pseudonyms import Pseudonyms
 from matcher.reference import ReferenceData
 from matcher.retrieval import IndexVersion
 from matcher.serving import ModelInfo, champion_loader, open_audit_log, open_engine, rotate_audit_log
@@ -64,6 +67,8 @@ class Service:
     audit_log: AuditLog | None = None
     _tokens: TokenStore = field(default_factory=lambda: TokenStore({}))
     _tokens_mtime: float | None = None
+    pseudonyms: Pseudonyms | None = None
+    contacts: ContactBook | None = None
 
     @classmethod
     def start(cls, settings: Settings) -> Service:
@@ -71,6 +76,8 @@ class Service:
         load encoder, indexes and the @champion; record what is missing."""
         store = Store(settings.store_url)
         service = cls(settings, store, ReferenceData())
+        service.pseudonyms = Pseudonyms.from_file(settings.pseudonym_key)
+        service.contacts = ContactBook(store)
         service.audit_log = open_audit_log(settings, store)
         recovered = service.audit_log.recover()
         if recovered is not None:
@@ -167,6 +174,25 @@ class Service:
             keeps = f"; version {serving} keeps serving" if serving else ""
             raise ReloadFailedError(f"reload failed: {problem}{keeps}", serving)
         return before, engine.model
+
+    # --- pseudonyms ----------------------------------------------------------------------------
+    def pseudonym(self, vacancy_id: str, candidate_id: str) -> str:
+        """The job seeker's pseudonym on the employer service's cards of this vacancy."""
+        assert self.pseudonyms is not None  # made by start()
+        return self.pseudonyms.of(vacancy_id, candidate_id)
+
+    def unmask(self, vacancy_id: str, pseudonyms: Sequence[str]) -> dict[str, str]:
+        """Pseudonym -> customer number for cards of one vacancy (server side only).
+
+        Raises:
+            UnknownPseudonymError: one of them names nobody (or two people) on this vacancy's cards.
+        """
+        assert self.pseudonyms is not None
+        table = self.pseudonyms.table(vacancy_id, self.store.candidate_ids())
+        for pseudonym in pseudonyms:
+            if pseudonym not in table:
+                raise UnknownPseudonymError(vacancy_id, pseudonym)
+        return {p: table[p] for p in pseudonyms}
 
     # --- tokens and audit --------------------------------------------------------------------
     def authenticate(self, token: str) -> Principal | None:

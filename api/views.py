@@ -262,8 +262,9 @@ def shortlist_response(
     }
 
 
-def candidate_card(c: Candidate, reference: ReferenceData) -> CandidateCard:
-    """The employer service's view: occupation, level, place name, skill labels, availability.
+def candidate_card(c: Candidate, reference: ReferenceData, pseudonym: str) -> CandidateCard:
+    """The employer service's view: occupation, level, place name, skill labels, availability,
+    under the person's pseudonym on one vacancy's cards (:mod:`matcher.pseudonyms`).
 
     Left out on purpose: the profile text, the source system's customer number, postcode and
     municipality key, registration date and other languages (a proxy for origin). The place name
@@ -271,7 +272,7 @@ def candidate_card(c: Candidate, reference: ReferenceData) -> CandidateCard:
     each: outside Kaiserslautern city it gives the postcode away (tests/api/test_inference.py).
     """
     return CandidateCard(
-        id=c.id,
+        id=pseudonym,
         kldb=c.main_occupation,
         occupation=occupation_title(c.main_occupation, reference),
         alternative_occupations=[occupation_title(o, reference) for o in c.occupations[1:]],
@@ -293,9 +294,9 @@ def candidate_card(c: Candidate, reference: ReferenceData) -> CandidateCard:
     )
 
 
-def candidate_view(c: Candidate, reference: ReferenceData, full: bool) -> dict[str, Any]:
-    """The full canonical record (caseworker, admin) or the card (employer service)."""
-    return c.model_dump(mode="json") if full else candidate_card(c, reference).model_dump(mode="json")
+def candidate_view(c: Candidate) -> dict[str, Any]:
+    """The full canonical record (caseworker, admin)."""
+    return c.model_dump(mode="json")
 
 
 def scored_pairs(

@@ -72,3 +72,26 @@ class UnknownPlaceError(MatcherError, ValueError):
     def at(self, *prefix: str) -> UnknownPlaceError:
         """The same error with its field located under ``prefix`` (e.g. ``body``, ``profile``)."""
         return UnknownPlaceError(".".join((*prefix, self.field)), self.rule, self.explanation)
+
+
+class UnknownContactRequestError(MatcherError, KeyError):
+    def __init__(self, request_id: str) -> None:
+        super().__init__(f"unknown contact request: {request_id}")
+        self.request_id = request_id
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class UnknownPseudonymError(MatcherError, KeyError):
+    """A card pseudonym that names nobody on this vacancy's cards."""
+
+    def __init__(self, vacancy_id: str, pseudonym: str) -> None:
+        super().__init__(f"no job seeker with pseudonym {pseudonym} on the cards of vacancy {vacancy_id}")
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class ContactRequestClosedError(MatcherError):
+    """A contact request was already accepted or declined: it cannot be answered again."""

@@ -72,6 +72,11 @@ class Settings(BaseSettings):
         return self.audit_key_file or self.home / "audit.key"
 
     @property
+    def pseudonym_key(self) -> Path:
+        """The key of the employer service's per-vacancy candidate pseudonyms (matcher.pseudonyms)."""
+        return self.home / "pseudonym.key"
+
+    @property
     def tokens_file(self) -> Path:
         return self.home / "tokens.json"
 

@@ -42,6 +42,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from matcher.errors import UnknownCandidateError, UnknownVacancyError
+from matcher.measures import Measure
 from matcher.models import Candidate, Proposal, ProtectedAttributes, Vacancy
 
 metadata = MetaData()
@@ -93,6 +94,38 @@ protected_table = Table(
 )
 
 
+# Contact requests of the employer service for a job seeker on a vacancy's shortlist, and the
+# caseworker's answer (matcher.contacts). The employer service sees the person's pseudonym only.
+contact_requests_table = Table(
+    "contact_requests",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("vacancy_id", String(64), nullable=False, index=True),
+    Column("candidate_id", String(64), nullable=False, index=True),
+    Column("pseudonym", String(16), nullable=False),
+    Column("requested_by", String(64), nullable=False),
+    Column("requested_at", String(32), nullable=False),
+    Column("status", String(16), nullable=False, index=True),
+    Column("answered_by", String(64), nullable=True),
+    Column("answered_at", String(32), nullable=True),
+    Column("decline_reason", String(32), nullable=True),
+    Column("proposal_id", String(64), nullable=True),
+)
+# A caseworker's "passt nicht" on one recommended pair, with a reason from a short list: a label
+# for the next training run (training.dataset), written to the audit log too.
+feedback_table = Table(
+    "feedback",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("candidate_id", String(64), nullable=False, index=True),
+    Column("vacancy_id", String(64), nullable=False, index=True),
+    Column("reason", String(32), nullable=False),
+    Column("given_by", String(64), nullable=False),
+    Column("given_at", String(32), nullable=False),
+    Column("model_version", String(64), nullable=True),
+)
+
+
 # The change log: every upsert, delete and model change, numbered in commit order. Readers (API
 # workers, replicas, the CLI) apply what they have not seen; see ``Store.changes_since``.
 change_log_table = Table(
@@ -114,6 +147,16 @@ audit_checkpoints_table = Table(
     Column("mac", String(64), nullable=False),
     Column("anchor", Boolean, nullable=False, default=False),
     Column("at", String(32), nullable=False),
+)
+
+# The catalogue of qualification and activation measures (massnahmen.jsonl), whole as JSON.
+measures_table = Table(
+    "measures",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("type", String(32), nullable=False, index=True),
+    Column("ags", String(8), nullable=False),
+    Column("data", JSON, nullable=False),
 )
 
 ChangeKind = Literal["candidate", "vacancy", "model"]
@@ -272,13 +315,15 @@ class Store:
         self._upsert(conn, protected_table, [_protected_row(p) for p in rows], "candidate_id")
 
     def delete_candidate(self, candidate_id: str) -> None:
-        """Remove a person: profile, protected attributes, proposals and logged vectors."""
+        """Remove a person: profile, protected attributes, proposals, contact requests, feedback and
+        logged vectors."""
         with self.transaction() as conn:
             found = conn.execute(delete(candidates_table).where(candidates_table.c.id == candidate_id)).rowcount
             if not found:
                 raise UnknownCandidateError(candidate_id)
             conn.execute(delete(protected_table).where(protected_table.c.candidate_id == candidate_id))
-            conn.execute(delete(proposals_table).where(proposals_table.c.candidate_id == candidate_id))
+            for table in (proposals_table, contact_requests_table, feedback_table):
+                conn.execute(delete(table).where(table.c.candidate_id == candidate_id))
             self.log_changes(conn, "candidate", [candidate_id], DELETE)
 
     def delete_vacancy(self, vacancy_id: str) -> None:
@@ -395,6 +440,11 @@ class Store:
             raise UnknownVacancyError(vacancy_id)
         return Vacancy.model_validate(data)
 
+    def candidate_ids(self) -> list[str]:
+        """Every stored job seeker's id, sorted."""
+        with self.engine.connect() as conn:
+            return list(conn.execute(select(candidates_table.c.id).order_by(candidates_table.c.id)).scalars())
+
     def candidates(self, limit: int | None = None, offset: int = 0) -> list[Candidate]:
         stmt = select(candidates_table.c.data).order_by(candidates_table.c.id).offset(offset)
         if limit is not None:
@@ -434,6 +484,23 @@ class Store:
         """Protected attributes, for the fairness audit only."""
         with self.engine.connect() as conn:
             return pd.read_sql(select(protected_table).order_by(protected_table.c.candidate_id), conn)
+
+    # --- measures ----------------------------------------------------------------------------
+    def upsert_measures(self, conn: Connection, measures: Iterable[Measure]) -> None:
+        """Insert or replace measures; unchanged ones are left alone (a re-import changes nothing)."""
+        changed, _ = self._changed(conn, measures_table, list(measures), None)
+        rows = [{"id": m.id, "type": m.type.value, "ags": m.ags, "data": m.model_dump(mode="json")} for m in changed]
+        self._upsert(conn, measures_table, rows, "id")
+
+    def measures(self, limit: int | None = None, offset: int = 0, type: str | None = None) -> list[Measure]:
+        """Measures by id, optionally of one type."""
+        stmt = select(measures_table.c.data).order_by(measures_table.c.id).offset(offset)
+        if type is not None:
+            stmt = stmt.where(measures_table.c.type == type)
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        with self.engine.connect() as conn:
+            return [Measure.model_validate(d) for d in conn.execute(stmt).scalars()]
 
     def vacuum(self) -> None:
         """After an erasure: SQLite rewrites the file and empties its write-ahead log, so no deleted

@@ -1,9 +1,10 @@
 """Reading, upserting and deleting job seekers and vacancies.
 
 Reads come from the store (they work before any index is built) and show what the role may see:
-the employer service gets pseudonymised candidate cards, caseworkers and admins the canonical
-record. Writes go through the engine: record and change-log entry in one store transaction, then
-applied by this worker at once and by every other worker before its next answer (the index
+caseworkers and admins get the canonical record, the employer service only the pseudonymised card
+of a job seeker on one vacancy's shortlist (by the card's pseudonym, see :mod:`matcher.pseudonyms`).
+Writes go through the engine: record and change-log entry in one store transaction, then applied
+by this worker at once and by every other worker before its next answer (the index
 snapshot on disk is not rewritten; a restart replays the log).
 """
 
@@ -14,11 +15,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, Response, status
 
-from api.deps import CanReadCandidates, CanReadVacancies, CanWriteRecords, IndexEngine, ServiceDep
+from api.deps import CanReadCandidates, CanReadCards, CanReadVacancies, CanWriteRecords, IndexEngine, ServiceDep
 from api.paging import Limit, Offset
-from api.schemas import CandidateUpsert, Page, UpsertResponse, VacancyUpsert
-from api.security import Permission
-from api.views import candidate_view
+from api.schemas import CandidateCard, CandidateUpsert, Page, UpsertResponse, VacancyUpsert
+from api.views import candidate_card, candidate_view
 from matcher.errors import UnknownCandidateError, UnknownVacancyError
 from matcher.models import Candidate, Vacancy, VacancyStatus
 
@@ -29,10 +29,10 @@ RecordId = Annotated[str, Path(min_length=1, max_length=64)]
 
 @router.get("/candidates", response_model=Page)
 def list_candidates(who: CanReadCandidates, service: ServiceDep, limit: Limit = 50, offset: Offset = 0) -> Page:
-    """Job seekers by id, paged (full records or pseudonymised cards, by role)."""
-    full = who.can(Permission.READ_CANDIDATES)
+    """Job seekers by id, paged (caseworker, admin). The employer service sees people only as the
+    pseudonymised cards of a vacancy (``GET /v1/vacancies/{id}/candidates/{pseudonym}``)."""
     rows = service.store.candidates(limit, offset)
-    items = [candidate_view(c, service.reference, full) for c in rows]
+    items = [candidate_view(c) for c in rows]
     service.audit(
         who, "GET /v1/candidates", f"page:offset={offset}:limit={limit}", [(c.id, None) for c in rows], kind="read"
     )
@@ -41,12 +41,23 @@ def list_candidates(who: CanReadCandidates, service: ServiceDep, limit: Limit = 
 
 @router.get("/candidates/{candidate_id}")
 def get_candidate(candidate_id: RecordId, who: CanReadCandidates, service: ServiceDep) -> dict[str, Any]:
-    """One job seeker (full record or pseudonymised card, by role)."""
-    view = candidate_view(
-        service.store.get_candidate(candidate_id), service.reference, who.can(Permission.READ_CANDIDATES)
-    )
+    """One job seeker's record (caseworker, admin)."""
+    view = candidate_view(service.store.get_candidate(candidate_id))
     service.audit(who, "GET /v1/candidates/{id}", candidate_id, [(candidate_id, None)], kind="read")
     return view
+
+
+@router.get("/vacancies/{vacancy_id}/candidates/{pseudonym}", response_model=CandidateCard)
+def get_card(vacancy_id: RecordId, pseudonym: RecordId, who: CanReadCards, service: ServiceDep) -> dict[str, Any]:
+    """One job seeker as the pseudonymised card of a vacancy's shortlist (employer service): no
+    customer number, no free text, no address, no protected attribute. 404 for a pseudonym that
+    names nobody on this vacancy's cards."""
+    vacancy_id = service.store.resolve_vacancy_id(vacancy_id)
+    service.store.get_vacancy(vacancy_id)  # 404 for an unknown vacancy
+    candidate_id = service.unmask(vacancy_id, [pseudonym])[pseudonym]
+    card = candidate_card(service.store.get_candidate(candidate_id), service.reference, pseudonym)
+    service.audit(who, "GET /v1/vacancies/{id}/candidates/{pseudonym}", vacancy_id, [(candidate_id, None)], kind="read")
+    return card.model_dump(mode="json")
 
 
 @router.get("/vacancies", response_model=Page)

@@ -100,6 +100,9 @@ def _answer(
     )
     if warnings:
         body["warnings"] = [*warnings, *body["warnings"]]
+    if result.direction == "candidates_for_vacancy" and not _precise(who):
+        for item in body["items"]:  # the customer number stays on the server (and in the audit log)
+            item["id"] = service.pseudonym(result.query_id, item["id"])
     return LeanJSON(body)
 
 
@@ -168,14 +171,22 @@ def vacancies_for_profile(body: MatchRequest, who: CanMatch, engine: ReadyEngine
 def score(body: ScoreRequest, who: CanScore, engine: ReadyEngine, service: ServiceDep) -> LeanJSON:
     """Scores and reasons for given (candidate, vacancy) pairs, in the order given."""
     request_id = uuid4().hex
+    precise = _precise(who)
     pairs = [(p.candidate_id, p.vacancy_id) for p in body.pairs]
+    if not precise:  # the employer service names people by their card pseudonym of the vacancy
+        pairs = _unmasked(
+            service, [(p.candidate_id, engine.store.resolve_vacancy_id(p.vacancy_id)) for p in body.pairs]
+        )
     model = engine.model
     batch, scores, explained = engine.score_pairs(pairs, date.today(), body.include_reasons)
     versions = engine.versions()
-    items = scored_pairs(batch, scores, explained, body.include_reasons, precise=_precise(who), places=engine.gazetteer)
+    items = scored_pairs(batch, scores, explained, body.include_reasons, precise=precise, places=engine.gazetteer)
     labels = ";".join(f"{name}={index_label(v)}" for name, v in versions.items())
     audited = [(f"{p['candidate_id']}|{p['vacancy_id']}", p["score"]) for p in items]
     service.audit(who, "POST /v1/score", request_id, audited, model.scorer, labels, kind="score")
+    if not precise:
+        for item, asked in zip(items, body.pairs):
+            item["candidate_id"] = asked.candidate_id
     return LeanJSON(
         {
             "request_id": request_id,
@@ -184,3 +195,12 @@ def score(body: ScoreRequest, who: CanScore, engine: ReadyEngine, service: Servi
             "indexes": {name: asdict(v) for name, v in versions.items()},
         }
     )
+
+
+def _unmasked(service: Service, pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """(pseudonym, vacancy id) pairs as (customer number, vacancy id), one table per vacancy."""
+    by_vacancy: dict[str, list[str]] = {}
+    for pseudonym, vacancy_id in pairs:
+        by_vacancy.setdefault(vacancy_id, []).append(pseudonym)
+    tables = {v: service.unmask(v, names) for v, names in by_vacancy.items()}
+    return [(tables[v][p], v) for p, v in pairs]

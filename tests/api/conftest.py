@@ -39,6 +39,13 @@ class World:
     def auth(self, role: Role) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[role]}"}
 
+    def pseudonym(self, vacancy_id: str, candidate_id: str) -> str:
+        """The person's pseudonym on the vacancy's cards, as the server computes it (the tests play
+        an attacker who could link pseudonyms across vacancies, which the employer service cannot)."""
+        from matcher.pseudonyms import Pseudonyms
+
+        return Pseudonyms.from_file(self.settings.pseudonym_key).of(vacancy_id, candidate_id)
+
 
 def home_settings(home: Path, encoder: str | None) -> Settings:
     """Settings of a test home; the MLflow store is named explicitly, because MLflow writes

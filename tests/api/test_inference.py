@@ -121,8 +121,16 @@ class Observed:
 
 
 def _observe(client: TestClient, world: World, setup: Setup, role: Role) -> Observed:
-    """Score every (candidate, chosen vacancy) pair as ``role``."""
-    pairs = [{"candidate_id": c["id"], "vacancy_id": v["id"]} for c in setup.candidates for v in setup.vacancies]
+    """Score every (candidate, chosen vacancy) pair as ``role`` (the employer service names people
+    by their card pseudonyms; the attacker here links them across vacancies all the same)."""
+    masked = role == Role.EMPLOYER_SERVICE
+    person: dict[str, str] = {}  # the name the role uses -> customer number
+    pairs = []
+    for c in setup.candidates:
+        for v in setup.vacancies:
+            name = world.pseudonym(v["id"], c["id"]) if masked else c["id"]
+            person[name] = c["id"]
+            pairs.append({"candidate_id": name, "vacancy_id": v["id"]})
     values: dict[str, list[Seen]] = {c["id"]: [] for c in setup.candidates}
     bodies = []
     for start in range(0, len(pairs), BATCH):
@@ -131,7 +139,7 @@ def _observe(client: TestClient, world: World, setup: Setup, role: Role) -> Obse
         bodies.append(response.json())
         for item in response.json()["items"]:
             d = item["details"]
-            values[item["candidate_id"]].append(
+            values[person[item["candidate_id"]]].append(
                 (d["distance_km"], d["commute_minutes"], d["distance_band"], d["commute_band"], d["commute_mode"])
             )
     return Observed(values, bodies)
@@ -322,11 +330,16 @@ def test_no_km_or_minutes_but_band_edges_for_the_employer_service(
 def test_employer_distance_reason_is_banded(client: TestClient, api_world: World, ids: Ids) -> None:
     """Same pair, two roles: the caseworker's sentence has numbers, the employer service's bands,
     measured from the municipality centroid; every other reason is the same."""
-    pair = {"pairs": [{"candidate_id": ids.candidate, "vacancy_id": ids.vacancy}]}
+    masked = api_world.pseudonym(ids.vacancy, ids.candidate)
+    pairs = {
+        Role.CASEWORKER: {"pairs": [{"candidate_id": ids.candidate, "vacancy_id": ids.vacancy}]},
+        Role.EMPLOYER_SERVICE: {"pairs": [{"candidate_id": masked, "vacancy_id": ids.vacancy}]},
+    }
     seen = {
         role: client.post("/v1/score", json=pair, headers=api_world.auth(role)).json()["items"][0]
-        for role in (Role.CASEWORKER, Role.EMPLOYER_SERVICE)
+        for role, pair in pairs.items()
     }
+    assert seen[Role.EMPLOYER_SERVICE]["candidate_id"] == masked
     precise, banded = seen[Role.CASEWORKER], seen[Role.EMPLOYER_SERVICE]
     assert precise["score"] == banded["score"]
     families = list(banded["details"]["effects"])
@@ -384,10 +397,15 @@ def test_employer_answers_match_their_response_schemas(client: TestClient, api_w
     assert ScoreResponse.model_validate(scored).model_dump(mode="json") == scored
 
 
-def test_candidate_cards_hold_no_postcode_or_municipality_key(client: TestClient, api_world: World) -> None:
-    cards = client.get("/v1/candidates?limit=100", headers=api_world.auth(Role.EMPLOYER_SERVICE)).json()["items"]
+def test_candidate_cards_hold_no_postcode_or_municipality_key(client: TestClient, api_world: World, ids: Ids) -> None:
     full = client.get("/v1/candidates?limit=100", headers=api_world.auth(Role.ADMIN)).json()["items"]
-    for card, record in zip(cards, full):
+    headers = api_world.auth(Role.EMPLOYER_SERVICE)
+    for record in full:
+        masked = api_world.pseudonym(ids.vacancy, record["id"])
+        response = client.get(f"/v1/vacancies/{ids.vacancy}/candidates/{masked}", headers=headers)
+        assert response.status_code == 200, response.text
+        card = response.json()
+        assert card["id"] == masked and record["id"] not in set(map(str, _strings(card)))
         assert not {"postcode", "ags", "lat", "lon", "max_commute_km", "max_commute_minutes"} & set(card)
         values = set(map(str, _strings(card)))
         assert record["postcode"] not in values and record["ags"] not in values
@@ -410,11 +428,12 @@ def _membership(
             body = client.post(
                 f"/v1/vacancies/{vacancy['id']}/candidates", json=request, headers=world.auth(role)
             ).json()
-            passed = {i["id"] for i in body["items"]}
+            passed = {i["id"] for i in body["items"]}  # pseudonyms for the employer service
             complete = body["eligible"] <= len(body["items"])
             for c in setup.candidates:
-                if c["id"] in passed or complete:
-                    out[c["id"]].append((j, edge, c["id"] in passed))
+                name = world.pseudonym(vacancy["id"], c["id"]) if role == Role.EMPLOYER_SERVICE else c["id"]
+                if name in passed or complete:
+                    out[c["id"]].append((j, edge, name in passed))
     return out
 
 

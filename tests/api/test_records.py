@@ -35,20 +35,44 @@ def test_employer_service_never_sees_profile_text(client: TestClient, api_world:
     texts = [c.profile_text for c in store.candidates() if len(c.profile_text) > 20]
     store.close()
     headers = api_world.auth(Role.EMPLOYER_SERVICE)
-    responses = [
-        client.get("/v1/candidates?limit=500", headers=headers),
-        client.get(f"/v1/candidates/{ids.candidate}", headers=headers),
-        client.post(
-            f"/v1/vacancies/{ids.vacancy}/candidates", json={"k": 100, "filters": {"enabled": False}}, headers=headers
-        ),
+    shortlist = client.post(
+        f"/v1/vacancies/{ids.vacancy}/candidates", json={"k": 100, "filters": {"enabled": False}}, headers=headers
+    )
+    names = [item["id"] for item in shortlist.json()["items"]]
+    responses = [shortlist] + [
+        client.get(f"/v1/vacancies/{ids.vacancy}/candidates/{n}", headers=headers) for n in names
     ]
     for response in responses:
         assert response.status_code == 200
         assert not any(text in response.text for text in texts)
         assert not any(f'"{name}"' in response.text for name in PROTECTED_ATTRIBUTE_NAMES)
-    cards = responses[0].json()["items"]
-    assert len(cards) == 300 and not CARD_HIDDEN & set(cards[0])
+    cards = [r.json() for r in responses[1:]]
+    assert len(cards) == 100 and not any(CARD_HIDDEN & set(card) for card in cards)
     assert {"occupation", "level", "place", "skills", "available_from"} <= set(cards[0])
+    # customer numbers never: neither as card ids nor anywhere in the answers
+    customer_numbers = set(Store(api_world.settings.store_url).candidate_ids())
+    assert all(n.startswith("P-") and n not in customer_numbers for n in names)
+    assert not any(f'"{c}"' in r.text for r in responses for c in customer_numbers)
+    # the listing of people and a person's record are for caseworkers: the employer service gets 403
+    assert client.get("/v1/candidates?limit=5", headers=headers).status_code == 403
+    assert client.get(f"/v1/candidates/{ids.candidate}", headers=headers).status_code == 403
+
+
+def test_pseudonyms_are_stable_per_vacancy_and_differ_between_vacancies(
+    client: TestClient, api_world: World, ids: Ids
+) -> None:
+    headers = api_world.auth(Role.EMPLOYER_SERVICE)
+    off = {"k": 100, "filters": {"enabled": False}, "include_reasons": False}
+    vacancies = [v["id"] for v in client.get("/v1/vacancies?status=open&limit=2", headers=headers).json()["items"]]
+    seen = [client.post(f"/v1/vacancies/{v}/candidates", json=off, headers=headers).json() for v in vacancies]
+    again = client.post(f"/v1/vacancies/{vacancies[0]}/candidates", json=off, headers=headers).json()
+    assert [i["id"] for i in seen[0]["items"]] == [i["id"] for i in again["items"]]
+    first, second = ({i["id"] for i in body["items"]} for body in seen)
+    assert len(first) == 100 and not first & second  # the same people, other names
+    # a pseudonym of one vacancy names nobody on another vacancy's cards
+    name = seen[0]["items"][0]["id"]
+    assert client.get(f"/v1/vacancies/{vacancies[1]}/candidates/{name}", headers=headers).status_code == 404
+    assert client.get(f"/v1/vacancies/{vacancies[0]}/candidates/{name}", headers=headers).status_code == 200
 
 
 def test_caseworker_sees_the_canonical_record(client: TestClient, api_world: World, ids: Ids) -> None:

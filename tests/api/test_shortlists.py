@@ -122,10 +122,18 @@ def test_thin_profile_is_refused_with_what_is_missing(client: TestClient, api_wo
 
 
 def test_score_pairs(client: TestClient, api_world: World, ids: Ids) -> None:
-    pairs = [{"candidate_id": ids.candidate, "vacancy_id": ids.vacancy}] * 2
+    masked = api_world.pseudonym(ids.vacancy, ids.candidate)
+    pairs = [{"candidate_id": masked, "vacancy_id": ids.vacancy}] * 2
     response = client.post("/v1/score", json={"pairs": pairs}, headers=api_world.auth(Role.EMPLOYER_SERVICE))
     assert response.status_code == 200, response.text
     body = response.json()
+    assert [i["candidate_id"] for i in body["items"]] == [masked, masked]  # the employer service's name
+    unknown = client.post(
+        "/v1/score",
+        json={"pairs": [{"candidate_id": ids.candidate, "vacancy_id": ids.vacancy}]},
+        headers=api_world.auth(Role.EMPLOYER_SERVICE),
+    )
+    assert unknown.status_code == 404  # a customer number is no name on the employer service's cards
     assert len(body["items"]) == 2 and body["items"][0]["score"] == pytest.approx(body["items"][1]["score"])
     assert body["items"][0]["reasons"] and set(body["items"][0]["details"]) >= DETAIL_KEYS
     assert set(body["indexes"]) == {"candidates", "vacancies"}
