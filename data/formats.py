@@ -337,6 +337,7 @@ class ExportFile:
     delimiter: str = ","
     newline: str = "\n"
     ingested: bool = True
+    optional: bool = False  # ingestion reads it where the folder has it
     _by_name: dict[str, Field] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -526,6 +527,41 @@ PROTECTED = ExportFile(
     ),
 )
 
+MEASURE_TYPES = {
+    "fbw": "fbw_bildungsgutschein",
+    "avgs": "avgs",
+    "berufssprachkurs": "berufssprachkurs_deufoev",
+    "teilqualifizierung": "teilqualifizierung",
+    "umschulung": "umschulung",
+    "fuehrerschein": "fuehrerschein",
+    "staplerschein": "staplerschein",
+}
+
+MEASURES = ExportFile(
+    "massnahmen.jsonl",
+    "jsonl",
+    (
+        Field("id", "massnahme_id", ident, required=True),
+        Field("type", "art", coded(MEASURE_TYPES), required=True, codes=MEASURE_TYPES),
+        Field("title", "titel", text, required=True),
+        Field("provider_id", "traeger_id", ident, required=True),
+        Field("provider_name", "traeger_name", text, required=True),
+        Field("ags", "gemeindeschluessel"),
+        Field("postcode", "plz"),
+        Field("starts", "beginn", list_of(json_list, iso_date), required=True),
+        Field("duration_weeks", "dauer_wochen", json_int, required=True),
+        Field("schedule", "unterrichtsform", coded(WORKING_TIME_VACANCY), codes=WORKING_TIME_VACANCY),
+        Field("skills", "kenntnisse", json_list),
+        Field("licences", "fuehrerscheine", list_of(json_list, coded(LICENCE_CODES)), codes=LICENCE_CODES),
+        Field("permits", "berechtigungen", list_of(json_list, coded(PERMIT_VACANCY)), codes=PERMIT_VACANCY),
+        Field("german_level", "deutsch_ziel", coded(CEFR), codes=CEFR),
+        Field("german_level_min", "deutsch_min", coded(CEFR), codes=CEFR),
+        Field("level", "niveau_ziel", vacancy_level),
+        Field("kldb", "kldb"),
+    ),
+    optional=True,
+)
+
 ORACLE = ExportFile(
     "oracle_utilities.csv",
     "csv",
@@ -538,6 +574,7 @@ ORACLE = ExportFile(
     ingested=False,
 )
 
-FILES: tuple[ExportFile, ...] = (STADT, LANDKREIS, VACANCIES, PROPOSALS, PROTECTED, ORACLE)
-"""Every file the generator writes, in this order; ingestion requires those ``ingested``."""
+FILES: tuple[ExportFile, ...] = (STADT, LANDKREIS, VACANCIES, PROPOSALS, PROTECTED, MEASURES, ORACLE)
+"""Every file the generator writes, in this order; ingestion requires those ``ingested`` and not
+``optional``, and reads the optional ones where they are."""
 INGESTED_FILES: tuple[ExportFile, ...] = tuple(f for f in FILES if f.ingested)

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from data.formats import FILES, LANDKREIS, ORACLE, PROPOSALS, PROTECTED, STADT, VACANCIES
+from data.formats import FILES, LANDKREIS, MEASURES, ORACLE, PROPOSALS, PROTECTED, STADT, VACANCIES
 from data.generate import writers as w
 from data.generate.catalog import Catalog, build_catalog
 from data.generate.config import WorldConfig
@@ -22,6 +22,7 @@ from data.generate.defects import (
     spares_needed,
 )
 from data.generate.history import candidate_side, simulate, vacancy_side
+from data.generate.measures import measure_lines
 from data.generate.people import generate_candidates, generate_protected
 from data.generate.vacancies import generate_employers, generate_vacancies
 from matcher.reference import ReferenceData
@@ -211,7 +212,7 @@ def generate_world(out: Path, config: WorldConfig, reference: ReferenceData | No
     """Write the demo world's export folder and return a JSON-able summary.
 
     Args:
-        out: folder to write (created if missing; the six files are overwritten).
+        out: folder to write (created if missing; the seven files are overwritten).
         config: sizes, seed and switches; same config, byte-identical files.
         reference: the reference data (loaded from ``data/reference`` when not given).
 
@@ -228,5 +229,6 @@ def generate_world(out: Path, config: WorldConfig, reference: ReferenceData | No
     jobs["vacancies"] = _close(rng, jobs["vacancies"], history)
     copies = _duplicates(rng, jobs["vacancies"], history, config.duplicates)
     rows, broken = _rows(rng, catalog, config, people, jobs, history, copies)
+    rows[MEASURES.name], broken[MEASURES.name] = measure_lines(config, catalog)
     _write(Path(out), rows)
     return _summary(config, people, jobs, history, rows, broken, copies)

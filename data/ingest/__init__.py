@@ -10,21 +10,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from data.formats import INGESTED_FILES, PROPOSALS, PROTECTED, VACANCIES
-from data.ingest import history, landkreis, stadt, vacancies
+from data.formats import INGESTED_FILES, MEASURES, PROPOSALS, PROTECTED, VACANCIES
+from data.ingest import history, landkreis, measures, stadt, vacancies
 from data.ingest.common import Parsed, drop_duplicate_ids
 from data.ingest.history import KnownIds
 from data.ingest.normalise import Normaliser
 from data.ingest.report import IngestReport, Reject, SourceCounts, write_reject_report
 from matcher.errors import ExportFormatError
+from matcher.measures import Measure
 from matcher.models import Candidate, Proposal, ProtectedAttributes, Vacancy
 from matcher.reference import ReferenceData
 from matcher.store import Store
 
 __all__ = ["REQUIRED_FILES", "IngestReport", "Reject", "ingest_folder"]
 
-REQUIRED_FILES: tuple[str, ...] = tuple(f.name for f in INGESTED_FILES)
-"""All five are required; ``oracle_utilities.csv`` is never read."""
+REQUIRED_FILES: tuple[str, ...] = tuple(f.name for f in INGESTED_FILES if not f.optional)
+"""All five are required; ``massnahmen.jsonl`` is read where it is; ``oracle_utilities.csv`` never."""
 
 STORE_TABLES: tuple[str, ...] = (
     "candidates",
@@ -32,6 +33,7 @@ STORE_TABLES: tuple[str, ...] = (
     "vacancy_aliases",
     "proposals",
     "protected_attributes",
+    "measures",
 )
 
 
@@ -57,6 +59,7 @@ def _write(
     jobs: list[Vacancy],
     proposals: list[Proposal],
     protected: list[ProtectedAttributes],
+    catalogue: list[Measure],
 ) -> None:
     # One transaction: an error or KeyboardInterrupt anywhere leaves the store as it was.
     with store.transaction() as conn:
@@ -64,6 +67,16 @@ def _write(
         store.upsert_vacancies(conn, jobs)
         store.upsert_proposals(conn, proposals)
         store.upsert_protected(conn, protected)
+        store.upsert_measures(conn, catalogue)
+
+
+def _measures(folder: Path, norm: Normaliser, progress: bool) -> list[Parsed[Measure]]:
+    """The measures of ``massnahmen.jsonl`` where the folder has it (none otherwise)."""
+    if not (folder / measures.FILE_NAME).is_file():
+        return []
+    parsed = measures.parse_file(folder / measures.FILE_NAME, norm, progress)
+    drop_duplicate_ids([parsed], lambda m: m.id, MEASURES.column("id"))
+    return [parsed]
 
 
 def ingest_folder(
@@ -72,7 +85,7 @@ def ingest_folder(
     """Import an export folder into the store, all or nothing.
 
     Args:
-        folder: the export folder with the five files of ``data/README.md``.
+        folder: the export folder with the five files of ``data/README.md`` (and ``massnahmen.jsonl``).
         store: where to write; everything goes in one transaction.
         reference: KldB, ESCO and places to validate against.
         reject_dir: where the reject report CSV is written (created if missing).
@@ -101,7 +114,8 @@ def ingest_folder(
     drop_duplicate_ids([proposals], lambda p: p.id, PROPOSALS.column("id"))
     protected = history.parse_protected_file(folder / history.PROTECTED_FILE, known, progress)
     drop_duplicate_ids([protected], lambda p: p.candidate_id, PROTECTED.column("candidate_id"))
-    files: list[Parsed] = [*people, jobs, proposals, protected]
+    offered = _measures(folder, norm, progress)
+    files: list[Parsed] = [*people, jobs, proposals, protected, *offered]
     rejects = [r for parsed in files for r in parsed.rejects]
     report_path = write_reject_report(rejects, reject_dir)
     _write(
@@ -110,6 +124,7 @@ def ingest_folder(
         kept,
         [p for _, p in proposals.items],
         [p for _, p in protected.items],
+        [m for parsed in offered for _, m in parsed.items],
     )
     return IngestReport(
         folder=folder,

@@ -258,6 +258,7 @@ def test_valid_export_is_accepted_whole(run: Callable[[Export], IngestReport], s
         "vacancy_aliases": 1,
         "proposals": 4,
         "protected_attributes": 4,
+        "measures": 0,
     }
     stadt = store.get_candidate("S-0000002")
     assert (stadt.source, stadt.source_id, stadt.ags) == (CandidateSource.STADT, "S-0000002", "07312000")
