@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.deps import authenticate, bearer_token
 from api.errors import install_error_handlers
-from api.routes import contacts, health, model, outcomes, records, shortlists
+from api.routes import contacts, health, model, opportunities, outcomes, records, shortlists
 from api.service import Service
 from matcher.private import home_warnings
 from matcher.settings import Settings
@@ -171,7 +171,7 @@ def create_app(settings: Settings) -> FastAPI:
     # Added last, so it runs first: a caller without a valid token gets 401, whatever the body.
     app.add_middleware(BearerAuth, service=lambda: getattr(app.state, "service", None))
     install_error_handlers(app)
-    for module in (health, shortlists, records, outcomes, model, contacts):
+    for module in (health, shortlists, records, outcomes, model, contacts, opportunities):
         app.include_router(module.router)
     return app
 

@@ -121,3 +121,6 @@ CanWriteRecords = Annotated[Principal, Depends(Requires(Permission.WRITE_RECORDS
 CanWriteOutcomes = Annotated[Principal, Depends(Requires(Permission.WRITE_OUTCOMES))]
 CanReadOutcomes = Annotated[Principal, Depends(Requires(Permission.READ_OUTCOMES))]
 CanManageModel = Annotated[Principal, Depends(Requires(Permission.MODEL))]
+CanSeeOpportunities = Annotated[Principal, Depends(Requires(Permission.OPPORTUNITIES))]
+CanReadMeasures = Annotated[Principal, Depends(Requires(Permission.READ_MEASURES))]
+CanSeeShortages = Annotated[Principal, Depends(Requires(Permission.SHORTAGES))]

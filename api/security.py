@@ -30,6 +30,9 @@ class Permission(StrEnum):
     CANDIDATE_SHORTLIST = "candidate_shortlist"  # vacancies for a job seeker
     VACANCY_SHORTLIST = "vacancy_shortlist"  # job seekers for a vacancy
     MATCH = "match"
+    OPPORTUNITIES = "opportunities"  # what single change would open more vacancies for a job seeker
+    READ_MEASURES = "read_measures"  # the catalogue of qualification and activation measures
+    SHORTAGES = "shortages"  # the region's supply and demand, aggregated (no person)
     SCORE = "score"
     READ_CANDIDATES = "read_candidates"
     READ_CANDIDATE_CARDS = "read_candidate_cards"  # pseudonymised cards only
@@ -68,6 +71,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.DATA_TEAM: frozenset({Permission.MODEL, Permission.READ_OUTCOMES}),
     Role.ADMIN: frozenset(Permission),
 }
+# Opportunities are per person (the caseworker's); measures and shortages count, never name, people.
+_PLANNING: dict[Role, frozenset[Permission]] = {
+    Role.CASEWORKER: frozenset({Permission.OPPORTUNITIES, Permission.READ_MEASURES}),
+    Role.EMPLOYER_SERVICE: frozenset({Permission.READ_MEASURES, Permission.SHORTAGES}),
+    Role.DATA_TEAM: frozenset({Permission.READ_MEASURES, Permission.SHORTAGES}),
+}
+ROLE_PERMISSIONS = {role: held | _PLANNING.get(role, frozenset()) for role, held in ROLE_PERMISSIONS.items()}
 
 
 def hash_token(token: str) -> str:

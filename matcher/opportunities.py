@@ -118,9 +118,10 @@ def _minimums(
     vi = np.arange(len(vacancies), dtype=np.int64) if rows is None else rows.astype(np.int64)
     ci = np.zeros(len(vi), dtype=np.int64)
     occupation = FAMILY_COLUMNS["occupation"](person, ci, vacancies, vi, as_of)
-    german = FAMILY_COLUMNS["language"](person, ci, vacancies, vi, as_of)["german_gap"]
+    german = np.asarray(FAMILY_COLUMNS["language"](person, ci, vacancies, vi, as_of)["german_gap"], np.int64)
+    level_gap = np.asarray(occupation["level_gap"], np.int64)
     depth = np.maximum(occupation["occupation_depth_main"], occupation["occupation_depth_alt"])
-    return np.asarray(german >= 0), np.asarray(occupation["level_gap"] <= 0), np.asarray(depth >= TARGET_DEPTH)
+    return german >= 0, level_gap <= 0, np.asarray(depth >= TARGET_DEPTH)
 
 
 def standing(

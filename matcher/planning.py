@@ -1,0 +1,356 @@
+"""Planning for the whole caseload: aggregates only, never a ranking of people.
+
+- **Shortages**: per KldB occupation group (3 digits), licence class, permit, German level,
+  requirement level and essential skill, the open vacancies that ask for it (demand) against the
+  job seekers who hold it and have at least one such vacancy within their own distance and commute
+  limits (supply, by the engine's distance and commute filters).
+- **Measure types**: per type, how many job seekers would gain at least ``n`` fitting vacancies and
+  how many vacancies would gain at least ``m`` fitting job seekers if its measures were funded.
+  Each person counts with the one change the type teaches (through a measure the person can
+  reach) that opens the most, exactly as :func:`matcher.opportunities.find_opportunities` counts.
+- **Fairness**: the same suggestions by protected group, read from the store's separate table by
+  the caller; nothing here selects or scores a person by predicted employability (the Austrian
+  AMS algorithm is the example of why): the counts are of opportunities, not of people's chances.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from matcher.columns import LICENCE_BIT, PERMIT_BIT, CandidateTable, VacancyTable
+from matcher.engine import profile_gaps
+from matcher.filters import FilterOptions, apply_filters
+from matcher.geo import Gazetteer
+from matcher.measures import MeasureCatalogue, MeasureType
+from matcher.models import GERMAN_LEVEL_RANK, LEVEL_LABELS_DE, PERMITS, GermanLevel
+from matcher.opportunities import OpportunityConfig, Standing, count_changes, standing
+from matcher.reference import ReferenceData
+from matcher.render import occupation_title
+
+Bools = NDArray[np.bool_]
+Places = tuple[NDArray[np.float64], NDArray[np.float64]]
+# Only where a job is: reach is the distance and commute filters.
+_GEO = FilterOptions(vacancy_open=False, working_time=False, licences=False, availability=False)
+TAUGHT_KINDS = frozenset({"licence", "permit", "german_level", "skill", "requirement_level"})
+# Planning tries what measures teach (a longer commute or another working time is no measure).
+_PLANNING = OpportunityConfig(skills_tried=3, kinds=TAUGHT_KINDS)
+_ALL_FILTERS = FilterOptions()
+
+
+# --- shortages ----------------------------------------------------------------------------------
+def reach_matrix(
+    cands: CandidateTable, vacs: VacancyTable, as_of: date, places: Places | None
+) -> tuple[NDArray[np.intp], Bools]:
+    """Which vacancies each job seeker reaches: (group per person, reach per group and vacancy).
+
+    People who share place, car and limits reach the same vacancies, so the engine's distance and
+    commute filters run once per such group (about a thousand in the default world, not 12,000).
+    """
+    keys = np.column_stack(
+        [
+            cands.place,
+            cands.has_car,
+            np.nan_to_num(cands.max_commute_min, nan=-1),
+            np.nan_to_num(cands.max_commute_km, nan=-1),
+        ]
+    )
+    _, first, group = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    reach = np.zeros((len(first), len(vacs)), dtype=bool)
+    for g, row in enumerate(first):
+        reach[g] = apply_filters(cands.take([row]), vacs, _GEO, as_of, places=places).keep
+    return group.reshape(-1), reach
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """One dimension of the shortage view: per code, which vacancies ask and which people hold."""
+
+    name: str
+    codes: list[str]
+    labels: list[str]
+    asks: Bools  # (vacancies, codes)
+    holds: Bools  # (people, codes)
+
+
+def _bits(values: NDArray[np.int64], table: dict[str, int]) -> Bools:
+    return (
+        np.column_stack([(values & bit) > 0 for bit in table.values()])
+        if len(values)
+        else np.zeros((0, len(table)), bool)
+    )
+
+
+def dimensions(
+    cands: CandidateTable, vacs: VacancyTable, reference: ReferenceData, min_skill_demand: int = 5
+) -> list[Dimension]:
+    """The six dimensions of the shortage view, from the engine's column tables."""
+    groups = sorted({str(k)[:3] for k in vacs.kldb})
+    person_groups = [
+        {f"{k:05d}"[:3] for k in [main, *alt] if k >= 0} for main, alt in zip(cands.main_kldb, cands.alt_kldb)
+    ]
+    occupation = Dimension(
+        "occupation_group",
+        groups,
+        [occupation_title(_group_code(g, vacs), reference) for g in groups],
+        np.column_stack([np.array([f"{k:05d}"[:3] == g for k in vacs.kldb]) for g in groups]),
+        np.column_stack([np.array([g in held for held in person_groups]) for g in groups]),
+    )
+    licences = Dimension(
+        "licence",
+        list(LICENCE_BIT),
+        [f"Führerschein {c}" for c in LICENCE_BIT],
+        _bits(vacs.licences, LICENCE_BIT),
+        _bits(cands.licences, LICENCE_BIT),
+    )
+    permits = Dimension(
+        "permit",
+        list(PERMIT_BIT),
+        [PERMITS[p] for p in PERMIT_BIT],
+        _bits(vacs.permits, PERMIT_BIT),
+        _bits(cands.permits, PERMIT_BIT),
+    )
+    levels = [lv for lv in GermanLevel if lv is not GermanLevel.NATIVE]
+    german = Dimension(
+        "german_level",
+        [lv.value for lv in levels],
+        [f"Deutsch {lv.value}" for lv in levels],
+        np.column_stack([vacs.german_min == GERMAN_LEVEL_RANK[lv] for lv in levels]),
+        np.column_stack([cands.german >= GERMAN_LEVEL_RANK[lv] for lv in levels]),
+    )
+    level = Dimension(
+        "requirement_level",
+        [str(x) for x in LEVEL_LABELS_DE],
+        list(LEVEL_LABELS_DE.values()),
+        np.column_stack([vacs.level == x for x in LEVEL_LABELS_DE]),
+        np.column_stack([cands.level >= x for x in LEVEL_LABELS_DE]),
+    )
+    return [occupation, licences, permits, german, level, _skills(cands, vacs, reference, min_skill_demand)]
+
+
+def _group_code(group: str, vacs: VacancyTable) -> str:
+    return next(f"{k:05d}" for k in vacs.kldb if f"{k:05d}".startswith(group))
+
+
+def _skills(cands: CandidateTable, vacs: VacancyTable, reference: ReferenceData, min_demand: int) -> Dimension:
+    demand: dict[str, int] = {}
+    for req in vacs.required_skills:
+        for s in req:
+            demand[s] = demand.get(s, 0) + 1
+    codes = sorted(s for s, n in demand.items() if n >= min_demand)
+    column = {s: j for j, s in enumerate(codes)}
+    asks = np.zeros((len(vacs), len(codes)), dtype=bool)
+    holds = np.zeros((len(cands), len(codes)), dtype=bool)
+    for table, sets in ((asks, vacs.required_skills), (holds, cands.skills)):
+        for i, held in enumerate(sets):
+            table[i, [column[s] for s in held if s in column]] = True
+    return Dimension("skill", codes, [reference.skill_label(s) for s in codes], asks, holds)
+
+
+def shortages(
+    cands: CandidateTable,
+    vacs: VacancyTable,
+    reference: ReferenceData,
+    gazetteer: Gazetteer,
+    as_of: date,
+    min_skill_demand: int = 5,
+) -> pd.DataFrame:
+    """The region's shortage view: one row per dimension and code, scarcest first within each.
+
+    Columns: dimension, code, label_de, demand (open vacancies asking), supply (job seekers holding
+    it with at least one of those vacancies in reach), ratio (supply / demand).
+    """
+    places = (gazetteer.place_lat, gazetteer.place_lon)
+    group, reach = reach_matrix(cands, vacs, as_of, places)
+    frames = []
+    for d in dimensions(cands, vacs, reference, min_skill_demand):
+        reached = (reach.astype(np.float32) @ d.asks.astype(np.float32)) > 0  # (groups, codes)
+        supply = (d.holds & reached[group]).sum(axis=0)
+        demand = d.asks.sum(axis=0)
+        frame = pd.DataFrame(
+            {"dimension": d.name, "code": d.codes, "label_de": d.labels, "demand": demand, "supply": supply}
+        )
+        frames.append(frame[frame["demand"] > 0])
+    out = pd.concat(frames, ignore_index=True)
+    out["ratio"] = (out["supply"] / out["demand"]).round(3)
+    order = {d: i for i, d in enumerate(out["dimension"].unique())}
+    return out.sort_values(
+        ["dimension", "ratio", "code"], key=lambda c: c.map(order) if c.name == "dimension" else c
+    ).reset_index(drop=True)
+
+
+# --- measure types and fairness -----------------------------------------------------------------
+@dataclass
+class PersonSuggestions:
+    """What the opportunities of one person would show, by measure type (ids only)."""
+
+    candidate_id: str
+    opportunities: int
+    best_by_type: dict[str, NDArray[np.intp]] = field(default_factory=dict)  # rows opened by the best change
+    technical: bool = False
+
+
+def _best_by_type(
+    s: Standing, catalogue: MeasureCatalogue, reach: Bools, gazetteer: Gazetteer, config: OpportunityConfig
+) -> PersonSuggestions:
+    record = s.record
+    out = PersonSuggestions(record.id, 0)
+    for change, rows in count_changes(s, gazetteer, config):
+        if not len(rows):
+            continue
+        out.opportunities += 1
+        for row in catalogue.teaching(change, s.person):
+            if not reach[row]:
+                continue
+            m = catalogue.measures[row]
+            kind = m.type.value
+            if kind not in out.best_by_type or len(rows) > len(out.best_by_type[kind]):
+                out.best_by_type[kind] = rows
+            out.technical = out.technical or is_technical(m.kldb)
+    return out
+
+
+def is_technical(kldb: str | None) -> bool:
+    """Technical or IT measures: KldB Berufsbereich 2 (production, manufacturing) or 4 (science, IT)."""
+    return kldb is not None and kldb[0] in "24"
+
+
+def suggestions(
+    cands: CandidateTable,
+    vacs: VacancyTable,
+    catalogue: MeasureCatalogue,
+    gazetteer: Gazetteer,
+    as_of: date,
+    options: FilterOptions = _ALL_FILTERS,
+    config: OpportunityConfig = _PLANNING,
+    progress: Callable[[Iterator[int]], Iterator[int]] | None = None,
+) -> list[PersonSuggestions]:
+    """Every job seeker's suggestions (profiles too thin to rank for are left out, as in the API)."""
+    places = (gazetteer.place_lat, gazetteer.place_lon)
+    out = []
+    rows: Iterator[int] = iter(range(len(cands)))
+    for i in progress(rows) if progress else rows:
+        person = cands.take([i])
+        record = person.records[0]
+        if record is None or profile_gaps(record):
+            continue
+        s = standing(person, vacs, options, as_of, places)
+        reach = catalogue.reachable(person, as_of, options, places)
+        out.append(_best_by_type(s, catalogue, reach, gazetteer, config))
+    return out
+
+
+def measure_type_impact(
+    people: list[PersonSuggestions], n_vacancies: int, at_least_people: int = 5, at_least_candidates: int = 3
+) -> pd.DataFrame:
+    """Per measure type: job seekers gaining at least ``at_least_people`` fitting vacancies, and
+    vacancies gaining at least ``at_least_candidates`` fitting job seekers, if it were funded."""
+    rows = []
+    for kind in MeasureType:
+        gained = np.zeros(n_vacancies, dtype=np.int64)
+        people_gaining = people_any = 0
+        for p in people:
+            opened = p.best_by_type.get(kind.value)
+            if opened is None:
+                continue
+            people_any += 1
+            people_gaining += len(opened) >= at_least_people
+            gained[opened] += 1
+        rows.append(
+            {
+                "type": kind.value,
+                "people_gaining_any": people_any,
+                f"people_gaining_{at_least_people}+": people_gaining,
+                "vacancies_gaining_any": int(np.count_nonzero(gained)),
+                f"vacancies_gaining_{at_least_candidates}+": int(np.count_nonzero(gained >= at_least_candidates)),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+AGE_BANDS = ((0, 25, "<25"), (25, 50, "25–49"), (50, 200, "50+"))
+
+
+def protected_groups(protected: pd.DataFrame, as_of: date) -> pd.DataFrame:
+    """(candidate_id, attribute, group) rows from the store's protected table, for the audit only."""
+    p = protected.set_index("candidate_id")
+    age = as_of.year - p["birth_year"]
+    bands = pd.Series(pd.NA, index=p.index, dtype="object")
+    for low, high, label in AGE_BANDS:
+        bands[(age >= low) & (age < high)] = label
+    columns = {
+        "gender": p["gender"],
+        "age": bands,
+        "citizenship": p["citizenship_group"],
+        "severe_disability": p["severe_disability"].map({True: "yes", False: "no"}),
+    }
+    frames = [
+        pd.DataFrame({"candidate_id": p.index, "attribute": name, "group": col.to_numpy()})
+        for name, col in columns.items()
+    ]
+    return pd.concat(frames, ignore_index=True).dropna()
+
+
+def fairness_table(people: list[PersonSuggestions], groups: pd.DataFrame, strata: pd.Series) -> pd.DataFrame:
+    """Suggestions by protected group: share shown at least one opportunity, mean opportunities,
+    share shown each measure type and a technical or IT measure; and the technical share
+    standardised to the same profiles (``strata``: candidate id -> main occupation area and level),
+    so that a gap that profiles do not explain shows as a ratio away from 1."""
+    frame = pd.DataFrame(
+        {
+            "candidate_id": [p.candidate_id for p in people],
+            "opportunities": [p.opportunities for p in people],
+            "technical": [p.technical for p in people],
+            **{f"shown_{t.value}": [t.value in p.best_by_type for p in people] for t in MeasureType},
+        }
+    ).set_index("candidate_id")
+    frame["stratum"] = strata.reindex(frame.index).to_numpy()
+    rows = []
+    for (attribute, group), members in groups.groupby(["attribute", "group"]):
+        sub = frame.loc[frame.index.intersection(members["candidate_id"])]
+        if sub.empty:
+            continue
+        row = {"attribute": attribute, "group": str(group), "people": len(sub)}
+        row["shown_any"] = round(float((sub["opportunities"] > 0).mean()), 3)
+        row["mean_opportunities"] = round(float(sub["opportunities"].mean()), 2)
+        for t in MeasureType:
+            row[f"shown_{t.value}"] = round(float(sub[f"shown_{t.value}"].mean()), 3)
+        row["technical_it"] = round(float(sub["technical"].mean()), 3)
+        row["technical_it_same_profile"] = _standardised_ratio(frame, sub)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _standardised_ratio(everyone: pd.DataFrame, group: pd.DataFrame) -> float:
+    """Observed technical/IT suggestions of the group over those expected from everyone's rate in
+    the group's own strata (indirect standardisation); 1.0: as often as people of the same profile."""
+    rates = everyone.groupby("stratum")["technical"].mean()
+    expected = float(group["stratum"].map(rates).sum())
+    return round(float(group["technical"].sum()) / expected, 3) if expected else float("nan")
+
+
+def profile_strata(cands: CandidateTable) -> pd.Series:
+    """Candidate id -> (KldB Berufsbereich of the main occupation, requirement level): the profile
+    the fairness table compares within."""
+    ids = [r.id for r in cands.records if r is not None]
+    keys = [f"{k:05d}"[0] + f"-{lv}" for k, lv, r in zip(cands.main_kldb, cands.level, cands.records) if r is not None]
+    return pd.Series(keys, index=ids)
+
+
+__all__ = [
+    "PersonSuggestions",
+    "dimensions",
+    "fairness_table",
+    "is_technical",
+    "measure_type_impact",
+    "profile_strata",
+    "protected_groups",
+    "reach_matrix",
+    "shortages",
+    "suggestions",
+]
