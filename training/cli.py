@@ -282,6 +282,61 @@ def _print_shortlist(result: Shortlist) -> None:
         typer.echo(f"warning: {warning}")
 
 
+@app.command()
+def opportunities(
+    candidate: Annotated[str, typer.Option("--candidate", help="candidate id")],
+    as_json: Annotated[bool, typer.Option("--json", help="print the answer as JSON (the API's shape)")] = False,
+) -> None:
+    """Which single change (licence, permit, German, skill, level, commute, working time) would open
+    how many more fitting vacancies for a job seeker, with the measures that teach it."""
+    from matcher.measures import MeasureCatalogue
+    from matcher.opportunities import find_opportunities
+    from matcher.serving import open_engine
+
+    settings = _settings()
+    try:
+        with _mlflow_quiet():
+            engine = open_engine(settings, encoder=_encoder(settings))
+        if engine.model is None:
+            _fail(f"no @champion to score with ({engine.problems.get('model')}); run `matcher train`")
+        catalogue = MeasureCatalogue.build(engine.store.measures(), engine.gazetteer)
+        result = find_opportunities(engine, candidate, catalogue)
+    except (MatcherError, OSError) as exc:
+        _fail(str(exc))
+    if as_json:
+        typer.echo(json.dumps(result.to_json(), ensure_ascii=False))
+        return
+    typer.echo(
+        f"{result.candidate_id} am {result.as_of:%d.%m.%Y}: {result.eligible} Stellen bestehen die Filter, "
+        f"{result.fitting} passen; {len(result.tried)} Änderungen geprüft, {len(result.items)} öffnen Stellen"
+    )
+    for item in result.items:
+        gain = "" if item.score_gain is None else f" (Top-10-Score {item.score_gain:+.2f})"
+        typer.echo(f"- {item.label_de}{gain}; z. B. {', '.join(item.example_vacancy_ids)}")
+        for m in item.measures:
+            typer.echo(f"    {m['title']}, {m['provider']}, {m['place']}, ab {m['next_start']} ({m['funding']})")
+
+
+@app.command("region-report")
+def region_report(
+    out: Annotated[Path, typer.Option("--out", help="HTML file to write")] = Path("region-report.html"),
+) -> None:
+    """The region's shortages, what each measure type would open, and the fairness table (one HTML file)."""
+    from datetime import date
+
+    from matcher.reference import ReferenceData
+    from matcher.store import Store
+    from training.region_report import build_report, render_html
+
+    settings = _settings()
+    try:
+        report = build_report(Store(settings.store_url), ReferenceData(), date.today(), progress=True)
+        out.write_text(render_html(report), encoding="utf-8")
+    except (MatcherError, OSError, ValueError) as exc:
+        _fail(str(exc))
+    typer.echo(json.dumps({"report": str(out), **report.headline()}, ensure_ascii=False, default=str))
+
+
 def _progress(message: str) -> None:
     typer.echo(message, err=True)
 
@@ -390,6 +445,10 @@ def demo(
             generate_world(world, WorldConfig(candidates=candidates, vacancies=vacancies, seed=seed))
         else:
             _progress(f"[1/5] demo world found in {world}")
+            if not (world / "massnahmen.jsonl").is_file():  # generated before the measure catalogue
+                from data.generate.measures import write_measures
+
+                write_measures(world, WorldConfig(candidates=candidates, vacancies=vacancies, seed=seed))
         _progress("[2/5] ingesting ...")
         report = ingest_folder(world, store, reference, settings.home / "rejects", progress=True)
         _progress(report.describe())
