@@ -29,8 +29,10 @@ run: $(STAMP)
 
 # The PostgreSQL tests start their own temporary server (tests/pg.py); this installs Debian's
 # postgresql package first where its server binaries are missing (quick when they are there).
+# The browser tests drive Debian's Chromium (installed the same way where missing).
 test: $(STAMP)
 	sh tests/ensure_postgres.sh
+	sh tests/ensure_chromium.sh
 	$(PY) -m pytest
 
 lint: $(STAMP)

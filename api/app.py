@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api import web
 from api.deps import authenticate, bearer_token
 from api.errors import install_error_handlers
 from api.routes import contacts, health, model, opportunities, outcomes, records, shortlists
@@ -155,6 +156,7 @@ def create_app(settings: Settings) -> FastAPI:
             logger.warning(warning)
         service = Service.start(settings)
         app.state.service = service
+        app.state.web = web.start(service)
         try:
             yield
         finally:
@@ -171,6 +173,7 @@ def create_app(settings: Settings) -> FastAPI:
     # Added last, so it runs first: a caller without a valid token gets 401, whatever the body.
     app.add_middleware(BearerAuth, service=lambda: getattr(app.state, "service", None))
     install_error_handlers(app)
+    web.install(app)  # the pages under /app/ (after the API's error handlers, which it keeps for /v1)
     for module in (health, shortlists, records, outcomes, model, contacts, opportunities):
         app.include_router(module.router)
     return app

@@ -231,3 +231,77 @@ def describe_registered(settings: Settings, ref: str = CHAMPION, name: str | Non
         "metrics": metrics,
         "run": run_info,
     }
+
+
+# Artifacts of a training run that the data team's page shows (written by training.tracking).
+RUN_TABLES = ("metrics.csv", "fairness.csv", "promotion.json")
+RUN_FIGURES = ("fairness.png", "feature_importance.png")
+
+
+def registered_versions(settings: Settings, name: str | None = None) -> list[dict[str, Any]]:
+    """Every registered version of the model, newest first: version, aliases, run id, dates and
+    the run's metrics (MLflow keys such as ``model.ndcg_at_10``, ``similarity.ndcg_at_10``).
+
+    Raises:
+        ModelNotFoundError: the registry cannot be read.
+    """
+    from mlflow.exceptions import MlflowException
+
+    name = name or settings.model_name
+    client = _client(settings)
+    try:
+        versions = client.search_model_versions(f"name = '{name}'")
+    except MlflowException as exc:
+        raise ModelNotFoundError(f"the registry cannot be read: {exc.message.splitlines()[0]}") from exc
+    out = []
+    for version in sorted(versions, key=lambda v: int(v.version), reverse=True):
+        metrics: dict[str, float] = {}
+        run_tags: dict[str, str] = {}
+        finished = None
+        if version.run_id:
+            try:
+                run = client.get_run(version.run_id)
+            except MlflowException:
+                run = None
+            if run is not None:
+                metrics, run_tags, finished = dict(run.data.metrics), dict(run.data.tags), _iso_ms(run.info.end_time)
+        out.append(
+            {
+                "name": name,
+                "version": str(version.version),
+                "aliases": sorted(version.aliases),
+                "run_id": version.run_id,
+                "registered_at": _iso_ms(version.creation_timestamp),
+                "finished_at": finished,
+                "promoted": run_tags.get("promoted") == "true",
+                "metrics": metrics,
+            }
+        )
+    return out
+
+
+def run_artifact(settings: Settings, run_id: str, path: str) -> bytes | None:
+    """One artifact file of a run (``RUN_TABLES`` or ``RUN_FIGURES``), or None where the run has none.
+
+    Raises:
+        ValueError: ``path`` is not one of the files this function hands out.
+    """
+    from mlflow.exceptions import MlflowException
+
+    if path not in RUN_TABLES + RUN_FIGURES:
+        raise ValueError(f"not a run artifact of the data team's page: {path}")
+    client = _client(settings)
+    try:
+        run = client.get_run(run_id)
+    except MlflowException:
+        return None
+    root = local_path(in_this_home(settings, client, run.info.artifact_uri))
+    if root is not None:  # a local store: read the file, no copy
+        file = root / path
+        return file.read_bytes() if file.is_file() else None
+    with tempfile.TemporaryDirectory(prefix="kl-matcher-artifact-") as tmp:
+        try:
+            local = client.download_artifacts(run_id, path, tmp)
+        except (MlflowException, OSError):
+            return None
+        return Path(local).read_bytes()

@@ -10,6 +10,8 @@ from sqlalchemy import func, select
 from api.deps import CanReadOutcomes, CanWriteOutcomes, ServiceDep
 from api.paging import Limit, Offset
 from api.schemas import OutcomeOut, OutcomeRequest, Page
+from api.security import Principal
+from api.service import Service
 from matcher.models import Proposal
 from matcher.store import proposals_table
 
@@ -19,6 +21,11 @@ router = APIRouter(prefix="/v1", tags=["outcomes"])
 @router.post("/outcomes", response_model=OutcomeOut, status_code=status.HTTP_201_CREATED)
 def record_outcome(body: OutcomeRequest, who: CanWriteOutcomes, service: ServiceDep) -> OutcomeOut:
     """Store what became of a proposal (same id again: replaced). Unknown people or vacancies: 404."""
+    return OutcomeOut(**save_outcome(service, who, body).model_dump())
+
+
+def save_outcome(service: Service, who: Principal, body: OutcomeRequest) -> Proposal:
+    """Store a proposal and its outcome, audited (the API's and the web app's way in)."""
     store = service.store
     store.get_candidate(body.candidate_id)  # raises UnknownCandidateError -> 404
     vacancy = store.get_vacancy(body.vacancy_id)  # follows merged ids; UnknownVacancyError -> 404
@@ -34,7 +41,7 @@ def record_outcome(body: OutcomeRequest, who: CanWriteOutcomes, service: Service
         [(proposal.candidate_id, None), (proposal.vacancy_id, None)],
         kind="write",
     )
-    return OutcomeOut(**proposal.model_dump())
+    return proposal
 
 
 @router.get("/outcomes", response_model=Page)

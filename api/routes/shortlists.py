@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import uuid4
 
 from fastapi import APIRouter, Body, Path
@@ -31,6 +31,7 @@ from api.schemas import (
 from api.security import Permission, Principal
 from api.service import Service, index_label
 from api.views import COMMUTE_STEP_MINUTES, DISTANCE_EDGES_KM, scored_pairs, shortlist_response
+from matcher.filters import FilterOptions
 from matcher.geo import Gazetteer
 from matcher.models import Candidate, CandidateSource
 from matcher.retrieval import Shortlist
@@ -75,7 +76,7 @@ def _banded_limits(filters: FilterRequest) -> tuple[FilterRequest, list[str]]:
     return (filters.model_copy(update=changes) if changes else filters), warnings
 
 
-def _answer(
+def shortlist_body(
     service: Service,
     who: Principal,
     endpoint: str,
@@ -85,8 +86,10 @@ def _answer(
     request_id: str,
     places: Gazetteer,
     warnings: list[str] | None = None,
-) -> LeanJSON:
-    """The response of a shortlist, written to the audit log first (``warnings``: the request's own)."""
+) -> dict[str, Any]:
+    """The body of a shortlist answer, written to the audit log first (``warnings``: the request's
+    own); the employer service's items carry card pseudonyms. The API and the web app's pages
+    both answer through this."""
     service.audit(
         who,
         endpoint,
@@ -103,7 +106,31 @@ def _answer(
     if result.direction == "candidates_for_vacancy" and not _precise(who):
         for item in body["items"]:  # the customer number stays on the server (and in the audit log)
             item["id"] = service.pseudonym(result.query_id, item["id"])
-    return LeanJSON(body)
+    return body
+
+
+def _answer(
+    service: Service,
+    who: Principal,
+    endpoint: str,
+    request: ShortlistRequest,
+    result: Shortlist,
+    query: object,
+    request_id: str,
+    places: Gazetteer,
+    warnings: list[str] | None = None,
+) -> LeanJSON:
+    return LeanJSON(shortlist_body(service, who, endpoint, request, result, query, request_id, places, warnings))
+
+
+def employer_options(
+    who: Principal, filters: FilterRequest, defaults: FilterOptions
+) -> tuple[FilterOptions, list[str]]:
+    """The filter options of a vacancy's shortlist for this role: for the employer service the
+    limits widened to band edges and distances from the card's municipality."""
+    precise = _precise(who)
+    filters, warnings = (filters, []) if precise else _banded_limits(filters)
+    return filters.options(defaults).override(coarse_places=not precise), warnings
 
 
 @router.post("/candidates/{candidate_id}/vacancies", response_model=ShortlistResponse)
@@ -127,9 +154,7 @@ def candidates_for_vacancy(
 ) -> LeanJSON:
     """Pseudonymised job seekers for a stored vacancy, best first, with reasons (employer service)."""
     request = body or ShortlistRequest()
-    precise = _precise(who)
-    filters, warnings = (request.filters, []) if precise else _banded_limits(request.filters)
-    options = filters.options(engine.config.filters).override(coarse_places=not precise)
+    options, warnings = employer_options(who, request.filters, engine.config.filters)
     query = engine.vacancy(vacancy_id)
     result = engine.shortlist_for_vacancy(query, request.k, options, request.include_reasons)
     return _answer(

@@ -1,0 +1,405 @@
+"""The caseworker's pages: find a job seeker, the shortlist with filters, comparison, print view,
+outcomes and "passt nicht", the ad-hoc profile, and the inbox of the employer service's requests.
+
+Every shortlist here is the API's shortlist (:func:`api.routes.shortlists.shortlist_body`), with
+the same filters, reasons, audit record and role rules; the pages only lay it out.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+from uuid import uuid4
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
+from sqlalchemy import select
+
+from api.routes.contacts import answer_contact, give_feedback
+from api.routes.outcomes import save_outcome
+from api.routes.shortlists import shortlist_body
+from api.schemas import OutcomeRequest, ShortlistRequest
+from api.security import Permission, Principal
+from api.views import scored_pairs
+from api.web.core import PREFIX, Allowed, Form, FormLists, PageNotFound, redirect, render, service_of
+from api.web.forms import (
+    FILTERS_DE,
+    K_CHOICES,
+    OUTCOME_DE,
+    WORKING_TIME_DE,
+    Parsed,
+    filter_form,
+    school_label,
+    vocational_label,
+)
+from api.web.profile_form import PROFILE_FIELDS, parse_profile, profile_choices
+from matcher.contacts import DECLINE_REASONS, FEEDBACK_REASONS, RequestStatus
+from matcher.engine import Engine
+from matcher.errors import ContactRequestClosedError, InsufficientProfileError, UnknownVacancyError
+from matcher.models import LEVEL_LABELS_DE, PERMITS, Candidate, CandidateSource, effective_licences
+from matcher.render import occupation_title, place_name
+from matcher.store import candidates_table
+
+router = APIRouter(prefix=PREFIX, include_in_schema=False)
+
+Caseworker = Annotated[Principal, Depends(Allowed(Permission.CANDIDATE_SHORTLIST))]
+Answering = Annotated[Principal, Depends(Allowed(Permission.ANSWER_CONTACT))]
+Recording = Annotated[Principal, Depends(Allowed(Permission.WRITE_OUTCOMES))]
+Marking = Annotated[Principal, Depends(Allowed(Permission.FEEDBACK))]
+
+_SEARCH_LIMIT = 50
+
+
+def _engine(request: Request) -> Engine:
+    return service_of(request).ready_engine()
+
+
+def score_bands(items: list[dict[str, Any]]) -> None:
+    """A band per item, by where its score lies between the list's best and worst (in place):
+    the upper third "stark", the middle "mittel", the lower "schwach". Relative to this list, and
+    said so on the page: the model's scores are a ranking, not a probability."""
+    if not items:
+        return
+    scores = [i["score"] for i in items]
+    top, low = max(scores), min(scores)
+    spread = top - low
+    for item in items:
+        share = 1.0 if spread <= 1e-9 else (item["score"] - low) / spread
+        item["band"] = "stark" if share >= 2 / 3 else "mittel" if share >= 1 / 3 else "schwach"
+
+
+def profile_summary(c: Candidate, request: Request) -> list[tuple[str, str]]:
+    """The structured fields of a profile as (label, value); no free text, no protected attribute."""
+    ref = service_of(request).reference
+    held = effective_licences(c.licences)
+    commute = []
+    if c.max_commute_minutes:
+        commute.append(f"{c.max_commute_minutes} Min.")
+    if c.max_commute_km:
+        commute.append(f"{c.max_commute_km:g} km")
+    return [
+        ("Kundennummer", c.id),
+        ("Zielberuf", f"{occupation_title(c.main_occupation, ref)} ({c.main_occupation})"),
+        ("Weitere Berufe", ", ".join(occupation_title(o, ref) for o in c.occupations[1:]) or "–"),
+        ("Anforderungsniveau", LEVEL_LABELS_DE[c.level]),
+        ("Wohnort", f"{c.postcode} {place_name(c.ags, ref)}"),
+        ("Schulabschluss", school_label(c.school.value)),
+        ("Berufsabschluss", vocational_label(c.vocational.value)),
+        ("Berufserfahrung", f"{c.experience_years:g} Jahre"),
+        ("Deutschkenntnisse", c.german_level.value),
+        ("Führerscheine", ", ".join(sorted(held)) or "keine"),
+        ("Scheine", ", ".join(PERMITS.get(p, p) for p in c.permits) or "keine"),
+        ("Auto", "ja" if c.has_car else "nein"),
+        ("Zumutbarer Arbeitsweg", " / ".join(commute) or "nicht angegeben"),
+        (
+            "Arbeitszeit",
+            WORKING_TIME_DE.get(c.working_time.value, c.working_time.value)
+            + (f", {c.hours_per_week:g} Std./Woche" if c.hours_per_week else ""),
+        ),
+        ("Schichten / Wochenende", f"{'ja' if c.shifts else 'nein'} / {'ja' if c.weekends else 'nein'}"),
+        ("Verfügbar ab", c.available_from.strftime("%d.%m.%Y")),
+        ("Fähigkeiten", ", ".join(ref.skill_label(s) for s in c.skills[:30]) or "–"),
+    ]
+
+
+# --- find a job seeker ---------------------------------------------------------------------------
+@router.get("/candidates", response_class=HTMLResponse)
+def find_candidates(request: Request, who: Caseworker) -> Response:
+    """By customer number (exact: straight to the person), or browse by target occupation and place."""
+    service = service_of(request)
+    params = request.query_params
+    q, occupation, place = (params.get(n, "").strip() for n in ("q", "occupation", "place"))
+    errors: dict[str, str] = {}
+    if occupation and not (occupation.isdigit() and 1 <= len(occupation) <= 5):
+        errors["occupation"] = (
+            "Zielberuf: bitte eine KldB-Kennziffer mit 1 bis 5 Ziffern eingeben, z. B. 25 oder 52122."
+        )
+    if place and place not in service.reference.municipality_names:
+        errors["place"] = "Wohnort: bitte eine Gemeinde aus der Liste wählen."
+    rows: list[Candidate] = []
+    searched = bool(q or occupation or place)
+    if searched and not errors:
+        t = candidates_table
+        query = select(t.c.data).order_by(t.c.id).limit(_SEARCH_LIMIT)
+        if q:
+            exact = service.store.engine.connect().execute(select(t.c.id).where(t.c.id == q)).scalar_one_or_none()
+            if exact:
+                return redirect(f"{PREFIX}/candidates/{exact}")
+            query = query.where(t.c.id.like(f"{_like(q)}%", escape="\\"))
+        if occupation:
+            query = query.where(t.c.main_kldb.like(f"{occupation}%"))
+        if place:
+            query = query.where(t.c.ags == place)
+        with service.store.engine.connect() as conn:
+            rows = [Candidate.model_validate(d) for d in conn.execute(query).scalars()]
+        service.audit(who, "GET /app/candidates", "search", [(c.id, None) for c in rows], kind="read")
+    found = [
+        {
+            "id": c.id,
+            "occupation": occupation_title(c.main_occupation, service.reference),
+            "place": place_name(c.ags, service.reference),
+            "available_from": c.available_from,
+        }
+        for c in rows
+    ]
+    return render(
+        request,
+        "candidates.html",
+        title="Arbeitsuchende finden",
+        q=q,
+        occupation=occupation,
+        place=place,
+        errors=errors,
+        found=found,
+        searched=searched,
+        limit=_SEARCH_LIMIT,
+        places=sorted(service.reference.municipality_names.items(), key=lambda p: p[1]),
+    )
+
+
+def _like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+# --- one job seeker and the shortlist ------------------------------------------------------------
+def _shortlist(request: Request, who: Principal, candidate: Candidate, endpoint: str) -> dict[str, Any]:
+    """The shortlist for the page's filter controls (or the form's errors)."""
+    engine = _engine(request)
+    parsed, filters, k = filter_form(request.query_params)
+    context: dict[str, Any] = {"form": parsed, "k_choices": K_CHOICES, "filters_de": FILTERS_DE, "body": None}
+    if filters is None:
+        return context
+    options = ShortlistRequest(k=k, filters=filters)
+    result = engine.shortlist_for_candidate(candidate, k, filters.options(engine.config.filters), True)
+    body = shortlist_body(service_of(request), who, endpoint, options, result, candidate, uuid4().hex, engine.gazetteer)
+    score_bands(body["items"])
+    context["body"] = body
+    return context
+
+
+@router.get("/candidates/{candidate_id}", response_class=HTMLResponse)
+def candidate_page(candidate_id: str, request: Request, who: Caseworker) -> HTMLResponse:
+    engine = _engine(request)
+    candidate = engine.candidate(candidate_id)  # UnknownCandidateError: the friendly 404
+    context = _shortlist(request, who, candidate, "GET /app/candidates/{id}")
+    return render(
+        request,
+        "candidate.html",
+        status_code=200 if context["form"].ok else 422,
+        partial="_area.html",
+        title=f"Arbeitsuchende/r {candidate.id}",
+        candidate=candidate,
+        summary=profile_summary(candidate, request),
+        outcomes=OUTCOME_DE,
+        feedback_reasons=FEEDBACK_REASONS,
+        working_time_de=WORKING_TIME_DE,
+        query=str(request.url.query),
+        notice=request.query_params.get("notice"),
+        today=date.today().isoformat(),
+        **context,
+    )
+
+
+@router.get("/candidates/{candidate_id}/print", response_class=HTMLResponse)
+def print_view(candidate_id: str, request: Request, who: Caseworker) -> HTMLResponse:
+    """The shortlist for the conversation, for paper: vacancies and reasons, no profile text."""
+    engine = _engine(request)
+    candidate = engine.candidate(candidate_id)
+    context = _shortlist(request, who, candidate, "GET /app/candidates/{id}/print")
+    return render(
+        request,
+        "print.html",
+        title=f"Stellenvorschläge für {candidate.id}",
+        candidate=candidate,
+        working_time_de=WORKING_TIME_DE,
+        today=date.today(),
+        **context,
+    )
+
+
+@router.get("/candidates/{candidate_id}/compare", response_class=HTMLResponse)
+def compare(candidate_id: str, request: Request, who: Caseworker) -> HTMLResponse:
+    """Two or three vacancies side by side, scored for this person (the API's ``/v1/score``)."""
+    engine = _engine(request)
+    candidate = engine.candidate(candidate_id)
+    chosen = list(dict.fromkeys(request.query_params.getlist("v")))
+    if not 2 <= len(chosen) <= 3:
+        return render(
+            request,
+            "error.html",
+            status_code=422,
+            title="Vergleich nicht möglich",
+            message="Bitte zwei oder drei Stellen zum Vergleich auswählen.",
+            back=f"{PREFIX}/candidates/{candidate.id}",
+        )
+    try:
+        batch, scores, explained = engine.score_pairs([(candidate.id, v) for v in chosen], date.today(), True)
+    except UnknownVacancyError as exc:
+        raise PageNotFound(str(exc)) from exc
+    items = scored_pairs(batch, scores, explained, True, precise=True, places=engine.gazetteer)
+    service = service_of(request)
+    audited = [(f"{p['candidate_id']}|{p['vacancy_id']}", p["score"]) for p in items]
+    service.audit(
+        who,
+        "GET /app/candidates/{id}/compare",
+        candidate.id,
+        audited,
+        engine.model.scorer if engine.model else "-",
+        kind="score",
+    )
+    vacancies = [batch.vacancy(i) for i in range(len(batch))]
+    return render(
+        request,
+        "compare.html",
+        title="Stellen vergleichen",
+        candidate=candidate,
+        columns=list(zip(vacancies, items)),
+        working_time_de=WORKING_TIME_DE,
+        occupation=lambda code: occupation_title(code, service.reference),
+        place=lambda ags: place_name(ags, service.reference),
+    )
+
+
+@router.post("/candidates/{candidate_id}/outcome")
+def record_outcome(candidate_id: str, request: Request, who: Recording, form: Form) -> Response:
+    """What happened to a proposal; feeds ``/v1/outcomes`` (the same store and audit record)."""
+    back = form.get("back") or ""
+    try:
+        outcome = OutcomeRequest.model_validate(
+            {
+                "candidate_id": candidate_id,
+                "vacancy_id": form.get("vacancy_id", ""),
+                "proposed_at": form.get("proposed_at") or date.today().isoformat(),
+                "outcome": form.get("outcome", ""),
+            }
+        )
+    except ValidationError:
+        return _back(candidate_id, back, "Ergebnis nicht gespeichert: bitte Ergebnis und Datum prüfen.")
+    save_outcome(service_of(request), who, outcome)
+    label = OUTCOME_DE.get(outcome.outcome.value, outcome.outcome.value)
+    return _back(candidate_id, back, f"Gespeichert: Stelle {outcome.vacancy_id} – {label}.")
+
+
+@router.post("/candidates/{candidate_id}/feedback")
+def mark_unfit(candidate_id: str, request: Request, who: Marking, form: Form) -> Response:
+    """ "Passt nicht" with a reason: stored for training and written to the audit log."""
+    reason = form.get("reason", "")
+    back = form.get("back") or ""
+    if reason not in FEEDBACK_REASONS:
+        return _back(candidate_id, back, "Nicht gespeichert: bitte einen Grund wählen.")
+    give_feedback(service_of(request), who, candidate_id, form.get("vacancy_id", ""), reason)
+    return _back(candidate_id, back, f"Vermerkt: „passt nicht“ ({FEEDBACK_REASONS[reason]}).")
+
+
+def _back(candidate_id: str, query: str, notice: str) -> Response:
+    from urllib.parse import parse_qsl, urlencode
+
+    kept = [(k, v) for k, v in parse_qsl(query) if k != "notice"]
+    return redirect(f"{PREFIX}/candidates/{candidate_id}?{urlencode([*kept, ('notice', notice)])}#ergebnisse")
+
+
+# --- an ad-hoc profile (never stored) ------------------------------------------------------------
+@router.get("/match", response_class=HTMLResponse)
+def match_form(request: Request, who: Caseworker) -> HTMLResponse:
+    return render(
+        request,
+        "match.html",
+        title="Profil ohne Registrierung",
+        form=Parsed(),
+        body=None,
+        **profile_choices(service_of(request)),
+    )
+
+
+@router.post("/match", response_class=HTMLResponse)
+def match(request: Request, who: Caseworker, form: FormLists) -> HTMLResponse:
+    """The shortlist for a profile typed in; neither the profile nor its text is stored or logged."""
+    service = service_of(request)
+    parsed, profile = parse_profile(form, service)
+    context: dict[str, Any] = {"form": parsed, "body": None, **profile_choices(service)}
+    if profile is not None:
+        engine = _engine(request)
+        request_id = uuid4().hex
+        today = date.today()
+        fields = profile.model_dump(exclude={"available_from"})
+        query = Candidate(
+            id=f"adhoc-{request_id}",
+            source=CandidateSource.API,
+            source_id=request_id,
+            registered_at=today,
+            available_from=profile.available_from or today,
+            **fields,
+        )
+        try:
+            result = engine.shortlist_for_candidate(
+                query, 10, ShortlistRequest().filters.options(engine.config.filters), True
+            )
+        except InsufficientProfileError as exc:
+            parsed.errors["skills"] = (
+                "Das Profil reicht für Vorschläge nicht aus: bitte Fähigkeiten oder eine Beschreibung ergänzen "
+                f"(fehlt: {', '.join(exc.missing)})."
+            )
+        else:
+            body = shortlist_body(
+                service, who, "POST /app/match", ShortlistRequest(), result, query, request_id, engine.gazetteer
+            )
+            score_bands(body["items"])
+            context["body"] = body
+    status_code = 422 if parsed.errors else 200
+    return render(
+        request,
+        "match.html",
+        status_code=status_code,
+        title="Profil ohne Registrierung",
+        fields=PROFILE_FIELDS,
+        working_time_de=WORKING_TIME_DE,
+        **context,
+    )
+
+
+# --- the inbox of contact requests ---------------------------------------------------------------
+@router.get("/inbox", response_class=HTMLResponse)
+def inbox(request: Request, who: Answering) -> HTMLResponse:
+    service = service_of(request)
+    assert service.contacts is not None
+    open_ = service.contacts.requests(RequestStatus.OPEN, limit=200)
+    answered = [r for r in service.contacts.requests(limit=50) if r.status is not RequestStatus.OPEN]
+    titles = _vacancy_titles(service, [r.vacancy_id for r in [*open_, *answered]])
+    return render(
+        request,
+        "inbox.html",
+        title="Kontaktanfragen",
+        open_requests=open_,
+        answered=answered,
+        titles=titles,
+        reasons=DECLINE_REASONS,
+        notice=request.query_params.get("notice"),
+    )
+
+
+def _vacancy_titles(service: Any, ids: list[str]) -> dict[str, str]:
+    titles = {}
+    for vacancy_id in dict.fromkeys(ids):
+        try:
+            v = service.store.get_vacancy(vacancy_id)
+        except UnknownVacancyError:
+            titles[vacancy_id] = "(Stelle nicht mehr vorhanden)"
+        else:
+            titles[vacancy_id] = f"{v.title} – {v.employer_name}"
+    return titles
+
+
+@router.post("/inbox/{request_id}/answer")
+def answer(request_id: str, request: Request, who: Answering, form: Form) -> Response:
+    """Accept (records a proposal) or decline with a reason."""
+    decision = form.get("decision")
+    reason = form.get("reason", "")
+    if decision not in ("accept", "decline") or (decision == "decline" and reason not in DECLINE_REASONS):
+        return redirect(f"{PREFIX}/inbox?notice=Bitte+annehmen+oder+mit+Grund+ablehnen.")
+    try:
+        answered = answer_contact(service_of(request), who, request_id, decision == "accept", reason or None)
+    except ContactRequestClosedError:
+        return redirect(f"{PREFIX}/inbox?notice=Diese+Anfrage+wurde+bereits+beantwortet.")
+    done = "angenommen: Vorschlag erfasst" if answered.status is RequestStatus.ACCEPTED else "abgelehnt"
+    return redirect(f"{PREFIX}/inbox?notice=Anfrage+{answered.id}+{done.replace(' ', '+')}.")

@@ -1,0 +1,286 @@
+"""What every page of the web app shares: templates, the signed-in user, CSRF, headers, errors.
+
+Pages are server-rendered (Jinja2 with autoescaping); htmx swaps parts of a page where it is
+loaded, and every flow works without JavaScript too (plain links and forms, full pages). A request
+that htmx sends (``HX-Request``) gets the part only (:func:`render` with ``partial``).
+
+Security headers on every ``/app`` answer: a Content-Security-Policy without inline scripts or
+styles and with ``frame-ancestors 'none'``, ``X-Frame-Options: DENY``, ``nosniff``, no referrer, and
+``Cache-Control: no-store`` (pages hold social data). Errors become German pages: unknown ids a
+friendly 404, a page the role may not see 403, a missing model 503, and anything unexpected a
+500 page without any detail (the log has it).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote, urlsplit
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.security import Permission, Principal, Role
+from api.service import Service
+from api.web.config import WebSettings
+from api.web.sessions import COOKIE_PATH, CSRF_FIELD, SESSION_COOKIE, Sessions, WebSession
+
+logger = logging.getLogger(__name__)
+
+HERE = Path(__file__).parent
+PREFIX = "/app"
+
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"content-security-policy", CSP.encode()),
+    (b"x-frame-options", b"DENY"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+)
+
+ROLE_LABELS_DE = {
+    Role.CASEWORKER: "Integrationsfachkraft",
+    Role.EMPLOYER_SERVICE: "Arbeitgeberservice",
+    Role.DATA_TEAM: "Datenteam",
+    Role.ADMIN: "Administration",
+}
+
+
+class SecurityHeaders:
+    """ASGI middleware: the headers above on every answer under ``/app`` (static files included)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not str(scope.get("path", "")).startswith(PREFIX):
+            await self.app(scope, receive, send)
+            return
+        static = str(scope.get("path", "")).startswith(f"{PREFIX}/static/")
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [h for h in message.get("headers", []) if h[0].lower() != b"cache-control"]
+                headers += SECURITY_HEADERS
+                headers.append((b"cache-control", b"public, max-age=3600" if static else b"no-store"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+# --- templates -----------------------------------------------------------------------------------
+def _templates() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=select_autoescape(["html"], default_for_string=True, default=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["de_number"] = de_number
+    env.filters["de_date"] = de_date
+    return env
+
+
+def de_number(value: float | int | None, digits: int = 1) -> str:
+    """A number as German text (comma as decimal separator); "–" for None."""
+    if value is None:
+        return "–"
+    text = f"{value:,.{digits}f}"
+    return text.replace(",", " ").replace(".", ",").replace(" ", ".")
+
+
+def de_date(value: Any) -> str:
+    """An ISO date (or datetime string) as ``TT.MM.JJJJ``."""
+    if value is None or value == "":
+        return "–"
+    text = str(value)[:10]
+    year, month, day = text.split("-") if text.count("-") == 2 else ("", "", "")
+    return f"{day}.{month}.{year}" if year else text
+
+
+TEMPLATES = _templates()
+
+
+# --- the signed-in user --------------------------------------------------------------------------
+class SignInRequired(Exception):
+    """No live session: back to the sign-in page, keeping the page that was asked for."""
+
+    def __init__(self, target: str) -> None:
+        self.target = target
+
+
+class PageForbidden(Exception):
+    """The role may not see this page (the same rule as the API's 403)."""
+
+
+class CsrfRefused(Exception):
+    """A form that changes something came without the session's CSRF token."""
+
+
+class PageNotFound(Exception):
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+
+class FormInvalid(Exception):
+    """A form's fields failed their checks; ``errors`` by field, in German, and what was typed."""
+
+    def __init__(self, errors: dict[str, str], values: dict[str, Any]) -> None:
+        self.errors, self.values = errors, values
+
+
+@dataclass(frozen=True)
+class Web:
+    """The web app's parts, held in ``app.state.web``."""
+
+    settings: WebSettings
+    sessions: Sessions
+
+
+def web_parts(request: Request) -> Web:
+    web: Web = request.app.state.web
+    return web
+
+
+def service_of(request: Request) -> Service:
+    service: Service = request.app.state.service
+    return service
+
+
+def target_of(request: Request) -> str:
+    """The path and query that was asked for, to come back to after signing in."""
+    query = request.url.query
+    return request.url.path + (f"?{query}" if query else "")
+
+
+def safe_target(target: str | None) -> str:
+    """Where to go after signing in: only a page of this app (no other host, no scheme)."""
+    if not target:
+        return f"{PREFIX}/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith(f"{PREFIX}/") or "\\" in target or "//" in target:
+        return f"{PREFIX}/"
+    return target
+
+
+def login_url(target: str) -> str:
+    return f"{PREFIX}/login?next={quote(target, safe='')}"
+
+
+def current_session(request: Request) -> WebSession:
+    """The live session of the request (else :class:`SignInRequired`)."""
+    session = web_parts(request).sessions.get(request.cookies.get(SESSION_COOKIE))
+    if session is None:
+        raise SignInRequired(target_of(request) if request.method == "GET" else f"{PREFIX}/")
+    request.state.session = session
+    return session
+
+
+CurrentSession = Annotated[WebSession, Depends(current_session)]
+
+
+class Allowed:
+    """A dependency: the session's principal if it holds any of the permissions (else 403 page)."""
+
+    def __init__(self, *permissions: Permission) -> None:
+        self.permissions = permissions
+
+    def __call__(self, session: CurrentSession) -> Principal:
+        if not any(session.principal.can(p) for p in self.permissions):
+            raise PageForbidden()
+        return session.principal
+
+
+async def checked_form(request: Request) -> dict[str, str]:
+    """The posted form (first value per field) after the CSRF check (else :class:`CsrfRefused`)."""
+    session = current_session(request)
+    form = await request.form()
+    token = form.get(CSRF_FIELD) or request.headers.get("x-csrf-token")
+    if not session.csrf_ok(token if isinstance(token, str) else None):
+        raise CsrfRefused()
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+async def checked_form_lists(request: Request) -> dict[str, list[str]]:
+    """Like :func:`checked_form`, with every value of fields that repeat (checkbox groups)."""
+    await checked_form(request)
+    form = await request.form()
+    return {k: [v for v in form.getlist(k) if isinstance(v, str)] for k in form}
+
+
+Form = Annotated[dict[str, str], Depends(checked_form)]
+FormLists = Annotated[dict[str, list[str]], Depends(checked_form_lists)]
+
+
+def nav_for(principal: Principal) -> list[tuple[str, str]]:
+    """The navigation a role gets: (path, label), by the same permissions as the API."""
+    items: list[tuple[str, str]] = [(f"{PREFIX}/", "Start")]
+    if principal.can(Permission.CANDIDATE_SHORTLIST):
+        items += [(f"{PREFIX}/candidates", "Arbeitsuchende"), (f"{PREFIX}/match", "Profil ohne Registrierung")]
+    if principal.can(Permission.ANSWER_CONTACT):
+        items.append((f"{PREFIX}/inbox", "Anfragen"))
+    if principal.can(Permission.VACANCY_SHORTLIST):
+        items.append((f"{PREFIX}/vacancies", "Stellen"))
+    if principal.can(Permission.REQUEST_CONTACT):
+        items.append((f"{PREFIX}/requests", "Meine Anfragen"))
+    if principal.can(Permission.MODEL):
+        items.append((f"{PREFIX}/models", "Modelle"))
+    return items
+
+
+def render(
+    request: Request,
+    template: str,
+    status_code: int = 200,
+    partial: str | None = None,
+    **context: Any,
+) -> HTMLResponse:
+    """A page (or, for an htmx request with ``partial``, that part only) with the common context."""
+    session: WebSession | None = getattr(request.state, "session", None)
+    service = getattr(request.app.state, "service", None)
+    model = service.model if service is not None else None
+    common = {
+        "request_path": request.url.path,
+        "session": session,
+        "principal": session.principal if session else None,
+        "role_label": ROLE_LABELS_DE.get(session.principal.role) if session else None,
+        "nav": nav_for(session.principal) if session else [],
+        "csrf_field": CSRF_FIELD,
+        "csrf": session.csrf if session else "",
+        "model_version": model.version if model else None,
+        "prefix": PREFIX,
+    }
+    name = partial if partial and request.headers.get("hx-request") == "true" else template
+    html = TEMPLATES.get_template(name).render(**common, **context)
+    return HTMLResponse(html, status_code=status_code)
+
+
+def redirect(path: str) -> RedirectResponse:
+    """After a form post: see the result page (303, so a reload does not post again)."""
+    return RedirectResponse(path, status_code=303)
+
+
+def error_page(request: Request, status_code: int, title: str, message: str) -> HTMLResponse:
+    return render(request, "error.html", status_code=status_code, title=title, message=message)
+
+
+def set_cookie(response: Response, name: str, value: str, web: Web, max_age: int | None = None) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path=COOKIE_PATH,
+        httponly=True,
+        samesite="strict",
+        secure=web.settings.secure_cookies,
+    )

@@ -1,0 +1,111 @@
+"""The data team's page: registered versions and aliases, metrics against the baselines, the
+fairness table and plot of each run, the promotion history, and the way to the MLflow UI.
+
+It reads the registry and the runs' own artifacts (``metrics.csv``, ``fairness.csv``,
+``promotion.json``, ``fairness.png``, written by ``training.tracking``); nothing here is computed
+again, so the page shows exactly what promotion was decided on.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+
+from api.security import Permission, Principal
+from api.web.core import PREFIX, Allowed, PageNotFound, render, service_of, web_parts
+from matcher.errors import ModelNotFoundError
+from matcher.model_registry import CHAMPION, RUN_FIGURES, registered_versions, run_artifact
+
+router = APIRouter(prefix=PREFIX, include_in_schema=False)
+
+DataTeam = Annotated[Principal, Depends(Allowed(Permission.MODEL))]
+
+RANKERS_DE = {
+    "model": "Re-Ranker (LambdaMART)",
+    "embedding": "nur Einbettungsähnlichkeit",
+    "lexical": "lexikalisch (TF-IDF)",
+    "rules": "Regeln (Beruf und Entfernung)",
+    "oracle": "Orakel (kennt die Vorschläge)",
+}
+ATTRIBUTES_DE = {
+    "gender": "Geschlecht",
+    "age_group": "Altersgruppe",
+    "citizenship_group": "Staatsangehörigkeit",
+    "severe_disability": "Schwerbehinderung",
+}
+
+
+def _csv(data: bytes | None) -> tuple[list[str], list[list[str]]]:
+    if not data:
+        return [], []
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8"))))
+    return (rows[0], rows[1:]) if rows else ([], [])
+
+
+def _rounded(value: str) -> str:
+    try:
+        return f"{float(value):.3f}".replace(".", ",")
+    except ValueError:
+        return value
+
+
+@router.get("/models", response_class=HTMLResponse)
+def models(request: Request, who: DataTeam) -> HTMLResponse:
+    service = service_of(request)
+    settings = service.settings
+    try:
+        versions = registered_versions(settings)
+    except ModelNotFoundError as exc:
+        versions, problem = [], str(exc)
+    else:
+        problem = ""
+    chosen_id = request.query_params.get("version") or (versions[0]["version"] if versions else None)
+    chosen = next((v for v in versions if v["version"] == chosen_id), None)
+    if versions and chosen is None:
+        raise PageNotFound(f"Version {chosen_id}")
+    history = []
+    for v in versions:
+        raw = run_artifact(settings, v["run_id"], "promotion.json") if v["run_id"] else None
+        decision = json.loads(raw) if raw else {}
+        history.append({**v, "decision": decision})
+    detail: dict[str, Any] = {}
+    if chosen is not None and chosen["run_id"]:
+        head, rows = _csv(run_artifact(settings, chosen["run_id"], "metrics.csv"))
+        f_head, f_rows = _csv(run_artifact(settings, chosen["run_id"], "fairness.csv"))
+        detail = {
+            "metrics_head": head,
+            "metrics": [[RANKERS_DE.get(r[0], r[0]), *map(_rounded, r[1:])] for r in rows],
+            "fairness_head": f_head,
+            "fairness": [[ATTRIBUTES_DE.get(r[0], r[0]), r[1], *map(_rounded, r[2:])] for r in f_rows],
+            "has_plot": run_artifact(settings, chosen["run_id"], "fairness.png") is not None,
+        }
+    serving = service.model
+    return render(
+        request,
+        "models.html",
+        title="Modelle",
+        versions=versions,
+        history=history,
+        chosen=chosen,
+        detail=detail,
+        problem=problem,
+        serving=serving,
+        champion=CHAMPION,
+        mlflow_ui=web_parts(request).settings.mlflow_ui_url,
+    )
+
+
+@router.get("/models/runs/{run_id}/{name}")
+def run_figure(run_id: str, name: str, request: Request, who: DataTeam) -> Response:
+    """A run's figure (PNG), for the page above."""
+    if name not in RUN_FIGURES:
+        raise PageNotFound(name)
+    data = run_artifact(service_of(request).settings, run_id, name)
+    if data is None:
+        raise PageNotFound(name)
+    return Response(data, media_type="image/png")

@@ -1,0 +1,156 @@
+"""Form fields of the pages: parsing, German error messages beside each field, and labels.
+
+Parsing never raises: a form comes back with its values as typed and one German message per
+field that failed, and the page shows the form again with the messages beside the fields.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from api.schemas import K_MAX, FilterRequest
+from matcher.models import LICENCES, PERMITS, GermanLevel, Outcome, School, Vocational, WorkingTime
+
+WORKING_TIME_DE = {
+    WorkingTime.FULL_TIME.value: "Vollzeit",
+    WorkingTime.PART_TIME.value: "Teilzeit",
+    WorkingTime.EITHER.value: "Voll- oder Teilzeit",
+}
+SCHOOL_DE = {
+    School.NONE.value: "ohne Schulabschluss",
+    School.HAUPTSCHULE.value: "Hauptschulabschluss",
+    School.MITTLERE_REIFE.value: "Mittlere Reife",
+    School.FACHHOCHSCHULREIFE.value: "Fachhochschulreife",
+    School.ABITUR.value: "Abitur",
+}
+VOCATIONAL_DE = {
+    Vocational.NONE.value: "ohne Berufsabschluss",
+    Vocational.APPRENTICESHIP.value: "Berufsausbildung",
+    Vocational.MASTER_TECHNICIAN.value: "Meister oder Techniker",
+    Vocational.BACHELOR.value: "Bachelor",
+    Vocational.MASTER.value: "Master",
+}
+# What a caseworker records about a proposal, in the order it happens; "vorgeschlagen" is a
+# proposal with no reaction yet (``no_reaction``).
+OUTCOME_DE = {
+    Outcome.NO_REACTION.value: "vorgeschlagen",
+    Outcome.APPLIED.value: "beworben",
+    Outcome.INTERVIEW.value: "Vorstellungsgespräch",
+    Outcome.HIRED.value: "eingestellt",
+    Outcome.REJECTED_BY_EMPLOYER.value: "abgelehnt vom Arbeitgeber",
+    Outcome.DECLINED_BY_CANDIDATE.value: "abgelehnt von der Person",
+}
+FILTERS_DE = {
+    "vacancy_open": "Stelle nicht offen",
+    "distance": "Entfernung",
+    "commute": "Fahrzeit",
+    "working_time": "Arbeitszeit",
+    "licences": "Führerschein oder Schein",
+    "availability": "Verfügbarkeit",
+}
+SWITCHES = ("distance", "commute", "working_time", "licences", "availability")
+K_CHOICES = (10, 20, 50)
+GERMAN_LEVELS = [g.value for g in GermanLevel]
+
+
+def label_of(value: Any, labels: Mapping[str, str]) -> str:
+    return labels.get(str(value), str(value)) if value is not None else "–"
+
+
+def school_label(value: str) -> str:
+    return SCHOOL_DE.get(value, value.replace("_", " ").capitalize())
+
+
+def vocational_label(value: str) -> str:
+    return VOCATIONAL_DE.get(value, value.replace("_", " ").capitalize())
+
+
+@dataclass
+class Parsed:
+    """A parsed form: what was typed (to show again), the errors by field, and clean values."""
+
+    typed: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    clean: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def number(parsed: Parsed, params: Mapping[str, str], name: str, low: float, high: float, label: str) -> None:
+    """An optional number in (low, high]; German decimal commas are fine."""
+    raw = (params.get(name) or "").strip()
+    parsed.typed[name] = raw
+    if not raw:
+        parsed.clean[name] = None
+        return
+    try:
+        value = float(raw.replace(",", "."))
+    except ValueError:
+        parsed.errors[name] = f"{label}: bitte eine Zahl eingeben."
+        return
+    if not math.isfinite(value) or value <= low or value > high:
+        parsed.errors[name] = f"{label}: bitte eine Zahl größer als {low:g} und höchstens {high:g} eingeben."
+        return
+    parsed.clean[name] = value
+
+
+def day(parsed: Parsed, params: Mapping[str, str], name: str, label: str) -> None:
+    raw = (params.get(name) or "").strip()
+    parsed.typed[name] = raw
+    if not raw:
+        parsed.clean[name] = None
+        return
+    try:
+        parsed.clean[name] = date.fromisoformat(raw)
+    except ValueError:
+        parsed.errors[name] = f"{label}: bitte ein Datum im Format JJJJ-MM-TT eingeben."
+
+
+def choice(
+    parsed: Parsed, params: Mapping[str, str], name: str, allowed: Sequence[str], label: str, default: str
+) -> None:
+    raw = (params.get(name) or default).strip()
+    parsed.typed[name] = raw
+    if raw not in allowed:
+        parsed.errors[name] = f"{label}: bitte einen Eintrag aus der Liste wählen."
+        return
+    parsed.clean[name] = raw
+
+
+def filter_form(params: Mapping[str, str], *, with_switches: bool = True) -> tuple[Parsed, FilterRequest | None, int]:
+    """The filter controls of a shortlist page: (parsed form, the API's filter request, k).
+
+    A first visit (no ``f`` field) has every filter on; a submitted form sends ``f=1`` and a
+    field per checked switch (an unchecked checkbox sends nothing).
+    """
+    parsed = Parsed()
+    choice(parsed, params, "k", [str(k) for k in K_CHOICES], "Anzahl", "10")
+    number(parsed, params, "max_distance_km", 0, 500, "Höchstentfernung (km)")
+    number(parsed, params, "max_commute_minutes", 0, 600, "Höchste Fahrzeit (Minuten)")
+    day(parsed, params, "available_by", "Verfügbar bis")
+    submitted = params.get("f") == "1"
+    switches = {name: (not submitted) or params.get(name) == "on" for name in SWITCHES} if with_switches else {}
+    parsed.typed.update(switches)
+    if not parsed.ok:
+        return parsed, None, 10
+    request = FilterRequest(
+        max_distance_km=parsed.clean["max_distance_km"],
+        max_commute_minutes=parsed.clean["max_commute_minutes"],
+        available_by=parsed.clean["available_by"],
+        **switches,
+    )
+    return parsed, request, min(int(parsed.clean["k"]), K_MAX)
+
+
+def licence_choices() -> list[str]:
+    return list(LICENCES)
+
+
+def permit_choices() -> dict[str, str]:
+    return dict(PERMITS)

@@ -1,0 +1,156 @@
+"""Server-side sessions of the web app: signed cookie, session row in the store, CSRF token.
+
+The cookie (``kl_session``: ``HttpOnly``, ``SameSite=Strict``, path ``/app``) holds only a random
+session id, signed with a key in the home (``session.key``, 0600). The session itself, who signed in
+with which role and the session's CSRF token, is a row in the store, so every worker and replica
+sees the same sessions, and signing out ends a session everywhere at once. The row is keyed by a
+SHA-256 of the id: a copy of the database holds no usable session. A session ends after
+``idle_minutes`` without a request and after ``max_hours`` in any case.
+
+CSRF: every form that changes something carries the session's token (``csrf_token``) and the
+server compares it in constant time. The sign-in form, before any session exists, carries a token
+that is bound to a short-lived signed cookie of its own (``kl_signin``, double submit).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from dataclasses import dataclass
+
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
+from sqlalchemy import Column, Float, MetaData, String, Table, delete, insert, select, update
+from sqlalchemy.engine import Engine
+
+from api.security import Principal, Role
+from matcher.audit import load_or_create_key
+
+SESSION_COOKIE = "kl_session"
+SIGNIN_COOKIE = "kl_signin"
+COOKIE_PATH = "/app"
+CSRF_FIELD = "csrf_token"
+_SIGNIN_SECONDS = 15 * 60
+_TOUCH_EVERY_SECONDS = 30.0  # the idle clock is moved at most this often (one write, not one per page)
+
+_metadata = MetaData()
+web_sessions_table = Table(
+    "web_sessions",
+    _metadata,
+    Column("id_sha256", String(64), primary_key=True),
+    Column("token_id", String(64), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("started_at", Float, nullable=False),
+    Column("seen_at", Float, nullable=False),
+)
+
+
+def _digest(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class WebSession:
+    """A signed-in user: who (the principal of the token or identity) and the form token."""
+
+    principal: Principal
+    csrf: str
+    started_at: float
+    seen_at: float
+
+    def csrf_ok(self, token: str | None) -> bool:
+        return bool(token) and hmac.compare_digest(self.csrf, token or "")
+
+
+class Sessions:
+    """Sessions in the store's database; see the module docstring."""
+
+    def __init__(self, engine: Engine, key: bytes, idle_minutes: float, max_hours: float) -> None:
+        self.engine = engine
+        self._signer = TimestampSigner(key, salt="kl-matcher-session")
+        self._signin = TimestampSigner(key, salt="kl-matcher-signin")
+        self.idle_seconds = idle_minutes * 60
+        self.max_seconds = max_hours * 3600
+        _metadata.create_all(engine)
+
+    @classmethod
+    def open(cls, engine: Engine, key_file: str, idle_minutes: float, max_hours: float) -> Sessions:
+        from pathlib import Path
+
+        return cls(engine, load_or_create_key(Path(key_file)), idle_minutes, max_hours)
+
+    # --- sessions --------------------------------------------------------------------------
+    def start(self, principal: Principal) -> tuple[str, WebSession]:
+        """A new session; returns the signed cookie value and the session."""
+        session_id = secrets.token_urlsafe(32)
+        now = time.time()
+        session = WebSession(principal, secrets.token_urlsafe(32), now, now)
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(web_sessions_table).values(
+                    id_sha256=_digest(session_id),
+                    token_id=principal.token_id,
+                    role=principal.role.value,
+                    csrf=session.csrf,
+                    started_at=now,
+                    seen_at=now,
+                )
+            )
+            # Sessions that ended long ago are removed as new ones start.
+            conn.execute(delete(web_sessions_table).where(web_sessions_table.c.seen_at < now - self.max_seconds))
+        return self._signer.sign(session_id).decode(), session
+
+    def get(self, cookie: str | None) -> WebSession | None:
+        """The live session of a cookie (None: none, forged, idle too long or too old); moves the idle clock."""
+        session_id = self._unsign(cookie)
+        if session_id is None:
+            return None
+        t = web_sessions_table
+        key = _digest(session_id)
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t).where(t.c.id_sha256 == key)).mappings().first()
+        if row is None:
+            return None
+        now = time.time()
+        if now - row["seen_at"] > self.idle_seconds or now - row["started_at"] > self.max_seconds:
+            self._end(key)
+            return None
+        if now - row["seen_at"] > _TOUCH_EVERY_SECONDS:
+            with self.engine.begin() as conn:
+                conn.execute(update(t).where(t.c.id_sha256 == key).values(seen_at=now))
+        principal = Principal(row["token_id"], Role(row["role"]))
+        return WebSession(principal, row["csrf"], row["started_at"], now)
+
+    def end(self, cookie: str | None) -> None:
+        session_id = self._unsign(cookie)
+        if session_id is not None:
+            self._end(_digest(session_id))
+
+    def _end(self, key: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(web_sessions_table).where(web_sessions_table.c.id_sha256 == key))
+
+    def _unsign(self, cookie: str | None) -> str | None:
+        if not cookie:
+            return None
+        try:
+            return self._signer.unsign(cookie).decode()
+        except BadSignature:
+            return None
+
+    # --- the sign-in form's CSRF token (before a session exists) ---------------------------
+    def signin_token(self) -> tuple[str, str]:
+        """(cookie value, form token) for one sign-in form: the form token is the cookie's nonce."""
+        nonce = secrets.token_urlsafe(24)
+        return self._signin.sign(nonce).decode(), nonce
+
+    def signin_ok(self, cookie: str | None, form_token: str | None) -> bool:
+        if not cookie or not form_token:
+            return False
+        try:
+            nonce = self._signin.unsign(cookie, max_age=_SIGNIN_SECONDS).decode()
+        except (BadSignature, SignatureExpired):
+            return False
+        return hmac.compare_digest(nonce, form_token)
