@@ -171,6 +171,25 @@ def _ordinals(days: pd.Series) -> NDArray[np.int64]:
     return ((days.dt.normalize() - epoch).dt.days + date(1970, 1, 1).toordinal()).to_numpy(np.int64)
 
 
+def with_feedback(proposals: pd.DataFrame, feedback: pd.DataFrame) -> pd.DataFrame:
+    """The proposals plus one relevance-0 row per caseworker's "passt nicht" (matcher.contacts),
+    on the day it was given: an explicit negative in that person's query of that day. Where a
+    proposal of the same pair and day has an outcome, :func:`label_frame` keeps the best one."""
+    if feedback.empty:
+        return proposals
+    marks = pd.DataFrame(
+        {
+            "id": [f"feedback-{i}" for i in range(len(feedback))],
+            "candidate_id": feedback["candidate_id"].to_numpy(),
+            "vacancy_id": feedback["vacancy_id"].to_numpy(),
+            "proposed_at": pd.to_datetime(feedback["given_at"].str[:10]),
+            "outcome": Outcome.NO_REACTION.value,
+            "outcome_at": pd.NaT,
+        }
+    )
+    return pd.concat([proposals, marks], ignore_index=True)
+
+
 def label_frame(proposals: pd.DataFrame, corpus: Corpus, oracle: pd.Series | None = None) -> pd.DataFrame:
     """One row per (candidate, date, vacancy) with relevance and oracle utility.
 

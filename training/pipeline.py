@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from matcher.contacts import ContactBook
 from matcher.features import FEATURE_NAMES
 from matcher.model_registry import CHALLENGER, CHAMPION, load_registered
 from matcher.reference import ReferenceData
@@ -25,7 +26,7 @@ from matcher.settings import Settings
 from matcher.store import Store
 from training import fairness, tracking
 from training.config import TrainingConfig
-from training.dataset import Datasets, TextEncoder, build_datasets, load_corpus, read_oracle
+from training.dataset import Datasets, TextEncoder, build_datasets, load_corpus, read_oracle, with_feedback
 from training.evaluate import (
     PromotionDecision,
     baseline_scores,
@@ -129,7 +130,8 @@ def prepare(
     corpus = load_corpus(store, encoder, ReferenceData(), cache_dir)
     oracle = read_oracle(oracle_path) if oracle_path is not None else None
     progress("building the learning-to-rank sets")
-    return build_datasets(corpus, store.proposals(), oracle, config, with_train=with_train)
+    labelled = with_feedback(store.proposals(), ContactBook(store).feedback())
+    return build_datasets(corpus, labelled, oracle, config, with_train=with_train)
 
 
 def train(data: Datasets, config: TrainingConfig) -> LightGBMReranker:

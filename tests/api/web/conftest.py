@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -104,10 +105,12 @@ def form_token(html: str) -> str:
     return found.group(1)
 
 
-def http_sign_in(server: Server, token: str) -> httpx.Client:
+@contextmanager
+def http_sign_in(server: Server, token: str) -> Iterator[httpx.Client]:
     """An httpx client with a live session (through the sign-in form, like a browser)."""
-    client = httpx.Client(base_url=server.url, timeout=60, follow_redirects=False)
-    page = client.get("/app/login")
-    response = client.post("/app/login", data={"csrf_token": form_token(page.text), "token": token, "next": "/app/"})
-    assert response.status_code == 303, response.text
-    return client
+    with httpx.Client(base_url=server.url, timeout=60, follow_redirects=False) as client:
+        page = client.get("/app/login")
+        data = {"csrf_token": form_token(page.text), "token": token, "next": "/app/"}
+        response = client.post("/app/login", data=data)
+        assert response.status_code == 303, response.text
+        yield client
