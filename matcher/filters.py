@@ -14,7 +14,7 @@ ranked rather than silently dropped.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import date
 from typing import Any
 
@@ -204,3 +204,20 @@ def apply_filters(
         excluded[name] = int(np.count_nonzero(keep & ~passes))
         keep &= passes
     return FilterResult(keep, excluded, np.broadcast_to(distance, (n,)), np.broadcast_to(commute, (n,)))
+
+
+def filter_matrix(
+    name: str, candidates: CandidateTable, vacancies: VacancyTable, options: FilterOptions, today: date
+) -> Bools:
+    """One filter that reads no geography (``working_time``, ``licences``, ``availability``,
+    ``vacancy_open``) for every pair of candidates and vacancies: (len(candidates), len(vacancies)),
+    by the same function :func:`apply_filters` runs."""
+    if name in ("distance", "commute"):
+        raise ValueError(f"{name} needs the pairs' geography: use apply_filters")
+    columns: dict[str, Any] = {f.name: getattr(candidates, f.name) for f in fields(candidates)}
+    wide: dict[str, Any] = {k: v[:, None] for k, v in columns.items() if isinstance(v, np.ndarray) and v.ndim == 1}
+    rows = replace(candidates, **wide)
+    empty = np.zeros(0)
+    pairs = _Pairs(rows, vacancies, empty, empty, today.toordinal())
+    shape = (len(candidates.lat), len(vacancies.lat))
+    return np.array(np.broadcast_to(FILTERS[name](pairs, options), shape), dtype=bool)

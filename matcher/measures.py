@@ -204,24 +204,43 @@ class MeasureCatalogue:
         part time where the person wants part time."""
         if not self.measures:
             return np.zeros(0, dtype=bool)
+        reach = self.reach_options(options)
+        near = apply_filters(person, self.places, reach, as_of, places=places).keep
+        record = person.records[0]
+        available = person.available_from[:1] if record is not None else np.array([as_of.toordinal()])
+        part_time = np.array([record is not None and record.working_time == WorkingTime.PART_TIME])
+        return np.asarray(near & self.schedule_fits(available, part_time, as_of)[0], dtype=bool)
+
+    def reach_options(self, options: FilterOptions | None = None) -> FilterOptions:
+        """The filters that say whether a measure is near: distance and commute only, with the
+        request's limits where it sets them."""
         options = options or FilterOptions()
-        reach = _REACH.override(
+        return _REACH.override(
             max_distance_km=options.max_distance_km,
             max_commute_minutes=options.max_commute_minutes,
             use_candidate_limits=options.use_candidate_limits,
         )
-        near = apply_filters(person, self.places, reach, as_of, places=places).keep
-        record = person.records[0]
-        earliest = max(as_of, record.available_from) if record is not None else as_of
-        latest = as_of + timedelta(days=self.horizon_days)
-        inside = (self._start_days >= earliest.toordinal()) & (self._start_days <= latest.toordinal())
-        starts = np.bincount(self._start_rows[inside], minlength=len(self.measures)) > 0
-        part_time = record is not None and record.working_time == WorkingTime.PART_TIME
-        return np.asarray(near & starts & (self._part_time | (not part_time)), dtype=bool)
+
+    def schedule_fits(
+        self, available_from: NDArray[np.int64], part_time: NDArray[np.bool_], as_of: date
+    ) -> NDArray[np.bool_]:
+        """(people, measures): a start in the horizon once each person is available (date
+        ordinals), and taught part time where the person wants part time."""
+        earliest = np.maximum(np.asarray(available_from, np.int64), as_of.toordinal())
+        latest = (as_of + timedelta(days=self.horizon_days)).toordinal()
+        # The last start within the horizon: a start in [earliest, latest] exists iff it is >= earliest.
+        last = np.full(len(self.measures), np.iinfo(np.int64).min, dtype=np.int64)
+        inside = self._start_days <= latest
+        np.maximum.at(last, self._start_rows[inside], self._start_days[inside])
+        starts = last[None, :] >= earliest[:, None]
+        return np.asarray(starts & (self._part_time[None, :] | ~np.asarray(part_time, bool)[:, None]), dtype=bool)
 
     def teaching(self, change: ProfileChange, person: CandidateTable) -> NDArray[np.intp]:
         """Rows of the measures that teach this change to this person (reach not checked)."""
-        record = person.records[0]
+        return self.teaching_for(change, person.records[0])
+
+    def teaching_for(self, change: ProfileChange, record: Candidate | None) -> NDArray[np.intp]:
+        """Rows of the measures that teach this change to this person (reach not checked)."""
         key = (change.kind, "*" if change.kind in ("german_level", "requirement_level") else change.value)
         rows = self._by_teaching.get(key, [])
         return np.asarray(

@@ -23,12 +23,20 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from matcher.columns import LICENCE_BIT, PERMIT_BIT, CandidateTable, VacancyTable
+from matcher.columns import LICENCE_BIT, PERMIT_BIT, WORKING_TIME_CODES, CandidateTable, VacancyTable, bits
 from matcher.engine import profile_gaps
-from matcher.filters import FilterOptions, apply_filters
+from matcher.filters import FilterOptions, apply_filters, filter_matrix
 from matcher.geo import Gazetteer
-from matcher.measures import MeasureCatalogue, MeasureType
-from matcher.models import GERMAN_LEVEL_RANK, LEVEL_LABELS_DE, PERMITS, GermanLevel
+from matcher.measures import MeasureCatalogue, MeasureType, ProfileChange
+from matcher.models import (
+    GERMAN_LEVEL_RANK,
+    LEVEL_LABELS_DE,
+    PERMITS,
+    Candidate,
+    GermanLevel,
+    WorkingTime,
+    effective_licences,
+)
 from matcher.opportunities import OpportunityConfig, Standing, count_changes, standing
 from matcher.reference import ReferenceData
 from matcher.render import occupation_title
@@ -45,7 +53,11 @@ _ALL_FILTERS = FilterOptions()
 
 # --- shortages ----------------------------------------------------------------------------------
 def reach_matrix(
-    cands: CandidateTable, vacs: VacancyTable, as_of: date, places: Places | None
+    cands: CandidateTable,
+    vacs: VacancyTable,
+    as_of: date,
+    places: Places | None,
+    geo: FilterOptions = _GEO,
 ) -> tuple[NDArray[np.intp], Bools]:
     """Which vacancies each job seeker reaches: (group per person, reach per group and vacancy).
 
@@ -63,7 +75,7 @@ def reach_matrix(
     _, first, group = np.unique(keys, axis=0, return_index=True, return_inverse=True)
     reach = np.zeros((len(first), len(vacs)), dtype=bool)
     for g, row in enumerate(first):
-        reach[g] = apply_filters(cands.take([row]), vacs, _GEO, as_of, places=places).keep
+        reach[g] = apply_filters(cands.take([row]), vacs, geo, as_of, places=places).keep
     return group.reshape(-1), reach
 
 
@@ -229,8 +241,189 @@ def suggestions(
     options: FilterOptions = _ALL_FILTERS,
     config: OpportunityConfig = _PLANNING,
     progress: Callable[[Iterator[int]], Iterator[int]] | None = None,
+    chunk: int = 1024,
 ) -> list[PersonSuggestions]:
-    """Every job seeker's suggestions (profiles too thin to rank for are left out, as in the API)."""
+    """Every job seeker's suggestions (profiles too thin to rank for are left out, as in the API).
+
+    The same counts as :func:`suggestions_per_person`, computed over the column tables: the
+    distance and commute filters once per group of people who share place, car and limits, the
+    other filters and the minimums as (people, vacancies) masks, ``chunk`` people at a time.
+    Kinds of change that no measure teaches (commute, working time) and municipality-level places
+    take the per-person path.
+    """
+    if options.coarse_places or config.kinds is None or not config.kinds <= TAUGHT_KINDS:
+        return suggestions_per_person(cands, vacs, catalogue, gazetteer, as_of, options, config, progress)
+    return _Caseload(cands, vacs, catalogue, gazetteer, as_of, options, config).run(progress, chunk)
+
+
+class _Caseload:
+    """The per-person counts of :func:`matcher.opportunities.count_changes` for many people at once."""
+
+    def __init__(
+        self,
+        cands: CandidateTable,
+        vacs: VacancyTable,
+        catalogue: MeasureCatalogue,
+        gazetteer: Gazetteer,
+        as_of: date,
+        options: FilterOptions,
+        config: OpportunityConfig,
+    ) -> None:
+        self.cands, self.vacs, self.catalogue, self.as_of = cands, vacs, catalogue, as_of
+        self.options, self.config = options, config
+        places = (gazetteer.place_lat, gazetteer.place_lon)
+        geo = options.override(vacancy_open=False, working_time=False, licences=False, availability=False)
+        self.group, self.geo = reach_matrix(cands, vacs, as_of, places, geo)
+        if len(catalogue):
+            self.near = reach_matrix(cands, catalogue.places, as_of, places, catalogue.reach_options(options))[1]
+        else:
+            self.near = np.zeros((len(self.geo), 0), dtype=bool)
+        self.vacancy_group = np.where(vacs.kldb >= 0, vacs.kldb // 100, -2)
+        vocabulary = sorted({s for req in vacs.required_skills for s in req})
+        self.skill_names = vocabulary
+        self.skill_id = {s: j for j, s in enumerate(vocabulary)}
+        width = max((len(r) for r in vacs.required_skills), default=0)
+        self.skills_of = np.full((len(vacs), max(width, 1)), -1, dtype=np.intp)
+        self.has_skill = np.zeros((len(vacs), len(vocabulary)), dtype=bool)
+        for v, req in enumerate(vacs.required_skills):
+            ids = sorted(self.skill_id[s] for s in req)
+            self.skills_of[v, : len(ids)] = ids
+            self.has_skill[v, ids] = True
+        self.measure_type = [m.type.value for m in catalogue.measures]
+        self.measure_technical = np.array([is_technical(m.kldb) for m in catalogue.measures], dtype=bool)
+        self._teaching: dict[tuple[str, ...], NDArray[np.intp]] = {}
+
+    def run(self, progress: Callable[[Iterator[int]], Iterator[int]] | None, chunk: int) -> list[PersonSuggestions]:
+        out: list[PersonSuggestions] = []
+        rows: Iterator[int] = iter(range(len(self.cands)))
+        block: _Block | None = None
+        for i in progress(rows) if progress else rows:
+            record = self.cands.records[i]
+            if record is None or profile_gaps(record):
+                continue
+            if block is None or i >= block.stop:
+                block = self._block(i, min(i + chunk, len(self.cands)))
+            out.append(self._person(block, i - block.start, record))
+        return out
+
+    def _block(self, start: int, stop: int) -> _Block:
+        c, v, o, day = self.cands.take(np.arange(start, stop)), self.vacs, self.options, self.as_of
+        group = self.group[start:stop]
+        others = self.geo[group] if (o.distance or o.commute) else np.ones((stop - start, len(v)), bool)
+        if o.vacancy_open:
+            others &= v.is_open[None, :]
+        for name in ("working_time", "availability"):
+            if getattr(o, name):
+                others &= filter_matrix(name, c, v, o, day)
+        licences = filter_matrix("licences", c, v, o, day) if o.licences else np.ones_like(others)
+        # The re-ranker's minimums, as matcher.opportunities._minimums reads them from the features.
+        german_gap = np.where(v.german_min[None, :] > 0, c.german[:, None] - v.german_min[None, :], 0)
+        german_ok = german_gap >= 0
+        level_ok = (v.level[None, :] - c.level[:, None]) <= 0
+        codes = np.column_stack([c.main_kldb, c.alt_kldb])
+        own = np.where(codes >= 0, codes // 100, -1)
+        in_target = (own[:, :, None] == self.vacancy_group[None, None, :]).any(axis=1)
+        wants_part_time = c.working_time == WORKING_TIME_CODES[WorkingTime.PART_TIME]
+        reach = self.near[group] & self.catalogue.schedule_fits(c.available_from, wants_part_time, day)
+        return _Block(start, stop, c, others, licences, german_ok, level_ok, in_target, reach)
+
+    def _person(self, b: _Block, p: int, record: Candidate) -> PersonSuggestions:
+        v, c, kinds = self.vacs, b.cands, self.config.kinds
+        assert kinds is not None
+        others, german_ok, level_ok, target = b.others[p], b.german_ok[p], b.level_ok[p], b.in_target[p]
+        keep = others & b.licences[p]
+        ok = german_ok & level_ok
+        fits = keep & ok
+        held_licences, held_permits = int(c.licences[p]), int(c.permits[p])
+        changes: list[tuple[ProfileChange, Bools]] = []
+        blocked = others & ok & ~b.licences[p]  # fit but for the licence filter
+        if blocked.any():
+            asked_licences = int(np.bitwise_or.reduce(v.licences[blocked]))
+            asked_permits = int(np.bitwise_or.reduce(v.permits[blocked]))
+            for name in sorted(n for n, bit in LICENCE_BIT.items() if asked_licences & bit and not held_licences & bit):
+                more = held_licences | bits(sorted(effective_licences([name])), LICENCE_BIT)
+                opens = ((v.licences & ~more) | (v.permits & ~held_permits)) == 0
+                changes.append((ProfileChange("licence", name), blocked & opens))
+            for name in sorted(n for n, bit in PERMIT_BIT.items() if asked_permits & bit and not held_permits & bit):
+                more = held_permits | PERMIT_BIT[name]
+                opens = ((v.licences & ~held_licences) | (v.permits & ~more)) == 0
+                changes.append((ProfileChange("permit", name), blocked & opens))
+        rank = int(c.german[p])
+        if rank < GERMAN_LEVEL_RANK[GermanLevel.C2]:
+            level = list(GermanLevel)[rank]
+            after = GERMAN_LEVEL_RANK[level]
+            meets = np.where(v.german_min > 0, after - v.german_min, 0) >= 0
+            changes.append((ProfileChange("german_level", level.value), keep & level_ok & ~german_ok & meets))
+        if "skill" in kinds:
+            for j in self._missing_skills(fits & target, c.skills[p]):
+                changes.append((ProfileChange("skill", self.skill_names[j]), fits & self.has_skill[:, j]))
+        if record.level < 4:
+            meets = (v.level - (record.level + 1)) <= 0
+            rows = keep & german_ok & ~level_ok & target & meets
+            changes.append((ProfileChange("requirement_level", str(record.level + 1)), rows))
+        out = PersonSuggestions(record.id, 0)
+        reach = b.reach[p]
+        for change, mask in changes:
+            if change.kind not in kinds or not mask.any():
+                continue
+            opened = np.flatnonzero(mask)
+            out.opportunities += 1
+            taught = self._taught(change, record)
+            taught = taught[reach[taught]]
+            for kind in {self.measure_type[m] for m in taught}:
+                if kind not in out.best_by_type or len(opened) > len(out.best_by_type[kind]):
+                    out.best_by_type[kind] = opened
+            out.technical = out.technical or bool(self.measure_technical[taught].any())
+        return out
+
+    def _missing_skills(self, rows: Bools, have: frozenset[str]) -> list[int]:
+        """As matcher.opportunities._shared_missing_skills: the most asked, then by name."""
+        ids = self.skills_of[rows].ravel()
+        counts = np.bincount(ids[ids >= 0], minlength=len(self.skill_names))
+        counts[[self.skill_id[s] for s in have if s in self.skill_id]] = 0
+        asked = np.flatnonzero(counts)
+        order = asked[np.lexsort((asked, -counts[asked]))]
+        return [int(j) for j in order[: self.config.skills_tried]]
+
+    def _taught(self, change: ProfileChange, record: Candidate) -> NDArray[np.intp]:
+        """catalogue.teaching_for, kept per what it reads of the person."""
+        key: tuple[str, ...] = (change.kind, change.value)
+        if change.kind == "german_level":
+            key += (record.german_level.value,)
+        elif change.kind == "requirement_level":
+            key += tuple(sorted({code[:3] for code in record.occupations}))
+        if key not in self._teaching:
+            self._teaching[key] = self.catalogue.teaching_for(change, record)
+        return self._teaching[key]
+
+
+@dataclass(frozen=True)
+class _Block:
+    """The masks of people ``start``..``stop`` against every vacancy (rows: people)."""
+
+    start: int
+    stop: int
+    cands: CandidateTable
+    others: Bools  # every hard filter but the licence filter
+    licences: Bools
+    german_ok: Bools
+    level_ok: Bools
+    in_target: Bools
+    reach: Bools  # (people, measures)
+
+
+def suggestions_per_person(
+    cands: CandidateTable,
+    vacs: VacancyTable,
+    catalogue: MeasureCatalogue,
+    gazetteer: Gazetteer,
+    as_of: date,
+    options: FilterOptions = _ALL_FILTERS,
+    config: OpportunityConfig = _PLANNING,
+    progress: Callable[[Iterator[int]], Iterator[int]] | None = None,
+) -> list[PersonSuggestions]:
+    """Every job seeker's suggestions, one person at a time through :func:`count_changes` (the
+    reference :func:`suggestions` is tested against; profiles too thin to rank for are left out)."""
     places = (gazetteer.place_lat, gazetteer.place_lon)
     out = []
     rows: Iterator[int] = iter(range(len(cands)))
@@ -353,4 +546,5 @@ __all__ = [
     "reach_matrix",
     "shortages",
     "suggestions",
+    "suggestions_per_person",
 ]

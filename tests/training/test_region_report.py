@@ -7,11 +7,17 @@ import re
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
 from data.generate import WorldConfig, generate_world
 from data.ingest import ingest_folder
+from matcher.columns import CandidateTable, VacancyTable
+from matcher.filters import FilterOptions
+from matcher.geo import Gazetteer
+from matcher.measures import MeasureCatalogue
+from matcher.planning import suggestions, suggestions_per_person
 from matcher.reference import ReferenceData
 from matcher.store import Store
 from training.cli import app
@@ -47,3 +53,23 @@ def test_cli_region_report_writes_the_file(home: Path, monkeypatch: pytest.Monke
     assert result.exit_code == 0, result.output
     assert out.read_text(encoding="utf-8").startswith("<!doctype html>")
     assert json.loads(result.stdout.strip().splitlines()[-1])["report"] == str(out)
+
+
+@pytest.mark.parametrize("as_of", [date(2026, 11, 25), date(2027, 3, 1)])
+def test_fast_suggestions_equal_the_per_person_path(home: Path, reference: ReferenceData, as_of: date) -> None:
+    """The region report's masks over the column tables give exactly the per-person counts."""
+    store = Store(f"sqlite:///{home / 'matcher.db'}")
+    gazetteer = Gazetteer(reference)
+    people = CandidateTable.build(store.candidates(), gazetteer)
+    vacancies = VacancyTable.build(store.vacancies(status="open"), gazetteer)
+    catalogue = MeasureCatalogue.build(store.measures(), gazetteer)
+    for options in (FilterOptions(), FilterOptions(max_distance_km=15.0, licences=False)):
+        fast = suggestions(people, vacancies, catalogue, gazetteer, as_of, options, chunk=37)
+        slow = suggestions_per_person(people, vacancies, catalogue, gazetteer, as_of, options)
+        assert [p.candidate_id for p in fast] == [p.candidate_id for p in slow]
+        for f, s in zip(fast, slow):
+            assert (f.opportunities, f.technical) == (s.opportunities, s.technical), f.candidate_id
+            assert f.best_by_type.keys() == s.best_by_type.keys(), f.candidate_id
+            for kind, rows in s.best_by_type.items():
+                assert np.array_equal(f.best_by_type[kind], rows), (f.candidate_id, kind)
+        assert sum(p.opportunities for p in slow) > 0 and any(p.best_by_type for p in slow)
