@@ -17,10 +17,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import CanReadMeasures, CanSeeOpportunities, CanSeeShortages, ReadyEngine, ServiceDep
 from api.responses import LeanJSON
 from api.schemas import PAGE_MAX, FilterRequest
-from api.service import index_label
+from api.security import Principal
+from api.service import Service, index_label
 from matcher.engine import Engine
+from matcher.filters import FilterOptions
 from matcher.measures import CHANGE_KINDS, MeasureCatalogue, MeasureType
-from matcher.opportunities import OpportunityConfig, find_opportunities, open_vacancies
+from matcher.opportunities import Opportunities, OpportunityConfig, find_opportunities, open_vacancies
 from matcher.planning import shortages
 
 router = APIRouter(prefix="/v1", tags=["opportunities"])
@@ -97,13 +99,33 @@ def opportunities(
     options = body or OpportunityRequest()
     filters = options.filters.options(engine.config.filters).override(today=options.as_of)
     config = OpportunityConfig(examples=options.examples, skills_tried=options.skills)
+    endpoint = "POST /v1/candidates/{id}/opportunities"
+    result = audited_opportunities(request, service, who, engine, candidate_id, filters, config, endpoint)
+    return LeanJSON(result.to_json())
+
+
+def audited_opportunities(
+    request: Request,
+    service: Service,
+    who: Principal,
+    engine: Engine,
+    candidate_id: str,
+    filters: FilterOptions,
+    config: OpportunityConfig,
+    endpoint: str,
+) -> Opportunities:
+    """One person's opportunities, written to the audit log (who asked, for whom, which changes
+    with how many vacancies): the API's answer and the web page's.
+
+    Raises:
+        UnknownCandidateError: no candidate with that id.
+        InsufficientProfileError: the profile is too thin.
+    """
     result = find_opportunities(engine, candidate_id, _catalogue(request, engine), filters, config)
     audited = [(f"{i.change}", float(i.additional_vacancies)) for i in result.items]
     index = index_label(engine.vacancies.version())
-    service.audit(
-        who, "POST /v1/candidates/{id}/opportunities", result.candidate_id, audited, engine.reranker.kind, index
-    )
-    return LeanJSON(result.to_json())
+    service.audit(who, endpoint, result.candidate_id, audited, engine.reranker.kind, index)
+    return result
 
 
 @router.get("/measures", response_model=MeasurePage)
