@@ -254,7 +254,8 @@ def registered_versions(settings: Settings, name: str | None = None) -> list[dic
     except MlflowException as exc:
         raise ModelNotFoundError(f"the registry cannot be read: {exc.message.splitlines()[0]}") from exc
     out = []
-    for version in sorted(versions, key=lambda v: int(v.version), reverse=True):
+    for found in sorted(versions, key=lambda v: int(v.version), reverse=True):
+        version = client.get_model_version(name, found.version)  # search results carry no aliases
         metrics: dict[str, float] = {}
         run_tags: dict[str, str] = {}
         finished = None

@@ -171,7 +171,11 @@ def _shortlist(request: Request, who: Principal, candidate: Candidate, endpoint:
     if filters is None:
         return context
     options = ShortlistRequest(k=k, filters=filters)
-    result = engine.shortlist_for_candidate(candidate, k, filters.options(engine.config.filters), True)
+    try:
+        result = engine.shortlist_for_candidate(candidate, k, filters.options(engine.config.filters), True)
+    except InsufficientProfileError as exc:  # the profile stays on the page, with what it lacks
+        context["thin"] = exc.missing
+        return context
     body = shortlist_body(service_of(request), who, endpoint, options, result, candidate, uuid4().hex, engine.gazetteer)
     score_bands(body["items"])
     context["body"] = body

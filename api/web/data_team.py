@@ -48,6 +48,9 @@ def _csv(data: bytes | None) -> tuple[list[str], list[list[str]]]:
 
 
 def _rounded(value: str) -> str:
+    """Counts as they are, ratios with three decimals (German decimal comma)."""
+    if value.isdigit():
+        return value
     try:
         return f"{float(value):.3f}".replace(".", ",")
     except ValueError:
