@@ -235,6 +235,10 @@ def nav_for(principal: Principal) -> list[tuple[str, str]]:
         items.append((f"{PREFIX}/requests", "Meine Anfragen"))
     if principal.can(Permission.MODEL):
         items.append((f"{PREFIX}/models", "Modelle"))
+    if principal.can(Permission.READ_MEASURES):
+        items.append((f"{PREFIX}/measures", "Maßnahmen"))
+    if principal.can(Permission.SHORTAGES):
+        items.append((f"{PREFIX}/shortages", "Engpässe"))
     return items
 
 
