@@ -59,6 +59,10 @@ PAGES: list[tuple[Role | None, str]] = [
     (Role.EMPLOYER_SERVICE, "/app/vacancies/{v}"),
     (Role.EMPLOYER_SERVICE, "/app/requests"),
     (Role.DATA_TEAM, "/app/models"),
+    (Role.CASEWORKER, "/app/candidates/{c}/opportunities"),
+    (Role.CASEWORKER, "/app/measures"),
+    (Role.CASEWORKER, "/app/measures?type=bildungsurlaub"),  # a form error beside its field
+    (Role.EMPLOYER_SERVICE, "/app/shortages"),
 ]
 
 
