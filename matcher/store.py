@@ -23,6 +23,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
+    Float,
     Integer,
     LargeBinary,
     MetaData,
@@ -157,6 +158,46 @@ measures_table = Table(
     Column("type", String(32), nullable=False, index=True),
     Column("ags", String(8), nullable=False),
     Column("data", JSON, nullable=False),
+)
+
+# Nightly matching (matcher.batch, matcher.batch_runs): one row per run; its shards, each written in
+# one transaction; and the top-k per query. Readers read only runs whose status is "committed".
+batch_runs_table = Table(
+    "batch_runs",
+    metadata,
+    Column("run_id", String(64), primary_key=True),
+    Column("direction", String(16), nullable=False),
+    Column("k", Integer, nullable=False),
+    Column("as_of", Date, nullable=False),
+    Column("model_version", String(64), nullable=False),
+    Column("index_versions", JSON, nullable=False),
+    Column("status", String(16), nullable=False, index=True),
+    Column("started_at", String(32), nullable=False),
+    Column("committed_at", String(32), nullable=True),
+    Column("counts", JSON, nullable=True),
+)
+batch_shards_table = Table(
+    "batch_shards",
+    metadata,
+    Column("run_id", String(64), primary_key=True),
+    Column("direction", String(32), primary_key=True),
+    Column("shard", Integer, primary_key=True, autoincrement=False),
+    Column("query_ids", JSON, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("done_at", String(32), nullable=True),
+    Column("pairs", Integer, nullable=True),
+)
+batch_results_table = Table(
+    "batch_results",
+    metadata,
+    Column("run_id", String(64), primary_key=True),
+    Column("direction", String(32), primary_key=True),
+    Column("query_id", String(64), primary_key=True),
+    Column("rank", Integer, primary_key=True, autoincrement=False),
+    Column("shard", Integer, nullable=False),
+    Column("item_id", String(64), nullable=False, index=True),
+    Column("score", Float, nullable=False),
+    Column("reasons", JSON, nullable=False),
 )
 
 ChangeKind = Literal["candidate", "vacancy", "model"]
@@ -315,8 +356,8 @@ class Store:
         self._upsert(conn, protected_table, [_protected_row(p) for p in rows], "candidate_id")
 
     def delete_candidate(self, candidate_id: str) -> None:
-        """Remove a person: profile, protected attributes, proposals, contact requests, feedback and
-        logged vectors."""
+        """Remove a person: profile, protected attributes, proposals, contact requests, feedback,
+        nightly matches and logged vectors."""
         with self.transaction() as conn:
             found = conn.execute(delete(candidates_table).where(candidates_table.c.id == candidate_id)).rowcount
             if not found:
@@ -324,6 +365,10 @@ class Store:
             conn.execute(delete(protected_table).where(protected_table.c.candidate_id == candidate_id))
             for table in (proposals_table, contact_requests_table, feedback_table):
                 conn.execute(delete(table).where(table.c.candidate_id == candidate_id))
+            results = batch_results_table  # nightly matches: as the query and as an item
+            conn.execute(
+                delete(results).where((results.c.query_id == candidate_id) | (results.c.item_id == candidate_id))
+            )
             self.log_changes(conn, "candidate", [candidate_id], DELETE)
 
     def delete_vacancy(self, vacancy_id: str) -> None:
