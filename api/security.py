@@ -44,6 +44,8 @@ class Permission(StrEnum):
     REQUEST_CONTACT = "request_contact"  # ask the caseworkers for a person on a vacancy's cards
     ANSWER_CONTACT = "answer_contact"  # accept or decline such a request
     FEEDBACK = "feedback"  # mark a recommendation "passt nicht"
+    NEW_MATCHES = "new_matches"  # what the nightly run found new for a job seeker, and the digest
+    VACANCY_NEW_MATCHES = "vacancy_new_matches"  # the same for a vacancy, as pseudonymised cards
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -57,6 +59,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.READ_VACANCIES,
             Permission.ANSWER_CONTACT,
             Permission.FEEDBACK,
+            Permission.NEW_MATCHES,
         }
     ),
     Role.EMPLOYER_SERVICE: frozenset(
@@ -66,6 +69,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.READ_CANDIDATE_CARDS,
             Permission.READ_VACANCIES,
             Permission.REQUEST_CONTACT,
+            Permission.VACANCY_NEW_MATCHES,
         }
     ),
     Role.DATA_TEAM: frozenset({Permission.MODEL, Permission.READ_OUTCOMES}),

@@ -337,6 +337,28 @@ def region_report(
     typer.echo(json.dumps({"report": str(out), **report.headline()}, ensure_ascii=False, default=str))
 
 
+@app.command("batch-match")
+def batch_match(
+    direction: Annotated[str, typer.Option(help="vacancies (for every job seeker), candidates, or both")] = "both",
+    k: Annotated[int, typer.Option("--k", min=1, max=200, help="items per job seeker or vacancy")] = 20,
+    ray_address: Annotated[str | None, typer.Option("--ray-address", help="Ray cluster; default: local")] = None,
+    run_id: Annotated[str | None, typer.Option("--run-id", help="finish or repeat this run")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the run's summary as JSON")] = False,
+) -> None:
+    """Nightly matching: the top-k of everyone with the @champion, sharded on Ray, into the store."""
+    from matcher.batch import BatchConfig, run_batch
+
+    if direction not in ("vacancies", "candidates", "both"):
+        _fail(f"--direction must be vacancies, candidates or both, not {direction}")
+    config = BatchConfig(direction=direction, k=k, run_id=run_id)  # type: ignore[arg-type]
+    try:
+        summary = run_batch(_settings(), config, ray_address)
+    except MatcherError as exc:
+        _fail(str(exc))
+    out = summary.to_json()
+    typer.echo(json.dumps(out) if as_json else "  ".join(f"{key}={value}" for key, value in out.items()))
+
+
 def _progress(message: str) -> None:
     typer.echo(message, err=True)
 

@@ -1,0 +1,146 @@
+"""What the nightly run (``matcher batch-match``) found new: per job seeker, per vacancy, and the
+caseworkers' digest.
+
+Only committed runs are read (:mod:`matcher.batch_runs`). "New" are the items of the latest run's
+top-k that the run before it did not have (after the first run: all of them); "gone" are the
+previous run's items that left, with why: ``filled``, ``withdrawn`` or ``filter`` (with the first
+hard filter the pair fails now, or ``rank``). The employer service sees job seekers by their card
+pseudonym of the vacancy, as in its shortlists. Every answer is written to the audit log.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel, Field
+
+from api.deps import CanSeeNewMatches, CanSeeVacancyNewMatches, ReadyEngine, ServiceDep
+from api.responses import LeanJSON
+from api.schemas import PAGE_MAX
+from api.security import Permission, Principal
+from api.service import Service
+from matcher.batch import gone_reasons
+from matcher.batch_runs import BatchRuns, NewMatches
+from matcher.engine import Engine
+from matcher.retrieval import Direction
+
+router = APIRouter(prefix="/v1", tags=["nightly matching"])
+
+RecordId = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+class NewMatch(BaseModel):
+    id: str = Field(description="vacancy id, or the job seeker's card pseudonym for the employer service")
+    rank: int
+    score: float
+    reasons: list[str]
+
+
+class GoneMatch(BaseModel):
+    id: str
+    why: Literal["filled", "withdrawn", "filter"]
+    detail: str | None = Field(default=None, description="for 'filter': the first hard filter failed now, or 'rank'")
+
+
+class NewMatchesResponse(BaseModel):
+    run_id: str | None = Field(description="the latest committed run (None: no run yet)")
+    previous_run_id: str | None = Field(description="the run compared against (None: first run, all new)")
+    as_of: date | None
+    items: list[NewMatch]
+    gone: list[GoneMatch]
+
+
+class DigestPerson(BaseModel):
+    id: str
+    new: int
+
+
+class DigestResponse(BaseModel):
+    run_id: str | None
+    previous_run_id: str | None
+    as_of: date | None
+    total: int
+    limit: int
+    offset: int
+    people: list[DigestPerson]
+
+
+def _label(found: NewMatches) -> tuple[str, str]:
+    """(model version, index label) of a run for the audit log."""
+    if found.run is None:
+        return "-", "-"
+    return found.run.model_version, f"batch:{found.run.run_id}"
+
+
+def new_matches_body(
+    service: Service, engine: Engine, who: Principal, direction: Direction, query_id: str, endpoint: str
+) -> dict[str, object]:
+    """The answer for one query, audited; the employer service's ids as pseudonyms (the API and the
+    web page answer through this)."""
+    found = BatchRuns(service.store).new_matches(direction, query_id)
+    as_of = found.run.as_of if found.run else date.today()
+    gone = gone_reasons(engine, direction, query_id, found.gone, as_of)
+    items: list[dict[str, Any]] = [
+        {"id": r.item_id, "rank": r.rank, "score": r.score, "reasons": r.reasons} for r in found.items
+    ]
+    service.audit(who, endpoint, query_id, [(i.item_id, i.score) for i in found.items], *_label(found), kind="read")
+    if direction == "candidates_for_vacancy" and not who.can(Permission.READ_CANDIDATES):
+        entries: list[dict[str, Any]] = [*items, *gone]
+        for entry in entries:  # the customer number stays on the server (and in the audit log)
+            entry["id"] = service.pseudonym(query_id, str(entry["id"]))
+    return {
+        "run_id": found.run.run_id if found.run else None,
+        "previous_run_id": found.previous.run_id if found.previous else None,
+        "as_of": found.run.as_of.isoformat() if found.run else None,
+        "items": items,
+        "gone": gone,
+    }
+
+
+@router.get("/candidates/{candidate_id}/new-matches", response_model=NewMatchesResponse)
+def candidate_new_matches(
+    candidate_id: RecordId, who: CanSeeNewMatches, engine: ReadyEngine, service: ServiceDep
+) -> LeanJSON:
+    """Vacancies that entered a job seeker's top-k in the last nightly run, and those that left."""
+    query = engine.candidate(candidate_id)  # 404 for an unknown id
+    endpoint = "GET /v1/candidates/{id}/new-matches"
+    return LeanJSON(new_matches_body(service, engine, who, "vacancies_for_candidate", query.id, endpoint))
+
+
+@router.get("/vacancies/{vacancy_id}/new-matches", response_model=NewMatchesResponse)
+def vacancy_new_matches(
+    vacancy_id: RecordId, who: CanSeeVacancyNewMatches, engine: ReadyEngine, service: ServiceDep
+) -> LeanJSON:
+    """Job seekers (card pseudonyms) that entered a vacancy's top-k in the last nightly run."""
+    query = engine.vacancy(vacancy_id)  # 404 for an unknown id; merged duplicates' ids resolve
+    endpoint = "GET /v1/vacancies/{id}/new-matches"
+    return LeanJSON(new_matches_body(service, engine, who, "candidates_for_vacancy", query.id, endpoint))
+
+
+def digest_body(service: Service, who: Principal, limit: int, offset: int) -> dict[str, object]:
+    """The job seekers with new matches in the last run, most new first; audited."""
+    found, people, total = BatchRuns(service.store).digest("vacancies_for_candidate", limit, offset)
+    run_id = found.run.run_id if found.run else "-"
+    service.audit(who, "GET /v1/digest", run_id, [(p, float(n)) for p, n in people], *_label(found), kind="read")
+    return {
+        "run_id": found.run.run_id if found.run else None,
+        "previous_run_id": found.previous.run_id if found.previous else None,
+        "as_of": found.run.as_of.isoformat() if found.run else None,
+        "total": total,
+        "limit": limit,
+        "offset": offset,
+        "people": [{"id": p, "new": n} for p, n in people],
+    }
+
+
+@router.get("/digest", response_model=DigestResponse)
+def digest(
+    who: CanSeeNewMatches,
+    service: ServiceDep,
+    limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 50,
+    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+) -> LeanJSON:
+    """The caseworkers' digest of the last nightly run: job seekers with new matches, most first."""
+    return LeanJSON(digest_body(service, who, limit, offset))
