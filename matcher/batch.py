@@ -50,6 +50,7 @@ class BatchConfig:
         max_retries: Ray retries of a shard whose worker died or that raised.
         as_of: the reference date of filters and features (default: today).
         run_id: the run's id (default: time-stamped); the same id finishes or repeats a run.
+        sample: only the first this many query ids per direction (benchmarks); None: all.
     """
 
     direction: RunDirection = "both"
@@ -58,6 +59,7 @@ class BatchConfig:
     max_retries: int = 3
     as_of: date | None = None
     run_id: str | None = None
+    sample: int | None = None
 
 
 @dataclass(frozen=True)
@@ -190,7 +192,7 @@ def _start(settings: Settings, config: BatchConfig) -> tuple[RunInfo, BatchRuns]
     plans = [
         plan
         for direction in DIRECTIONS[config.direction]
-        for plan in plan_shards(run_id, direction, queries[direction], config.shard_size)
+        for plan in plan_shards(run_id, direction, sorted(queries[direction])[: config.sample], config.shard_size)
     ]
     versions = {name: v.__dict__ for name, v in engine.versions().items()}
     run = RunInfo(

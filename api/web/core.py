@@ -227,6 +227,8 @@ def nav_for(principal: Principal) -> list[tuple[str, str]]:
     items: list[tuple[str, str]] = [(f"{PREFIX}/", "Start")]
     if principal.can(Permission.CANDIDATE_SHORTLIST):
         items += [(f"{PREFIX}/candidates", "Arbeitsuchende"), (f"{PREFIX}/match", "Profil ohne Registrierung")]
+    if principal.can(Permission.NEW_MATCHES):
+        items.append((f"{PREFIX}/new-matches", "Neue Treffer"))
     if principal.can(Permission.ANSWER_CONTACT):
         items.append((f"{PREFIX}/inbox", "Anfragen"))
     if principal.can(Permission.VACANCY_SHORTLIST):

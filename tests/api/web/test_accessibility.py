@@ -63,6 +63,8 @@ PAGES: list[tuple[Role | None, str]] = [
     (Role.CASEWORKER, "/app/measures"),
     (Role.CASEWORKER, "/app/measures?type=bildungsurlaub"),  # a form error beside its field
     (Role.EMPLOYER_SERVICE, "/app/shortages"),
+    (Role.CASEWORKER, "/app/new-matches"),
+    (Role.CASEWORKER, "/app/new-matches/{c}"),
 ]
 
 
