@@ -9,6 +9,7 @@ encoder's window (~60-120 words) and stops a long description from drowning the 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -24,11 +25,40 @@ WORKING_TIME_DE: dict[WorkingTime, str] = {
 
 @dataclass(frozen=True)
 class RenderConfig:
-    """Bounds of a rendered text."""
+    """Bounds of a rendered text; ``drop_proxies``: leave out the sentences of a job seeker's profile
+    text that name family, health, age or origin (:data:`PROXY_PHRASES`). Off only to measure what
+    they carry. Vacancy descriptions are the employers' own and stay as they are."""
 
     max_free_text_chars: int = 300
     max_skills: int = 10
     max_occupations: int = 3
+    drop_proxies: bool = True
+
+
+# Words that make a sentence of free text a proxy of a protected attribute: family (childcare is a
+# proxy of gender), health (of disability), age, origin. Hours, availability and German level are
+# structured fields, so nothing a match needs is lost with such a sentence. Whole words only:
+# occupation names such as "Kinderpfleger/in" or "Gesundheits- und Krankenpfleger/in" stay.
+PROXY_PHRASES = re.compile(
+    r"\b("
+    r"Kind|Kinder|Kindern|Kinderbetreuung|Kita-?Platz|Betreuungspflicht\w*|alleinerziehend\w*|Elternzeit|"
+    r"Mutterschutz|schwanger\w*|Schwangerschaft|Familie|familiär\w*|familienbedingt\w*|Angehörige\w*|"
+    r"pflegebedürftig\w*|"
+    r"Krankheit|krank|erkrankt|Erkrankung|gesundheitlich\w*|Gesundheitszustand|Behinderung|behindert\w*|"
+    r"schwerbehindert\w*|GdB|Reha|Rehabilitation|chronisch\w*|Rückenprobleme\w*|psychisch\w*|Therapie|"
+    r"Alter|Lebensalter|Jahre alt|Rente|Rentner\w*|Ruhestand|Jahrgang|"
+    r"Herkunft|Migrationshintergrund|Migration|geflüchtet\w*|Geflüchtete\w*|Flucht|Asyl\w*|"
+    r"Aufenthaltstitel|Aufenthaltserlaubnis|Aufenthaltsstatus|"
+    r"Staatsangehörigkeit|Nationalität|Muttersprache|Religion|Kopftuch"
+    r")\b",
+    re.IGNORECASE,
+)
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+
+
+def drop_proxy_phrases(text: str) -> str:
+    """The text without its sentences that name family, health, age or origin."""
+    return " ".join(s for s in _SENTENCE.split(text) if s and not PROXY_PHRASES.search(s))
 
 
 def occupation_title(code: str, reference: ReferenceData) -> str:
@@ -114,7 +144,7 @@ def render_candidate(candidate: Candidate, reference: ReferenceData, config: Ren
         None,
         [reference.skill_label(s) for s in candidate.skills],
         facts,
-        candidate.profile_text,
+        drop_proxy_phrases(candidate.profile_text) if config.drop_proxies else candidate.profile_text,
         config,
     )
 
