@@ -51,6 +51,8 @@ bench: $(STAMP)
 	mkdir -p $${MATCHER_HOME:-var}
 	$(PY) -m training.bench_audit --dir $${MATCHER_HOME:-var}
 	$(PY) -m api.bench --home $${MATCHER_HOME:-var}
+	$(PY) -m api.bench_web --home $${MATCHER_HOME:-var}
+	$(PY) -m training.bench_proxies --home $${MATCHER_HOME:-var}
 	$(PY) -m training.bench_opportunities --home $${MATCHER_HOME:-var}
 
 clean:
