@@ -196,6 +196,23 @@ def test_second_run_reports_new_and_gone(batch_world: World, client: TestClient)
     assert cid in {p["id"] for p in digest["people"]}
 
 
+def test_the_web_pages_show_new_and_gone(batch_world: World, client: TestClient) -> None:
+    import re
+
+    browser = TestClient(client.app)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', browser.get("/app/login").text)
+    assert token is not None
+    form = {"csrf_token": token.group(1), "token": batch_world.tokens[Role.CASEWORKER], "next": "/app/"}
+    assert browser.post("/app/login", data=form, follow_redirects=False).status_code == 303
+    digest = browser.get("/app/new-matches")
+    assert digest.status_code == 200 and "Neue Treffer" in digest.text and "Abgleich second" in digest.text
+    cid = str(_rows(batch_world, "crash")[0][2])
+    page = browser.get(f"/app/new-matches/{cid}")
+    assert page.status_code == 200 and "NEU-0001" in page.text and "besetzt" in page.text
+    assert "<script>" not in page.text and "style=" not in page.text  # the CSP allows neither inline
+    assert browser.get("/app/new-matches/NOBODY-1").status_code == 404
+
+
 def test_cli_batch_match_json(batch_world: World) -> None:
     from typer.testing import CliRunner
 
