@@ -194,6 +194,16 @@ class Service:
                 raise UnknownPseudonymError(vacancy_id, pseudonym)
         return {p: table[p] for p in pseudonyms}
 
+    def card_person(self, vacancy_id: str, pseudonym: str) -> tuple[str, str]:
+        """(stored vacancy id, customer number) behind a card of a vacancy's shortlist.
+
+        Raises:
+            UnknownVacancyError: no such vacancy; UnknownPseudonymError: no such card on it.
+        """
+        vacancy_id = self.store.resolve_vacancy_id(vacancy_id)
+        self.store.get_vacancy(vacancy_id)
+        return vacancy_id, self.unmask(vacancy_id, [pseudonym])[pseudonym]
+
     # --- tokens and audit --------------------------------------------------------------------
     def authenticate(self, token: str) -> Principal | None:
         """The principal of a token; the token file is re-read when it changed on disk."""

@@ -96,9 +96,7 @@ def request_view(request: ContactRequest, who: Principal) -> ContactRequestOut:
 
 def ask_for_contact(service: Service, who: Principal, vacancy_id: str, pseudonym: str) -> tuple[ContactRequest, bool]:
     """Create (or find the open) request for the person behind a card of this vacancy; audited."""
-    vacancy_id = service.store.resolve_vacancy_id(vacancy_id)
-    service.store.get_vacancy(vacancy_id)  # 404 for an unknown vacancy
-    candidate_id = service.unmask(vacancy_id, [pseudonym])[pseudonym]
+    vacancy_id, candidate_id = service.card_person(vacancy_id, pseudonym)
     request, created = _book(service).request(vacancy_id, candidate_id, pseudonym, who.token_id)
     endpoint = "POST /v1/vacancies/{id}/contact-requests"
     service.audit(who, endpoint, request.id, [(candidate_id, None), (vacancy_id, None)], kind="write")

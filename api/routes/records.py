@@ -52,9 +52,7 @@ def get_card(vacancy_id: RecordId, pseudonym: RecordId, who: CanReadCards, servi
     """One job seeker as the pseudonymised card of a vacancy's shortlist (employer service): no
     customer number, no free text, no address, no protected attribute. 404 for a pseudonym that
     names nobody on this vacancy's cards."""
-    vacancy_id = service.store.resolve_vacancy_id(vacancy_id)
-    service.store.get_vacancy(vacancy_id)  # 404 for an unknown vacancy
-    candidate_id = service.unmask(vacancy_id, [pseudonym])[pseudonym]
+    vacancy_id, candidate_id = service.card_person(vacancy_id, pseudonym)
     card = candidate_card(service.store.get_candidate(candidate_id), service.reference, pseudonym)
     service.audit(who, "GET /v1/vacancies/{id}/candidates/{pseudonym}", vacancy_id, [(candidate_id, None)], kind="read")
     return card.model_dump(mode="json")

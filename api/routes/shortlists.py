@@ -109,20 +109,6 @@ def shortlist_body(
     return body
 
 
-def _answer(
-    service: Service,
-    who: Principal,
-    endpoint: str,
-    request: ShortlistRequest,
-    result: Shortlist,
-    query: object,
-    request_id: str,
-    places: Gazetteer,
-    warnings: list[str] | None = None,
-) -> LeanJSON:
-    return LeanJSON(shortlist_body(service, who, endpoint, request, result, query, request_id, places, warnings))
-
-
 def employer_options(
     who: Principal, filters: FilterRequest, defaults: FilterOptions
 ) -> tuple[FilterOptions, list[str]]:
@@ -143,9 +129,8 @@ def vacancies_for_candidate(
     result = engine.shortlist_for_candidate(
         query, request.k, request.filters.options(engine.config.filters), request.include_reasons
     )
-    return _answer(
-        service, who, "POST /v1/candidates/{id}/vacancies", request, result, query, uuid4().hex, engine.gazetteer
-    )
+    endpoint = "POST /v1/candidates/{id}/vacancies"
+    return LeanJSON(shortlist_body(service, who, endpoint, request, result, query, uuid4().hex, engine.gazetteer))
 
 
 @router.post("/vacancies/{vacancy_id}/candidates", response_model=ShortlistResponse)
@@ -157,16 +142,9 @@ def candidates_for_vacancy(
     options, warnings = employer_options(who, request.filters, engine.config.filters)
     query = engine.vacancy(vacancy_id)
     result = engine.shortlist_for_vacancy(query, request.k, options, request.include_reasons)
-    return _answer(
-        service,
-        who,
-        "POST /v1/vacancies/{id}/candidates",
-        request,
-        result,
-        query,
-        uuid4().hex,
-        engine.gazetteer,
-        warnings,
+    endpoint = "POST /v1/vacancies/{id}/candidates"
+    return LeanJSON(
+        shortlist_body(service, who, endpoint, request, result, query, uuid4().hex, engine.gazetteer, warnings)
     )
 
 
@@ -189,7 +167,8 @@ def vacancies_for_profile(body: MatchRequest, who: CanMatch, engine: ReadyEngine
     result = engine.shortlist_for_candidate(
         query, body.k, body.filters.options(engine.config.filters), body.include_reasons
     )
-    return _answer(service, who, "POST /v1/match/vacancies", body, result, query, request_id, engine.gazetteer)
+    endpoint = "POST /v1/match/vacancies"
+    return LeanJSON(shortlist_body(service, who, endpoint, body, result, query, request_id, engine.gazetteer))
 
 
 @router.post("/score", response_model=ScoreResponse)
