@@ -31,9 +31,10 @@ def test_no_proxy_sentence_of_the_world_reaches_the_rendered_text(api_world: Wor
     assert not leaked, leaked[:5]
     # and with the filter off (the measurement's other arm) they are there
     unfiltered = RenderConfig(drop_proxies=False)
-    shown = [p for p in people if "Kinderbetreuung" in render_candidate(p, reference, unfiltered)]
-    assert len(shown) >= 5  # within the rendered start of the text, where it reaches the encoder
-    assert not any("Kinderbetreuung" in render_candidate(p, reference) for p in shown)
+    markers = ("Wegen Kinderbetreuung", "Kinderbetreuung: Teilzeit")  # the generator's childcare sentences
+    shown = [p for p in people if any(m in render_candidate(p, reference, unfiltered) for m in markers)]
+    assert shown  # some within the rendered start of the text, where it reaches the encoder
+    assert not any(m in render_candidate(p, reference) for p in shown for m in markers)
 
 
 def test_the_filter_keeps_occupations_and_structured_facts() -> None:
