@@ -1,0 +1,131 @@
+"""Occupation coding: top-1 and top-5 accuracy of KldB codes on titles held out by source.
+
+Two held-out tests, each against an index that lacks the test's source:
+
+- **BA job titles -> KldB**: the index holds KldB titles and ESCO labels only; the queries are the
+  BA's job titles (Berufsbenennungen), each with its one KldB code. Titles that normalise to a
+  text already in the index are left out, so every query is new to the index. The default
+  encoder never saw BA titles either.
+- **ESCO alternative labels -> KldB**: the index holds KldB titles, BA titles and ESCO preferred
+  labels; the queries are ESCO alternative labels that differ from every indexed text, and a code
+  is right when the BA mapping links the occupation to it (exact or close match). The encoder was
+  trained on ESCO labels, so this test is held out for the index, not for the encoder.
+
+Run: ``python -m training.eval_occupations [--queries N] [--encoder PATH]``; prints a table per
+variant (fusion, TF-IDF alone, encoder alone) and the query latency.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from matcher.encoder import Encoder, load_default_encoder
+from matcher.occupations import OccupationSuggester, SuggesterConfig, normalise_title
+from matcher.reference import ReferenceData
+
+
+@dataclass(frozen=True)
+class Task:
+    name: str
+    config: SuggesterConfig
+    queries: list[str]
+    truth: list[frozenset[str]]
+
+
+def ba_task(reference: ReferenceData, base: SuggesterConfig, n: int, seed: int) -> Task:
+    config = replace(base, sources=("kldb", "esco"))
+    indexed = _indexed_texts(reference, config)
+    titles = reference.job_titles.assign(text=reference.job_titles["title"].map(normalise_title))
+    titles = titles[~titles["text"].isin(indexed) & (titles["text"] != "")]
+    sample = titles.sample(min(n, len(titles)), random_state=seed)
+    return Task("BA titles -> KldB", config, list(sample["title"]), [frozenset([c]) for c in sample["kldb"]])
+
+
+def esco_task(reference: ReferenceData, base: SuggesterConfig, n: int, seed: int) -> Task:
+    config = replace(base, esco_alt_labels=False)
+    indexed = _indexed_texts(reference, config)
+    links = reference.esco_kldb
+    links = links[links["relation"].isin(["exactMatch", "closeMatch"])]
+    codes = links.groupby("esco_id")["kldb"].agg(frozenset)
+    alt = reference.esco_occupations[["id", "alt_labels"]].explode("alt_labels").dropna()
+    alt = alt[alt["id"].isin(codes.index)]
+    alt = alt.assign(text=alt["alt_labels"].map(normalise_title))
+    alt = alt[~alt["text"].isin(indexed) & (alt["text"] != "")].drop_duplicates("text")
+    sample = alt.sample(min(n, len(alt)), random_state=seed)
+    return Task("ESCO alt labels -> KldB", config, list(sample["alt_labels"]), [codes[i] for i in sample["id"]])
+
+
+def _indexed_texts(reference: ReferenceData, config: SuggesterConfig) -> set[str]:
+    from matcher.occupations import label_table
+
+    return set(label_table(reference, config)["label"].map(normalise_title))
+
+
+def evaluate(suggester: OccupationSuggester, task: Task) -> dict[str, float]:
+    suggester.warm_up()
+    hits1 = hits5 = 0
+    latencies = []
+    for query, truth in zip(task.queries, task.truth, strict=True):
+        t0 = time.perf_counter()
+        codes = [s.kldb for s in suggester.suggest(query, 5)]
+        latencies.append(time.perf_counter() - t0)
+        hits1 += codes[:1] != [] and codes[0] in truth
+        hits5 += any(c in truth for c in codes)
+    n = len(task.queries)
+    ms = np.array(latencies) * 1000
+    return {
+        "top1": hits1 / n,
+        "top5": hits5 / n,
+        "p50_ms": float(np.percentile(ms, 50)),
+        "p99_ms": float(np.percentile(ms, 99)),
+    }
+
+
+def variants(base: SuggesterConfig, encoder: Encoder) -> dict[str, tuple[SuggesterConfig, Encoder | None]]:
+    return {
+        "fusion 0.85/0.15 (default)": (base, encoder),
+        "fusion, exact dense pass": (replace(base, prefilter=0), encoder),
+        "fusion 0.5/0.5": (replace(base, dense_weight=0.5), encoder),
+        "encoder alone": (replace(base, dense_weight=1.0), encoder),
+        "char 3-5-gram TF-IDF alone": (base, None),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--queries", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--encoder", type=Path, default=None, help="model folder (default: the built default)")
+    parser.add_argument("--encoder-dir", type=Path, default=Path("var/encoder"))
+    args = parser.parse_args()
+    reference = ReferenceData()
+    encoder = load_default_encoder(str(args.encoder) if args.encoder else None, args.encoder_dir)
+    base = SuggesterConfig()
+    tasks = [ba_task(reference, base, args.queries, args.seed), esco_task(reference, base, args.queries, args.seed)]
+    rows = []
+    for task in tasks:
+        for name, (config, enc) in variants(task.config, encoder).items():
+            result = evaluate(OccupationSuggester(reference, enc, config), task)
+            rows.append({"task": task.name, "variant": name, "queries": len(task.queries), **result})
+            print(markdown(rows[-1:]).splitlines()[-1], flush=True)
+    print(markdown(rows))
+
+
+def markdown(rows: list[dict[str, object]]) -> str:
+    """The rows as a README table."""
+    lines = ["| task | variant | queries | top-1 | top-5 | p50 ms | p99 ms |", "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(
+            f"| {r['task']} | {r['variant']} | {r['queries']} | {r['top1']:.3f} | {r['top5']:.3f} "
+            f"| {r['p50_ms']:.1f} | {r['p99_ms']:.1f} |"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
