@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api import web
 from api.deps import authenticate, bearer_token
 from api.errors import install_error_handlers
-from api.routes import batch, contacts, health, model, opportunities, outcomes, records, shortlists
+from api.routes import batch, contacts, health, model, occupations, opportunities, outcomes, records, shortlists
 from api.service import Service
 from matcher.private import home_warnings
 from matcher.settings import Settings
@@ -174,7 +174,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(BearerAuth, service=lambda: getattr(app.state, "service", None))
     install_error_handlers(app)
     web.install(app)  # the pages under /app/ (after the API's error handlers, which it keeps for /v1)
-    for module in (health, shortlists, records, outcomes, model, contacts, opportunities, batch):
+    for module in (health, shortlists, records, outcomes, model, contacts, opportunities, batch, occupations):
         app.include_router(module.router)
     return app
 

@@ -77,6 +77,8 @@ def get_principal(
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+AnyRole = CurrentPrincipal
+"""Any authenticated caller, whatever the role (occupation coding, say)."""
 
 
 class Requires:

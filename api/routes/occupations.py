@@ -1,0 +1,90 @@
+"""Occupation coding: a free job title -> KldB 2010 codes and ESCO occupations (any role).
+
+The suggester's label index is built on the first request of a process (a few seconds) and kept
+on ``app.state`` for the engine's encoder; a reload with another encoder builds a new one. The
+handler is plain ``def``: it encodes and scores, which blocks.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Request
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from api.deps import AnyRole, ServiceDep
+from api.errors import NotReadyError
+from api.service import Service
+from matcher.occupations import OccupationSuggester, OccupationSuggestion
+
+router = APIRouter(prefix="/v1", tags=["occupations"])
+
+TEXT_MAX = 200
+K_MAX = 20
+
+_BUILD_LOCK = threading.Lock()
+
+
+class SuggestRequest(BaseModel):
+    """A free job title, as an employer or a job seeker wrote it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=TEXT_MAX, description="free German job title")
+    k: int = Field(default=5, ge=1, le=K_MAX, description="how many codes")
+
+    @field_validator("text")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("text must not be blank")
+        return value.strip()
+
+
+class SuggestItem(BaseModel):
+    kldb: str = Field(description="KldB 2010 5-digit code")
+    title_de: str
+    esco_uri: str | None = Field(description="full ESCO concept URI of the occupation (none where unmapped)")
+    esco_title_de: str | None
+    score: float = Field(description="0..1, orders the items; not a probability")
+
+
+class SuggestResponse(BaseModel):
+    items: list[SuggestItem]
+
+
+def occupation_suggester(request: Request, service: Service) -> OccupationSuggester:
+    """The app's suggester for the engine's encoder, built once.
+
+    Raises:
+        NotReadyError: the encoder is not loaded (the engine did not start).
+    """
+    engine = service.engine
+    if engine is None:
+        reason = service.problems.get("encoder") or service.problems.get("indexes") or "not loaded"
+        raise NotReadyError(f"occupation suggestions need the encoder ({reason})")
+    current: OccupationSuggester | None = getattr(request.app.state, "occupation_suggester", None)
+    if current is None or current.encoder is not engine.encoder:
+        with _BUILD_LOCK:
+            current = getattr(request.app.state, "occupation_suggester", None)
+            if current is None or current.encoder is not engine.encoder:
+                current = OccupationSuggester(service.reference, engine.encoder)
+                request.app.state.occupation_suggester = current
+    return current
+
+
+def suggestion_items(suggestions: list[OccupationSuggestion]) -> list[SuggestItem]:
+    return [
+        SuggestItem(kldb=s.kldb, title_de=s.title_de, esco_uri=s.esco_uri, esco_title_de=s.esco_title_de, score=s.score)
+        for s in suggestions
+    ]
+
+
+@router.post("/occupations/suggest", response_model=SuggestResponse)
+def suggest_occupations(
+    request: Request, service: ServiceDep, who: AnyRole, body: Annotated[SuggestRequest, Body()]
+) -> SuggestResponse:
+    """KldB codes and ESCO occupations for a free job title, best first."""
+    suggester = occupation_suggester(request, service)
+    return SuggestResponse(items=suggestion_items(suggester.suggest(body.text, body.k)))
