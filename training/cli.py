@@ -112,17 +112,20 @@ def ingest(
 ) -> None:
     """Import an export folder into the store (idempotent, all or nothing)."""
     from data.ingest import ingest_folder
+    from matcher.occupations import OccupationSuggester
     from matcher.reference import ReferenceData
     from matcher.store import Store
 
     settings = _settings()
     try:
+        reference = ReferenceData()
         report = ingest_folder(
             folder,
             Store(settings.store_url),
-            ReferenceData(),
+            reference,
             settings.home / "rejects",
             progress=not as_json,
+            suggester=OccupationSuggester(reference, _encoder_if_built(settings)),
         )
     except (MatcherError, OSError) as exc:
         _fail(str(exc))
@@ -130,6 +133,41 @@ def ingest(
         typer.echo(json.dumps(report.to_json(), ensure_ascii=False))
     else:
         typer.echo(report.describe())
+
+
+def _encoder_if_built(settings: Settings) -> Encoder | None:
+    """The configured encoder where one is there; None (TF-IDF proposals only) rather than a build."""
+    from matcher.encoder import default_encoder_path, is_model_dir
+
+    if not settings.encoder and not is_model_dir(default_encoder_path(settings.encoder_dir)):
+        return None
+    return _encoder(settings)
+
+
+@app.command("suggest-occupation")
+def suggest_occupation(
+    text: Annotated[str, typer.Argument(help="free German job title, e.g. 'Staplerfahrer Nachtschicht'")],
+    k: Annotated[int, typer.Option("--k", min=1, max=20, help="how many codes")] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="print the API's JSON answer")] = False,
+) -> None:
+    """KldB 2010 codes and ESCO occupations for a free job title, best first."""
+    from matcher.occupations import OccupationSuggester
+    from matcher.reference import ReferenceData
+
+    if not text.strip() or len(text) > 200:
+        _fail("the title must be 1 to 200 characters")
+    try:
+        items = OccupationSuggester(ReferenceData(), _encoder(_settings())).suggest(text.strip(), k)
+    except (MatcherError, OSError) as exc:
+        _fail(str(exc))
+    if as_json:
+        keys = ("kldb", "title_de", "esco_uri", "esco_title_de", "score")
+        typer.echo(json.dumps({"items": [{key: getattr(i, key) for key in keys} for i in items]}, ensure_ascii=False))
+        return
+    for i in items:
+        typer.echo(f"{i.kldb}  {i.score:.3f}  {i.title_de}")
+        if i.esco_uri:
+            typer.echo(f"       ESCO: {i.esco_title_de} <{i.esco_uri}>")
 
 
 @app.command()

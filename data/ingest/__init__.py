@@ -19,6 +19,7 @@ from data.ingest.report import IngestReport, Reject, SourceCounts, write_reject_
 from matcher.errors import ExportFormatError
 from matcher.measures import Measure
 from matcher.models import Candidate, Proposal, ProtectedAttributes, Vacancy
+from matcher.occupations import OccupationSuggester
 from matcher.reference import ReferenceData
 from matcher.store import Store
 
@@ -80,7 +81,12 @@ def _measures(folder: Path, norm: Normaliser, progress: bool) -> list[Parsed[Mea
 
 
 def ingest_folder(
-    folder: Path, store: Store, reference: ReferenceData, reject_dir: Path, progress: bool = False
+    folder: Path,
+    store: Store,
+    reference: ReferenceData,
+    reject_dir: Path,
+    progress: bool = False,
+    suggester: OccupationSuggester | None = None,
 ) -> IngestReport:
     """Import an export folder into the store, all or nothing.
 
@@ -90,6 +96,8 @@ def ingest_folder(
         reference: KldB, ESCO and places to validate against.
         reject_dir: where the reject report CSV is written (created if missing).
         progress: show a progress bar per file on stderr.
+        suggester: where given, a vacancy with a title but a missing or unknown KldB code gets a
+            proposed code in the reject report (marked as a proposal; the row is not changed).
 
     Returns:
         Counts per file, merged duplicates, the reject report's path and the store's counts.
@@ -100,7 +108,7 @@ def ingest_folder(
     """
     folder = Path(folder)
     check_folder(folder)
-    norm = Normaliser(reference)
+    norm = Normaliser(reference, suggester)
     people = [
         stadt.parse_file(folder / stadt.FILE_NAME, norm, progress),
         landkreis.parse_file(folder / landkreis.FILE_NAME, norm, progress),

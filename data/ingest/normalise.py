@@ -6,11 +6,15 @@ import re
 from functools import cached_property
 from typing import Any
 
+from dataclasses import replace
+
 from data.formats import text
 from data.ingest.common import MISSING, Row
+from data.ingest.report import PROPOSAL_PREFIX
 from matcher.errors import UnknownPlaceError
 from matcher.geo import UNKNOWN_MUNICIPALITY, Gazetteer, check_place
 from matcher.models import KLDB5_PATTERN
+from matcher.occupations import OccupationSuggester
 from matcher.reference import ReferenceData, esco_id
 
 # Places follow the one rule of ``matcher.geo.check_place``, which the API applies too; its reject
@@ -31,8 +35,9 @@ def _name_keys(name: str) -> set[str]:
 class Normaliser:
     """Validates codes and places of export rows against :class:`ReferenceData`."""
 
-    def __init__(self, reference: ReferenceData) -> None:
+    def __init__(self, reference: ReferenceData, suggester: OccupationSuggester | None = None) -> None:
         self.reference = reference
+        self.suggester = suggester
 
     @cached_property
     def _kldb5(self) -> frozenset[str]:
@@ -64,6 +69,23 @@ class Normaliser:
         if code not in self._kldb5:
             raise ValueError(f"{UNKNOWN_KLDB}: not in KldB 2010 (Fassung 2020)")
         return code
+
+    def propose_kldb(self, row: Row, field: str, title: object) -> None:
+        """Add a proposed code to the row's problem with its KldB field, from the title.
+
+        The row's values stay as they are (rejected or kept as before): the proposal only goes
+        into the reject report, for a person to confirm.
+        """
+        if self.suggester is None or not isinstance(title, str) or not title.strip():
+            return
+        for position, problem in enumerate(row.problems):
+            if problem.field == field and not problem.proposed_kldb:
+                best = self.suggester.suggest(title[:200], 1)[0]
+                note = (
+                    f"{PROPOSAL_PREFIX}{best.kldb} {best.title_de} (from title {title[:80]!r}, score {best.score:.2f})"
+                )
+                row.problems[position] = replace(problem, proposed_kldb=best.kldb, proposal=note)
+                return
 
     def level_of(self, kldb: str | None) -> int | None:
         """The requirement level a KldB code implies (its 5th digit), if it is 1 to 4."""

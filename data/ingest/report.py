@@ -10,9 +10,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-REJECT_COLUMNS: tuple[str, ...] = ("file", "line", "field", "value", "reason")
+REJECT_COLUMNS: tuple[str, ...] = ("file", "line", "field", "value", "reason", "proposed_kldb", "proposal")
 WARNING_PREFIX = "warning: "
 """Reject-report rows whose reason starts with this did not reject their row (see README)."""
+
+PROPOSAL_PREFIX = "proposal, not applied: "
+"""Starts the ``proposal`` column: the code was suggested from the title, the row is unchanged."""
 
 _MAX_VALUE_CHARS = 200
 
@@ -27,6 +30,9 @@ class Reject:
         field: the source column or JSON field (dotted for nested fields), or ``""`` for the row.
         value: the offending value as text, shortened.
         reason: why; starts with :data:`WARNING_PREFIX` when the row was kept.
+        proposed_kldb: for a missing or unknown KldB code, the code the occupation suggester
+            proposes from the record's title; a proposal only, never written to the store.
+        proposal: that proposal in words (starts with :data:`PROPOSAL_PREFIX`), or ``""``.
     """
 
     file: str
@@ -34,13 +40,15 @@ class Reject:
     field: str
     value: str
     reason: str
+    proposed_kldb: str = ""
+    proposal: str = ""
 
     @property
     def is_warning(self) -> bool:
         return self.reason.startswith(WARNING_PREFIX)
 
-    def row(self) -> tuple[str, int, str, str, str]:
-        return (self.file, self.line, self.field, self.value, self.reason)
+    def row(self) -> tuple[str, int, str, str, str, str, str]:
+        return (self.file, self.line, self.field, self.value, self.reason, self.proposed_kldb, self.proposal)
 
 
 def shorten(value: object) -> str:

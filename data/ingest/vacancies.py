@@ -30,6 +30,8 @@ def _core_values(row: Row, norm: Normaliser) -> dict[str, Any]:
     ags, postcode = norm.place(row, postcode_field=VACANCIES.column("postcode"), ags_field=VACANCIES.column("ags"))
     kldb = VACANCIES.read(row, "kldb", norm.kldb)
     values = {name: VACANCIES.read(row, name) for name in ("id", "source", "employer_id", "employer_name", "title")}
+    if kldb is None:
+        norm.propose_kldb(row, VACANCIES.column("kldb"), values["title"])
     return values | {
         "description": VACANCIES.read(row, "description"),
         "kldb": kldb,
