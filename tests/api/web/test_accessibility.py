@@ -65,6 +65,8 @@ PAGES: list[tuple[Role | None, str]] = [
     (Role.EMPLOYER_SERVICE, "/app/shortages"),
     (Role.CASEWORKER, "/app/new-matches"),
     (Role.CASEWORKER, "/app/new-matches/{c}"),
+    (Role.EMPLOYER_SERVICE, "/app/occupations?q=Staplerfahrer+Nachtschicht"),
+    (Role.CASEWORKER, "/app/occupations?q=" + "x" * 201),  # the error beside its field
 ]
 
 

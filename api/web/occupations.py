@@ -1,0 +1,51 @@
+"""Occupation suggestions for the web forms: a free job title -> KldB codes with ESCO occupations.
+
+``GET /app/occupations?q=...`` is a full page (the form's submit button, without JavaScript);
+with htmx (``hx-get`` on the "Berufsbezeichnung" field of the ad-hoc profile) the same address
+answers the list alone, which htmx puts beside the field. Every signed-in role may ask: a title
+names nobody. The suggester is the API's (:func:`api.routes.occupations.occupation_suggester`).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
+
+from api.routes.occupations import K_MAX, TEXT_MAX, occupation_suggester
+from api.security import Principal
+from api.web.core import PREFIX, CurrentSession, render, service_of
+
+router = APIRouter(prefix=PREFIX, include_in_schema=False)
+
+SHOWN = 5
+
+
+def _signed_in(session: CurrentSession) -> Principal:
+    return session.principal
+
+
+SignedIn = Annotated[Principal, Depends(_signed_in)]
+
+
+@router.get("/occupations", response_class=HTMLResponse)
+def occupation_suggestions(request: Request, who: SignedIn, q: str = "", k: int = SHOWN) -> HTMLResponse:
+    """The suggestions for ``q`` (a page, or the list alone for htmx)."""
+    text = q.strip()
+    error = None
+    items = []
+    if len(text) > TEXT_MAX:
+        error = f"Bitte höchstens {TEXT_MAX} Zeichen eingeben."
+    elif text:
+        suggester = occupation_suggester(request, service_of(request))
+        items = suggester.suggest(text, min(max(k, 1), K_MAX))
+    return render(
+        request,
+        "occupations.html",
+        partial="_occupation_suggestions.html",
+        title="Berufe zuordnen",
+        q=q,
+        items=items,
+        error=error,
+    )
