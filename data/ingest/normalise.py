@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from functools import cached_property
 from typing import Any
-
-from dataclasses import replace
 
 from data.formats import text
 from data.ingest.common import MISSING, Row

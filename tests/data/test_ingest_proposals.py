@@ -13,7 +13,7 @@ from data.ingest.report import PROPOSAL_PREFIX, REJECT_COLUMNS
 from matcher.occupations import OccupationSuggester
 from matcher.reference import ReferenceData
 from matcher.store import Store
-from tests.data.test_ingest import STELLEN, Export, valid_export, vacancy_row
+from tests.data.test_ingest import STELLEN, Export, vacancy_row, valid_export
 
 
 @pytest.fixture(scope="module")
