@@ -44,7 +44,8 @@ def test_the_filter_keeps_occupations_and_structured_facts() -> None:
         "Bezieht eine Rente. Muttersprache Arabisch. Mobil mit eigenem PKW. Sofort verfügbar."
     )
     assert drop_proxy_phrases(text) == (
-        "Sucht Arbeit als Kinderpfleger/in oder Gesundheits- und Krankenpfleger/in. Mobil mit eigenem PKW. Sofort verfügbar."
+        "Sucht Arbeit als Kinderpfleger/in oder Gesundheits- und Krankenpfleger/in. "
+        "Mobil mit eigenem PKW. Sofort verfügbar."
     )
     person = make_candidate(profile_text=text, working_time="part_time", hours_per_week=20)
     rendered = render_candidate(person, ReferenceData())
