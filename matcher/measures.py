@@ -22,7 +22,7 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from matcher.columns import CandidateTable, VacancyTable
 from matcher.filters import FilterOptions, apply_filters
@@ -32,10 +32,10 @@ from matcher.models import (
     Candidate,
     GermanLevel,
     Kldb5,
+    LicenceCodes,
+    PermitCodes,
     Vacancy,
     WorkingTime,
-    _check_licences,
-    _check_permits,
     effective_licences,
 )
 
@@ -111,22 +111,12 @@ class Measure(BaseModel):
     duration_weeks: int = Field(ge=1, le=156)
     schedule: WorkingTime = WorkingTime.FULL_TIME
     skills: list[str] = Field(default_factory=list, max_length=50)
-    licences: list[str] = Field(default_factory=list)
-    permits: list[str] = Field(default_factory=list)
+    licences: LicenceCodes = Field(default_factory=list)
+    permits: PermitCodes = Field(default_factory=list)
     german_level: GermanLevel | None = Field(default=None, description="target level of a language course")
     german_level_min: GermanLevel | None = Field(default=None, description="entry level")
     level: int | None = Field(default=None, ge=1, le=4, description="requirement level reached")
     kldb: Kldb5 | None = Field(default=None, description="occupation the level is reached in")
-
-    @field_validator("licences")
-    @classmethod
-    def _known_licences(cls, codes: list[str]) -> list[str]:
-        return _check_licences(codes)
-
-    @field_validator("permits")
-    @classmethod
-    def _known_permits(cls, codes: list[str]) -> list[str]:
-        return _check_permits(codes)
 
     @property
     def funding_de(self) -> str:

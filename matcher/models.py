@@ -12,7 +12,7 @@ from datetime import date
 from enum import IntEnum, StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 KLDB5_PATTERN = re.compile(r"^\d{5}$")
 AGS_PATTERN = re.compile(r"^\d{8}$")
@@ -157,6 +157,12 @@ def _check_permits(codes: list[str]) -> list[str]:
     return codes
 
 
+LicenceCodes = Annotated[list[str], AfterValidator(_check_licences)]
+"""Driving licence classes of :data:`LICENCES` (the error names the rule, never the codes)."""
+PermitCodes = Annotated[list[str], AfterValidator(_check_permits)]
+"""Permits of :data:`PERMITS`."""
+
+
 def effective_licences(licences: list[str]) -> set[str]:
     """Expand held licences with the classes they include."""
     held = set(licences)
@@ -211,8 +217,8 @@ class CandidateProfile(BaseModel):
     experience_years: float = Field(default=0.0, ge=0, le=60)
     german_level: GermanLevel = GermanLevel.NATIVE
     languages: dict[str, str] = Field(default_factory=dict, description="ISO 639-1 -> CEFR")
-    licences: list[str] = Field(default_factory=list)
-    permits: list[str] = Field(default_factory=list)
+    licences: LicenceCodes = Field(default_factory=list)
+    permits: PermitCodes = Field(default_factory=list)
     has_car: bool = False
     max_commute_minutes: int | None = Field(default=None, ge=0, le=300)
     max_commute_km: float | None = Field(default=None, ge=0, le=500)
@@ -222,16 +228,6 @@ class CandidateProfile(BaseModel):
     weekends: bool = False
     available_from: date | None = None
     profile_text: str = Field(default="", max_length=4000)
-
-    @field_validator("licences")
-    @classmethod
-    def _known_licences(cls, codes: list[str]) -> list[str]:
-        return _check_licences(codes)
-
-    @field_validator("permits")
-    @classmethod
-    def _known_permits(cls, codes: list[str]) -> list[str]:
-        return _check_permits(codes)
 
 
 class Candidate(CandidateProfile):
@@ -270,8 +266,8 @@ class Vacancy(BaseModel):
     hours_per_week: float | None = Field(default=None, ge=1, le=60)
     shifts: bool = False
     weekends: bool = False
-    required_licences: list[str] = Field(default_factory=list)
-    required_permits: list[str] = Field(default_factory=list)
+    required_licences: LicenceCodes = Field(default_factory=list)
+    required_permits: PermitCodes = Field(default_factory=list)
     german_level_min: GermanLevel | None = None
     pay_min: float | None = Field(default=None, ge=0)
     pay_max: float | None = Field(default=None, ge=0)
@@ -281,16 +277,6 @@ class Vacancy(BaseModel):
     posted_at: date
     status: VacancyStatus = VacancyStatus.OPEN
     positions: int = Field(default=1, ge=1, le=500)
-
-    @field_validator("required_licences")
-    @classmethod
-    def _known_licences(cls, codes: list[str]) -> list[str]:
-        return _check_licences(codes)
-
-    @field_validator("required_permits")
-    @classmethod
-    def _known_permits(cls, codes: list[str]) -> list[str]:
-        return _check_permits(codes)
 
     @model_validator(mode="after")
     def _check_pay(self) -> Vacancy:
