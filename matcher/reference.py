@@ -172,6 +172,11 @@ class ReferenceData:
         return self.skill_labels.get(skill_id, skill_id)
 
     @cached_property
+    def skill_ids_by_label(self) -> dict[str, str]:
+        """Casefolded German label -> ESCO skill id (for labels typed into a form)."""
+        return {label.casefold(): skill for skill, label in self.skill_labels.items()}
+
+    @cached_property
     def occupation_skills(self) -> pd.DataFrame:
         """ESCO occupation -> skill relations: occupation_id, skill_id, relation."""
         raw = pd.read_csv(self._path("occupationSkillRelations_v1.1.1.csv.gz"), dtype=str)

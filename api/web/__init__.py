@@ -39,7 +39,7 @@ from api.web.core import (
     error_page,
     login_url,
 )
-from api.web.sessions import Sessions
+from api.web.sessions import SESSION_COOKIE, Sessions
 from matcher.errors import InsufficientProfileError, MatcherError
 
 logger = logging.getLogger(__name__)
@@ -80,7 +80,7 @@ def _in_app(request: Request) -> bool:
 
 async def _sign_in(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, SignInRequired)
-    target = login_url(exc.target) + "&expired=1" if request.cookies.get("kl_session") else login_url(exc.target)
+    target = login_url(exc.target) + "&expired=1" if request.cookies.get(SESSION_COOKIE) else login_url(exc.target)
     if request.headers.get("hx-request") == "true":  # htmx follows this header with a full page load
         return Response(status_code=204, headers={"HX-Redirect": target})
     return RedirectResponse(target, status_code=303)

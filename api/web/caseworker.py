@@ -123,16 +123,17 @@ def find_candidates(request: Request, who: Caseworker) -> Response:
         t = candidates_table
         query = select(t.c.data).order_by(t.c.id).limit(_SEARCH_LIMIT)
         if q:
-            exact = service.store.engine.connect().execute(select(t.c.id).where(t.c.id == q)).scalar_one_or_none()
-            if exact:
-                return redirect(f"{PREFIX}/candidates/{exact}")
             query = query.where(t.c.id.like(f"{_like(q)}%", escape="\\"))
         if occupation:
             query = query.where(t.c.main_kldb.like(f"{occupation}%"))
         if place:
             query = query.where(t.c.ags == place)
         with service.store.engine.connect() as conn:
-            rows = [Candidate.model_validate(d) for d in conn.execute(query).scalars()]
+            exact = conn.execute(select(t.c.id).where(t.c.id == q)).scalar_one_or_none() if q else None
+            if exact is None:
+                rows = [Candidate.model_validate(d) for d in conn.execute(query).scalars()]
+        if exact is not None:
+            return redirect(f"{PREFIX}/candidates/{exact}")
         service.audit(who, "GET /app/candidates", "search", [(c.id, None) for c in rows], kind="read")
     found = [
         {

@@ -10,6 +10,7 @@ from api.web.core import (
     PREFIX,
     CurrentSession,
     Form,
+    clear_cookie,
     render,
     safe_target,
     service_of,
@@ -64,7 +65,7 @@ async def login(request: Request) -> Response:
     cookie, _ = web.sessions.start(principal)
     response = Response(status_code=303, headers={"location": target})
     set_cookie(response, SESSION_COOKIE, cookie, web)
-    response.delete_cookie(SIGNIN_COOKIE, path="/app", httponly=True, samesite="strict")
+    clear_cookie(response, SIGNIN_COOKIE)
     return response
 
 
@@ -73,7 +74,7 @@ def logout(request: Request, form: Form) -> Response:
     """Sign out: the session ends on the server (every worker), the cookie is cleared."""
     web_parts(request).sessions.end(request.cookies.get(SESSION_COOKIE))
     response = Response(status_code=303, headers={"location": f"{PREFIX}/login"})
-    response.delete_cookie(SESSION_COOKIE, path="/app", httponly=True, samesite="strict")
+    clear_cookie(response, SESSION_COOKIE)
     return response
 
 

@@ -222,26 +222,23 @@ Form = Annotated[dict[str, str], Depends(checked_form)]
 FormLists = Annotated[dict[str, list[str]], Depends(checked_form_lists)]
 
 
+# The navigation, in order: (the permission that shows it, path, label).
+NAV: tuple[tuple[Permission, str, str], ...] = (
+    (Permission.CANDIDATE_SHORTLIST, "/candidates", "Arbeitsuchende"),
+    (Permission.CANDIDATE_SHORTLIST, "/match", "Profil ohne Registrierung"),
+    (Permission.NEW_MATCHES, "/new-matches", "Neue Treffer"),
+    (Permission.ANSWER_CONTACT, "/inbox", "Anfragen"),
+    (Permission.VACANCY_SHORTLIST, "/vacancies", "Stellen"),
+    (Permission.REQUEST_CONTACT, "/requests", "Meine Anfragen"),
+    (Permission.MODEL, "/models", "Modelle"),
+    (Permission.READ_MEASURES, "/measures", "Maßnahmen"),
+    (Permission.SHORTAGES, "/shortages", "Engpässe"),
+)
+
+
 def nav_for(principal: Principal) -> list[tuple[str, str]]:
     """The navigation a role gets: (path, label), by the same permissions as the API."""
-    items: list[tuple[str, str]] = [(f"{PREFIX}/", "Start")]
-    if principal.can(Permission.CANDIDATE_SHORTLIST):
-        items += [(f"{PREFIX}/candidates", "Arbeitsuchende"), (f"{PREFIX}/match", "Profil ohne Registrierung")]
-    if principal.can(Permission.NEW_MATCHES):
-        items.append((f"{PREFIX}/new-matches", "Neue Treffer"))
-    if principal.can(Permission.ANSWER_CONTACT):
-        items.append((f"{PREFIX}/inbox", "Anfragen"))
-    if principal.can(Permission.VACANCY_SHORTLIST):
-        items.append((f"{PREFIX}/vacancies", "Stellen"))
-    if principal.can(Permission.REQUEST_CONTACT):
-        items.append((f"{PREFIX}/requests", "Meine Anfragen"))
-    if principal.can(Permission.MODEL):
-        items.append((f"{PREFIX}/models", "Modelle"))
-    if principal.can(Permission.READ_MEASURES):
-        items.append((f"{PREFIX}/measures", "Maßnahmen"))
-    if principal.can(Permission.SHORTAGES):
-        items.append((f"{PREFIX}/shortages", "Engpässe"))
-    return items
+    return [(f"{PREFIX}/", "Start")] + [(PREFIX + path, label) for need, path, label in NAV if principal.can(need)]
 
 
 def render(
@@ -278,6 +275,10 @@ def redirect(path: str) -> RedirectResponse:
 
 def error_page(request: Request, status_code: int, title: str, message: str) -> HTMLResponse:
     return render(request, "error.html", status_code=status_code, title=title, message=message)
+
+
+def clear_cookie(response: Response, name: str) -> None:
+    response.delete_cookie(name, path=COOKIE_PATH, httponly=True, samesite="strict")
 
 
 def set_cookie(response: Response, name: str, value: str, web: Web, max_age: int | None = None) -> None:

@@ -75,7 +75,7 @@ def _first(form: Mapping[str, list[str]], name: str) -> str:
 
 def _skills(text: str, service: Service) -> tuple[list[str], list[str]]:
     """ESCO skill ids for the labels typed, and the labels that are not known."""
-    by_label = _label_index(service)
+    by_label = service.reference.skill_ids_by_label
     ids: list[str] = []
     unknown: list[str] = []
     for part in text.replace(";", "\n").splitlines():
@@ -85,16 +85,6 @@ def _skills(text: str, service: Service) -> tuple[list[str], list[str]]:
         skill = by_label.get(label.casefold()) or (label if label in service.reference.skill_labels else None)
         (ids if skill else unknown).append(skill or label)
     return list(dict.fromkeys(ids)), unknown
-
-
-_LABELS: dict[int, dict[str, str]] = {}
-
-
-def _label_index(service: Service) -> dict[str, str]:
-    key = id(service.reference)
-    if key not in _LABELS:
-        _LABELS[key] = {label.casefold(): skill for skill, label in service.reference.skill_labels.items()}
-    return _LABELS[key]
 
 
 def parse_profile(form: Mapping[str, list[str]], service: Service) -> tuple[Parsed, AdHocProfile | None]:
