@@ -4,11 +4,19 @@ A small base class, two kinds and a factory, as in txtai's ``ann``:
 
 - ``ExactIndex`` (``faiss.IndexFlatIP``): brute force, exact. One region (~15k candidates,
   ~5k vacancies) costs well under 10 ms a query.
-- ``HNSWIndex`` (``faiss.IndexHNSWFlat``, inner product): approximate, for hundreds of
-  thousands and more. Chosen over IVF because it needs no training (IVF's k-means centroids go
-  stale as profiles are upserted and must be re-trained on representative data), adds single
-  vectors at any time, and gives higher recall per millisecond at this dimension; the cost is
-  memory for the graph (~2*M int32 links per vector) and a slower build.
+- ``HNSWIndex`` (``faiss.IndexHNSWFlat``, inner product): approximate, built only when asked
+  for (``kind="hnsw"``). It needs no training, adds single vectors at any time and gives high recall per
+  millisecond on unfiltered queries; the cost is memory for the graph (~2*M int32 links per
+  vector), a slow build, and filtered queries: a graph walk restricted to a sparse subset misses
+  most true neighbours, so ``search_rows`` falls back to an exact scan below
+  ``hnsw_filtered_above``, which costs ~100 ms at a million rows.
+- ``IVFIndex`` (``faiss.IndexIVFFlat``, inner product): approximate, what "auto" picks from
+  ``exact_below`` (200,000) vectors on. k-means centroids cut the rows into lists; a query scans the
+  ``nprobe`` lists nearest to it, with the filter's bitmap applied inside the scan, so a filtered
+  query costs about as much as an unfiltered one (``training/bench_batch.py``: recall@10 and p99 at
+  1M rows). The centroids are trained on the first batch added (the build) and again at each
+  compaction; vectors upserted in between go to their nearest existing list (centroids drift
+  slowly as profiles change; a rebuild or compaction re-trains them).
 
 Updates without a rebuild. FAISS rows are append-only and a row's position is its internal id,
 so no ID map is needed. An upsert adds a new row and tombstones the old one; a delete tombstones.
@@ -37,7 +45,7 @@ from matcher import index_io
 from matcher.errors import IndexCorruptError
 from matcher.index_io import IndexManifest
 
-IndexKind = Literal["exact", "hnsw"]
+IndexKind = Literal["exact", "hnsw", "ivf"]
 
 
 @dataclass(frozen=True)
@@ -45,7 +53,8 @@ class IndexConfig:
     """Which index kind to build and how.
 
     Attributes:
-        kind: "auto" picks exact below ``exact_below`` vectors, HNSW from there on.
+        kind: "auto" picks exact below ``exact_below`` vectors and IVF from there on (HNSW only
+            when asked for: it serves filtered queries worse, see ``HNSWIndex._search_eligible``).
         exact_below: size threshold of "auto".
         hnsw_m: graph degree; 32 keeps recall@100 >= 0.95 on sentence embeddings.
         hnsw_ef_construction: build-time beam width (quality of the graph vs build time).
@@ -58,9 +67,19 @@ class IndexConfig:
             their rows instead of a FAISS search (crossover measured at ~3,300 rows).
         hnsw_filtered_above: HNSW serves a filtered search only when at least this share of the
             live rows is eligible; below, an exact scan is both faster and right.
+        ivf_lists_per_sqrt: IVF list count per square root of the rows of the first batch
+            (at most one list per ``ivf_train_per_list`` rows, at least one).
+        ivf_train_per_list: k-means training sample per list (FAISS warns below 39).
+        ivf_nprobe: lists a query scans at least (of ~4,000 at 1M rows, 64 gave recall@10 0.975
+            filtered and 0.998 unfiltered, p99 < 25 ms: ``training/bench_batch.py``).
+        ivf_scan_per_k: a filtered query scans enough lists to meet about this many eligible
+            rows per result wanted (the lists' mean size times the eligible share).
+        ivf_exact_scan_share: when a filtered query would scan at least this share of the lists,
+            it scans all of them (exact, at most 1/share times the cost; the bitmap check skips
+            the ineligible rows' distances).
     """
 
-    kind: Literal["auto", "exact", "hnsw"] = "auto"
+    kind: Literal["auto", "exact", "hnsw", "ivf"] = "auto"
     exact_below: int = 200_000
     hnsw_m: int = 32
     hnsw_ef_construction: int = 80
@@ -69,6 +88,11 @@ class IndexConfig:
     compact_fraction: float = 0.2
     exact_subset_below: int = 3072
     hnsw_filtered_above: float = 0.7
+    ivf_lists_per_sqrt: float = 4.0
+    ivf_train_per_list: int = 64
+    ivf_nprobe: int = 64
+    ivf_scan_per_k: int = 40
+    ivf_exact_scan_share: float = 0.25
 
 
 @dataclass(frozen=True)
@@ -120,10 +144,21 @@ class VectorIndex(ABC):
     def _new_faiss(self) -> Any:
         """An empty FAISS index of this kind."""
 
+    def _prepare(self, matrix: NDArray[np.float32]) -> None:  # noqa: B027 (a hook; only IVF trains)
+        """Ready the FAISS index for adding ``matrix`` (IVF: trains on the first batch)."""
+
     def _search_params(self, k: int, selector: Any | None) -> Any | None:
         if selector is None:
             return None
         return faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]  # stubs lag behind
+
+    def _search_eligible(self, vector: NDArray[np.float32], k: int, selector: Any, eligible: int) -> Any:
+        """FAISS's (scores, rows) for one query restricted by ``selector`` (``eligible`` rows)."""
+        return self._faiss.search(vector, k, params=self._search_params(k, selector))
+
+    def _subset(self, rows: NDArray[np.intp]) -> NDArray[np.float32]:
+        """The vectors of ``rows``, for scoring a small eligible set by one matrix product."""
+        return self._matrix()[rows]
 
     # --- size --------------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -164,6 +199,7 @@ class VectorIndex(ABC):
             raise ValueError(f"{len(ids)} ids for {len(matrix)} vectors")
         with self._lock:
             start = len(self._ids)
+            self._prepare(matrix)
             self._faiss.add(matrix)
             self._grow(start + len(ids))
             for offset, item_id in enumerate(ids):
@@ -238,10 +274,8 @@ class VectorIndex(ABC):
         is needed. By measured cost (``training/bench_retrieval.py``, 100k vectors, k=100):
 
         - up to ``exact_subset_below`` eligible rows: one matrix product over them (0.1-2 ms);
-        - more, on an exact index, or on HNSW while under ``hnsw_filtered_above`` of the rows are
-          eligible: an exact FAISS scan restricted by an ``IDSelectorBitmap`` (HNSW restricted to
-          a sparse subset misses most true neighbours: recall@100 0.54 at 5 %, 0.86 at 20 %);
-        - otherwise HNSW with the same selector (recall@100 0.94-0.97).
+        - more: a FAISS search restricted by an ``IDSelectorBitmap``, exact on an exact index; on
+          HNSW and IVF see their ``_search_eligible``.
         """
         vector = _as_matrix(query, self.dimension)
         with self._lock:
@@ -250,13 +284,9 @@ class VectorIndex(ABC):
             if k <= 0:
                 return RowHits(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
             if len(rows) <= self.config.exact_subset_below:
-                return _top_k(rows, self._matrix()[rows] @ vector[0], k)
+                return _top_k(rows, self._subset(rows) @ vector[0], k)
             selector, _bitmap = _bitmap_selector(eligible[: len(self._ids)])  # _bitmap: alive until the search ends
-            if self.kind == "hnsw" and len(rows) < self.config.hnsw_filtered_above * len(self._rows):
-                flat = self._storage()  # the HNSW index's own vectors, scanned exactly
-                scores, found = flat.search(vector, k, params=faiss.SearchParameters(sel=selector))  # type: ignore[call-arg]
-            else:
-                scores, found = self._faiss.search(vector, k, params=self._search_params(k, selector))
+            scores, found = self._search_eligible(vector, k, selector, len(rows))
             keep = found[0] >= 0
             return RowHits(found[0][keep].astype(np.int64), scores[0][keep])
 
@@ -385,15 +415,98 @@ class HNSWIndex(VectorIndex):
             params.sel = selector
         return params
 
+    def _search_eligible(self, vector: NDArray[np.float32], k: int, selector: Any, eligible: int) -> Any:
+        """HNSW when at least ``hnsw_filtered_above`` of the rows are eligible, else exact.
 
-INDEX_TYPES: dict[str, type[VectorIndex]] = {"exact": ExactIndex, "hnsw": HNSWIndex}
+        HNSW restricted to a sparse subset misses most true neighbours (recall@100 0.54 at 5 %,
+        0.86 at 20 %; 0.94-0.97 above 70 %), so below the threshold the index's own vectors are
+        scanned exactly with the bitmap.
+        """
+        if eligible >= self.config.hnsw_filtered_above * len(self._rows):
+            return super()._search_eligible(vector, k, selector, eligible)
+        return self._storage().search(vector, k, params=faiss.SearchParameters(sel=selector))  # type: ignore[call-arg]
+
+
+class IVFIndex(VectorIndex):
+    """Inverted lists over spherical k-means centroids: approximate, cost set by ``nprobe``."""
+
+    kind = "ivf"
+
+    def _new_faiss(self) -> Any:
+        return self._ivf(1)  # untrained: the first batch sets the list count and trains it
+
+    def _ivf(self, lists: int) -> Any:
+        index = faiss.IndexIVFFlat(faiss.IndexFlatIP(self.dimension), self.dimension, lists, faiss.METRIC_INNER_PRODUCT)
+        index.cp.spherical = True  # centroids on the unit sphere, as the vectors are
+        index.cp.seed = 0
+        return index
+
+    def lists(self) -> int:
+        return int(self._faiss.nlist)
+
+    def _prepare(self, matrix: NDArray[np.float32]) -> None:  # noqa: B027 (a hook; only IVF trains)
+        if self._faiss.is_trained:
+            return
+        config = self.config
+        lists = int(config.ivf_lists_per_sqrt * np.sqrt(len(matrix)))
+        lists = max(1, min(lists, len(matrix) // config.ivf_train_per_list))
+        index = self._ivf(lists)
+        take = min(len(matrix), lists * config.ivf_train_per_list)
+        sample = np.random.default_rng(0).choice(len(matrix), take, replace=False) if take < len(matrix) else None
+        index.cp.max_points_per_centroid = config.ivf_train_per_list
+        index.train(matrix if sample is None else matrix[np.sort(sample)])
+        index.make_direct_map()  # row -> (list, offset), for reconstruct (vectors, compaction)
+        self._faiss = index
+
+    def _nprobe(self, k: int, eligible: int) -> int:
+        """At least ``ivf_nprobe`` lists, and enough to meet ~``ivf_scan_per_k`` x k eligible rows."""
+        lists = self.lists()
+        per_list = eligible / lists  # eligible rows in a list, on average
+        wanted = int(np.ceil(self.config.ivf_scan_per_k * k / max(per_list, 1e-9)))
+        return min(lists, max(self.config.ivf_nprobe, wanted))
+
+    def _search_params(self, k: int, selector: Any | None, nprobe: int | None = None) -> Any:
+        nprobe = nprobe or self._nprobe(k, len(self._rows))
+        params = faiss.SearchParametersIVF(nprobe=nprobe)  # type: ignore[call-arg]
+        if selector is not None:
+            params.sel = selector
+        return params
+
+    def _search_eligible(self, vector: NDArray[np.float32], k: int, selector: Any, eligible: int) -> Any:
+        """The nearest lists with the bitmap inside the scan; all lists when that is most of them.
+
+        A sparse eligible set needs more lists to meet enough eligible rows (``_nprobe``); once
+        that reaches ``ivf_exact_scan_share`` of the lists, all are scanned, which is exact.
+        """
+        nprobe = self._nprobe(k, eligible)
+        if nprobe >= self.config.ivf_exact_scan_share * self.lists():
+            nprobe = self.lists()
+        return self._faiss.search(vector, k, params=self._search_params(k, selector, nprobe))
+
+    def _subset(self, rows: NDArray[np.intp]) -> NDArray[np.float32]:
+        return np.asarray(self._faiss.reconstruct_batch(rows.astype(np.int64)), dtype=np.float32)
+
+    def _matrix(self) -> NDArray[np.float32]:
+        """Every row's vector (a copy: the lists hold them in list order)."""
+        if self._faiss.ntotal == 0:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.asarray(self._faiss.reconstruct_n(0, self._faiss.ntotal), dtype=np.float32)
+
+    @classmethod
+    def _restore(cls, raw: Any, ids: list[str | None], manifest: IndexManifest, config: IndexConfig) -> VectorIndex:
+        if raw.is_trained and raw.ntotal:
+            faiss.extract_index_ivf(raw).make_direct_map()  # rebuilt from the lists' ids on load
+        return super()._restore(raw, ids, manifest, config)
+
+
+INDEX_TYPES: dict[str, type[VectorIndex]] = {"exact": ExactIndex, "hnsw": HNSWIndex, "ivf": IVFIndex}
 
 
 def choose_kind(count: int, config: IndexConfig = IndexConfig()) -> IndexKind:
     """The kind "auto" picks for ``count`` vectors."""
     if config.kind != "auto":
         return config.kind
-    return "exact" if count < config.exact_below else "hnsw"
+    return "exact" if count < config.exact_below else "ivf"
 
 
 def create_index(

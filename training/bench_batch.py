@@ -9,14 +9,15 @@ world: 12,000 job seekers, 3,000 open vacancies) prints JSON lines:
    encoder most of an hour here): each copy's vector is its original's vector from the home's
    index (the encoder's embedding of its rendered text) plus Gaussian noise (``--jitter`` per
    dimension), L2-normalised.
-2. ``index``: an HNSW index (the project's ``HNSWIndex``) over them: build seconds and memory.
-3. ``search``: per ``efSearch``, p50/p99 ms and recall@10 against exact search over the same
-   eligible rows, for real job seekers as queries, with their hard filters (filter-first, the
-   engine's ``search_rows``) and without filters (every row eligible: the approximate path).
+2. ``index``: the project's ``IVFIndex`` (``--index ivf``, the default, what "auto" picks at
+   this size) or ``HNSWIndex`` (``--index hnsw``) over them: build seconds and memory.
+3. ``search``: per ``nprobe`` (IVF) or ``efSearch`` (HNSW), wall and thread-CPU p50/p99 ms and
+   recall@10 against exact search over the same eligible rows, for real job seekers as queries,
+   with their hard filters (filter-first, the engine's ``search_rows``) and without filters.
 4. ``shortlist``: the engine's whole shortlist (filter, search, featurise, re-rank, explain) over
    the 1M-vacancy side, p50/p99 ms.
 5. ``batch``: batch-match throughput (people per second) on the home's own world with 1 and 2 Ray
-   workers, after a warm-up run that opens the engine in each worker.
+   workers, after a warm-up run that opens the engine in each worker (``--skip-batch``: not).
 """
 
 from __future__ import annotations
@@ -75,21 +76,18 @@ def synthetic_world(engine: Any, target: int, jitter: float, seed: int = 0) -> t
     return records, out
 
 
-def build_big_side(engine: Any, records: list[Any], vectors: np.ndarray, m: int, ef_construction: int) -> float:
-    """Swap the engine's vacancy side for the big one (HNSW); the build seconds."""
+def build_big_side(engine: Any, records: list[Any], vectors: np.ndarray, config: Any) -> float:
+    """Swap the engine's vacancy side for the big one (an index of ``config.kind``); the build seconds."""
     from matcher.columns import Rows, VacancyTable
     from matcher.engine import VACANCY_INDEX, Side
-    from matcher.index import IndexConfig, create_index
+    from matcher.index import create_index
 
-    config = replace(engine.config.index, kind="hnsw", hnsw_m=m, hnsw_ef_construction=ef_construction)
     old = engine.vacancies.index
     start = time.perf_counter()
     index = create_index(vectors.shape[1], old.encoder_name, old.encoder_fingerprint, config, len(records))
-    for at in range(0, len(records), 100_000):
-        index.add([r.id for r in records[at : at + 100_000]], vectors[at : at + 100_000])
+    index.add([r.id for r in records], vectors)  # one batch: IVF trains its centroids on it
     seconds = time.perf_counter() - start
     engine.vacancies = Side(VACANCY_INDEX, index, Rows.of(VacancyTable, records, engine.gazetteer))
-    assert isinstance(index.config, IndexConfig)
     return seconds
 
 
@@ -104,8 +102,21 @@ def _eligible(engine: Any, candidate_id: str) -> np.ndarray:
     return apply_filters(own, items, engine.config.filters, within=alive, places=places).keep
 
 
-def search_sweep(engine: Any, queries: list[str], efs: list[int], k: int = 10) -> None:
-    """Latency and recall@10 of ``search_rows`` per efSearch, filtered and unfiltered."""
+def _truth(matrix: np.ndarray, vector: np.ndarray, eligible: np.ndarray, k: int) -> tuple[set[int], float]:
+    """The exact top-k rows among the eligible, and the k-th score (for ties)."""
+    scores = np.where(eligible[: len(matrix)], matrix @ vector[0], -np.inf)
+    top = np.argpartition(-scores, k)[:k]
+    top = top[np.isfinite(scores[top])]
+    return set(top.tolist()), float(scores[top].min()) if len(top) else np.inf
+
+
+def search_sweep(engine: Any, queries: list[str], knobs: list[dict[str, Any]], k: int = 10) -> None:
+    """Latency and recall@k of ``search_rows`` per search setting, filtered and unfiltered.
+
+    recall@k counts a found row whose exact score ties the k-th best (within 1e-5) as found: the
+    jittered copies make near-ties, and an approximate index may return either of two. People
+    without any eligible vacancy are timed but left out of recall (nothing to find).
+    """
     index = engine.vacancies.index
     matrix = index._matrix()  # the index's own vectors, for the exact answer
     cases = []
@@ -113,32 +124,39 @@ def search_sweep(engine: Any, queries: list[str], efs: list[int], k: int = 10) -
         vector = engine.vector_of(engine.candidate(cid))
         cases.append((vector, _eligible(engine, cid), "filtered"))
         cases.append((vector, index.alive(), "unfiltered"))
-    exact: list[set[int]] = []
-    for vector, eligible, _ in cases:
-        scores = np.where(eligible[: len(matrix)], matrix @ vector[0], -np.inf)
-        top = np.argpartition(-scores, k)[:k]
-        exact.append(set(top[np.isfinite(scores[top])].tolist()))
+    exact = [_truth(matrix, vector, eligible, k) for vector, eligible, _ in cases]
     shares = [float(np.mean(e)) for _, e, kind in cases if kind == "filtered"]
-    for ef in efs:
-        index.config = replace(index.config, hnsw_ef_search=ef)
+    base = index.config
+    for knob in knobs:
+        index.config = replace(base, **knob)
         for kind in ("filtered", "unfiltered"):
-            ms, recall = [], []
-            for (vector, eligible, case), truth in zip(cases, exact):
+            ms, cpu, recall = [], [], []
+            for (vector, eligible, case), (truth, kth) in zip(cases, exact):
                 if case != kind:
                     continue
-                start = time.perf_counter()
+                start, start_cpu = time.perf_counter(), time.thread_time()
                 hits = index.search_rows(vector, k, eligible)
                 ms.append((time.perf_counter() - start) * 1000)
-                recall.append(len(truth & set(hits.rows.tolist())) / max(1, len(truth)))
+                cpu.append((time.thread_time() - start_cpu) * 1000)
+                if truth:  # a person with no eligible vacancy has nothing to recall
+                    found = {
+                        r for r, s in zip(hits.rows.tolist(), hits.scores.tolist()) if r in truth or s >= kth - 1e-5
+                    }
+                    recall.append(min(len(found), len(truth)) / len(truth))
             _emit(
                 "search",
-                ef_search=ef,
+                index=index.kind,
+                **knob,
                 filters=kind,
                 queries=len(ms),
+                without_eligible=len(ms) - len(recall),
                 recall_at_10=round(float(np.mean(recall)), 4),
+                recall_at_10_min=round(float(np.min(recall)), 2),
                 eligible_share_median=round(float(np.median(shares)), 4) if kind == "filtered" else 1.0,
                 **_pct(ms),
+                **{f"cpu_{key}": value for key, value in _pct(cpu).items()},
             )
+    index.config = base
 
 
 def shortlist_latency(engine: Any, queries: list[str], k: int = 10) -> None:
@@ -195,19 +213,43 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--vacancies", type=int, default=1_000_000)
     parser.add_argument("--jitter", type=float, default=0.03, help="noise per dimension before normalising")
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--index", choices=["ivf", "hnsw"], default="ivf")
     parser.add_argument("--hnsw-m", type=int, default=32)
     parser.add_argument("--ef-construction", type=int, default=80)
     parser.add_argument("--ef-search", type=int, nargs="+", default=[64, 128, 256, 512])
+    parser.add_argument("--nprobe", type=int, nargs="+", default=[16, 32, 64, 128])
+    parser.add_argument("--lists-per-sqrt", type=float, default=None, help="IVF lists per sqrt(rows)")
     parser.add_argument("--batch-people", type=int, default=2000)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--skip-big", action="store_true")
+    parser.add_argument("--skip-batch", action="store_true")
     args = parser.parse_args(argv)
     import os
 
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     if not args.skip_big:
         big(args)
-    batch_throughput(args.home.resolve(), args.batch_people, args.workers)
+    if not args.skip_batch:
+        batch_throughput(args.home.resolve(), args.batch_people, args.workers)
+
+
+def _index_config(engine: Any, args: argparse.Namespace) -> tuple[Any, list[dict[str, Any]]]:
+    """The big side's index config, and the search settings to sweep."""
+    config = replace(engine.config.index, kind=args.index)
+    if args.index == "hnsw":
+        config = replace(config, hnsw_m=args.hnsw_m, hnsw_ef_construction=args.ef_construction)
+        return config, [{"hnsw_ef_search": ef} for ef in args.ef_search]
+    if args.lists_per_sqrt:
+        config = replace(config, ivf_lists_per_sqrt=args.lists_per_sqrt)
+    return config, [{"ivf_nprobe": n} for n in args.nprobe]
+
+
+def _index_figures(index: Any, args: argparse.Namespace) -> dict[str, Any]:
+    if index.kind == "hnsw":
+        extra = {"m": args.hnsw_m, "ef_construction": args.ef_construction}
+        return extra | {"graph_bytes_per_million_mib": round(args.hnsw_m * 2 * 4 * 1e6 / 2**20)}
+    ids_mib = 8 * 1e6 / 2**20  # the lists' int64 row ids; the centroids are a few MB
+    return {"lists": index.lists(), "list_ids_per_million_mib": round(ids_mib)}
 
 
 def big(args: argparse.Namespace) -> None:
@@ -223,22 +265,21 @@ def big(args: argparse.Namespace) -> None:
         made = time.perf_counter() - start
         _emit("world", vacancies=len(records), seconds=round(made, 1), rss_mib=round(_rss_mib() - before))
         before = _rss_mib()
-        seconds = build_big_side(engine, records, vectors, args.hnsw_m, args.ef_construction)
+        config, knobs = _index_config(engine, args)
+        seconds = build_big_side(engine, records, vectors, config)
         del vectors
-        hnsw_bytes = engine.vacancies.index._faiss.ntotal * (4 * engine.vacancies.index.dimension)
+        index = engine.vacancies.index
         _emit(
             "index",
-            kind="hnsw",
-            m=args.hnsw_m,
-            ef_construction=args.ef_construction,
+            kind=index.kind,
             build_s=round(seconds, 1),
             rss_growth_mib=round(_rss_mib() - before),
-            vector_bytes_per_million_mib=round(hnsw_bytes / 2**20 * 1e6 / len(records)),
-            graph_bytes_per_million_mib=round(args.hnsw_m * 2 * 4 * 1e6 / 2**20),
+            vector_bytes_per_million_mib=round(index._faiss.ntotal * 4 * index.dimension / 2**20 * 1e6 / len(records)),
+            **_index_figures(index, args),
             peak_rss_mib=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         )
         faiss.omp_set_num_threads(1)
-        search_sweep(engine, queries, args.ef_search)
+        search_sweep(engine, queries, knobs)
         shortlist_latency(engine, queries[:100])
 
 

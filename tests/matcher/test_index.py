@@ -16,6 +16,7 @@ from matcher.index import (
     ExactIndex,
     HNSWIndex,
     IndexConfig,
+    IVFIndex,
     VectorIndex,
     build_index,
     choose_kind,
@@ -145,11 +146,64 @@ def test_save_compacts_beyond_the_tombstone_fraction(
 # --- factory and recall -----------------------------------------------------------------------
 def test_factory_chooses_by_size() -> None:
     config = IndexConfig(exact_below=1000)
-    assert choose_kind(999, config) == "exact" and choose_kind(1000, config) == "hnsw"
+    assert choose_kind(999, config) == "exact" and choose_kind(1000, config) == "ivf"
     assert choose_kind(10, IndexConfig(kind="hnsw")) == "hnsw"
     assert isinstance(build_index(["a"], unit_vectors(1), "m", FP, config), ExactIndex)
     many = build_index([str(i) for i in range(1000)], unit_vectors(1000), "m", FP, config)
-    assert isinstance(many, HNSWIndex)
+    assert isinstance(many, IVFIndex)
+    assert isinstance(build_index(["a"], unit_vectors(1), "m", FP, IndexConfig(kind="hnsw")), HNSWIndex)
+    assert choose_kind(199_999) == "exact" and choose_kind(10**6) == "ivf"
+
+
+def test_ivf_trains_on_the_first_batch_and_again_when_compacting(tmp_path: Path) -> None:
+    config = IndexConfig(kind="ivf", ivf_lists_per_sqrt=2.0, ivf_train_per_list=40)
+    index = build_index([str(i) for i in range(10_000)], unit_vectors(10_000), "m", FP, config)
+    assert isinstance(index, IVFIndex) and index.lists() == 200  # 2 x sqrt(10,000)
+    later = unit_vectors(5, seed=3)  # added to the trained lists, without re-training
+    index.add([f"new{i}" for i in range(5)], later)
+    assert index.lists() == 200 and index.search(later[2], 1)[0].ids == ["new2"]
+    for i in range(8_000):  # 80 % tombstones: saving compacts, and the rebuild re-trains
+        index.delete(str(i))
+    index.save(tmp_path / "idx")
+    loaded = load_index(tmp_path / "idx", FP, config)
+    assert isinstance(loaded, IVFIndex) and loaded.lists() == 2_005 // 40  # at most one list per 40 rows
+    assert len(loaded) == 2_005 and loaded.search(later[4], 1)[0].ids == ["new4"]
+    np.testing.assert_array_equal(loaded.vectors(["new1"])[0], later[1])
+
+
+def test_ivf_is_one_list_for_a_handful_of_vectors() -> None:
+    index = build_index(["a", "b", "c"], unit_vectors(3), "m", FP, IndexConfig(kind="ivf"))
+    assert isinstance(index, IVFIndex) and index.lists() == 1
+    assert index.search(unit_vectors(3)[1], 3)[0].ids[0] == "b"
+
+
+def clustered(n: int, centres: int, seed: int = 0, noise: float = 0.05, dim: int = DIM) -> NDArray[np.float32]:
+    """Unit vectors around ``centres`` points, as sentence embeddings of similar texts are."""
+    rng = np.random.default_rng(seed)
+    x = unit_vectors(centres, seed, dim)[rng.integers(0, centres, n)]
+    x = x + rng.normal(0, noise, x.shape).astype(np.float32)
+    return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+
+
+@pytest.mark.parametrize("share", [0.05, 0.3, 1.0])
+def test_ivf_filtered_search_scans_few_lists_and_keeps_recall(share: float) -> None:
+    """The approximate path (exact scans switched off): the bitmap inside the nearest lists."""
+    corpus = clustered(20_000, 400)
+    config = IndexConfig(kind="ivf", exact_subset_below=0, ivf_exact_scan_share=1.0, ivf_nprobe=16)
+    index = build_index([str(i) for i in range(len(corpus))], corpus, "m", FP, config)
+    assert isinstance(index, IVFIndex)
+    eligible = np.random.default_rng(1).random(len(corpus)) < share
+    rows, found, lists = np.flatnonzero(eligible), 0, []
+    for q in range(50):
+        query = clustered(1, 400, seed=100 + q)[0]
+        hits = index.search_rows(query, 10, eligible)
+        assert eligible[hits.rows].all() and len(hits.rows) == 10
+        exact = rows[np.argsort(-(corpus[rows] @ query))[:10]]
+        found += len(set(hits.rows.tolist()) & set(exact.tolist()))
+        lists.append(index._nprobe(10, len(rows)))
+    assert found / 500 >= 0.9
+    # Fewer eligible rows scan more lists (enough to meet them), never all of them here.
+    assert max(lists) < index.lists() and (share < 1.0) == (lists[0] > config.ivf_nprobe)
 
 
 def test_exact_index_equals_numpy_top_k(real_embeddings: tuple[NDArray, NDArray]) -> None:
@@ -234,10 +288,10 @@ def test_crash_between_renames_falls_back_to_the_previous_index(tmp_path: Path) 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["idx"]
 
 
-@pytest.mark.parametrize("kind", ["exact", "hnsw"])
+@pytest.mark.parametrize("kind", ["exact", "hnsw", "ivf"])
 @pytest.mark.parametrize("share", [0.01, 0.3, 0.9])
 def test_filtered_search_finds_the_exact_top_k_among_the_eligible(kind: str, share: float) -> None:
-    """Every path of ``search_rows`` (matrix product, exact scan, HNSW on a dense subset)."""
+    """Every exact path of ``search_rows`` (matrix product, exact scan, HNSW on a dense subset)."""
     rng = np.random.default_rng(7)
     vectors = rng.standard_normal((4000, 16)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
@@ -250,4 +304,4 @@ def test_filtered_search_finds_the_exact_top_k_among_the_eligible(kind: str, sha
     exact = rows[np.argsort(-(vectors[rows] @ query))[:20]]
     assert eligible[found.rows].all()
     overlap = len(set(found.rows.tolist()) & set(exact.tolist())) / 20
-    assert overlap == 1.0 if (kind == "exact" or share < 0.7) else overlap >= 0.9
+    assert overlap == 1.0 if (kind != "hnsw" or share < 0.7) else overlap >= 0.9
