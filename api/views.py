@@ -33,7 +33,7 @@ from matcher.geo import Gazetteer, commute_minutes, haversine_km
 from matcher.models import LEVEL_LABELS_DE, Candidate, Vacancy, effective_licences
 from matcher.reference import ReferenceData
 from matcher.render import occupation_title, place_name
-from matcher.retrieval import Explained, IndexVersion, PairBatch, Shortlist, ShortlistItem
+from matcher.retrieval import Details, Explained, IndexVersion, PairBatch, Shortlist, ShortlistItem
 from matcher.serving import ModelInfo
 
 
@@ -162,26 +162,40 @@ class _Geography:
     def details(self, details: dict[str, Any]) -> dict[str, Any]:
         return _with_bands(details) if self.card is None else {**details, **self.card}
 
-    def reasons(self, reasons: list[str], explained: dict[str, Any]) -> list[str]:
+    def reasons(self, reasons: list[str], explained: Details | None) -> list[str]:
         if self.card is None:
             return list(reasons)
-        return _banded_reasons(reasons, explained.get("effects", {}), self.card)
+        return _banded_reasons(reasons, explained.effects if explained else {}, self.card)
 
 
-_DETAIL_DEFAULTS: dict[str, Any] = {
-    "matched_skills": [],
-    "missing_skills": [],
-    "matched_optional_skills": [],
-    "distance_km": None,
-    "commute_minutes": None,
-    "commute_mode": None,
-    "commute_feasible": None,
-    "effects": {},
-}
+def _scorer_details(explained: Details | None) -> dict[str, Any]:
+    """The scorer's part of ``PairDetails``, in its order (empty lists and nulls when not explained)."""
+    if explained is None:
+        return {
+            "matched_skills": [],
+            "missing_skills": [],
+            "matched_optional_skills": [],
+            "distance_km": None,
+            "commute_minutes": None,
+            "commute_mode": None,
+            "commute_feasible": None,
+            "effects": {},
+        }
+    f = explained.facts
+    return {
+        "matched_skills": list(f.matched_skills),
+        "missing_skills": list(f.missing_skills),
+        "matched_optional_skills": list(f.matched_optional_skills),
+        "distance_km": f.distance_km,
+        "commute_minutes": f.commute_minutes,
+        "commute_mode": f.commute_mode,
+        "commute_feasible": f.commute_feasible,
+        "effects": dict(explained.effects),
+    }
 
 
 def pair_details(
-    candidate: Candidate, vacancy: Vacancy, explained: dict[str, Any], *, precise: bool, places: Gazetteer
+    candidate: Candidate, vacancy: Vacancy, explained: Details | None, *, precise: bool, places: Gazetteer
 ) -> dict[str, Any]:
     """The scorer's facts (skills, distance, licences, effects) plus working time and language;
     distance and commute exact where ``precise``, else bands from the card (:func:`card_geography`)."""
@@ -189,14 +203,15 @@ def pair_details(
 
 
 def _details(
-    candidate: Candidate, vacancy: Vacancy, explained: dict[str, Any], geography: _Geography
+    candidate: Candidate, vacancy: Vacancy, explained: Details | None, geography: _Geography
 ) -> dict[str, Any]:
     held = effective_licences(candidate.licences)
+    facts = explained.facts if explained else None
     licences = {
         "required": list(vacancy.required_licences),
         "required_permits": list(vacancy.required_permits),
-        "missing": explained.get("missing_licences", [x for x in vacancy.required_licences if x not in held]),
-        "missing_permits": explained.get("missing_permits", []),
+        "missing": list(facts.missing_licences) if facts else [x for x in vacancy.required_licences if x not in held],
+        "missing_permits": list(facts.missing_permits) if facts else [],
     }
     working_time = {
         "vacancy": vacancy.working_time.value,
@@ -214,7 +229,7 @@ def _details(
         "german_required": need.value if need else None,
         "met": need is None or candidate.german_level.rank >= need.rank,
     }
-    details = geography.details({k: explained.get(k, default) for k, default in _DETAIL_DEFAULTS.items()})
+    details = geography.details(_scorer_details(explained))
     return {**details, "working_time": working_time, "licences": licences, "language": language}
 
 
@@ -226,7 +241,7 @@ def _item(
         "rank": item.rank,
         "score": item.score,
         "similarity": item.similarity,
-        "facts": geography.facts(item.facts),
+        "facts": geography.facts(item.facts.to_json()),
         "reasons": geography.reasons(item.reasons, item.details) if with_reasons else None,
         "details": _details(candidate, vacancy, item.details, geography) if with_reasons else None,
     }

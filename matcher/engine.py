@@ -39,6 +39,7 @@ from matcher.reference import ReferenceData
 from matcher.render import RenderConfig, occupation_title, place_name, render_candidate, render_vacancy
 from matcher.reranker import Reranker, SimilarityReranker
 from matcher.retrieval import (
+    CandidateFacts,
     Direction,
     Explained,
     IndexVersion,
@@ -46,6 +47,7 @@ from matcher.retrieval import (
     RetrievalConfig,
     Shortlist,
     ShortlistItem,
+    VacancyFacts,
     candidate_facts,
     explain_pairs,
     rank,
@@ -319,11 +321,7 @@ class Engine:
         require_profile(query)
         options = filters or self.config.filters
         as_of = options.today or date.today()  # one reference date for filters and features
-        own: CandidateTable | VacancyTable
-        if isinstance(query, Candidate):
-            own = CandidateTable.build([query], self.gazetteer)
-        else:
-            own = VacancyTable.build([query], self.gazetteer)
+        own = self._table(query)
         items = way.items.rows.view()
         alive = way.items.index.alive()
         places = (self.gazetteer.place_lat, self.gazetteer.place_lon)
@@ -339,23 +337,38 @@ class Engine:
             else [Explained([])] * len(top)
         )
         result = [self._item(way, pairs, scores, explained[r], i, r + 1) for r, i in enumerate(top)]
-        eligible = int(np.count_nonzero(filtered.keep))
-        warnings = (
-            []
-            if len(result) >= k
-            else [
-                f"only {len(result)} of {k} requested items pass the filters ({len(way.items.index)} in the "
-                "index; see 'excluded')"
-            ]
-        )
         records = {item.id: self._other(way, pairs, i) for item, i in zip(result, top)}
+        return self._answer(way, query.id, k, result, records, filtered)
+
+    def _table(self, query: Candidate | Vacancy) -> CandidateTable | VacancyTable:
+        """The query as a one-row table."""
+        if isinstance(query, Candidate):
+            return CandidateTable.build([query], self.gazetteer)
+        return VacancyTable.build([query], self.gazetteer)
+
+    def _answer(
+        self,
+        way: _Way,
+        query_id: str,
+        k: int,
+        items: list[ShortlistItem],
+        records: dict[str, Candidate | Vacancy],
+        filtered: FilterResult,
+    ) -> Shortlist:
+        """The shortlist over the ranked items, with the filters' counts and a warning when short."""
+        considered = len(way.items.index)
+        warnings = []
+        if len(items) < k:
+            warnings.append(
+                f"only {len(items)} of {k} requested items pass the filters ({considered} in the index; see 'excluded')"
+            )
         return Shortlist(
             direction=way.direction,
-            query_id=query.id,
-            items=result,
+            query_id=query_id,
+            items=items,
             excluded=filtered.excluded,
-            considered=len(way.items.index),
-            eligible=eligible,
+            considered=considered,
+            eligible=int(np.count_nonzero(filtered.keep)),
             index=way.items.version(),
             scorer=scorer_name(self.reranker),
             warnings=warnings,
@@ -387,15 +400,16 @@ class Engine:
         self, way: _Way, pairs: PairBatch, scores: NDArray[np.float32], explained: Explained, i: int, position: int
     ) -> ShortlistItem:
         ref = self.reference
+        distance, commute = float(pairs.distance_km[i]), float(pairs.commute_minutes[i])
+        km = None if np.isnan(distance) else round(distance, 1)
+        minutes = None if np.isnan(commute) else round(commute)
+        facts: VacancyFacts | CandidateFacts
         if way.query_is_candidate:
             v = pairs.vacancy(i)
-            facts = vacancy_facts(v, occupation_title(v.kldb, ref), place_name(v.ags, ref))
+            facts = vacancy_facts(v, occupation_title(v.kldb, ref), place_name(v.ags, ref), km, minutes)
         else:
             c = pairs.candidate(i)
-            facts = candidate_facts(c, occupation_title(c.main_occupation, ref), place_name(c.ags, ref))
-        distance, commute = float(pairs.distance_km[i]), float(pairs.commute_minutes[i])
-        facts["distance_km"] = None if np.isnan(distance) else round(distance, 1)
-        facts["commute_minutes"] = None if np.isnan(commute) else round(commute)
+            facts = candidate_facts(c, occupation_title(c.main_occupation, ref), place_name(c.ags, ref), km, minutes)
         item_id = self._other(way, pairs, i).id
         return ShortlistItem(
             item_id,
@@ -404,7 +418,7 @@ class Engine:
             float(pairs.similarity[i]),
             facts,
             list(explained.reasons),
-            dict(explained.details),
+            explained.details,
         )
 
     def score_pairs(

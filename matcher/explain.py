@@ -9,9 +9,9 @@ language, ...); a family's effect is the sum of its features' contributions (Lig
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -45,9 +45,51 @@ class Reason:
 
 
 @dataclass(frozen=True)
+class PairFacts:
+    """The structured facts behind one pair's reasons: skill labels, the commute, what is missing.
+
+    Attributes:
+        matched_skills, missing_skills: labels of the vacancy's required skills the person has, lacks.
+        matched_optional_skills: labels of its optional skills the person has.
+        commute_mode: by car where the person has one, else by bus and train.
+        distance_km, commute_minutes, commute_feasible: None where a place is unknown.
+        missing_licences: driving licence classes asked for and not held.
+        missing_permits: German names of the permits asked for and not held.
+    """
+
+    matched_skills: list[str]
+    missing_skills: list[str]
+    matched_optional_skills: list[str]
+    commute_mode: Literal["car", "public_transport"]
+    distance_km: float | None
+    commute_minutes: int | None
+    commute_feasible: bool | None
+    missing_licences: list[str]
+    missing_permits: list[str]
+
+
+@dataclass(frozen=True)
 class Explanation:
     reasons: list[Reason]
-    facts: dict[str, Any] = field(default_factory=dict)
+    facts: PairFacts
+
+
+def pair_facts(c: Candidate, v: Vacancy, x: NDArray[np.float32], ref: ReferenceData) -> PairFacts:
+    """The facts of one pair from its records and its feature row ``x``."""
+    have, held = set(c.skills), effective_licences(c.licences)
+    km, minutes = float(x[FEATURE_INDEX["distance_km"]]), float(x[FEATURE_INDEX["commute_minutes"]])
+    located = not np.isnan(km)  # a place the gazetteer does not know: the filters let the pair pass
+    return PairFacts(
+        matched_skills=[ref.skill_label(s) for s in v.required_skills if s in have],
+        missing_skills=[ref.skill_label(s) for s in v.required_skills if s not in have],
+        matched_optional_skills=[ref.skill_label(s) for s in v.optional_skills if s in have],
+        commute_mode="car" if c.has_car else "public_transport",
+        distance_km=round(km, 1) if located else None,
+        commute_minutes=round(minutes) if located else None,
+        commute_feasible=bool(x[FEATURE_INDEX["commute_feasible"]]) if located else None,
+        missing_licences=[lic for lic in v.required_licences if lic not in held],
+        missing_permits=[PERMITS[p] for p in v.required_permits if p not in c.permits],
+    )
 
 
 def _fmt_date(day: date) -> str:
@@ -71,47 +113,28 @@ def _occupation(c: Candidate, v: Vacancy, x: NDArray[np.float32], ref: Reference
     return text
 
 
-def _skills(c: Candidate, v: Vacancy, ref: ReferenceData) -> tuple[str, dict[str, Any]]:
-    have = set(c.skills)
-    matched = [s for s in v.required_skills if s in have]
-    missing = [s for s in v.required_skills if s not in have]
-    optional = [s for s in v.optional_skills if s in have]
-    facts = {
-        "matched_skills": [ref.skill_label(s) for s in matched],
-        "missing_skills": [ref.skill_label(s) for s in missing],
-        "matched_optional_skills": [ref.skill_label(s) for s in optional],
-    }
+def _skills(v: Vacancy, facts: PairFacts) -> str:
     if not v.required_skills:
-        return f"{len(optional)} von {len(v.optional_skills)} wünschenswerten Kenntnissen", facts
-    text = f"{len(matched)} von {len(v.required_skills)} geforderten Kenntnissen"
+        return f"{len(facts.matched_optional_skills)} von {len(v.optional_skills)} wünschenswerten Kenntnissen"
+    text = f"{len(facts.matched_skills)} von {len(v.required_skills)} geforderten Kenntnissen"
+    missing = facts.missing_skills
     if missing:
-        text += " (fehlt: " + ", ".join(facts["missing_skills"][:2]) + ("…" if len(missing) > 2 else "") + ")"
-    return text, facts
+        text += " (fehlt: " + ", ".join(missing[:2]) + ("…" if len(missing) > 2 else "") + ")"
+    return text
 
 
-def _distance(c: Candidate, x: NDArray[np.float32]) -> tuple[str, dict[str, Any]]:
+def _distance(c: Candidate, x: NDArray[np.float32]) -> str:
     km, minutes = float(x[FEATURE_INDEX["distance_km"]]), float(x[FEATURE_INDEX["commute_minutes"]])
+    if np.isnan(km):
+        return "Entfernung unbekannt (Ort außerhalb der Region)"
     mode = "mit dem Auto" if c.has_car else "mit Bus und Bahn"
-    facts: dict[str, Any] = {"commute_mode": "car" if c.has_car else "public_transport"}
-    if np.isnan(km):  # a place the gazetteer does not know: the filters let the pair pass
-        return "Entfernung unbekannt (Ort außerhalb der Region)", {
-            **facts,
-            "distance_km": None,
-            "commute_minutes": None,
-            "commute_feasible": None,
-        }
     text = f"{km:.0f} km, {mode} etwa {minutes:.0f} Minuten"
     if not x[FEATURE_INDEX["commute_feasible"]]:
         km_limit = known(c.max_commute_km)  # the columns' rule: 0 means "keine Angabe"
         minutes_limit = np.nan_to_num(known(c.max_commute_minutes), nan=DEFAULT_MAX_COMMUTE_MIN)
         limit = f"{km_limit:.0f} km" if not np.isnan(km_limit) else f"{minutes_limit:.0f} Minuten"
         text += f" (mehr als die zumutbaren {limit})"
-    facts.update(
-        distance_km=round(km, 1),
-        commute_minutes=round(minutes),
-        commute_feasible=bool(x[FEATURE_INDEX["commute_feasible"]]),
-    )
-    return text, facts
+    return text
 
 
 def _working_time(c: Candidate, v: Vacancy, x: NDArray[np.float32]) -> str:
@@ -127,17 +150,14 @@ def _working_time(c: Candidate, v: Vacancy, x: NDArray[np.float32]) -> str:
     return "; ".join(parts)
 
 
-def _licences(c: Candidate, v: Vacancy) -> tuple[str, dict[str, Any]]:
-    held = effective_licences(c.licences)
-    missing = [lic for lic in v.required_licences if lic not in held]
-    missing_permits = [PERMITS[p] for p in v.required_permits if p not in c.permits]
-    facts = {"missing_licences": missing, "missing_permits": missing_permits}
+def _licences(v: Vacancy, facts: PairFacts) -> str:
+    missing, missing_permits = facts.missing_licences, facts.missing_permits
     if not v.required_licences and not v.required_permits:
-        return "keine Führerscheine oder Scheine gefordert", facts
+        return "keine Führerscheine oder Scheine gefordert"
     if not missing and not missing_permits:
         asked = ", ".join([f"Führerschein {x}" for x in v.required_licences] + [PERMITS[p] for p in v.required_permits])
-        return f"{asked} vorhanden", facts
-    return ", ".join([f"Führerschein {x} fehlt" for x in missing] + [f"{p} fehlt" for p in missing_permits]), facts
+        return f"{asked} vorhanden"
+    return ", ".join([f"Führerschein {x} fehlt" for x in missing] + [f"{p} fehlt" for p in missing_permits])
 
 
 def _language(c: Candidate, v: Vacancy) -> str:
@@ -150,20 +170,17 @@ def _language(c: Candidate, v: Vacancy) -> str:
 
 
 def _sentence(
-    family: str, c: Candidate, v: Vacancy, x: NDArray[np.float32], ref: ReferenceData, facts: dict[str, Any]
+    family: str, c: Candidate, v: Vacancy, x: NDArray[np.float32], ref: ReferenceData, facts: PairFacts
 ) -> str:
     if family == "occupation":
         return _occupation(c, v, x, ref)
     if family == "skills":
-        text, more = _skills(c, v, ref)
-    elif family == "distance":
-        text, more = _distance(c, x)
-    elif family == "licences":
-        text, more = _licences(c, v)
-    else:
-        return _simple_sentence(family, c, v, x)
-    facts.update(more)
-    return text
+        return _skills(v, facts)
+    if family == "distance":
+        return _distance(c, x)
+    if family == "licences":
+        return _licences(v, facts)
+    return _simple_sentence(family, c, v, x)
 
 
 def _simple_sentence(family: str, c: Candidate, v: Vacancy, x: NDArray[np.float32]) -> str:
@@ -199,7 +216,7 @@ def explain(
         contributions: per-feature contributions to the score (same order; a trailing bias
             term is ignored); ``None`` orders families by a fixed priority.
     """
-    facts: dict[str, Any] = {}
+    facts = pair_facts(candidate, vacancy, features, reference)
     effects: Mapping[str, float]
     if contributions is None:
         effects = {f: float(len(FAMILIES) - i) for i, f in enumerate(FAMILIES)}

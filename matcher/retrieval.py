@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from matcher.columns import CandidateTable, VacancyTable
-from matcher.explain import explain
+from matcher.explain import PairFacts, explain
 from matcher.features import pair_features
 from matcher.models import LEVEL_LABELS_DE, Candidate, Vacancy
 from matcher.reference import ReferenceData
@@ -86,11 +86,23 @@ class PairBatch:
 
 
 @dataclass(frozen=True)
+class Details:
+    """The structured side of one pair's reasons: its facts and each reason family's effect."""
+
+    facts: PairFacts
+    effects: dict[str, float]  # family -> contribution to the score (4 places), strongest first
+
+    def to_json(self) -> dict[str, Any]:
+        """The facts' fields, then ``effects``."""
+        return {**asdict(self.facts), "effects": dict(self.effects)}
+
+
+@dataclass(frozen=True)
 class Explained:
     """Why one pair scored as it did: short German reasons and the structured facts behind them."""
 
     reasons: list[str]
-    details: dict[str, Any] = field(default_factory=dict)
+    details: Details | None = None  # None: not explained
 
 
 def scorer_name(reranker: Reranker) -> str:
@@ -115,7 +127,7 @@ def explain_pairs(
     for j, i in enumerate(positions):
         contrib = None if contributions is None else contributions[j]
         found = explain(pairs.candidate(i), pairs.vacancy(i), rows[j], contrib, reference, max_reasons)
-        details = {**found.facts, "effects": {r.family: round(r.effect, 4) for r in found.reasons}}
+        details = Details(found.facts, {r.family: round(r.effect, 4) for r in found.reasons})
         out.append(Explained([r.text for r in found.reasons], details))
     return out
 
@@ -133,6 +145,59 @@ class IndexVersion:
 
 
 @dataclass(frozen=True)
+class VacancyFacts:
+    """Key facts of a vacancy for a shortlist line (no personal data).
+
+    ``distance_km`` and ``commute_minutes`` are the pair's (None where a place is unknown).
+    """
+
+    title: str
+    employer: str
+    kldb: str
+    occupation: str
+    level: str  # German label of the requirement level
+    place: str
+    postcode: str
+    working_time: str
+    hours_per_week: float | None
+    contract_type: str
+    start_date: date | None
+    required_licences: list[str]
+    distance_km: float | None = None
+    commute_minutes: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["start_date"] = self.start_date.isoformat() if self.start_date else None
+        return out
+
+
+@dataclass(frozen=True)
+class CandidateFacts:
+    """Key facts of a pseudonymised candidate card (place name, not the postcode: employers see it).
+
+    ``distance_km`` and ``commute_minutes`` are the pair's (None where a place is unknown).
+    """
+
+    kldb: str
+    occupation: str
+    level: str
+    place: str
+    working_time: str
+    hours_per_week: float | None
+    available_from: date
+    experience_years: float
+    german_level: str
+    licences: list[str]
+    has_car: bool
+    distance_km: float | None = None
+    commute_minutes: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "available_from": self.available_from.isoformat()}
+
+
+@dataclass(frozen=True)
 class ShortlistItem:
     """One match: the other side's id, its rank (1 = best), score, similarity, facts, reasons."""
 
@@ -140,9 +205,16 @@ class ShortlistItem:
     rank: int
     score: float
     similarity: float
-    facts: dict[str, Any]
+    facts: VacancyFacts | CandidateFacts
     reasons: list[str]
-    details: dict[str, Any] = field(default_factory=dict)
+    details: Details | None = None  # None: not explained
+
+    def to_json(self) -> dict[str, Any]:
+        """As in ``matcher shortlist --json``: the facts' fields, and ``{}`` for details not explained."""
+        out = asdict(replace(self, details=None))
+        out["facts"] = self.facts.to_json()
+        out["details"] = {} if self.details is None else self.details.to_json()
+        return out
 
 
 @dataclass(frozen=True)
@@ -179,44 +251,53 @@ class Shortlist:
     model: Any = None  # the serving model's registry info, taken with the scorer that ranked
 
     def to_json(self) -> dict[str, Any]:
-        out = asdict(replace(self, records={}))
+        out = asdict(replace(self, items=[], records={}))
         del out["records"]
+        out["items"] = [item.to_json() for item in self.items]
         return out
 
 
-def vacancy_facts(v: Vacancy, occupation: str, place: str) -> dict[str, Any]:
+def vacancy_facts(
+    v: Vacancy, occupation: str, place: str, distance_km: float | None = None, commute_minutes: int | None = None
+) -> VacancyFacts:
     """Key facts of a vacancy for a shortlist line (no personal data)."""
-    return {
-        "title": v.title,
-        "employer": v.employer_name,
-        "kldb": v.kldb,
-        "occupation": occupation,
-        "level": LEVEL_LABELS_DE[v.level],
-        "place": place,
-        "postcode": v.postcode,
-        "working_time": v.working_time.value,
-        "hours_per_week": v.hours_per_week,
-        "contract_type": v.contract_type.value,
-        "start_date": v.start_date.isoformat() if v.start_date else None,
-        "required_licences": list(v.required_licences),
-    }
+    return VacancyFacts(
+        title=v.title,
+        employer=v.employer_name,
+        kldb=v.kldb,
+        occupation=occupation,
+        level=LEVEL_LABELS_DE[v.level],
+        place=place,
+        postcode=v.postcode,
+        working_time=v.working_time.value,
+        hours_per_week=v.hours_per_week,
+        contract_type=v.contract_type.value,
+        start_date=v.start_date,
+        required_licences=list(v.required_licences),
+        distance_km=distance_km,
+        commute_minutes=commute_minutes,
+    )
 
 
-def candidate_facts(c: Candidate, occupation: str, place: str) -> dict[str, Any]:
+def candidate_facts(
+    c: Candidate, occupation: str, place: str, distance_km: float | None = None, commute_minutes: int | None = None
+) -> CandidateFacts:
     """Key facts of a pseudonymised candidate card (place name, not the postcode: employers see it)."""
-    return {
-        "kldb": c.main_occupation,
-        "occupation": occupation,
-        "level": LEVEL_LABELS_DE[c.level],
-        "place": place,
-        "working_time": c.working_time.value,
-        "hours_per_week": c.hours_per_week,
-        "available_from": c.available_from.isoformat(),
-        "experience_years": c.experience_years,
-        "german_level": c.german_level.value,
-        "licences": list(c.licences),
-        "has_car": c.has_car,
-    }
+    return CandidateFacts(
+        kldb=c.main_occupation,
+        occupation=occupation,
+        level=LEVEL_LABELS_DE[c.level],
+        place=place,
+        working_time=c.working_time.value,
+        hours_per_week=c.hours_per_week,
+        available_from=c.available_from,
+        experience_years=c.experience_years,
+        german_level=c.german_level.value,
+        licences=list(c.licences),
+        has_car=c.has_car,
+        distance_km=distance_km,
+        commute_minutes=commute_minutes,
+    )
 
 
 def rank(scores: NDArray[np.float32], similarity: NDArray[np.float32], k: int) -> list[int]:

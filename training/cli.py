@@ -296,6 +296,8 @@ def shortlist(
 
 
 def _print_shortlist(result: Shortlist) -> None:
+    from matcher.retrieval import VacancyFacts
+
     typer.echo(
         f"{result.direction} {result.query_id}: {len(result.items)} of {result.eligible} "
         f"eligible ({result.considered} checked; ranked by {result.scorer}, "
@@ -303,13 +305,10 @@ def _print_shortlist(result: Shortlist) -> None:
     )
     for item in result.items:
         f = item.facts
-        title = f.get("title") or f.get("occupation", "")
-        where = str(f.get("place", ""))
-        if f.get("distance_km") is not None:
-            where += f" ({f['distance_km']} km)"
+        title = (f.title if isinstance(f, VacancyFacts) else "") or f.occupation
+        where = f.place if f.distance_km is None else f"{f.place} ({f.distance_km} km)"
         typer.echo(
-            f"{item.rank:>3}. {item.id:<14} {item.score:6.3f}  {title[:48]:<48} {where}, "
-            f"{f.get('level', '')}, {f.get('working_time', '')}"
+            f"{item.rank:>3}. {item.id:<14} {item.score:6.3f}  {title[:48]:<48} {where}, {f.level}, {f.working_time}"
         )
         if item.reasons:
             typer.echo("       " + "; ".join(item.reasons))

@@ -148,8 +148,8 @@ def test_shortlist_for_candidate(engine: Engine, minilm_encoder: Encoder) -> Non
     assert ids[0] == "V-lager" and "V-lager-zu" not in ids and len(ids) == 3
     assert [item.rank for item in result.items] == [1, 2, 3]
     assert result.items[0].score == pytest.approx(result.items[0].similarity)
-    assert result.items[0].facts["title"] == "Fachlagerist (m/w/d)"
-    assert result.items[0].facts["place"] == "Kaiserslautern"
+    assert result.items[0].facts.title == "Fachlagerist (m/w/d)"
+    assert result.items[0].facts.place == "Kaiserslautern"
     assert any("Zielberuf" in reason for reason in result.items[0].reasons), result.items[0].reasons
     assert result.index.encoder_fingerprint == minilm_encoder.fingerprint
     assert result.direction == "vacancies_for_candidate" and result.scorer == "similarity"

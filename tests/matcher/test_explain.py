@@ -104,9 +104,9 @@ def test_skills_matched_and_missing(gazetteer: Gazetteer, reference: ReferenceDa
     job = make_vacancy(required_skills=[S1, S2, S3, "s-unbekannt"], optional_skills=[S1, "s-sap"])
     found = explained(gazetteer, reference, person, job)
     assert sentences(found)["skills"] == f"1 von 4 geforderten Kenntnissen (fehlt: {SKILLS[S2]}, {SKILLS[S3]}…)"
-    assert found.facts["matched_skills"] == [SKILLS[S1]]
-    assert found.facts["missing_skills"] == [SKILLS[S2], SKILLS[S3], "s-unbekannt"]
-    assert found.facts["matched_optional_skills"] == [SKILLS[S1]]
+    assert found.facts.matched_skills == [SKILLS[S1]]
+    assert found.facts.missing_skills == [SKILLS[S2], SKILLS[S3], "s-unbekannt"]
+    assert found.facts.matched_optional_skills == [SKILLS[S1]]
     two_missing = explained(gazetteer, reference, person, make_vacancy(required_skills=[S2, S3]))
     assert sentences(two_missing)["skills"] == f"0 von 2 geforderten Kenntnissen (fehlt: {SKILLS[S2]}, {SKILLS[S3]})"
 
@@ -115,21 +115,21 @@ def test_skills_when_only_optional_ones_are_asked(gazetteer: Gazetteer, referenc
     job = make_vacancy(required_skills=[], optional_skills=[S1, S2, "s-lager"])
     found = explained(gazetteer, reference, make_candidate(), job)
     assert sentences(found)["skills"] == "1 von 3 wünschenswerten Kenntnissen"
-    assert found.facts["matched_optional_skills"] == ["s-lager"] and found.facts["missing_skills"] == []
+    assert found.facts.matched_optional_skills == ["s-lager"] and found.facts.missing_skills == []
 
 
 def test_licences_missing_present_and_none_asked(gazetteer: Gazetteer, reference: ReferenceData) -> None:
     person = make_candidate(licences=["B"], permits=[])
     missing = explained(gazetteer, reference, person, make_vacancy(required_licences=["CE"], required_permits=["adr"]))
     assert sentences(missing)["licences"] == "Führerschein CE fehlt, ADR-Bescheinigung (Gefahrgut) fehlt"
-    assert missing.facts["missing_licences"] == ["CE"]
-    assert missing.facts["missing_permits"] == ["ADR-Bescheinigung (Gefahrgut)"]
+    assert missing.facts.missing_licences == ["CE"]
+    assert missing.facts.missing_permits == ["ADR-Bescheinigung (Gefahrgut)"]
     trucker = make_candidate(licences=["CE"], permits=["forklift"])  # CE includes C
     held = explained(
         gazetteer, reference, trucker, make_vacancy(required_licences=["C"], required_permits=["forklift"])
     )
     assert sentences(held)["licences"] == "Führerschein C, Staplerschein vorhanden"
-    assert held.facts["missing_licences"] == [] and held.facts["missing_permits"] == []
+    assert held.facts.missing_licences == [] and held.facts.missing_permits == []
     none = explained(gazetteer, reference, person, make_vacancy(required_licences=[], required_permits=[]))
     assert sentences(none)["licences"] == "keine Führerscheine oder Scheine gefordert"
 
@@ -169,7 +169,9 @@ def test_distance_by_car_and_by_bus(gazetteer: Gazetteer, reference: ReferenceDa
     job = make_vacancy(**LANDSTUHL)
     car = explained(gazetteer, reference, make_candidate(has_car=True, max_commute_minutes=45), job)
     assert sentences(car)["distance"] == "17 km, mit dem Auto etwa 31 Minuten"
-    assert {k: car.facts[k] for k in ("distance_km", "commute_minutes", "commute_mode", "commute_feasible")} == {
+    assert {
+        k: getattr(car.facts, k) for k in ("distance_km", "commute_minutes", "commute_mode", "commute_feasible")
+    } == {
         "distance_km": 16.7,
         "commute_minutes": 31,
         "commute_mode": "car",
@@ -177,7 +179,7 @@ def test_distance_by_car_and_by_bus(gazetteer: Gazetteer, reference: ReferenceDa
     }
     bus = explained(gazetteer, reference, make_candidate(has_car=False, max_commute_minutes=45), job)
     assert sentences(bus)["distance"] == "17 km, mit Bus und Bahn etwa 74 Minuten (mehr als die zumutbaren 45 Minuten)"
-    assert bus.facts["commute_mode"] == "public_transport" and bus.facts["commute_feasible"] is False
+    assert bus.facts.commute_mode == "public_transport" and bus.facts.commute_feasible is False
     by_km = explained(gazetteer, reference, make_candidate(max_commute_minutes=None, max_commute_km=10), job)
     assert sentences(by_km)["distance"] == "17 km, mit dem Auto etwa 31 Minuten (mehr als die zumutbaren 10 km)"
     default = explained(gazetteer, reference, make_candidate(has_car=False, max_commute_minutes=None), job)
@@ -252,8 +254,8 @@ def test_max_reasons_cuts_but_facts_stay(gazetteer: Gazetteer, reference: Refere
     found = explained(gazetteer, reference, make_candidate(), make_vacancy(**LANDSTUHL), contrib, max_reasons=2)
     assert [r.family for r in found.reasons] == ["similarity", "language"]
     assert found.reasons[1].effect == pytest.approx(-0.8)
-    assert found.facts["distance_km"] == 16.7 and found.facts["matched_skills"] == ["s-lager", "s-stapler"]
-    assert found.facts["missing_licences"] == []
+    assert found.facts.distance_km == 16.7 and found.facts.matched_skills == ["s-lager", "s-stapler"]
+    assert found.facts.missing_licences == []
     assert explained(gazetteer, reference, make_candidate(), make_vacancy(), contrib, max_reasons=0).reasons == []
 
 

@@ -99,8 +99,8 @@ def test_explanations_in_german_with_facts(reference: ReferenceData) -> None:
     assert texts["skills"].startswith("1 von 2 geforderten Kenntnissen")
     assert texts["licences"] == "Führerschein CE fehlt"
     assert "mit Bus und Bahn" in texts["distance"]
-    assert explanation.facts["missing_licences"] == ["CE"]
-    assert explanation.facts["commute_mode"] == "public_transport"
+    assert explanation.facts.missing_licences == ["CE"]
+    assert explanation.facts.commute_mode == "public_transport"
     effects = [abs(r.effect) for r in explanation.reasons]
     assert effects == sorted(effects, reverse=True)
 

@@ -13,12 +13,13 @@ import numpy as np
 import pytest
 
 from matcher.columns import CandidateTable, VacancyTable
-from matcher.explain import FAMILIES
+from matcher.explain import FAMILIES, PairFacts
 from matcher.features import FEATURE_INDEX, pair_features
 from matcher.geo import Gazetteer
 from matcher.reference import ReferenceData
 from matcher.reranker import RuleReranker, SimilarityReranker
 from matcher.retrieval import (
+    Details,
     Explained,
     IndexVersion,
     PairBatch,
@@ -127,27 +128,30 @@ def test_explain_pairs_with_contributions(batch: PairBatch, reference: Reference
     out = explain_pairs(RuleReranker(), batch, features, [1, 2], reference, max_reasons=3)
     assert len(out) == 2 and all(isinstance(e, Explained) for e in out)
     kl, ott = out
+    assert kl.details is not None and ott.details is not None
     # Kaiserslautern: occupation 2.0 and skills 2.0 (ties in family order), then distance 1.5
-    assert kl.details["effects"] == {"occupation": 2.0, "skills": 2.0, "distance": 1.5}
+    assert kl.details.effects == {"occupation": 2.0, "skills": 2.0, "distance": 1.5}
     assert kl.reasons[0].startswith("Zielberuf passt genau") and kl.reasons[1] == "2 von 2 geforderten Kenntnissen"
     assert kl.reasons[2] == "0 km, mit dem Auto etwa 5 Minuten"
     # Otterbach: a missing CE (-1.5) ties with the commute (+1.5) and ranks after it
-    assert list(ott.details["effects"]) == ["occupation", "skills", "distance"]
+    assert list(ott.details.effects) == ["occupation", "skills", "distance"]
     full = explain_pairs(RuleReranker(), batch, features, [0], reference, max_reasons=10)[0]  # Landstuhl
-    effects = full.details["effects"]
+    assert full.details is not None
+    effects = full.details.effects
     assert effects["occupation"] == 0.0 and effects["similarity"] == pytest.approx(0.4)
     assert effects["skills"] == pytest.approx(1.0)  # 1 of 2 required skills
-    assert full.details["distance_km"] == 16.7 and full.details["missing_skills"] == ["s-kasse"]
+    assert full.details.facts.distance_km == 16.7 and full.details.facts.missing_skills == ["s-kasse"]
     assert list(effects)[:4] == ["distance", "skills", "working_time", "similarity"]  # strongest first
     assert full.reasons[0] == "17 km, mit dem Auto etwa 31 Minuten"  # distance 1.5 leads
 
 
 def test_explain_pairs_rounds_effects_and_keeps_facts(batch: PairBatch, reference: ReferenceData) -> None:
     ott = explain_pairs(RuleReranker(), batch, batch.features(), [2], reference, max_reasons=10)[0]
-    assert ott.details["missing_licences"] == ["CE"]
-    assert ott.details["effects"]["licences"] == -1.5
-    assert ott.details["effects"]["language"] == pytest.approx(-1 / 3, abs=1e-4)
-    assert ott.details["effects"]["language"] == round(ott.details["effects"]["language"], 4)
+    assert ott.details is not None
+    assert ott.details.facts.missing_licences == ["CE"]
+    assert ott.details.effects["licences"] == -1.5
+    assert ott.details.effects["language"] == pytest.approx(-1 / 3, abs=1e-4)
+    assert ott.details.effects["language"] == round(ott.details.effects["language"], 4)
     assert "Führerschein CE fehlt" in ott.reasons
     assert "Deutsch B2, gefordert C1: nicht erfüllt" in ott.reasons
 
@@ -156,9 +160,9 @@ def test_explain_pairs_without_contributions(batch: PairBatch, reference: Refere
     reranker = SimilarityReranker()
     assert reranker.contributions(batch.features()) is None
     out = explain_pairs(reranker, batch, batch.features(), [0], reference)
-    assert len(out) == 1
+    assert len(out) == 1 and out[0].details is not None
     # a fixed priority, six reasons by default
-    assert out[0].details["effects"] == {f: float(10 - i) for i, f in enumerate(list(FAMILIES)[:6])}
+    assert out[0].details.effects == {f: float(10 - i) for i, f in enumerate(list(FAMILIES)[:6])}
     assert out[0].reasons[0] == (
         "anderes Berufsfeld (Berufe im Verkauf (ohne Produktspezialisierung) – fachlich ausgerichtete Tätigkeiten)"
     )
@@ -177,7 +181,7 @@ def test_scorer_name() -> None:
 # --- facts and shortlists ------------------------------------------------------------------------
 def test_vacancy_facts() -> None:
     v = make_vacancy(required_licences=["CE"], start_date=None)
-    assert vacancy_facts(v, "Berufe in der Lagerwirtschaft", "Kaiserslautern") == {
+    assert vacancy_facts(v, "Berufe in der Lagerwirtschaft", "Kaiserslautern").to_json() == {
         "title": "Fachlagerist (m/w/d)",
         "employer": "Lager GmbH",
         "kldb": "51312",
@@ -190,12 +194,14 @@ def test_vacancy_facts() -> None:
         "contract_type": "permanent",
         "start_date": None,
         "required_licences": ["CE"],
+        "distance_km": None,
+        "commute_minutes": None,
     }
-    assert vacancy_facts(make_vacancy(), "x", "y")["start_date"] == "2027-01-01"
+    assert vacancy_facts(make_vacancy(), "x", "y", 5.9, 9).to_json()["start_date"] == "2027-01-01"
 
 
 def test_candidate_facts_show_no_postcode_or_id() -> None:
-    facts = candidate_facts(make_candidate(), "Berufe in der Lagerwirtschaft", "Kaiserslautern")
+    facts = candidate_facts(make_candidate(), "Berufe in der Lagerwirtschaft", "Kaiserslautern").to_json()
     assert facts == {
         "kldb": "51312",
         "occupation": "Berufe in der Lagerwirtschaft",
@@ -208,15 +214,21 @@ def test_candidate_facts_show_no_postcode_or_id() -> None:
         "german_level": "B2",
         "licences": ["B"],
         "has_car": True,
+        "distance_km": None,
+        "commute_minutes": None,
     }
     assert "67657" not in json.dumps(facts) and "S-0000001" not in json.dumps(facts)
+
+
+VACANCY_FACTS = vacancy_facts(make_vacancy(id="V-1"), "Berufe in der Lagerwirtschaft", "Kaiserslautern", 5.9, 9)
+PAIR_FACTS = PairFacts(["s-lager"], [], [], "car", 5.9, 9, True, [], [])
 
 
 def shortlist(**overrides: object) -> Shortlist:
     fields: dict[str, object] = dict(
         direction="vacancies_for_candidate",
         query_id="S-0000001",
-        items=[ShortlistItem("V-1", 1, 2.5, 0.7, {"title": "Fachlagerist"}, ["passt"], {"effects": {"skills": 2.0}})],
+        items=[ShortlistItem("V-1", 1, 2.5, 0.7, VACANCY_FACTS, ["passt"], Details(PAIR_FACTS, {"skills": 2.0}))],
         excluded={"vacancy_open": 2},
         considered=5,
         eligible=3,
@@ -241,9 +253,20 @@ def test_shortlist_json_leaves_out_records() -> None:
                 "rank": 1,
                 "score": 2.5,
                 "similarity": 0.7,
-                "facts": {"title": "Fachlagerist"},
+                "facts": VACANCY_FACTS.to_json(),
                 "reasons": ["passt"],
-                "details": {"effects": {"skills": 2.0}},
+                "details": {
+                    "matched_skills": ["s-lager"],
+                    "missing_skills": [],
+                    "matched_optional_skills": [],
+                    "commute_mode": "car",
+                    "distance_km": 5.9,
+                    "commute_minutes": 9,
+                    "commute_feasible": True,
+                    "missing_licences": [],
+                    "missing_permits": [],
+                    "effects": {"skills": 2.0},
+                },
             }
         ],
         "excluded": {"vacancy_open": 2},
@@ -264,6 +287,9 @@ def test_shortlist_json_leaves_out_records() -> None:
     }
     assert json.loads(json.dumps(out)) == out  # plain JSON
     assert list(answer.records) == ["V-1"]  # the shortlist itself keeps them
+    assert out["items"][0]["facts"]["start_date"] == "2027-01-01"
+    unexplained = shortlist(items=[ShortlistItem("V-1", 1, 2.5, 0.7, VACANCY_FACTS, [])]).to_json()
+    assert unexplained["items"][0]["details"] == {}
 
 
 def test_shortlists_compare_without_records() -> None:
