@@ -26,8 +26,8 @@ from api.deps import authenticate, bearer_token
 from api.errors import install_error_handlers
 from api.routes import batch, contacts, health, model, occupations, opportunities, outcomes, records, shortlists
 from api.service import Service
-from matcher.private import home_warnings
-from matcher.settings import Settings
+from api.settings import ServiceSettings
+from matcher.private import wide_modes
 
 logger = logging.getLogger(__name__)
 
@@ -147,12 +147,12 @@ async def _reject(send: Send, detail: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: ServiceSettings) -> FastAPI:
     """The API over the store, indexes and model that ``settings`` point at."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        for warning in home_warnings(settings):
+        for warning in wide_modes(settings.private_paths()):
             logger.warning(warning)
         service = Service.start(settings)
         app.state.service = service
@@ -190,7 +190,7 @@ def serving_app() -> FastAPI:
     import faiss
 
     faiss.omp_set_num_threads(1)
-    return create_app(Settings())
+    return create_app(ServiceSettings())
 
 
 SERVING_APP = "api.app:serving_app"

@@ -135,7 +135,7 @@ def _run_cli(home: Path, *args: str) -> None:
 def prepare_world(home: Path) -> None:
     """Generate, ingest, index and train with the CLI unless the home already serves."""
     from matcher.errors import ModelNotFoundError
-    from matcher.model_registry import load_registered
+    from matcher.model_registry import load_model
 
     settings = Settings(home=home)
     if not (settings.home / "matcher.db").exists():
@@ -144,7 +144,7 @@ def prepare_world(home: Path) -> None:
     if not (settings.index_dir / "vacancies").exists():
         _run_cli(home, "index")
     try:
-        load_registered(settings)
+        load_model(settings.tracking_uri, settings.artifact_dir, settings.model_name)
     except ModelNotFoundError:
         print("no @champion yet: training", file=sys.stderr)
         _run_cli(home, "train", "--json")
@@ -571,8 +571,9 @@ def _free_port() -> int:
 
 def _caseworker_token(home: Path) -> str:
     from api.security import issue_demo_tokens
+    from api.settings import ServiceSettings
 
-    settings = Settings(home=home)
+    settings = ServiceSettings(home=home)
     if not settings.demo_tokens_file.exists():
         issue_demo_tokens(settings.tokens_file, settings.demo_tokens_file)
     return str(json.loads(settings.demo_tokens_file.read_text(encoding="utf-8"))["caseworker"])

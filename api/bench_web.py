@@ -22,6 +22,7 @@ import random
 import re
 import time
 from pathlib import Path
+from typing import Any
 
 import faiss
 import numpy as np
@@ -48,42 +49,23 @@ def main(argv: list[str] | None = None) -> None:
     from fastapi.testclient import TestClient
 
     from api.app import create_app
-    from matcher.settings import Settings
+    from api.settings import ServiceSettings
     from matcher.store import Store
 
     prepare_world(args.home)
     faiss.omp_set_num_threads(1)  # as `matcher serve`
-    settings = Settings(home=args.home)
+    settings = ServiceSettings(home=args.home)
     token = json.loads(settings.demo_tokens_file.read_text())["caseworker"]
     store = Store(settings.store_url)
     ids = [c for c in store.candidate_ids()]
     store.close()
     chosen = random.Random(7).sample(ids, min(args.pages, len(ids)))
     with TestClient(create_app(settings)) as client:
-        form = client.get("/app/login").text
-        csrf = re.search(r'name="csrf_token" value="([^"]+)"', form)
-        assert csrf is not None
-        client.post("/app/login", data={"csrf_token": csrf.group(1), "token": token}, follow_redirects=False)
-        for person in chosen[:5]:  # warm-up
-            client.get(f"/app/candidates/{person}")
-        full, part, sizes = [], [], []
-        statuses: dict[int, int] = {}
-        for person in chosen:
-            start = time.perf_counter()
-            response = client.get(f"/app/candidates/{person}")
-            full.append((time.perf_counter() - start) * 1000)
-            statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
-            if response.status_code == 200:
-                sizes.append(len(response.content))
-            start = time.perf_counter()
-            client.get(f"/app/candidates/{person}?f=1&max_distance_km=25", headers={"HX-Request": "true"})
-            part.append((time.perf_counter() - start) * 1000)
+        _sign_in(client, token)
+        full, part, sizes, statuses = _timed_pages(client, chosen)
         page = client.get(f"/app/candidates/{chosen[0]}")
         assets = re.findall(r'(?:href|src)="(/app/static/[^"]+)"', page.text)
         asset_bytes = {a: client.get(a).content for a in dict.fromkeys(assets)}
-    html = page.content
-    raw = len(html) + sum(len(b) for b in asset_bytes.values())
-    zipped = len(gzip.compress(html)) + sum(len(gzip.compress(b)) for b in asset_bytes.values())
     print(f"$ python -m api.bench_web --home {args.home} --pages {args.pages}")
     print(f"answers: {statuses} (422: profiles too thin to rank, answered with the form)")
     print("| GET /app/candidates/{id} | p50 ms | p95 ms | p99 ms | max ms |")
@@ -91,6 +73,39 @@ def main(argv: list[str] | None = None) -> None:
     for name, ms in (("whole page", full), ("htmx part (filter change)", part)):
         s = _stats(ms)
         print(f"| {name} | {s['p50']} | {s['p95']} | {s['p99']} | {s['max']} |")
+    _print_weight(page.content, sizes, asset_bytes)
+
+
+def _sign_in(client: Any, token: str) -> None:
+    form = client.get("/app/login").text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form)
+    assert csrf is not None
+    client.post("/app/login", data={"csrf_token": csrf.group(1), "token": token}, follow_redirects=False)
+
+
+def _timed_pages(client: Any, chosen: list[str]) -> tuple[list[float], list[float], list[int], dict[int, int]]:
+    """Milliseconds of each whole page and of each htmx part (a filter change), the sizes of the
+    pages answered 200, and the count of each status."""
+    for person in chosen[:5]:  # warm-up
+        client.get(f"/app/candidates/{person}")
+    full, part, sizes = [], [], []
+    statuses: dict[int, int] = {}
+    for person in chosen:
+        start = time.perf_counter()
+        response = client.get(f"/app/candidates/{person}")
+        full.append((time.perf_counter() - start) * 1000)
+        statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+        if response.status_code == 200:
+            sizes.append(len(response.content))
+        start = time.perf_counter()
+        client.get(f"/app/candidates/{person}?f=1&max_distance_km=25", headers={"HX-Request": "true"})
+        part.append((time.perf_counter() - start) * 1000)
+    return full, part, sizes, statuses
+
+
+def _print_weight(html: bytes, sizes: list[int], asset_bytes: dict[str, bytes]) -> None:
+    raw = len(html) + sum(len(b) for b in asset_bytes.values())
+    zipped = len(gzip.compress(html)) + sum(len(gzip.compress(b)) for b in asset_bytes.values())
     median = int(np.median(sizes)) if sizes else 0
     print(f"page weight: HTML median {median / 1000:.1f} kB (this page {len(html) / 1000:.1f} kB); assets:")
     for name, body in asset_bytes.items():

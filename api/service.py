@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from api.errors import NotReadyError, ReloadFailedError
 from api.security import Principal, TokenStore
+from api.settings import ServiceSettings
 from matcher.audit import AuditEntry, AuditLog
 from matcher.contacts import ContactBook
 from matcher.encoder import EncoderNotBuiltError
@@ -34,7 +35,6 @@ from matcher.pseudonyms import Pseudonyms
 from matcher.reference import ReferenceData
 from matcher.retrieval import IndexVersion
 from matcher.serving import ModelInfo, champion_loader, open_audit_log, open_engine, rotate_audit_log
-from matcher.settings import Settings
 from matcher.store import Store
 
 _INDEX_ERRORS = (IndexMissingError, IndexCorruptError, IndexModelMismatchError)
@@ -58,7 +58,7 @@ def _warm_up(engine: Engine) -> None:
 class Service:
     """Everything a request needs; held in ``app.state.service``."""
 
-    settings: Settings
+    settings: ServiceSettings
     store: Store
     reference: ReferenceData
     engine: Engine | None = None
@@ -71,7 +71,7 @@ class Service:
     contacts: ContactBook | None = None
 
     @classmethod
-    def start(cls, settings: Settings) -> Service:
+    def start(cls, settings: ServiceSettings) -> Service:
         """Open the store, the audit log (recovering a torn tail, rotating expired records) and
         load encoder, indexes and the @champion; record what is missing."""
         store = Store(settings.store_url)

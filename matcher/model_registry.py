@@ -2,7 +2,9 @@
 
 Training registers every model under ``Settings.model_name`` and moves the ``champion`` alias;
 this module only reads. It lives in the core so that the API can load a model without importing
-``training``. MLflow is imported inside the functions: ``import matcher`` stays light.
+``training``. Its functions take the tracking URI, the home's artifact folder and the model name
+as plain values (the callers read them from their settings). MLflow is imported inside the
+functions: ``import matcher`` stays light.
 """
 
 from __future__ import annotations
@@ -11,14 +13,16 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 from urllib.request import url2pathname
 
 from matcher.errors import ModelNotFoundError
-from matcher.private import private_dir, touch_private
+from matcher.private import private_dir, sqlite_file, touch_private
 from matcher.reranker import LightGBMReranker
-from matcher.settings import Settings
+
+if TYPE_CHECKING:
+    from matcher.settings import Settings
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
@@ -36,14 +40,6 @@ class RegisteredReranker:
     run_id: str | None
     aliases: list[str]
     tags: dict[str, str]
-
-
-def tracking_db_file(tracking_uri: str | None) -> Path | None:
-    """The SQLite file of a ``sqlite:///`` tracking URI; None for any other store."""
-    if not tracking_uri or not tracking_uri.startswith("sqlite:///"):
-        return None
-    name = tracking_uri.removeprefix("sqlite:///").split("?", 1)[0]
-    return None if name in ("", ":memory:") else Path(name)
 
 
 def local_path(uri: str | None) -> Path | None:
@@ -65,36 +61,36 @@ def owns_tracking_store(tracking_uri: str, artifact_dir: Path) -> bool:
     under ``artifact_dir`` was written by the home this one was copied from (a backup, a test
     copy): its experiments and model versions still name the original's absolute paths.
     """
-    db = tracking_db_file(tracking_uri)
+    db = sqlite_file(tracking_uri)
     return db is not None and Path(os.path.abspath(db)).parent == Path(os.path.abspath(artifact_dir)).parent
 
 
 def prepare_tracking_store(tracking_uri: str, artifact_dir: Path | None = None) -> None:
     """Create the SQLite tracking file 0600 and the artifact folder 0700 before MLflow does."""
-    db = tracking_db_file(tracking_uri)
+    db = sqlite_file(tracking_uri)
     if db is not None:
         touch_private(db)
     if artifact_dir is not None:
         private_dir(artifact_dir)
 
 
-def _client(settings: Settings) -> Any:
+def _client(tracking_uri: str, artifact_dir: Path) -> Any:
     from mlflow import MlflowClient
 
-    prepare_tracking_store(settings.tracking_uri, settings.artifact_dir)
-    return MlflowClient(tracking_uri=settings.tracking_uri, registry_uri=settings.tracking_uri)
+    prepare_tracking_store(tracking_uri, artifact_dir)
+    return MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
 
 
 def _under(path: Path, root: Path) -> bool:
     return path == root or path.is_relative_to(root)
 
 
-def in_this_home(settings: Settings, client: Any, uri: str) -> str:
+def in_this_home(tracking_uri: str, artifact_dir: Path, client: Any, uri: str) -> str:
     """``uri`` moved into this home's artifact folder when it points into the home copied from.
 
     In a home's own tracking store (:func:`owns_tracking_store`), a local artifact URI outside
-    ``settings.artifact_dir`` but under the artifact location of one of the store's experiments
-    is re-rooted from that location onto ``settings.artifact_dir`` (a copied home keeps the
+    ``artifact_dir`` but under the artifact location of one of the store's experiments
+    is re-rooted from that location onto ``artifact_dir`` (a copied home keeps the
     layout below it). Other URIs are returned as they are.
 
     Raises:
@@ -102,9 +98,9 @@ def in_this_home(settings: Settings, client: Any, uri: str) -> str:
     """
     from mlflow.entities import ViewType
 
-    here = Path(os.path.abspath(settings.artifact_dir))
+    here = Path(os.path.abspath(artifact_dir))
     path = local_path(uri)
-    if path is None or _under(path, here) or not owns_tracking_store(settings.tracking_uri, here):
+    if path is None or _under(path, here) or not owns_tracking_store(tracking_uri, here):
         return uri
     roots = [local_path(e.artifact_location) for e in client.search_experiments(view_type=ViewType.ALL)]
     matching = [r for r in roots if r is not None and not _under(r, here) and _under(path, r)]
@@ -134,8 +130,12 @@ def _resolve(client: Any, name: str, ref: str) -> Any:
         ) from exc
 
 
-def load_registered(settings: Settings, ref: str = CHAMPION, name: str | None = None) -> RegisteredReranker:
-    """Load a registered LightGBM re-ranker by alias or version number.
+def load_model(tracking_uri: str, artifact_dir: Path, name: str, ref: str = CHAMPION) -> RegisteredReranker:
+    """Load the registered LightGBM re-ranker ``name`` by alias or version number ``ref``.
+
+    Args:
+        tracking_uri: the MLflow tracking store (and registry).
+        artifact_dir: the home's artifact folder (a copied home's model files are found there).
 
     Raises:
         ModelNotFoundError: no such model, alias or version, or its files are gone.
@@ -143,15 +143,13 @@ def load_registered(settings: Settings, ref: str = CHAMPION, name: str | None = 
     import mlflow.artifacts
     from mlflow.exceptions import MlflowException
 
-    name = name or settings.model_name
-    client = _client(settings)
+    client = _client(tracking_uri, artifact_dir)
     version = _resolve(client, name, ref)
     try:
-        uri = in_this_home(settings, client, client.get_model_version_download_uri(name, version.version))
+        download = client.get_model_version_download_uri(name, version.version)
+        uri = in_this_home(tracking_uri, artifact_dir, client, download)
         with tempfile.TemporaryDirectory(prefix="kl-matcher-model-") as tmp:
-            local = mlflow.artifacts.download_artifacts(
-                artifact_uri=uri, dst_path=tmp, tracking_uri=settings.tracking_uri
-            )
+            local = mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=tmp, tracking_uri=tracking_uri)
             booster = Path(local) / _BOOSTER_FILE
             if not booster.is_file():
                 raise ModelNotFoundError(f"model {name!r} version {version.version} has no {_BOOSTER_FILE}")
@@ -168,13 +166,22 @@ def load_registered(settings: Settings, ref: str = CHAMPION, name: str | None = 
     )
 
 
-def load_champion(settings: Settings) -> LightGBMReranker:
+def load_registered(settings: Settings, ref: str = CHAMPION, name: str | None = None) -> RegisteredReranker:
+    """:func:`load_model` with the values read from ``settings``.
+
+    Kept for ``training.pipeline`` only, until it passes the values itself; new code calls
+    :func:`load_model`.
+    """
+    return load_model(settings.tracking_uri, settings.artifact_dir, name or settings.model_name, ref)
+
+
+def load_champion(tracking_uri: str, artifact_dir: Path, name: str) -> LightGBMReranker:
     """The current ``@champion`` re-ranker; its ``version`` is the registry version number.
 
     Raises:
         ModelNotFoundError: nothing is registered or no version carries the alias.
     """
-    return load_registered(settings, CHAMPION).reranker
+    return load_model(tracking_uri, artifact_dir, name, CHAMPION).reranker
 
 
 def _iso_ms(millis: int | None) -> str | None:
@@ -183,7 +190,7 @@ def _iso_ms(millis: int | None) -> str | None:
     return None if millis is None else datetime.fromtimestamp(millis / 1000, UTC).isoformat(timespec="seconds")
 
 
-def describe_registered(settings: Settings, ref: str = CHAMPION, name: str | None = None) -> dict[str, Any]:
+def describe_registered(tracking_uri: str, artifact_dir: Path, name: str, ref: str = CHAMPION) -> dict[str, Any]:
     """What the registry knows about a version: version, aliases, tags, its run's metrics and dates.
 
     MLflow keeps no timestamp for moving an alias, so ``promoted_at`` is the version tag
@@ -195,8 +202,7 @@ def describe_registered(settings: Settings, ref: str = CHAMPION, name: str | Non
     """
     from mlflow.exceptions import MlflowException
 
-    name = name or settings.model_name
-    client = _client(settings)
+    client = _client(tracking_uri, artifact_dir)
     version = _resolve(client, name, ref)
     tags = dict(version.tags)
     metrics: dict[str, float] = {}
@@ -238,7 +244,7 @@ RUN_TABLES = ("metrics.csv", "fairness.csv", "promotion.json")
 RUN_FIGURES = ("fairness.png", "feature_importance.png")
 
 
-def registered_versions(settings: Settings, name: str | None = None) -> list[dict[str, Any]]:
+def registered_versions(tracking_uri: str, artifact_dir: Path, name: str) -> list[dict[str, Any]]:
     """Every registered version of the model, newest first: version, aliases, run id, dates and
     the run's metrics (MLflow keys such as ``model.ndcg_at_10``, ``similarity.ndcg_at_10``).
 
@@ -247,8 +253,7 @@ def registered_versions(settings: Settings, name: str | None = None) -> list[dic
     """
     from mlflow.exceptions import MlflowException
 
-    name = name or settings.model_name
-    client = _client(settings)
+    client = _client(tracking_uri, artifact_dir)
     try:
         versions = client.search_model_versions(f"name = '{name}'")
     except MlflowException as exc:
@@ -281,7 +286,7 @@ def registered_versions(settings: Settings, name: str | None = None) -> list[dic
     return out
 
 
-def run_artifact(settings: Settings, run_id: str, path: str) -> bytes | None:
+def run_artifact(tracking_uri: str, artifact_dir: Path, run_id: str, path: str) -> bytes | None:
     """One artifact file of a run (``RUN_TABLES`` or ``RUN_FIGURES``), or None where the run has none.
 
     Raises:
@@ -291,12 +296,12 @@ def run_artifact(settings: Settings, run_id: str, path: str) -> bytes | None:
 
     if path not in RUN_TABLES + RUN_FIGURES:
         raise ValueError(f"not a run artifact of the data team's page: {path}")
-    client = _client(settings)
+    client = _client(tracking_uri, artifact_dir)
     try:
         run = client.get_run(run_id)
     except MlflowException:
         return None
-    root = local_path(in_this_home(settings, client, run.info.artifact_uri))
+    root = local_path(in_this_home(tracking_uri, artifact_dir, client, run.info.artifact_uri))
     if root is not None:  # a local store: read the file, no copy
         file = root / path
         return file.read_bytes() if file.is_file() else None

@@ -3,8 +3,8 @@
 Everything sensitive under ``MATCHER_HOME`` (the store, the audit log and its key, the token
 files, the MLflow store and artifacts, the indexes) is created owner-only here: folders 0700,
 files 0600. The process umask is left alone on purpose (it belongs to whoever runs us); modes are
-given explicitly when a path is created. :func:`home_warnings` names what is wider than that, so
-the CLI and the API can say so at start-up.
+given explicitly when a path is created. :func:`wide_modes` names what is wider than that (over
+the settings' ``private_paths()``), so the CLI and the API can say so at start-up.
 """
 
 from __future__ import annotations
@@ -13,12 +13,8 @@ import os
 import stat
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from matcher.settings import Settings
-
-__all__ = ["home_warnings", "private_dir", "touch_private", "wide_modes"]
+__all__ = ["private_dir", "sqlite_file", "touch_private", "wide_modes"]
 
 _DIR_MODE = 0o700
 _FILE_MODE = 0o600
@@ -108,7 +104,7 @@ def wide_modes(paths: Iterable[Path]) -> list[str]:
     return warnings
 
 
-def _sqlite_file(url: str | None) -> Path | None:
+def sqlite_file(url: str | None) -> Path | None:
     """The database file of a ``sqlite:///`` URL (None for other URLs and in-memory ones)."""
     if not url or not url.startswith("sqlite:///"):
         return None
@@ -116,29 +112,3 @@ def _sqlite_file(url: str | None) -> Path | None:
     if not name or name == ":memory:":
         return None
     return Path(name)
-
-
-def _sensitive_paths(settings: Settings) -> list[Path]:
-    """The home's files and folders that hold personal data, secrets or what is derived from them."""
-    paths: list[Path] = []
-    for url in (settings.store_url, settings.tracking_uri):
-        db = _sqlite_file(url)
-        if db is not None:
-            paths += [db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")]
-    # The audit key may be kept apart from the home (``audit_key`` where the settings have it).
-    paths += [
-        settings.audit_log,
-        settings.home / "audit.key",
-        getattr(settings, "audit_key", settings.home / "audit.key"),
-        settings.tokens_file,
-        settings.demo_tokens_file,
-        settings.home,
-        settings.index_dir,
-        settings.artifact_dir,
-    ]
-    return paths
-
-
-def home_warnings(settings: Settings) -> list[str]:
-    """:func:`wide_modes` over the home's sensitive files and folders (see :func:`_sensitive_paths`)."""
-    return wide_modes(_sensitive_paths(settings))

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from matcher.audit import AuditLog, StoreCheckpoints, load_or_create_key, rotate
 from matcher.encoder import Encoder, load_default_encoder
 from matcher.engine import Engine, EngineConfig, ModelLoader
-from matcher.model_registry import CHAMPION, load_registered
+from matcher.model_registry import CHAMPION, load_model
 from matcher.reference import ReferenceData
 from matcher.reranker import Reranker
 from matcher.retrieval import scorer_name
@@ -54,7 +54,7 @@ def champion_loader(settings: Settings, ref: str = CHAMPION) -> ModelLoader:
     """A function that loads the registry's current ``ref`` (raises ModelNotFoundError)."""
 
     def load() -> tuple[Reranker, ModelInfo]:
-        registered = load_registered(settings, ref)
+        registered = load_model(settings.tracking_uri, settings.artifact_dir, settings.model_name, ref)
         reranker = registered.reranker
         return reranker, ModelInfo(registered.name, registered.version, registered.run_id, scorer_name(reranker))
 

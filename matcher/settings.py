@@ -1,7 +1,8 @@
 """Settings of the engine: the one place that reads the environment.
 
 Built once by the CLI or the API's app factory and passed down; nothing reads ``os.environ``
-elsewhere.
+elsewhere. What only the service reads (the body limit, the token files) is in
+``api.settings.ServiceSettings``, which extends this class.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from matcher.private import sqlite_file
 
 
 class Settings(BaseSettings):
@@ -30,7 +33,6 @@ class Settings(BaseSettings):
     )
     encoder: str | None = Field(default=None, description="sentence-transformers model name or path; default: bundled")
     model_name: str = Field(default="kl-matcher-reranker", description="registered model name")
-    max_body_bytes: int = Field(default=1_000_000, ge=1_024, description="API: larger request bodies are refused (413)")
     audit_key_file: Path | None = Field(
         default=None,
         description="HMAC key of the audit log; default $MATCHER_HOME/audit.key (keep it apart in production)",
@@ -76,10 +78,21 @@ class Settings(BaseSettings):
         """The key of the employer service's per-vacancy candidate pseudonyms (matcher.pseudonyms)."""
         return self.home / "pseudonym.key"
 
-    @property
-    def tokens_file(self) -> Path:
-        return self.home / "tokens.json"
-
-    @property
-    def demo_tokens_file(self) -> Path:
-        return self.home / "demo_tokens.json"
+    def private_paths(self) -> list[Path]:
+        """The home's files and folders that hold personal data, secrets or what is derived from them
+        (for :func:`matcher.private.wide_modes`)."""
+        paths: list[Path] = []
+        for url in (self.store_url, self.tracking_uri):
+            db = sqlite_file(url)
+            if db is not None:
+                paths += [db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")]
+        # The audit key may be kept apart from the home.
+        paths += [
+            self.audit_log,
+            self.home / "audit.key",
+            self.audit_key,
+            self.home,
+            self.index_dir,
+            self.artifact_dir,
+        ]
+        return paths

@@ -21,6 +21,7 @@ from matcher.errors import MatcherError
 from matcher.settings import Settings
 
 if TYPE_CHECKING:
+    from api.settings import ServiceSettings
     from matcher.encoder import Encoder
     from matcher.retrieval import Shortlist
     from matcher.store import Store
@@ -38,12 +39,14 @@ def _fail(message: str) -> None:
     raise typer.Exit(code=1)
 
 
-def _settings() -> Settings:
-    """The settings from the environment; warns on stderr about home files open to other users."""
-    from matcher.private import home_warnings
+def _settings() -> ServiceSettings:
+    """The settings from the environment (the service's: ``serve`` and ``demo`` need them too);
+    warns on stderr about home files open to other users."""
+    from api.settings import ServiceSettings
+    from matcher.private import wide_modes
 
-    settings = Settings()
-    for warning in home_warnings(settings):
+    settings = ServiceSettings()
+    for warning in wide_modes(settings.private_paths()):
         typer.echo(warning, err=True)
     return settings
 

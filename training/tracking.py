@@ -27,7 +27,7 @@ from matcher.model_registry import (
     CHALLENGER,
     CHAMPION,
     RegisteredReranker,
-    load_registered,
+    load_model,
     local_path,
     owns_tracking_store,
     prepare_tracking_store,
@@ -148,7 +148,7 @@ def current_champion(settings: Settings, name: str) -> RegisteredReranker | None
     as absent, so the new model is judged like a first one (fairness gate only).
     """
     try:
-        return load_registered(settings, CHAMPION, name)
+        return load_model(settings.tracking_uri, settings.artifact_dir, name, CHAMPION)
     except ModelNotFoundError:
         return None
     except ValueError as exc:

@@ -19,9 +19,9 @@ router = APIRouter(prefix="/v1", tags=["model"])
 @router.get("/model")
 def describe_model(who: CanManageModel, service: ServiceDep) -> dict[str, Any]:
     """The model that serves, and the registry's @champion with its metrics (data team)."""
-    serving = service.model
+    serving, s = service.model, service.settings
     try:
-        registry: dict[str, Any] | None = describe_registered(service.settings, CHAMPION)
+        registry: dict[str, Any] | None = describe_registered(s.tracking_uri, s.artifact_dir, s.model_name, CHAMPION)
         problem = None
     except ModelNotFoundError as exc:
         if serving is None:

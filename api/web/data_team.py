@@ -20,6 +20,7 @@ from api.security import Permission, Principal
 from api.web.core import PREFIX, Allowed, PageNotFound, render, service_of, web_parts
 from matcher.errors import ModelNotFoundError
 from matcher.model_registry import CHAMPION, RUN_FIGURES, registered_versions, run_artifact
+from matcher.settings import Settings
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
@@ -62,7 +63,7 @@ def models(request: Request, who: DataTeam) -> HTMLResponse:
     service = service_of(request)
     settings = service.settings
     try:
-        versions = registered_versions(settings)
+        versions = registered_versions(settings.tracking_uri, settings.artifact_dir, settings.model_name)
     except ModelNotFoundError as exc:
         versions, problem = [], str(exc)
     else:
@@ -73,21 +74,8 @@ def models(request: Request, who: DataTeam) -> HTMLResponse:
         raise PageNotFound(f"Version {chosen_id}")
     history = []
     for v in versions:
-        raw = run_artifact(settings, v["run_id"], "promotion.json") if v["run_id"] else None
-        decision = json.loads(raw) if raw else {}
-        history.append({**v, "decision": decision})
-    detail: dict[str, Any] = {}
-    if chosen is not None and chosen["run_id"]:
-        head, rows = _csv(run_artifact(settings, chosen["run_id"], "metrics.csv"))
-        f_head, f_rows = _csv(run_artifact(settings, chosen["run_id"], "fairness.csv"))
-        detail = {
-            "metrics_head": head,
-            "metrics": [[RANKERS_DE.get(r[0], r[0]), *map(_rounded, r[1:])] for r in rows],
-            "fairness_head": f_head,
-            "fairness": [[ATTRIBUTES_DE.get(r[0], r[0]), r[1], *map(_rounded, r[2:])] for r in f_rows],
-            "has_plot": run_artifact(settings, chosen["run_id"], "fairness.png") is not None,
-        }
-    serving = service.model
+        raw = _artifact(settings, v["run_id"], "promotion.json") if v["run_id"] else None
+        history.append({**v, "decision": json.loads(raw) if raw else {}})
     return render(
         request,
         "models.html",
@@ -95,12 +83,29 @@ def models(request: Request, who: DataTeam) -> HTMLResponse:
         versions=versions,
         history=history,
         chosen=chosen,
-        detail=detail,
+        detail=_run_tables(settings, chosen["run_id"]) if chosen is not None and chosen["run_id"] else {},
         problem=problem,
-        serving=serving,
+        serving=service.model,
         champion=CHAMPION,
         mlflow_ui=web_parts(request).settings.mlflow_ui_url,
     )
+
+
+def _artifact(settings: Settings, run_id: str, name: str) -> bytes | None:
+    return run_artifact(settings.tracking_uri, settings.artifact_dir, run_id, name)
+
+
+def _run_tables(settings: Settings, run_id: str) -> dict[str, Any]:
+    """A run's metrics and fairness tables in German, and whether it has the fairness plot."""
+    head, rows = _csv(_artifact(settings, run_id, "metrics.csv"))
+    f_head, f_rows = _csv(_artifact(settings, run_id, "fairness.csv"))
+    return {
+        "metrics_head": head,
+        "metrics": [[RANKERS_DE.get(r[0], r[0]), *map(_rounded, r[1:])] for r in rows],
+        "fairness_head": f_head,
+        "fairness": [[ATTRIBUTES_DE.get(r[0], r[0]), r[1], *map(_rounded, r[2:])] for r in f_rows],
+        "has_plot": _artifact(settings, run_id, "fairness.png") is not None,
+    }
 
 
 @router.get("/models/runs/{run_id}/{name}")
@@ -108,7 +113,7 @@ def run_figure(run_id: str, name: str, request: Request, who: DataTeam) -> Respo
     """A run's figure (PNG), for the page above."""
     if name not in RUN_FIGURES:
         raise PageNotFound(name)
-    data = run_artifact(service_of(request).settings, run_id, name)
+    data = _artifact(service_of(request).settings, run_id, name)
     if data is None:
         raise PageNotFound(name)
     return Response(data, media_type="image/png")

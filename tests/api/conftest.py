@@ -19,9 +19,9 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.security import Role, issue_demo_tokens
+from api.settings import ServiceSettings
 from matcher.encoder import Encoder
 from matcher.reference import ReferenceData
-from matcher.settings import Settings
 from matcher.store import Store
 
 WORLD_CANDIDATES = 300
@@ -33,7 +33,7 @@ WORLD_SEED = 7
 class World:
     """A served home: its settings and one plain token per role."""
 
-    settings: Settings
+    settings: ServiceSettings
     tokens: dict[Role, str]
 
     def auth(self, role: Role) -> dict[str, str]:
@@ -47,10 +47,12 @@ class World:
         return Pseudonyms.from_file(self.settings.pseudonym_key).of(vacancy_id, candidate_id)
 
 
-def home_settings(home: Path, encoder: str | None) -> Settings:
+def home_settings(home: Path, encoder: str | None) -> ServiceSettings:
     """Settings of a test home; the MLflow store is named explicitly, because MLflow writes
-    ``MLFLOW_TRACKING_URI`` into the environment, which ``Settings`` would otherwise follow."""
-    return Settings(home=home, encoder=encoder, MLFLOW_TRACKING_URI=f"sqlite:///{(home / 'mlflow.db').resolve()}")
+    ``MLFLOW_TRACKING_URI`` into the environment, which the settings would otherwise follow."""
+    return ServiceSettings(
+        home=home, encoder=encoder, MLFLOW_TRACKING_URI=f"sqlite:///{(home / 'mlflow.db').resolve()}"
+    )
 
 
 @pytest.fixture(scope="session")

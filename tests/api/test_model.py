@@ -60,7 +60,7 @@ def test_failed_reload_keeps_the_old_model(
     def broken(*_: object, **__: object) -> None:
         raise ModelNotFoundError("model files are gone")
 
-    monkeypatch.setattr(matcher.serving, "load_registered", broken)
+    monkeypatch.setattr(matcher.serving, "load_model", broken)
     response = fresh_client.post("/v1/model/reload", headers=fresh_world.auth(Role.ADMIN))
     assert response.status_code == 409
     assert "model files are gone" in response.json()["detail"] and response.json()["serving"] == "1"

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from matcher.private import home_warnings, private_dir, touch_private, wide_modes
-from matcher.settings import Settings
+from api.settings import ServiceSettings
+from matcher.private import private_dir, touch_private, wide_modes
 
 
 def _mode(path: Path) -> int:
@@ -30,8 +30,8 @@ def loose_umask() -> Iterator[None]:
         os.umask(old)
 
 
-def _settings(home: Path) -> Settings:
-    return Settings(home=home, MLFLOW_TRACKING_URI=f"sqlite:///{(home / 'mlflow.db').resolve()}")
+def _settings(home: Path) -> ServiceSettings:
+    return ServiceSettings(home=home, MLFLOW_TRACKING_URI=f"sqlite:///{(home / 'mlflow.db').resolve()}")
 
 
 def test_private_dir_creates_every_missing_folder_0700(tmp_path: Path, loose_umask: None) -> None:
@@ -72,7 +72,7 @@ def test_wide_modes_names_wide_files_and_folders_only(tmp_path: Path) -> None:
     assert all("\n" not in w for w in warnings)
 
 
-def _home(home: Path, mlflow: bool) -> Iterator[Settings]:
+def _home(home: Path, mlflow: bool) -> Iterator[ServiceSettings]:
     from api.security import issue_demo_tokens
     from matcher.errors import ModelNotFoundError
     from matcher.index_io import write_atomic_dir
@@ -84,7 +84,7 @@ def _home(home: Path, mlflow: bool) -> Iterator[Settings]:
     issue_demo_tokens(settings.tokens_file, settings.demo_tokens_file)
     if mlflow:  # an MLflow client opens (and creates) the tracking store: ~6 s of migrations
         with pytest.raises(ModelNotFoundError):
-            describe_registered(settings)
+            describe_registered(settings.tracking_uri, settings.artifact_dir, settings.model_name)
     write_atomic_dir(settings.index_dir / "vacancies", lambda tmp: (tmp / "index.faiss").write_bytes(b"x"))
     try:
         yield settings
@@ -93,19 +93,19 @@ def _home(home: Path, mlflow: bool) -> Iterator[Settings]:
 
 
 @pytest.fixture
-def tiny_home(tmp_path: Path, loose_umask: None) -> Iterator[Settings]:
+def tiny_home(tmp_path: Path, loose_umask: None) -> Iterator[ServiceSettings]:
     """A home as the engine leaves it: store (open, so -wal/-shm exist), tokens, MLflow store,
     an index folder; all generated under a loose umask."""
     yield from _home(tmp_path / "home", mlflow=True)
 
 
 @pytest.fixture
-def light_home(tmp_path: Path, loose_umask: None) -> Iterator[Settings]:
+def light_home(tmp_path: Path, loose_umask: None) -> Iterator[ServiceSettings]:
     """:func:`tiny_home` without the MLflow store."""
     yield from _home(tmp_path / "home", mlflow=False)
 
 
-def test_a_generated_home_is_private(tiny_home: Settings) -> None:
+def test_a_generated_home_is_private(tiny_home: ServiceSettings) -> None:
     settings = tiny_home
     db = Path(settings.store_url.removeprefix("sqlite:///"))
     files = [
@@ -121,19 +121,19 @@ def test_a_generated_home_is_private(tiny_home: Settings) -> None:
         assert path.is_file() and _mode(path) == 0o600, f"{path}: {_mode(path):04o}"
     for path in folders:
         assert path.is_dir() and _mode(path) == 0o700, f"{path}: {_mode(path):04o}"
-    assert home_warnings(settings) == []
+    assert wide_modes(settings.private_paths()) == []
 
 
-def test_home_warnings_name_a_widened_file(light_home: Settings) -> None:
+def test_home_warnings_name_a_widened_file(light_home: ServiceSettings) -> None:
     light_home.tokens_file.chmod(0o644)
     light_home.index_dir.chmod(0o755)
-    warnings = home_warnings(light_home)
+    warnings = wide_modes(light_home.private_paths())
     assert len(warnings) == 2, warnings
     assert any(str(light_home.tokens_file) in w and "0644" in w for w in warnings)
     assert any(str(light_home.index_dir) in w and "0755" in w for w in warnings)
 
 
-def test_the_cli_warns_on_stderr(light_home: Settings, tmp_path: Path) -> None:
+def test_the_cli_warns_on_stderr(light_home: ServiceSettings, tmp_path: Path) -> None:
     from training.cli import app
 
     db = Path(light_home.store_url.removeprefix("sqlite:///"))
@@ -144,7 +144,7 @@ def test_the_cli_warns_on_stderr(light_home: Settings, tmp_path: Path) -> None:
     assert "0644" not in result.stdout  # stdout may carry JSON
 
 
-def test_the_api_logs_the_warnings_at_start(light_home: Settings, caplog: pytest.LogCaptureFixture) -> None:
+def test_the_api_logs_the_warnings_at_start(light_home: ServiceSettings, caplog: pytest.LogCaptureFixture) -> None:
     from fastapi.testclient import TestClient
 
     from api.app import create_app

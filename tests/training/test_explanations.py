@@ -15,7 +15,8 @@ def test_explanations_for_every_top_result(
 ) -> None:
     from matcher.model_registry import load_champion
 
-    model = load_champion(registry_runs.settings)
+    s = registry_runs.settings
+    model = load_champion(s.tracking_uri, s.artifact_dir, s.model_name)
     test, corpus = small_datasets.test, small_datasets.corpus
     bounds = test.bounds()
     explained = 0

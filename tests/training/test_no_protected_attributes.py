@@ -42,7 +42,8 @@ def test_no_feature_names_a_protected_attribute_or_proxy() -> None:
 def test_registered_model_has_exactly_the_feature_names(registry_runs: RegistryRuns) -> None:
     from matcher.model_registry import load_champion
 
-    booster = load_champion(registry_runs.settings).booster
+    s = registry_runs.settings
+    booster = load_champion(s.tracking_uri, s.artifact_dir, s.model_name).booster
     assert list(booster.feature_name()) == list(FEATURE_NAMES)
 
 

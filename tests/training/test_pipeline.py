@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from matcher.errors import ModelNotFoundError
 from matcher.features import FEATURE_NAMES
-from matcher.model_registry import load_champion, load_registered
+from matcher.model_registry import load_champion, load_model
 from matcher.reranker import LightGBMReranker
 from matcher.settings import Settings
 from tests.training.conftest import CliRun, RegistryRuns
@@ -20,6 +20,10 @@ METRICS = ("ndcg@10", "map", "mrr", "recall@10", "recall@50")
 ATTRIBUTES = ("gender", "age_group", "citizenship_group", "severe_disability")
 
 pytestmark = pytest.mark.slow
+
+
+def _champion(settings: Settings) -> LightGBMReranker:
+    return load_champion(settings.tracking_uri, settings.artifact_dir, settings.model_name)
 
 
 def test_train_json_contract(cli_trained: CliRun) -> None:
@@ -72,7 +76,7 @@ def test_run_logs_params_metrics_and_artifacts(cli_trained: CliRun) -> None:
 
 def test_first_fair_model_is_champion(registry_runs: RegistryRuns) -> None:
     assert registry_runs.first.promoted, registry_runs.first.decision
-    champion = load_champion(registry_runs.settings)
+    champion = _champion(registry_runs.settings)
     assert isinstance(champion, LightGBMReranker)
     assert champion.version == registry_runs.first.model_version
 
@@ -83,8 +87,9 @@ def test_worse_model_is_refused_but_becomes_challenger(registry_runs: RegistryRu
     assert not shuffled.promoted
     assert any("does not beat" in reason for reason in shuffled.decision)
     assert shuffled.previous_champion == first.model_version
-    assert load_champion(registry_runs.settings).version == first.model_version
-    challenger = load_registered(registry_runs.settings, "challenger")
+    assert _champion(registry_runs.settings).version == first.model_version
+    s = registry_runs.settings
+    challenger = load_model(s.tracking_uri, s.artifact_dir, s.model_name, "challenger")
     assert challenger.version == shuffled.model_version
 
 
@@ -106,4 +111,4 @@ def test_evaluate_compares_champion_and_challenger(registry_runs: RegistryRuns, 
 
 def test_no_model_is_a_clear_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ModelNotFoundError, match="matcher train"):
-        load_champion(Settings(home=tmp_path))
+        _champion(Settings(home=tmp_path))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from mlflow import MlflowClient
 
-from matcher.model_registry import in_this_home, load_registered, local_path
+from matcher.model_registry import in_this_home, load_model, local_path
 from matcher.settings import Settings
 from matcher.store import Store
 from tests.training.conftest import CliRun, small_config
@@ -58,7 +58,7 @@ def test_training_in_a_copied_home_stays_in_the_copy(
     first = cli_trained.result["model_version"]
     stale = client.get_model_version_download_uri(original.model_name, first)
     assert _under(stale, original.artifact_dir)  # what MLflow alone would read: the original's files
-    assert _under(in_this_home(copy, client, stale), copy.artifact_dir)
+    assert _under(in_this_home(copy.tracking_uri, copy.artifact_dir, client, stale), copy.artifact_dir)
 
     store = Store(copy.store_url)
     try:
@@ -91,10 +91,10 @@ def test_training_in_a_copied_home_stays_in_the_copy(
     shutil.copytree(copy.home, second.home)
     shutil.rmtree(copy.home)
     for version in (first, result.model_version):
-        loaded = load_registered(second, version)
+        loaded = load_model(second.tracking_uri, second.artifact_dir, second.model_name, version)
         assert loaded.version == version
     second_client = MlflowClient(tracking_uri=second.tracking_uri, registry_uri=second.tracking_uri)
     for version in (first, result.model_version):
         uri = second_client.get_model_version_download_uri(second.model_name, version)
-        assert _under(in_this_home(second, second_client, uri), second.artifact_dir)
+        assert _under(in_this_home(second.tracking_uri, second.artifact_dir, second_client, uri), second.artifact_dir)
     assert _snapshot(original.artifact_dir) == before

@@ -1,0 +1,33 @@
+"""Settings of the service: the engine's (:class:`matcher.settings.Settings`) and those only the API reads.
+
+One object for the service, built in the app factory (``serving_app``) or by the CLI, read from
+the same environment (``MATCHER_*``); the web app's own are :class:`api.web.config.WebSettings`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+
+from matcher.settings import Settings
+
+
+class ServiceSettings(Settings):
+    """The engine's settings plus the API's: the request body limit and the token files."""
+
+    max_body_bytes: int = Field(default=1_000_000, ge=1_024, description="larger request bodies are refused (413)")
+
+    @property
+    def tokens_file(self) -> Path:
+        """The hashed bearer tokens (:mod:`api.security`)."""
+        return self.home / "tokens.json"
+
+    @property
+    def demo_tokens_file(self) -> Path:
+        """The plain demo tokens that ``matcher demo`` writes, one per role."""
+        return self.home / "demo_tokens.json"
+
+    def private_paths(self) -> list[Path]:
+        """The engine's private paths and the token files."""
+        return [*super().private_paths(), self.tokens_file, self.demo_tokens_file]
