@@ -574,7 +574,67 @@ ORACLE = ExportFile(
     ingested=False,
 )
 
-FILES: tuple[ExportFile, ...] = (STADT, LANDKREIS, VACANCIES, PROPOSALS, PROTECTED, MEASURES, ORACLE)
+# The generator's own view of every job seeker and vacancy, with the hidden preferences
+# (motivation, selectivity): what :mod:`data.generate.oracle` needs to compute the utility of any
+# pair, proposed or not. Values are the generator's canonical ones (AGS, ESCO ids, CEFR levels,
+# working-time words), not the sources' labels. Never ingested: nothing here may become a feature.
+ORACLE_JOB_SEEKERS = ExportFile(
+    "oracle_kunden.jsonl",
+    "jsonl",
+    (
+        Field("id", "kunden_id"),
+        Field("motivation", "motivation"),
+        Field("occupations", "kldb"),
+        Field("level", "niveau"),
+        Field("ags", "gemeindeschluessel"),
+        Field("has_car", "pkw"),
+        Field("max_minutes", "max_pendelzeit_min"),
+        Field("working_time", "arbeitszeit"),
+        Field("hours", "wochenstunden"),
+        Field("shifts", "schicht"),
+        Field("weekends", "wochenende"),
+        Field("licences", "fuehrerscheine"),
+        Field("permits", "berechtigungen"),
+        Field("german", "deutsch"),
+        Field("experience_months", "erfahrung_monate"),
+        Field("skills", "kenntnisse"),
+    ),
+    ingested=False,
+)
+
+ORACLE_VACANCIES = ExportFile(
+    "oracle_stellen.jsonl",
+    "jsonl",
+    (
+        Field("id", "stellen_id"),
+        Field("selectivity", "selektivitaet"),
+        Field("kldb", "kldb"),
+        Field("level", "niveau"),
+        Field("ags", "gemeindeschluessel"),
+        Field("working_time", "arbeitszeit"),
+        Field("hours", "wochenstunden"),
+        Field("shifts", "schicht"),
+        Field("weekends", "wochenende"),
+        Field("licences", "fuehrerscheine"),
+        Field("permits", "berechtigungen"),
+        Field("german_min", "deutsch_min"),
+        Field("required", "kenntnisse_pflicht"),
+        Field("optional", "kenntnisse_optional"),
+    ),
+    ingested=False,
+)
+
+FILES: tuple[ExportFile, ...] = (
+    STADT,
+    LANDKREIS,
+    VACANCIES,
+    PROPOSALS,
+    PROTECTED,
+    MEASURES,
+    ORACLE,
+    ORACLE_JOB_SEEKERS,
+    ORACLE_VACANCIES,
+)
 """Every file the generator writes, in this order; ingestion requires those ``ingested`` and not
 ``optional``, and reads the optional ones where they are."""
 INGESTED_FILES: tuple[ExportFile, ...] = tuple(f for f in FILES if f.ingested)

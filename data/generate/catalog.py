@@ -95,7 +95,8 @@ def haversine_matrix(lat: NDArray[np.float64], lon: NDArray[np.float64]) -> NDAr
     return 2 * 6371.0 * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
 
 
-def _places(reference: ReferenceData) -> Places:
+def build_places(reference: ReferenceData) -> Places:
+    """The municipalities of the reference data, in AGS order, with their distances."""
     frame = reference.municipalities.reset_index(drop=True).sort_values("ags")
     population = np.array(
         [float(_POPULATION_FALLBACK.get(a, p) or 500) for a, p in zip(frame["ags"], frame["population"])]
@@ -191,4 +192,4 @@ def build_catalog(reference: ReferenceData) -> Catalog:
     if len(occupations) < MIN_OCCUPATIONS:
         raise ReferenceDataError(f"only {len(occupations)} curated occupations found in the reference data")
     labels = {s: reference.skill_label(s) for o in occupations for s in o.skills}
-    return Catalog(tuple(occupations), dict(sorted(labels.items())), _places(reference))
+    return Catalog(tuple(occupations), dict(sorted(labels.items())), build_places(reference))

@@ -62,7 +62,8 @@ class Side:
     optional: list[frozenset[str]]
 
 
-def candidate_side(candidates: pd.DataFrame, today: date) -> Side:
+def candidate_side(candidates: pd.DataFrame, today: date | None = None) -> Side:
+    """Job seeker columns; with ``today`` also the registration day that the sampling needs."""
     codes = np.full((len(candidates), 3), -1, dtype=np.int64)
     for i, occ in enumerate(candidates["occupations"]):
         codes[i, : len(occ)] = [int(c) for c in occ[:3]]
@@ -82,12 +83,14 @@ def candidate_side(candidates: pd.DataFrame, today: date) -> Side:
         "german": candidates["german"].map(GERMAN_RANK).to_numpy(),
         "years": candidates["experience_months"].to_numpy(float) / 12.0,
         "motivation": candidates["motivation"].to_numpy(float),
-        "registered": _days(candidates["registered_at"], today),
     }
+    if today is not None:
+        cols["registered"] = _days(candidates["registered_at"], today)
     return Side(cols, [frozenset(s) for s in candidates["skills"]], [])
 
 
-def vacancy_side(vacancies: pd.DataFrame, today: date) -> Side:
+def vacancy_side(vacancies: pd.DataFrame, today: date | None = None) -> Side:
+    """Vacancy columns; with ``today`` also the dates and positions that the sampling needs."""
     german = vacancies["german_min"].map(lambda g: GERMAN_RANK.get(g, 0) if g else 0)
     cols = {
         "code": vacancies["kldb"].astype(int).to_numpy(),
@@ -101,10 +104,11 @@ def vacancy_side(vacancies: pd.DataFrame, today: date) -> Side:
         "perm": _mask(list(vacancies["permits"]), list(PERMITS)),
         "german": german.to_numpy(),
         "selectivity": vacancies["selectivity"].to_numpy(float),
-        "posted": _days(vacancies["posted_at"], today),
-        "closed": _days(vacancies["closed_at"], today),
-        "positions": vacancies["positions"].to_numpy(float),
     }
+    if today is not None:
+        cols["posted"] = _days(vacancies["posted_at"], today)
+        cols["closed"] = _days(vacancies["closed_at"], today)
+        cols["positions"] = vacancies["positions"].to_numpy(float)
     return Side(cols, [frozenset(s) for s in vacancies["required"]], [frozenset(s) for s in vacancies["optional"]])
 
 
@@ -195,6 +199,19 @@ def coverage(held: list[frozenset[str]], wanted: list[frozenset[str]]) -> NDArra
     return np.array([len(h & w) / len(w) if w else 1.0 for h, w in zip(held, wanted)])
 
 
+def pair_utility(c: Side, v: Side, ci: NDArray, vi: NDArray, places: Places) -> tuple[PairFeatures, NDArray]:
+    """The oracle utility ``U`` of the pairs (``ci[k]``, ``vi[k]``), and their features.
+
+    The one definition: the history's outcomes are drawn from it, and :mod:`data.generate.oracle`
+    computes it for pairs that were never proposed.
+    """
+    features = pair_features(c, v, ci, vi, places)
+    essential = coverage([c.skills[i] for i in ci], [v.skills[j] for j in vi])
+    optional = coverage([c.skills[i] for i in ci], [v.optional[j] for j in vi])
+    u = utility(features, essential, optional, c.cols["motivation"][ci], v.cols["selectivity"][vi])
+    return features, u
+
+
 _LAG = {
     "beworben": (3, 14),
     "vorstellungsgespraech": (10, 30),
@@ -222,11 +239,8 @@ def simulate(
     """Proposals with oracle utility, outcome and outcome day (days relative to 'today')."""
     pairs = sample_pairs(rng, c, v, n, config, places)
     ci, vi = pairs["ci"].to_numpy(), pairs["vi"].to_numpy()
-    features = pair_features(c, v, ci, vi, places)
-    essential = coverage([c.skills[i] for i in ci], [v.skills[j] for j in vi])
-    optional = coverage([c.skills[i] for i in ci], [v.optional[j] for j in vi])
+    features, u = pair_utility(c, v, ci, vi, places)
     selectivity = v.cols["selectivity"][vi]
-    u = utility(features, essential, optional, c.cols["motivation"][ci], selectivity)
     older = protected["birth_year"].to_numpy()[ci] < config.bias_birth_year
     penalty = np.where(older & config.bias, config.bias_strength, 0.0)
     outcomes = sample_outcomes(rng, u, selectivity, penalty)

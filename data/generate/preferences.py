@@ -1,7 +1,9 @@
 """The hidden preference model (oracle) that decides what became of each historical proposal.
 
 Nothing outside the generator may import this module: the engine has to learn these preferences
-from the outcomes, and ``oracle_utilities.csv`` lets a trained model be compared with the truth.
+from the outcomes. ``oracle_utilities.csv`` (the proposals' utility) and
+:class:`data.generate.oracle.Oracle` (any pair's, from ``oracle_kunden.jsonl`` and
+``oracle_stellen.jsonl``) let a trained model be compared with the truth.
 
 Utility of a proposal of job seeker ``c`` for vacancy ``v`` (all terms are documented constants
 below; KldB depth is the number of leading digits two codes share)::

@@ -9,7 +9,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from data.formats import FILES, LANDKREIS, MEASURES, ORACLE, PROPOSALS, PROTECTED, STADT, VACANCIES
+from data.formats import (
+    FILES,
+    LANDKREIS,
+    MEASURES,
+    ORACLE,
+    ORACLE_JOB_SEEKERS,
+    ORACLE_VACANCIES,
+    PROPOSALS,
+    PROTECTED,
+    STADT,
+    VACANCIES,
+)
 from data.generate import writers as w
 from data.generate.catalog import Catalog, build_catalog
 from data.generate.config import WorldConfig
@@ -169,6 +180,11 @@ def _rows(
         PROPOSALS.name: proposals,
         PROTECTED.name: [w.protected_row(a) for a in people["protected"].itertuples()],
         ORACLE.name: [w.oracle_row(p) for p in history.itertuples()],
+        ORACLE_JOB_SEEKERS.name: [w.oracle_job_seeker_record(c, catalog.places) for c in cands.itertuples()],
+        ORACLE_VACANCIES.name: [
+            w.oracle_vacancy_record(v, catalog.places)
+            for v in pd.concat([jobs["vacancies"], copies], ignore_index=True).itertuples()
+        ],
     }
     return rows, broken
 
@@ -212,7 +228,7 @@ def generate_world(out: Path, config: WorldConfig, reference: ReferenceData | No
     """Write the demo world's export folder and return a JSON-able summary.
 
     Args:
-        out: folder to write (created if missing; the seven files are overwritten).
+        out: folder to write (created if missing; its files are overwritten).
         config: sizes, seed and switches; same config, byte-identical files.
         reference: the reference data (loaded from ``data/reference`` when not given).
 

@@ -17,6 +17,8 @@ import pandas as pd
 from data.formats import (
     LANDKREIS,
     ORACLE,
+    ORACLE_JOB_SEEKERS,
+    ORACLE_VACANCIES,
     PROPOSALS,
     PROTECTED,
     STADT,
@@ -26,7 +28,7 @@ from data.formats import (
     de_number,
     json_value,
 )
-from data.generate.catalog import Catalog
+from data.generate.catalog import Catalog, Places
 
 
 @dataclass
@@ -173,6 +175,52 @@ def protected_row(a: Any) -> CsvRow:
 def oracle_row(p: Any) -> CsvRow:
     values = {"proposal_id": p.proposal_id, "candidate_id": p.candidate_id, "vacancy_id": p.vacancy_id}
     return CsvRow(ORACLE.row(values | {"utility": f"{p.utility:.4f}"}))
+
+
+def oracle_job_seeker_record(c: Any, places: Places) -> dict[str, Any]:
+    """The generator's view of a job seeker, with the hidden motivation (oracle only)."""
+    return ORACLE_JOB_SEEKERS.record(
+        {
+            "id": c.id,
+            "motivation": float(c.motivation),
+            "occupations": list(c.occupations),
+            "level": int(c.level),
+            "ags": places.ags[int(c.place)],
+            "has_car": bool(c.has_car),
+            "max_minutes": int(c.max_minutes),
+            "working_time": c.working_time,
+            "hours": float(c.hours),
+            "shifts": bool(c.shifts),
+            "weekends": bool(c.weekends),
+            "licences": list(c.licences),
+            "permits": list(c.permits),
+            "german": c.german,
+            "experience_months": int(c.experience_months),
+            "skills": list(c.skills),
+        }
+    )
+
+
+def oracle_vacancy_record(v: Any, places: Places) -> dict[str, Any]:
+    """The generator's view of a vacancy, with its employer's hidden selectivity (oracle only)."""
+    return ORACLE_VACANCIES.record(
+        {
+            "id": v.id,
+            "selectivity": float(v.selectivity),
+            "kldb": v.kldb,
+            "level": int(v.level),
+            "ags": places.ags[int(v.place)],
+            "working_time": v.working_time,
+            "hours": float(v.hours),
+            "shifts": bool(v.shifts),
+            "weekends": bool(v.weekends),
+            "licences": list(v.licences),
+            "permits": list(v.permits),
+            "german_min": v.german_min if isinstance(v.german_min, str) else None,
+            "required": list(v.required),
+            "optional": list(v.optional),
+        }
+    )
 
 
 def write_csv(spec: ExportFile, folder: Path, rows: list[CsvRow]) -> None:

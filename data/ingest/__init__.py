@@ -26,7 +26,7 @@ from matcher.store import Store
 __all__ = ["REQUIRED_FILES", "IngestReport", "Reject", "ingest_folder"]
 
 REQUIRED_FILES: tuple[str, ...] = tuple(f.name for f in INGESTED_FILES if not f.optional)
-"""All five are required; ``massnahmen.jsonl`` is read where it is; ``oracle_utilities.csv`` never."""
+"""All five are required; ``massnahmen.jsonl`` is read where it is; the ``oracle_*`` files never."""
 
 STORE_TABLES: tuple[str, ...] = (
     "candidates",

@@ -23,6 +23,8 @@ FILES = (
     "vermittlungsvorschlaege.csv",
     "geschuetzte_merkmale.csv",
     "oracle_utilities.csv",
+    "oracle_kunden.jsonl",
+    "oracle_stellen.jsonl",
 )
 SMALL = WorldConfig(candidates=300, vacancies=80, seed=7)
 # Mid-sized and clean (no deliberate defects), so that distributions read straight off the files.
@@ -222,3 +224,21 @@ def test_every_file_ingests_with_only_the_deliberate_rejects(
         assert counts["rejected"] == summary["broken_rows"][name], name
     assert result["duplicates_merged"] == summary["duplicates_total"]
     assert result["sources"]["vermittlungsvorschlaege.csv"]["accepted"] == summary["proposals"]
+
+
+def test_oracle_reproduces_every_proposals_utility_and_knows_any_pair(
+    small: tuple[Path, dict], reference: ReferenceData
+) -> None:
+    from data.generate.oracle import Oracle
+
+    folder, _ = small
+    oracle = Oracle.load(folder, reference)
+    exported = pd.read_csv(folder / "oracle_utilities.csv", dtype={"kunden_id": str, "stellen_id": str})
+    computed = oracle.utility(exported["kunden_id"], exported["stellen_id"])
+    np.testing.assert_allclose(computed, exported["utility"], atol=5e-5)  # the export rounds to 4 decimals
+    # Pairs nobody proposed have a utility too; an unknown id has none.
+    people, jobs = list(oracle.candidate_index), list(oracle.vacancy_index)
+    assert np.isfinite(oracle.utility(people[:50], jobs[-50:])).all()
+    assert np.isnan(oracle.utility(["nobody", people[0]], [jobs[0], "nothing"])).all()
+    # Oracle-only: the profiles' hidden values appear in no ingested file.
+    assert "motivation" not in (folder / "jobcenter_landkreis_kunden.jsonl").read_text("utf-8")
