@@ -170,8 +170,23 @@ def prepare_big(home: Path, big: Path, target: int = BIG_VACANCIES, seed: int = 
     from matcher.store import Store
 
     settings = Settings(home=big)
+    _copy_serving_files(home, big)
+    if not (settings.index_dir / "vacancies").exists():
+        _copy_sqlite(home / "matcher.db", big / "matcher.db")
+        store = Store(settings.store_url)
+        base = store.vacancies(status=VacancyStatus.OPEN.value)
+        synthetic = _synthetic_vacancies(base, max(0, target - len(base)), random.Random(seed))
+        print(f"storing {len(synthetic)} synthetic vacancies", file=sys.stderr, flush=True)
+        with store.transaction() as conn:
+            store.upsert_vacancies(conn, synthetic)
+        store.close()
+        _run_cli(big, "index")
+    return check_snapshot(big)
+
+
+def _copy_serving_files(home: Path, big: Path) -> None:
+    """Tokens, encoder and the registry with its artifacts (a home serves only from its own files)."""
     big.mkdir(mode=0o700, parents=True, exist_ok=True)
-    # Tokens, encoder and the registry with its artifacts (a home serves only from its own files).
     for name in ("tokens.json", "demo_tokens.json"):
         if (home / name).exists() and not (big / name).exists():
             shutil.copy2(home / name, big / name)
@@ -180,35 +195,29 @@ def prepare_big(home: Path, big: Path, target: int = BIG_VACANCIES, seed: int = 
     for name in ("encoder", "mlartifacts"):
         if (home / name).exists() and not (big / name).exists():
             shutil.copytree(home / name, big / name)
-    if not (settings.index_dir / "vacancies").exists():
-        _copy_sqlite(home / "matcher.db", big / "matcher.db")
-        store = Store(settings.store_url)
-        rng = random.Random(seed)
-        base = store.vacancies(status=VacancyStatus.OPEN.value)
-        places = [(v.ags, v.postcode) for v in base]
-        synthetic = []
-        for n in range(max(0, target - len(base))):
-            v = rng.choice(base)
-            ags, postcode = rng.choice(places)
-            hours = None if v.hours_per_week is None else float(min(60, max(5, v.hours_per_week + rng.randint(-5, 5))))
-            synthetic.append(
-                v.model_copy(
-                    update={
-                        "id": f"SYN-{n:06d}",
-                        "source_ids": [],
-                        "ags": ags,
-                        "postcode": postcode,
-                        "hours_per_week": hours,
-                        "posted_at": v.posted_at - timedelta(days=rng.randint(0, 60)),
-                    }
-                )
+
+
+def _synthetic_vacancies(base: list[Any], count: int, rng: random.Random) -> list[Any]:
+    """``count`` copies of random ``base`` vacancies at random places of theirs, with other hours and dates."""
+    places = [(v.ags, v.postcode) for v in base]
+    synthetic = []
+    for n in range(count):
+        v = rng.choice(base)
+        ags, postcode = rng.choice(places)
+        hours = None if v.hours_per_week is None else float(min(60, max(5, v.hours_per_week + rng.randint(-5, 5))))
+        synthetic.append(
+            v.model_copy(
+                update={
+                    "id": f"SYN-{n:06d}",
+                    "source_ids": [],
+                    "ags": ags,
+                    "postcode": postcode,
+                    "hours_per_week": hours,
+                    "posted_at": v.posted_at - timedelta(days=rng.randint(0, 60)),
+                }
             )
-        print(f"storing {len(synthetic)} synthetic vacancies", file=sys.stderr, flush=True)
-        with store.transaction() as conn:
-            store.upsert_vacancies(conn, synthetic)
-        store.close()
-        _run_cli(big, "index")
-    return check_snapshot(big)
+        )
+    return synthetic
 
 
 def check_snapshot(home: Path) -> dict[str, Any]:
@@ -409,7 +418,7 @@ def _stage_targets(engine: Any) -> list[tuple[Any, str, str]]:
     from matcher.retrieval import PairBatch
 
     return [
-        (engine_module.Engine, "_query_vector", "query vector"),
+        (engine_module.Engine, "vector_of", "query vector"),
         (CandidateTable, "build", "query table"),
         (engine_module, "apply_filters", "filters (all items)"),
         (VectorIndex, "search_rows", "search_rows"),
@@ -422,32 +431,59 @@ def _stage_targets(engine: Any) -> list[tuple[Any, str, str]]:
     ]
 
 
-def stage_breakdown(engine: Any, queries: int, seed: int = 3) -> dict[str, dict[str, float]]:
-    """Milliseconds per stage of ``shortlist_for_candidate`` (each wrapped function, summed per call)."""
-    targets = _stage_targets(engine)
-    spent: dict[str, float] = {}
-    originals: list[tuple[Any, str, Any, bool]] = []
+def _timed(spent: dict[str, float], label: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn``, adding the milliseconds of each call to ``spent[label]``."""
 
-    def wrap(label: str, fn: Callable[..., Any]) -> Callable[..., Any]:
-        def timed(*a: Any, **kw: Any) -> Any:
-            start = time.perf_counter()
-            try:
-                return fn(*a, **kw)
-            finally:
-                spent[label] = spent.get(label, 0.0) + (time.perf_counter() - start) * 1000
+    def timed(*a: Any, **kw: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return fn(*a, **kw)
+        finally:
+            spent[label] = spent.get(label, 0.0) + (time.perf_counter() - start) * 1000
 
-        return timed
+    return timed
 
+
+Wrapped = list[tuple[Any, str, Any, bool]]
+
+
+def _wrap_stages(engine: Any, targets: list[tuple[Any, str, str]], spent: dict[str, float]) -> Wrapped:
+    """Time each target into ``spent``; what :func:`_unwrap_stages` puts back."""
+    originals: Wrapped = []
     for owner, name, label in targets:
         raw = vars(owner).get(name)  # a class's or module's own attribute; None on the instance
         originals.append((owner, name, raw, owner is engine.reranker))
         if isinstance(raw, classmethod):
-            setattr(owner, name, classmethod(wrap(label, raw.__func__)))
+            setattr(owner, name, classmethod(_timed(spent, label, raw.__func__)))
         else:  # a function of a class or module, or a bound method set on the instance
-            setattr(owner, name, wrap(label, getattr(owner, name)))
+            setattr(owner, name, _timed(spent, label, getattr(owner, name)))
+    return originals
+
+
+def _unwrap_stages(originals: Wrapped) -> None:
+    for owner, name, original, instance in reversed(originals):
+        if instance:
+            delattr(owner, name)  # back to the bound method of its class
+        else:
+            setattr(owner, name, original)
+
+
+def _mean_p50_p99(values: Any) -> dict[str, float]:
+    return {
+        "mean_ms": float(np.mean(values)),
+        "p50_ms": float(np.median(values)),
+        "p99_ms": float(np.percentile(values, 99)),
+    }
+
+
+def stage_breakdown(engine: Any, queries: int, seed: int = 3) -> dict[str, dict[str, float]]:
+    """Milliseconds per stage of ``shortlist_for_candidate`` (each wrapped function, summed per call)."""
+    targets = _stage_targets(engine)
+    spent: dict[str, float] = {}
     per: dict[str, list[float]] = {label: [] for _, _, label in targets}
     totals = []
     ids = random.Random(seed).sample(engine.candidates.index.ids(), min(queries, len(engine.candidates.index)))
+    originals = _wrap_stages(engine, targets, spent)
     try:
         for cid in ids:
             spent.clear()
@@ -457,61 +493,20 @@ def stage_breakdown(engine: Any, queries: int, seed: int = 3) -> dict[str, dict[
             for label in per:
                 per[label].append(spent.get(label, 0.0))
     finally:
-        for owner, name, original, instance in reversed(originals):
-            if instance:
-                delattr(owner, name)  # back to the bound method of its class
-            else:
-                setattr(owner, name, original)
-    out = {
-        label: {"mean_ms": float(np.mean(v)), "p50_ms": float(np.median(v)), "p99_ms": float(np.percentile(v, 99))}
-        for label, v in per.items()
-    }
+        _unwrap_stages(originals)
+    out = {label: _mean_p50_p99(v) for label, v in per.items()}
     covered = np.sum([per[label] for label in per], axis=0)
-    rest = np.asarray(totals) - covered
-    out["other (locks, pairs setup, result)"] = {
-        "mean_ms": float(rest.mean()),
-        "p50_ms": float(np.median(rest)),
-        "p99_ms": float(np.percentile(rest, 99)),
-    }
-    out["total"] = {
-        "mean_ms": float(np.mean(totals)),
-        "p50_ms": float(np.median(totals)),
-        "p99_ms": float(np.percentile(totals, 99)),
-    }
+    out["other (locks, pairs setup, result)"] = _mean_p50_p99(np.asarray(totals) - covered)
+    out["total"] = _mean_p50_p99(totals)
     return out
 
 
 def write_latency(engine: Any, upserts: int, syncs: int, seed: int = 4) -> dict[str, Any]:
     """``upsert_vacancy`` (half updates, half inserts), split into encode/store/sync; a no-op sync."""
-    rng = random.Random(seed)
-    stored = engine.vacancies.index.ids()
     spent: dict[str, float] = {}
-
-    def timed(label: str, fn: Callable[..., Any]) -> Callable[..., Any]:
-        def run(*a: Any, **kw: Any) -> Any:
-            start = time.perf_counter()
-            try:
-                return fn(*a, **kw)
-            finally:
-                spent[label] = spent.get(label, 0.0) + (time.perf_counter() - start) * 1000
-
-        return run
-
-    records = []
-    for n in range(upserts + 10):
-        v = engine.vacancy(rng.choice(stored))
-        if n % 2:  # an update: another text (so another vector) and other hours
-            hours = float(rng.randint(10, 40))
-            records.append(
-                (
-                    "update",
-                    v.model_copy(update={"description": f"{v.description} (Stand {n})", "hours_per_week": hours}),
-                )
-            )
-        else:  # a new posting
-            records.append(("insert", v.model_copy(update={"id": f"BENCH-{n:06d}", "source_ids": []})))
-    engine.sync = timed("sync", engine.sync)  # instance attributes: the class stays as it is
-    engine.encoder.encode = timed("encode", engine.encoder.encode)
+    records = _upsert_records(engine, upserts + 10, random.Random(seed))
+    engine.sync = _timed(spent, "sync", engine.sync)  # instance attributes: the class stays as it is
+    engine.encoder.encode = _timed(spent, "encode", engine.encoder.encode)
     load = OtherLoad()
     times: dict[str, list[float]] = {"all": [], "insert": [], "update": []}
     parts: dict[str, list[float]] = {"encode": [], "store": [], "sync": []}
@@ -532,19 +527,40 @@ def write_latency(engine: Any, upserts: int, syncs: int, seed: int = 4) -> dict[
         del engine.sync, engine.encoder.encode
     last = records[-1][1]
     assert engine.vacancies.record(last.id) == last, "the last upsert is not what the engine serves"
+    return {
+        "upsert": {kind: _stats(v) for kind, v in times.items()},
+        "parts": {kind: _stats(v) for kind, v in parts.items()},
+        "sync_noop": _stats(_noop_syncs(engine, syncs), "us", 1),
+        "vacancies_after": len(engine.vacancies.index),
+        "other_load_cores": load.cores(),
+    }
+
+
+def _upsert_records(engine: Any, count: int, rng: random.Random) -> list[tuple[str, Any]]:
+    """(kind, vacancy): updates of stored ones (another text, so another vector, and other hours)
+    and new postings, alternating."""
+    stored = engine.vacancies.index.ids()
+    records = []
+    for n in range(count):
+        v = engine.vacancy(rng.choice(stored))
+        if n % 2:
+            hours = float(rng.randint(10, 40))
+            update = {"description": f"{v.description} (Stand {n})", "hours_per_week": hours}
+            records.append(("update", v.model_copy(update=update)))
+        else:
+            records.append(("insert", v.model_copy(update={"id": f"BENCH-{n:06d}", "source_ids": []})))
+    return records
+
+
+def _noop_syncs(engine: Any, syncs: int) -> list[float]:
+    """Microseconds of each ``sync()`` that finds nothing to apply."""
     noop = []
     for _ in range(syncs):
         start = time.perf_counter()
         applied = engine.sync()
         noop.append((time.perf_counter() - start) * 1e6)
         assert applied == 0
-    return {
-        "upsert": {kind: _stats(v) for kind, v in times.items()},
-        "parts": {kind: _stats(v) for kind, v in parts.items()},
-        "sync_noop": _stats(noop, "us", 1),
-        "vacancies_after": len(engine.vacancies.index),
-        "other_load_cores": load.cores(),
-    }
+    return noop
 
 
 def profile(engine: Any, queries: int, top: int = 30, seed: int = 5) -> str:
@@ -668,18 +684,7 @@ def _wrk_load(
     script, id_file = workdir / "shortlists.lua", workdir / "ids.txt"
     script.write_text(WRK_SCRIPT, encoding="utf-8")
     id_file.write_text("\n".join(ids) + "\n", encoding="utf-8")
-    # -d only bounds the run (at 5 answers/s at least); the script stops it after ``requests`` answers.
-    cmd = [
-        "wrk",
-        "-t1",
-        f"-c{connections}",
-        f"-d{max(120, requests // 5)}s",
-        "--timeout",
-        "30s",
-        "-s",
-        str(script),
-        f"http://{LOOPBACK}:{port}",
-    ]
+    cmd = _wrk_command(port, requests, connections, script)
     env = {
         **os.environ,
         "BENCH_IDS": str(id_file),
@@ -688,16 +693,7 @@ def _wrk_load(
         "BENCH_BODY": json.dumps({"k": K, "include_reasons": True}),
     }
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    with subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, text=True) as proc:
-        assert proc.stdout is not None
-        lines, wall = [], 0.0
-        for line in proc.stdout:
-            lines.append(line)
-            if line.startswith("BENCH_WALL "):
-                wall = float(line.split()[1])
-                proc.send_signal(signal.SIGINT)  # wrk's handler ends the run and prints the summary
-        if proc.wait() != 0:
-            raise RuntimeError(f"wrk failed ({proc.returncode}): {''.join(lines)[-2000:]}")
+    lines, wall = _run_wrk(cmd, env)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     line = next(x for x in lines if x.startswith("BENCH_JSON "))
     raw = json.loads(line.removeprefix("BENCH_JSON "))
@@ -716,6 +712,36 @@ def _wrk_load(
     }
     shown = shlex.join(cmd).replace(str(workdir), "$TMP")
     return result, f"BENCH_REQUESTS={requests} BENCH_IDS=$TMP/ids.txt BENCH_TOKEN=<caseworker> {shown}"
+
+
+def _wrk_command(port: int, requests: int, connections: int, script: Path) -> list[str]:
+    # -d only bounds the run (at 5 answers/s at least); the script stops it after ``requests`` answers.
+    return [
+        "wrk",
+        "-t1",
+        f"-c{connections}",
+        f"-d{max(120, requests // 5)}s",
+        "--timeout",
+        "30s",
+        "-s",
+        str(script),
+        f"http://{LOOPBACK}:{port}",
+    ]
+
+
+def _run_wrk(cmd: list[str], env: dict[str, str]) -> tuple[list[str], float]:
+    """wrk's output lines and the wall time the script reported (0.0: it never did)."""
+    with subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, text=True) as proc:
+        assert proc.stdout is not None
+        lines, wall = [], 0.0
+        for line in proc.stdout:
+            lines.append(line)
+            if line.startswith("BENCH_WALL "):
+                wall = float(line.split()[1])
+                proc.send_signal(signal.SIGINT)  # wrk's handler ends the run and prints the summary
+        if proc.wait() != 0:
+            raise RuntimeError(f"wrk failed ({proc.returncode}): {''.join(lines)[-2000:]}")
+    return lines, wall
 
 
 def over_http(
@@ -776,102 +802,11 @@ def report_world(report: Report, args: argparse.Namespace, world: str, home: Pat
         with scratch_engine(home) as (engine, load_seconds):
             facts = _engine_facts(engine, load_seconds)
             data["engine"] = facts
-            facts_line = (
-                f"{facts['vacancies']:,} open vacancies ({facts['vacancy_index']} index), "
-                f"{facts['candidates']:,} job seekers ({facts['candidate_index']} index), scorer "
-                f"{facts['scorer']} v{facts['model_version']}, exact_subset_below "
-                f"{facts['exact_subset_below']:,}, engine loaded in {facts['engine_load_s']} s"
-            )
             if args.shortlists:
-                rows = []
-                for direction in ("vacancies_for_candidate", RECORD_DIRECTION, "candidates_for_vacancy"):
-                    r = shortlist_latency(engine, direction, args.queries)
-                    data[direction] = r
-                    rows.append(
-                        [
-                            direction,
-                            _fmt(r["items"]),
-                            r["n"],
-                            r["p50_ms"],
-                            r["p95_ms"],
-                            r["p99_ms"],
-                            r["max_ms"],
-                            r["mean_ms"],
-                            _fmt(r["eligible_p50"]),
-                            f"{r['numpy_path_share']:.0%}",
-                            r["short_lists"],
-                            r["first_call_ms"],
-                            r["other_load_cores"],
-                        ]
-                    )
-                table = _table(
-                    [
-                        "direction",
-                        "items",
-                        "n",
-                        "p50 ms",
-                        "p95 ms",
-                        "p99 ms",
-                        "max ms",
-                        "mean ms",
-                        "eligible p50",
-                        "numpy path",
-                        "< k items",
-                        "first call ms",
-                        "other load (cores)",
-                    ],
-                    rows,
-                )
-                note = (
-                    f"{facts_line}. Queries are stored records, by id; '{RECORD_DIRECTION}' passes the "
-                    "record itself, as POST /v1/candidates/{id}/vacancies does. 'numpy path': share of "
-                    "queries whose eligible set was at most exact_subset_below."
-                )
-                report.add(
-                    f"{world}: in-process shortlists (k={K}, reasons on, FAISS 1 thread)",
-                    _reproduce(args, world, "in-process"),
-                    table,
-                    note,
-                )
-                stages = stage_breakdown(engine, min(args.queries, 200))
-                data["stages"] = stages
-                table = _table(
-                    ["stage of vacancies_for_candidate", "mean ms", "p50 ms", "p99 ms"],
-                    [[k, f"{v['mean_ms']:.3f}", f"{v['p50_ms']:.3f}", f"{v['p99_ms']:.3f}"] for k, v in stages.items()],
-                )
-                report.add(
-                    f"{world}: where a shortlist's time goes ({min(args.queries, 200)} shortlists, wrapped functions)",
-                    _reproduce(args, world, "in-process"),
-                    table,
-                    "Each row is the time inside that function per shortlist (the wrapping adds ~1 µs a "
-                    "call); 'other' is the rest of the call.",
-                )
+                _report_shortlists(report, args, world, engine, data, _facts_line(facts))
+                _report_stages(report, args, world, engine, data)
             if args.writes:
-                w = write_latency(engine, args.upserts, args.syncs)
-                data["writes"] = w
-                cols = ("p50", "p95", "p99", "max")
-                rows = [
-                    [f"upsert_vacancy ({kind})", *(w["upsert"][kind][f"{p}_ms"] for p in cols), w["upsert"][kind]["n"]]
-                    for kind in ("all", "update", "insert")
-                ]
-                rows += [
-                    [f"  of which {part}", *(w["parts"][part][f"{p}_ms"] for p in cols), w["parts"][part]["n"]]
-                    for part in ("encode", "store", "sync")
-                ]
-                table = _table(["operation", "p50 ms", "p95 ms", "p99 ms", "max ms", "n"], rows)
-                s = w["sync_noop"]
-                table += "\n\n" + _table(
-                    ["operation", "p50 µs", "p95 µs", "p99 µs", "max µs", "n"],
-                    [["sync() that finds nothing", s["p50_us"], s["p95_us"], s["p99_us"], s["max_us"], s["n"]]],
-                )
-                report.add(
-                    f"{world}: writes (engine over a scratch copy of the store)",
-                    _reproduce(args, world, "writes"),
-                    table,
-                    "'store' is the store transaction (record, aliases, change-log entry, commit); "
-                    "'sync' applies the entry (reads it back, puts vector and row). Other processes kept "
-                    f"{w['other_load_cores']} cores busy meanwhile.",
-                )
+                _report_writes(report, args, world, engine, data)
             if args.profile and is_largest:
                 text = profile(engine, args.profile)
                 data["profile"] = text
@@ -881,60 +816,138 @@ def report_world(report: Report, args: argparse.Namespace, world: str, home: Pat
                     f"```\n{text.strip()}\n```",
                 )
     if args.http:
-        h = over_http(home, args.requests, args.concurrency, args.workers, args.wrk)
-        data["http"] = h
-        rows = [
+        _report_http(report, args, world, home, data)
+
+
+def _facts_line(facts: dict[str, Any]) -> str:
+    return (
+        f"{facts['vacancies']:,} open vacancies ({facts['vacancy_index']} index), "
+        f"{facts['candidates']:,} job seekers ({facts['candidate_index']} index), scorer "
+        f"{facts['scorer']} v{facts['model_version']}, exact_subset_below "
+        f"{facts['exact_subset_below']:,}, engine loaded in {facts['engine_load_s']} s"
+    )
+
+
+_LATENCY_HEAD = [
+    *("direction", "items", "n", "p50 ms", "p95 ms", "p99 ms", "max ms", "mean ms"),
+    *("eligible p50", "numpy path", "< k items", "first call ms", "other load (cores)"),
+]
+
+
+def _report_shortlists(
+    report: Report, args: argparse.Namespace, world: str, engine: Any, data: dict[str, Any], facts_line: str
+) -> None:
+    rows = []
+    for direction in ("vacancies_for_candidate", RECORD_DIRECTION, "candidates_for_vacancy"):
+        r = shortlist_latency(engine, direction, args.queries)
+        data[direction] = r
+        rows.append(
             [
-                r["generator"],
-                r["n"],
-                r["throughput_rps"],
-                r["p50_ms"],
-                r["p95_ms"],
-                r["p99_ms"],
-                r["max_ms"],
-                r["errors"],
-                r["client_cpu_s"],
-                r["server_cpu_s"],
-                r["wall_s"],
-                r["other_load_cores"],
+                direction,
+                _fmt(r["items"]),
+                *(r[key] for key in ("n", "p50_ms", "p95_ms", "p99_ms", "max_ms", "mean_ms")),
+                _fmt(r["eligible_p50"]),
+                f"{r['numpy_path_share']:.0%}",
+                *(r[key] for key in ("short_lists", "first_call_ms", "other_load_cores")),
             ]
-            for r in h["runs"]
-        ]
-        table = _table(
-            [
-                "load generator",
-                "requests",
-                "shortlists/s",
-                "p50 ms",
-                "p95 ms",
-                "p99 ms",
-                "max ms",
-                "errors",
-                "client CPU s",
-                "server CPU s",
-                "wall s",
-                "other load (cores)",
-            ],
-            rows,
         )
-        notes = [
-            f"Server: `{h['server']}` (ready and settled after {h['server_ready_s']} s). "
-            f'POST /v1/candidates/{{id}}/vacancies with {{"k": {K}, "include_reasons": true}}, random '
-            "stored job seekers, closed loop (each connection sends its next request when the answer "
-            "is in)."
-        ]
-        notes += [f"- `{r['generator']}`: `{r['command']}`" for r in h["runs"]]
-        if "wrk" in h:
-            notes.append(f"wrk {h['wrk']}.")
-        report.add(
-            f"{world}: over HTTP ({args.workers} uvicorn workers on {LOOPBACK})",
-            _reproduce(args, world, "http"),
-            table,
-            "\n".join(notes),
-        )
+    table = _table(_LATENCY_HEAD, rows)
+    note = (
+        f"{facts_line}. Queries are stored records, by id; '{RECORD_DIRECTION}' passes the "
+        "record itself, as POST /v1/candidates/{id}/vacancies does. 'numpy path': share of "
+        "queries whose eligible set was at most exact_subset_below."
+    )
+    report.add(
+        f"{world}: in-process shortlists (k={K}, reasons on, FAISS 1 thread)",
+        _reproduce(args, world, "in-process"),
+        table,
+        note,
+    )
 
 
-def main(argv: list[str] | None = None) -> None:
+def _report_stages(report: Report, args: argparse.Namespace, world: str, engine: Any, data: dict[str, Any]) -> None:
+    stages = stage_breakdown(engine, min(args.queries, 200))
+    data["stages"] = stages
+    table = _table(
+        ["stage of vacancies_for_candidate", "mean ms", "p50 ms", "p99 ms"],
+        [[k, f"{v['mean_ms']:.3f}", f"{v['p50_ms']:.3f}", f"{v['p99_ms']:.3f}"] for k, v in stages.items()],
+    )
+    report.add(
+        f"{world}: where a shortlist's time goes ({min(args.queries, 200)} shortlists, wrapped functions)",
+        _reproduce(args, world, "in-process"),
+        table,
+        "Each row is the time inside that function per shortlist (the wrapping adds ~1 µs a "
+        "call); 'other' is the rest of the call.",
+    )
+
+
+def _report_writes(report: Report, args: argparse.Namespace, world: str, engine: Any, data: dict[str, Any]) -> None:
+    w = write_latency(engine, args.upserts, args.syncs)
+    data["writes"] = w
+    cols = ("p50", "p95", "p99", "max")
+    rows = [
+        [f"upsert_vacancy ({kind})", *(w["upsert"][kind][f"{p}_ms"] for p in cols), w["upsert"][kind]["n"]]
+        for kind in ("all", "update", "insert")
+    ]
+    rows += [
+        [f"  of which {part}", *(w["parts"][part][f"{p}_ms"] for p in cols), w["parts"][part]["n"]]
+        for part in ("encode", "store", "sync")
+    ]
+    table = _table(["operation", "p50 ms", "p95 ms", "p99 ms", "max ms", "n"], rows)
+    s = w["sync_noop"]
+    table += "\n\n" + _table(
+        ["operation", "p50 µs", "p95 µs", "p99 µs", "max µs", "n"],
+        [["sync() that finds nothing", s["p50_us"], s["p95_us"], s["p99_us"], s["max_us"], s["n"]]],
+    )
+    report.add(
+        f"{world}: writes (engine over a scratch copy of the store)",
+        _reproduce(args, world, "writes"),
+        table,
+        "'store' is the store transaction (record, aliases, change-log entry, commit); "
+        "'sync' applies the entry (reads it back, puts vector and row). Other processes kept "
+        f"{w['other_load_cores']} cores busy meanwhile.",
+    )
+
+
+# key of a run -> its column
+_HTTP_COLUMNS = {
+    "generator": "load generator",
+    "n": "requests",
+    "throughput_rps": "shortlists/s",
+    "p50_ms": "p50 ms",
+    "p95_ms": "p95 ms",
+    "p99_ms": "p99 ms",
+    "max_ms": "max ms",
+    "errors": "errors",
+    "client_cpu_s": "client CPU s",
+    "server_cpu_s": "server CPU s",
+    "wall_s": "wall s",
+    "other_load_cores": "other load (cores)",
+}
+
+
+def _report_http(report: Report, args: argparse.Namespace, world: str, home: Path, data: dict[str, Any]) -> None:
+    h = over_http(home, args.requests, args.concurrency, args.workers, args.wrk)
+    data["http"] = h
+    table = _table(list(_HTTP_COLUMNS.values()), [[r[key] for key in _HTTP_COLUMNS] for r in h["runs"]])
+    notes = [
+        f"Server: `{h['server']}` (ready and settled after {h['server_ready_s']} s). "
+        f'POST /v1/candidates/{{id}}/vacancies with {{"k": {K}, "include_reasons": true}}, random '
+        "stored job seekers, closed loop (each connection sends its next request when the answer "
+        "is in)."
+    ]
+    notes += [f"- `{r['generator']}`: `{r['command']}`" for r in h["runs"]]
+    if "wrk" in h:
+        notes.append(f"wrk {h['wrk']}.")
+    report.add(
+        f"{world}: over HTTP ({args.workers} uvicorn workers on {LOOPBACK})",
+        _reproduce(args, world, "http"),
+        table,
+        "\n".join(notes),
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--home", type=Path, default=None, help="default world; default: $MATCHER_HOME")
     parser.add_argument("--big-home", type=Path, default=None, help="100k world; default: HOME/bench-100k")
@@ -952,7 +965,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-writes", dest="writes", action="store_false", help="skip upserts and no-op syncs")
     parser.add_argument("--no-http", dest="http", action="store_false", help="skip the HTTP runs")
     parser.add_argument("--no-wrk", dest="wrk", action="store_false", help="HTTP: httpx threads only")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # here and in the server
     args.home = (args.home or Settings().home).resolve()
     args.big_home = (args.big_home or args.home / "bench-100k").resolve()

@@ -37,12 +37,10 @@ from matcher.models import (
     WorkingTime,
     effective_licences,
 )
-from matcher.opportunities import OpportunityConfig, Standing, count_changes, standing
+from matcher.opportunities import Bools, OpportunityConfig, Places, Standing, count_changes, standing
 from matcher.reference import ReferenceData
 from matcher.render import occupation_title
 
-Bools = NDArray[np.bool_]
-Places = tuple[NDArray[np.float64], NDArray[np.float64]]
 # Only where a job is: reach is the distance and commute filters.
 _GEO = FilterOptions(vacancy_open=False, working_time=False, licences=False, availability=False)
 TAUGHT_KINDS = frozenset({"licence", "permit", "german_level", "skill", "requirement_level"})
@@ -102,17 +100,6 @@ def dimensions(
     cands: CandidateTable, vacs: VacancyTable, reference: ReferenceData, min_skill_demand: int = 5
 ) -> list[Dimension]:
     """The six dimensions of the shortage view, from the engine's column tables."""
-    groups = sorted({str(k)[:3] for k in vacs.kldb})
-    person_groups = [
-        {f"{k:05d}"[:3] for k in [main, *alt] if k >= 0} for main, alt in zip(cands.main_kldb, cands.alt_kldb)
-    ]
-    occupation = Dimension(
-        "occupation_group",
-        groups,
-        [occupation_title(_group_code(g, vacs), reference) for g in groups],
-        np.column_stack([np.array([f"{k:05d}"[:3] == g for k in vacs.kldb]) for g in groups]),
-        np.column_stack([np.array([g in held for held in person_groups]) for g in groups]),
-    )
     licences = Dimension(
         "licence",
         list(LICENCE_BIT),
@@ -142,7 +129,24 @@ def dimensions(
         np.column_stack([vacs.level == x for x in LEVEL_LABELS_DE]),
         np.column_stack([cands.level >= x for x in LEVEL_LABELS_DE]),
     )
+    occupation = _occupations(cands, vacs, reference)
     return [occupation, licences, permits, german, level, _skills(cands, vacs, reference, min_skill_demand)]
+
+
+def _occupations(cands: CandidateTable, vacs: VacancyTable, reference: ReferenceData) -> Dimension:
+    """Occupation groups (the KldB's first three digits) of the vacancies; a person holds a group
+    with the main or an alternative occupation."""
+    groups = sorted({str(k)[:3] for k in vacs.kldb})
+    person_groups = [
+        {f"{k:05d}"[:3] for k in [main, *alt] if k >= 0} for main, alt in zip(cands.main_kldb, cands.alt_kldb)
+    ]
+    return Dimension(
+        "occupation_group",
+        groups,
+        [occupation_title(_group_code(g, vacs), reference) for g in groups],
+        np.column_stack([np.array([f"{k:05d}"[:3] == g for k in vacs.kldb]) for g in groups]),
+        np.column_stack([np.array([g in held for held in person_groups]) for g in groups]),
+    )
 
 
 def _group_code(group: str, vacs: VacancyTable) -> str:
@@ -206,6 +210,11 @@ class PersonSuggestions:
     best_by_type: dict[str, NDArray[np.intp]] = field(default_factory=dict)  # rows opened by the best change
     technical: bool = False
 
+    def offer(self, kind: str, rows: NDArray[np.intp]) -> None:
+        """A change that a measure of type ``kind`` teaches opens ``rows``: kept if it opens the most."""
+        if kind not in self.best_by_type or len(rows) > len(self.best_by_type[kind]):
+            self.best_by_type[kind] = rows
+
 
 def _best_by_type(
     s: Standing, catalogue: MeasureCatalogue, reach: Bools, gazetteer: Gazetteer, config: OpportunityConfig
@@ -220,9 +229,7 @@ def _best_by_type(
             if not reach[row]:
                 continue
             m = catalogue.measures[row]
-            kind = m.type.value
-            if kind not in out.best_by_type or len(rows) > len(out.best_by_type[kind]):
-                out.best_by_type[kind] = rows
+            out.offer(m.type.value, rows)
             out.technical = out.technical or is_technical(m.kldb)
     return out
 
@@ -334,20 +341,7 @@ class _Caseload:
         keep = others & b.licences[p]
         ok = german_ok & level_ok
         fits = keep & ok
-        held_licences, held_permits = int(c.licences[p]), int(c.permits[p])
-        changes: list[tuple[ProfileChange, Bools]] = []
-        blocked = others & ok & ~b.licences[p]  # fit but for the licence filter
-        if blocked.any():
-            asked_licences = int(np.bitwise_or.reduce(v.licences[blocked]))
-            asked_permits = int(np.bitwise_or.reduce(v.permits[blocked]))
-            for name in sorted(n for n, bit in LICENCE_BIT.items() if asked_licences & bit and not held_licences & bit):
-                more = held_licences | bits(sorted(effective_licences([name])), LICENCE_BIT)
-                opens = ((v.licences & ~more) | (v.permits & ~held_permits)) == 0
-                changes.append((ProfileChange("licence", name), blocked & opens))
-            for name in sorted(n for n, bit in PERMIT_BIT.items() if asked_permits & bit and not held_permits & bit):
-                more = held_permits | PERMIT_BIT[name]
-                opens = ((v.licences & ~held_licences) | (v.permits & ~more)) == 0
-                changes.append((ProfileChange("permit", name), blocked & opens))
+        changes = self._licence_changes(b, p, others & ok & ~b.licences[p])  # fit but for the licence filter
         rank = int(c.german[p])
         if rank < GERMAN_LEVEL_RANK[GermanLevel.C2]:
             level = list(GermanLevel)[rank]
@@ -361,8 +355,35 @@ class _Caseload:
             meets = (v.level - (record.level + 1)) <= 0
             rows = keep & german_ok & ~level_ok & target & meets
             changes.append((ProfileChange("requirement_level", str(record.level + 1)), rows))
+        return self._suggestions(record, changes, b.reach[p])
+
+    def _licence_changes(self, b: _Block, p: int, blocked: Bools) -> list[tuple[ProfileChange, Bools]]:
+        """Each licence and permit asked by the ``blocked`` vacancies that the person lacks, with
+        the vacancies it opens."""
+        if not blocked.any():
+            return []
+        v, c = self.vacs, b.cands
+        held_licences, held_permits = int(c.licences[p]), int(c.permits[p])
+        asked_licences = int(np.bitwise_or.reduce(v.licences[blocked]))
+        asked_permits = int(np.bitwise_or.reduce(v.permits[blocked]))
+        changes: list[tuple[ProfileChange, Bools]] = []
+        for name in sorted(n for n, bit in LICENCE_BIT.items() if asked_licences & bit and not held_licences & bit):
+            more = held_licences | bits(sorted(effective_licences([name])), LICENCE_BIT)
+            opens = ((v.licences & ~more) | (v.permits & ~held_permits)) == 0
+            changes.append((ProfileChange("licence", name), blocked & opens))
+        for name in sorted(n for n, bit in PERMIT_BIT.items() if asked_permits & bit and not held_permits & bit):
+            more = held_permits | PERMIT_BIT[name]
+            opens = ((v.licences & ~held_licences) | (v.permits & ~more)) == 0
+            changes.append((ProfileChange("permit", name), blocked & opens))
+        return changes
+
+    def _suggestions(
+        self, record: Candidate, changes: list[tuple[ProfileChange, Bools]], reach: Bools
+    ) -> PersonSuggestions:
+        """What the changes open, and the measures within reach that teach them, by measure type."""
+        kinds = self.config.kinds
+        assert kinds is not None
         out = PersonSuggestions(record.id, 0)
-        reach = b.reach[p]
         for change, mask in changes:
             if change.kind not in kinds or not mask.any():
                 continue
@@ -371,8 +392,7 @@ class _Caseload:
             taught = self._taught(change, record)
             taught = taught[reach[taught]]
             for kind in {self.measure_type[m] for m in taught}:
-                if kind not in out.best_by_type or len(opened) > len(out.best_by_type[kind]):
-                    out.best_by_type[kind] = opened
+                out.offer(kind, opened)
             out.technical = out.technical or bool(self.measure_technical[taught].any())
         return out
 

@@ -19,6 +19,7 @@ from api.routes.contacts import ask_for_contact
 from api.routes.shortlists import employer_options, shortlist_body
 from api.schemas import FilterRequest, ShortlistRequest
 from api.security import Permission, Principal
+from api.service import Service
 from api.views import DISTANCE_EDGES_KM
 from api.web.caseworker import score_bands
 from api.web.core import PREFIX, Allowed, Form, redirect, render, service_of
@@ -110,25 +111,7 @@ def vacancy_page(vacancy_id: str, request: Request, who: EmployerService) -> HTM
     parsed = Parsed()
     choice(parsed, params, "k", [str(k) for k in K_CHOICES], "Anzahl", "10")
     choice(parsed, params, "distance", ["", *DISTANCE_CHOICES], "Entfernung", "")
-    body = None
-    if parsed.ok:
-        km = float(parsed.clean["distance"]) if parsed.clean["distance"] else None
-        filters = FilterRequest(max_distance_km=km)
-        k = int(parsed.clean["k"])
-        options, warnings = employer_options(who, filters, engine.config.filters)
-        result = engine.shortlist_for_vacancy(vacancy, k, options, True)
-        body = shortlist_body(
-            service,
-            who,
-            "GET /app/vacancies/{id}",
-            ShortlistRequest(k=k, filters=filters),
-            result,
-            vacancy,
-            uuid4().hex,
-            engine.gazetteer,
-            warnings,
-        )
-        score_bands(body["items"])
+    body = _cards(service, who, vacancy, parsed) if parsed.ok else None
     return render(
         request,
         "vacancy.html",
@@ -144,6 +127,21 @@ def vacancy_page(vacancy_id: str, request: Request, who: EmployerService) -> HTM
         working_time_de=WORKING_TIME_DE,
         notice=params.get("notice"),
     )
+
+
+def _cards(service: Service, who: Principal, vacancy: Vacancy, parsed: Parsed) -> dict[str, Any]:
+    """The shortlist of cards for the page's choices (k, distance), scored in bands."""
+    engine = service.ready_engine()
+    km = float(parsed.clean["distance"]) if parsed.clean["distance"] else None
+    filters = FilterRequest(max_distance_km=km)
+    k = int(parsed.clean["k"])
+    options, warnings = employer_options(who, filters, engine.config.filters)
+    result = engine.shortlist_for_vacancy(vacancy, k, options, True)
+    request = ShortlistRequest(k=k, filters=filters)
+    endpoint = "GET /app/vacancies/{id}"
+    body = shortlist_body(service, who, endpoint, request, result, vacancy, uuid4().hex, engine.gazetteer, warnings)
+    score_bands(body["items"])
+    return body
 
 
 @router.post("/vacancies/{vacancy_id}/contact")

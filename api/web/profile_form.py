@@ -104,6 +104,15 @@ def parse_profile(form: Mapping[str, list[str]], service: Service) -> tuple[Pars
     if unknown:
         shown = ", ".join(unknown[:5]) + (" …" if len(unknown) > 5 else "")
         parsed.errors["skills"] = f"Fähigkeiten: nicht im ESCO-Verzeichnis gefunden: {shown}."
+    occupations = _occupations(parsed, flat, service)
+    if parsed.errors:
+        return parsed, None
+    use_reference(service.reference)
+    return parsed, _validated(parsed, _profile_data(parsed, flat, occupations, skills))
+
+
+def _occupations(parsed: Parsed, flat: dict[str, str], service: Service) -> list[str]:
+    """The target occupation and the others, as typed; unknown codes are an error of the field."""
     occupations = [flat["occupation"], *[o.strip() for o in flat["more_occupations"].split(",") if o.strip()]]
     if not flat["occupation"]:
         parsed.errors["occupation"] = _MESSAGES["occupation"]
@@ -111,8 +120,11 @@ def parse_profile(form: Mapping[str, list[str]], service: Service) -> tuple[Pars
         parsed.errors[
             "occupation" if flat["occupation"] not in service.reference.kldb5_codes else "more_occupations"
         ] = "Beruf: diese KldB-Kennziffer gibt es nicht (5 Ziffern, z. B. 52122)."
-    if parsed.errors:
-        return parsed, None
+    return occupations
+
+
+def _profile_data(parsed: Parsed, flat: dict[str, str], occupations: list[str], skills: list[str]) -> dict[str, Any]:
+    """The profile's fields from the form, with the form's defaults."""
     data = {
         "ags": flat["ags"],
         "postcode": flat["postcode"],
@@ -136,12 +148,16 @@ def parse_profile(form: Mapping[str, list[str]], service: Service) -> tuple[Pars
     }
     if data["max_commute_minutes"] is not None:
         data["max_commute_minutes"] = int(data["max_commute_minutes"])
-    use_reference(service.reference)
+    return data
+
+
+def _validated(parsed: Parsed, data: dict[str, Any]) -> AdHocProfile | None:
+    """The API's schema over the data; its errors beside the fields they name."""
     try:
-        return parsed, AdHocProfile.model_validate(data)
+        return AdHocProfile.model_validate(data)
     except ValidationError as exc:
         for error in exc.errors():
             name = str(error["loc"][0]) if error["loc"] else "occupation"
             name = _FIELD_OF.get(name, name)
             parsed.errors.setdefault(name, _MESSAGES.get(name, f"{name}: ungültiger Wert."))
-        return parsed, None
+        return None
