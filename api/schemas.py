@@ -18,6 +18,7 @@ from matcher.filters import FilterOptions
 from matcher.models import (
     Candidate,
     CandidateProfile,
+    CandidateSource,
     Outcome,
     Vacancy,
 )
@@ -79,6 +80,18 @@ class AdHocProfile(CandidateProfile):
     ags: KnownAgs
     postcode: KnownPostcode
     available_from: date | None = Field(default=None, description="default: today")
+
+    def as_candidate(self, request_id: str, today: date) -> Candidate:
+        """The profile as a candidate of the moment. Its id is derived from the request id: the
+        audit log can point at the request, never at the person or the text."""
+        return Candidate(
+            id=f"adhoc-{request_id}",
+            source=CandidateSource.API,
+            source_id=request_id,
+            registered_at=today,
+            available_from=self.available_from or today,
+            **self.model_dump(exclude={"available_from"}),
+        )
 
 
 class MatchRequest(ShortlistRequest):

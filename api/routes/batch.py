@@ -74,6 +74,15 @@ def _label(found: NewMatches) -> tuple[str, str]:
     return found.run.model_version, f"batch:{found.run.run_id}"
 
 
+def _runs(found: NewMatches) -> dict[str, str | None]:
+    """The run that answered and the one it is compared with (null before the first run)."""
+    return {
+        "run_id": found.run.run_id if found.run else None,
+        "previous_run_id": found.previous.run_id if found.previous else None,
+        "as_of": found.run.as_of.isoformat() if found.run else None,
+    }
+
+
 def new_matches_body(
     service: Service, engine: Engine, who: Principal, direction: Direction, query_id: str, endpoint: str
 ) -> dict[str, object]:
@@ -91,9 +100,7 @@ def new_matches_body(
         for entry in entries:  # the customer number stays on the server (and in the audit log)
             entry["id"] = service.pseudonym(query_id, str(entry["id"]))
     return {
-        "run_id": found.run.run_id if found.run else None,
-        "previous_run_id": found.previous.run_id if found.previous else None,
-        "as_of": found.run.as_of.isoformat() if found.run else None,
+        **_runs(found),
         "items": items,
         "gone": gone,
     }
@@ -125,9 +132,7 @@ def digest_body(service: Service, who: Principal, limit: int, offset: int) -> di
     run_id = found.run.run_id if found.run else "-"
     service.audit(who, "GET /v1/digest", run_id, [(p, float(n)) for p, n in people], *_label(found), kind="read")
     return {
-        "run_id": found.run.run_id if found.run else None,
-        "previous_run_id": found.previous.run_id if found.previous else None,
-        "as_of": found.run.as_of.isoformat() if found.run else None,
+        **_runs(found),
         "total": total,
         "limit": limit,
         "offset": offset,

@@ -33,7 +33,6 @@ from api.service import Service, index_label
 from api.views import COMMUTE_STEP_MINUTES, DISTANCE_EDGES_KM, scored_pairs, shortlist_response
 from matcher.filters import FilterOptions
 from matcher.geo import Gazetteer
-from matcher.models import Candidate, CandidateSource
 from matcher.retrieval import Shortlist
 
 router = APIRouter(prefix="/v1", tags=["shortlists"])
@@ -152,18 +151,7 @@ def candidates_for_vacancy(
 def vacancies_for_profile(body: MatchRequest, who: CanMatch, engine: ReadyEngine, service: ServiceDep) -> LeanJSON:
     """Open vacancies for an ad-hoc profile; the profile is neither stored nor logged."""
     request_id = uuid4().hex
-    today = date.today()
-    fields = body.profile.model_dump(exclude={"available_from"})
-    # A temporary id derived from the request id: the audit log can point at the request,
-    # never at the person or the text.
-    query = Candidate(
-        id=f"adhoc-{request_id}",
-        source=CandidateSource.API,
-        source_id=request_id,
-        registered_at=today,
-        available_from=body.profile.available_from or today,
-        **fields,
-    )
+    query = body.profile.as_candidate(request_id, date.today())
     result = engine.shortlist_for_candidate(
         query, body.k, body.filters.options(engine.config.filters), body.include_reasons
     )

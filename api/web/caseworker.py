@@ -21,6 +21,7 @@ from api.routes.outcomes import save_outcome
 from api.routes.shortlists import shortlist_body
 from api.schemas import OutcomeRequest, ShortlistRequest
 from api.security import Permission, Principal
+from api.service import Service
 from api.views import scored_pairs
 from api.web.core import PREFIX, Allowed, Form, FormLists, PageNotFound, redirect, render, service_of
 from api.web.forms import (
@@ -37,7 +38,7 @@ from api.web.profile_form import PROFILE_FIELDS, parse_profile, profile_choices
 from matcher.contacts import DECLINE_REASONS, FEEDBACK_REASONS, RequestStatus
 from matcher.engine import Engine
 from matcher.errors import ContactRequestClosedError, InsufficientProfileError, UnknownVacancyError
-from matcher.models import LEVEL_LABELS_DE, PERMITS, Candidate, CandidateSource, effective_licences
+from matcher.models import LEVEL_LABELS_DE, PERMITS, Candidate, effective_licences
 from matcher.render import occupation_title, place_name
 from matcher.store import candidates_table
 
@@ -110,28 +111,11 @@ def find_candidates(request: Request, who: Caseworker) -> Response:
     service = service_of(request)
     params = request.query_params
     q, occupation, place = (params.get(n, "").strip() for n in ("q", "occupation", "place"))
-    errors: dict[str, str] = {}
-    if occupation and not (occupation.isdigit() and 1 <= len(occupation) <= 5):
-        errors["occupation"] = (
-            "Zielberuf: bitte eine KldB-Kennziffer mit 1 bis 5 Ziffern eingeben, z. B. 25 oder 52122."
-        )
-    if place and place not in service.reference.municipality_names:
-        errors["place"] = "Wohnort: bitte eine Gemeinde aus der Liste wählen."
+    errors = _search_errors(occupation, place, service)
     rows: list[Candidate] = []
     searched = bool(q or occupation or place)
     if searched and not errors:
-        t = candidates_table
-        query = select(t.c.data).order_by(t.c.id).limit(_SEARCH_LIMIT)
-        if q:
-            query = query.where(t.c.id.like(f"{_like(q)}%", escape="\\"))
-        if occupation:
-            query = query.where(t.c.main_kldb.like(f"{occupation}%"))
-        if place:
-            query = query.where(t.c.ags == place)
-        with service.store.engine.connect() as conn:
-            exact = conn.execute(select(t.c.id).where(t.c.id == q)).scalar_one_or_none() if q else None
-            if exact is None:
-                rows = [Candidate.model_validate(d) for d in conn.execute(query).scalars()]
+        exact, rows = _search(service, q, occupation, place)
         if exact is not None:
             return redirect(f"{PREFIX}/candidates/{exact}")
         service.audit(who, "GET /app/candidates", "search", [(c.id, None) for c in rows], kind="read")
@@ -157,6 +141,34 @@ def find_candidates(request: Request, who: Caseworker) -> Response:
         limit=_SEARCH_LIMIT,
         places=sorted(service.reference.municipality_names.items(), key=lambda p: p[1]),
     )
+
+
+def _search_errors(occupation: str, place: str, service: Service) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if occupation and not (occupation.isdigit() and 1 <= len(occupation) <= 5):
+        errors["occupation"] = (
+            "Zielberuf: bitte eine KldB-Kennziffer mit 1 bis 5 Ziffern eingeben, z. B. 25 oder 52122."
+        )
+    if place and place not in service.reference.municipality_names:
+        errors["place"] = "Wohnort: bitte eine Gemeinde aus der Liste wählen."
+    return errors
+
+
+def _search(service: Service, q: str, occupation: str, place: str) -> tuple[str | None, list[Candidate]]:
+    """The id that ``q`` names exactly (and no list), else the first matches by id prefix, occupation and place."""
+    t = candidates_table
+    query = select(t.c.data).order_by(t.c.id).limit(_SEARCH_LIMIT)
+    if q:
+        query = query.where(t.c.id.like(f"{_like(q)}%", escape="\\"))
+    if occupation:
+        query = query.where(t.c.main_kldb.like(f"{occupation}%"))
+    if place:
+        query = query.where(t.c.ags == place)
+    with service.store.engine.connect() as conn:
+        exact = conn.execute(select(t.c.id).where(t.c.id == q)).scalar_one_or_none() if q else None
+        if exact is not None:
+            return exact, []
+        return None, [Candidate.model_validate(d) for d in conn.execute(query).scalars()]
 
 
 def _like(text: str) -> str:
@@ -326,16 +338,7 @@ def match(request: Request, who: Caseworker, form: FormLists) -> HTMLResponse:
     if profile is not None:
         engine = _engine(request)
         request_id = uuid4().hex
-        today = date.today()
-        fields = profile.model_dump(exclude={"available_from"})
-        query = Candidate(
-            id=f"adhoc-{request_id}",
-            source=CandidateSource.API,
-            source_id=request_id,
-            registered_at=today,
-            available_from=profile.available_from or today,
-            **fields,
-        )
+        query = profile.as_candidate(request_id, date.today())
         try:
             result = engine.shortlist_for_candidate(
                 query, 10, ShortlistRequest().filters.options(engine.config.filters), True

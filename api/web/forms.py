@@ -82,12 +82,19 @@ class Parsed:
         return not self.errors
 
 
-def number(parsed: Parsed, params: Mapping[str, str], name: str, low: float, high: float, label: str) -> None:
-    """An optional number in (low, high]; German decimal commas are fine."""
+def _typed(parsed: Parsed, params: Mapping[str, str], name: str) -> str:
+    """What was typed into ``name`` (kept for the form); an empty field is clean as None."""
     raw = (params.get(name) or "").strip()
     parsed.typed[name] = raw
     if not raw:
         parsed.clean[name] = None
+    return raw
+
+
+def number(parsed: Parsed, params: Mapping[str, str], name: str, low: float, high: float, label: str) -> None:
+    """An optional number in (low, high]; German decimal commas are fine."""
+    raw = _typed(parsed, params, name)
+    if not raw:
         return
     try:
         value = float(raw.replace(",", "."))
@@ -101,10 +108,9 @@ def number(parsed: Parsed, params: Mapping[str, str], name: str, low: float, hig
 
 
 def day(parsed: Parsed, params: Mapping[str, str], name: str, label: str) -> None:
-    raw = (params.get(name) or "").strip()
-    parsed.typed[name] = raw
+    """An optional ISO date."""
+    raw = _typed(parsed, params, name)
     if not raw:
-        parsed.clean[name] = None
         return
     try:
         parsed.clean[name] = date.fromisoformat(raw)
