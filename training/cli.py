@@ -403,14 +403,17 @@ def _progress(message: str) -> None:
     typer.echo(message, err=True)
 
 
+_ORACLE_HELP = "generated world folder with the oracle files (default: $MATCHER_HOME/world)"
+
+
 def _oracle_path(settings: Settings, oracle: Path | None) -> Path | None:
-    """``--oracle`` if given, else the generator's file in ``$MATCHER_HOME/world`` if present."""
+    """``--oracle`` if given, else ``$MATCHER_HOME/world`` if the generator wrote it."""
     if oracle is not None:
-        if not oracle.is_file():
-            _fail(f"oracle file not found: {oracle}")
+        if not oracle.exists():
+            _fail(f"oracle folder or file not found: {oracle}")
         return oracle
-    default = settings.home / "world" / "oracle_utilities.csv"
-    return default if default.is_file() else None
+    default = settings.home / "world"
+    return default if (default / "oracle_utilities.csv").is_file() else None
 
 
 def _print_metrics(metrics: dict[str, dict[str, float | None] | None]) -> None:
@@ -424,7 +427,7 @@ def _print_metrics(metrics: dict[str, dict[str, float | None] | None]) -> None:
 @app.command()
 def train(
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON result")] = False,
-    oracle: Annotated[Path | None, typer.Option(help="oracle_utilities.csv (default: $MATCHER_HOME/world/)")] = None,
+    oracle: Annotated[Path | None, typer.Option(help=_ORACLE_HELP)] = None,
 ) -> None:
     """Train the re-ranker, evaluate against baselines, audit, register, promote if better."""
     from matcher.store import Store
@@ -450,7 +453,7 @@ def evaluate(
     a: Annotated[str, typer.Option("--a", help="alias or version number")] = "champion",
     b: Annotated[str, typer.Option("--b", help="alias or version number")] = "challenger",
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON result")] = False,
-    oracle: Annotated[Path | None, typer.Option(help="oracle_utilities.csv (default: $MATCHER_HOME/world/)")] = None,
+    oracle: Annotated[Path | None, typer.Option(help=_ORACLE_HELP)] = None,
 ) -> None:
     """Compare two registered re-ranker versions (and the baselines) on the test window."""
     from matcher.store import Store

@@ -3,12 +3,18 @@
 A **query** is a job seeker on the day of a proposal: proposals are grouped by (candidate,
 proposal date). Its **labelled items** are the vacancies proposed that day, with graded relevance
 (hired 3, interview 2, applied 1, otherwise 0). Its **negatives** are what retrieval would have
-shown the caseworker: the top-N vacancies by embedding similarity among those open at that date
-and never proposed to that person, all label 0.
+shown the caseworker: vacancies open at that date and never proposed to that person, all label 0,
+drawn from the top ``NEGATIVE_POOL`` x N by embedding similarity so that their posting ages follow
+the proposals' (:func:`age_matched`): caseworkers propose young postings (a median 39 days on the
+default world) while the open stock is older, and negatives taken by similarity alone let the
+model learn the sampling instead of the match from ``vacancy_age_days``.
 
 Open at a date ``d`` (the rule): posted on or before ``d`` and either still open today (status
-``open``; the store keeps no closing date) or posted at most ``open_window_days`` (120) days
-before ``d``. A filled or withdrawn vacancy is thus assumed closed 120 days after posting.
+``open``; the store keeps no closing date), posted at most ``open_window_days`` (120) days
+before ``d``, or proposed to someone on or after ``d``. A filled or withdrawn vacancy is thus
+assumed closed 120 days after posting or at its last proposal, whichever is later (without the
+last clause, a posting proposed when older than 120 days could only ever be a proposal, and the
+model learnt that from ``vacancy_age_days``).
 
 Features come from :mod:`matcher.features` with ``as_of`` = the proposal date, exactly as served.
 Nothing here reads protected attributes; the fairness audit joins them afterwards by id.
@@ -29,6 +35,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from data.generate.oracle import Oracle
 from matcher.columns import CandidateTable, VacancyTable
 from matcher.features import N_FEATURES, pair_features
 from matcher.geo import Gazetteer
@@ -38,8 +45,15 @@ from matcher.render import render_candidate, render_vacancy
 from matcher.store import Store
 from training.config import TrainingConfig
 
-ORACLE_COLUMNS = ("vorschlag_id", "kunden_id", "stellen_id", "utility")
 _CHUNK = 2048  # queries per similarity block: 2048 x 10k vacancies x 4 bytes = 80 MB
+# Negatives are drawn from the NEGATIVE_POOL x N (at least NEGATIVE_POOL_MIN) most similar open
+# vacancies: enough of every posting age that an age bin rarely runs short (then a neighbouring
+# bin fills in). With 60 for the 15 training negatives, postings older than 120 days were 3.5 %
+# of the negatives against 7.8 % of the proposals on the default world, and the model learnt it.
+NEGATIVE_POOL = 4
+NEGATIVE_POOL_MIN = 200
+AGE_BINS = 20  # quantile bins of the proposals' posting ages
+AGE_PERIOD_DAYS = 91  # negatives match the proposals' ages quarter by quarter
 
 
 class TextEncoder(Protocol):
@@ -82,7 +96,7 @@ class RankingSet:
     cand: NDArray[np.int64]
     vac: NDArray[np.int64]
     proposed: NDArray[np.bool_]
-    utility: NDArray[np.float64]  # oracle utility of proposed items, nan otherwise
+    utility: NDArray[np.float64]  # hidden utility of every pair (oracle only, never a feature), nan without one
     queries: pd.DataFrame
 
     def __len__(self) -> int:
@@ -156,15 +170,6 @@ def load_corpus(store: Store, encoder: TextEncoder, reference: ReferenceData, ca
     )
 
 
-def read_oracle(path: Path) -> pd.Series:
-    """The generator's utility per proposal id (``oracle_utilities.csv``)."""
-    frame = pd.read_csv(path, dtype={"vorschlag_id": str, "kunden_id": str, "stellen_id": str})
-    missing = [c for c in ORACLE_COLUMNS if c not in frame.columns]
-    if missing:
-        raise ValueError(f"{path}: missing column(s) {', '.join(missing)}")
-    return frame.groupby("vorschlag_id")["utility"].max().astype(float)
-
-
 def _ordinals(days: pd.Series) -> NDArray[np.int64]:
     """Proleptic Gregorian ordinals (``date.toordinal``) of a datetime column."""
     epoch = pd.Timestamp("1970-01-01")
@@ -190,8 +195,8 @@ def with_feedback(proposals: pd.DataFrame, feedback: pd.DataFrame) -> pd.DataFra
     return pd.concat([proposals, marks], ignore_index=True)
 
 
-def label_frame(proposals: pd.DataFrame, corpus: Corpus, oracle: pd.Series | None = None) -> pd.DataFrame:
-    """One row per (candidate, date, vacancy) with relevance and oracle utility.
+def label_frame(proposals: pd.DataFrame, corpus: Corpus) -> pd.DataFrame:
+    """One row per (candidate, date, vacancy) with relevance.
 
     Proposals naming a person or vacancy that is not in the store (rejected at ingestion) are
     dropped. A vacancy proposed twice on one day keeps its best outcome.
@@ -207,7 +212,6 @@ def label_frame(proposals: pd.DataFrame, corpus: Corpus, oracle: pd.Series | Non
         as_of=_ordinals(frame["proposed_at"]),
         relevance=frame["outcome"].map(relevance).fillna(0).astype(np.int64),
         hired=frame["outcome"] == Outcome.HIRED.value,
-        utility=frame["id"].map(oracle) if oracle is not None else np.nan,
     )
     keys = ["cand", "as_of", "vac"]
     grouped = frame.groupby(keys, as_index=False).agg(
@@ -215,7 +219,6 @@ def label_frame(proposals: pd.DataFrame, corpus: Corpus, oracle: pd.Series | Non
         vacancy_id=("vacancy_id", "first"),
         relevance=("relevance", "max"),
         hired=("hired", "max"),
-        utility=("utility", "max"),
     )
     return grouped.sort_values(keys, kind="stable").reset_index(drop=True)
 
@@ -250,14 +253,15 @@ def retrieve(
     allowed: Callable[[slice], NDArray[np.bool_]],
     exclude: Sequence[NDArray[np.int64]],
     n: int,
-) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float32]]:
     """Exact top-``n`` items per query by inner product, among allowed and not excluded items.
 
     Returns:
-        (query position, item index) pairs, at most ``n`` per query.
+        (query position, item index, similarity) of at most ``n`` items per query.
     """
     rows: list[NDArray[np.int64]] = []
     items: list[NDArray[np.int64]] = []
+    scores: list[NDArray[np.float32]] = []
     n = min(n, item_vecs.shape[0])
     for start in range(0, len(query_vecs), _CHUNK):
         block = slice(start, min(start + _CHUNK, len(query_vecs)))
@@ -270,10 +274,76 @@ def retrieve(
             if n < sims.shape[1]
             else np.tile(np.arange(sims.shape[1]), (sims.shape[0], 1))
         )
-        ok = np.isfinite(np.take_along_axis(sims, top, axis=1))
+        top_sims = np.take_along_axis(sims, top, axis=1)
+        ok = np.isfinite(top_sims)
         rows.append(np.nonzero(ok)[0] + start)
         items.append(top[ok])
-    return np.concatenate(rows).astype(np.int64), np.concatenate(items).astype(np.int64)
+        scores.append(top_sims[ok])
+    return (
+        np.concatenate(rows).astype(np.int64),
+        np.concatenate(items).astype(np.int64),
+        np.concatenate(scores).astype(np.float32),
+    )
+
+
+def age_bins(proposal_ages: NDArray[np.int64], n_bins: int = AGE_BINS) -> NDArray[np.float64]:
+    """Inner edges of quantile bins of the proposals' posting ages (ties merge bins)."""
+    return np.unique(np.quantile(proposal_ages, np.linspace(0.0, 1.0, n_bins + 1)[1:-1]))
+
+
+def age_matched(
+    qpos: NDArray[np.int64],
+    sims: NDArray[np.float32],
+    ages: NDArray[np.int64],
+    query_period: NDArray[np.int64],
+    proposals: tuple[NDArray[np.int64], NDArray[np.int64]],
+    n: int,
+    seed: int,
+) -> NDArray[np.bool_]:
+    """Which pool rows become negatives: ``n`` per query, posting ages distributed as the proposals'.
+
+    Each query draws the age bins of its ``n`` negatives from the bin shares of the proposals of
+    its period, and takes, per bin, its most similar pool items of that age. Where the pool lacks
+    items of a bin, the quota moves to the next older bin, and what is left at the oldest to the
+    next younger ones. Periods matter: early in the history fewer old postings exist, and one
+    distribution for all would leave a time-dependent difference the model learns.
+
+    Args:
+        qpos: query of each pool row (rows of one query need not be contiguous).
+        sims: similarity of each pool row; ages: the posting's age at the query's date.
+        query_period: period (index from 0) of each query.
+        proposals: (posting age, period) of the proposed items: the distribution to match.
+    """
+    proposal_ages, proposal_period = proposals
+    edges = age_bins(proposal_ages)
+    n_bins = len(edges) + 1
+    shares = np.ones((int(query_period.max()) + 1, n_bins))  # +1: no bin is impossible
+    np.add.at(shares, (proposal_period, np.searchsorted(edges, proposal_ages, side="right")), 1)
+    shares /= shares.sum(axis=1, keepdims=True)
+    uniform = np.random.default_rng(seed).random((len(query_period), n))
+    wanted = (uniform[:, :, None] > np.cumsum(shares, axis=1)[query_period][:, None, :]).sum(axis=2)
+    n_queries = len(query_period)
+    quota = np.zeros((n_queries, n_bins), dtype=np.int64)
+    np.add.at(quota, (np.repeat(np.arange(n_queries), n), np.minimum(wanted, n_bins - 1).ravel()), 1)
+    row_bin = np.searchsorted(edges, ages, side="right")
+    available = np.zeros_like(quota)
+    np.add.at(available, (qpos, row_bin), 1)
+    for bins, step in ((range(n_bins - 1), 1), (range(n_bins - 1, 0, -1), -1)):
+        for b in bins:
+            excess = np.maximum(quota[:, b] - available[:, b], 0)
+            quota[:, b] -= excess
+            quota[:, b + step] += excess
+    order = np.lexsort((-sims, row_bin, qpos))
+    rank = _rank_within(qpos[order] * n_bins + row_bin[order])
+    take = np.zeros(len(qpos), dtype=bool)
+    take[order] = rank < quota[qpos[order], row_bin[order]]
+    return take
+
+
+def _rank_within(keys: NDArray[np.int64]) -> NDArray[np.int64]:
+    """0, 1, 2, ... within each run of equal (sorted) keys."""
+    starts = np.r_[0, np.flatnonzero(np.diff(keys)) + 1]
+    return np.arange(len(keys)) - np.repeat(starts, np.diff(np.r_[starts, len(keys)]))
 
 
 def _features(
@@ -295,36 +365,48 @@ def _assemble(
     corpus: Corpus,
     queries: pd.DataFrame,
     labelled: pd.DataFrame,
-    neg_query: NDArray[np.int64],
-    neg_cand: NDArray[np.int64],
-    neg_vac: NDArray[np.int64],
+    negatives: tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]],
     seed: int,
+    oracle: Oracle | None = None,
 ) -> RankingSet:
-    """Stack labelled rows and negatives, shuffle within each query, featurise."""
+    """Stack labelled rows and negatives (query, cand, vac), shuffle within each query, featurise.
+
+    With an ``oracle`` every row gets its hidden utility (for evaluation only).
+    """
+    neg_query, neg_cand, neg_vac = negatives
     n_neg = len(neg_query)
     query = np.concatenate([labelled["query"].to_numpy(np.int64), neg_query])
     cand = np.concatenate([labelled["cand"].to_numpy(np.int64), neg_cand])
     vac = np.concatenate([labelled["vac"].to_numpy(np.int64), neg_vac])
     labels = np.concatenate([labelled["relevance"].to_numpy(np.int64), np.zeros(n_neg, np.int64)])
-    utility = np.concatenate([labelled["utility"].to_numpy(np.float64), np.full(n_neg, np.nan)])
     proposed = np.arange(len(query)) < len(labelled)
     # A random order inside each query: ties (rules, oracle) must not favour proposed items.
     order = np.lexsort((np.random.default_rng(seed).random(len(query)), query))
     query, cand, vac, labels = query[order], cand[order], vac[order], labels[order]
     as_of = queries["as_of"].to_numpy(np.int64)[query]
-    return RankingSet(
-        _features(corpus, cand, vac, as_of), labels, query, cand, vac, proposed[order], utility[order], queries
+    utility = (
+        oracle.utility([corpus.candidates[i].id for i in cand], [corpus.vacancies[j].id for j in vac])
+        if oracle is not None
+        else np.full(len(query), np.nan)
     )
+    return RankingSet(_features(corpus, cand, vac, as_of), labels, query, cand, vac, proposed[order], utility, queries)
 
 
 def build_candidate_queries(
-    corpus: Corpus, labels: pd.DataFrame, all_pairs: pd.DataFrame, n_negatives: int, open_window_days: int, seed: int
+    corpus: Corpus,
+    labels: pd.DataFrame,
+    all_pairs: pd.DataFrame,
+    n_negatives: int,
+    open_window_days: int,
+    seed: int,
+    oracle: Oracle | None = None,
 ) -> RankingSet:
     """Caseworker direction: vacancies for a job seeker on the day of the proposals.
 
     Args:
         labels: rows of :func:`label_frame` for the queries to build.
-        all_pairs: every (cand, vac) ever proposed; none of them becomes a negative.
+        all_pairs: every (cand, vac, as_of) proposal; no (cand, vac) of them becomes a negative.
+        oracle: the hidden preferences, for the utility of every row (evaluation only).
     """
     queries = labels[["cand", "candidate_id", "as_of"]].drop_duplicates(["cand", "as_of"])
     queries = queries.reset_index(drop=True).rename_axis("query").reset_index()
@@ -332,15 +414,28 @@ def build_candidate_queries(
     q_cand, q_day = queries["cand"].to_numpy(np.int64), queries["as_of"].to_numpy(np.int64)
     posted, still_open = corpus.vac_arrays.posted_at, corpus.vac_still_open
     exclude_by_cand = _exclusions(all_pairs, "cand", "vac", len(corpus.candidates))
+    last_proposed = np.full(len(corpus.vacancies), np.iinfo(np.int64).min)
+    latest = all_pairs.groupby("vac")["as_of"].max()
+    last_proposed[latest.index.to_numpy(np.int64)] = latest.to_numpy(np.int64)
 
     def allowed(block: slice) -> NDArray[np.bool_]:
         day = q_day[block, None]
-        return (posted <= day) & (still_open | (day - posted <= open_window_days))
+        return (posted <= day) & (still_open | (day - posted <= open_window_days) | (day <= last_proposed))
 
-    qpos, neg_vac = retrieve(
-        corpus.cand_emb[q_cand], corpus.vac_emb, allowed, [exclude_by_cand[c] for c in q_cand], n_negatives
+    qpos, pool, sims = retrieve(
+        corpus.cand_emb[q_cand],
+        corpus.vac_emb,
+        allowed,
+        [exclude_by_cand[c] for c in q_cand],
+        max(n_negatives * NEGATIVE_POOL, NEGATIVE_POOL_MIN),
     )
-    return _assemble(corpus, queries, labelled, qpos, q_cand[qpos], neg_vac, seed)
+    first = int(q_day.min())
+    prop_day = labelled["as_of"].to_numpy(np.int64)
+    prop_age = prop_day - posted[labelled["vac"].to_numpy(np.int64)]
+    periods = ((q_day - first) // AGE_PERIOD_DAYS, (prop_age, (prop_day - first) // AGE_PERIOD_DAYS))
+    keep = age_matched(qpos, sims, q_day[qpos] - posted[pool], *periods, n_negatives, seed)
+    qpos, pool = qpos[keep], pool[keep]
+    return _assemble(corpus, queries, labelled, (qpos, q_cand[qpos], pool), seed, oracle)
 
 
 def build_vacancy_queries(
@@ -354,9 +449,7 @@ def build_vacancy_queries(
     """
     first = labels.groupby("vac", as_index=False).agg(as_of=("as_of", "min"), vacancy_id=("vacancy_id", "first"))
     queries = first.rename_axis("query").reset_index()
-    best = labels.groupby(["vac", "cand"], as_index=False).agg(
-        relevance=("relevance", "max"), utility=("utility", "max")
-    )
+    best = labels.groupby(["vac", "cand"], as_index=False).agg(relevance=("relevance", "max"))
     labelled = best.merge(queries[["query", "vac"]], on="vac")
     q_vac, q_day = queries["vac"].to_numpy(np.int64), queries["as_of"].to_numpy(np.int64)
     exclude_by_vac = _exclusions(all_pairs, "vac", "cand", len(corpus.vacancies))
@@ -364,10 +457,10 @@ def build_vacancy_queries(
     def allowed(block: slice) -> NDArray[np.bool_]:
         return corpus.cand_registered[None, :] <= q_day[block, None]
 
-    qpos, neg_cand = retrieve(
+    qpos, neg_cand, _ = retrieve(
         corpus.vac_emb[q_vac], corpus.cand_emb, allowed, [exclude_by_vac[v] for v in q_vac], n_negatives
     )
-    return _assemble(corpus, queries, labelled, qpos, neg_cand, q_vac[qpos], seed)
+    return _assemble(corpus, queries, labelled, (qpos, neg_cand, q_vac[qpos]), seed)
 
 
 @dataclass(frozen=True)
@@ -385,13 +478,16 @@ class Datasets:
 
 
 def build_datasets(
-    corpus: Corpus, proposals: pd.DataFrame, oracle: pd.Series | None, config: TrainingConfig, with_train: bool = True
+    corpus: Corpus, proposals: pd.DataFrame, oracle: Oracle | None, config: TrainingConfig, with_train: bool = True
 ) -> Datasets:
-    """Label, split by time, sample and build the training, test and audit sets."""
-    labels = label_frame(proposals, corpus, oracle)
+    """Label, split by time, sample and build the training, test and audit sets.
+
+    The ``oracle``'s utility goes into the test set only: training never sees it.
+    """
+    labels = label_frame(proposals, corpus)
     if labels.empty:
         raise ValueError("no usable proposals in the store: nothing to learn from")
-    all_pairs = labels[["cand", "vac"]].drop_duplicates()
+    all_pairs = labels[["cand", "vac", "as_of"]]
     train_labels, test_labels, cutoff = split_by_time(labels, config.test_window_days)
     if train_labels.empty or test_labels.empty:
         raise ValueError("the time split left no training or no test proposals")
@@ -406,7 +502,7 @@ def build_datasets(
         if with_train
         else None,
         test=build_candidate_queries(
-            corpus, test_labels, all_pairs, config.negatives_test, config.open_window_days, config.seed
+            corpus, test_labels, all_pairs, config.negatives_test, config.open_window_days, config.seed, oracle
         ),
         audit=build_vacancy_queries(corpus, test_labels, all_pairs, config.audit_pool, config.seed),
         test_labels=test_labels,

@@ -12,9 +12,23 @@ Ties are broken by the row order, which the dataset shuffles within each query, 
 gives many items the same score gains nothing from where the proposed items happen to sit.
 
 Rankers: the trained model, embedding similarity alone, a lexical baseline (character 3-5-gram
-TF-IDF cosine of the rendered texts), the transparent rule score, and the oracle: the generator's
-hidden utility for the proposed items, with every non-proposed item ranked below them (the oracle
-knows nothing of items it never saw proposed; it is the ceiling of "rank the proposals well").
+TF-IDF cosine of the rendered texts), the transparent rule score, and the oracle: every item of a
+query, proposed or retrieved, ranked by the generator's hidden utility (``RankingSet.utility``,
+from :class:`data.generate.oracle.Oracle`). It knows the preferences that drew the outcomes, not
+which items were proposed: the honest ceiling of a ranker that learns the preferences.
+
+Beside the per-query metrics every ranker gets (:func:`relative_metrics`):
+
+- ``ndcg@10_of_oracle`` and ``ndcg@10_vs_embedding``: its NDCG@10 over the oracle's and over
+  embedding similarity's;
+- ``ndcg@10_utility``: NDCG@10 with gain ``exp(utility)`` for every item, proposed or not: 1.0 for
+  the oracle by construction; how much of the attainable utility a ranker puts in the top 10;
+- ``spearman_utility``: Spearman's rank correlation of its scores with the hidden utility over all
+  evaluated pairs (how well it recovers the preference model, whatever the labels).
+
+Outcome labels give every retrieved negative 0, however good a match it is, so a model can beat
+the oracle on outcome NDCG by learning which items caseworkers used to propose; on the utility
+metrics the oracle is the ceiling.
 """
 
 from __future__ import annotations
@@ -25,7 +39,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from scipy import sparse
+from scipy import sparse, stats
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from matcher.features import FEATURE_NAMES
@@ -33,6 +47,7 @@ from matcher.reranker import Reranker, RuleReranker, SimilarityReranker
 from training.dataset import Corpus, RankingSet
 
 METRICS: tuple[str, ...] = ("ndcg@10", "map", "mrr", "recall@10", "recall@50")
+RELATIVE: tuple[str, ...] = ("ndcg@10_of_oracle", "ndcg@10_vs_embedding", "ndcg@10_utility", "spearman_utility")
 HIRED = 3
 _PAIR_CHUNK = 20_000  # rows per sparse row-product block (memory stays ~100 MB)
 
@@ -96,15 +111,42 @@ class LexicalScorer:
 
 
 def oracle_scores(data: RankingSet) -> NDArray[np.float64] | None:
-    """The generator's utility for proposed items, below all of them everything else.
+    """Every item ranked by its hidden utility (an item without one, below all others).
 
-    None when the set carries no utility (no oracle file was given).
+    None when the set carries no utility (the world has no oracle files).
     """
-    known = data.proposed & np.isfinite(data.utility)
+    known = np.isfinite(data.utility)
     if not known.any():
         return None
-    floor = np.nanmin(data.utility[known]) - 1.0
-    return np.where(known, data.utility, floor - 1.0)
+    return np.where(known, data.utility, np.min(data.utility[known]) - 1.0)
+
+
+def spearman(scores: NDArray[np.float64], utility: NDArray[np.float64]) -> float:
+    """Spearman's rank correlation of scores and utility over the pairs that have both (nan if < 3)."""
+    both = np.isfinite(scores) & np.isfinite(utility)
+    if both.sum() < 3:
+        return float("nan")
+    return float(stats.spearmanr(scores[both], utility[both]).statistic)
+
+
+def utility_ndcg(
+    scores: NDArray[np.float64], utility: NDArray[np.float64], bounds: NDArray[np.int64], k: int = 10
+) -> float:
+    """Mean NDCG@k with gain ``exp(utility)`` (over queries whose items all have one; nan if none).
+
+    Exponential gains, like ``2**rel - 1`` for labels, weigh the best matches most; the generator's
+    outcome stages are logistic in the utility, so the odds of a hire grow about exponentially with
+    it. NDCG does not change when a query's utilities shift by a constant.
+    """
+    values = []
+    for q in range(len(bounds) - 1):
+        u = utility[bounds[q] : bounds[q + 1]]
+        if len(u) == 0 or not np.isfinite(u).all():
+            continue
+        gains = np.exp(u - u.max())
+        ideal = _dcg(np.sort(gains)[::-1], k)
+        values.append(_dcg(gains[np.argsort(-scores[bounds[q] : bounds[q + 1]], kind="stable")], k) / ideal)
+    return float(np.mean(values)) if values else float("nan")
 
 
 def baseline_scores(corpus: Corpus, data: RankingSet) -> dict[str, NDArray[np.float64] | None]:
@@ -117,12 +159,41 @@ def baseline_scores(corpus: Corpus, data: RankingSet) -> dict[str, NDArray[np.fl
     }
 
 
+def _ratio(a: float | None, b: float | None) -> float:
+    return float("nan") if a is None or b is None or not b > 0 else a / b
+
+
+def relative_metrics(
+    metrics: Mapping[str, dict[str, float] | None], scores: Mapping[str, NDArray[np.float64] | None], data: RankingSet
+) -> dict[str, dict[str, float] | None]:
+    """Each ranker's metrics plus :data:`RELATIVE` (nan where the oracle or the embedding is missing)."""
+    oracle = (metrics.get("oracle") or {}).get("ndcg@10")
+    embedding = (metrics.get("embedding") or {}).get("ndcg@10")
+    bounds = data.bounds()
+    out: dict[str, dict[str, float] | None] = {}
+    for name, values in metrics.items():
+        score = scores.get(name)
+        if values is None or score is None:
+            out[name] = values
+            continue
+        out[name] = values | {
+            "ndcg@10_of_oracle": _ratio(values["ndcg@10"], oracle),
+            "ndcg@10_vs_embedding": _ratio(values["ndcg@10"], embedding),
+            "ndcg@10_utility": utility_ndcg(score, data.utility, bounds),
+            "spearman_utility": spearman(score, data.utility),
+        }
+    return out
+
+
 def evaluate_rankers(
     scores: Mapping[str, NDArray[np.float64] | None], data: RankingSet
 ) -> dict[str, dict[str, float] | None]:
     """Metric summary per ranker (None for a ranker without scores, e.g. no oracle)."""
     bounds = data.bounds()
-    return {name: None if s is None else summarise(query_metrics(s, data.labels, bounds)) for name, s in scores.items()}
+    metrics = {
+        name: None if s is None else summarise(query_metrics(s, data.labels, bounds)) for name, s in scores.items()
+    }
+    return relative_metrics(metrics, scores, data)
 
 
 def score_models(models: Mapping[str, Reranker], data: RankingSet) -> dict[str, NDArray[np.float64]]:
@@ -132,7 +203,7 @@ def score_models(models: Mapping[str, Reranker], data: RankingSet) -> dict[str, 
 def metrics_table(metrics: Mapping[str, Mapping[str, float] | None]) -> pd.DataFrame:
     """Rankers as rows, metrics as columns."""
     rows = {name: dict(m) if m is not None else dict.fromkeys(METRICS, np.nan) for name, m in metrics.items()}
-    return pd.DataFrame.from_dict(rows, orient="index", columns=list(METRICS))
+    return pd.DataFrame.from_dict(rows, orient="index", columns=[*METRICS, *RELATIVE])
 
 
 def feature_importance(model: Reranker) -> pd.Series:

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from data.generate.oracle import Oracle, has_oracle
 from matcher.contacts import ContactBook
 from matcher.features import FEATURE_NAMES
 from matcher.model_registry import CHALLENGER, CHAMPION, load_registered
@@ -26,7 +27,7 @@ from matcher.settings import Settings
 from matcher.store import Store
 from training import fairness, tracking
 from training.config import TrainingConfig
-from training.dataset import Datasets, TextEncoder, build_datasets, load_corpus, read_oracle, with_feedback
+from training.dataset import Datasets, TextEncoder, build_datasets, load_corpus, with_feedback
 from training.evaluate import (
     PromotionDecision,
     baseline_scores,
@@ -116,6 +117,21 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def load_oracle(path: Path | None, progress: Progress = _quiet) -> Oracle | None:
+    """The generated world's hidden preferences; ``path`` is its folder or a file in it.
+
+    None without a path, or for a world generated before the oracle files (then the report has no
+    oracle figures).
+    """
+    if path is None:
+        return None
+    folder = path if path.is_dir() else path.parent
+    if not has_oracle(folder):
+        progress(f"{folder}: no oracle files (generated before them?): no oracle in the report")
+        return None
+    return Oracle.load(folder)
+
+
 def prepare(
     config: TrainingConfig,
     encoder: TextEncoder,
@@ -125,10 +141,15 @@ def prepare(
     with_train: bool = True,
     progress: Progress = _quiet,
 ) -> Datasets:
-    """Load and embed the store, then build the time-split sets."""
+    """Load and embed the store, then build the time-split sets.
+
+    Args:
+        oracle_path: the generated world's folder (or a file in it) with the oracle files; the
+            hidden utility goes into the test set only, for the oracle ranker and Spearman.
+    """
     progress("rendering and embedding candidates and vacancies")
     corpus = load_corpus(store, encoder, ReferenceData(), cache_dir)
-    oracle = read_oracle(oracle_path) if oracle_path is not None else None
+    oracle = load_oracle(oracle_path, progress)
     progress("building the learning-to-rank sets")
     labelled = with_feedback(store.proposals(), ContactBook(store).feedback())
     return build_datasets(corpus, labelled, oracle, config, with_train=with_train)

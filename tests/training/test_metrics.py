@@ -76,3 +76,47 @@ def test_exposure_ratio_parity_and_exclusion() -> None:
     parity = exposure_ratios(np.arange(n, dtype=float) % 2, data, groups)  # b ranked first
     assert parity["b"] == pytest.approx(2.0) and parity["a"] == pytest.approx(0.0)
     assert oracle_scores(data) is None
+
+
+def test_spearman_known_answers() -> None:
+    from training.evaluate import spearman
+
+    x = np.array([1.0, 2, 3, 4, 5])
+    assert spearman(x, 10 * x) == pytest.approx(1.0)
+    assert spearman(x, -x) == pytest.approx(-1.0)
+    # y ranks 1, 2, 3.5, 5, 3.5: sum dx*dy = 8, sum dx^2 = 10, sum dy^2 = 9.5
+    assert spearman(x, np.array([5.0, 6, 7, 8, 7])) == pytest.approx(8 / np.sqrt(95))
+    with_gaps = np.array([5.0, 6, 7, 8, 7, np.nan])
+    assert spearman(np.append(x, 0.0), with_gaps) == pytest.approx(8 / np.sqrt(95))  # nan pairs left out
+    assert np.isnan(spearman(x[:2], x[:2]))
+
+
+def test_oracle_ranks_every_item_by_utility_and_is_the_utility_ceiling() -> None:
+    from training.dataset import RankingSet
+    from training.evaluate import utility_ndcg
+
+    rng = np.random.default_rng(3)
+    n, sizes = 40, (15, 25)
+    utility = rng.normal(size=n)
+    data = RankingSet(
+        np.zeros((n, 1), np.float32),
+        np.zeros(n, np.int64),
+        np.repeat([0, 1], sizes),
+        np.arange(n),
+        np.arange(n),
+        np.arange(n) % 5 == 0,  # proposed or not: the oracle does not look
+        utility,
+        pd.DataFrame({"query": [0, 1], "as_of": [0, 0]}),
+    )
+    oracle = oracle_scores(data)
+    assert oracle is not None and np.array_equal(np.argsort(oracle), np.argsort(utility))
+    bounds = _bounds(*sizes)
+    assert utility_ndcg(oracle, utility, bounds) == pytest.approx(1.0)
+    assert utility_ndcg(-utility, utility, bounds) < 0.5
+    for seed in range(5):
+        assert utility_ndcg(np.random.default_rng(seed).random(n), utility, bounds) < 1.0
+    # Known answer: one query, utilities log 3 and 0 (gains 1 and 1/3 after the shift), reversed.
+    two = np.log([3.0, 1.0])
+    assert utility_ndcg(np.array([0.0, 1.0]), two, _bounds(2)) == pytest.approx(
+        (1 / 3 + 1 / np.log2(3)) / (1 + 1 / 3 / np.log2(3))
+    )
