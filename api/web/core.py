@@ -229,6 +229,7 @@ NAV: tuple[tuple[Permission, str, str], ...] = (
     (Permission.NEW_MATCHES, "/new-matches", "Neue Treffer"),
     (Permission.ANSWER_CONTACT, "/inbox", "Anfragen"),
     (Permission.VACANCY_SHORTLIST, "/vacancies", "Stellen"),
+    (Permission.VACANCY_SHORTLIST, "/vacancy-draft", "Stelle vorab prüfen"),
     (Permission.REQUEST_CONTACT, "/requests", "Meine Anfragen"),
     (Permission.MODEL, "/models", "Modelle"),
     (Permission.READ_MEASURES, "/measures", "Maßnahmen"),

@@ -1,7 +1,8 @@
 """Occupation suggestions for the web forms: a free job title -> KldB codes with ESCO occupations.
 
 ``GET /app/occupations?q=...`` is a full page (the form's submit button, without JavaScript);
-with htmx (``hx-get`` on the "Berufsbezeichnung" field of the ad-hoc profile) the same address
+with htmx (``hx-get`` on the "Berufsbezeichnung" field of the ad-hoc profile, and on the title
+of a vacancy draft) the same address
 answers the list alone, which htmx puts beside the field. Every signed-in role may ask: a title
 names nobody. The suggester is the API's (:func:`api.routes.occupations.occupation_suggester`).
 """
@@ -30,8 +31,12 @@ SignedIn = Annotated[Principal, Depends(_signed_in)]
 
 
 @router.get("/occupations", response_class=HTMLResponse)
-def occupation_suggestions(request: Request, who: SignedIn, q: str = "", k: int = SHOWN) -> HTMLResponse:
-    """The suggestions for ``q`` (a page, or the list alone for htmx)."""
+def occupation_suggestions(
+    request: Request, who: SignedIn, q: str = "", title: str = "", k: int = SHOWN
+) -> HTMLResponse:
+    """The suggestions for ``q`` (a page, or the list alone for htmx); ``title``: the vacancy
+    draft's title field, which htmx sends under its own name."""
+    q = q or title
     text = q.strip()
     error = None
     items = []

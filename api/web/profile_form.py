@@ -73,7 +73,7 @@ def _first(form: Mapping[str, list[str]], name: str) -> str:
     return values[0].strip()
 
 
-def _skills(text: str, service: Service) -> tuple[list[str], list[str]]:
+def skill_ids(text: str, service: Service) -> tuple[list[str], list[str]]:
     """ESCO skill ids for the labels typed, and the labels that are not known."""
     by_label = service.reference.skill_ids_by_label
     ids: list[str] = []
@@ -100,7 +100,7 @@ def parse_profile(form: Mapping[str, list[str]], service: Service) -> tuple[Pars
     number(parsed, flat, "hours_per_week", 0, 60, "Stunden pro Woche")
     number(parsed, flat, "experience_years", -0.001, 60, "Berufserfahrung (Jahre)")
     day(parsed, flat, "available_from", "Verfügbar ab")
-    skills, unknown = _skills(flat["skills"], service)
+    skills, unknown = skill_ids(flat["skills"], service)
     if unknown:
         shown = ", ".join(unknown[:5]) + (" …" if len(unknown) > 5 else "")
         parsed.errors["skills"] = f"Fähigkeiten: nicht im ESCO-Verzeichnis gefunden: {shown}."

@@ -58,6 +58,7 @@ PAGES: list[tuple[Role | None, str]] = [
     (Role.EMPLOYER_SERVICE, "/app/vacancies?q=a"),
     (Role.EMPLOYER_SERVICE, "/app/vacancies/{v}"),
     (Role.EMPLOYER_SERVICE, "/app/requests"),
+    (Role.EMPLOYER_SERVICE, "/app/vacancy-draft"),
     (Role.DATA_TEAM, "/app/models"),
     (Role.CASEWORKER, "/app/candidates/{c}/opportunities"),
     (Role.CASEWORKER, "/app/measures"),

@@ -1,0 +1,208 @@
+"""A vacancy that is not recorded yet: the employer service types it in (a phone call with an
+employer, a job ad to check) and sees whether the region has suitable job seekers.
+
+``GET /app/vacancy-draft`` is the form, ``POST`` the pseudonymised cards. The draft is neither
+stored nor logged; only the cards' customer numbers go to the audit log, under a draft id made up
+per request, so the cards' pseudonyms belong to that request alone and link to no recorded
+vacancy. A draft has no "Vorschlag anfragen": a contact request needs the recorded vacancy.
+
+"Berufsbezeichnung": the title field asks the occupation suggester while typing (htmx, the same
+list as the ad-hoc profile's); without JavaScript, a draft sent without a KldB code comes back
+with the title's suggestions beside the code field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Annotated, Any
+from uuid import uuid4
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
+from pydantic import ValidationError
+
+from api.routes.occupations import occupation_suggester
+from api.routes.shortlists import employer_options, shortlist_body
+from api.schemas import FilterRequest, ShortlistRequest, VacancyUpsert
+from api.security import Permission, Principal
+from api.service import Service
+from api.validation import use_reference
+from api.web.caseworker import score_bands
+from api.web.core import PREFIX, Allowed, FormLists, render, service_of
+from api.web.forms import FILTERS_DE, GERMAN_LEVELS, WORKING_TIME_DE, Parsed, day, number
+from api.web.profile_form import profile_choices, skill_ids
+from matcher.engine import profile_gaps
+from matcher.models import Vacancy
+
+router = APIRouter(prefix=PREFIX, include_in_schema=False)
+
+EmployerService = Annotated[Principal, Depends(Allowed(Permission.VACANCY_SHORTLIST))]
+
+DRAFT_FIELDS = (
+    "title",
+    "kldb",
+    "level",
+    "ags",
+    "postcode",
+    "working_time",
+    "hours_per_week",
+    "skills",
+    "german_level_min",
+    "start_date",
+    "description",
+)
+SUGGESTED = 3  # suggestions beside the code field when a draft comes without one
+TITLE_MAX = 200
+DESCRIPTION_MAX = 8000
+
+# The field of the form that a schema error's location names, and its German message.
+_FIELD_OF = {"required_skills": "skills", "required_licences": "licences", "required_permits": "permits"}
+_MESSAGES = {
+    "ags": "Arbeitsort: bitte eine Gemeinde aus der Liste wählen.",
+    "postcode": "Postleitzahl: bitte eine Postleitzahl des gewählten Arbeitsorts eingeben.",
+    "level": "Anforderungsniveau: bitte einen Eintrag aus der Liste wählen.",
+    "licences": "Führerscheine: unbekannte Klasse.",
+    "permits": "Scheine: unbekannter Eintrag.",
+    "german_level_min": "Deutsch mindestens: bitte einen Eintrag aus der Liste wählen.",
+    "working_time": "Arbeitszeit: bitte einen Eintrag aus der Liste wählen.",
+}
+_THIN = "Für Vorschläge bitte verlangte Fähigkeiten oder eine Beschreibung (mindestens fünf Wörter) angeben."
+
+
+def parse_draft(
+    request: Request, form: Mapping[str, list[str]], service: Service
+) -> tuple[Parsed, list[Any], Vacancy | None]:
+    """The draft of the form (or None), and suggestions for its title when no code was given."""
+    parsed = Parsed()
+    flat = {name: (form.get(name) or [""])[0].strip() for name in DRAFT_FIELDS}
+    parsed.typed.update(flat)
+    for group in ("licences", "permits"):
+        parsed.typed[group] = list(form.get(group, []))
+    for flag in ("shifts", "weekends"):
+        parsed.typed[flag] = (form.get(flag) or [""])[0] == "on"
+    number(parsed, flat, "hours_per_week", 0, 60, "Stunden pro Woche")
+    day(parsed, flat, "start_date", "Beginn")
+    skills, unknown = skill_ids(flat["skills"], service)
+    if unknown:
+        parsed.errors["skills"] = f"Fähigkeiten: nicht im ESCO-Verzeichnis gefunden: {', '.join(unknown[:5])}."
+    if len(flat["description"]) > DESCRIPTION_MAX:
+        parsed.errors["description"] = f"Beschreibung: höchstens {DESCRIPTION_MAX:,} Zeichen.".replace(",", ".")
+    suggestions = _occupation(request, parsed, flat, service)
+    if parsed.errors:
+        return parsed, suggestions, None
+    return parsed, suggestions, _validated(parsed, _draft_data(parsed, flat, skills))
+
+
+def _occupation(request: Request, parsed: Parsed, flat: dict[str, str], service: Service) -> list[Any]:
+    """Checks title and code; the title's suggestions where the code is missing."""
+    title, code = flat["title"], flat["kldb"]
+    if not title or len(title) > TITLE_MAX:
+        parsed.errors["title"] = f"Stellentitel: bitte eingeben (höchstens {TITLE_MAX} Zeichen)."
+    if code and code not in service.reference.kldb5_codes:
+        parsed.errors["kldb"] = "Beruf: diese KldB-Kennziffer gibt es nicht (5 Ziffern, z. B. 52531)."
+    if code:
+        return []
+    parsed.errors["kldb"] = "Beruf: bitte eine KldB-Kennziffer eingeben" + (
+        " oder einen der Vorschläge zum Stellentitel übernehmen." if title else "."
+    )
+    if not title or "title" in parsed.errors:
+        return []
+    return occupation_suggester(request, service).suggest(title, SUGGESTED)
+
+
+def _draft_data(parsed: Parsed, flat: dict[str, str], skills: list[str]) -> dict[str, Any]:
+    return {
+        "id": f"entwurf-{uuid4().hex}",
+        "source": "entwurf",
+        "employer_id": "entwurf",
+        "employer_name": "Entwurf (nicht gespeichert)",
+        "title": flat["title"],
+        "description": flat["description"],
+        "kldb": flat["kldb"],
+        "level": flat["level"] or "2",
+        "required_skills": skills,
+        "ags": flat["ags"],
+        "postcode": flat["postcode"],
+        "working_time": flat["working_time"] or "full_time",
+        "hours_per_week": parsed.clean["hours_per_week"],
+        "shifts": parsed.typed["shifts"],
+        "weekends": parsed.typed["weekends"],
+        "required_licences": parsed.typed["licences"],
+        "required_permits": parsed.typed["permits"],
+        "german_level_min": flat["german_level_min"] or None,
+        "start_date": parsed.clean["start_date"],
+        "posted_at": date.today(),
+    }
+
+
+def _validated(parsed: Parsed, data: dict[str, Any]) -> Vacancy | None:
+    """The API's vacancy schema over the draft; its errors beside the fields they name."""
+    try:
+        checked = VacancyUpsert.model_validate({k: v for k, v in data.items() if v is not None})
+    except ValidationError as exc:
+        for error in exc.errors():
+            name = str(error["loc"][0]) if error["loc"] else "title"
+            name = _FIELD_OF.get(name, name)
+            parsed.errors.setdefault(name, _MESSAGES.get(name, f"{name}: ungültiger Wert."))
+        return None
+    return Vacancy.model_validate(checked.model_dump() | {"id": data["id"]})
+
+
+def _choices(service: Service) -> dict[str, Any]:
+    return {
+        **profile_choices(service),
+        "german_levels": GERMAN_LEVELS,
+        "filters_de": FILTERS_DE,
+        "working_time_de": WORKING_TIME_DE,
+        "draft": True,
+    }
+
+
+def _cards(service: Service, who: Principal, vacancy: Vacancy) -> dict[str, Any]:
+    """The top 10 cards for the draft, with the employer service's filters, scored in bands."""
+    engine = service.ready_engine()
+    options, warnings = employer_options(who, FilterRequest(), engine.config.filters)
+    result = engine.shortlist_for_vacancy(vacancy, 10, options, True)
+    endpoint = "POST /app/vacancy-draft"
+    body = shortlist_body(
+        service, who, endpoint, ShortlistRequest(), result, vacancy, uuid4().hex, engine.gazetteer, warnings
+    )
+    score_bands(body["items"])
+    return body
+
+
+@router.get("/vacancy-draft", response_class=HTMLResponse)
+def draft_form(request: Request, who: EmployerService) -> HTMLResponse:
+    service = service_of(request)
+    return render(
+        request,
+        "vacancy_draft.html",
+        title="Stelle vorab prüfen",
+        form=Parsed(),
+        body=None,
+        suggestions=[],
+        **_choices(service),
+    )
+
+
+@router.post("/vacancy-draft", response_class=HTMLResponse)
+def draft_cards(request: Request, who: EmployerService, form: FormLists) -> HTMLResponse:
+    """The cards for a draft typed in; the draft itself is neither stored nor logged."""
+    service = service_of(request)
+    use_reference(service.reference)
+    parsed, suggestions, vacancy = parse_draft(request, form, service)
+    if vacancy is not None and profile_gaps(vacancy):
+        parsed.errors["description"] = _THIN
+        vacancy = None
+    body = None if vacancy is None else _cards(service, who, vacancy)
+    return render(
+        request,
+        "vacancy_draft.html",
+        status_code=422 if parsed.errors else 200,
+        title="Stelle vorab prüfen",
+        form=parsed,
+        body=body,
+        suggestions=suggestions,
+        **_choices(service),
+    )
