@@ -14,11 +14,16 @@ suggester) and kept in memory; a query is then one encoder call and two matrix p
 
 from __future__ import annotations
 
+import hashlib
+import os
+import pickle
 import re
+import tempfile
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -192,11 +197,17 @@ class OccupationSuggester:
     """
 
     def __init__(
-        self, reference: ReferenceData, encoder: Encoder | None, config: SuggesterConfig | None = None
+        self,
+        reference: ReferenceData,
+        encoder: Encoder | None,
+        config: SuggesterConfig | None = None,
+        cache_dir: Path | None = None,
     ) -> None:
+        """``cache_dir``: where the built index is kept between processes (None: not kept)."""
         self.reference = reference
         self.encoder = encoder
         self.config = config or SuggesterConfig()
+        self.cache_dir = cache_dir
         self._lock = threading.Lock()
         self._index: _Index | None = None
 
@@ -207,12 +218,46 @@ class OccupationSuggester:
 
     @property
     def index(self) -> _Index:
-        """The label index, built on first use."""
+        """The label index, built on first use (or read from ``cache_dir``)."""
         if self._index is None:
             with self._lock:
                 if self._index is None:
-                    self._index = self._build()
+                    self._index = self._cached() or self._build_and_keep()
         return self._index
+
+    # --- the index kept between processes ------------------------------------------------------
+    def cache_file(self) -> Path | None:
+        """The index's file under ``cache_dir``, named by what it is built from: the encoder's
+        fingerprint, the config and the reference files (another of any builds a new one)."""
+        if self.cache_dir is None:
+            return None
+        digest = hashlib.sha256(repr(self.config).encode())
+        digest.update((self.encoder.fingerprint if self.encoder else "tf-idf only").encode())
+        for file in sorted(f for f in Path(self.reference.directory).rglob("*") if f.is_file()):
+            digest.update(file.name.encode() + file.read_bytes())
+        return self.cache_dir / f"occupations-{digest.hexdigest()[:20]}.pickle"
+
+    def _cached(self) -> _Index | None:
+        file = self.cache_file()
+        if file is None or not file.is_file():
+            return None
+        try:  # our own file in the private home (as trusted as the models there)
+            index, self._vectorizer = pickle.loads(file.read_bytes())  # noqa: S301
+        except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError, TypeError):
+            return None  # truncated, or written by another version of the code: built again
+        self._analyse = self._vectorizer.build_analyzer()
+        return index if isinstance(index, _Index) else None
+
+    def _build_and_keep(self) -> _Index:
+        index = self._build()
+        file = self.cache_file()
+        if file is not None:
+            file.parent.mkdir(parents=True, exist_ok=True)
+            fd, staging = tempfile.mkstemp(prefix=f".{file.name}-", dir=file.parent)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(pickle.dumps((index, self._vectorizer), protocol=pickle.HIGHEST_PROTOCOL))
+            os.replace(staging, file)  # a reader sees the whole file or none
+        return index
 
     def _build(self) -> _Index:
         from sklearn.feature_extraction.text import TfidfVectorizer  # heavy: import on use

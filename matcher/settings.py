@@ -57,9 +57,14 @@ class Settings(BaseSettings):
         return self.home / "indexes"
 
     @property
+    def cache_dir(self) -> Path:
+        """Derived files that are built again when missing (no personal data but the embeddings)."""
+        return self.home / "cache"
+
+    @property
     def embedding_cache_dir(self) -> Path:
         """Embeddings of the training run, keyed by encoder fingerprint."""
-        return self.home / "cache" / "embeddings"
+        return self.cache_dir / "embeddings"
 
     @property
     def encoder_dir(self) -> Path:

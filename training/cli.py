@@ -128,7 +128,7 @@ def ingest(
             reference,
             settings.home / "rejects",
             progress=not as_json,
-            suggester=OccupationSuggester(reference, _encoder_if_built(settings)),
+            suggester=OccupationSuggester(reference, _encoder_if_built(settings), cache_dir=settings.cache_dir),
         )
     except (MatcherError, OSError) as exc:
         _fail(str(exc))
@@ -160,7 +160,9 @@ def suggest_occupation(
     if not text.strip() or len(text) > 200:
         _fail("the title must be 1 to 200 characters")
     try:
-        items = OccupationSuggester(ReferenceData(), _encoder(_settings())).suggest(text.strip(), k)
+        settings = _settings()
+        suggester = OccupationSuggester(ReferenceData(), _encoder(settings), cache_dir=settings.cache_dir)
+        items = suggester.suggest(text.strip(), k)
     except (MatcherError, OSError) as exc:
         _fail(str(exc))
     if as_json:

@@ -1,7 +1,8 @@
 """Occupation coding: a free job title -> KldB 2010 codes and ESCO occupations (any role).
 
-The suggester's label index is built on the first request of a process (a few seconds) and kept
-on ``app.state`` for the engine's encoder; a reload with another encoder builds a new one. The
+The suggester's label index is built on the first request ever (10-15 s), kept in
+``$MATCHER_HOME/cache/`` for the next processes (read in well under a second), and on ``app.state``
+for the engine's encoder; a reload with another encoder builds a new one. The
 handler is plain ``def``: it encodes and scores, which blocks.
 """
 
@@ -69,7 +70,7 @@ def occupation_suggester(request: Request, service: Service) -> OccupationSugges
         with _BUILD_LOCK:
             current = getattr(request.app.state, "occupation_suggester", None)
             if current is None or current.encoder is not engine.encoder:
-                current = OccupationSuggester(service.reference, engine.encoder)
+                current = OccupationSuggester(service.reference, engine.encoder, cache_dir=service.settings.cache_dir)
                 request.app.state.occupation_suggester = current
     return current
 

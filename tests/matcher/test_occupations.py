@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
-from matcher.occupations import ESCO_OCCUPATION_URI, OccupationSuggester, normalise_title
+from matcher.occupations import ESCO_OCCUPATION_URI, OccupationSuggester, SuggesterConfig, normalise_title
 from matcher.reference import ReferenceData
 
 if TYPE_CHECKING:
@@ -78,3 +79,28 @@ def test_suggestions_are_ranked_and_carry_esco(suggester: OccupationSuggester, r
     assert first.title_de == reference.kldb_title(first.kldb)
     assert first.esco_uri is not None and first.esco_uri.startswith(ESCO_OCCUPATION_URI)
     assert first.esco_title_de is not None and "Bäcker" in first.esco_title_de
+
+
+def test_the_index_is_kept_between_processes_and_rebuilt_when_unreadable(
+    reference: ReferenceData, default_encoder: Encoder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """TF-IDF only (no encoder) keeps the test quick; the file is named by what the index is
+    built from, so another encoder or config never reads it."""
+    first = OccupationSuggester(reference, None, cache_dir=tmp_path)
+    expected = first.suggest("Staplerfahrer", 3)
+    file = first.cache_file()
+    assert file is not None and file.is_file() and file.parent == tmp_path
+    with_encoder = OccupationSuggester(reference, default_encoder, cache_dir=tmp_path)
+    other_config = OccupationSuggester(reference, None, SuggesterConfig(ngram_range=(2, 4)), cache_dir=tmp_path)
+    assert len({file, with_encoder.cache_file(), other_config.cache_file()}) == 3
+
+    def no_build(self: OccupationSuggester) -> None:
+        raise AssertionError("built again although the kept index is there")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(OccupationSuggester, "_build", no_build)
+        assert OccupationSuggester(reference, None, cache_dir=tmp_path).suggest("Staplerfahrer", 3) == expected
+    file.write_bytes(file.read_bytes()[:100])  # truncated (a crash while writing cannot do this: rename)
+    again = OccupationSuggester(reference, None, cache_dir=tmp_path)
+    assert again.suggest("Staplerfahrer", 3) == expected and len(file.read_bytes()) > 100
+    assert [p.name for p in tmp_path.iterdir()] == [file.name]  # no staging file left
