@@ -1,4 +1,4 @@
-"""German job-title retrieval evaluation built from the reference data, split by source.
+"""German job-title retrieval evaluation built from the reference data, split by source or group.
 
 Two tasks, each from a different source, so that a model fitted on one can be tested on the other:
 
@@ -8,11 +8,20 @@ Two tasks, each from a different source, so that a model fitted on one can be te
   corpus; relevant are the occupations that carry the label. Labels that are a mere substring of
   the preferred label (the female/male halves of "Koch/Köchin") are left out: they are trivial.
 
+Two more are held out by whole occupation groups (``GroupSplit``: a fixed, seeded ~20% of the KldB
+3-digit groups): the BA job titles of those groups are never trained on, while all other sources
+and the BA titles of the other groups may be. They stand in for real-world titles a model never saw:
+
+- ``ba_group_kldb``: held-out groups' BA titles -> the KldB 5-digit titles, as ``ba_titles``.
+- ``ba_group_esco``: held-out groups' BA titles -> ESCO preferred labels; relevant are the ESCO
+  occupations the BA/ESCO crosswalk links to the title's KldB code as an exact or close match.
+
 Metrics: MAP@100, success@1 and success@10, from exact inner products.
 """
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -34,6 +43,73 @@ class RetrievalTask:
     queries: list[str]
     corpus: list[str]
     relevant: list[frozenset[int]]
+
+
+@dataclass(frozen=True)
+class GroupSplit:
+    """KldB groups (codes of one level) whose BA job titles are held out of training."""
+
+    groups: frozenset[str]
+    digits: int
+
+    def holds_out(self, code: str) -> bool:
+        """Whether a KldB code (5 digits) falls in a held-out group."""
+        return code[: self.digits] in self.groups
+
+
+def group_split(ref: ReferenceData, fraction: float = 0.2, digits: int = 3, seed: int = 0) -> GroupSplit:
+    """A fixed share of the KldB groups of one level, drawn by seed (sorted codes, then sampled)."""
+    codes = sorted(ref.kldb.loc[ref.kldb["level"] == digits, "code"])
+    chosen = random.Random(seed).sample(codes, round(len(codes) * fraction))
+    return GroupSplit(frozenset(chosen), digits)
+
+
+def held_out_titles(ref: ReferenceData, split: GroupSplit) -> list[str]:
+    """The BA job titles of the held-out groups (what training must never see)."""
+    return [t for t, code in zip(ref.job_titles["title"], ref.job_titles["kldb"]) if split.holds_out(code)]
+
+
+def esco_by_kldb(ref: ReferenceData, relations: Sequence[str] = ("exactMatch", "closeMatch")) -> dict[str, set[str]]:
+    """KldB 5-digit code -> ESCO occupation ids the BA/ESCO crosswalk links to it."""
+    links = ref.esco_kldb.loc[ref.esco_kldb["relation"].isin(relations)]
+    result: dict[str, set[str]] = {}
+    for esco, code in zip(links["esco_id"], links["kldb"]):
+        result.setdefault(code, set()).add(esco)
+    return result
+
+
+def _held_out_sample(ref: ReferenceData, split: GroupSplit, n_queries: int, seed: int, codes: set[str]):
+    titles = ref.job_titles
+    mask = titles["kldb"].map(lambda c: split.holds_out(c) and c in codes)
+    chosen = titles.loc[mask]
+    return chosen.sample(n=min(n_queries, len(chosen)), random_state=seed)
+
+
+def ba_group_kldb_task(ref: ReferenceData, split: GroupSplit, n_queries: int = 2000, seed: int = 0) -> RetrievalTask:
+    """Held-out groups' BA titles -> KldB 5-digit titles."""
+    kldb5 = ref.kldb.loc[ref.kldb["level"] == 5].sort_index()
+    position = {code: i for i, code in enumerate(kldb5["code"])}
+    sample = _held_out_sample(ref, split, n_queries, seed, set(position))
+    return RetrievalTask(
+        name="ba_group_kldb",
+        queries=list(sample["title"]),
+        corpus=list(kldb5["title"]),
+        relevant=[frozenset([position[code]]) for code in sample["kldb"]],
+    )
+
+
+def ba_group_esco_task(ref: ReferenceData, split: GroupSplit, n_queries: int = 2000, seed: int = 0) -> RetrievalTask:
+    """Held-out groups' BA titles -> ESCO preferred labels, linked through the crosswalk."""
+    occupations = ref.esco_occupations.sort_index()
+    position = {esco: i for i, esco in enumerate(occupations["id"])}
+    links = {code: {position[e] for e in ids if e in position} for code, ids in esco_by_kldb(ref).items()}
+    sample = _held_out_sample(ref, split, n_queries, seed, {c for c, ids in links.items() if ids})
+    return RetrievalTask(
+        name="ba_group_esco",
+        queries=list(sample["title"]),
+        corpus=list(occupations["label"]),
+        relevant=[frozenset(links[code]) for code in sample["kldb"]],
+    )
 
 
 def ba_titles_task(ref: ReferenceData, n_queries: int = 2000, seed: int = 0) -> RetrievalTask:
@@ -70,9 +146,14 @@ def esco_alt_task(ref: ReferenceData, n_queries: int = 2000, seed: int = 0) -> R
     )
 
 
-def german_tasks(ref: ReferenceData, n_queries: int = 2000, seed: int = 0) -> list[RetrievalTask]:
-    """Both source-split tasks with the same query budget."""
-    return [ba_titles_task(ref, n_queries, seed), esco_alt_task(ref, n_queries, seed)]
+def german_tasks(
+    ref: ReferenceData, n_queries: int = 2000, seed: int = 0, split: GroupSplit | None = None
+) -> list[RetrievalTask]:
+    """The source-split tasks, and the group-split ones when a split is given, one query budget."""
+    tasks = [ba_titles_task(ref, n_queries, seed), esco_alt_task(ref, n_queries, seed)]
+    if split is not None and split.groups:
+        tasks += [ba_group_kldb_task(ref, split, n_queries, seed), ba_group_esco_task(ref, split, n_queries, seed)]
+    return tasks
 
 
 def score_metrics(scores: NDArray[np.float32], relevant: Sequence[frozenset[int]]) -> dict[str, float]:
