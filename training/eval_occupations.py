@@ -3,9 +3,10 @@
 Two held-out tests, each against an index that lacks the test's source:
 
 - **BA job titles -> KldB**: the index holds KldB titles and ESCO labels only; the queries are the
-  BA's job titles (Berufsbenennungen), each with its one KldB code. Titles that normalise to a
-  text already in the index are left out, so every query is new to the index. The default
-  encoder never saw BA titles either.
+  BA's job titles (Berufsbenennungen) of the default encoder's held-out KldB 3-digit groups, each
+  with its one KldB code. Titles that normalise to a text already in the index are left out, so
+  every query is new to the index; the encoder never saw these titles either (it trains on the
+  BA titles of the other groups).
 - **ESCO alternative labels -> KldB**: the index holds KldB titles, BA titles and ESCO preferred
   labels; the queries are ESCO alternative labels that differ from every indexed text, and a code
   is right when the BA mapping links the occupation to it (exact or close match). The encoder was
@@ -27,6 +28,7 @@ import numpy as np
 from matcher.encoder import Encoder, load_default_encoder
 from matcher.occupations import OccupationSuggester, SuggesterConfig, normalise_title
 from matcher.reference import ReferenceData
+from training.encoder import EncoderBuildConfig, build_split
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,8 @@ def ba_task(reference: ReferenceData, base: SuggesterConfig, n: int, seed: int) 
     config = replace(base, sources=("kldb", "esco"))
     indexed = _indexed_texts(reference, config)
     titles = reference.job_titles.assign(text=reference.job_titles["title"].map(normalise_title))
+    split = build_split(reference, EncoderBuildConfig())
+    titles = titles[titles["kldb"].map(split.holds_out)]
     titles = titles[~titles["text"].isin(indexed) & (titles["text"] != "")]
     sample = titles.sample(min(n, len(titles)), random_state=seed)
     return Task("BA titles -> KldB", config, list(sample["title"]), [frozenset([c]) for c in sample["kldb"]])

@@ -16,7 +16,8 @@ from matcher.encoder import (
     resolve_encoder_config,
 )
 from matcher.reference import ReferenceData
-from training.german_eval import ba_titles_task, evaluate_embedder, evaluate_tfidf_baseline
+from training.encoder import EncoderBuildConfig, build_split
+from training.german_eval import ba_group_esco_task, ba_group_kldb_task, evaluate_embedder, evaluate_tfidf_baseline
 
 TEXTS = ["Altenpfleger/in in Vollzeit", "", "Kfz-Mechatroniker", "Bäckereifachverkäuferin", "x"]
 
@@ -43,9 +44,10 @@ def test_german_titles_known_answers(default_encoder: Encoder) -> None:
     assert query @ right > query @ wrong
 
 
-def test_beats_tfidf_on_held_out_ba_titles(default_encoder: Encoder, reference: ReferenceData) -> None:
-    # The default never sees BA job titles (tokenizer or pairs): this sample is held out.
-    task = ba_titles_task(reference, n_queries=300, seed=7)
+@pytest.mark.parametrize("make_task", [ba_group_kldb_task, ba_group_esco_task])
+def test_beats_tfidf_on_held_out_groups(default_encoder: Encoder, reference: ReferenceData, make_task) -> None:
+    # The default never sees the BA titles of its held-out KldB groups (tokenizer or pairs).
+    task = make_task(reference, build_split(reference, EncoderBuildConfig()), n_queries=300, seed=7)
     ours = evaluate_embedder(default_encoder.encode, task)
     baseline = evaluate_tfidf_baseline(task)
     assert ours["map"] > baseline["map"] + 0.05

@@ -1,0 +1,90 @@
+"""The default encoder's build: the held-out groups stay unseen, gendered forms fold in the tokenizer."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from matcher.encoder import Encoder
+from matcher.reference import ReferenceData
+from training.encoder import (
+    EncoderBuildConfig,
+    build_normalizer,
+    build_split,
+    tokenizer_corpus,
+    training_examples,
+)
+from training.german_eval import ba_group_esco_task, ba_group_kldb_task, group_split, held_out_titles
+
+CONFIG = EncoderBuildConfig()
+
+
+@pytest.fixture(scope="module")
+def unseen(reference: ReferenceData) -> set[str]:
+    """Held-out groups' BA titles that no other source has as a text of its own."""
+    others = EncoderBuildConfig(sources=tuple(s for s in CONFIG.sources if s not in ("ba", "crosswalk")))
+    other_texts = {t for a, b, _ in training_examples(reference, others) for t in (a, b)}
+    other_texts |= set(tokenizer_corpus(reference, others))
+    titles = set(held_out_titles(reference, build_split(reference, CONFIG)))
+    assert len(titles) > 2000
+    return titles - other_texts
+
+
+def test_default_trains_on_ba_titles(reference: ReferenceData) -> None:
+    # The guard below means something only when BA titles are trained at all.
+    assert {"ba", "crosswalk"} <= set(CONFIG.sources)
+    assert CONFIG.held_out_fraction > 0
+
+
+def test_held_out_titles_never_in_training_pairs(reference: ReferenceData, unseen: set[str]) -> None:
+    texts = {t for a, b, _ in training_examples(reference, CONFIG) for t in (a, b)}
+    leaked = unseen & texts
+    assert not leaked, sorted(leaked)[:5]
+
+
+def test_held_out_titles_never_in_tokenizer_corpus(reference: ReferenceData, unseen: set[str]) -> None:
+    leaked = unseen & set(tokenizer_corpus(reference, CONFIG))
+    assert not leaked, sorted(leaked)[:5]
+
+
+def test_group_split_is_fixed_and_a_fifth(reference: ReferenceData) -> None:
+    split = group_split(reference, 0.2, 3, seed=0)
+    assert split == group_split(reference, 0.2, 3, seed=0)
+    assert split != group_split(reference, 0.2, 3, seed=1)
+    n_groups = int((reference.kldb["level"] == 3).sum())
+    assert len(split.groups) == round(0.2 * n_groups)
+    assert all(len(code) == 3 for code in split.groups)
+
+
+def test_group_tasks_query_only_held_out_groups(reference: ReferenceData) -> None:
+    split = build_split(reference, CONFIG)
+    titles = set(held_out_titles(reference, split))
+    for task in (ba_group_kldb_task(reference, split, 300), ba_group_esco_task(reference, split, 300)):
+        assert len(task.queries) == 300
+        assert set(task.queries) <= titles
+        assert all(task.relevant)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Bäcker/in", "Bäckerin", "BäckerIn", "Bäcker*in", "Bäcker:innen", "Bäcker (m/w/d)", "Bäcker/Bäckerin"],
+)
+def test_normalizer_folds_gendered_forms(text: str) -> None:
+    assert build_normalizer(gender=True).normalize_str(text).split() in (["bäcker"], ["bäcker/bäcker"])
+
+
+def test_normalizer_keeps_other_words() -> None:
+    normalizer = build_normalizer(gender=True)
+    assert normalizer.normalize_str("Kauffrau in Medizin und Termin") == "kaufmann in medizin und termin"
+    assert normalizer.normalize_str("Ärztin") == "arzt"
+
+
+def test_saved_model_carries_the_normalizer(default_encoder: Encoder, default_encoder_dir: Path) -> None:
+    # The folding lives in tokenizer.json: any sentence-transformers loader applies it.
+    assert "Replace" in (default_encoder_dir / "tokenizer.json").read_text()
+    params = json.loads((default_encoder_dir / "build.json").read_text())
+    assert params["normalize_gender"] is True
+    rows = default_encoder.encode(["Verkäufer/in (m/w/d)", "Verkäuferin", "VerkäuferIn"])
+    assert (rows @ rows.T).min() > 0.999
