@@ -1,6 +1,8 @@
 """Benchmark of the default encoder: German retrieval quality, bulk throughput, query latency.
 
-Run: ``.venv/bin/python -m training.bench_encoder [--model DIR] [--queries N] [--no-cross]``.
+Run: ``.venv/bin/python -m training.bench_encoder [--model DIR] [--queries N] [--no-cross]``;
+``--set KEY=VALUE ...`` instead builds one variant of the default recipe (an ablation row: e.g.
+``--set epochs=1 vocab_size=20000``) and prints its own held-out and in-source metrics.
 Without ``--model`` the default is built into a temporary folder first (its build time is
 printed). Prints the German eval table (default, char TF-IDF, packaged MiniLM, USE multilingual)
 on the source-split tasks and on the default's held-out KldB groups, a cross-source check (a model
@@ -11,6 +13,8 @@ p50/p99 latency of single short queries.
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import random
 import tempfile
 import time
@@ -94,6 +98,34 @@ def cross_source(ref: ReferenceData, n_queries: int, work: Path) -> Table:
     return {"static, BA+KldB": {t.name: evaluate_embedder(encoder.encode, t) for t in tasks}}
 
 
+def parse_overrides(items: list[str]) -> dict[str, object]:
+    """``KEY=VALUE`` pairs as ``EncoderBuildConfig`` fields (JSON values; sources comma-separated)."""
+    overrides: dict[str, object] = {}
+    names = {f.name for f in dataclasses.fields(EncoderBuildConfig)}
+    for item in items:
+        key, _, value = item.partition("=")
+        if key not in names:
+            raise SystemExit(f"unknown build setting {key!r}; known: {sorted(names)}")
+        if key == "sources":
+            overrides[key] = tuple(value.split(","))
+        else:
+            try:
+                overrides[key] = json.loads(value)
+            except json.JSONDecodeError:
+                overrides[key] = value
+    return overrides
+
+
+def ablation(items: list[str], n_queries: int, work: Path) -> None:
+    """Build one variant of the default recipe and print its build metrics."""
+    config = EncoderBuildConfig(**{**parse_overrides(items), "eval_queries": n_queries})  # type: ignore[arg-type]
+    result = build_default_encoder(work / "variant", config)
+    print(f"built in {result.seconds:.1f} s, {result.params['n_pairs']} pairs: {' '.join(items)}")
+    for task in sorted({k.rsplit(".", 1)[0] for k in result.metrics}):
+        values = [result.metrics[f"{task}.{m}"] for m in ("map", "success_at_1", "success_at_10")]
+        print(f"  {task:<28} " + " / ".join(f"{v:.3f}" for v in values))
+
+
 def main(argv: list[str] | None = None) -> None:
     """Print the quality table, throughput and latency."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -101,9 +133,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--queries", type=int, default=1000, help="queries per eval task")
     parser.add_argument("--no-baselines", action="store_true", help="skip MiniLM and USE")
     parser.add_argument("--no-cross", action="store_true", help="skip the BA-trained check")
+    parser.add_argument("--set", nargs="+", metavar="KEY=VALUE", help="build one recipe variant instead")
     args = parser.parse_args(argv)
     ref = ReferenceData()
     with tempfile.TemporaryDirectory() as tmp:
+        if args.set:
+            return ablation(args.set, args.queries, Path(tmp))
         model_dir = args.model
         if model_dir is None:
             result = build_default_encoder(Path(tmp) / "default", EncoderBuildConfig(eval_queries=0))

@@ -57,11 +57,11 @@ class EncoderBuildConfig:
     held_out_fraction: float = 0.2  # of the KldB groups below, whose BA titles are never trained
     held_out_digits: int = 3
     held_out_seed: int = 0
-    normalize_gender: bool = True  # +0.045 held-out MAP with BA titles trained (README ablation)
-    hard_negatives: bool = False  # batches of one 3-digit group: -0.04 held-out MAP
+    normalize_gender: bool = True  # +0.045 MAP on held-out groups -> KldB, with BA titles trained
+    hard_negatives: bool = False  # batches of one 3-digit group: -0.04 MAP on both held-out tasks
     # No "##" marker: a compound's head ("pflege" in "altenpflege") shares the word's vector.
     subword_prefix: str = ""
-    vocab_size: int = 10000  # 20k kept whole rare compounds; 10k splits them (+0.04 held-out MAP)
+    vocab_size: int = 10000  # 20k kept rare compounds whole; 10k splits them: +0.04 MAP (groups -> KldB)
     dimension: int = 256  # 384 and 512 were within 0.006 held-out MAP, at 1.5-2x the build time
     epochs: int = 3
     batch_size: int = 256
