@@ -172,18 +172,23 @@ def _cards(service: Service, who: Principal, vacancy: Vacancy) -> dict[str, Any]
     return body
 
 
-@router.get("/vacancy-draft", response_class=HTMLResponse)
-def draft_form(request: Request, who: EmployerService) -> HTMLResponse:
-    service = service_of(request)
+def _page(request: Request, form: Parsed, suggestions: list[Any], body: dict[str, Any] | None) -> HTMLResponse:
+    """The form (422 with its errors beside the fields), and the cards when there are any."""
     return render(
         request,
         "vacancy_draft.html",
+        status_code=422 if form.errors else 200,
         title="Stelle vorab prüfen",
-        form=Parsed(),
-        body=None,
-        suggestions=[],
-        **_choices(service),
+        form=form,
+        body=body,
+        suggestions=suggestions,
+        **_choices(service_of(request)),
     )
+
+
+@router.get("/vacancy-draft", response_class=HTMLResponse)
+def draft_form(request: Request, who: EmployerService) -> HTMLResponse:
+    return _page(request, Parsed(), [], None)
 
 
 @router.post("/vacancy-draft", response_class=HTMLResponse)
@@ -195,14 +200,4 @@ def draft_cards(request: Request, who: EmployerService, form: FormLists) -> HTML
     if vacancy is not None and profile_gaps(vacancy):
         parsed.errors["description"] = _THIN
         vacancy = None
-    body = None if vacancy is None else _cards(service, who, vacancy)
-    return render(
-        request,
-        "vacancy_draft.html",
-        status_code=422 if parsed.errors else 200,
-        title="Stelle vorab prüfen",
-        form=parsed,
-        body=body,
-        suggestions=suggestions,
-        **_choices(service),
-    )
+    return _page(request, parsed, suggestions, None if vacancy is None else _cards(service, who, vacancy))
