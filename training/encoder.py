@@ -28,7 +28,7 @@ import random
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -38,7 +38,14 @@ from numpy.typing import NDArray
 
 from matcher.encoder import Encoder, EncoderConfig
 from matcher.reference import DEFAULT_REFERENCE_DIR, ReferenceData
-from training.german_eval import GroupSplit, esco_by_kldb, evaluate_embedder, german_tasks, group_split
+from training.german_eval import (
+    GroupSplit,
+    esco_by_kldb,
+    evaluate_embedder,
+    german_tasks,
+    group_split,
+    held_out_titles,
+)
 
 SOURCES = ("esco", "kldb", "ba", "crosswalk")
 # Which eval task uses which source: a task counts as held out when its source was not trained.
@@ -136,14 +143,19 @@ def kldb_pairs(ref: ReferenceData) -> list[Example]:
     return pairs
 
 
+def _seen(ref: ReferenceData, split: GroupSplit) -> Callable[[str, str], bool]:
+    """Whether a BA text filed under a code may be trained: not in a held-out group, and not the
+    text of a held-out title either (a few titles recur under a code of another group)."""
+    held = set(held_out_titles(ref, split))
+    return lambda text, code: not split.holds_out(code) and text not in held
+
+
 def ba_pairs(ref: ReferenceData, split: GroupSplit, seed: int = 0) -> list[Example]:
     """BA: job title -> KldB title, and -> another title of the same position (held-out groups left out)."""
-    titles, rng = _kldb5(ref), random.Random(seed)
+    titles, rng, seen = _kldb5(ref), random.Random(seed), _seen(ref, split)
     pairs: list[Example] = []
     for code, group in ref.job_titles.groupby("kldb", sort=True):
-        names = list(group["title"])
-        if split.holds_out(code):
-            continue
+        names = [name for name in group["title"] if seen(name, code)]
         if code in titles:
             pairs += [(name, titles[code], code) for name in names]
         if len(names) > 1:
@@ -153,15 +165,15 @@ def ba_pairs(ref: ReferenceData, split: GroupSplit, seed: int = 0) -> list[Examp
 
 def crosswalk_pairs(ref: ReferenceData, split: GroupSplit, seed: int = 0) -> list[Example]:
     """BA/ESCO crosswalk: BA title -> an ESCO label of its code; the crosswalk's BA names -> ESCO label."""
-    occ, rng, links = ref.esco_occupations, random.Random(seed), esco_by_kldb(ref)
+    occ, rng, links, seen = ref.esco_occupations, random.Random(seed), esco_by_kldb(ref), _seen(ref, split)
     pairs: list[Example] = []
     for title, code in zip(ref.job_titles["title"], ref.job_titles["kldb"]):
         linked = sorted(e for e in links.get(code, ()) if e in occ.index)
-        if linked and not split.holds_out(code):
+        if linked and seen(title, code):
             pairs.append((title, occ.at[rng.choice(linked), "label"], code))
     close = ref.esco_kldb.loc[ref.esco_kldb["relation"].isin(("exactMatch", "closeMatch"))]
     for name, esco, code in zip(close["ba_title"], close["esco_id"], close["kldb"]):
-        if esco in occ.index and not split.holds_out(code):
+        if esco in occ.index and seen(name, code):
             pairs.append((name, occ.at[esco, "label"], code))
     return pairs
 
@@ -194,7 +206,7 @@ def build_split(ref: ReferenceData, config: EncoderBuildConfig) -> GroupSplit:
 
 def tokenizer_corpus(ref: ReferenceData, config: EncoderBuildConfig) -> Iterator[str]:
     """German texts of the chosen sources (held-out sources and groups stay unseen)."""
-    split = build_split(ref, config)
+    seen = _seen(ref, build_split(ref, config))
     yield from ref.kldb["title"]
     if "kldb" in config.sources:
         yield from ref.kldb["short_title"]
@@ -207,10 +219,10 @@ def tokenizer_corpus(ref: ReferenceData, config: EncoderBuildConfig) -> Iterator
         yield from (s for s in ref.esco_skills["label_de"] if s)
     if "ba" in config.sources:
         titles = ref.job_titles
-        yield from (t for t, code in zip(titles["title"], titles["kldb"]) if not split.holds_out(code))
+        yield from (t for t, code in zip(titles["title"], titles["kldb"]) if seen(t, code))
     if "crosswalk" in config.sources:
         walk = ref.esco_kldb
-        yield from (t for t, code in zip(walk["ba_title"], walk["kldb"]) if t and not split.holds_out(code))
+        yield from (t for t, code in zip(walk["ba_title"], walk["kldb"]) if t and seen(t, code))
 
 
 # --- model ------------------------------------------------------------------------------------
