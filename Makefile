@@ -45,15 +45,16 @@ lint: $(STAMP)
 # the default world under the home and the 100k world under HOME/bench-100k if they are missing
 # (minutes, the first time), and drives HTTP with wrk too where it is installed.
 bench: $(STAMP)
-	$(PY) -m training.bench_encoder
-	$(PY) -m training.bench_retrieval
-	$(PY) -m training.bench_reranker
+	$(PY) -m training.bench.encoder
+	$(PY) -m training.bench.retrieval
+	$(PY) -m training.bench.reranker
 	mkdir -p $${MATCHER_HOME:-var}
-	$(PY) -m training.bench_audit --dir $${MATCHER_HOME:-var}
-	$(PY) -m api.bench --home $${MATCHER_HOME:-var}
-	$(PY) -m api.bench_web --home $${MATCHER_HOME:-var}
-	$(PY) -m training.bench_proxies --home $${MATCHER_HOME:-var}
-	$(PY) -m training.bench_opportunities --home $${MATCHER_HOME:-var}
+	$(PY) -m training.bench.audit --dir $${MATCHER_HOME:-var}
+	$(PY) -m training.bench.serving --home $${MATCHER_HOME:-var}
+	$(PY) -m training.bench.web --home $${MATCHER_HOME:-var}
+	$(PY) -m training.bench.proxies --home $${MATCHER_HOME:-var}
+	$(PY) -m training.bench.opportunities --home $${MATCHER_HOME:-var}
+	$(PY) -m training.bench.batch --home $${MATCHER_HOME:-var}
 
 clean:
 	rm -rf var .pytest_cache

@@ -13,7 +13,7 @@ A small base class, two kinds and a factory, as in txtai's ``ann``:
 - ``IVFIndex`` (``faiss.IndexIVFFlat``, inner product): approximate, what "auto" picks from
   ``exact_below`` (200,000) vectors on. k-means centroids cut the rows into lists; a query scans the
   ``nprobe`` lists nearest to it, with the filter's bitmap applied inside the scan, so a filtered
-  query costs about as much as an unfiltered one (``training/bench_batch.py``: recall@10 and p99 at
+  query costs about as much as an unfiltered one (``training/bench/batch.py``: recall@10 and p99 at
   1M rows). The centroids are trained on the first batch added (the build) and again at each
   compaction; vectors upserted in between go to their nearest existing list (centroids drift
   slowly as profiles change; a rebuild or compaction re-trains them).
@@ -61,7 +61,7 @@ class IndexConfig:
         hnsw_ef_search: least search-time beam width.
         hnsw_ef_per_k: the beam is at least this many times k: on clustered sentence embeddings
             at 100k, recall@100 was 0.89 with a beam of 2k and 0.96 with 4k (see
-            ``training/bench_retrieval.py``).
+            ``training/bench/retrieval.py``).
         compact_fraction: tombstoned share of rows above which ``save`` compacts.
         exact_subset_below: eligible sets up to this size are scored by one matrix product over
             their rows instead of a FAISS search (crossover measured at ~3,300 rows).
@@ -71,7 +71,7 @@ class IndexConfig:
             (at most one list per ``ivf_train_per_list`` rows, at least one).
         ivf_train_per_list: k-means training sample per list (FAISS warns below 39).
         ivf_nprobe: lists a query scans at least (of ~4,000 at 1M rows, 64 gave recall@10 0.975
-            filtered and 0.998 unfiltered, p99 < 25 ms: ``training/bench_batch.py``).
+            filtered and 0.998 unfiltered, p99 < 25 ms: ``training/bench/batch.py``).
         ivf_scan_per_k: a filtered query scans enough lists to meet about this many eligible
             rows per result wanted (the lists' mean size times the eligible share).
         ivf_exact_scan_share: when a filtered query would scan at least this share of the lists,
@@ -271,7 +271,7 @@ class VectorIndex(ABC):
         """The k most similar rows among ``eligible`` (one flag per row, tombstones False).
 
         Filter-first search: FAISS never returns an ineligible row, so no over-fetch or widening
-        is needed. By measured cost (``training/bench_retrieval.py``, 100k vectors, k=100):
+        is needed. By measured cost (``training/bench/retrieval.py``, 100k vectors, k=100):
 
         - up to ``exact_subset_below`` eligible rows: one matrix product over them (0.1-2 ms);
         - more: a FAISS search restricted by an ``IDSelectorBitmap``, exact on an exact index; on

@@ -1,6 +1,6 @@
 """Benchmark of the audit log: appends/s with one fsync per record (the old way) vs group commit.
 
-Run: ``.venv/bin/python -m training.bench_audit [--records 2000] [--threads 1 8] [--repeat 3] [--dir DIR]``.
+Run: ``.venv/bin/python -m training.bench.audit [--records 2000] [--threads 1 8] [--repeat 3] [--dir DIR]``.
 
 Both modes run in the same process on the same filesystem, one fresh log per row. ``baseline``
 is the pre-group-commit append: each call opens the log, takes the flock, reads the last record,

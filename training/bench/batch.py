@@ -1,10 +1,10 @@
 """Benchmark of the scale path: a 1,000,000-vacancy world in process, and batch-match on Ray.
 
-``python -m training.bench_batch --home var-bench`` (a home made by ``matcher demo``, default
+``python -m training.bench.batch --home var-bench`` (a home made by ``matcher demo``, default
 world: 12,000 job seekers, 3,000 open vacancies) prints JSON lines:
 
 1. ``world``: 1,000,000 open vacancies, jittered copies of the home's open ones as
-   ``api.bench.prepare_big`` makes its 100k world (another place and postcode of the region, hours
+   ``training.bench.serving.prepare_big`` makes its 100k world (another place and postcode of the region, hours
    +-5, posted up to 60 days earlier). Their vectors are *not* re-embedded (1M texts would take the
    encoder most of an hour here): each copy's vector is its original's vector from the home's
    index (the encoder's embedding of its rendered text) plus Gaussian noise (``--jitter`` per
@@ -255,7 +255,7 @@ def _index_figures(index: Any, args: argparse.Namespace) -> dict[str, Any]:
 def big(args: argparse.Namespace) -> None:
     import faiss
 
-    from api.bench import scratch_engine
+    from training.bench.serving import scratch_engine
 
     faiss.omp_set_num_threads(2)  # the build uses both cores; queries below run on one
     with scratch_engine(args.home) as (engine, _load):

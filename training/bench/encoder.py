@@ -1,6 +1,6 @@
 """Benchmark of the default encoder: German retrieval quality, bulk throughput, query latency.
 
-Run: ``.venv/bin/python -m training.bench_encoder [--model DIR] [--queries N] [--no-cross]``;
+Run: ``.venv/bin/python -m training.bench.encoder [--model DIR] [--queries N] [--no-cross]``;
 ``--set KEY=VALUE ...`` instead builds one variant of the default recipe (an ablation row: e.g.
 ``--set epochs=1 vocab_size=20000``) and prints its own held-out and in-source metrics.
 Without ``--model`` the default is built into a temporary folder first (its build time is

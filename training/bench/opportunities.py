@@ -1,6 +1,6 @@
 """Benchmark: opportunities for one job seeker, and the region report, on a home's world.
 
-``python -m training.bench_opportunities [--home DIR] [--people 200]``: the home must hold an
+``python -m training.bench.opportunities [--home DIR] [--people 200]``: the home must hold an
 ingested world with indexes and a @champion (``matcher demo``). Prints a table and the command.
 """
 
@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> None:
         times.append((time.perf_counter() - start) * 1e3)
         items.append(len(result.items))
     p50, p95, p99 = np.percentile(times, [50, 95, 99])
-    print(f"command: {' '.join(['python -m training.bench_opportunities', *(argv or sys.argv[1:])])}")
+    print(f"command: {' '.join(['python -m training.bench.opportunities', *(argv or sys.argv[1:])])}")
     print(f"world: {len(ids)} job seekers, {len(engine.vacancies.index)} open vacancies, {len(catalogue)} measures")
     print("| measure | target | measured |")
     print("|---|---|---|")

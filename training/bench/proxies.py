@@ -1,6 +1,6 @@
 """What proxy phrases in profile texts carry: exposure by gender with and without them.
 
-    .venv/bin/python -m training.bench_proxies [--home DIR] [--vacancies N]
+    .venv/bin/python -m training.bench.proxies [--home DIR] [--vacancies N]
 
 On the world under ``--home`` (default ``$MATCHER_HOME``; a store with protected attributes and a
 built default encoder), every job seeker is rendered twice, as the engine used to (the profile
@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> None:
         )
     seconds = time.perf_counter() - started
 
-    print(f"$ python -m training.bench_proxies --home {args.home} --vacancies {args.vacancies}")
+    print(f"$ python -m training.bench.proxies --home {args.home} --vacancies {args.vacancies}")
     women = gender == "f"
     print(
         f"{len(people)} job seekers ({int(with_phrase.sum())} with a proxy phrase in the embedded text as written, "

@@ -1,6 +1,6 @@
 """Benchmark of the re-ranker: training time and per-request latency.
 
-``.venv/bin/python -m training.bench_reranker [--home DIR] [--rows N] [--library-defaults]``
+``.venv/bin/python -m training.bench.reranker [--home DIR] [--rows N] [--library-defaults]``
 
 1. Training on the world's training set (the store under ``MATCHER_HOME``, embeddings from the
    training cache; skipped with a note when the store is empty).

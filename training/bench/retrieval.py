@@ -1,6 +1,6 @@
 """Benchmark of the vector index kinds: build time, query latency, recall of HNSW against exact.
 
-Run: ``.venv/bin/python -m training.bench_retrieval [--sizes 10000 100000] [--queries 200]
+Run: ``.venv/bin/python -m training.bench.retrieval [--sizes 10000 100000] [--queries 200]
 [--subset-size 100000] [--fractions 0.001 0.01 0.05 0.2 1] [--recall-floor 0.95]``.
 
 Data: real embeddings, made bigger. ``--base`` BA job titles (from the reference data) are

@@ -1,6 +1,6 @@
 """Benchmark of the serving path: shortlists and writes in process, shortlists over HTTP on loopback.
 
-    .venv/bin/python -m api.bench [--home DIR] [--queries N] [--upserts N] [--requests N]
+    .venv/bin/python -m training.bench.serving [--home DIR] [--queries N] [--upserts N] [--requests N]
         [--concurrency C ...] [--workers W] [--no-100k] [--no-http] [--no-wrk] [--profile N]
 
 Worlds. The default world lives under ``--home`` (default ``$MATCHER_HOME``); when it holds no
@@ -300,7 +300,7 @@ def _table(header: list[str], rows: list[list[Any]]) -> str:
 
 def _reproduce(args: argparse.Namespace, world: str, part: str) -> str:
     """The command that measures one part of one world (and nothing else)."""
-    cmd = [PY, "-m", "api.bench", "--home", str(args.home)]
+    cmd = [PY, "-m", "training.bench.serving", "--home", str(args.home)]
     if world == "100k":
         cmd += ["--big-home", str(args.big_home), "--only-100k"]
     else:
@@ -773,7 +773,7 @@ def over_http(
                     "generator": f"httpx, {c} threads x 1 client",
                     "concurrency": c,
                     **result,
-                    "command": f"api.bench._httpx_load({requests} requests, {c} threads)",
+                    "command": f"training.bench.serving._httpx_load({requests} requests, {c} threads)",
                 }
             )
             if wrk:
@@ -973,8 +973,8 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # here and in the server
     args.home = (args.home or Settings().home).resolve()
     args.big_home = (args.big_home or args.home / "bench-100k").resolve()
-    report = Report(argv=sys.argv if argv is None else ["api/bench.py", *argv])
-    print(f"$ {shlex.join([PY, '-m', 'api.bench', *report.argv[1:]])}\n", flush=True)
+    report = Report(argv=sys.argv if argv is None else ["training/bench/serving.py", *argv])
+    print(f"$ {shlex.join([PY, '-m', 'training.bench.serving', *report.argv[1:]])}\n", flush=True)
     worlds: list[tuple[str, Path]] = []
     if args.default:
         prepare_world(args.home)
@@ -985,7 +985,7 @@ def main(argv: list[str] | None = None) -> None:
         report.data["100k_snapshot"] = snapshot
         report.add(
             "100k world: snapshot against the change log",
-            f"{PY} -c 'from api.bench import check_snapshot; "
+            f"{PY} -c 'from training.bench.serving import check_snapshot; "
             f'print(check_snapshot(__import__("pathlib").Path("{args.big_home}")))\'',
             f"```\n{json.dumps(snapshot, indent=2)}\n```",
             "entries_after_snapshot 0: the engine opens with nothing to apply (the bulk insert's "

@@ -1,9 +1,9 @@
 """Benchmark of the web app's shortlist page: server time and page weight.
 
-    .venv/bin/python -m api.bench_web [--home DIR] [--pages N]
+    .venv/bin/python -m training.bench.web [--home DIR] [--pages N]
 
 On the default world under ``--home`` (default ``$MATCHER_HOME``; prepared by the ``matcher`` CLI
-when it holds none, as for :mod:`api.bench`), in process: the app is built by ``create_app``,
+when it holds none, as for :mod:`training.bench.serving`), in process: the app is built by ``create_app``,
 signed in through the sign-in form as a caseworker, and ``GET /app/candidates/{id}`` (profile,
 filters and a shortlist of 10 with reasons and forms) is asked for ``--pages`` job seekers. The
 server time is the time from request to the last byte of the answer through the ASGI app (no
@@ -27,7 +27,7 @@ from typing import Any
 import faiss
 import numpy as np
 
-from api.bench import prepare_world
+from training.bench.serving import prepare_world
 
 
 def _stats(ms: list[float]) -> dict[str, float]:
@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> None:
         page = client.get(f"/app/candidates/{chosen[0]}")
         assets = re.findall(r'(?:href|src)="(/app/static/[^"]+)"', page.text)
         asset_bytes = {a: client.get(a).content for a in dict.fromkeys(assets)}
-    print(f"$ python -m api.bench_web --home {args.home} --pages {args.pages}")
+    print(f"$ python -m training.bench.web --home {args.home} --pages {args.pages}")
     print(f"answers: {statuses} (422: profiles too thin to rank, answered with the form)")
     print("| GET /app/candidates/{id} | p50 ms | p95 ms | p99 ms | max ms |")
     print("|---|---|---|---|---|")
