@@ -24,7 +24,7 @@ def test_model_card_fills_every_placeholder(monkeypatch: pytest.MonkeyPatch) -> 
     assert card.startswith("# Model card: LambdaMART re-ranker (kl-matcher)\n\n## Intended use\n")
     assert card.endswith("Profiles are today's, not as of the proposal date.\n")
     assert "Placement history 2024-01-01 to 2026-11-01. Training: proposals up to 2026-09-01 (12 queries" in card
-    assert "held constant in training (age proxies): experience_years, vacancy_age_days." in card
+    assert "held constant in training (age proxy): experience_years." in card
     assert "| model | 0.500 |" in card and "| 50+ {x} | 0.900 |" in card
     assert "better than the champion; fair -> promoted: True" in card
     assert "{" not in card.replace("{x}", "")
