@@ -13,16 +13,13 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlparse
 from urllib.request import url2pathname
 
 from matcher.errors import ModelNotFoundError
 from matcher.private import private_dir, sqlite_file, touch_private
 from matcher.reranker import LightGBMReranker
-
-if TYPE_CHECKING:
-    from matcher.settings import Settings
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
@@ -164,15 +161,6 @@ def load_model(tracking_uri: str, artifact_dir: Path, name: str, ref: str = CHAM
         aliases=list(version.aliases),
         tags=dict(version.tags),
     )
-
-
-def load_registered(settings: Settings, ref: str = CHAMPION, name: str | None = None) -> RegisteredReranker:
-    """:func:`load_model` with the values read from ``settings``.
-
-    Kept for ``training.pipeline`` only, until it passes the values itself; new code calls
-    :func:`load_model`.
-    """
-    return load_model(settings.tracking_uri, settings.artifact_dir, name or settings.model_name, ref)
 
 
 def load_champion(tracking_uri: str, artifact_dir: Path, name: str) -> LightGBMReranker:

@@ -20,7 +20,7 @@ import pandas as pd
 from data.generate.oracle import Oracle, has_oracle
 from matcher.contacts import ContactBook
 from matcher.features import FEATURE_NAMES
-from matcher.model_registry import CHALLENGER, CHAMPION, load_registered
+from matcher.model_registry import CHALLENGER, CHAMPION, load_model
 from matcher.reference import ReferenceData
 from matcher.reranker import LightGBMReranker, Reranker, SimilarityReranker
 from matcher.settings import Settings
@@ -321,7 +321,8 @@ def compare(
 ) -> ComparisonReport:
     """Two registered versions (alias or number) and the baselines on the test window."""
     name = config.model_name(settings.model_name)
-    first, second = load_registered(settings, a, name), load_registered(settings, b, name)
+    registry = (settings.tracking_uri, settings.artifact_dir, name)
+    first, second = load_model(*registry, a), load_model(*registry, b)
     data = prepare(config, encoder, store, oracle_path, cache_dir, with_train=False, progress=progress)
     progress(f"scoring {len(data.test)} test rows")
     scores = {
