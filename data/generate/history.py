@@ -7,7 +7,7 @@ random) and take the best-looking one, with noise; a share of proposals is delib
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from datetime import date
 
 import numpy as np
@@ -54,10 +54,57 @@ def _days(dates: pd.Series, today: date) -> NDArray[np.int64]:
 
 
 @dataclass(frozen=True)
+class Columns:
+    """What both sides have, one array row per job seeker or vacancy (codes as in preferences)."""
+
+    level: NDArray
+    place: NDArray
+    wt: NDArray  # working time: 0 full, 1 part, 2 either
+    hours: NDArray
+    shifts: NDArray
+    weekends: NDArray
+    lic: NDArray  # licence bit masks
+    perm: NDArray  # permit bit masks
+    german: NDArray  # German level rank (vacancies: the minimum, 0 for none)
+
+    def take(self, rows: NDArray) -> Columns:
+        """The same columns for ``rows`` only (the sampling's own columns are left out)."""
+        return replace(self, **{f.name: getattr(self, f.name)[rows] for f in fields(self) if f.name in _PAIRED})
+
+
+@dataclass(frozen=True)
+class CandidateColumns(Columns):
+    codes: NDArray  # (people, 3) target KldB codes, -1 where fewer
+    car: NDArray
+    max_min: NDArray  # longest acceptable commute, minutes
+    years: NDArray  # experience
+    motivation: NDArray  # hidden: the oracle's, never a feature
+    registered: NDArray | None = None  # registration day (days before today), for the sampling
+
+
+@dataclass(frozen=True)
+class VacancyColumns(Columns):
+    code: NDArray  # KldB code
+    selectivity: NDArray  # hidden: the oracle's, never a feature
+    posted: NDArray | None = None  # the sampling's dates (days before today) and positions
+    closed: NDArray | None = None
+    positions: NDArray | None = None
+
+
+# Columns that pair features read per pair (``Columns.take``); the others are per side.
+_PAIRED = frozenset(
+    f.name
+    for cls in (CandidateColumns, VacancyColumns)
+    for f in fields(cls)
+    if f.name not in ("registered", "posted", "closed", "positions")
+)
+
+
+@dataclass(frozen=True)
 class Side:
     """Columns of one side (candidates or vacancies) as arrays for vectorised pair features."""
 
-    cols: dict[str, NDArray]
+    cols: CandidateColumns | VacancyColumns
     skills: list[frozenset[str]]
     optional: list[frozenset[str]]
 
@@ -68,69 +115,68 @@ def candidate_side(candidates: pd.DataFrame, today: date | None = None) -> Side:
     for i, occ in enumerate(candidates["occupations"]):
         codes[i, : len(occ)] = [int(c) for c in occ[:3]]
     licences = [sorted(effective_licences(v)) for v in candidates["licences"]]
-    cols = {
-        "codes": codes,
-        "level": candidates["level"].to_numpy(),
-        "place": candidates["place"].to_numpy(),
-        "car": candidates["has_car"].to_numpy(bool),
-        "max_min": candidates["max_minutes"].to_numpy(float),
-        "wt": candidates["working_time"].map(WT_CODE).to_numpy(),
-        "hours": candidates["hours"].to_numpy(float),
-        "shifts": candidates["shifts"].to_numpy(bool),
-        "weekends": candidates["weekends"].to_numpy(bool),
-        "lic": _mask(licences, list(LICENCES)),
-        "perm": _mask(list(candidates["permits"]), list(PERMITS)),
-        "german": candidates["german"].map(GERMAN_RANK).to_numpy(),
-        "years": candidates["experience_months"].to_numpy(float) / 12.0,
-        "motivation": candidates["motivation"].to_numpy(float),
-    }
-    if today is not None:
-        cols["registered"] = _days(candidates["registered_at"], today)
+    cols = CandidateColumns(
+        codes=codes,
+        level=candidates["level"].to_numpy(),
+        place=candidates["place"].to_numpy(),
+        car=candidates["has_car"].to_numpy(bool),
+        max_min=candidates["max_minutes"].to_numpy(float),
+        wt=candidates["working_time"].map(WT_CODE).to_numpy(),
+        hours=candidates["hours"].to_numpy(float),
+        shifts=candidates["shifts"].to_numpy(bool),
+        weekends=candidates["weekends"].to_numpy(bool),
+        lic=_mask(licences, list(LICENCES)),
+        perm=_mask(list(candidates["permits"]), list(PERMITS)),
+        german=candidates["german"].map(GERMAN_RANK).to_numpy(),
+        years=candidates["experience_months"].to_numpy(float) / 12.0,
+        motivation=candidates["motivation"].to_numpy(float),
+        registered=None if today is None else _days(candidates["registered_at"], today),
+    )
     return Side(cols, [frozenset(s) for s in candidates["skills"]], [])
 
 
 def vacancy_side(vacancies: pd.DataFrame, today: date | None = None) -> Side:
     """Vacancy columns; with ``today`` also the dates and positions that the sampling needs."""
     german = vacancies["german_min"].map(lambda g: GERMAN_RANK.get(g, 0) if g else 0)
-    cols = {
-        "code": vacancies["kldb"].astype(int).to_numpy(),
-        "level": vacancies["level"].to_numpy(),
-        "place": vacancies["place"].to_numpy(),
-        "wt": vacancies["working_time"].map(WT_CODE).to_numpy(),
-        "hours": vacancies["hours"].to_numpy(float),
-        "shifts": vacancies["shifts"].to_numpy(bool),
-        "weekends": vacancies["weekends"].to_numpy(bool),
-        "lic": _mask(list(vacancies["licences"]), list(LICENCES)),
-        "perm": _mask(list(vacancies["permits"]), list(PERMITS)),
-        "german": german.to_numpy(),
-        "selectivity": vacancies["selectivity"].to_numpy(float),
-    }
-    if today is not None:
-        cols["posted"] = _days(vacancies["posted_at"], today)
-        cols["closed"] = _days(vacancies["closed_at"], today)
-        cols["positions"] = vacancies["positions"].to_numpy(float)
+    dated = today is not None
+    cols = VacancyColumns(
+        code=vacancies["kldb"].astype(int).to_numpy(),
+        level=vacancies["level"].to_numpy(),
+        place=vacancies["place"].to_numpy(),
+        wt=vacancies["working_time"].map(WT_CODE).to_numpy(),
+        hours=vacancies["hours"].to_numpy(float),
+        shifts=vacancies["shifts"].to_numpy(bool),
+        weekends=vacancies["weekends"].to_numpy(bool),
+        lic=_mask(list(vacancies["licences"]), list(LICENCES)),
+        perm=_mask(list(vacancies["permits"]), list(PERMITS)),
+        german=german.to_numpy(),
+        selectivity=vacancies["selectivity"].to_numpy(float),
+        posted=_days(vacancies["posted_at"], today) if dated else None,
+        closed=_days(vacancies["closed_at"], today) if dated else None,
+        positions=vacancies["positions"].to_numpy(float) if dated else None,
+    )
     return Side(cols, [frozenset(s) for s in vacancies["required"]], [frozenset(s) for s in vacancies["optional"]])
 
 
 def pair_features(c: Side, v: Side, ci: NDArray, vi: NDArray, places: Places) -> PairFeatures:
     """Features of the pairs (``ci[k]``, ``vi[k]``)."""
-    cc = {k: a[ci] for k, a in c.cols.items()}
-    vc = {k: a[vi] for k, a in v.cols.items()}
-    distance = places.distance_km[cc["place"], vc["place"]]
-    intra = np.where(cc["place"] == places.stadt_index, INTRA_KM_STADT, INTRA_KM)
-    distance = np.where(cc["place"] == vc["place"], intra, distance)
+    cc, vc = c.cols.take(ci), v.cols.take(vi)
+    assert isinstance(cc, CandidateColumns) and isinstance(vc, VacancyColumns)
+    distance = places.distance_km[cc.place, vc.place]
+    intra = np.where(cc.place == places.stadt_index, INTRA_KM_STADT, INTRA_KM)
+    distance = np.where(cc.place == vc.place, intra, distance)
     small = places.population < SMALL_PLACE
-    rural = small[cc["place"]] & small[vc["place"]] & (cc["place"] != vc["place"])
-    commute = commute_minutes(distance, cc["car"], rural)
+    rural = small[cc.place] & small[vc.place] & (cc.place != vc.place)
+    commute = commute_minutes(distance, cc.car, rural)
     return PairFeatures(
-        occupation=occupation_score(cc["codes"], vc["code"]),
-        level_gap=(vc["level"] - cc["level"]).astype(float),
-        commute_excess=np.maximum(commute - cc["max_min"], 0.0),
+        occupation=occupation_score(cc.codes, vc.code),
+        level_gap=(vc.level - cc.level).astype(float),
+        commute_excess=np.maximum(commute - cc.max_min, 0.0),
         working_time=working_time_misfit(cc, vc),
-        licences_missing=_popcount(vc["lic"] & ~cc["lic"]).astype(float),
-        permits_missing=_popcount(vc["perm"] & ~cc["perm"]).astype(float),
-        german_deficit=np.maximum(vc["german"] - cc["german"], 0).astype(float),
-        experience_years=cc["years"],
+        licences_missing=_popcount(vc.lic & ~cc.lic).astype(float),
+        permits_missing=_popcount(vc.perm & ~cc.perm).astype(float),
+        german_deficit=np.maximum(vc.german - cc.german, 0).astype(float),
+        experience_years=cc.years,
     )
 
 
@@ -148,8 +194,8 @@ def _options(rng: np.random.Generator, c: Side, v: Side, vi: NDArray[np.int64]) 
     n_cand = len(c.skills)
     blocks = []
     for digits, k in ((3, OPTIONS_SAME_GROUP), (2, OPTIONS_WIDER)):
-        pools = _pools(c.cols["codes"], digits)
-        keys = v.cols["code"][vi] // 10 ** (5 - digits)
+        pools = _pools(c.cols.codes, digits)
+        keys = v.cols.code[vi] // 10 ** (5 - digits)
         block = rng.integers(0, n_cand, size=(len(vi), k))
         for key in np.unique(keys):
             rows = np.flatnonzero(keys == key)
@@ -168,7 +214,7 @@ def _choose(rng: np.random.Generator, c: Side, v: Side, vi: NDArray, places: Pla
     flat_v = np.repeat(vi, k)
     score = caseworker_score(pair_features(c, v, options.ravel(), flat_v, places)).reshape(-1, k)
     score = score + rng.gumbel(0.0, 0.7, size=score.shape)
-    valid = c.cols["registered"][options] < v.cols["closed"][vi][:, None]
+    valid = c.cols.registered[options] < v.cols.closed[vi][:, None]
     score = np.where(valid, score, -np.inf)
     poor = rng.random(len(vi)) < POOR_SHARE
     score = np.where(poor[:, None] & valid, rng.random(score.shape), score)
@@ -182,15 +228,15 @@ def sample_pairs(
 ) -> pd.DataFrame:
     """``n`` distinct (candidate, vacancy, day) proposals within the vacancies' open windows."""
     start = -365 * config.history_years
-    first = np.maximum(v.cols["posted"], start)
-    window = np.maximum(v.cols["closed"] - first, 1).astype(float)
-    weight = window * np.sqrt(v.cols["positions"])
+    first = np.maximum(v.cols.posted, start)
+    window = np.maximum(v.cols.closed - first, 1).astype(float)
+    weight = window * np.sqrt(v.cols.positions)
     vi = rng.choice(len(weight), size=int(n * 1.2) + 20, p=weight / weight.sum())
     ci = _choose(rng, c, v, vi, places)
     frame = pd.DataFrame({"ci": ci, "vi": vi})
     frame = frame[frame["ci"] >= 0].drop_duplicates(["ci", "vi"]).head(n).reset_index(drop=True)
-    lo = np.maximum(first[frame["vi"]], c.cols["registered"][frame["ci"]])
-    hi = np.maximum(v.cols["closed"][frame["vi"]] - 1, lo)
+    lo = np.maximum(first[frame["vi"]], c.cols.registered[frame["ci"]])
+    hi = np.maximum(v.cols.closed[frame["vi"]] - 1, lo)
     frame["day"] = lo + np.floor(rng.random(len(frame)) * (hi - lo + 1)).astype(np.int64)
     return frame.sort_values(["day", "vi", "ci"], kind="stable").reset_index(drop=True)
 
@@ -208,7 +254,7 @@ def pair_utility(c: Side, v: Side, ci: NDArray, vi: NDArray, places: Places) -> 
     features = pair_features(c, v, ci, vi, places)
     essential = coverage([c.skills[i] for i in ci], [v.skills[j] for j in vi])
     optional = coverage([c.skills[i] for i in ci], [v.optional[j] for j in vi])
-    u = utility(features, essential, optional, c.cols["motivation"][ci], v.cols["selectivity"][vi])
+    u = utility(features, essential, optional, c.cols.motivation[ci], v.cols.selectivity[vi])
     return features, u
 
 
@@ -240,7 +286,7 @@ def simulate(
     pairs = sample_pairs(rng, c, v, n, config, places)
     ci, vi = pairs["ci"].to_numpy(), pairs["vi"].to_numpy()
     features, u = pair_utility(c, v, ci, vi, places)
-    selectivity = v.cols["selectivity"][vi]
+    selectivity = v.cols.selectivity[vi]
     older = protected["birth_year"].to_numpy()[ci] < config.bias_birth_year
     penalty = np.where(older & config.bias, config.bias_strength, 0.0)
     outcomes = sample_outcomes(rng, u, selectivity, penalty)

@@ -52,11 +52,22 @@ Availability dates describe the present and play no part in the history.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
 Array = NDArray[np.float64]
+
+
+class WorkingTimes(Protocol):
+    """A side's working-time columns (``history.Columns`` has them)."""
+
+    wt: NDArray  # 0 full, 1 part, 2 either
+    hours: NDArray
+    shifts: NDArray
+    weekends: NDArray
+
 
 BASE = -1.0
 W_OCCUPATION = 2.5
@@ -120,14 +131,14 @@ def commute_minutes(distance_km: Array, has_car: NDArray[np.bool_], rural: NDArr
     return np.where(has_car, car, bus)
 
 
-def working_time_misfit(cand: dict[str, NDArray], vac: dict[str, NDArray]) -> Array:
+def working_time_misfit(cand: WorkingTimes, vac: WorkingTimes) -> Array:
     """Penalty for working time (0 full, 1 part, 2 either), hours, shifts and weekends."""
-    c_kind, v_kind = cand["wt"], vac["wt"]
+    c_kind, v_kind = cand.wt, vac.wt
     penalty = np.where((c_kind == 1) & (v_kind == 0), 1.4, 0.0)
     penalty += np.where((c_kind == 0) & (v_kind == 1), 0.5, 0.0)
-    penalty += np.where(np.abs(cand["hours"] - vac["hours"]) > 8, 0.4, 0.0)
-    penalty += np.where(vac["shifts"] & ~cand["shifts"], 0.8, 0.0)
-    penalty += np.where(vac["weekends"] & ~cand["weekends"], 0.6, 0.0)
+    penalty += np.where(np.abs(cand.hours - vac.hours) > 8, 0.4, 0.0)
+    penalty += np.where(vac.shifts & ~cand.shifts, 0.8, 0.0)
+    penalty += np.where(vac.weekends & ~cand.weekends, 0.6, 0.0)
     return penalty
 
 
