@@ -461,6 +461,7 @@ def evaluate(
     from matcher.store import Store
     from training.config import TrainingConfig
     from training.pipeline import compare
+    from training.tracking import Registry
 
     settings = _settings()
     oracle_path = _oracle_path(settings, oracle)
@@ -468,7 +469,7 @@ def evaluate(
         with _mlflow_quiet():
             report = compare(
                 TrainingConfig(),
-                settings,
+                Registry.of(settings),
                 _encoder(settings),
                 Store(settings.store_url),
                 a,
@@ -549,11 +550,12 @@ def _run_training(settings: Settings, encoder: Encoder, store: Store, oracle_pat
     """The training pipeline on the settings' store and MLflow registry."""
     from training.config import TrainingConfig
     from training.pipeline import run
+    from training.tracking import Registry
 
     with _mlflow_quiet():
         return run(
             TrainingConfig(),
-            settings,
+            Registry.of(settings),
             encoder,
             store,
             oracle_path,

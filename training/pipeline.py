@@ -23,7 +23,6 @@ from matcher.features import FEATURE_NAMES
 from matcher.model_registry import CHALLENGER, CHAMPION, load_model
 from matcher.reference import ReferenceData
 from matcher.reranker import LightGBMReranker, Reranker, SimilarityReranker
-from matcher.settings import Settings
 from matcher.store import Store
 from training import fairness, tracking
 from training.config import TrainingConfig
@@ -192,10 +191,10 @@ def _summary(data: Datasets) -> dict[str, Any]:
 
 
 def _champion_view(
-    settings: Settings, name: str, data: Datasets, groups: pd.DataFrame
+    registry: tracking.Registry, name: str, data: Datasets, groups: pd.DataFrame
 ) -> tuple[str | None, float | None, pd.DataFrame | None]:
     """The current champion's version, NDCG@10 and fairness table on this run's test window."""
-    champion = tracking.current_champion(settings, name)
+    champion = tracking.current_champion(registry, name)
     if champion is None:
         return None, None, None
     metrics = evaluate_rankers({"champion": champion.reranker.score(data.test.features)}, data.test)
@@ -240,7 +239,7 @@ def model_card(
 
 def run(
     config: TrainingConfig,
-    settings: Settings,
+    registry: tracking.Registry,
     encoder: TextEncoder,
     store: Store,
     oracle_path: Path | None = None,
@@ -263,14 +262,14 @@ def run(
     groups = fairness.candidate_groups(store.protected_attributes(), data.corpus, data.cutoff)
     table = audit_model(model, data, groups)
     history = fairness.history_table([s for s in (data.train, data.test) if s is not None], groups)
-    name = config.model_name(settings.model_name)
-    previous, champion_ndcg, champion_table = _champion_view(settings, name, data, groups)
+    name = config.model_name(registry.model_name)
+    previous, champion_ndcg, champion_table = _champion_view(registry, name, data, groups)
     gate = fairness.fairness_gate(table, config.fairness_threshold, config.fairness_min_support, champion_table)
     decision = decide_promotion((metrics["model"] or {})["ndcg@10"], gate.passed, gate.failures, champion_ndcg)
     artifacts = _artifacts(config, data, model, metrics, table, history, decision, previous)
     progress("logging to MLflow and registering the model")
-    run_id, version = tracking.log_training(settings, config, model, artifacts, decision.promote)
-    if decision.promote and name == settings.model_name:  # the serving name: every worker reloads
+    run_id, version = tracking.log_training(registry, config, model, artifacts, decision.promote)
+    if decision.promote and name == registry.model_name:  # the serving name: every worker reloads
         store.log_model_change(name, str(version))
     return TrainingResult(
         run_id, version, decision.promote, metrics, fairness.to_json(table), decision.reasons, previous, _summary(data)
@@ -310,7 +309,7 @@ def _artifacts(
 
 def compare(
     config: TrainingConfig,
-    settings: Settings,
+    registry: tracking.Registry,
     encoder: TextEncoder,
     store: Store,
     a: str = CHAMPION,
@@ -320,9 +319,9 @@ def compare(
     progress: Progress = _quiet,
 ) -> ComparisonReport:
     """Two registered versions (alias or number) and the baselines on the test window."""
-    name = config.model_name(settings.model_name)
-    registry = (settings.tracking_uri, settings.artifact_dir, name)
-    first, second = load_model(*registry, a), load_model(*registry, b)
+    name = config.model_name(registry.model_name)
+    where = (registry.tracking_uri, registry.artifact_dir, name)
+    first, second = load_model(*where, a), load_model(*where, b)
     data = prepare(config, encoder, store, oracle_path, cache_dir, with_train=False, progress=progress)
     progress(f"scoring {len(data.test)} test rows")
     scores = {

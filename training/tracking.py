@@ -37,6 +37,20 @@ from matcher.reranker import LightGBMReranker
 from matcher.settings import Settings
 from training.config import TrainingConfig
 
+
+@dataclass(frozen=True)
+class Registry:
+    """Where training logs its runs and registers its models: plain values, not the settings."""
+
+    tracking_uri: str
+    artifact_dir: Path
+    model_name: str  # the serving model's registered name
+
+    @classmethod
+    def of(cls, settings: Settings) -> Registry:
+        return cls(settings.tracking_uri, settings.artifact_dir, settings.model_name)
+
+
 _MLFLOW_ENV = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
 _INVALID_KEY = re.compile(r"[^0-9A-Za-z_\-. /]")
 _KEY_WORDS = {"@": "_at_", "<": "lt", "+": "plus"}
@@ -141,14 +155,14 @@ def log_encoder_build(
             return str(run.info.run_id)
 
 
-def current_champion(settings: Settings, name: str) -> RegisteredReranker | None:
+def current_champion(registry: Registry, name: str) -> RegisteredReranker | None:
     """The registered ``@champion``, or None when there is none yet.
 
     A champion built on another feature list cannot score this code's features; it is treated
     as absent, so the new model is judged like a first one (fairness gate only).
     """
     try:
-        return load_model(settings.tracking_uri, settings.artifact_dir, name, CHAMPION)
+        return load_model(registry.tracking_uri, registry.artifact_dir, name, CHAMPION)
     except ModelNotFoundError:
         return None
     except ValueError as exc:
@@ -224,18 +238,18 @@ def _log_model(model: LightGBMReranker, name: str) -> str:
 
 
 @contextmanager
-def _active_run(settings: Settings, config: TrainingConfig) -> Iterator[str]:
+def _active_run(registry: Registry, config: TrainingConfig) -> Iterator[str]:
     import mlflow
 
-    prepare_tracking_store(settings.tracking_uri, settings.artifact_dir)
-    with tracking_to(settings.tracking_uri):
-        experiment = _experiment_id(config.experiment_name, settings.artifact_dir.as_uri(), settings.tracking_uri)
+    prepare_tracking_store(registry.tracking_uri, registry.artifact_dir)
+    with tracking_to(registry.tracking_uri):
+        experiment = _experiment_id(config.experiment_name, registry.artifact_dir.as_uri(), registry.tracking_uri)
         with mlflow.start_run(experiment_id=experiment) as run:
             yield str(run.info.run_id)
 
 
 def log_training(
-    settings: Settings, config: TrainingConfig, model: LightGBMReranker, artifacts: RunArtifacts, promote: bool
+    registry: Registry, config: TrainingConfig, model: LightGBMReranker, artifacts: RunArtifacts, promote: bool
 ) -> tuple[str, str]:
     """Log one training run, register the model, set ``challenger`` (and ``champion``).
 
@@ -245,8 +259,8 @@ def log_training(
     import mlflow
     from mlflow import MlflowClient
 
-    name = config.model_name(settings.model_name)
-    with _active_run(settings, config) as run_id:
+    name = config.model_name(registry.model_name)
+    with _active_run(registry, config) as run_id:
         mlflow.log_params(config.to_params())
         mlflow.log_metrics(_flat_metrics(artifacts.metrics, artifacts.fairness))
         with tempfile.TemporaryDirectory(prefix="kl-matcher-run-") as tmp:
@@ -254,7 +268,7 @@ def log_training(
             mlflow.log_artifacts(tmp)
         version = _log_model(model, name)
         mlflow.set_tag("promoted", str(promote).lower())
-    client = MlflowClient(tracking_uri=settings.tracking_uri, registry_uri=settings.tracking_uri)
+    client = MlflowClient(tracking_uri=registry.tracking_uri, registry_uri=registry.tracking_uri)
     model_metrics = artifacts.metrics.loc["model"]
     for metric, value in model_metrics.items():
         client.set_model_version_tag(name, version, metric_key(str(metric)), f"{value:.6f}")

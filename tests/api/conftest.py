@@ -63,6 +63,7 @@ def api_world(tmp_path_factory: pytest.TempPathFactory, default_encoder: Encoder
     from matcher.engine import build_indexes
     from tests.training.conftest import small_config
     from training.pipeline import run
+    from training.tracking import Registry
 
     home = tmp_path_factory.mktemp("api-home")
     settings = home_settings(home, str(default_encoder_dir))
@@ -70,8 +71,9 @@ def api_world(tmp_path_factory: pytest.TempPathFactory, default_encoder: Encoder
     store = Store(settings.store_url)
     ingest_folder(home / "world", store, ReferenceData(), home / "rejects", progress=False)
     build_indexes(store, default_encoder, ReferenceData(), settings.index_dir)
+    registry = Registry.of(settings)
     result = run(
-        small_config(), settings, default_encoder, store, home / "world" / "oracle_utilities.csv", home / "cache"
+        small_config(), registry, default_encoder, store, home / "world" / "oracle_utilities.csv", home / "cache"
     )
     store.close()
     assert result.promoted, result.decision

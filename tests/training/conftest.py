@@ -116,14 +116,16 @@ def registry_runs(
     small_world: Path, training_encoder: TextEncoder, tmp_path_factory: pytest.TempPathFactory
 ) -> RegistryRuns:
     from training.pipeline import run
+    from training.tracking import Registry
 
     home = copy_world(small_world, tmp_path_factory, "registry-home")
     settings = Settings(home=home)
     store = Store(settings.store_url)
     oracle = home / "world" / "oracle_utilities.csv"
     cache = home / "cache"
-    first = run(small_config(), settings, training_encoder, store, oracle, cache)
-    shuffled = run(small_config(), settings, training_encoder, store, oracle, cache, trainer=shuffled_trainer)
+    registry = Registry.of(settings)
+    first = run(small_config(), registry, training_encoder, store, oracle, cache)
+    shuffled = run(small_config(), registry, training_encoder, store, oracle, cache, trainer=shuffled_trainer)
     store.close()
     return RegistryRuns(settings, first, shuffled)
 

@@ -46,6 +46,7 @@ def test_training_in_a_copied_home_stays_in_the_copy(
     cli_trained: CliRun, training_encoder: TextEncoder, tmp_path: Path
 ) -> None:
     from training.pipeline import run
+    from training.tracking import Registry
 
     original = _settings(cli_trained.home)
     before = _snapshot(original.artifact_dir)
@@ -64,7 +65,7 @@ def test_training_in_a_copied_home_stays_in_the_copy(
     try:
         result = run(
             small_config(),
-            copy,
+            Registry.of(copy),
             training_encoder,
             store,
             copy.home / "world" / "oracle_utilities.csv",
