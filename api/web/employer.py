@@ -130,15 +130,20 @@ def vacancy_page(vacancy_id: str, request: Request, who: EmployerService) -> HTM
 
 
 def _cards(service: Service, who: Principal, vacancy: Vacancy, parsed: Parsed) -> dict[str, Any]:
-    """The shortlist of cards for the page's choices (k, distance), scored in bands."""
-    engine = service.ready_engine()
+    """The shortlist of cards for the page's choices (k, distance)."""
     km = float(parsed.clean["distance"]) if parsed.clean["distance"] else None
-    filters = FilterRequest(max_distance_km=km)
-    k = int(parsed.clean["k"])
+    return employer_cards(service, who, vacancy, "GET /app/vacancies/{id}", int(parsed.clean["k"]), km)
+
+
+def employer_cards(
+    service: Service, who: Principal, vacancy: Vacancy, endpoint: str, k: int = 10, max_distance_km: float | None = None
+) -> dict[str, Any]:
+    """The pseudonymised cards for a vacancy (stored or a draft), audited, scored in bands."""
+    engine = service.ready_engine()
+    filters = FilterRequest(max_distance_km=max_distance_km)
     options, warnings = employer_options(who, filters, engine.config.filters)
     result = engine.shortlist_for_vacancy(vacancy, k, options, True)
     request = ShortlistRequest(k=k, filters=filters)
-    endpoint = "GET /app/vacancies/{id}"
     body = shortlist_body(service, who, endpoint, request, result, vacancy, uuid4().hex, engine.gazetteer, warnings)
     score_bands(body["items"])
     return body

@@ -23,13 +23,12 @@ from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
 from api.routes.occupations import occupation_suggester
-from api.routes.shortlists import employer_options, shortlist_body
-from api.schemas import FilterRequest, ShortlistRequest, VacancyUpsert
+from api.schemas import VacancyUpsert
 from api.security import Permission, Principal
 from api.service import Service
 from api.validation import use_reference
-from api.web.caseworker import score_bands
 from api.web.core import PREFIX, Allowed, FormLists, render, service_of
+from api.web.employer import employer_cards
 from api.web.forms import FILTERS_DE, GERMAN_LEVELS, WORKING_TIME_DE, Parsed, day, number
 from api.web.profile_form import profile_choices, skill_ids
 from matcher.engine import profile_gaps
@@ -106,7 +105,7 @@ def _occupation(request: Request, parsed: Parsed, flat: dict[str, str], service:
     parsed.errors["kldb"] = "Beruf: bitte eine KldB-Kennziffer eingeben" + (
         " oder einen der Vorschläge zum Stellentitel übernehmen." if title else "."
     )
-    if not title or "title" in parsed.errors:
+    if "title" in parsed.errors:  # missing or too long: nothing to suggest from
         return []
     return occupation_suggester(request, service).suggest(title, SUGGESTED)
 
@@ -159,19 +158,6 @@ def _choices(service: Service) -> dict[str, Any]:
     }
 
 
-def _cards(service: Service, who: Principal, vacancy: Vacancy) -> dict[str, Any]:
-    """The top 10 cards for the draft, with the employer service's filters, scored in bands."""
-    engine = service.ready_engine()
-    options, warnings = employer_options(who, FilterRequest(), engine.config.filters)
-    result = engine.shortlist_for_vacancy(vacancy, 10, options, True)
-    endpoint = "POST /app/vacancy-draft"
-    body = shortlist_body(
-        service, who, endpoint, ShortlistRequest(), result, vacancy, uuid4().hex, engine.gazetteer, warnings
-    )
-    score_bands(body["items"])
-    return body
-
-
 def _page(request: Request, form: Parsed, suggestions: list[Any], body: dict[str, Any] | None) -> HTMLResponse:
     """The form (422 with its errors beside the fields), and the cards when there are any."""
     return render(
@@ -200,4 +186,5 @@ def draft_cards(request: Request, who: EmployerService, form: FormLists) -> HTML
     if vacancy is not None and profile_gaps(vacancy):
         parsed.errors["description"] = _THIN
         vacancy = None
-    return _page(request, parsed, suggestions, None if vacancy is None else _cards(service, who, vacancy))
+    body = None if vacancy is None else employer_cards(service, who, vacancy, "POST /app/vacancy-draft")
+    return _page(request, parsed, suggestions, body)
