@@ -70,7 +70,7 @@ class IndexConfig:
         ivf_lists_per_sqrt: IVF list count per square root of the rows of the first batch
             (at most one list per ``ivf_train_per_list`` rows, at least one).
         ivf_train_per_list: k-means training sample per list (FAISS warns below 39).
-        ivf_nprobe: lists a query scans at least (of ~4,000 at 1M rows, 64 gave recall@10 0.975
+        ivf_nprobe: lists a query scans at least (of ~4,000 at 1M rows, 64 gave recall@10 0.970
             filtered and 0.998 unfiltered, p99 < 25 ms: ``training/bench/batch.py``).
         ivf_scan_per_k: a filtered query scans enough lists to meet about this many eligible
             rows per result wanted (the lists' mean size times the eligible share).
@@ -444,7 +444,7 @@ class IVFIndex(VectorIndex):
     def lists(self) -> int:
         return int(self._faiss.nlist)
 
-    def _prepare(self, matrix: NDArray[np.float32]) -> None:  # noqa: B027 (a hook; only IVF trains)
+    def _prepare(self, matrix: NDArray[np.float32]) -> None:
         if self._faiss.is_trained:
             return
         config = self.config
@@ -455,7 +455,7 @@ class IVFIndex(VectorIndex):
         sample = np.random.default_rng(0).choice(len(matrix), take, replace=False) if take < len(matrix) else None
         index.cp.max_points_per_centroid = config.ivf_train_per_list
         index.train(matrix if sample is None else matrix[np.sort(sample)])
-        index.make_direct_map()  # row -> (list, offset), for reconstruct (vectors, compaction)
+        index.make_direct_map()  # row -> (list, offset), for reconstruct; written and read with the index
         self._faiss = index
 
     def _nprobe(self, k: int, eligible: int) -> int:
@@ -491,12 +491,6 @@ class IVFIndex(VectorIndex):
         if self._faiss.ntotal == 0:
             return np.zeros((0, self.dimension), dtype=np.float32)
         return np.asarray(self._faiss.reconstruct_n(0, self._faiss.ntotal), dtype=np.float32)
-
-    @classmethod
-    def _restore(cls, raw: Any, ids: list[str | None], manifest: IndexManifest, config: IndexConfig) -> VectorIndex:
-        if raw.is_trained and raw.ntotal:
-            faiss.extract_index_ivf(raw).make_direct_map()  # rebuilt from the lists' ids on load
-        return super()._restore(raw, ids, manifest, config)
 
 
 INDEX_TYPES: dict[str, type[VectorIndex]] = {"exact": ExactIndex, "hnsw": HNSWIndex, "ivf": IVFIndex}
