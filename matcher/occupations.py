@@ -222,7 +222,8 @@ class OccupationSuggester:
         if self._index is None:
             with self._lock:
                 if self._index is None:
-                    self._index = self._cached() or self._build_and_keep()
+                    file = self.cache_file()  # hashes the reference files: once
+                    self._index = (file and self._cached(file)) or self._build_and_keep(file)
         return self._index
 
     # --- the index kept between processes ------------------------------------------------------
@@ -237,9 +238,8 @@ class OccupationSuggester:
             digest.update(file.name.encode() + file.read_bytes())
         return self.cache_dir / f"occupations-{digest.hexdigest()[:20]}.pickle"
 
-    def _cached(self) -> _Index | None:
-        file = self.cache_file()
-        if file is None or not file.is_file():
+    def _cached(self, file: Path) -> _Index | None:
+        if not file.is_file():
             return None
         try:  # our own file in the private home (as trusted as the models there)
             index, self._vectorizer = pickle.loads(file.read_bytes())  # noqa: S301
@@ -248,9 +248,8 @@ class OccupationSuggester:
         self._analyse = self._vectorizer.build_analyzer()
         return index if isinstance(index, _Index) else None
 
-    def _build_and_keep(self) -> _Index:
+    def _build_and_keep(self, file: Path | None) -> _Index:
         index = self._build()
-        file = self.cache_file()
         if file is not None:
             file.parent.mkdir(parents=True, exist_ok=True)
             fd, staging = tempfile.mkstemp(prefix=f".{file.name}-", dir=file.parent)
