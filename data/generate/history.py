@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 from datetime import date
+from typing import Self
 
 import numpy as np
 import pandas as pd
@@ -67,9 +68,9 @@ class Columns:
     perm: NDArray  # permit bit masks
     german: NDArray  # German level rank (vacancies: the minimum, 0 for none)
 
-    def take(self, rows: NDArray) -> Columns:
-        """The same columns for ``rows`` only (the sampling's own columns are left out)."""
-        return replace(self, **{f.name: getattr(self, f.name)[rows] for f in fields(self) if f.name in _PAIRED})
+    def take(self, rows: NDArray) -> Self:
+        """The same columns for ``rows`` only (the sampling's own columns are left as they are)."""
+        return replace(self, **{f.name: getattr(self, f.name)[rows] for f in fields(self) if f.name not in _SAMPLING})
 
 
 @dataclass(frozen=True)
@@ -91,13 +92,8 @@ class VacancyColumns(Columns):
     positions: NDArray | None = None
 
 
-# Columns that pair features read per pair (``Columns.take``); the others are per side.
-_PAIRED = frozenset(
-    f.name
-    for cls in (CandidateColumns, VacancyColumns)
-    for f in fields(cls)
-    if f.name not in ("registered", "posted", "closed", "positions")
-)
+# Columns only the history's sampling reads, per side (``Columns.take`` leaves them out).
+_SAMPLING = frozenset({"registered", "posted", "closed", "positions"})
 
 
 @dataclass(frozen=True)
@@ -161,7 +157,6 @@ def vacancy_side(vacancies: pd.DataFrame, today: date | None = None) -> Side:
 def pair_features(c: Side, v: Side, ci: NDArray, vi: NDArray, places: Places) -> PairFeatures:
     """Features of the pairs (``ci[k]``, ``vi[k]``)."""
     cc, vc = c.cols.take(ci), v.cols.take(vi)
-    assert isinstance(cc, CandidateColumns) and isinstance(vc, VacancyColumns)
     distance = places.distance_km[cc.place, vc.place]
     intra = np.where(cc.place == places.stadt_index, INTRA_KM_STADT, INTRA_KM)
     distance = np.where(cc.place == vc.place, intra, distance)
