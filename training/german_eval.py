@@ -15,6 +15,8 @@ and the BA titles of the other groups may be. They stand in for real-world title
 - ``ba_group_kldb``: held-out groups' BA titles -> the KldB 5-digit titles, as ``ba_titles``.
 - ``ba_group_esco``: held-out groups' BA titles -> ESCO preferred labels; relevant are the ESCO
   occupations the BA/ESCO crosswalk links to the title's KldB code as an exact or close match.
+- ``ba_group_esco_ads``: the same queries written as job ads write them (``training.ad_titles``:
+  "Lagerhelfer/in - Spätschicht befristet"), with phrases training never attaches.
 
 Metrics: MAP@100, success@1 and success@10, from exact inner products.
 """
@@ -112,6 +114,17 @@ def ba_group_esco_task(ref: ReferenceData, split: GroupSplit, n_queries: int = 2
     )
 
 
+def ba_group_esco_ads_task(
+    ref: ReferenceData, split: GroupSplit, n_queries: int = 2000, seed: int = 0
+) -> RetrievalTask:
+    """``ba_group_esco`` with each query decorated by the evaluation's ad phrases."""
+    from training.ad_titles import EVAL, decorate
+
+    task, rng = ba_group_esco_task(ref, split, n_queries, seed), random.Random(seed)
+    queries = [decorate(query, rng, EVAL) for query in task.queries]
+    return RetrievalTask("ba_group_esco_ads", queries, task.corpus, task.relevant)
+
+
 def ba_titles_task(ref: ReferenceData, n_queries: int = 2000, seed: int = 0) -> RetrievalTask:
     """BA job titles -> KldB 5-digit titles (the BA source)."""
     kldb5 = ref.kldb.loc[ref.kldb["level"] == 5].sort_index()
@@ -152,7 +165,11 @@ def german_tasks(
     """The source-split tasks, and the group-split ones when a split is given, one query budget."""
     tasks = [ba_titles_task(ref, n_queries, seed), esco_alt_task(ref, n_queries, seed)]
     if split is not None and split.groups:
-        tasks += [ba_group_kldb_task(ref, split, n_queries, seed), ba_group_esco_task(ref, split, n_queries, seed)]
+        tasks += [
+            ba_group_kldb_task(ref, split, n_queries, seed),
+            ba_group_esco_task(ref, split, n_queries, seed),
+            ba_group_esco_ads_task(ref, split, n_queries, seed),
+        ]
     return tasks
 
 
@@ -178,15 +195,25 @@ def evaluate_embedder(embed: EmbedFn, task: RetrievalTask) -> dict[str, float]:
     return score_metrics(np.asarray(scores, dtype=np.float32), task.relevant)
 
 
-def evaluate_tfidf_baseline(task: RetrievalTask) -> dict[str, float]:
-    """The lexical baseline: char 3-5-gram TF-IDF (word-bounded), fitted on the task's corpus."""
+def tfidf_scores(task: RetrievalTask) -> NDArray[np.float32]:
+    """Cosines of char 3-5-gram TF-IDF vectors (word-bounded), fitted on the task's corpus."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)
     corpus = vectorizer.fit_transform(task.corpus)
     queries = vectorizer.transform(task.queries)
-    scores = sparse.csr_matrix(queries @ corpus.T).toarray()
-    return score_metrics(scores.astype(np.float32), task.relevant)
+    return sparse.csr_matrix(queries @ corpus.T).toarray().astype(np.float32)
+
+
+def evaluate_tfidf_baseline(task: RetrievalTask) -> dict[str, float]:
+    """The lexical baseline: char 3-5-gram TF-IDF alone."""
+    return score_metrics(tfidf_scores(task), task.relevant)
+
+
+def evaluate_hybrid(embed: EmbedFn, task: RetrievalTask, weight: float = 0.2) -> dict[str, float]:
+    """Hybrid scoring: (1 - weight) x embedding cosine + weight x char TF-IDF cosine."""
+    dense = np.asarray(embed(task.queries) @ embed(task.corpus).T, dtype=np.float32)
+    return score_metrics((1 - weight) * dense + weight * tfidf_scores(task), task.relevant)
 
 
 def format_table(rows: dict[str, dict[str, dict[str, float]]]) -> str:

