@@ -43,7 +43,7 @@ from matcher.models import RELEVANCE, Candidate, Outcome, Vacancy, VacancyStatus
 from matcher.reference import ReferenceData
 from matcher.render import render_candidate, render_vacancy
 from matcher.store import Store
-from training.config import TrainingConfig
+from training.config import OutcomeGrouping, TrainingConfig
 
 _CHUNK = 2048  # queries per similarity block: 2048 x 10k vacancies x 4 bytes = 80 MB
 # Negatives are drawn from the NEGATIVE_POOL x N (at least NEGATIVE_POOL_MIN) most similar open
@@ -461,6 +461,28 @@ def build_vacancy_queries(
         corpus.vac_emb[q_vac], corpus.cand_emb, allowed, [exclude_by_vac[v] for v in q_vac], n_negatives
     )
     return _assemble(corpus, queries, labelled, (qpos, neg_cand, q_vac[qpos]), seed)
+
+
+def outcome_groups(data: RankingSet, by: OutcomeGrouping) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Rows of the proposed items regrouped by job seeker (``"cand"``) or vacancy (``"vac"``) over
+    the whole window, and the group sizes; groups of two or more with a relevant outcome only.
+
+    A proposal-day query holds one proposal as a rule, so LambdaMART learns from it which items
+    get proposed, not which proposals work out. In these groups every item has an observed
+    outcome: ordering them is learning the outcome itself.
+    """
+    rows = np.flatnonzero(data.proposed)
+    keys = (data.cand if by == "cand" else data.vac)[rows]
+    order = np.argsort(keys, kind="stable")
+    rows, keys = rows[order], keys[order]
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else np.zeros(0, dtype=np.int64)
+    ends = np.r_[starts[1:], len(keys)].astype(np.int64)
+    relevant = np.maximum.reduceat(data.labels[rows], starts) > 0 if len(keys) else np.zeros(0, dtype=bool)
+    keep = ((ends - starts) >= 2) & relevant
+    chosen = [rows[a:b] for a, b in zip(starts[keep], ends[keep])]
+    if not chosen:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return np.concatenate(chosen).astype(np.int64), (ends - starts)[keep].astype(np.int64)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,12 @@ Beside the per-query metrics every ranker gets (:func:`relative_metrics`):
 - ``ndcg@10_utility``: NDCG@10 with gain ``exp(utility)`` for every item, proposed or not: 1.0 for
   the oracle by construction; how much of the attainable utility a ranker puts in the top 10;
 - ``spearman_utility``: Spearman's rank correlation of its scores with the hidden utility over all
-  evaluated pairs (how well it recovers the preference model, whatever the labels).
+  evaluated pairs (how well it recovers the preference model, whatever the labels);
+- ``ndcg@10_proposals`` and ``ndcg@10_proposals_of_oracle``: outcome NDCG@10 among a job
+  seeker's proposals of the test window only (job seekers with two or more and a relevant
+  outcome), and its ratio to the oracle's. Every item there has an observed outcome drawn from its
+  utility, so knowing which items were proposed is worth nothing and the oracle is the ceiling in
+  expectation (outcome noise is large: a random order comes close, see the README).
 
 Outcome labels give every retrieved negative 0, however good a match it is, so a model can beat
 the oracle on outcome NDCG by learning which items caseworkers used to propose; on the utility
@@ -33,7 +38,7 @@ metrics the oracle is the ceiling.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -44,10 +49,17 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from matcher.features import FEATURE_NAMES
 from matcher.reranker import Reranker, RuleReranker, SimilarityReranker
-from training.dataset import Corpus, RankingSet
+from training.dataset import Corpus, RankingSet, outcome_groups
 
 METRICS: tuple[str, ...] = ("ndcg@10", "map", "mrr", "recall@10", "recall@50")
-RELATIVE: tuple[str, ...] = ("ndcg@10_of_oracle", "ndcg@10_vs_embedding", "ndcg@10_utility", "spearman_utility")
+RELATIVE: tuple[str, ...] = (
+    "ndcg@10_of_oracle",
+    "ndcg@10_vs_embedding",
+    "ndcg@10_utility",
+    "spearman_utility",
+    "ndcg@10_proposals",
+    "ndcg@10_proposals_of_oracle",
+)
 HIRED = 3
 _PAIR_CHUNK = 20_000  # rows per sparse row-product block (memory stays ~100 MB)
 
@@ -149,6 +161,24 @@ def utility_ndcg(
     return float(np.mean(values)) if values else float("nan")
 
 
+def proposals_ndcg(
+    scores: NDArray[np.float64], labels: NDArray[np.int64], groups: Sequence[NDArray[np.int64]]
+) -> float:
+    """Mean outcome NDCG@10 within each group of rows (nan without groups)."""
+    values = []
+    for rows in groups:
+        gains = np.power(2.0, labels[rows], dtype=np.float64) - 1.0
+        order = np.argsort(-scores[rows], kind="stable")
+        values.append(_dcg(gains[order], 10) / _dcg(np.sort(gains)[::-1], 10))
+    return float(np.mean(values)) if values else float("nan")
+
+
+def proposal_groups(data: RankingSet) -> list[NDArray[np.int64]]:
+    """Each job seeker's proposed rows over the window (two or more, one relevant)."""
+    rows, sizes = outcome_groups(data, "cand")
+    return np.split(rows, np.cumsum(sizes)[:-1]) if len(sizes) else []
+
+
 def baseline_scores(corpus: Corpus, data: RankingSet) -> dict[str, NDArray[np.float64] | None]:
     """Scores of the baselines on ``data``: embedding, lexical, rules and oracle."""
     return {
@@ -170,6 +200,8 @@ def relative_metrics(
     oracle = (metrics.get("oracle") or {}).get("ndcg@10")
     embedding = (metrics.get("embedding") or {}).get("ndcg@10")
     bounds = data.bounds()
+    groups = proposal_groups(data)
+    among = {name: proposals_ndcg(score, data.labels, groups) for name, score in scores.items() if score is not None}
     out: dict[str, dict[str, float] | None] = {}
     for name, values in metrics.items():
         score = scores.get(name)
@@ -181,6 +213,8 @@ def relative_metrics(
             "ndcg@10_vs_embedding": _ratio(values["ndcg@10"], embedding),
             "ndcg@10_utility": utility_ndcg(score, data.utility, bounds),
             "spearman_utility": spearman(score, data.utility),
+            "ndcg@10_proposals": among[name],
+            "ndcg@10_proposals_of_oracle": _ratio(among[name], among.get("oracle")),
         }
     return out
 

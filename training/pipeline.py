@@ -26,7 +26,7 @@ from matcher.reranker import LightGBMReranker, Reranker, SimilarityReranker
 from matcher.store import Store
 from training import fairness, tracking
 from training.config import TrainingConfig
-from training.dataset import Datasets, TextEncoder, build_datasets, load_corpus, with_feedback
+from training.dataset import Datasets, TextEncoder, build_datasets, load_corpus, outcome_groups, with_feedback
 from training.evaluate import (
     PromotionDecision,
     baseline_scores,
@@ -160,11 +160,15 @@ def train(data: Datasets, config: TrainingConfig) -> LightGBMReranker:
     train_set = data.train.with_relevant()
     if len(train_set.queries) == 0:
         raise ValueError("no training query has a relevant outcome (applied, interview, hired)")
-    features = train_set.features.copy()
+    groups = [outcome_groups(data.train, by) for by in config.outcome_groups]
+    extra = np.concatenate([rows for rows, _ in groups]) if groups else np.zeros(0, dtype=np.int64)
+    features = np.vstack([train_set.features, data.train.features[extra]])
+    labels = np.concatenate([train_set.labels, data.train.labels[extra]])
+    sizes = np.concatenate([train_set.group_sizes(), *(sizes for _, sizes in groups)])
     for name in config.neutralised_features:
         # A constant column offers no split: the model cannot use it, yet keeps its signature.
         features[:, FEATURE_NAMES.index(name)] = 0.0
-    return LightGBMReranker.fit(features, train_set.labels, train_set.group_sizes(), config.params)
+    return LightGBMReranker.fit(features, labels, sizes, config.params)
 
 
 def audit_model(model: Reranker, data: Datasets, groups: pd.DataFrame) -> pd.DataFrame:
@@ -227,6 +231,7 @@ def model_card(
         negatives_train=config.negatives_train,
         negatives_test=config.negatives_test,
         neutralised_features=", ".join(config.neutralised_features) or "none",
+        outcome_groups=", ".join({"cand": "job seeker", "vac": "vacancy"}[g] for g in config.outcome_groups) or "none",
         metrics=fairness.markdown(metrics.reset_index(names="ranker")),
         fairness=fairness.markdown(table),
         fairness_threshold=config.fairness_threshold,

@@ -6,7 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from training.evaluate import oracle_scores, query_metrics, summarise
+from matcher.features import N_FEATURES
+from training.dataset import RankingSet
+from training.evaluate import oracle_scores, proposal_groups, proposals_ndcg, query_metrics, summarise
 from training.fairness import age_group, exposure_ratios
 
 
@@ -51,6 +53,32 @@ def test_ties_keep_row_order() -> None:
     labels = np.array([0, 0, 3], dtype=np.int64)
     m = summarise(query_metrics(np.zeros(3), labels, _bounds(3)))
     assert m["mrr"] == pytest.approx(1 / 3)
+
+
+def test_proposals_ndcg_orders_each_job_seekers_proposals() -> None:
+    # Job seeker 7: three proposals (hired, nothing, applied) on different days, among negatives;
+    # job seeker 8: one proposal (no group); negatives scored on top change nothing.
+    labels = np.array([0, 3, 0, 0, 1, 0, 2, 0], dtype=np.int64)
+    proposed = np.array([False, True, True, False, True, False, True, False])
+    cand = np.array([7, 7, 7, 7, 7, 7, 8, 8])
+    data = RankingSet(
+        features=np.zeros((8, N_FEATURES), dtype=np.float32),
+        labels=labels,
+        query=np.array([0, 0, 0, 1, 1, 1, 2, 2]),
+        cand=cand,
+        vac=np.arange(8),
+        proposed=proposed,
+        utility=np.full(8, np.nan),
+        queries=pd.DataFrame({"query": [0, 1, 2], "as_of": [1, 2, 3], "cand": [7, 7, 8]}),
+    )
+    groups = proposal_groups(data)
+    assert [sorted(g) for g in groups] == [[1, 2, 4]]
+    scores = np.array([9.0, 1, 3, 8, 2, 7, 0, 5])
+    ideal = 7 / np.log2(2) + 1 / np.log2(3)
+    actual = 7 / np.log2(4) + 1 / np.log2(3)
+    assert proposals_ndcg(scores, labels, groups) == pytest.approx(actual / ideal)
+    assert proposals_ndcg(labels.astype(float), labels, groups) == 1.0
+    assert np.isnan(proposals_ndcg(scores, labels, []))
 
 
 def test_age_groups() -> None:
