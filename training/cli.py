@@ -57,7 +57,7 @@ def _encoder(settings: Settings) -> Encoder:
     from matcher.encoder import default_encoder_path, is_model_dir, load_default_encoder
 
     if not settings.encoder and not is_model_dir(default_encoder_path(settings.encoder_dir)):
-        typer.echo("building the default German encoder (first use, ~40 s) ...", err=True)
+        typer.echo("building the default German encoder (first use, about a minute) ...", err=True)
         _build_encoder(settings, default_encoder_path(settings.encoder_dir))
     return load_default_encoder(settings.encoder, settings.encoder_dir)
 

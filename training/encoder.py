@@ -423,7 +423,7 @@ def _params(config: EncoderBuildConfig, n_pairs: int) -> dict[str, object]:
 def build_default_encoder(out_dir: Path, config: EncoderBuildConfig | None = None) -> EncoderBuildResult:
     """Train, save, evaluate (and log to MLflow when a tracking URI is set) the default encoder.
 
-    Deterministic for a seed up to float summation order; about 40 s on two quiet CPU cores.
+    Deterministic for a seed up to float summation order; about 60 s on two quiet CPU cores.
     """
     config = config or EncoderBuildConfig()
     started = time.perf_counter()
