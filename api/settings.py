@@ -28,6 +28,11 @@ class ServiceSettings(Settings):
         """The plain demo tokens that ``matcher demo`` writes, one per role."""
         return self.home / "demo_tokens.json"
 
+    @property
+    def session_key(self) -> Path:
+        """The key that signs the web app's session ids (:mod:`api.web.sessions`)."""
+        return self.home / "session.key"
+
     def private_paths(self) -> list[Path]:
-        """The engine's private paths and the token files."""
-        return [*super().private_paths(), self.tokens_file, self.demo_tokens_file]
+        """The engine's private paths, the token files and the session key."""
+        return [*super().private_paths(), self.tokens_file, self.demo_tokens_file, self.session_key]

@@ -96,6 +96,7 @@ class Settings(BaseSettings):
             self.audit_log,
             self.home / "audit.key",
             self.audit_key,
+            self.pseudonym_key,
             self.home,
             self.index_dir,
             self.artifact_dir,

@@ -49,7 +49,7 @@ def start(service: Service) -> Web:
     """The web app's parts for a started service (sessions in the service's store)."""
     settings = WebSettings()
     sessions = Sessions.open(
-        service.store.engine, str(service.settings.home / "session.key"), settings.idle_minutes, settings.max_hours
+        service.store.engine, str(service.settings.session_key), settings.idle_minutes, settings.max_hours
     )
     return Web(settings, sessions)
 

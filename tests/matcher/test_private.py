@@ -124,6 +124,18 @@ def test_a_generated_home_is_private(tiny_home: ServiceSettings) -> None:
     assert wide_modes(settings.private_paths()) == []
 
 
+def test_the_keys_are_private_paths(light_home: ServiceSettings) -> None:
+    # Widened, either key is named at start-up like the store and the tokens.
+    paths = light_home.private_paths()
+    assert light_home.pseudonym_key in paths and light_home.session_key in paths
+    for key in (light_home.pseudonym_key, light_home.session_key):
+        key.write_bytes(b"k" * 32)
+        key.chmod(0o644)
+    warnings = wide_modes(paths)
+    assert any(str(light_home.pseudonym_key) in w and "0644" in w for w in warnings)
+    assert any(str(light_home.session_key) in w and "0644" in w for w in warnings)
+
+
 def test_home_warnings_name_a_widened_file(light_home: ServiceSettings) -> None:
     light_home.tokens_file.chmod(0o644)
     light_home.index_dir.chmod(0o755)
