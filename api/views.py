@@ -194,14 +194,6 @@ def _scorer_details(explained: Details | None) -> dict[str, Any]:
     }
 
 
-def pair_details(
-    candidate: Candidate, vacancy: Vacancy, explained: Details | None, *, precise: bool, places: Gazetteer
-) -> dict[str, Any]:
-    """The scorer's facts (skills, distance, licences, effects) plus working time and language;
-    distance and commute exact where ``precise``, else bands from the card (:func:`card_geography`)."""
-    return _details(candidate, vacancy, explained, _Geography.of(candidate, vacancy, precise, places))
-
-
 def _details(
     candidate: Candidate, vacancy: Vacancy, explained: Details | None, geography: _Geography
 ) -> dict[str, Any]:
