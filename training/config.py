@@ -51,10 +51,10 @@ class TrainingConfig:
             by job seeker (``"cand"``) or by vacancy (``"vac"``), outcome labels only
             (:func:`training.dataset.outcome_groups`). The proposal-day queries teach which items
             caseworkers propose; these teach which proposals work out. By job seeker, on the
-            default world: utility NDCG@10 0.44 -> 0.54, Spearman with the hidden utility
-            0.62 -> 0.67, outcome NDCG@10 0.296 -> 0.288 (within run-to-run noise); both
-            groupings recover the utility best (0.60, 0.71) but cost 0.05-0.07 outcome NDCG@10,
-            which the promotion gate compares (README, re-ranker).
+            default world: utility NDCG@10 0.45 -> 0.54, Spearman with the hidden utility
+            0.61 -> 0.67, outcome NDCG@10 0.290 -> 0.270 (at the edge of run-to-run noise);
+            both groupings recover the utility best but cost more outcome NDCG@10, which the
+            promotion gate compares (README, re-ranker).
         seed: seed of every sampling step (query caps, tie-breaking order).
         fairness_threshold: the lowest acceptable exposure ratio of a group.
         fairness_min_support: groups of fewer distinct people in the audit pool are reported,
