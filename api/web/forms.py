@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from pydantic import ValidationError
+
 from api.schemas import K_MAX, FilterRequest
 from matcher.models import LICENCES, PERMITS, GermanLevel, Outcome, School, Vocational, WorkingTime
 
@@ -127,6 +129,17 @@ def choice(
         parsed.errors[name] = f"{label}: bitte einen Eintrag aus der Liste wählen."
         return
     parsed.clean[name] = raw
+
+
+def schema_errors(
+    parsed: Parsed, exc: ValidationError, field_of: Mapping[str, str], messages: Mapping[str, str], first: str
+) -> None:
+    """The API schema's errors beside the form fields they name (``field_of`` maps a schema field
+    to its form field; an error without a location goes to ``first``); one message per field."""
+    for error in exc.errors():
+        name = str(error["loc"][0]) if error["loc"] else first
+        name = field_of.get(name, name)
+        parsed.errors.setdefault(name, messages.get(name, f"{name}: ungültiger Wert."))
 
 
 def filter_form(params: Mapping[str, str], *, with_switches: bool = True) -> tuple[Parsed, FilterRequest | None, int]:

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from api.schemas import AdHocProfile
 from api.service import Service
 from api.validation import use_reference
-from api.web.forms import GERMAN_LEVELS, SCHOOL_DE, VOCATIONAL_DE, WORKING_TIME_DE, Parsed, day, number
+from api.web.forms import GERMAN_LEVELS, SCHOOL_DE, VOCATIONAL_DE, WORKING_TIME_DE, Parsed, day, number, schema_errors
 from matcher.models import LEVEL_LABELS_DE, LICENCES, PERMITS
 
 PROFILE_FIELDS = (
@@ -156,8 +156,5 @@ def _validated(parsed: Parsed, data: dict[str, Any]) -> AdHocProfile | None:
     try:
         return AdHocProfile.model_validate(data)
     except ValidationError as exc:
-        for error in exc.errors():
-            name = str(error["loc"][0]) if error["loc"] else "occupation"
-            name = _FIELD_OF.get(name, name)
-            parsed.errors.setdefault(name, _MESSAGES.get(name, f"{name}: ungültiger Wert."))
+        schema_errors(parsed, exc, _FIELD_OF, _MESSAGES, "occupation")
         return None

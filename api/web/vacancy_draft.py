@@ -29,7 +29,7 @@ from api.service import Service
 from api.validation import use_reference
 from api.web.core import PREFIX, Allowed, FormLists, render, service_of
 from api.web.employer import employer_cards
-from api.web.forms import FILTERS_DE, GERMAN_LEVELS, WORKING_TIME_DE, Parsed, day, number
+from api.web.forms import FILTERS_DE, GERMAN_LEVELS, WORKING_TIME_DE, Parsed, day, number, schema_errors
 from api.web.profile_form import profile_choices, skill_ids
 from matcher.engine import profile_gaps
 from matcher.models import Vacancy
@@ -140,10 +140,7 @@ def _validated(parsed: Parsed, data: dict[str, Any]) -> Vacancy | None:
     try:
         checked = VacancyUpsert.model_validate({k: v for k, v in data.items() if v is not None})
     except ValidationError as exc:
-        for error in exc.errors():
-            name = str(error["loc"][0]) if error["loc"] else "title"
-            name = _FIELD_OF.get(name, name)
-            parsed.errors.setdefault(name, _MESSAGES.get(name, f"{name}: ungültiger Wert."))
+        schema_errors(parsed, exc, _FIELD_OF, _MESSAGES, "title")
         return None
     return Vacancy.model_validate(checked.model_dump() | {"id": data["id"]})
 
