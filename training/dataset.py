@@ -463,26 +463,23 @@ def build_vacancy_queries(
     return _assemble(corpus, queries, labelled, (qpos, neg_cand, q_vac[qpos]), seed)
 
 
-def outcome_groups(data: RankingSet, by: OutcomeGrouping) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+def outcome_groups(data: RankingSet, by: OutcomeGrouping) -> list[NDArray[np.int64]]:
     """Rows of the proposed items regrouped by job seeker (``"cand"``) or vacancy (``"vac"``) over
-    the whole window, and the group sizes; groups of two or more with a relevant outcome only.
+    the whole window, one array per group; groups of two or more with a relevant outcome only.
 
     A proposal-day query holds one proposal as a rule, so LambdaMART learns from it which items
     get proposed, not which proposals work out. In these groups every item has an observed
     outcome: ordering them is learning the outcome itself.
     """
     rows = np.flatnonzero(data.proposed)
+    if len(rows) == 0:
+        return []
     keys = (data.cand if by == "cand" else data.vac)[rows]
     order = np.argsort(keys, kind="stable")
     rows, keys = rows[order], keys[order]
-    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else np.zeros(0, dtype=np.int64)
-    ends = np.r_[starts[1:], len(keys)].astype(np.int64)
-    relevant = np.maximum.reduceat(data.labels[rows], starts) > 0 if len(keys) else np.zeros(0, dtype=bool)
-    keep = ((ends - starts) >= 2) & relevant
-    chosen = [rows[a:b] for a, b in zip(starts[keep], ends[keep])]
-    if not chosen:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    return np.concatenate(chosen).astype(np.int64), (ends - starts)[keep].astype(np.int64)
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    groups = np.split(rows.astype(np.int64), starts[1:])
+    return [g for g in groups if len(g) >= 2 and data.labels[g].max() > 0]
 
 
 @dataclass(frozen=True)

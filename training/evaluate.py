@@ -173,12 +173,6 @@ def proposals_ndcg(
     return float(np.mean(values)) if values else float("nan")
 
 
-def proposal_groups(data: RankingSet) -> list[NDArray[np.int64]]:
-    """Each job seeker's proposed rows over the window (two or more, one relevant)."""
-    rows, sizes = outcome_groups(data, "cand")
-    return np.split(rows, np.cumsum(sizes)[:-1]) if len(sizes) else []
-
-
 def baseline_scores(corpus: Corpus, data: RankingSet) -> dict[str, NDArray[np.float64] | None]:
     """Scores of the baselines on ``data``: embedding, lexical, rules and oracle."""
     return {
@@ -200,7 +194,7 @@ def relative_metrics(
     oracle = (metrics.get("oracle") or {}).get("ndcg@10")
     embedding = (metrics.get("embedding") or {}).get("ndcg@10")
     bounds = data.bounds()
-    groups = proposal_groups(data)
+    groups = outcome_groups(data, "cand")  # each job seeker's proposals of the window
     among = {name: proposals_ndcg(score, data.labels, groups) for name, score in scores.items() if score is not None}
     out: dict[str, dict[str, float] | None] = {}
     for name, values in metrics.items():

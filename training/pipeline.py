@@ -160,11 +160,11 @@ def train(data: Datasets, config: TrainingConfig) -> LightGBMReranker:
     train_set = data.train.with_relevant()
     if len(train_set.queries) == 0:
         raise ValueError("no training query has a relevant outcome (applied, interview, hired)")
-    groups = [outcome_groups(data.train, by) for by in config.outcome_groups]
-    extra = np.concatenate([rows for rows, _ in groups]) if groups else np.zeros(0, dtype=np.int64)
+    groups = [g for by in config.outcome_groups for g in outcome_groups(data.train, by)]
+    extra = np.concatenate(groups) if groups else np.zeros(0, dtype=np.int64)
     features = np.vstack([train_set.features, data.train.features[extra]])
     labels = np.concatenate([train_set.labels, data.train.labels[extra]])
-    sizes = np.concatenate([train_set.group_sizes(), *(sizes for _, sizes in groups)])
+    sizes = np.concatenate([train_set.group_sizes(), [len(g) for g in groups]]).astype(np.int64)
     for name in config.neutralised_features:
         # A constant column offers no split: the model cannot use it, yet keeps its signature.
         features[:, FEATURE_NAMES.index(name)] = 0.0

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from matcher.features import N_FEATURES
-from training.dataset import RankingSet
-from training.evaluate import oracle_scores, proposal_groups, proposals_ndcg, query_metrics, summarise
+from training.dataset import RankingSet, outcome_groups
+from training.evaluate import oracle_scores, proposals_ndcg, query_metrics, summarise
 from training.fairness import age_group, exposure_ratios
 
 
@@ -71,7 +71,7 @@ def test_proposals_ndcg_orders_each_job_seekers_proposals() -> None:
         utility=np.full(8, np.nan),
         queries=pd.DataFrame({"query": [0, 1, 2], "as_of": [1, 2, 3], "cand": [7, 7, 8]}),
     )
-    groups = proposal_groups(data)
+    groups = outcome_groups(data, "cand")
     assert [sorted(g) for g in groups] == [[1, 2, 4]]
     scores = np.array([9.0, 1, 3, 8, 2, 7, 0, 5])
     ideal = 7 / np.log2(2) + 1 / np.log2(3)
