@@ -29,10 +29,12 @@ run: $(STAMP)
 
 # The PostgreSQL tests start their own temporary server (tests/pg.py); this installs Debian's
 # postgresql package first where its server binaries are missing (quick when they are there).
-# The browser tests drive Debian's Chromium (installed the same way where missing).
+# The browser tests drive Debian's Chromium (installed the same way where missing); the single
+# sign-on tests run a real OpenID provider (npm's oidc-provider, pinned in tests/oidc/) on node.
 test: $(STAMP)
 	sh tests/ensure_postgres.sh
 	sh tests/ensure_chromium.sh
+	sh tests/ensure_oidc.sh
 	$(PY) -m pytest
 
 lint: $(STAMP)

@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, status
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
@@ -108,9 +109,13 @@ class BearerAuth:
             response = JSONResponse({"detail": "the service is starting"}, status.HTTP_503_SERVICE_UNAVAILABLE)
             await response(scope, receive, send)
             return
-        header = Headers(scope=scope).get("authorization")
+        token = bearer_token(Headers(scope=scope).get("authorization"))
         try:
-            authenticate(service, bearer_token(header))
+            if token is not None and service.may_fetch_keys(token):
+                # The provider's keys may have to be fetched (first use, rotation): not on the loop.
+                await run_in_threadpool(authenticate, service, token)
+            else:
+                authenticate(service, token)
         except HTTPException as exc:
             response = JSONResponse({"detail": exc.detail}, exc.status_code, headers=exc.headers)
             await response(scope, receive, send)

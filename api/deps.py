@@ -13,13 +13,16 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.security.utils import get_authorization_scheme_param
 
-from api.security import Permission, Principal
+from api.identity import AuthenticationError
+from api.security import ACCESS_REASON_HEADER, AccessReason, Permission, Principal
 from api.service import Service
 from api.validation import use_reference
 from matcher.engine import Engine
 
 # auto_error=False: a missing or non-bearer header is answered by us, as 401 with the header.
-_bearer = HTTPBearer(auto_error=False, description="token from $MATCHER_HOME/tokens.json")
+_bearer = HTTPBearer(
+    auto_error=False, description="a personal token (`matcher users add`) or the identity provider's access token"
+)
 
 
 async def get_service(request: Request) -> Service:
@@ -55,25 +58,41 @@ def authenticate(service: Service, token: str | None) -> Principal:
     """The principal of a bearer token.
 
     Raises:
-        HTTPException: 401 with ``WWW-Authenticate``, without a token or with an unknown one.
+        HTTPException: 401 with ``WWW-Authenticate``, without a token or with one that is refused
+            (the detail says why: unknown, expired, revoked, not yet valid, forged, ...).
     """
     if token is None:
         raise _unauthorized("missing bearer token (Authorization: Bearer <token>)")
-    principal = service.authenticate(token)
-    if principal is None:
-        raise _unauthorized("invalid or unknown token", "invalid_token")
-    return principal
+    try:
+        return service.authenticate(token)
+    except AuthenticationError as exc:
+        raise _unauthorized(str(exc), "invalid_token") from exc
+
+
+def access_reason(value: str | None) -> AccessReason | None:
+    """The reason of an ``X-Access-Reason`` header (400 for one that is not on the list)."""
+    if value is None or not value.strip():
+        return None
+    try:
+        return AccessReason(value.strip().lower())
+    except ValueError:
+        allowed = ", ".join(r.value for r in AccessReason)
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"{ACCESS_REASON_HEADER} must be one of: {allowed}") from None
 
 
 def get_principal(
-    service: ServiceDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    request: Request,
+    service: ServiceDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """The caller behind the bearer token (401 without one or with an unknown one).
+    """The caller behind the bearer token (401 without one or with a refused one), with the reason
+    of the ``X-Access-Reason`` header, if any.
 
     :class:`api.app.BearerAuth` has already answered 401 before the body was read; this check
     stays for the role checks that need the principal, and for an app built without it.
     """
-    return authenticate(service, None if credentials is None else credentials.credentials)
+    who = authenticate(service, None if credentials is None else credentials.credentials)
+    return who.with_reason(access_reason(request.headers.get(ACCESS_REASON_HEADER)))
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

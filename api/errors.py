@@ -52,6 +52,17 @@ class ReloadFailedError(MatcherError):
         self.serving = serving
 
 
+class AccessReasonRequiredError(MatcherError):
+    """A caseworker reached a job seeker of another team without a stated reason (403)."""
+
+    def __init__(self, team: str) -> None:
+        super().__init__(
+            f"this job seeker belongs to team {team!r}, not to yours: a reason is needed "
+            "(header X-Access-Reason: vertretung, teamwechsel or rueckfrage); the access is audited"
+        )
+        self.team = team
+
+
 # Ids that name nothing: 404.
 UNKNOWN: tuple[type[MatcherError], ...] = (
     UnknownCandidateError,
@@ -79,6 +90,8 @@ def matcher_error_response(exc: MatcherError) -> JSONResponse:
     """The HTTP answer for an engine error (see the module docstring for the mapping)."""
     if isinstance(exc, UNKNOWN):
         return _json(status.HTTP_404_NOT_FOUND, {"detail": str(exc)})
+    if isinstance(exc, AccessReasonRequiredError):
+        return _json(status.HTTP_403_FORBIDDEN, {"detail": str(exc), "reason_required": True})
     if isinstance(exc, ContactRequestClosedError):
         return _json(status.HTTP_409_CONFLICT, {"detail": str(exc)})
     if isinstance(exc, UnknownPlaceError):

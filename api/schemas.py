@@ -304,6 +304,7 @@ class OutcomeOut(BaseModel):
     proposed_at: date
     outcome: Outcome
     outcome_at: date | None
+    recorded_by: str | None = Field(default=None, description="staff id of who recorded the latest outcome")
 
 
 class ReloadResponse(BaseModel):

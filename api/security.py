@@ -1,22 +1,21 @@
-"""Bearer tokens and roles.
+"""Roles, permissions, teams and the caller of a request.
 
-Tokens are random and long, so a plain SHA-256 is enough to store them (no password stretching
-needed); the token file holds only hashes. Each token maps to one role; a role's permissions are
-the sets below.
+Every request is a named person or machine client (:class:`Principal`) with one role and teams,
+found by :mod:`api.identity` from a personal token (:mod:`matcher.staff`) or from the identity
+provider's access token. A role's permissions are the sets below; a caseworker's teams bound which
+job seekers they may reach (need-to-know, § 67c SGB X), see :meth:`api.service.Service.reach`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import os
-import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 
 from matcher.private import private_dir
+from matcher.staff import ALL_TEAMS, StaffDirectory
 
 
 class Role(StrEnum):
@@ -84,52 +83,95 @@ _PLANNING: dict[Role, frozenset[Permission]] = {
 ROLE_PERMISSIONS = {role: held | _PLANNING.get(role, frozenset()) for role, held in ROLE_PERMISSIONS.items()}
 
 
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+class AccessReason(StrEnum):
+    """Why a caseworker reaches a job seeker of another team (header ``X-Access-Reason``)."""
+
+    VERTRETUNG = "vertretung"  # standing in for a colleague
+    TEAMWECHSEL = "teamwechsel"  # the person is moving to the caller's team
+    RUECKFRAGE = "rueckfrage"  # a query from the other team
+
+
+ACCESS_REASON_HEADER = "X-Access-Reason"
+ACCESS_REASON_LABELS_DE: dict[AccessReason, str] = {
+    AccessReason.VERTRETUNG: "Vertretung",
+    AccessReason.TEAMWECHSEL: "Teamwechsel",
+    AccessReason.RUECKFRAGE: "Rückfrage",
+}
 
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: the token's id (never the token) and its role."""
+    """Who is calling: a named person or machine client (a stable pseudonymous staff id, never a
+    name or e-mail), their role and teams; the reason they gave for this request, if any.
 
-    token_id: str
+    ``reached`` is set by :meth:`api.service.Service.reach` when this request reached a job seeker
+    of another team with ``reason`` (a break-glass read); the audit record then names both.
+    """
+
+    user_id: str
     role: Role
+    teams: frozenset[str] = frozenset()
+    reason: AccessReason | None = None
+    reached: str | None = None
+    expires_at: float | None = None
+
+    @property
+    def token_id(self) -> str:
+        """The staff id (the name the audit log and the records used before people had names)."""
+        return self.user_id
 
     def can(self, permission: Permission) -> bool:
         return permission in ROLE_PERMISSIONS[self.role]
 
+    def in_team(self, team: str | None) -> bool:
+        """Whether this caller's need-to-know covers a job seeker of ``team``: their own teams; every
+        team for roles that never see a person, or for the administrators."""
+        if self.role is not Role.CASEWORKER or ALL_TEAMS in self.teams:
+            return True
+        return team is not None and team in self.teams
 
-class TokenStore:
-    """Token hashes -> (token id, role), loaded from a JSON file."""
+    @property
+    def bounded(self) -> bool:
+        """Whether need-to-know bounds this caller by team (a caseworker without every team)."""
+        return not self.in_team(None)
 
-    def __init__(self, entries: dict[str, Principal]) -> None:
-        self._by_hash = entries
+    @property
+    def team_label(self) -> str:
+        """The teams as the audit log writes them."""
+        return ",".join(sorted(self.teams)) or "-"
 
-    @classmethod
-    def load(cls, path: Path) -> TokenStore:
-        if not path.exists():
-            return cls({})
-        raw = json.loads(path.read_text(encoding="utf-8"))
-        return cls({item["sha256"]: Principal(item["id"], Role(item["role"])) for item in raw["tokens"]})
+    def with_reason(self, reason: AccessReason | None) -> Principal:
+        return replace(self, reason=reason)
 
-    def authenticate(self, token: str) -> Principal | None:
-        digest = hash_token(token)
-        for known, principal in self._by_hash.items():
-            if hmac.compare_digest(known, digest):
-                return principal
-        return None
+    def reaching(self, team: str) -> Principal:
+        return replace(self, reached=team)
 
 
-def issue_demo_tokens(tokens_file: Path, demo_tokens_file: Path) -> dict[str, str]:
-    """One fresh token per role: hashes to ``tokens_file``, plain tokens to ``demo_tokens_file``.
+def demo_people_tokens(directory: StaffDirectory, teams: tuple[str, ...], demo_tokens_file: Path) -> dict[str, str]:
+    """Named demo people, one per role, and one more caseworker per team; writes the plain tokens
+    of the first person of each role to ``demo_tokens_file`` (the ``demo_tokens.json`` contract).
 
-    Returns the plain tokens by role (the ``demo_tokens.json`` contract).
+    The caseworker of ``demo_tokens.json`` belongs to every team, so that scripts written against
+    the demo keep working; the other demo caseworkers belong to one team each.
     """
-    plain = {role.value: secrets.token_urlsafe(32) for role in Role}
-    entries = [{"id": f"demo-{role}", "role": role, "sha256": hash_token(token)} for role, token in plain.items()]
-    private_dir(tokens_file.parent)
+    names = {
+        Role.CASEWORKER: "Demo Fallmanagerin (alle Teams)",
+        Role.EMPLOYER_SERVICE: "Demo Arbeitgeberservice",
+        Role.DATA_TEAM: "Demo Datenteam",
+        Role.ADMIN: "Demo Administration",
+    }
+    home_teams = {
+        Role.CASEWORKER: teams,
+        Role.EMPLOYER_SERVICE: ("arbeitgeberservice",),
+        Role.DATA_TEAM: ("datenteam",),
+        Role.ADMIN: (ALL_TEAMS,),
+    }
+    plain: dict[str, str] = {}
+    for role, name in names.items():
+        _, plain[role.value] = directory.add(name, role.value, home_teams[role])
+    for team in teams:
+        directory.add(f"Demo Fallmanager Team {team}", Role.CASEWORKER.value, (team,))
     private_dir(demo_tokens_file.parent)
-    _write_private(tokens_file, json.dumps({"tokens": entries}, indent=2))
     _write_private(demo_tokens_file, json.dumps(plain, indent=2))
     return plain
 

@@ -16,8 +16,9 @@ from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 
-from api.errors import NotReadyError, ReloadFailedError
-from api.security import Principal, TokenStore
+from api.errors import AccessReasonRequiredError, NotReadyError, ReloadFailedError
+from api.identity import AuthenticationError, Authenticator, OidcVerifier
+from api.security import Principal
 from api.settings import ServiceSettings
 from matcher.audit import AuditEntry, AuditLog
 from matcher.contacts import ContactBook
@@ -35,6 +36,7 @@ from matcher.pseudonyms import Pseudonyms
 from matcher.reference import ReferenceData
 from matcher.retrieval import IndexVersion
 from matcher.serving import ModelInfo, champion_loader, open_audit_log, open_engine, rotate_audit_log
+from matcher.staff import StaffDirectory, TeamRule
 from matcher.store import Store
 
 _INDEX_ERRORS = (IndexMissingError, IndexCorruptError, IndexModelMismatchError)
@@ -65,8 +67,9 @@ class Service:
     problems: dict[str, str] = field(default_factory=dict)
     _start_lock: threading.Lock = field(default_factory=threading.Lock)
     audit_log: AuditLog | None = None
-    _tokens: TokenStore = field(default_factory=lambda: TokenStore({}))
-    _tokens_mtime: float | None = None
+    authenticator: Authenticator | None = None
+    oidc: OidcVerifier | None = None
+    teams: TeamRule = field(default_factory=lambda: TeamRule({}, "zentral"))
     pseudonyms: Pseudonyms | None = None
     contacts: ContactBook | None = None
 
@@ -76,6 +79,10 @@ class Service:
         load encoder, indexes and the @champion; record what is missing."""
         store = Store(settings.store_url)
         service = cls(settings, store, ReferenceData())
+        config = settings.oidc
+        service.oidc = OidcVerifier(config) if config is not None else None
+        service.authenticator = Authenticator(StaffDirectory(store), service.oidc)
+        service.teams = TeamRule(dict(settings.team_rule), settings.default_team)
         service.pseudonyms = Pseudonyms.from_file(settings.pseudonym_key)
         service.contacts = ContactBook(store)
         service.audit_log = open_audit_log(settings, store)
@@ -204,14 +211,55 @@ class Service:
         self.store.get_vacancy(vacancy_id)
         return vacancy_id, self.unmask(vacancy_id, [pseudonym])[pseudonym]
 
-    # --- tokens and audit --------------------------------------------------------------------
-    def authenticate(self, token: str) -> Principal | None:
-        """The principal of a token; the token file is re-read when it changed on disk."""
-        path = self.settings.tokens_file
-        mtime = path.stat().st_mtime if path.exists() else None
-        if mtime != self._tokens_mtime:
-            self._tokens, self._tokens_mtime = TokenStore.load(path), mtime
-        return self._tokens.authenticate(token)
+    # --- people, teams and audit --------------------------------------------------------------
+    def authenticate(self, token: str) -> Principal:
+        """The caller behind a bearer token.
+
+        Raises:
+            AuthenticationError: unknown, expired, revoked or forged; the message says which.
+        """
+        if self.authenticator is None:
+            raise AuthenticationError("the service is starting")
+        return self.authenticator.principal(token)
+
+    def may_fetch_keys(self, token: str) -> bool:
+        """Whether checking ``token`` may fetch the provider's keys (a JWT not verified yet)."""
+        return self.authenticator is not None and self.authenticator.may_fetch_keys(token)
+
+    def team_of(self, candidate_id: str) -> str:
+        """The team in charge of a stored job seeker (UnknownCandidateError if there is none)."""
+        return self.teams.of(self.store.get_candidate(candidate_id))
+
+    def reach(self, who: Principal, candidate_id: str) -> Principal:
+        """The caller, cleared to reach this job seeker (need-to-know, § 67c SGB X).
+
+        Their own teams' job seekers they reach as they are; another team's only with a stated
+        reason, and the principal returned then carries the team reached, so that the audit record
+        of the request names the reason and the team (a break-glass read).
+
+        Raises:
+            UnknownCandidateError: no such job seeker (404);
+            AccessReasonRequiredError: another team's, and no reason given (403).
+        """
+        return self.reach_all(who, [candidate_id])
+
+    def reach_all(self, who: Principal, candidate_ids: Sequence[str]) -> Principal:
+        """:meth:`reach` for several job seekers at once (the teams reached are all named)."""
+        if who.in_team(None):  # roles and people whom need-to-know does not bound by team
+            return who
+        foreign = sorted({t for t in map(self.team_of, dict.fromkeys(candidate_ids)) if not who.in_team(t)})
+        if not foreign:
+            return who
+        if who.reason is None:
+            raise AccessReasonRequiredError(",".join(foreign))
+        return who.reaching(",".join(foreign))
+
+    def visible_teams(self, who: Principal) -> tuple[str, ...] | None:
+        """The teams whose job seekers a listing shows this caller (None: every team): their own,
+        or every team when they gave a reason (the listing's audit record then says so)."""
+        if who.in_team(None) or who.reason is not None:
+            return None
+        return tuple(sorted(who.teams))
 
     def audit(
         self,
@@ -226,6 +274,16 @@ class Service:
         """Append one record to the audit log (ids, scores and versions only); returns once durable."""
         assert self.audit_log is not None  # opened by start()
         entry = AuditEntry(
-            principal.role.value, principal.token_id, endpoint, query_id, items, model_version, index_version, kind
+            principal.role.value,
+            principal.user_id,
+            endpoint,
+            query_id,
+            items,
+            model_version,
+            index_version,
+            kind,
+            team=principal.team_label,
+            reason=None if principal.reached is None else principal.reason,
+            reached_team=principal.reached,
         )
         self.audit_log.append(entry)

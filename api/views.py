@@ -301,9 +301,9 @@ def candidate_card(c: Candidate, reference: ReferenceData, pseudonym: str) -> Ca
     )
 
 
-def candidate_view(c: Candidate) -> dict[str, Any]:
-    """The full canonical record (caseworker, admin)."""
-    return c.model_dump(mode="json")
+def candidate_view(c: Candidate, team: str) -> dict[str, Any]:
+    """The full canonical record (caseworker, admin), with the team in charge of the person."""
+    return {**c.model_dump(mode="json"), "team": team}
 
 
 def scored_pairs(

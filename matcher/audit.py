@@ -1,6 +1,7 @@
 """Append-only, tamper-evident audit log of every access to personal data.
 
-One JSON object a line: who (role, token id), when, which endpoint, which ids were asked for and
+One JSON object a line: who (role, pseudonymous staff id, teams; for a break-glass read the reason
+and the team reached), when, which endpoint, which ids were asked for and
 returned (with scores for rankings), which model and index answered. Pseudonymous ids, scores and
 versions only: never names, texts or other values.
 
@@ -127,27 +128,35 @@ class AuditEntry:
     """
 
     role: str
-    token_id: str
+    user_id: str
     endpoint: str
     query_id: str
     items: Sequence[tuple[str, float | None]]
     model_version: str = "-"
     index_version: str = "-"
-    kind: str = "shortlist"  # shortlist | score | read | write
+    kind: str = "shortlist"  # shortlist | score | read | write | feedback | ...
+    team: str = "-"  # the person's teams, comma-separated
+    reason: str | None = None  # a break-glass access: why (X-Access-Reason) ...
+    reached_team: str | None = None  # ... and the other team whose job seeker was reached
 
     def body(self, seq: int, time: str) -> dict[str, Any]:
-        return {
+        body = {
             "seq": seq,
             "time": time,
             "kind": self.kind,
             "role": self.role,
-            "token_id": self.token_id,
+            "user_id": self.user_id,
+            "team": self.team,
             "endpoint": self.endpoint,
             "query_id": self.query_id,
             "items": [{"id": i, "score": None if s is None else round(float(s), 6)} for i, s in self.items],
             "model_version": self.model_version,
             "index_version": self.index_version,
         }
+        if self.reason is not None:
+            body["reason"] = self.reason
+            body["reached_team"] = self.reached_team
+        return body
 
 
 @dataclass(frozen=True)
@@ -567,8 +576,65 @@ def accesses(path: Path, person: str, since: date | None = None) -> Iterator[dic
                 "seq": record["seq"],
                 "time": record["time"],
                 "kind": record.get("kind", "shortlist"),
-                "role": record["role"],
-                "token_id": record["token_id"],
+                **_who(record),
                 "endpoint": record["endpoint"],
                 "as": "query" if record.get("query_id") == person else "result",
             }
+
+
+def _who(record: dict[str, Any]) -> dict[str, Any]:
+    """Who made a record: role, staff id and teams (records of 0.1.0 named a role token only),
+    and, for a break-glass access, the reason and the team reached."""
+    who = {
+        "role": record["role"],
+        "user_id": record.get("user_id", record.get("token_id")),
+        "team": record.get("team", "-"),
+    }
+    if "reason" in record:
+        who |= {"reason": record["reason"], "reached_team": record.get("reached_team")}
+    return who
+
+
+def accesses_by(path: Path, user_id: str, since: date | None = None) -> Iterator[dict[str, Any]]:
+    """Every record one person (staff id) made, oldest first: what they accessed, for the
+    data-protection officer (which job seekers, through which endpoint, with which reason)."""
+    day = since.isoformat() if since else ""
+    for record in records(path):
+        if record["time"] < day or record.get("user_id", record.get("token_id")) != user_id:
+            continue
+        yield {
+            "seq": record["seq"],
+            "time": record["time"],
+            "kind": record.get("kind", "shortlist"),
+            **_who(record),
+            "endpoint": record["endpoint"],
+            "query_id": record.get("query_id"),
+            "ids": [item["id"] for item in record.get("items", [])],
+        }
+
+
+def break_glass(path: Path, since: date | None = None) -> list[dict[str, Any]]:
+    """Break-glass accesses (another team's job seeker, with a reason), counted by person and
+    reason: ``[{user_id, role, reason, reached_team, count, first, last}]``, most first."""
+    day = since.isoformat() if since else ""
+    found: dict[tuple[str, str, str, str], dict[str, Any]] = {}
+    for record in records(path):
+        if record["time"] < day or "reason" not in record:
+            continue
+        who = _who(record)
+        key = (who["user_id"], who["role"], record["reason"], str(record.get("reached_team")))
+        row = found.setdefault(
+            key,
+            {
+                "user_id": key[0],
+                "role": key[1],
+                "reason": key[2],
+                "reached_team": key[3],
+                "count": 0,
+                "first": record["time"],
+                "last": record["time"],
+            },
+        )
+        row["count"] += 1
+        row["last"] = record["time"]
+    return sorted(found.values(), key=lambda r: (-r["count"], r["user_id"], r["reason"]))

@@ -18,9 +18,10 @@ from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy.sql.elements import ColumnElement
 
 from matcher.retrieval import Direction
-from matcher.store import Store, batch_results_table, batch_runs_table, batch_shards_table
+from matcher.store import Store, batch_results_table, batch_runs_table, batch_shards_table, candidates_table
 
 RunDirection = Literal["vacancies", "candidates", "both"]
 RUNNING, COMMITTED, ABORTED = "running", "committed", "aborted"
@@ -260,9 +261,12 @@ class BatchRuns:
         gone = sorted(before - now)
         return NewMatches(runs[0], runs[1], [row for row in current if row.item_id not in before], gone)
 
-    def digest(self, direction: Direction, limit: int, offset: int) -> tuple[NewMatches, list[tuple[str, int]], int]:
+    def digest(
+        self, direction: Direction, limit: int, offset: int, people: ColumnElement[bool] | None = None
+    ) -> tuple[NewMatches, list[tuple[str, int]], int]:
         """The queries with new items in the latest run, most new first (then by id), a page of
-        them, and how many there are in all."""
+        them, and how many there are in all; ``people``: only job seekers (queries) that meet this
+        condition on ``candidates_table`` (a caseworker's teams)."""
         runs = self.committed(direction)
         if not runs:
             return NewMatches(None, None, [], []), [], 0
@@ -282,6 +286,8 @@ class BatchRuns:
                 .exists()
             )
             stmt = stmt.where(~seen)
+        if people is not None:
+            stmt = stmt.where(r.c.query_id.in_(select(candidates_table.c.id).where(people)))
         grouped = stmt.group_by(r.c.query_id).subquery()
         page = select(grouped).order_by(grouped.c.new.desc(), grouped.c.query_id).limit(limit).offset(offset)
         with self.store.engine.connect() as conn:

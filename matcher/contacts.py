@@ -16,6 +16,7 @@ Both tables live in the store (:mod:`matcher.store`); a person's erasure removes
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -23,11 +24,12 @@ from typing import Any
 from uuid import uuid4
 
 import pandas as pd
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.sql.elements import ColumnElement
 
 from matcher.errors import ContactRequestClosedError, UnknownContactRequestError
 from matcher.models import Outcome, Proposal
-from matcher.store import Store, contact_requests_table, feedback_table
+from matcher.store import Store, candidates_table, contact_requests_table, feedback_table
 
 
 class RequestStatus(StrEnum):
@@ -72,6 +74,7 @@ class ContactRequest:
     requested_by: str
     requested_at: str
     status: RequestStatus
+    requester_teams: str | None = None  # ",team,...,": who besides the requester sees it
     answered_by: str | None = None
     answered_at: str | None = None
     decline_reason: str | None = None
@@ -88,6 +91,17 @@ class ContactRequest:
         return self.status is RequestStatus.ACCEPTED
 
 
+def made_by(staff_id: str, teams: Sequence[str]) -> ColumnElement[bool]:
+    """The requests a person of the employer service sees: their own and their teams'."""
+    t = contact_requests_table
+    return or_(t.c.requested_by == staff_id, *(t.c.requester_teams.contains(f",{team},") for team in teams))
+
+
+def about(people: ColumnElement[bool]) -> ColumnElement[bool]:
+    """The requests for job seekers that meet a condition on ``candidates_table`` (a team's)."""
+    return contact_requests_table.c.candidate_id.in_(select(candidates_table.c.id).where(people))
+
+
 class ContactBook:
     """Contact requests and feedback in one store."""
 
@@ -96,7 +110,7 @@ class ContactBook:
 
     # --- contact requests ------------------------------------------------------------------
     def request(
-        self, vacancy_id: str, candidate_id: str, pseudonym: str, requested_by: str
+        self, vacancy_id: str, candidate_id: str, pseudonym: str, requested_by: str, teams: Sequence[str] = ()
     ) -> tuple[ContactRequest, bool]:
         """Ask for a person on a vacancy; an open request for the same pair is returned as it is.
 
@@ -126,6 +140,7 @@ class ContactBook:
                 requested_by=requested_by,
                 requested_at=_now(),
                 status=RequestStatus.OPEN,
+                requester_teams="," + ",".join(teams) + "," if teams else None,
             )
             conn.execute(insert(t).values(**{**made.__dict__, "status": made.status.value}))
         return made, True
@@ -138,20 +153,31 @@ class ContactBook:
             raise UnknownContactRequestError(request_id)
         return ContactRequest.from_row(row)
 
-    def requests(self, status: RequestStatus | None = None, limit: int = 100, offset: int = 0) -> list[ContactRequest]:
-        """Requests, newest first (``status``: only those)."""
+    def requests(
+        self,
+        status: RequestStatus | None = None,
+        limit: int = 100,
+        offset: int = 0,
+        where: ColumnElement[bool] | None = None,
+    ) -> list[ContactRequest]:
+        """Requests, newest first (``status``: only those; ``where``: only those a person may see,
+        see :func:`made_by` and :func:`about`)."""
         t = contact_requests_table
         query = select(t).order_by(t.c.requested_at.desc(), t.c.id).limit(limit).offset(offset)
         if status is not None:
             query = query.where(t.c.status == status.value)
+        if where is not None:
+            query = query.where(where)
         with self.store.engine.connect() as conn:
             return [ContactRequest.from_row(r) for r in conn.execute(query).mappings()]
 
-    def count(self, status: RequestStatus | None = None) -> int:
+    def count(self, status: RequestStatus | None = None, where: ColumnElement[bool] | None = None) -> int:
         t = contact_requests_table
         query = select(func.count()).select_from(t)
         if status is not None:
             query = query.where(t.c.status == status.value)
+        if where is not None:
+            query = query.where(where)
         with self.store.engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
 

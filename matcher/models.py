@@ -238,6 +238,11 @@ class Candidate(CandidateProfile):
     source_id: str = Field(min_length=1, max_length=64)
     available_from: date  # type: ignore[assignment]  # stored profiles always know it
     registered_at: date
+    team: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9][a-z0-9_-]{0,47}$",
+        description="team of the merged Jobcenter in charge (need-to-know); None: by the configured rule",
+    )
 
     @property
     def main_occupation(self) -> str:

@@ -40,6 +40,14 @@ class Settings(BaseSettings):
     # EU AI Act Art. 26(6): deployers keep the logs for at least six months.
     audit_retention_days: int = Field(default=190, ge=183, description="audit records older than this are rotated out")
 
+    # Need-to-know (§ 67c SGB X): a job seeker's team where the export names none, by the longest
+    # matching prefix of the municipality key (AGS); see matcher.staff.TeamRule and README.
+    team_rule: dict[str, str] = Field(
+        default_factory=lambda: {"07312": "stadt", "07335": "landkreis"},
+        description="AGS prefix -> team of the job seekers living there (JSON)",
+    )
+    default_team: str = Field(default="zentral", description="team of job seekers no prefix matches")
+
     @property
     def store_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.home / 'matcher.db').resolve()}"

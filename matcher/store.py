@@ -41,6 +41,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.sql.elements import ColumnElement
 
 from matcher.errors import UnknownCandidateError, UnknownVacancyError
 from matcher.measures import Measure
@@ -83,6 +84,7 @@ proposals_table = Table(
     Column("proposed_at", Date, nullable=False),
     Column("outcome", String(32), nullable=False),
     Column("outcome_at", Date, nullable=True),
+    Column("recorded_by", String(64), nullable=True),  # the staff id that recorded the latest outcome
 )
 protected_table = Table(
     "protected_attributes",
@@ -105,6 +107,7 @@ contact_requests_table = Table(
     Column("candidate_id", String(64), nullable=False, index=True),
     Column("pseudonym", String(16), nullable=False),
     Column("requested_by", String(64), nullable=False),
+    Column("requester_teams", String(400), nullable=True),  # ",team,...,": the requester's team sees it too
     Column("requested_at", String(32), nullable=False),
     Column("status", String(16), nullable=False, index=True),
     Column("answered_by", String(64), nullable=True),
@@ -124,6 +127,31 @@ feedback_table = Table(
     Column("given_by", String(64), nullable=False),
     Column("given_at", String(32), nullable=False),
     Column("model_version", String(64), nullable=True),
+)
+
+
+# Named staff (matcher.staff): people and machine clients with a role and teams, and their personal
+# tokens, stored as SHA-256 hashes. ``id`` is a stable pseudonymous staff id; the audit log names
+# people by it, never by name.
+staff_table = Table(
+    "staff",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("teams", JSON, nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Column("revoked_at", String(32), nullable=True),
+)
+staff_tokens_table = Table(
+    "staff_tokens",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("staff_id", String(64), nullable=False, index=True),
+    Column("created_at", String(32), nullable=False),
+    Column("expires_at", String(32), nullable=False),
+    Column("revoked_at", String(32), nullable=True),
 )
 
 
@@ -295,7 +323,8 @@ class Store:
             return
         dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
         stmt = dialect.insert(table)
-        update = {c.name: stmt.excluded[c.name] for c in table.columns if c.name != key}
+        given = rows[0].keys()  # columns the rows do not carry (who recorded an outcome, say) are kept
+        update = {c.name: stmt.excluded[c.name] for c in table.columns if c.name != key and c.name in given}
         stmt = stmt.on_conflict_do_update(index_elements=[key], set_=update)
         for start in range(0, len(rows), 5000):
             conn.execute(stmt, list(rows[start : start + 5000]))
@@ -351,6 +380,10 @@ class Store:
 
     def upsert_proposals(self, conn: Connection, proposals: Iterable[Proposal]) -> None:
         self._upsert(conn, proposals_table, [_proposal_row(p) for p in proposals], "id")
+
+    def set_recorded_by(self, conn: Connection, proposal_id: str, staff_id: str) -> None:
+        """Name the person (staff id) who recorded a proposal's latest outcome."""
+        conn.execute(update(proposals_table).where(proposals_table.c.id == proposal_id).values(recorded_by=staff_id))
 
     def upsert_protected(self, conn: Connection, rows: Iterable[ProtectedAttributes]) -> None:
         self._upsert(conn, protected_table, [_protected_row(p) for p in rows], "candidate_id")
@@ -490,12 +523,24 @@ class Store:
         with self.engine.connect() as conn:
             return list(conn.execute(select(candidates_table.c.id).order_by(candidates_table.c.id)).scalars())
 
-    def candidates(self, limit: int | None = None, offset: int = 0) -> list[Candidate]:
+    def candidates(
+        self, limit: int | None = None, offset: int = 0, where: ColumnElement[bool] | None = None
+    ) -> list[Candidate]:
+        """Job seekers by id, paged; ``where``: a condition on ``candidates_table`` (a team, say)."""
         stmt = select(candidates_table.c.data).order_by(candidates_table.c.id).offset(offset)
+        if where is not None:
+            stmt = stmt.where(where)
         if limit is not None:
             stmt = stmt.limit(limit)
         with self.engine.connect() as conn:
             return [Candidate.model_validate(d) for d in conn.execute(stmt).scalars()]
+
+    def count_candidates(self, where: ColumnElement[bool] | None = None) -> int:
+        stmt = select(func.count()).select_from(candidates_table)
+        if where is not None:
+            stmt = stmt.where(where)
+        with self.engine.connect() as conn:
+            return int(conn.execute(stmt).scalar_one())
 
     def vacancies(self, limit: int | None = None, offset: int = 0, status: str | None = None) -> list[Vacancy]:
         stmt = select(vacancies_table.c.data).order_by(vacancies_table.c.id).offset(offset)

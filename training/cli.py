@@ -19,6 +19,7 @@ import typer
 
 from matcher.errors import MatcherError
 from matcher.settings import Settings
+from training.cli_users import users_app
 
 if TYPE_CHECKING:
     from api.settings import ServiceSettings
@@ -430,6 +431,7 @@ def _print_metrics(metrics: dict[str, dict[str, float | None] | None]) -> None:
 def train(
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON result")] = False,
     oracle: Annotated[Path | None, typer.Option(help=_ORACLE_HELP)] = None,
+    by: Annotated[str, typer.Option("--by", help="staff id of who trains (tagged on the version it promotes)")] = "cli",
 ) -> None:
     """Train the re-ranker, evaluate against baselines, audit, register, promote if better."""
     from matcher.store import Store
@@ -438,7 +440,7 @@ def train(
     oracle_path = _oracle_path(settings, oracle)
     try:
         # MLflow prints to stdout now and then; with --json stdout carries exactly one object.
-        result = _run_training(settings, _encoder(settings), Store(settings.store_url), oracle_path)
+        result = _run_training(settings, _encoder(settings), Store(settings.store_url), oracle_path, by)
     except (MatcherError, OSError, ValueError) as exc:
         _fail(str(exc))
     if as_json:
@@ -496,8 +498,9 @@ def demo(
     vacancies: Annotated[int, typer.Option(help="open vacancies in a newly generated world")] = 3000,
     seed: Annotated[int, typer.Option(help="random seed of a newly generated world")] = 42,
 ) -> None:
-    """The whole pipeline on the demo world: generate (if missing), ingest, index, train, tokens."""
-    from api.security import issue_demo_tokens
+    """The whole pipeline on the demo world: generate (if missing), ingest, index, train, and named
+    demo people (one per role, a caseworker per team; tokens of each role's first in demo_tokens.json)."""
+    from api.demo import ensure_demo_people
     from data.generate import WorldConfig, generate_world
     from data.ingest import ingest_folder
     from matcher.engine import build_indexes
@@ -524,14 +527,15 @@ def demo(
         encoder = _encoder(settings)
         build_indexes(store, encoder, reference, settings.index_dir, progress=True)
         _progress("[4/5] training the re-ranker ...")
-        result = _run_training(settings, encoder, store, world / "oracle_utilities.csv")
+        result = _run_training(settings, encoder, store, world / "oracle_utilities.csv", "demo")
     except (MatcherError, OSError, ValueError) as exc:
         _fail(str(exc))
     _print_metrics(result.to_json()["metrics"])
     verdict = "promoted to @champion" if result.promoted else "not promoted (the champion stays)"
     typer.echo(f"model version {result.model_version}: {verdict}")
-    issue_demo_tokens(settings.tokens_file, settings.demo_tokens_file)
-    typer.echo(f"[5/5] demo tokens for each role: {settings.demo_tokens_file.resolve()}")
+    made = ensure_demo_people(settings, store)
+    said = "named demo people created" if made else "named demo people kept"
+    typer.echo(f"[5/5] {said}; tokens of each role's first person: {settings.demo_tokens_file.resolve()}")
 
 
 @contextmanager
@@ -546,8 +550,10 @@ def _mlflow_quiet() -> Iterator[None]:
         raise MatcherError(f"MLflow: {exc.message}") from exc
 
 
-def _run_training(settings: Settings, encoder: Encoder, store: Store, oracle_path: Path | None) -> Any:
-    """The training pipeline on the settings' store and MLflow registry."""
+def _run_training(
+    settings: Settings, encoder: Encoder, store: Store, oracle_path: Path | None, actor: str = "cli"
+) -> Any:
+    """The training pipeline on the settings' store and MLflow registry; ``actor``: who runs it."""
     from training.config import TrainingConfig
     from training.pipeline import run
     from training.tracking import Registry
@@ -555,7 +561,7 @@ def _run_training(settings: Settings, encoder: Encoder, store: Store, oracle_pat
     with _mlflow_quiet():
         return run(
             TrainingConfig(),
-            Registry.of(settings),
+            Registry.of(settings, actor),
             encoder,
             store,
             oracle_path,
@@ -578,6 +584,7 @@ def serve(
 
 audit_app = typer.Typer(help="The audit log: every access to personal data.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+app.add_typer(users_app, name="users")
 
 
 @audit_app.command("verify")
@@ -606,20 +613,55 @@ def audit_verify(
 
 @audit_app.command("export")
 def audit_export(
-    person: Annotated[str, typer.Option("--person", help="pseudonymous id of the job seeker")],
+    person: Annotated[str | None, typer.Option("--person", help="pseudonymous id of the job seeker")] = None,
+    user: Annotated[str | None, typer.Option("--user", help="staff id (u-...): what this person accessed")] = None,
     since: Annotated[str | None, typer.Option("--since", help="YYYY-MM-DD: from this day on")] = None,
 ) -> None:
-    """Every access to one person's data, one JSON object a line (subject-access request, Art. 15 GDPR)."""
+    """One JSON object a line: every access to a job seeker's data (``--person``; subject-access
+    request, Art. 15 GDPR), or everything one member of staff accessed (``--user``; for the
+    data-protection officer)."""
+    from matcher.audit import accesses, accesses_by
+
+    if (person is None) == (user is None):
+        _fail("give exactly one of --person (a job seeker) and --user (a member of staff)")
+    start = _since(since)
+    found = (
+        accesses(_settings().audit_log, person, start)
+        if person
+        else accesses_by(_settings().audit_log, user or "", start)
+    )
+    for access in found:
+        typer.echo(json.dumps(access, ensure_ascii=False))
+
+
+@audit_app.command("break-glass")
+def audit_break_glass(
+    since: Annotated[str | None, typer.Option("--since", help="YYYY-MM-DD: from this day on")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON lines")] = False,
+) -> None:
+    """Accesses to another team's job seekers, by person and reason (vertretung, teamwechsel, rueckfrage)."""
+    from matcher.audit import break_glass
+
+    rows = break_glass(_settings().audit_log, _since(since))
+    for row in rows:
+        if as_json:
+            typer.echo(json.dumps(row, ensure_ascii=False))
+        else:
+            typer.echo(
+                f"{row['user_id']}\t{row['role']}\t{row['reason']}\tteam {row['reached_team']}\t"
+                f"{row['count']}x\t{row['first'][:10]} .. {row['last'][:10]}"
+            )
+    if not rows and not as_json:
+        typer.echo("no break-glass accesses")
+
+
+def _since(since: str | None):  # -> date | None
     from datetime import date
 
-    from matcher.audit import accesses
-
     try:
-        start = date.fromisoformat(since) if since else None
+        return date.fromisoformat(since) if since else None
     except ValueError:
         _fail(f"--since must be a date YYYY-MM-DD, not {since!r}")
-    for access in accesses(_settings().audit_log, person, start):
-        typer.echo(json.dumps(access, ensure_ascii=False))
 
 
 @audit_app.command("rotate")

@@ -45,10 +45,11 @@ class Registry:
     tracking_uri: str
     artifact_dir: Path
     model_name: str  # the serving model's registered name
+    actor: str = "cli"  # who trains: a staff id (recorded on the version it registers or promotes)
 
     @classmethod
-    def of(cls, settings: Settings) -> Registry:
-        return cls(settings.tracking_uri, settings.artifact_dir, settings.model_name)
+    def of(cls, settings: Settings, actor: str = "cli") -> Registry:
+        return cls(settings.tracking_uri, settings.artifact_dir, settings.model_name, actor)
 
 
 _MLFLOW_ENV = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
@@ -273,7 +274,9 @@ def log_training(
     for metric, value in model_metrics.items():
         client.set_model_version_tag(name, version, metric_key(str(metric)), f"{value:.6f}")
     client.set_model_version_tag(name, version, "run_id", run_id)
+    client.set_model_version_tag(name, version, "registered_by", registry.actor)
     client.set_registered_model_alias(name, CHALLENGER, version)
     if promote:
+        client.set_model_version_tag(name, version, "promoted_by", registry.actor)
         client.set_registered_model_alias(name, CHAMPION, version)
     return run_id, version

@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 from api.deps import CanSeeNewMatches, CanSeeVacancyNewMatches, ReadyEngine, ServiceDep
 from api.responses import LeanJSON
 from api.schemas import PAGE_MAX
-from api.security import Permission, Principal
+from api.security import ALL_TEAMS, Permission, Principal
 from api.service import Service
 from matcher.batch import gone_reasons
 from matcher.batch_runs import BatchRuns, NewMatches
@@ -88,6 +88,8 @@ def new_matches_body(
 ) -> dict[str, object]:
     """The answer for one query, audited; the employer service's ids as pseudonyms (the API and the
     web page answer through this)."""
+    if direction == "vacancies_for_candidate":
+        who = service.reach(who, query_id)
     found = BatchRuns(service.store).new_matches(direction, query_id)
     as_of = found.run.as_of if found.run else date.today()
     gone = gone_reasons(engine, direction, query_id, found.gone, as_of)
@@ -127,8 +129,13 @@ def vacancy_new_matches(
 
 
 def digest_body(service: Service, who: Principal, limit: int, offset: int) -> dict[str, object]:
-    """The job seekers with new matches in the last run, most new first; audited."""
-    found, people, total = BatchRuns(service.store).digest("vacancies_for_candidate", limit, offset)
+    """The job seekers with new matches in the last run, most new first (a caseworker's own
+    teams'; every team's with a reason); audited."""
+    teams = service.visible_teams(who)
+    where = None if teams is None else service.teams.condition(teams)
+    if teams is None and who.bounded:
+        who = who.reaching(ALL_TEAMS)
+    found, people, total = BatchRuns(service.store).digest("vacancies_for_candidate", limit, offset, where)
     run_id = found.run.run_id if found.run else "-"
     service.audit(who, "GET /v1/digest", run_id, [(p, float(n)) for p, n in people], *_label(found), kind="read")
     return {

@@ -14,12 +14,24 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import and_
+from sqlalchemy.sql.elements import ColumnElement
 
 from api.deps import CanAnswerContact, CanGiveFeedback, CanReadContacts, CanRequestContact, ServiceDep
 from api.paging import Limit, Offset
-from api.security import Permission, Principal
+from api.security import ALL_TEAMS, Permission, Principal
 from api.service import Service
-from matcher.contacts import DECLINE_REASONS, FEEDBACK_REASONS, ContactBook, ContactRequest, RequestStatus
+from matcher.contacts import (
+    DECLINE_REASONS,
+    FEEDBACK_REASONS,
+    ContactBook,
+    ContactRequest,
+    RequestStatus,
+    about,
+    made_by,
+)
+from matcher.errors import UnknownContactRequestError
+from matcher.store import contact_requests_table
 
 router = APIRouter(prefix="/v1", tags=["contacts"])
 
@@ -97,7 +109,8 @@ def request_view(request: ContactRequest, who: Principal) -> ContactRequestOut:
 def ask_for_contact(service: Service, who: Principal, vacancy_id: str, pseudonym: str) -> tuple[ContactRequest, bool]:
     """Create (or find the open) request for the person behind a card of this vacancy; audited."""
     vacancy_id, candidate_id = service.card_person(vacancy_id, pseudonym)
-    request, created = _book(service).request(vacancy_id, candidate_id, pseudonym, who.token_id)
+    teams = sorted(who.teams)
+    request, created = _book(service).request(vacancy_id, candidate_id, pseudonym, who.user_id, teams)
     endpoint = "POST /v1/vacancies/{id}/contact-requests"
     service.audit(who, endpoint, request.id, [(candidate_id, None), (vacancy_id, None)], kind="write")
     return request, created
@@ -106,12 +119,14 @@ def ask_for_contact(service: Service, who: Principal, vacancy_id: str, pseudonym
 def answer_contact(
     service: Service, who: Principal, request_id: str, accept: bool, reason: str | None
 ) -> ContactRequest:
-    """Accept (records a proposal) or decline an open request; audited."""
+    """Accept (records a proposal) or decline an open request: a caseworker of the job seeker's team
+    (another team's with a reason); audited."""
     book = _book(service)
+    who = service.reach(who, book.get(request_id).candidate_id)
     if accept:
-        answered = book.accept(request_id, who.token_id, date.today())
+        answered = book.accept(request_id, who.user_id, date.today())
     else:
-        answered = book.decline(request_id, who.token_id, reason or "")
+        answered = book.decline(request_id, who.user_id, reason or "")
     endpoint = f"POST /v1/contact-requests/{{id}}/{'accept' if accept else 'decline'}"
     audited = [(answered.candidate_id, None), (answered.vacancy_id, None)]
     service.audit(who, endpoint, request_id, audited, kind="write")
@@ -120,11 +135,11 @@ def answer_contact(
 
 def give_feedback(service: Service, who: Principal, candidate_id: str, vacancy_id: str, reason: str) -> str:
     """Store a "passt nicht" for a pair (both must exist); audited with the serving model."""
-    service.store.get_candidate(candidate_id)
+    who = service.reach(who, candidate_id)
     vacancy_id = service.store.resolve_vacancy_id(vacancy_id)
     service.store.get_vacancy(vacancy_id)
     model = service.model.version if service.model else None
-    feedback_id = _book(service).record_feedback(candidate_id, vacancy_id, reason, who.token_id, model)
+    feedback_id = _book(service).record_feedback(candidate_id, vacancy_id, reason, who.user_id, model)
     service.audit(
         who, "POST /v1/feedback", feedback_id, [(candidate_id, None), (vacancy_id, None)], model or "-", kind="feedback"
     )
@@ -145,6 +160,30 @@ def request_contact(
     return request_view(request, who)
 
 
+def visible_requests(service: Service, who: Principal) -> tuple[Principal, ColumnElement[bool] | None]:
+    """Which requests a person sees (None: all) and the principal to audit the read with: the
+    employer service its own and its teams' requests; a caseworker those for their teams' job
+    seekers (every team's with a reason, audited as such)."""
+    if who.can(Permission.REQUEST_CONTACT) and not who.can(Permission.ANSWER_CONTACT):
+        return who, made_by(who.user_id, sorted(who.teams))
+    teams = service.visible_teams(who)
+    if teams is None:
+        return (who.reaching(ALL_TEAMS) if who.bounded else who), None
+    return who, about(service.teams.condition(teams))
+
+
+def read_requests(
+    service: Service, who: Principal, status_: RequestStatus | None, limit: int, offset: int, endpoint: str
+) -> tuple[list[ContactRequest], int]:
+    """A page of the requests this person sees, and how many there are; the read is audited."""
+    book = _book(service)
+    who, where = visible_requests(service, who)
+    rows = book.requests(status_, limit, offset, where)
+    audited = [(r.candidate_id, None) for r in rows]
+    service.audit(who, endpoint, f"page:offset={offset}:limit={limit}", audited, kind="read")
+    return rows, book.count(status_, where)
+
+
 @router.get("/contact-requests", response_model=ContactRequestPage)
 def list_contact_requests(
     who: CanReadContacts,
@@ -153,17 +192,21 @@ def list_contact_requests(
     offset: Offset = 0,
     status_: Annotated[RequestStatus | None, Query(alias="status")] = None,
 ) -> ContactRequestPage:
-    """Contact requests, newest first (caseworkers: the inbox; employer service: the answers)."""
-    book = _book(service)
-    rows = book.requests(status_, limit, offset)
-    return ContactRequestPage(
-        total=book.count(status_), limit=limit, offset=offset, items=[request_view(r, who) for r in rows]
-    )
+    """Contact requests, newest first: caseworkers their teams' inbox, the employer service the
+    requests they or their team made, with the answers. Audited."""
+    rows, total = read_requests(service, who, status_, limit, offset, "GET /v1/contact-requests")
+    return ContactRequestPage(total=total, limit=limit, offset=offset, items=[request_view(r, who) for r in rows])
 
 
 @router.get("/contact-requests/{request_id}", response_model=ContactRequestOut)
 def get_contact_request(request_id: RecordId, who: CanReadContacts, service: ServiceDep) -> ContactRequestOut:
-    return request_view(_book(service).get(request_id), who)
+    """One request (404 for one the caller may not see: another team's, or another person's)."""
+    request = _book(service).get(request_id)
+    visible_to, where = visible_requests(service, who)
+    if where is not None and not _book(service).count(None, and_(where, contact_requests_table.c.id == request_id)):
+        raise UnknownContactRequestError(request_id)
+    service.audit(visible_to, "GET /v1/contact-requests/{id}", request_id, [(request.candidate_id, None)], kind="read")
+    return request_view(request, who)
 
 
 @router.post("/contact-requests/{request_id}/accept", response_model=ContactRequestOut)

@@ -43,6 +43,8 @@ def reload_model(who: CanManageModel, service: ServiceDep) -> ReloadResponse:
     A failed reload changes nothing: 409 while an older model keeps serving, 503 when none does.
     """
     before, now = service.reload_model()
+    # Who switched the serving model: a change to what every later shortlist is ranked by.
+    service.audit(who, "POST /v1/model/reload", now.version, [], now.version, kind="model")
     return ReloadResponse(
         changed=before is None or before.version != now.version,
         previous=model_out(before) if before else None,

@@ -119,8 +119,10 @@ def audited_opportunities(
 
     Raises:
         UnknownCandidateError: no candidate with that id.
+        AccessReasonRequiredError: another team's job seeker, and no reason given.
         InsufficientProfileError: the profile is too thin.
     """
+    who = service.reach(who, candidate_id)
     result = find_opportunities(engine, candidate_id, _catalogue(request, engine), filters, config)
     audited = [(f"{i.change}", float(i.additional_vacancies)) for i in result.items]
     index = index_label(engine.vacancies.version())

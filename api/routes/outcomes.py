@@ -21,19 +21,20 @@ router = APIRouter(prefix="/v1", tags=["outcomes"])
 @router.post("/outcomes", response_model=OutcomeOut, status_code=status.HTTP_201_CREATED)
 def record_outcome(body: OutcomeRequest, who: CanWriteOutcomes, service: ServiceDep) -> OutcomeOut:
     """Store what became of a proposal (same id again: replaced). Unknown people or vacancies: 404."""
-    return OutcomeOut(**save_outcome(service, who, body).model_dump())
+    return OutcomeOut(**save_outcome(service, who, body).model_dump(), recorded_by=who.user_id)
 
 
 def save_outcome(service: Service, who: Principal, body: OutcomeRequest) -> Proposal:
     """Store a proposal and its outcome, audited (the API's and the web app's way in)."""
     store = service.store
-    store.get_candidate(body.candidate_id)  # raises UnknownCandidateError -> 404
+    who = service.reach(who, body.candidate_id)  # UnknownCandidateError -> 404; another team's: 403
     vacancy = store.get_vacancy(body.vacancy_id)  # follows merged ids; UnknownVacancyError -> 404
     proposal = Proposal.model_validate(
         {**body.model_dump(), "id": body.id or f"api-{uuid4().hex}", "vacancy_id": vacancy.id}
     )
     with store.transaction() as conn:
         store.upsert_proposals(conn, [proposal])
+        store.set_recorded_by(conn, proposal.id, who.user_id)
     service.audit(
         who,
         "POST /v1/outcomes",

@@ -18,6 +18,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Response, status
 from api.deps import CanReadCandidates, CanReadCards, CanReadVacancies, CanWriteRecords, IndexEngine, ServiceDep
 from api.paging import Limit, Offset
 from api.schemas import CandidateCard, CandidateUpsert, Page, UpsertResponse, VacancyUpsert
+from api.security import ALL_TEAMS
 from api.views import candidate_card, candidate_view
 from matcher.errors import UnknownCandidateError, UnknownVacancyError
 from matcher.models import Candidate, Vacancy, VacancyStatus
@@ -29,20 +30,28 @@ RecordId = Annotated[str, Path(min_length=1, max_length=64)]
 
 @router.get("/candidates", response_model=Page)
 def list_candidates(who: CanReadCandidates, service: ServiceDep, limit: Limit = 50, offset: Offset = 0) -> Page:
-    """Job seekers by id, paged (caseworker, admin). The employer service sees people only as the
+    """Job seekers by id, paged (caseworker, admin): a caseworker sees their own teams' (every
+    team's with ``X-Access-Reason``, audited). The employer service sees people only as the
     pseudonymised cards of a vacancy (``GET /v1/vacancies/{id}/candidates/{pseudonym}``)."""
-    rows = service.store.candidates(limit, offset)
-    items = [candidate_view(c) for c in rows]
+    teams = service.visible_teams(who)
+    where = None if teams is None else service.teams.condition(teams)
+    if teams is None and who.bounded:
+        who = who.reaching(ALL_TEAMS)
+    rows = service.store.candidates(limit, offset, where)
+    items = [candidate_view(c, service.teams.of(c)) for c in rows]
     service.audit(
         who, "GET /v1/candidates", f"page:offset={offset}:limit={limit}", [(c.id, None) for c in rows], kind="read"
     )
-    return Page(total=service.store.count("candidates"), limit=limit, offset=offset, items=items)
+    return Page(total=service.store.count_candidates(where), limit=limit, offset=offset, items=items)
 
 
 @router.get("/candidates/{candidate_id}")
 def get_candidate(candidate_id: RecordId, who: CanReadCandidates, service: ServiceDep) -> dict[str, Any]:
-    """One job seeker's record (caseworker, admin)."""
-    view = candidate_view(service.store.get_candidate(candidate_id))
+    """One job seeker's record with their team (caseworker of the team, admin; another team's
+    caseworker with ``X-Access-Reason``)."""
+    who = service.reach(who, candidate_id)
+    candidate = service.store.get_candidate(candidate_id)
+    view = candidate_view(candidate, service.teams.of(candidate))
     service.audit(who, "GET /v1/candidates/{id}", candidate_id, [(candidate_id, None)], kind="read")
     return view
 

@@ -122,7 +122,9 @@ def employer_options(
 def vacancies_for_candidate(
     candidate_id: RecordId, who: CanShortlistVacancies, engine: ReadyEngine, service: ServiceDep, body: Options = None
 ) -> LeanJSON:
-    """Open vacancies for a stored job seeker, best first, with reasons (caseworker)."""
+    """Open vacancies for a stored job seeker, best first, with reasons (caseworker of the person's
+    team; another team's with ``X-Access-Reason``)."""
+    who = service.reach(who, candidate_id)
     request = body or ShortlistRequest()
     query = engine.candidate(candidate_id)
     result = engine.shortlist_for_candidate(
@@ -169,6 +171,8 @@ def score(body: ScoreRequest, who: CanScore, engine: ReadyEngine, service: Servi
         pairs = _unmasked(
             service, [(p.candidate_id, engine.store.resolve_vacancy_id(p.vacancy_id)) for p in body.pairs]
         )
+    else:
+        who = service.reach_all(who, [c for c, _ in pairs])
     model = engine.model
     batch, scores, explained = engine.score_pairs(pairs, date.today(), body.include_reasons)
     versions = engine.versions()

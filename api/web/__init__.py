@@ -23,9 +23,10 @@ from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.errors import UNAVAILABLE, UNKNOWN
+from api.errors import UNAVAILABLE, UNKNOWN, AccessReasonRequiredError
 from api.service import Service
 from api.web import caseworker, common, data_team, employer, new_matches, occupations, planning, vacancy_draft
+from api.web.common import access_reason_page
 from api.web.config import WebSettings
 from api.web.core import (
     HERE,
@@ -39,7 +40,9 @@ from api.web.core import (
     error_page,
     login_url,
 )
+from api.web.identity import OidcSignIn
 from api.web.sessions import SESSION_COOKIE, Sessions
+from matcher.audit import load_or_create_key
 from matcher.errors import InsufficientProfileError, MatcherError
 
 logger = logging.getLogger(__name__)
@@ -51,7 +54,8 @@ def start(service: Service) -> Web:
     sessions = Sessions.open(
         service.store.engine, str(service.settings.session_key), settings.idle_minutes, settings.max_hours
     )
-    return Web(settings, sessions)
+    oidc = None if service.oidc is None else OidcSignIn(service.oidc, load_or_create_key(service.settings.session_key))
+    return Web(settings, sessions, oidc)
 
 
 def install(app: FastAPI) -> None:
@@ -114,6 +118,8 @@ _PAGES: dict[type[Exception], Any] = {
 
 def _page_for(request: Request, exc: Exception) -> Response:
     """The German page for an error under /app (never a stack trace or a message of the engine's)."""
+    if isinstance(exc, AccessReasonRequiredError):
+        return access_reason_page(request, exc.team)
     if isinstance(exc, UNKNOWN):
         return error_page(
             request, 404, "Nicht gefunden", "Dieser Eintrag existiert nicht (mehr). Bitte prüfen Sie die Nummer."

@@ -15,8 +15,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
+from sqlalchemy.sql.elements import ColumnElement
 
-from api.routes.contacts import answer_contact, give_feedback
+from api.routes.contacts import answer_contact, give_feedback, read_requests
 from api.routes.outcomes import save_outcome
 from api.routes.shortlists import shortlist_body
 from api.schemas import OutcomeRequest, ShortlistRequest
@@ -115,7 +116,8 @@ def find_candidates(request: Request, who: Caseworker) -> Response:
     rows: list[Candidate] = []
     searched = bool(q or occupation or place)
     if searched and not errors:
-        exact, rows = _search(service, q, occupation, place)
+        teams = service.visible_teams(who)
+        exact, rows = _search(service, q, occupation, place, None if teams is None else service.teams.condition(teams))
         if exact is not None:
             return redirect(f"{PREFIX}/candidates/{exact}")
         service.audit(who, "GET /app/candidates", "search", [(c.id, None) for c in rows], kind="read")
@@ -154,10 +156,15 @@ def _search_errors(occupation: str, place: str, service: Service) -> dict[str, s
     return errors
 
 
-def _search(service: Service, q: str, occupation: str, place: str) -> tuple[str | None, list[Candidate]]:
-    """The id that ``q`` names exactly (and no list), else the first matches by id prefix, occupation and place."""
+def _search(
+    service: Service, q: str, occupation: str, place: str, teams: ColumnElement[bool] | None
+) -> tuple[str | None, list[Candidate]]:
+    """The id that ``q`` names exactly (and no list; another team's person then asks for a
+    reason), else the first matches of the caller's teams by id prefix, occupation and place."""
     t = candidates_table
     query = select(t.c.data).order_by(t.c.id).limit(_SEARCH_LIMIT)
+    if teams is not None:
+        query = query.where(teams)
     if q:
         query = query.where(t.c.id.like(f"{_like(q)}%", escape="\\"))
     if occupation:
@@ -199,6 +206,7 @@ def _shortlist(request: Request, who: Principal, candidate: Candidate, endpoint:
 def candidate_page(candidate_id: str, request: Request, who: Caseworker) -> HTMLResponse:
     engine = _engine(request)
     candidate = engine.candidate(candidate_id)  # UnknownCandidateError: the friendly 404
+    who = service_of(request).reach(who, candidate.id)  # another team's: the reason form
     context = _shortlist(request, who, candidate, "GET /app/candidates/{id}")
     return render(
         request,
@@ -223,6 +231,7 @@ def print_view(candidate_id: str, request: Request, who: Caseworker) -> HTMLResp
     """The shortlist for the conversation, for paper: vacancies and reasons, no profile text."""
     engine = _engine(request)
     candidate = engine.candidate(candidate_id)
+    who = service_of(request).reach(who, candidate.id)
     context = _shortlist(request, who, candidate, "GET /app/candidates/{id}/print")
     return render(
         request,
@@ -240,6 +249,7 @@ def compare(candidate_id: str, request: Request, who: Caseworker) -> HTMLRespons
     """Two or three vacancies side by side, scored for this person (the API's ``/v1/score``)."""
     engine = _engine(request)
     candidate = engine.candidate(candidate_id)
+    who = service_of(request).reach(who, candidate.id)
     chosen = list(dict.fromkeys(request.query_params.getlist("v")))
     if not 2 <= len(chosen) <= 3:
         return render(
@@ -370,9 +380,9 @@ def match(request: Request, who: Caseworker, form: FormLists) -> HTMLResponse:
 @router.get("/inbox", response_class=HTMLResponse)
 def inbox(request: Request, who: Answering) -> HTMLResponse:
     service = service_of(request)
-    assert service.contacts is not None
-    open_ = service.contacts.requests(RequestStatus.OPEN, limit=200)
-    answered = [r for r in service.contacts.requests(limit=50) if r.status is not RequestStatus.OPEN]
+    open_, _ = read_requests(service, who, RequestStatus.OPEN, 200, 0, "GET /app/inbox")
+    recent, _ = read_requests(service, who, None, 50, 0, "GET /app/inbox")
+    answered = [r for r in recent if r.status is not RequestStatus.OPEN]
     titles = _vacancy_titles(service, [r.vacancy_id for r in [*open_, *answered]])
     return render(
         request,

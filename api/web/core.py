@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.security import Permission, Principal, Role
 from api.service import Service
 from api.web.config import WebSettings
+from api.web.identity import OidcSignIn
 from api.web.sessions import COOKIE_PATH, CSRF_FIELD, SESSION_COOKIE, Sessions, WebSession
 
 logger = logging.getLogger(__name__)
@@ -145,6 +146,7 @@ class Web:
 
     settings: WebSettings
     sessions: Sessions
+    oidc: OidcSignIn | None = None  # the institution's provider, where one is configured
 
 
 def web_parts(request: Request) -> Web:
@@ -195,10 +197,11 @@ class Allowed:
     def __init__(self, *permissions: Permission) -> None:
         self.permissions = permissions
 
-    def __call__(self, session: CurrentSession) -> Principal:
+    def __call__(self, request: Request, session: CurrentSession) -> Principal:
         if not any(session.principal.can(p) for p in self.permissions):
             raise PageForbidden()
-        return session.principal
+        # A page about one job seeker carries the reason given for them in this session, if any.
+        return session.principal_for(request.path_params.get("candidate_id"))
 
 
 async def checked_form(request: Request) -> dict[str, str]:
@@ -232,6 +235,7 @@ NAV: tuple[tuple[Permission, str, str], ...] = (
     (Permission.VACANCY_SHORTLIST, "/vacancy-draft", "Stelle vorab prüfen"),
     (Permission.REQUEST_CONTACT, "/requests", "Meine Anfragen"),
     (Permission.MODEL, "/models", "Modelle"),
+    (Permission.MODEL, "/zugriffe", "Begründete Zugriffe"),
     (Permission.READ_MEASURES, "/measures", "Maßnahmen"),
     (Permission.SHORTAGES, "/shortages", "Engpässe"),
 )

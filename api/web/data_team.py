@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from api.security import Permission, Principal
-from api.web.core import PREFIX, Allowed, PageNotFound, render, service_of, web_parts
+from api.web.core import PREFIX, ROLE_LABELS_DE, Allowed, PageNotFound, render, service_of, web_parts
 from matcher.errors import ModelNotFoundError
 from matcher.model_registry import CHAMPION, RUN_FIGURES, registered_versions, run_artifact
 from matcher.settings import Settings
@@ -117,3 +117,23 @@ def run_figure(run_id: str, name: str, request: Request, who: DataTeam) -> Respo
     if data is None:
         raise PageNotFound(name)
     return Response(data, media_type="image/png")
+
+
+# --- the break-glass report: who reached another team's job seekers, and why --------------------
+@router.get("/zugriffe", response_class=HTMLResponse)
+def break_glass_page(request: Request, who: DataTeam) -> HTMLResponse:
+    """Accesses to another team's job seekers by person and reason (as ``matcher audit break-glass``):
+    pseudonymous staff ids, counts and days, no job seeker."""
+    from datetime import date, timedelta
+
+    from api.security import ACCESS_REASON_LABELS_DE, AccessReason
+    from matcher.audit import break_glass
+
+    days = 90
+    rows = break_glass(service_of(request).settings.audit_log, date.today() - timedelta(days=days))
+    labels = {r.value: label for r, label in ACCESS_REASON_LABELS_DE.items()}
+    for row in rows:
+        row["reason_de"] = labels.get(row["reason"], AccessReason(row["reason"]).value)
+    return render(
+        request, "break_glass.html", title="Begründete Zugriffe", rows=rows, days=days, role_labels=ROLE_LABELS_DE
+    )

@@ -15,7 +15,7 @@ from uuid import uuid4
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from api.routes.contacts import ask_for_contact
+from api.routes.contacts import ask_for_contact, read_requests
 from api.routes.shortlists import employer_options, shortlist_body
 from api.schemas import FilterRequest, ShortlistRequest
 from api.security import Permission, Principal
@@ -163,9 +163,7 @@ def request_contact(vacancy_id: str, request: Request, who: Requesting, form: Fo
 @router.get("/requests", response_class=HTMLResponse)
 def my_requests(request: Request, who: Requesting) -> HTMLResponse:
     """The answers: open, accepted (with the customer number) or declined (with the reason)."""
-    service = service_of(request)
-    assert service.contacts is not None
-    rows = service.contacts.requests(limit=200)
+    rows, _ = read_requests(service_of(request), who, None, 200, 0, "GET /app/requests")
     return render(
         request,
         "requests.html",

@@ -16,15 +16,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
-from sqlalchemy import Column, Float, MetaData, String, Table, delete, insert, select, update
+from sqlalchemy import Column, Float, MetaData, String, Table, Text, delete, insert, select, update
 from sqlalchemy.engine import Engine
 
-from api.security import Principal, Role
+from api.security import AccessReason, Principal, Role
 from matcher.audit import load_or_create_key
 
 SESSION_COOKIE = "kl_session"
@@ -39,8 +40,11 @@ web_sessions_table = Table(
     "web_sessions",
     _metadata,
     Column("id_sha256", String(64), primary_key=True),
-    Column("token_id", String(64), nullable=False),
+    Column("token_id", String(64), nullable=False),  # the person's staff id
     Column("role", String(32), nullable=False),
+    Column("teams", String(400), nullable=True),  # ",team,...,"
+    Column("via", String(16), nullable=True),  # "token" or "oidc": how to sign out
+    Column("reasons", Text, nullable=True),  # JSON {job seeker id: reason}: break-glass reasons given here
     Column("csrf", String(64), nullable=False),
     Column("started_at", Float, nullable=False),
     Column("seen_at", Float, nullable=False),
@@ -59,9 +63,16 @@ class WebSession:
     csrf: str
     started_at: float
     seen_at: float
+    via: str = "token"
+    reasons: dict[str, str] = field(default_factory=dict)
 
     def csrf_ok(self, token: str | None) -> bool:
         return bool(token) and hmac.compare_digest(self.csrf, token or "")
+
+    def principal_for(self, candidate_id: str | None) -> Principal:
+        """The principal, with the reason given in this session for reaching this job seeker."""
+        reason = self.reasons.get(candidate_id or "")
+        return self.principal if reason is None else self.principal.with_reason(AccessReason(reason))
 
 
 class Sessions:
@@ -82,17 +93,23 @@ class Sessions:
         return cls(engine, load_or_create_key(Path(key_file)), idle_minutes, max_hours)
 
     # --- sessions --------------------------------------------------------------------------
-    def start(self, principal: Principal) -> tuple[str, WebSession]:
-        """A new session; returns the signed cookie value and the session."""
+    def start(self, principal: Principal, via: str = "token", replaces: str | None = None) -> tuple[str, WebSession]:
+        """A new session; returns the signed cookie value and the session. ``replaces``: the cookie
+        of the browser's earlier session, which ends now (signing in again never leaves it valid)."""
         session_id = secrets.token_urlsafe(32)
         now = time.time()
-        session = WebSession(principal, secrets.token_urlsafe(32), now, now)
+        session = WebSession(principal, secrets.token_urlsafe(32), now, now, via)
+        earlier = self._unsign(replaces)
         with self.engine.begin() as conn:
+            if earlier is not None:
+                conn.execute(delete(web_sessions_table).where(web_sessions_table.c.id_sha256 == _digest(earlier)))
             conn.execute(
                 insert(web_sessions_table).values(
                     id_sha256=_digest(session_id),
-                    token_id=principal.token_id,
+                    token_id=principal.user_id,
                     role=principal.role.value,
+                    teams="," + ",".join(sorted(principal.teams)) + ",",
+                    via=via,
                     csrf=session.csrf,
                     started_at=now,
                     seen_at=now,
@@ -120,8 +137,34 @@ class Sessions:
         if now - row["seen_at"] > _TOUCH_EVERY_SECONDS:
             with self.engine.begin() as conn:
                 conn.execute(update(t).where(t.c.id_sha256 == key).values(seen_at=now))
-        principal = Principal(row["token_id"], Role(row["role"]))
-        return WebSession(principal, row["csrf"], row["started_at"], now)
+        teams = frozenset(t for t in (row["teams"] or "").split(",") if t)
+        principal = Principal(row["token_id"], Role(row["role"]), teams)
+        reasons = json.loads(row["reasons"]) if row["reasons"] else {}
+        return WebSession(principal, row["csrf"], row["started_at"], now, row["via"] or "token", reasons)
+
+    def give_reason(self, cookie: str | None, candidate_id: str, reason: AccessReason) -> None:
+        """Remember, for this session only, why its person reaches another team's job seeker."""
+        session = self.get(cookie)
+        session_id = self._unsign(cookie)
+        if session is None or session_id is None:
+            return
+        reasons = {**session.reasons, candidate_id: reason.value}
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(web_sessions_table)
+                .where(web_sessions_table.c.id_sha256 == _digest(session_id))
+                .values(reasons=json.dumps(reasons))
+            )
+
+    def count_live(self) -> int:
+        """Sessions that have not ended (for the operators' metrics)."""
+        now = time.time()
+        t = web_sessions_table
+        stmt = select(t.c.id_sha256).where(
+            t.c.seen_at >= now - self.idle_seconds, t.c.started_at >= now - self.max_seconds
+        )
+        with self.engine.connect() as conn:
+            return len(conn.execute(stmt).all())
 
     def end(self, cookie: str | None) -> None:
         session_id = self._unsign(cookie)

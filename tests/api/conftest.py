@@ -18,7 +18,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.security import Role, issue_demo_tokens
+from api.demo import issue_demo_tokens
+from api.security import Role
 from api.settings import ServiceSettings
 from matcher.encoder import Encoder
 from matcher.reference import ReferenceData
@@ -38,6 +39,18 @@ class World:
 
     def auth(self, role: Role) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[role]}"}
+
+    def staff_id(self, role: Role) -> str:
+        """The staff id of the person behind a role's demo token (what the audit log names)."""
+        from matcher.staff import StaffDirectory
+
+        store = Store(self.settings.store_url)
+        try:
+            member = StaffDirectory(store).by_token(self.tokens[role])
+        finally:
+            store.close()
+        assert member is not None
+        return member.id
 
     def pseudonym(self, vacancy_id: str, candidate_id: str) -> str:
         """The person's pseudonym on the vacancy's cards, as the server computes it (the tests play
@@ -77,7 +90,7 @@ def api_world(tmp_path_factory: pytest.TempPathFactory, default_encoder: Encoder
     )
     store.close()
     assert result.promoted, result.decision
-    plain = issue_demo_tokens(settings.tokens_file, settings.demo_tokens_file)
+    plain = issue_demo_tokens(settings)
     return World(settings, {Role(role): token for role, token in plain.items()})
 
 

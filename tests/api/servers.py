@@ -68,13 +68,21 @@ class Server:
                 self.process.wait(10)
 
 
-def start_server(settings: Settings, log: Path, workers: int = 2, timeout: float = 120.0) -> Server:
-    """Start and wait until every worker answers ``/health`` (seen by distinct process ids)."""
-    port = free_port()
+def start_server(
+    settings: Settings,
+    log: Path,
+    workers: int = 2,
+    timeout: float = 120.0,
+    port: int | None = None,
+    env: dict[str, str] | None = None,
+) -> Server:
+    """Start and wait until every worker answers ``/health`` (seen by distinct process ids);
+    ``env``: more environment (an identity provider's settings, say)."""
+    port = port or free_port()
     cmd = server_command("127.0.0.1", port, workers, "--log-level", "warning")
     handle = log.open("ab")
     process = subprocess.Popen(
-        cmd, env=home_env(settings), stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
+        cmd, env=home_env(settings) | (env or {}), stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
     )
     server = Server(process, f"http://127.0.0.1:{port}", log)
     deadline = time.monotonic() + timeout

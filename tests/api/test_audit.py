@@ -53,7 +53,8 @@ def test_audit_records_and_verification(fresh_client: TestClient, fresh_world: W
     records = _records(settings)
     assert _verify(settings).ok and _verify(settings).records == len(records) == 4
     shortlist = records[0]
-    assert shortlist["role"] == "caseworker" and shortlist["token_id"] == "demo-caseworker"
+    assert shortlist["role"] == "caseworker" and shortlist["user_id"] == fresh_world.staff_id(Role.CASEWORKER)
+    assert shortlist["team"] == "landkreis,stadt,zentral" and "reason" not in shortlist
     assert shortlist["endpoint"] == "POST /v1/candidates/{id}/vacancies" and shortlist["query_id"] == ids.candidate
     assert [i["id"] for i in shortlist["items"]] == [i["id"] for i in answers[0]["items"]]
     assert shortlist["model_version"] == "lightgbm:1" and shortlist["index_version"].startswith("exact:")

@@ -7,13 +7,14 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.security import Role, issue_demo_tokens
+from api.demo import issue_demo_tokens
+from api.security import Role
 from tests.api.conftest import home_settings
 
 
 def test_starts_without_model_and_indexes(tmp_path: Path, default_encoder_dir: Path) -> None:
     settings = home_settings(tmp_path, str(default_encoder_dir))
-    tokens = issue_demo_tokens(settings.tokens_file, settings.demo_tokens_file)
+    tokens = issue_demo_tokens(settings)
     with TestClient(create_app(settings)) as client:
         assert client.get("/health").json()["status"] == "ok"
         admin = {"Authorization": f"Bearer {tokens[Role.ADMIN.value]}"}

@@ -8,7 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.security import Role, issue_demo_tokens
+from api.demo import issue_demo_tokens
+from api.security import Role
 from tests.api.conftest import World, home_settings
 
 PATH = "/v1/occupations/suggest"
@@ -61,7 +62,7 @@ def test_needs_a_token(client: TestClient) -> None:
 
 def test_without_the_engine_it_is_503(tmp_path: Path, default_encoder_dir: Path) -> None:
     settings = home_settings(tmp_path, str(default_encoder_dir))
-    tokens = issue_demo_tokens(settings.tokens_file, settings.demo_tokens_file)
+    tokens = issue_demo_tokens(settings)
     with TestClient(create_app(settings)) as client:
         admin = {"Authorization": f"Bearer {tokens[Role.ADMIN.value]}"}
         response = client.post(PATH, json={"text": "Bäcker"}, headers=admin)

@@ -19,7 +19,7 @@ def test_record_and_read_outcome(fresh_client: TestClient, fresh_world: World, i
     }
     response = fresh_client.post("/v1/outcomes", json=body, headers=fresh_world.auth(Role.CASEWORKER))
     assert response.status_code == 201, response.text
-    assert response.json() == body
+    assert response.json() == {**body, "recorded_by": fresh_world.staff_id(Role.CASEWORKER)}
     headers = fresh_world.auth(Role.DATA_TEAM)
     total = fresh_client.get("/v1/outcomes?limit=1", headers=headers).json()["total"]
     stored = [
@@ -27,7 +27,7 @@ def test_record_and_read_outcome(fresh_client: TestClient, fresh_world: World, i
         for offset in range(0, total, 500)
         for item in fresh_client.get(f"/v1/outcomes?limit=500&offset={offset}", headers=headers).json()["items"]
     ]
-    assert len(stored) == total and body in stored
+    assert len(stored) == total and {**body, "recorded_by": fresh_world.staff_id(Role.CASEWORKER)} in stored
     generated = fresh_client.post(
         "/v1/outcomes", json={k: v for k, v in body.items() if k != "id"}, headers=fresh_world.auth(Role.CASEWORKER)
     )

@@ -30,7 +30,7 @@ KEY = bytes(range(32))
 def entry(query: str = "S-1") -> AuditEntry:
     return AuditEntry(
         role="caseworker",
-        token_id="cw-1",
+        user_id="cw-1",
         endpoint="/v1/candidates/{id}/vacancies",
         query_id=query,
         items=[("V-1", 0.91), ("V-2", 0.5)],
@@ -78,7 +78,8 @@ def test_records_hold_ids_and_scores_only(tmp_path: Path) -> None:
         "time",
         "kind",
         "role",
-        "token_id",
+        "user_id",
+        "team",
         "endpoint",
         "query_id",
         "items",

@@ -73,7 +73,7 @@ def test_wide_modes_names_wide_files_and_folders_only(tmp_path: Path) -> None:
 
 
 def _home(home: Path, mlflow: bool) -> Iterator[ServiceSettings]:
-    from api.security import issue_demo_tokens
+    from api.demo import issue_demo_tokens
     from matcher.errors import ModelNotFoundError
     from matcher.index_io import write_atomic_dir
     from matcher.model_registry import describe_registered
@@ -81,7 +81,7 @@ def _home(home: Path, mlflow: bool) -> Iterator[ServiceSettings]:
 
     settings = _settings(home)
     store = Store(settings.store_url)
-    issue_demo_tokens(settings.tokens_file, settings.demo_tokens_file)
+    issue_demo_tokens(settings, store)
     if mlflow:  # an MLflow client opens (and creates) the tracking store: ~6 s of migrations
         with pytest.raises(ModelNotFoundError):
             describe_registered(settings.tracking_uri, settings.artifact_dir, settings.model_name)
@@ -112,7 +112,6 @@ def test_a_generated_home_is_private(tiny_home: ServiceSettings) -> None:
         db,
         db.with_name(db.name + "-wal"),
         db.with_name(db.name + "-shm"),
-        settings.tokens_file,
         settings.demo_tokens_file,
         settings.home / "mlflow.db",
     ]
@@ -137,11 +136,11 @@ def test_the_keys_are_private_paths(light_home: ServiceSettings) -> None:
 
 
 def test_home_warnings_name_a_widened_file(light_home: ServiceSettings) -> None:
-    light_home.tokens_file.chmod(0o644)
+    light_home.demo_tokens_file.chmod(0o644)
     light_home.index_dir.chmod(0o755)
     warnings = wide_modes(light_home.private_paths())
     assert len(warnings) == 2, warnings
-    assert any(str(light_home.tokens_file) in w and "0644" in w for w in warnings)
+    assert any(str(light_home.demo_tokens_file) in w and "0644" in w for w in warnings)
     assert any(str(light_home.index_dir) in w and "0755" in w for w in warnings)
 
 

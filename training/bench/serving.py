@@ -185,11 +185,9 @@ def prepare_big(home: Path, big: Path, target: int = BIG_VACANCIES, seed: int = 
 
 
 def _copy_serving_files(home: Path, big: Path) -> None:
-    """Tokens, encoder and the registry with its artifacts (a home serves only from its own files)."""
+    """Encoder and the registry with its artifacts (a home serves only from its own files; its
+    people are its own store's, made by :func:`_caseworker_token`)."""
     big.mkdir(mode=0o700, parents=True, exist_ok=True)
-    for name in ("tokens.json", "demo_tokens.json"):
-        if (home / name).exists() and not (big / name).exists():
-            shutil.copy2(home / name, big / name)
     if not (big / "mlflow.db").exists():
         _copy_sqlite(home / "mlflow.db", big / "mlflow.db")
     for name in ("encoder", "mlartifacts"):
@@ -586,12 +584,17 @@ def _free_port() -> int:
 
 
 def _caseworker_token(home: Path) -> str:
-    from api.security import issue_demo_tokens
+    """The demo caseworker's personal token of this home (named demo people made if missing)."""
+    from api.demo import ensure_demo_people
     from api.settings import ServiceSettings
+    from matcher.store import Store
 
     settings = ServiceSettings(home=home)
-    if not settings.demo_tokens_file.exists():
-        issue_demo_tokens(settings.tokens_file, settings.demo_tokens_file)
+    store = Store(settings.store_url)
+    try:
+        ensure_demo_people(settings, store)
+    finally:
+        store.close()
     return str(json.loads(settings.demo_tokens_file.read_text(encoding="utf-8"))["caseworker"])
 
 
