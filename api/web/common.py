@@ -157,10 +157,14 @@ def logout(request: Request, form: Form) -> Response:
     web = web_parts(request)
     session = web.sessions.get(request.cookies.get(SESSION_COOKIE))
     web.sessions.end(request.cookies.get(SESSION_COOKIE))
-    location = f"{PREFIX}/login"
+    provider = None
     if session is not None and session.via == "oidc" and web.oidc is not None:
-        location = web.oidc.logout_url(str(request.url_for("login_form"))) or location
-    response = Response(status_code=303, headers={"location": location})
+        provider = web.oidc.logout_url(str(request.url_for("login_form")))
+    if provider is None:
+        response: Response = Response(status_code=303, headers={"location": f"{PREFIX}/login"})
+    else:  # a page that moves on: the CSP's form-action 'self' keeps a form's redirect on this site
+        request.state.session = None  # signed out: the page shows no navigation
+        response = render(request, "signed_out.html", title="Abgemeldet", provider_logout=provider)
     clear_cookie(response, SESSION_COOKIE)
     return response
 

@@ -129,7 +129,10 @@ class OidcSignIn:
         claims = self.verifier.claims(id_token, audience=self.config.client_id, nonce=flow.nonce)
         access = tokens.get("access_token")
         if isinstance(access, str) and looks_like_jwt(access):
-            access_claims = self.verifier.claims(access)
+            try:
+                access_claims = self.verifier.claims(access)
+            except AuthenticationError:  # not a token for this service's audience: the ID token's claims
+                access_claims = {}
             if access_claims.get("sub") == claims.get("sub"):
                 claims = {**claims, **{k: v for k, v in access_claims.items() if k not in claims}}
         return self.verifier.principal(claims)

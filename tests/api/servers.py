@@ -53,8 +53,10 @@ class Server:
     url: str
     log: Path
 
-    def request(self, method: str, path: str, token: str | None = None, **kwargs: Any) -> httpx.Response:
-        headers = {"Connection": "close", **({"Authorization": f"Bearer {token}"} if token else {})}
+    def request(
+        self, method: str, path: str, token: str | None = None, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> httpx.Response:
+        headers = {"Connection": "close", **({"Authorization": f"Bearer {token}"} if token else {}), **(headers or {})}
         with httpx.Client(base_url=self.url, timeout=60) as client:
             return client.request(method, path, headers=headers, **kwargs)
 
@@ -78,6 +80,8 @@ def start_server(
 ) -> Server:
     """Start and wait until every worker answers ``/health`` (seen by distinct process ids);
     ``env``: more environment (an identity provider's settings, say)."""
+    # A loaded development machine may take longer to start two workers (CI never sets this).
+    timeout = float(os.environ.get("MATCHER_TEST_SERVER_START_SECONDS", timeout))
     port = port or free_port()
     cmd = server_command("127.0.0.1", port, workers, "--log-level", "warning")
     handle = log.open("ab")

@@ -211,3 +211,48 @@ def test_the_users_commands_and_the_data_protection_reports(fresh_world: World, 
         0
     ].items()
     assert runner.invoke(app, ["audit", "export"]).exit_code == 1
+
+
+def _web_sign_in(client: TestClient, token: str) -> None:
+    import re
+
+    page = client.get("/app/login")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert csrf is not None
+    done = client.post("/app/login", data={"csrf_token": csrf.group(1), "token": token, "next": "/app/"})
+    assert done.status_code in (200, 303), done.text
+
+
+def test_the_web_asks_for_a_reason_and_the_data_team_sees_the_report(
+    fresh_client: TestClient, fresh_world: World, teams: Teams
+) -> None:
+    import re
+
+    _web_sign_in(fresh_client, teams.tokens["cw_stadt"])
+    asked = fresh_client.get(f"/app/candidates/{teams.other}")
+    assert asked.status_code == 403 and "Begründung erforderlich" in asked.text and "landkreis" in asked.text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', asked.text)
+    assert csrf is not None
+    target = f"/app/candidates/{teams.other}"
+    empty = fresh_client.post(
+        f"/app/candidates/{teams.other}/zugriff", data={"csrf_token": csrf.group(1), "next": target}
+    )
+    assert empty.status_code == 422 and "Bitte einen Grund auswählen." in empty.text
+    given = fresh_client.post(
+        f"/app/candidates/{teams.other}/zugriff",
+        data={"csrf_token": csrf.group(1), "reason": "vertretung", "next": target},
+        follow_redirects=False,
+    )
+    assert given.status_code == 303 and given.headers["location"] == target
+    opened = fresh_client.get(target)
+    assert opened.status_code == 200 and teams.other in opened.text
+    record = _last_audit(fresh_world)
+    assert record["reason"] == "vertretung" and record["user_id"] == teams.ids["cw_stadt"]
+    own_list = fresh_client.get("/app/candidates?occupation=&place=&q=S-")  # a search shows the own teams only
+    assert teams.other not in own_list.text
+
+    fresh_client.cookies.clear()
+    _web_sign_in(fresh_client, fresh_world.tokens[Role.DATA_TEAM])
+    report = fresh_client.get("/app/zugriffe")
+    assert report.status_code == 200 and teams.ids["cw_stadt"] in report.text and "Vertretung" in report.text
+    assert teams.other not in report.text  # people are counted, never named
