@@ -200,6 +200,19 @@ batch_results_table = Table(
     Column("reasons", JSON, nullable=False),
 )
 
+# Sessions of the web app (api.web.sessions): keyed by a SHA-256 of the cookie's session id. Defined
+# here so that the one ``metadata`` holds the whole schema that the migrations manage.
+web_sessions_table = Table(
+    "web_sessions",
+    metadata,
+    Column("id_sha256", String(64), primary_key=True),
+    Column("token_id", String(64), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("started_at", Float, nullable=False),
+    Column("seen_at", Float, nullable=False),
+)
+
 ChangeKind = Literal["candidate", "vacancy", "model"]
 UPSERT, DELETE, CHAMPION = "upsert", "delete", "champion"
 
@@ -270,6 +283,12 @@ class Store:
     """Read and write the canonical records. Writes go through :meth:`transaction`."""
 
     def __init__(self, url: str) -> None:
+        """Open the store at ``url``.
+
+        Raises:
+            SchemaOutdatedError: the schema is older than this release's (``matcher db upgrade``).
+            SchemaUnknownError: a newer release's schema, or not a store at all.
+        """
         if url.startswith("sqlite:///") and url.removeprefix("sqlite:///") not in ("", ":memory:"):
             from matcher.private import touch_private  # 0600 before SQLite creates it (-wal/-shm follow)
 
@@ -278,7 +297,10 @@ class Store:
         self.engine: Engine = create_engine(url)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        metadata.create_all(self.engine)
+        from matcher.schema import ensure_current
+
+        # An empty database gets the current schema; an older one is refused (`matcher db upgrade`).
+        ensure_current(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()
