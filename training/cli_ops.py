@@ -78,14 +78,16 @@ def db_revision(
     from alembic import command
     from sqlalchemy import create_engine
 
-    from matcher.schema import alembic_config
+    from matcher.schema import alembic_config, head_revision
 
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'head.db'}"
         _apply_all_revisions(url)
         engine = create_engine(url)
         with engine.begin() as conn:
-            scripts = command.revision(alembic_config(conn), message, autogenerate=True)
+            # Ids count up (0002, 0003, ...): the order of the files is the order of the changes.
+            rev_id = f"{int(head_revision()) + 1:04d}"
+            scripts = command.revision(alembic_config(conn), message, autogenerate=True, rev_id=rev_id)
         engine.dispose()
     for script in scripts if isinstance(scripts, list) else [scripts]:
         if script is not None:
