@@ -95,3 +95,16 @@ class UnknownPseudonymError(MatcherError, KeyError):
 
 class ContactRequestClosedError(MatcherError):
     """A contact request was already accepted or declined: it cannot be answered again."""
+
+
+class SchemaOutdatedError(MatcherError):
+    """The store's schema is older than this release's (or has no version yet): ``matcher db upgrade``."""
+
+
+class SchemaUnknownError(MatcherError):
+    """The store's schema is at a revision this release does not know (a newer release wrote it),
+    or the database holds tables that are not a kl-matcher store of any release."""
+
+
+class BackupError(MatcherError):
+    """A backup cannot be written, or a backup file is torn, altered or not a backup at all."""

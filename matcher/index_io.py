@@ -164,7 +164,9 @@ def read_manifest(path: Path) -> IndexManifest:
         data = json.loads((path / MANIFEST_FILE).read_text(encoding="utf-8"))
         manifest = IndexManifest.from_json(data)
     except (OSError, ValueError, TypeError, KeyError) as exc:
-        raise IndexCorruptError(f"index manifest {path / MANIFEST_FILE} is unreadable: {exc}") from exc
+        raise IndexCorruptError(
+            f"index manifest {path / MANIFEST_FILE} is unreadable ({exc}): rebuild it with `matcher index`"
+        ) from exc
     if manifest.format != FORMAT_VERSION:
         raise IndexCorruptError(
             f"index at {path} has format {manifest.format}, this version reads {FORMAT_VERSION}: "
@@ -196,7 +198,9 @@ def read_ids(path: Path, manifest: IndexManifest) -> list[str | None]:
     try:
         ids = json.loads((path / IDS_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise IndexCorruptError(f"index id map {path / IDS_FILE} is unreadable: {exc}") from exc
+        raise IndexCorruptError(
+            f"index id map {path / IDS_FILE} is unreadable ({exc}): rebuild it with `matcher index`"
+        ) from exc
     live = sum(i is not None for i in ids) if isinstance(ids, list) else -1
     if live != manifest.count or len(ids) != manifest.rows:
         raise IndexCorruptError(

@@ -29,6 +29,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     bindparam,
     create_engine,
     delete,
@@ -228,6 +229,22 @@ batch_results_table = Table(
     Column("reasons", JSON, nullable=False),
 )
 
+# Sessions of the web app (api.web.sessions): keyed by a SHA-256 of the cookie's session id. Defined
+# here so that the one ``metadata`` holds the whole schema that the migrations manage.
+web_sessions_table = Table(
+    "web_sessions",
+    metadata,
+    Column("id_sha256", String(64), primary_key=True),
+    Column("token_id", String(64), nullable=False),  # the person's staff id
+    Column("role", String(32), nullable=False),
+    Column("teams", String(400), nullable=True),  # ",team,...,"
+    Column("via", String(16), nullable=True),  # "token" or "oidc": how to sign out
+    Column("reasons", Text, nullable=True),  # JSON {job seeker id: reason}: break-glass reasons given here
+    Column("csrf", String(64), nullable=False),
+    Column("started_at", Float, nullable=False),
+    Column("seen_at", Float, nullable=False),
+)
+
 ChangeKind = Literal["candidate", "vacancy", "model"]
 UPSERT, DELETE, CHAMPION = "upsert", "delete", "champion"
 
@@ -298,6 +315,12 @@ class Store:
     """Read and write the canonical records. Writes go through :meth:`transaction`."""
 
     def __init__(self, url: str) -> None:
+        """Open the store at ``url``.
+
+        Raises:
+            SchemaOutdatedError: the schema is older than this release's (``matcher db upgrade``).
+            SchemaUnknownError: a newer release's schema, or not a store at all.
+        """
         if url.startswith("sqlite:///") and url.removeprefix("sqlite:///") not in ("", ":memory:"):
             from matcher.private import touch_private  # 0600 before SQLite creates it (-wal/-shm follow)
 
@@ -306,7 +329,10 @@ class Store:
         self.engine: Engine = create_engine(url)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        metadata.create_all(self.engine)
+        from matcher.schema import ensure_current
+
+        # An empty database gets the current schema; an older one is refused (`matcher db upgrade`).
+        ensure_current(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -505,12 +505,14 @@ def demo(
     from data.ingest import ingest_folder
     from matcher.engine import build_indexes
     from matcher.reference import ReferenceData
+    from matcher.schema import upgrade
     from matcher.store import Store
 
     settings = _settings()
     world = settings.home / "world"
-    reference, store = ReferenceData(), Store(settings.store_url)
     try:
+        upgrade(settings.store_url)  # the demo brings an older home's store up to date by itself
+        reference, store = ReferenceData(), Store(settings.store_url)
         if not (world / "oracle_utilities.csv").is_file():
             _progress(f"[1/5] generating the demo world into {world} ...")
             generate_world(world, WorldConfig(candidates=candidates, vacancies=vacancies, seed=seed))
@@ -578,7 +580,12 @@ def serve(
 ) -> None:
     """The HTTP API (FastAPI on uvicorn; OpenAPI at /docs). Settings from the environment."""
     from api.app import run_server
+    from matcher.store import Store
 
+    try:  # an older schema is refused here, in one line, before any worker starts
+        Store(_settings().store_url).close()
+    except MatcherError as exc:
+        _fail(str(exc))
     run_server(host, port, workers)
 
 
@@ -694,6 +701,13 @@ def erase(
     except (MatcherError, OSError) as exc:
         _fail(str(exc))
     typer.echo(f"{candidate}: erased (store, change log, indexes; {removed} cached embedding files removed)")
+
+
+from training.cli_ops import backup, db_app, restore  # noqa: E402  (they use _fail and _settings above)
+
+app.add_typer(db_app, name="db")
+app.command()(backup)
+app.command()(restore)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -22,11 +22,12 @@ import time
 from dataclasses import dataclass, field
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
-from sqlalchemy import Column, Float, MetaData, String, Table, Text, delete, insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Engine
 
 from api.security import AccessReason, Principal, Role
 from matcher.audit import load_or_create_key
+from matcher.store import web_sessions_table
 
 SESSION_COOKIE = "kl_session"
 SIGNIN_COOKIE = "kl_signin"
@@ -34,21 +35,6 @@ COOKIE_PATH = "/app"
 CSRF_FIELD = "csrf_token"
 _SIGNIN_SECONDS = 15 * 60
 _TOUCH_EVERY_SECONDS = 30.0  # the idle clock is moved at most this often (one write, not one per page)
-
-_metadata = MetaData()
-web_sessions_table = Table(
-    "web_sessions",
-    _metadata,
-    Column("id_sha256", String(64), primary_key=True),
-    Column("token_id", String(64), nullable=False),  # the person's staff id
-    Column("role", String(32), nullable=False),
-    Column("teams", String(400), nullable=True),  # ",team,...,"
-    Column("via", String(16), nullable=True),  # "token" or "oidc": how to sign out
-    Column("reasons", Text, nullable=True),  # JSON {job seeker id: reason}: break-glass reasons given here
-    Column("csrf", String(64), nullable=False),
-    Column("started_at", Float, nullable=False),
-    Column("seen_at", Float, nullable=False),
-)
 
 
 def _digest(session_id: str) -> str:
@@ -84,7 +70,6 @@ class Sessions:
         self._signin = TimestampSigner(key, salt="kl-matcher-signin")
         self.idle_seconds = idle_minutes * 60
         self.max_seconds = max_hours * 3600
-        _metadata.create_all(engine)
 
     @classmethod
     def open(cls, engine: Engine, key_file: str, idle_minutes: float, max_hours: float) -> Sessions:

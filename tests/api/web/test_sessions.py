@@ -6,17 +6,19 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import select
 
 from api.security import Principal, Role
 from api.web.sessions import Sessions, web_sessions_table
+from matcher.store import Store
 
 WHO = Principal("demo-caseworker", Role.CASEWORKER)
 
 
 @pytest.fixture
 def sessions(tmp_path: Path) -> Sessions:
-    return Sessions(create_engine(f"sqlite:///{tmp_path / 's.db'}"), b"k" * 32, idle_minutes=30, max_hours=10)
+    # The sessions' table is part of the store's schema (created with it, upgraded by migrations).
+    return Sessions(Store(f"sqlite:///{tmp_path / 's.db'}").engine, b"k" * 32, idle_minutes=30, max_hours=10)
 
 
 def test_a_session_is_found_by_its_signed_cookie_only(sessions: Sessions) -> None:
