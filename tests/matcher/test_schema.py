@@ -33,10 +33,15 @@ def _apply_every_revision(url: str) -> None:
     engine.dispose()
 
 
-def _unversion(url: str) -> None:
-    """Make the store look like a 0.1.0 one: the same tables, no version table."""
-    engine = create_engine(url)
+def _make_0_1_0(url: str) -> None:
+    """A store as release 0.1.0 left it: the baseline's tables, no version table (a private file)."""
+    from matcher.private import sqlite_file, touch_private
+
+    if (db := sqlite_file(url)) is not None:
+        touch_private(db)
+    engine = migration_engine(url)
     with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), BASELINE)
         conn.execute(text(f"DROP TABLE {VERSION_TABLE}"))
     engine.dispose()
 
@@ -67,11 +72,11 @@ def test_a_fresh_store_is_created_at_the_head(store_url: str) -> None:
 
 
 def test_an_unversioned_0_1_0_store_is_refused_until_upgraded(store_url: str) -> None:
-    store = Store(store_url)
-    with store.transaction() as conn:
+    _make_0_1_0(store_url)
+    engine = create_engine(store_url)
+    with engine.begin() as conn:
         conn.execute(text("INSERT INTO vacancy_aliases (alias_id, vacancy_id) VALUES ('a', 'v')"))
-    store.close()
-    _unversion(store_url)
+    engine.dispose()
     with pytest.raises(SchemaOutdatedError, match="matcher db upgrade"):
         Store(store_url)
     assert upgrade(store_url) == (None, head_revision())
@@ -113,8 +118,8 @@ def test_cli_serve_refuses_an_old_schema_and_db_upgrade_fixes_it(tmp_path: Path)
 
     home = tmp_path / "home"
     url = f"sqlite:///{(home / 'matcher.db').resolve()}"
-    Store(url).close()
-    _unversion(url)
+    home.mkdir(mode=0o700)
+    _make_0_1_0(url)
     env = {"MATCHER_HOME": str(home)}
     runner = CliRunner()
     refused = runner.invoke(app, ["serve", "--port", "1"], env=env)

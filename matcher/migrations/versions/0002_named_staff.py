@@ -2,8 +2,8 @@
 teams), who recorded a proposal's outcome, and what a web session knows of its person (teams, how
 they signed in, the reasons given for other teams' job seekers).
 
-Every change adds: no row of 0.1.0 changes. Sessions of 0.1.0 named a role token, not a person;
-they are ended (a person signs in again), so that no session runs without teams.
+Every change adds: no row of 0.1.0 changes. A web session of 0.1.0 named a role token, not a
+person, and has no teams now: a caseworker's reaches no job seeker until they sign in again.
 
 Revision ID: 0002
 Revises: 0001
@@ -50,7 +50,6 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("requester_teams", sa.String(length=400), nullable=True))
     with op.batch_alter_table("proposals", schema=None) as batch_op:
         batch_op.add_column(sa.Column("recorded_by", sa.String(length=64), nullable=True))
-    op.execute(sa.text("DELETE FROM web_sessions"))
     with op.batch_alter_table("web_sessions", schema=None) as batch_op:
         batch_op.add_column(sa.Column("teams", sa.String(length=400), nullable=True))
         batch_op.add_column(sa.Column("via", sa.String(length=16), nullable=True))
