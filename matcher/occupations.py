@@ -1,4 +1,4 @@
-"""Occupation coding: a free German job title -> KldB 2010 codes and the ESCO occupations they link to.
+"""Occupation coding: a free job title -> KldB 2010 codes and the ESCO occupations they link to.
 
 Employers' vacancies and job seekers' own words arrive as free titles ("Staplerfahrer
 Nachtschicht", "Verkäuferin (m/w/d)"); the Jobcenter codes them into KldB 2010 by hand. The
@@ -8,7 +8,9 @@ the encoder's cosine and character n-gram TF-IDF, and keeps each code's best lab
 
 Both sides pass through :func:`normalise_title` first, so gendered forms ("Bäcker/in",
 "Bäckerin", "BäckerIn", "Kauffrau") and notes such as "(m/w/d)" or "Vollzeit" do not move a
-title away from its code. The label index is built on the first query (a few seconds, once per
+title away from its code. Titles in ESCO's other languages and in Arabic find the German labels
+through the encoder, which learnt them from ESCO's parallel labels (the index holds German only).
+The label index is built on the first query (a few seconds, once per
 suggester) and kept in memory; a query is then one encoder call and two matrix products.
 """
 
@@ -117,6 +119,9 @@ class SuggesterConfig:
         ngram_range: character n-gram lengths of the TF-IDF part.
         prefilter: the encoder scores only this many texts, those closest by TF-IDF (0: all).
             A dense pass over all ~29k texts took 10 ms on two shared cores; see README.
+        full_pass_below: when no text reaches this TF-IDF cosine, the encoder scores all texts:
+            a title in another language or script ("sudor", "заварчик", "لحام") shares few
+            n-grams with its German labels, so the lexical shortlist would miss them.
         max_df: n-grams in more than this share of texts are left out ("er ", "in "): they say
             little and their long postings made most of a query's TF-IDF time.
         relation_penalty: subtracted (in z units) from an ESCO label's score for a KldB code that
@@ -129,6 +134,7 @@ class SuggesterConfig:
     dense_weight: float = 0.85
     ngram_range: tuple[int, int] = (3, 5)
     prefilter: int = 2000
+    full_pass_below: float = 0.4
     max_df: float = 0.02
     relation_penalty: tuple[tuple[Relation, float], ...] = (
         ("exactMatch", 0.0),
@@ -331,7 +337,7 @@ class OccupationSuggester:
         weight = self.config.dense_weight
         fused_lexical = (1.0 - weight) * _zscore(lexical)
         limit = self.config.prefilter
-        if not limit or limit >= len(lexical):
+        if not limit or limit >= len(lexical) or lexical.max() < self.config.full_pass_below:
             return weight * (index.dense @ vector - mean) / std + fused_lexical
         shortlist = np.argpartition(-lexical, limit)[:limit]
         scores = np.full(len(lexical), -np.inf)

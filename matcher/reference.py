@@ -148,6 +148,16 @@ class ReferenceData:
         return frame.set_index("id", drop=False)
 
     @cached_property
+    def esco_labels_multilingual(self) -> pd.DataFrame:
+        """ESCO occupation labels in other languages than German (v1.0.8; Arabic v1.0.3):
+        esco_id, lang (ISO 639-1), preferred (bool), label."""
+        path = self._path("esco_occupation_labels_multilingual.csv.gz")
+        raw = pd.read_csv(path, dtype={"esco_id": str, "lang": str, "preferred": int, "label": str})
+        raw["label"] = raw["label"].map(_clean_text)
+        raw["preferred"] = raw["preferred"].astype(bool)
+        return raw.loc[raw["label"] != ""].reset_index(drop=True)
+
+    @cached_property
     def esco_skills(self) -> pd.DataFrame:
         """ESCO skills: id, skill_type, reuse_level, label (German, else English), label_de."""
         raw = pd.read_csv(self._path("skills_v1.1.1_labels_en_de.csv.gz"), dtype=str)

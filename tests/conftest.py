@@ -29,7 +29,7 @@ def reference() -> ReferenceData:
 # --- encoder (owner: encoder work) ---------------------------------------------------------------
 @pytest.fixture(scope="session")
 def default_encoder_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The default German encoder, built once per session (~1 min on two cores, no MLflow)."""
+    """The default encoder, built once per session (~1-2 min on two quiet cores, no MLflow)."""
     from matcher.encoder import default_encoder_path
     from training.encoder import EncoderBuildConfig, build_default_encoder
 

@@ -1,4 +1,4 @@
-"""Build the default German encoder: a static-embedding sentence-transformers model.
+"""Build the default encoder: a static-embedding sentence-transformers model.
 
 Recipe (``build_default_encoder``): train a 10k WordPiece tokenizer (no continuation marker, gendered
 forms folded by ``normalizers.Replace`` rules) on German reference texts, then train one embedding
@@ -6,7 +6,9 @@ row per token with MultipleNegativesRankingLoss, three epochs, on German pairs (
 preferred labels, ESCO occupations -> KldB titles via the official mapping, KldB short titles, tasks
 and explanations -> KldB titles, ESCO descriptions and skill lists -> labels, BA job titles -> KldB
 titles, other titles of the position and ESCO labels of the code, the crosswalk's BA names -> ESCO
-labels). The result is a plain ``StaticEmbedding`` model: any sentence-transformers loads it
+labels), and ESCO's labels in 25 other languages and Arabic -> the occupation's German label, with
+WordPiece tokens learnt from those labels added to the German vocabulary (``add_foreign_tokens``).
+The result is a plain ``StaticEmbedding`` model: any sentence-transformers loads it
 offline, without custom code, and it embeds thousands of profile texts per second on two cores.
 
 Why static and not a fine-tuned transformer: on our probe, fine-tuning MiniLM for 11 minutes
@@ -18,21 +20,24 @@ never saw (see ``training.german_eval``).
 Group split: the BA job titles of a fixed, seeded 20% of the KldB 3-digit groups are left out of
 everything (tokenizer and pairs, the crosswalk's BA names too), so the ``ba_group_*`` tasks are
 true held-out tests, logged with every build as ``held_out.*``; tasks of trained sources are
-logged as ``in_source.*``.
+logged as ``in_source.*``. The foreign labels of the ESCO occupations in those groups are left out
+too, in every language: ``held_out.lang_<code>.*`` (``training.multilingual_eval``).
 """
 
 from __future__ import annotations
 
 import json
 import random
+import re
 import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 from numpy.typing import NDArray
 
@@ -48,7 +53,14 @@ from training.german_eval import (
     held_out_titles,
 )
 
-SOURCES = ("esco", "kldb", "ba", "crosswalk")
+SOURCES = ("esco", "kldb", "ba", "crosswalk", "multilingual")
+# ESCO's languages besides German in data/reference (see training.import_esco_multilingual).
+# Ukrainian, Russian and Turkish have no licence-clear parallel data yet: a file of theirs, imported
+# the same way, is all they need (their codes added here).
+LANGUAGES = (
+    "ro", "pl", "bg", "hr", "en", "el", "it", "es", "hu", "cs", "sk", "sl", "fr", "pt", "nl",
+    "da", "sv", "no", "fi", "et", "lv", "lt", "ga", "is", "mt", "ar",
+)  # fmt: skip
 # Which sources train on an eval task's queries: a task counts as held out when none was trained
 # (BA titles are anchors of "ba" and of "crosswalk" pairs). The group tasks query only BA titles of
 # held-out groups, which no source ever trains on.
@@ -59,6 +71,7 @@ TASK_SOURCE: dict[str, tuple[str, ...]] = {
     "ba_group_esco": (),
     "ba_group_esco_ads": (),
 }
+# Tasks named "lang_<code>" (training.multilingual_eval) query held-out groups' foreign labels.
 Pair = tuple[str, str]
 # One training example: anchor, positive and the KldB 5-digit code it belongs to ("" unknown).
 Example = tuple[str, str, str]
@@ -70,7 +83,8 @@ class EncoderBuildConfig:
 
     # BA titles enter through the crosswalk (title -> an ESCO label of its code); the "ba" pairs
     # (title -> KldB title, -> another title) cost 0.014 MAP on both ESCO tasks and 0.012 on KldB.
-    sources: tuple[str, ...] = ("esco", "kldb", "crosswalk")
+    # "multilingual": ESCO's labels in 25 other languages and Arabic -> German labels (below).
+    sources: tuple[str, ...] = ("esco", "kldb", "crosswalk", "multilingual")
     held_out_fraction: float = 0.2  # of the KldB groups below, whose BA titles are never trained
     held_out_digits: int = 3
     held_out_seed: int = 0
@@ -94,6 +108,17 @@ class EncoderBuildConfig:
     reference_dir: Path = DEFAULT_REFERENCE_DIR
     tracking_uri: str | None = None
     artifact_location: str | None = None
+    # Foreign ESCO labels (source "multilingual"): each -> the occupation's German preferred label,
+    # for the occupations outside the held-out groups; all preferred labels, and the first
+    # ``foreign_alt_labels`` alternative labels per occupation and language.
+    languages: tuple[str, ...] = LANGUAGES
+    foreign_alt_labels: int = 1
+    # Extra WordPiece tokens learnt from the foreign labels, added to the German 10k vocabulary.
+    foreign_vocab_size: int = 16000
+    # Add only foreign tokens German text cannot contain (a letter outside a-z, äöüß): German
+    # titles are then cut exactly as by the German-only tokenizer.
+    foreign_tokens_non_german: bool = False
+    foreign_eval_queries: int = 300  # per language
     experiment: str = "default-encoder"
     log_model: bool = True
 
@@ -192,8 +217,34 @@ def crosswalk_pairs(ref: ReferenceData, split: GroupSplit, seed: int = 0) -> lis
     return pairs
 
 
+def _esco_held_out(ref: ReferenceData, split: GroupSplit) -> Callable[[str], bool]:
+    """Whether an ESCO occupation's closest KldB code falls in a held-out group (its foreign
+    labels are then never trained)."""
+    codes = _esco_codes(ref)
+    return lambda esco: bool(codes.get(esco)) and split.holds_out(codes[esco])
+
+
+def foreign_labels(ref: ReferenceData, config: EncoderBuildConfig) -> pd.DataFrame:
+    """The foreign labels training may use: configured languages, occupations known in German
+    ESCO and outside the held-out groups, preferred labels and the first alternative labels."""
+    frame = ref.esco_labels_multilingual
+    held_out = _esco_held_out(ref, build_split(ref, config))
+    frame = frame.loc[frame["lang"].isin(config.languages) & frame["esco_id"].isin(ref.esco_occupations.index)]
+    frame = frame.loc[~frame["esco_id"].map(held_out)]
+    rank = frame.loc[~frame["preferred"]].groupby(["esco_id", "lang"], sort=False).cumcount()
+    return frame.loc[frame["preferred"] | (rank.reindex(frame.index) < config.foreign_alt_labels)]
+
+
+def multilingual_pairs(ref: ReferenceData, config: EncoderBuildConfig) -> list[Example]:
+    """Foreign ESCO label -> the occupation's German preferred label (held-out groups left out)."""
+    occ, codes = ref.esco_occupations, _esco_codes(ref)
+    frame = foreign_labels(ref, config)
+    return [(label, occ.at[e, "label"], codes.get(e, "")) for e, label in zip(frame["esco_id"], frame["label"])]
+
+
 def training_examples(ref: ReferenceData, config: EncoderBuildConfig) -> list[Example]:
-    """All examples of the configured sources, without empty texts."""
+    """All examples of the configured sources, without empty texts; job-ad copies of the German
+    titles only (the ad words are German)."""
     unknown = set(config.sources) - set(SOURCES)
     if unknown:
         raise ValueError(f"unknown sources {sorted(unknown)}; known: {SOURCES}")
@@ -204,9 +255,10 @@ def training_examples(ref: ReferenceData, config: EncoderBuildConfig) -> list[Ex
         "ba": lambda: ba_pairs(ref, split, config.seed),
         "crosswalk": lambda: crosswalk_pairs(ref, split, config.seed),
     }
-    examples = [example for source in config.sources for example in builders[source]()]
-    examples = [(a, b, c) for a, b, c in examples if a.strip() and b.strip()]
-    return examples + ad_examples(examples, config.ad_noise, config.seed)
+    german = [e for source in config.sources if source != "multilingual" for e in builders[source]()]
+    german = [(a, b, c) for a, b, c in german if a.strip() and b.strip()]
+    foreign = multilingual_pairs(ref, config) if "multilingual" in config.sources else []
+    return german + ad_examples(german, config.ad_noise, config.seed) + foreign
 
 
 def ad_examples(examples: Sequence[Example], share: float, seed: int = 0) -> list[Example]:
@@ -311,6 +363,31 @@ def train_tokenizer(texts: Iterator[str], config: EncoderBuildConfig):  # -> tok
     return tokenizer
 
 
+_GERMAN_TOKEN = re.compile(r"[a-zäöüß0-9]+|[^\w]+")
+
+
+def add_foreign_tokens(tokenizer, texts: Sequence[str], config: EncoderBuildConfig):  # -> Tokenizer
+    """The German tokenizer with WordPiece tokens learnt from foreign labels added to its vocabulary
+    (German ids kept, new ones after them); one model then embeds every language and script.
+
+    A word is cut greedily by its longest known prefix, so a foreign token may cut a German word
+    differently; with ``foreign_tokens_non_german`` only tokens German text cannot hold are added.
+    """
+    from tokenizers import Tokenizer, models
+
+    foreign = train_tokenizer(iter(texts), replace(config, vocab_size=config.foreign_vocab_size))
+    vocab = dict(tokenizer.get_vocab())
+    for token in sorted(foreign.get_vocab(), key=foreign.get_vocab().get):
+        if token not in vocab and not (config.foreign_tokens_non_german and _GERMAN_TOKEN.fullmatch(token)):
+            vocab[token] = len(vocab)
+    merged = Tokenizer(
+        models.WordPiece(vocab=vocab, unk_token="[UNK]", continuing_subword_prefix=config.subword_prefix)
+    )
+    merged.normalizer = tokenizer.normalizer
+    merged.pre_tokenizer = tokenizer.pre_tokenizer
+    return merged
+
+
 def _token_ids(tokenizer, texts: Sequence[str]) -> list[list[int]]:
     return [enc.ids for enc in tokenizer.encode_batch(list(texts), add_special_tokens=False)]
 
@@ -404,7 +481,22 @@ def evaluate_encoder(path: Path, ref: ReferenceData, config: EncoderBuildConfig)
             (f"tfidf.{task.name}", evaluate_tfidf_baseline(task)),
         ):
             metrics.update({f"{prefix}.{k.replace('@', '_at_')}": v for k, v in values.items()})
-    return metrics
+    return metrics | evaluate_foreign(encoder, ref, config)
+
+
+def evaluate_foreign(encoder: Encoder, ref: ReferenceData, config: EncoderBuildConfig) -> dict[str, float]:
+    """Held-out foreign labels -> German occupations, per language (``held_out.lang_<code>.*``),
+    measured whether or not the model was trained on foreign labels."""
+    from training.multilingual_eval import evaluate_foreign_tasks, foreign_tasks
+
+    if config.foreign_eval_queries <= 0:
+        return {}
+    tasks = foreign_tasks(ref, build_split(ref, config), LANGUAGES, config.foreign_eval_queries, config.seed)
+    return {
+        f"held_out.{name}.{k.replace('@', '_at_')}": v
+        for name, values in evaluate_foreign_tasks(encoder.encode, tasks).items()
+        for k, v in values.items()
+    }
 
 
 def log_build(result: EncoderBuildResult, config: EncoderBuildConfig) -> str:
@@ -438,6 +530,8 @@ def build_default_encoder(out_dir: Path, config: EncoderBuildConfig | None = Non
     started = time.perf_counter()
     ref = ReferenceData(config.reference_dir)
     tokenizer = train_tokenizer(tokenizer_corpus(ref, config), config)
+    if "multilingual" in config.sources:
+        tokenizer = add_foreign_tokens(tokenizer, list(foreign_labels(ref, config)["label"]), config)
     examples = training_examples(ref, config)
     weights = train_embeddings(tokenizer, examples, config)
     save_static_model(tokenizer, weights, out_dir)

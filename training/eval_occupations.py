@@ -12,6 +12,10 @@ Two held-out tests, each against an index that lacks the test's source:
   is right when the BA mapping links the occupation to it (exact or close match). The encoder was
   trained on ESCO labels, so this test is held out for the index, not for the encoder.
 
+A third kind per language (``--languages ro pl bg ...``): **foreign ESCO labels -> KldB**, the
+labels of the occupations in the encoder's held-out groups in that language (never trained), right
+when the BA mapping links the occupation to the code by an exact or close match.
+
 Run: ``python -m training.eval_occupations [--queries N] [--encoder PATH]``; prints a table per
 variant (fusion, TF-IDF alone, encoder alone) and the query latency.
 """
@@ -64,6 +68,23 @@ def esco_task(reference: ReferenceData, base: SuggesterConfig, n: int, seed: int
     return Task("ESCO alt labels -> KldB", config, list(sample["alt_labels"]), [codes[i] for i in sample["id"]])
 
 
+def foreign_task(reference: ReferenceData, base: SuggesterConfig, lang: str, n: int, seed: int) -> Task:
+    """Foreign ESCO labels of the encoder's held-out groups -> KldB (exact or close match links),
+    against the full German index: the suggester indexes German labels only."""
+    from training.encoder import _esco_codes
+
+    links = reference.esco_kldb
+    links = links[links["relation"].isin(["exactMatch", "closeMatch"])]
+    codes = links.groupby("esco_id")["kldb"].agg(frozenset)
+    split, closest = build_split(reference, EncoderBuildConfig()), _esco_codes(reference)
+    frame = reference.esco_labels_multilingual
+    frame = frame[(frame["lang"] == lang) & frame["esco_id"].isin(codes.index)]
+    frame = frame[frame["esco_id"].map(lambda e: bool(closest.get(e)) and split.holds_out(closest[e]))]
+    frame = frame.drop_duplicates("label", keep=False)  # a label of two occupations: no one truth
+    sample = frame.sample(min(n, len(frame)), random_state=seed)
+    return Task(f"{lang} labels -> KldB", base, list(sample["label"]), [codes[e] for e in sample["esco_id"]])
+
+
 def _indexed_texts(reference: ReferenceData, config: SuggesterConfig) -> set[str]:
     from matcher.occupations import label_table
 
@@ -104,6 +125,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--default-only", action="store_true", help="only the default variant")
+    parser.add_argument("--foreign-queries", type=int, default=300, help="per foreign language")
+    parser.add_argument(
+        "--languages", nargs="*", default=["ro", "pl", "bg", "hr", "en", "ar"], help="foreign label tasks"
+    )
     parser.add_argument("--encoder", type=Path, default=None, help="model folder (default: the built default)")
     parser.add_argument("--encoder-dir", type=Path, default=Path("var/encoder"))
     args = parser.parse_args()
@@ -111,10 +137,16 @@ def main() -> None:
     encoder = load_default_encoder(str(args.encoder) if args.encoder else None, args.encoder_dir)
     base = SuggesterConfig()
     tasks = [ba_task(reference, base, args.queries, args.seed), esco_task(reference, base, args.queries, args.seed)]
-    rows = []
-    for task in tasks:
-        for name, (config, enc) in variants(task.config, encoder).items():
-            result = evaluate(OccupationSuggester(reference, enc, config), task)
+    foreign = [foreign_task(reference, base, lang, args.foreign_queries, args.seed) for lang in args.languages]
+    rows, built = [], {}  # one index per (config, encoder): the foreign tasks share the default's
+    for task in tasks + foreign:
+        chosen = variants(task.config, encoder)
+        if args.default_only or task in foreign:  # foreign: the default and the exact dense pass
+            chosen = dict(list(chosen.items())[: 1 if args.default_only else 2])
+        for name, (config, enc) in chosen.items():
+            key = (config, enc is None)
+            built.setdefault(key, OccupationSuggester(reference, enc, config))
+            result = evaluate(built[key], task)
             rows.append({"task": task.name, "variant": name, "queries": len(task.queries), **result})
             print(markdown(rows[-1:]).splitlines()[-1], flush=True)
     print(markdown(rows))

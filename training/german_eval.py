@@ -18,7 +18,7 @@ and the BA titles of the other groups may be. They stand in for real-world title
 - ``ba_group_esco_ads``: the same queries written as job ads write them (``training.ad_titles``:
   "Lagerhelfer/in - Spätschicht befristet"), with phrases training never attaches.
 
-Metrics: MAP@100, success@1 and success@10, from exact inner products.
+Metrics: MAP@100, success@1, success@5 and success@10, from exact inner products.
 """
 
 from __future__ import annotations
@@ -174,19 +174,25 @@ def german_tasks(
 
 
 def score_metrics(scores: NDArray[np.float32], relevant: Sequence[frozenset[int]]) -> dict[str, float]:
-    """MAP@100, success@1 and success@10 of a (queries x corpus) score matrix."""
+    """MAP@100, success@1, @5 and @10 of a (queries x corpus) score matrix."""
     cutoff = min(CUTOFF, scores.shape[1])
     top = np.argpartition(-scores, cutoff - 1, axis=1)[:, :cutoff]
     order = np.take_along_axis(scores, top, axis=1).argsort(axis=1)[:, ::-1]
     ranked = np.take_along_axis(top, order, axis=1)
-    aps, hit1, hit10 = [], [], []
+    aps, hit1, hit5, hit10 = [], [], [], []
     for row, rel in zip(ranked, relevant):
         hits = np.isin(row, list(rel))
         ranks = np.flatnonzero(hits) + 1
         aps.append(float((np.arange(1, len(ranks) + 1) / ranks).sum() / len(rel)))
         hit1.append(bool(hits[:1].any()))
+        hit5.append(bool(hits[:5].any()))
         hit10.append(bool(hits[:10].any()))
-    return {"map": float(np.mean(aps)), "success@1": float(np.mean(hit1)), "success@10": float(np.mean(hit10))}
+    return {
+        "map": float(np.mean(aps)),
+        "success@1": float(np.mean(hit1)),
+        "success@5": float(np.mean(hit5)),
+        "success@10": float(np.mean(hit10)),
+    }
 
 
 def evaluate_embedder(embed: EmbedFn, task: RetrievalTask) -> dict[str, float]:

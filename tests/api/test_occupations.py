@@ -67,3 +67,21 @@ def test_without_the_engine_it_is_503(tmp_path: Path, default_encoder_dir: Path)
         admin = {"Authorization": f"Bearer {tokens[Role.ADMIN.value]}"}
         response = client.post(PATH, json={"text": "Bäcker"}, headers=admin)
         assert response.status_code == 503 and "encoder" in response.json()["detail"]
+
+
+# Titles as a job seeker from Romania, Bulgaria or Syria writes them: the encoder learnt ESCO's
+# labels in those languages, the index holds German labels only.
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [("șofer de camion", "52122"), ("готвач", "29302"), ("خباز", "29222")],
+    ids=["ro-truck-driver", "bg-cook", "ar-baker"],
+)
+def test_a_title_in_another_language_finds_its_german_occupation(
+    client: TestClient, api_world: World, text: str, code: str
+) -> None:
+    response = client.post(PATH, json={"text": text, "k": 5}, headers=api_world.auth(Role.CASEWORKER))
+    assert response.status_code == 200, response.text
+    items = response.json()["items"]
+    assert code in [item["kldb"] for item in items], items
+    assert all(item["title_de"] for item in items)

@@ -1,4 +1,5 @@
-"""The default encoder's build: the held-out groups stay unseen, gendered forms fold in the tokenizer."""
+"""The default encoder's build: the held-out groups stay unseen (German BA titles and foreign ESCO
+labels), gendered forms fold in the tokenizer, foreign tokens extend the German vocabulary."""
 
 from __future__ import annotations
 
@@ -10,13 +11,20 @@ import pytest
 from matcher.encoder import Encoder
 from matcher.reference import ReferenceData
 from training.encoder import (
+    LANGUAGES,
     EncoderBuildConfig,
+    _esco_codes,
+    add_foreign_tokens,
     build_normalizer,
     build_split,
+    foreign_labels,
+    multilingual_pairs,
     tokenizer_corpus,
+    train_tokenizer,
     training_examples,
 )
 from training.german_eval import ba_group_esco_task, ba_group_kldb_task, group_split, held_out_titles
+from training.multilingual_eval import foreign_tasks
 
 CONFIG = EncoderBuildConfig()
 
@@ -95,3 +103,46 @@ def test_saved_model_carries_the_normalizer(default_encoder: Encoder, default_en
     assert params["normalize_gender"] is True
     rows = default_encoder.encode(["Verkäufer/in (m/w/d)", "Verkäuferin", "VerkäuferIn"])
     assert (rows @ rows.T).min() > 0.999
+
+
+# --- foreign labels (source "multilingual") -------------------------------------------------------
+def test_default_trains_on_foreign_labels_of_every_language(reference: ReferenceData) -> None:
+    assert "multilingual" in CONFIG.sources
+    trained = foreign_labels(reference, CONFIG)
+    assert set(trained["lang"]) == set(LANGUAGES)
+    assert {"ro", "pl", "bg", "hr", "ar"} <= set(LANGUAGES)
+
+
+def test_held_out_groups_foreign_labels_never_trained(reference: ReferenceData) -> None:
+    # Held out by whole KldB groups in every language, as the German BA titles are: no label of
+    # those occupations enters the foreign pairs or the tokenizer's foreign corpus (both are
+    # ``foreign_labels``), and each evaluated label is one of theirs.
+    tasks = foreign_tasks(reference, build_split(reference, CONFIG), LANGUAGES, n_queries=10_000)
+    assert {task.name for task in tasks} == {f"lang_{lang}" for lang in LANGUAGES}
+    ids = list(reference.esco_occupations.sort_index()["id"])
+    held = {ids[i] for task in tasks for rel in task.relevant for i in rel}
+    trained = foreign_labels(reference, CONFIG)
+    assert len(held) > 300 and not held & set(trained["esco_id"])
+    anchors = {a for a, _, _ in multilingual_pairs(reference, CONFIG)}
+    assert anchors == set(trained["label"])
+    # A held-out label may recur as the label of a trained occupation; most do not.
+    queries = {q for task in tasks for q in task.queries}
+    assert len(queries - anchors) > 0.9 * len(queries)
+
+
+def test_foreign_tasks_query_only_held_out_occupations(reference: ReferenceData) -> None:
+    split = build_split(reference, CONFIG)
+    codes = _esco_codes(reference)
+    ids = list(reference.esco_occupations.sort_index()["id"])
+    for task in foreign_tasks(reference, split, ("ro", "bg", "ar"), n_queries=50):
+        assert len(task.queries) == 50
+        assert all(split.holds_out(codes[ids[i]]) for rel in task.relevant for i in rel)
+
+
+def test_foreign_tokens_are_added_after_the_german_ones(reference: ReferenceData) -> None:
+    german = train_tokenizer(iter(["Bäcker Koch Schweißer Maurer"] * 3), CONFIG)
+    merged = add_foreign_tokens(german, ["заварчик", "sudor", "خباز", "bäcker"] * 3, CONFIG)
+    assert all(merged.get_vocab()[t] == i for t, i in german.get_vocab().items())
+    assert len(merged.get_vocab()) > len(german.get_vocab())
+    assert "[UNK]" not in merged.encode("заварчик").tokens
+    assert merged.normalizer.normalize_str("Bäckerin") == "bäcker"

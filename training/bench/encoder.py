@@ -2,7 +2,8 @@
 
 Run: ``.venv/bin/python -m training.bench.encoder [--model DIR] [--queries N] [--no-cross]``;
 ``--set KEY=VALUE ...`` instead builds one variant of the default recipe (an ablation row: e.g.
-``--set epochs=1 vocab_size=20000``) and prints its own held-out and in-source metrics.
+``--set epochs=1 vocab_size=20000``) and prints its own held-out and in-source metrics (MAP /
+success@1 / @5 / @10, German tasks and one ``lang_<code>`` task per foreign language).
 Without ``--model`` the default is built into a temporary folder first (its build time is
 printed). Prints the German eval table (default, char TF-IDF, packaged MiniLM, USE multilingual)
 on the source-split tasks and on the default's held-out KldB groups, a cross-source check (a model
@@ -124,7 +125,7 @@ def ablation(items: list[str], n_queries: int, work: Path) -> None:
     result = build_default_encoder(work / "variant", config)
     print(f"built in {result.seconds:.1f} s, {result.params['n_pairs']} pairs: {' '.join(items)}")
     for task in sorted({k.rsplit(".", 1)[0] for k in result.metrics}):
-        values = [result.metrics[f"{task}.{m}"] for m in ("map", "success_at_1", "success_at_10")]
+        values = [result.metrics[f"{task}.{m}"] for m in ("map", "success_at_1", "success_at_5", "success_at_10")]
         print(f"  {task:<28} " + " / ".join(f"{v:.3f}" for v in values))
 
 
