@@ -13,6 +13,7 @@ from matcher.model_registry import CHAMPION, load_model
 from matcher.settings import Settings
 from tests.api.conftest import Ids, World
 from training import tracking
+from training.config import TrainingConfig
 
 
 def _monotone(items: list[dict[str, Any]]) -> None:
@@ -61,25 +62,24 @@ def test_scored_pairs_agree_with_the_shortlist(client: TestClient, api_world: Wo
 
 def _register_without_calibration(settings: Settings) -> str:
     """The champion's booster registered again as a release before calibration did: no calibration."""
-    import mlflow
     from mlflow import MlflowClient
 
     model = load_model(settings.tracking_uri, settings.artifact_dir, settings.model_name).reranker
     assert model.calibration is not None  # training ships one
     model.calibration = None
-    with tracking.tracking_to(settings.tracking_uri):
-        with mlflow.start_run():
-            version = tracking._log_model(model, settings.model_name)
-        MlflowClient(settings.tracking_uri, settings.tracking_uri).set_registered_model_alias(
-            settings.model_name, CHAMPION, version
-        )
+    registry = tracking.Registry.of(settings)
+    with tracking._active_run(registry, TrainingConfig()):  # this home's experiment and artifact folder
+        version = tracking._log_model(model, settings.model_name)
+    client = MlflowClient(settings.tracking_uri, settings.tracking_uri)
+    client.set_registered_model_alias(settings.model_name, CHAMPION, version)
     return version
 
 
 def test_a_model_without_calibration_serves_null(fresh_client: TestClient, fresh_world: World, ids: Ids) -> None:
     version = _register_without_calibration(fresh_world.settings)
     reload = fresh_client.post("/v1/model/reload", headers=fresh_world.auth(Role.DATA_TEAM))
-    assert reload.status_code == 200 and reload.json()["current"]["version"] == version
+    assert reload.status_code == 200, reload.text
+    assert reload.json()["current"]["version"] == version
     path = f"/v1/candidates/{ids.candidate}/vacancies"
     body = _post(fresh_client, fresh_world, path, {"k": 5}, Role.CASEWORKER)
     assert body["model"]["version"] == version and body["items"]
