@@ -251,9 +251,7 @@ def compare(candidate_id: str, request: Request, who: Caseworker) -> HTMLRespons
             back=f"{PREFIX}/candidates/{candidate.id}",
         )
     try:
-        batch, scores, explained, chances = engine.score_pairs(
-            [(candidate.id, v) for v in chosen], date.today(), True
-        )
+        batch, scores, explained, chances = engine.score_pairs([(candidate.id, v) for v in chosen], date.today(), True)
     except UnknownVacancyError as exc:
         raise PageNotFound(str(exc)) from exc
     items = scored_pairs(batch, scores, explained, chances, True, precise=True, places=engine.gazetteer)
