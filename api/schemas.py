@@ -210,11 +210,19 @@ class PairDetails(BaseModel):
     effects: dict[str, float] = Field(default_factory=dict, description="reason family -> score effect")
 
 
+PROBABILITY_DESCRIPTION = (
+    "calibrated probability (0-1) that proposing this pair leads to an interview or a hire, fitted on a "
+    "held-out window of past proposals and shipped with the model version; null when the serving model "
+    "has no calibration (the similarity baseline, or a version registered before calibration existed)"
+)
+
+
 class ShortlistItemOut(BaseModel):
     id: str
     rank: int
     score: float
     similarity: float
+    probability: float | None = Field(default=None, ge=0.0, le=1.0, description=PROBABILITY_DESCRIPTION)
     facts: dict[str, Any] = Field(
         description="key facts of the other side (a pseudonymised card for job seekers: place name, never "
         "postcode); distance_km and commute_minutes as in details (null for the employer service), "
@@ -247,6 +255,7 @@ class ScoredPair(BaseModel):
     vacancy_id: str
     score: float
     similarity: float
+    probability: float | None = Field(default=None, ge=0.0, le=1.0, description=PROBABILITY_DESCRIPTION)
     reasons: list[str] | None = Field(
         default=None, description="as in shortlists: for the employer service the distance reason names bands only"
     )

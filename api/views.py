@@ -233,6 +233,7 @@ def _item(
         "rank": item.rank,
         "score": item.score,
         "similarity": item.similarity,
+        "probability": item.probability,
         "facts": geography.facts(item.facts.to_json()),
         "reasons": geography.reasons(item.reasons, item.details) if with_reasons else None,
         "details": _details(candidate, vacancy, item.details, geography) if with_reasons else None,
@@ -310,12 +311,14 @@ def scored_pairs(
     batch: PairBatch,
     scores: NDArray[np.float32],
     explained: list[Explained],
+    probabilities: list[float | None],
     with_reasons: bool,
     *,
     precise: bool,
     places: Gazetteer,
 ) -> list[dict[str, Any]]:
-    """One scored pair (``ScoredPair``) per pair of the batch, in order (``precise``, ``places``: as in
+    """One scored pair (``ScoredPair``) per pair of the batch, in order (``probabilities`` as
+    :meth:`matcher.engine.Engine.score_pairs` gives them; ``precise``, ``places``: as in
     :func:`shortlist_response`)."""
     items = []
     for i in range(len(batch)):
@@ -331,6 +334,7 @@ def scored_pairs(
                 "vacancy_id": v.id,
                 "score": float(scores[i]),
                 "similarity": float(batch.similarity[i]),
+                "probability": probabilities[i],
                 "reasons": reasons,
                 "details": details,
             }

@@ -50,6 +50,7 @@ from matcher.retrieval import (
     VacancyFacts,
     candidate_facts,
     explain_pairs,
+    probabilities,
     rank,
     scorer_name,
     vacancy_facts,
@@ -336,7 +337,8 @@ class Engine:
             if explain
             else [Explained([])] * len(top)
         )
-        result = [self._item(way, pairs, scores, explained[r], i, r + 1) for r, i in enumerate(top)]
+        chances = probabilities(self.reranker, scores[top])  # the same model as the scores (read lock)
+        result = [self._item(way, pairs, scores, explained[r], i, r + 1, chances[r]) for r, i in enumerate(top)]
         records = {item.id: self._other(way, pairs, i) for item, i in zip(result, top)}
         return self._answer(way, query.id, k, result, records, filtered)
 
@@ -397,7 +399,14 @@ class Engine:
         return pairs.vacancy(i) if way.query_is_candidate else pairs.candidate(i)
 
     def _item(
-        self, way: _Way, pairs: PairBatch, scores: NDArray[np.float32], explained: Explained, i: int, position: int
+        self,
+        way: _Way,
+        pairs: PairBatch,
+        scores: NDArray[np.float32],
+        explained: Explained,
+        i: int,
+        position: int,
+        probability: float | None,
     ) -> ShortlistItem:
         ref = self.reference
         distance, commute = float(pairs.distance_km[i]), float(pairs.commute_minutes[i])
@@ -419,12 +428,14 @@ class Engine:
             facts,
             list(explained.reasons),
             explained.details,
+            probability,
         )
 
     def score_pairs(
         self, pairs: Sequence[tuple[str, str]], as_of: date, explain: bool = True
-    ) -> tuple[PairBatch, NDArray[np.float32], list[Explained]]:
-        """Scores (and reasons) of given (candidate id, vacancy id) pairs, in order, unfiltered.
+    ) -> tuple[PairBatch, NDArray[np.float32], list[Explained], list[float | None]]:
+        """Scores (and reasons) of given (candidate id, vacancy id) pairs, in order, unfiltered,
+        with each pair's calibrated probability (all None when the model has no calibration).
 
         The caller asked about these pairs, so no hard filter applies. Records not in an index
         (a filled vacancy, say) are rendered and encoded.
@@ -453,7 +464,7 @@ class Engine:
             features = batch.features()
             scores = self.reranker.score(features).astype(np.float32)
             explained = explain_pairs(self.reranker, batch, features, list(rows), self.reference) if explain else []
-            return batch, scores, explained
+            return batch, scores, explained, probabilities(self.reranker, scores)
 
     # --- records -----------------------------------------------------------------------------
     def candidate(self, candidate_id: str) -> Candidate:

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlparse
 from urllib.request import url2pathname
 
+from matcher.calibration import Calibration
 from matcher.errors import ModelNotFoundError
 from matcher.private import private_dir, sqlite_file, touch_private
 from matcher.reranker import LightGBMReranker
@@ -25,6 +26,10 @@ CHAMPION = "champion"
 CHALLENGER = "challenger"
 # File name of the booster inside an MLflow ``lightgbm`` flavour model folder.
 _BOOSTER_FILE = "model.lgb"
+# Key of the score -> probability map in the MLflow model's metadata (``MLmodel``), written by
+# training.tracking. A version registered without it (before calibration existed, or from a window
+# too small to fit one) loads and serves with ``probability`` null.
+CALIBRATION_KEY = "kl_matcher_calibration"
 
 
 @dataclass(frozen=True)
@@ -127,6 +132,24 @@ def _resolve(client: Any, name: str, ref: str) -> Any:
         ) from exc
 
 
+def _calibration(folder: Path, what: str) -> Calibration | None:
+    """The calibration in a downloaded MLflow model folder's metadata; None when it has none.
+
+    Raises:
+        ModelNotFoundError: the metadata holds a calibration that is not valid.
+    """
+    from mlflow.models import Model
+
+    metadata = Model.load(str(folder)).metadata or {}
+    found = metadata.get(CALIBRATION_KEY)
+    if found is None:
+        return None
+    try:
+        return Calibration.from_json(found)
+    except (TypeError, ValueError) as exc:
+        raise ModelNotFoundError(f"{what} has an invalid calibration: {exc}") from exc
+
+
 def load_model(tracking_uri: str, artifact_dir: Path, name: str, ref: str = CHAMPION) -> RegisteredReranker:
     """Load the registered LightGBM re-ranker ``name`` by alias or version number ``ref``.
 
@@ -150,7 +173,8 @@ def load_model(tracking_uri: str, artifact_dir: Path, name: str, ref: str = CHAM
             booster = Path(local) / _BOOSTER_FILE
             if not booster.is_file():
                 raise ModelNotFoundError(f"model {name!r} version {version.version} has no {_BOOSTER_FILE}")
-            reranker = LightGBMReranker.load(booster, version=str(version.version))
+            calibration = _calibration(Path(local), f"model {name!r} version {version.version}")
+            reranker = LightGBMReranker.load(booster, version=str(version.version), calibration=calibration)
     except (MlflowException, OSError) as exc:
         raise ModelNotFoundError(f"model {name!r} version {version.version} cannot be loaded: {exc}") from exc
     return RegisteredReranker(

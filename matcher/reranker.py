@@ -16,6 +16,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from matcher.calibration import Calibration
 from matcher.features import FEATURE_INDEX as _I
 from matcher.features import FEATURE_NAMES
 
@@ -32,6 +33,12 @@ class Reranker(ABC):
 
     def contributions(self, features: NDArray[np.float32]) -> NDArray[np.float64] | None:
         """Per-feature contributions (n, n_features), or None if the model has none."""
+        return None
+
+    def probability(self, scores: NDArray[np.floating[Any]]) -> NDArray[np.float64] | None:
+        """The calibrated probability of an interview or a hire for each of this model's scores,
+        or None when the model carries no calibration (the baselines, a model registered before
+        calibration existed)."""
         return None
 
 
@@ -181,16 +188,25 @@ class _FlatTrees:
 class LightGBMReranker(Reranker):
     """LambdaMART model. Contributions: ``"path"`` (decision-path attribution, ~0.05 ms for 10 rows
     and the default for serving) or ``"shap"`` (LightGBM's TreeSHAP ``pred_contrib``, exact Shapley
-    values, ~0.7 ms per row)."""
+    values, ~0.7 ms per row).
+
+    ``calibration`` maps its scores to probabilities (:mod:`matcher.calibration`); training sets
+    it after fitting, and the registry loads it with the booster. None: :meth:`probability` is None.
+    """
 
     kind = "lightgbm"
 
     def __init__(
-        self, booster: Any, version: str = "unversioned", contributions_method: Literal["path", "shap"] = "path"
+        self,
+        booster: Any,
+        version: str = "unversioned",
+        contributions_method: Literal["path", "shap"] = "path",
+        calibration: Calibration | None = None,
     ) -> None:
         self.booster = booster
         self.version = version
         self.contributions_method = contributions_method
+        self.calibration = calibration
         names = list(booster.feature_name())
         if names != list(FEATURE_NAMES):
             raise ValueError(f"model features {names} differ from this code's {list(FEATURE_NAMES)}")
@@ -216,6 +232,9 @@ class LightGBMReranker(Reranker):
     def score(self, features: NDArray[np.float32]) -> NDArray[np.float64]:
         return np.asarray(self.booster.predict(features, num_threads=1), dtype=np.float64)
 
+    def probability(self, scores: NDArray[np.floating[Any]]) -> NDArray[np.float64] | None:
+        return None if self.calibration is None else self.calibration.apply(scores)
+
     def contributions(self, features: NDArray[np.float32]) -> NDArray[np.float64]:
         if self.contributions_method == "path":
             return self._trees.path_contributions(features)
@@ -231,10 +250,10 @@ class LightGBMReranker(Reranker):
         self.booster.save_model(str(path))
 
     @classmethod
-    def load(cls, path: Path, version: str = "unversioned") -> LightGBMReranker:
+    def load(cls, path: Path, version: str = "unversioned", calibration: Calibration | None = None) -> LightGBMReranker:
         import lightgbm as lgb
 
-        return cls(lgb.Booster(model_file=str(path)), version=version)
+        return cls(lgb.Booster(model_file=str(path)), version=version, calibration=calibration)
 
 
 RerankerKind = Literal["lightgbm", "similarity", "rules"]

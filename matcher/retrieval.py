@@ -199,7 +199,12 @@ class CandidateFacts:
 
 @dataclass(frozen=True)
 class ShortlistItem:
-    """One match: the other side's id, its rank (1 = best), score, similarity, facts, reasons."""
+    """One match: the other side's id, its rank (1 = best), score, similarity, facts, reasons.
+
+    ``probability``: the calibrated probability that proposing the pair leads to an interview or a
+    hire (:meth:`matcher.reranker.Reranker.probability`); None when the serving model has no
+    calibration (the similarity baseline, a version registered before calibration existed).
+    """
 
     id: str
     rank: int
@@ -208,6 +213,7 @@ class ShortlistItem:
     facts: VacancyFacts | CandidateFacts
     reasons: list[str]
     details: Details | None = None  # None: not explained
+    probability: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         """As in ``matcher shortlist --json``: the facts' fields, and ``{}`` for details not explained."""
@@ -298,6 +304,14 @@ def candidate_facts(
         distance_km=distance_km,
         commute_minutes=commute_minutes,
     )
+
+
+def probabilities(reranker: Reranker, scores: NDArray[np.float32]) -> list[float | None]:
+    """The reranker's calibrated probability per score, rounded to 4 places; all None without a calibration."""
+    found = reranker.probability(scores)
+    if found is None:
+        return [None] * len(scores)
+    return [round(float(p), 4) for p in found]
 
 
 def rank(scores: NDArray[np.float32], similarity: NDArray[np.float32], k: int) -> list[int]:

@@ -313,8 +313,10 @@ def _print_shortlist(result: Shortlist) -> None:
         f = item.facts
         title = (f.title if isinstance(f, VacancyFacts) else "") or f.occupation
         where = f.place if f.distance_km is None else f"{f.place} ({f.distance_km} km)"
+        chance = "   -  " if item.probability is None else f"{item.probability:6.1%}"
         typer.echo(
-            f"{item.rank:>3}. {item.id:<14} {item.score:6.3f}  {title[:48]:<48} {where}, {f.level}, {f.working_time}"
+            f"{item.rank:>3}. {item.id:<14} {item.score:6.3f} {chance}  {title[:48]:<48} {where}, "
+            f"{f.level}, {f.working_time}"
         )
         if item.reasons:
             typer.echo("       " + "; ".join(item.reasons))

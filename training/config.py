@@ -29,6 +29,14 @@ class TrainingConfig:
     Attributes:
         test_window_days: the newest proposals within this many days of the last proposal date
             form the test window; everything earlier is training data.
+        calibration_window_days: the proposals of this many days before the test window form
+            the calibration window: the score -> probability map is fitted there
+            (:mod:`training.calibrate`), and the model never trains on them. A quarter: about
+            3,500 proposals on the default world and 650 on the 2,000-person world, enough for
+            the two-parameter Platt map; 182 days cost the model 0.011 NDCG@10 on the default
+            world (its training ends three months earlier), at about the same ECE (README).
+        calibration_min_rows: fewer proposals (or only one outcome) in the calibration window
+            fit no calibration: the model ships without one and serves ``probability`` null.
         open_window_days: a vacancy counts as open at a date when it was posted on or before
             it and is either still open today or at most this many days old then.
         negatives_train: retrieved, not-proposed vacancies added as label 0 per training query.
@@ -64,6 +72,8 @@ class TrainingConfig:
     """
 
     test_window_days: int = 182
+    calibration_window_days: int = 91
+    calibration_min_rows: int = 200
     open_window_days: int = 120
     negatives_train: int = 15
     negatives_test: int = 100
@@ -80,8 +90,8 @@ class TrainingConfig:
     registered_model_name: str | None = None
 
     def __post_init__(self) -> None:
-        if self.test_window_days < 1 or self.open_window_days < 1:
-            raise ValueError("test_window_days and open_window_days must be positive")
+        if self.test_window_days < 1 or self.open_window_days < 1 or self.calibration_window_days < 1:
+            raise ValueError("test_window_days, calibration_window_days and open_window_days must be positive")
         if self.negatives_train < 1 or self.negatives_test < 1 or self.audit_pool < 1:
             raise ValueError("negatives_train, negatives_test and audit_pool must be positive")
         unknown = set(self.neutralised_features) - set(FEATURE_NAMES)

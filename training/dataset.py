@@ -483,11 +483,33 @@ def outcome_groups(data: RankingSet, by: OutcomeGrouping) -> list[NDArray[np.int
 
 
 @dataclass(frozen=True)
+class Proposals:
+    """Proposed pairs with their features and relevance: what a calibration is fitted on."""
+
+    features: NDArray[np.float32]
+    labels: NDArray[np.int64]
+    first_day: date | None
+    last_day: date | None
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
+def proposal_rows(corpus: Corpus, labels: pd.DataFrame) -> Proposals:
+    """The proposals of ``labels`` (rows of :func:`label_frame`), featurised as of their day."""
+    as_of = labels["as_of"].to_numpy(np.int64)
+    features = _features(corpus, labels["cand"].to_numpy(np.int64), labels["vac"].to_numpy(np.int64), as_of)
+    days = (date.fromordinal(int(as_of.min())), date.fromordinal(int(as_of.max()))) if len(as_of) else (None, None)
+    return Proposals(features, labels["relevance"].to_numpy(np.int64), *days)
+
+
+@dataclass(frozen=True)
 class Datasets:
     """Everything the pipeline trains, evaluates and audits on."""
 
     corpus: Corpus
     train: RankingSet | None  # None when only evaluating
+    calibration: Proposals | None  # the calibration window's proposals; None when only evaluating
     test: RankingSet
     audit: RankingSet  # employer direction on the test window
     test_labels: pd.DataFrame  # the test window's proposals (for the history audit)
@@ -499,7 +521,10 @@ class Datasets:
 def build_datasets(
     corpus: Corpus, proposals: pd.DataFrame, oracle: Oracle | None, config: TrainingConfig, with_train: bool = True
 ) -> Datasets:
-    """Label, split by time, sample and build the training, test and audit sets.
+    """Label, split by time, sample and build the training, calibration, test and audit sets.
+
+    Time runs: training window, calibration window (``config.calibration_window_days`` before
+    the test window; the model never trains on it), test window.
 
     The ``oracle``'s utility goes into the test set only: training never sees it.
     """
@@ -510,6 +535,9 @@ def build_datasets(
     train_labels, test_labels, cutoff = split_by_time(labels, config.test_window_days)
     if train_labels.empty or test_labels.empty:
         raise ValueError("the time split left no training or no test proposals")
+    train_labels, calibration_labels, _ = split_by_time(train_labels, config.calibration_window_days)
+    if train_labels.empty:
+        raise ValueError("the calibration window left no training proposals (shorten calibration_window_days)")
     key = ["cand", "as_of"]
     train_labels = sample_queries(train_labels, key, config.max_train_queries, config.seed)
     test_labels = sample_queries(test_labels, key, config.max_test_queries, config.seed)
@@ -520,6 +548,7 @@ def build_datasets(
         )
         if with_train
         else None,
+        calibration=proposal_rows(corpus, calibration_labels) if with_train else None,
         test=build_candidate_queries(
             corpus, test_labels, all_pairs, config.negatives_test, config.open_window_days, config.seed, oracle
         ),

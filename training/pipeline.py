@@ -1,8 +1,10 @@
 """The training run as a chain of plain functions.
 
 ``run``: load and embed the store -> build the time-split learning-to-rank sets -> train
-LambdaMART -> evaluate against the baselines and the oracle -> fairness audit -> decide promotion
-against the current champion on the same data -> log, register and alias in MLflow.
+LambdaMART -> fit its score -> probability map on the calibration window and judge it on the test
+window -> evaluate against the baselines and the oracle -> fairness audit -> decide promotion
+against the current champion on the same data -> log, register (with the calibration) and alias
+in MLflow.
 ``compare``: two registered versions (default ``@champion`` and ``@challenger``) on the test window.
 """
 
@@ -16,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from data.generate.oracle import Oracle, has_oracle
 from matcher.contacts import ContactBook
@@ -25,6 +28,7 @@ from matcher.reference import ReferenceData
 from matcher.reranker import LightGBMReranker, Reranker, SimilarityReranker
 from matcher.store import Store
 from training import fairness, tracking
+from training.calibrate import CalibrationReport, ScoredOutcomes, calibrate, plot_reliability
 from training.config import TrainingConfig
 from training.dataset import Datasets, TextEncoder, build_datasets, load_corpus, outcome_groups, with_feedback
 from training.evaluate import (
@@ -57,6 +61,7 @@ class TrainingResult:
     decision: list[str] = field(default_factory=list)
     previous_champion: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
+    calibration: dict[str, Any] = field(default_factory=dict)  # CalibrationReport.to_json
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -65,6 +70,7 @@ class TrainingResult:
             "promoted": self.promoted,
             "metrics": _clean(self.metrics),
             "fairness": _clean(self.fairness),
+            "calibration": _clean(self.calibration),
             "decision": self.decision,
             "previous_champion": self.previous_champion,
             "data": self.data,
@@ -171,6 +177,23 @@ def train(data: Datasets, config: TrainingConfig) -> LightGBMReranker:
     return LightGBMReranker.fit(features, labels, sizes, config.params)
 
 
+def calibrate_model(
+    model: LightGBMReranker, data: Datasets, test_scores: NDArray[np.float64], config: TrainingConfig
+) -> CalibrationReport:
+    """Fit the model's calibration on the calibration window, set it on the model, judge it on
+    the test window's proposals (``test_scores``: the model's scores of every test row)."""
+    window = data.calibration
+    if window is None:
+        raise ValueError("the datasets were built without a calibration window")
+    fit_set = ScoredOutcomes.of(model.score(window.features), window.labels)
+    proposed = data.test.proposed
+    test_set = ScoredOutcomes.of(test_scores[proposed], data.test.labels[proposed])
+    days = [d.isoformat() for d in (window.first_day, window.last_day) if d is not None]
+    report = calibrate(fit_set, test_set, days, config.calibration_min_rows, seed=config.seed)
+    model.calibration = report.calibration
+    return report
+
+
 def audit_model(model: Reranker, data: Datasets, groups: pd.DataFrame) -> pd.DataFrame:
     """The fairness table of one model on the test window."""
     employer_scores = {
@@ -187,6 +210,7 @@ def _summary(data: Datasets) -> dict[str, Any]:
         "test_window": [data.cutoff.isoformat(), data.last_day.isoformat()],
         "train_queries": train_queries,
         "train_rows": 0 if data.train is None else len(data.train),
+        "calibration_rows": 0 if data.calibration is None else len(data.calibration),
         "test_queries": len(data.test.queries),
         "test_rows": len(data.test),
         "audit_vacancies": len(data.audit.queries),
@@ -218,6 +242,7 @@ def model_card(
     table: pd.DataFrame,
     history: pd.DataFrame,
     decision: PromotionDecision,
+    calibration: CalibrationReport | None = None,
 ) -> str:
     """The model card in Markdown; its text is ``training/templates/model_card.md``."""
     s = _summary(data)
@@ -228,11 +253,13 @@ def model_card(
         train_queries=s["train_queries"],
         train_rows=s["train_rows"],
         test_queries=s["test_queries"],
+        calibration_window_days=config.calibration_window_days,
         negatives_train=config.negatives_train,
         negatives_test=config.negatives_test,
         neutralised_features=", ".join(config.neutralised_features) or "none",
         outcome_groups=", ".join({"cand": "job seeker", "vac": "vacancy"}[g] for g in config.outcome_groups) or "none",
         metrics=fairness.markdown(metrics.reset_index(names="ranker")),
+        calibration=calibration_text(calibration),
         fairness=fairness.markdown(table),
         fairness_threshold=config.fairness_threshold,
         fairness_min_support=config.fairness_min_support,
@@ -263,6 +290,8 @@ def run(
     progress(f"evaluating on the test window ({len(data.test.queries)} queries)")
     scores = {"model": model.score(data.test.features), **baseline_scores(data.corpus, data.test)}
     metrics = evaluate_rankers(scores, data.test)
+    progress(f"calibrating on {len(data.calibration or [])} proposals of the calibration window")
+    calibration = calibrate_model(model, data, scores["model"], config)
     progress("fairness audit")
     groups = fairness.candidate_groups(store.protected_attributes(), data.corpus, data.cutoff)
     table = audit_model(model, data, groups)
@@ -271,13 +300,21 @@ def run(
     previous, champion_ndcg, champion_table = _champion_view(registry, name, data, groups)
     gate = fairness.fairness_gate(table, config.fairness_threshold, config.fairness_min_support, champion_table)
     decision = decide_promotion((metrics["model"] or {})["ndcg@10"], gate.passed, gate.failures, champion_ndcg)
-    artifacts = _artifacts(config, data, model, metrics, table, history, decision, previous)
+    artifacts = _artifacts(config, data, model, metrics, table, history, decision, previous, calibration)
     progress("logging to MLflow and registering the model")
     run_id, version = tracking.log_training(registry, config, model, artifacts, decision.promote)
     if decision.promote and name == registry.model_name:  # the serving name: every worker reloads
         store.log_model_change(name, str(version))
     return TrainingResult(
-        run_id, version, decision.promote, metrics, fairness.to_json(table), decision.reasons, previous, _summary(data)
+        run_id,
+        version,
+        decision.promote,
+        metrics,
+        fairness.to_json(table),
+        decision.reasons,
+        previous,
+        _summary(data),
+        calibration.to_json(),
     )
 
 
@@ -290,25 +327,64 @@ def _artifacts(
     history: pd.DataFrame,
     decision: PromotionDecision,
     previous: str | None,
+    calibration: CalibrationReport,
 ) -> tracking.RunArtifacts:
     frame = metrics_table(metrics)
 
     def fairness_figure(path: Path) -> None:
         fairness.plot(table, history, config.fairness_threshold, path)
 
+    def reliability_figure(path: Path) -> None:
+        plot_reliability(calibration, path)
+
     return tracking.RunArtifacts(
         metrics=frame,
         fairness=table,
         history=history,
         importance=feature_importance(model),
-        model_card=model_card(config, data, frame, table, history, decision),
+        model_card=model_card(config, data, frame, table, history, decision, calibration),
         decision={"promote": decision.promote, "reasons": decision.reasons, "previous_champion": previous},
-        figures={"fairness.png": fairness_figure},
+        figures={"fairness.png": fairness_figure, "reliability.png": reliability_figure},
         tables_md={
             "metrics": fairness.markdown(frame.reset_index(names="ranker")),
             "fairness": fairness.markdown(table),
             "history_by_age": fairness.markdown(history),
+            "reliability": fairness.markdown(reliability_frame(calibration)),
         },
+        calibration=calibration,
+    )
+
+
+def calibration_text(report: CalibrationReport | None) -> str:
+    """The model card's calibration paragraph and reliability table."""
+    if report is None or report.calibration is None:
+        return "No calibration: " + (report.reason if report else "not fitted") + ". The API answers probability null."
+    figures = ", ".join(
+        f"{m} {row['cv_ece']:.4f} cross-validated / {row['test_ece']:.4f} test"
+        for m, row in report.compared.items()
+        if row["cv_ece"] is not None and row["test_ece"] is not None
+    )
+    head = (
+        f"Method: {report.method} ({report.reason}), fitted on {report.fit_rows} proposals of "
+        f"{' to '.join(report.window)}. ECE over 10 bins on the test window's {report.test_rows} proposals: "
+        f"{report.ece:.4f} (target <= 0.05; base rate {report.test_base_rate:.3f}). Compared: {figures}."
+    )
+    return head + "\n\n" + fairness.markdown(reliability_frame(report))
+
+
+def reliability_frame(report: CalibrationReport) -> pd.DataFrame:
+    """The reliability table on the test window as a frame (bin, rows, mean predicted, observed)."""
+    return pd.DataFrame(
+        [
+            {
+                "bin": f"{b.lower:.1f}-{b.upper:.1f}",
+                "proposals": b.count,
+                "mean predicted": b.mean_predicted,
+                "observed": b.observed,
+            }
+            for b in report.reliability
+        ],
+        columns=["bin", "proposals", "mean predicted", "observed"],
     )
 
 

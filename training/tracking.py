@@ -24,6 +24,7 @@ import pandas as pd
 from matcher.errors import ModelNotFoundError
 from matcher.features import FEATURE_NAMES
 from matcher.model_registry import (
+    CALIBRATION_KEY,
     CHALLENGER,
     CHAMPION,
     RegisteredReranker,
@@ -35,6 +36,7 @@ from matcher.model_registry import (
 from matcher.private import private_dir
 from matcher.reranker import LightGBMReranker
 from matcher.settings import Settings
+from training.calibrate import CalibrationReport
 from training.config import TrainingConfig
 
 
@@ -77,6 +79,7 @@ class RunArtifacts:
     decision: dict[str, Any]
     figures: Mapping[str, Callable[[Path], None]]  # file name -> writes the figure there
     tables_md: Mapping[str, str]
+    calibration: CalibrationReport | None = None  # logged as metrics and calibration.json
 
 
 @contextmanager
@@ -200,6 +203,9 @@ def _write_artifacts(out: Path, artifacts: RunArtifacts) -> None:
     for file_name, draw in artifacts.figures.items():
         draw(out / file_name)
     (out / "promotion.json").write_text(json.dumps(artifacts.decision, indent=1), encoding="utf-8")
+    if artifacts.calibration is not None:
+        report = json.dumps(artifacts.calibration.to_json(), indent=1, allow_nan=False)
+        (out / "calibration.json").write_text(report, encoding="utf-8")
 
 
 def _flat_metrics(metrics: pd.DataFrame, fairness: pd.DataFrame) -> dict[str, float]:
@@ -218,7 +224,12 @@ def _flat_metrics(metrics: pd.DataFrame, fairness: pd.DataFrame) -> dict[str, fl
 
 
 def _log_model(model: LightGBMReranker, name: str) -> str:
-    """Log the booster with a signature over the features; register it; return the version."""
+    """Log the booster with a signature over the features; register it; return the version.
+
+    The model's calibration travels in the MLflow model's metadata (``MLmodel``, key
+    :data:`matcher.model_registry.CALIBRATION_KEY`), so the registered version carries it and
+    :func:`matcher.model_registry.load_model` loads it with the booster.
+    """
     import lightgbm
     import mlflow.lightgbm
     from mlflow.models import ModelSignature
@@ -232,6 +243,7 @@ def _log_model(model: LightGBMReranker, name: str) -> str:
         registered_model_name=name,
         # Explicit requirements: inferring them imports and probes the environment (slow).
         pip_requirements=[f"lightgbm=={lightgbm.__version__}"],
+        metadata=None if model.calibration is None else {CALIBRATION_KEY: model.calibration.to_json()},
     )
     if info.registered_model_version is None:
         raise RuntimeError(f"MLflow did not register {name!r}")
@@ -264,6 +276,8 @@ def log_training(
     with _active_run(registry, config) as run_id:
         mlflow.log_params(config.to_params())
         mlflow.log_metrics(_flat_metrics(artifacts.metrics, artifacts.fairness))
+        if artifacts.calibration is not None:
+            mlflow.log_metrics(artifacts.calibration.metrics())
         with tempfile.TemporaryDirectory(prefix="kl-matcher-run-") as tmp:
             _write_artifacts(Path(tmp), artifacts)
             mlflow.log_artifacts(tmp)

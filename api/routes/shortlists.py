@@ -174,9 +174,11 @@ def score(body: ScoreRequest, who: CanScore, engine: ReadyEngine, service: Servi
     else:
         who = service.reach_all(who, [c for c, _ in pairs])
     model = engine.model
-    batch, scores, explained = engine.score_pairs(pairs, date.today(), body.include_reasons)
+    batch, scores, explained, chances = engine.score_pairs(pairs, date.today(), body.include_reasons)
     versions = engine.versions()
-    items = scored_pairs(batch, scores, explained, body.include_reasons, precise=precise, places=engine.gazetteer)
+    items = scored_pairs(
+        batch, scores, explained, chances, body.include_reasons, precise=precise, places=engine.gazetteer
+    )
     labels = ";".join(f"{name}={index_label(v)}" for name, v in versions.items())
     audited = [(f"{p['candidate_id']}|{p['vacancy_id']}", p["score"]) for p in items]
     service.audit(who, "POST /v1/score", request_id, audited, model.scorer, labels, kind="score")

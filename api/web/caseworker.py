@@ -261,10 +261,10 @@ def compare(candidate_id: str, request: Request, who: Caseworker) -> HTMLRespons
             back=f"{PREFIX}/candidates/{candidate.id}",
         )
     try:
-        batch, scores, explained = engine.score_pairs([(candidate.id, v) for v in chosen], date.today(), True)
+        batch, scores, explained, chances = engine.score_pairs([(candidate.id, v) for v in chosen], date.today(), True)
     except UnknownVacancyError as exc:
         raise PageNotFound(str(exc)) from exc
-    items = scored_pairs(batch, scores, explained, True, precise=True, places=engine.gazetteer)
+    items = scored_pairs(batch, scores, explained, chances, True, precise=True, places=engine.gazetteer)
     service = service_of(request)
     audited = [(f"{p['candidate_id']}|{p['vacancy_id']}", p["score"]) for p in items]
     service.audit(

@@ -253,6 +253,7 @@ def test_shortlist_json_leaves_out_records() -> None:
                 "rank": 1,
                 "score": 2.5,
                 "similarity": 0.7,
+                "probability": None,  # a shortlist item without a calibrated model
                 "facts": VACANCY_FACTS.to_json(),
                 "reasons": ["passt"],
                 "details": {

@@ -23,7 +23,9 @@ def test_model_card_fills_every_placeholder(monkeypatch: pytest.MonkeyPatch) -> 
     card = pipeline.model_card(TrainingConfig(), None, metrics, table, table, decision)
     assert card.startswith("# Model card: LambdaMART re-ranker (kl-matcher)\n\n## Intended use\n")
     assert card.endswith("Profiles are today's, not as of the proposal date.\n")
-    assert "Placement history 2024-01-01 to 2026-11-01. Training: proposals up to 2026-09-01 (12 queries" in card
+    assert "Placement history 2024-01-01 to 2026-11-01. Training: proposals up to 2026-09-01, less the" in card
+    assert "(its last 91 days, where the score -> probability map is fitted) (12 queries" in card
+    assert "No calibration: not fitted. The API answers probability null." in card
     assert "held constant in training (age proxy): experience_years." in card
     assert "| model | 0.500 |" in card and "| 50+ {x} | 0.900 |" in card
     assert "better than the champion; fair -> promoted: True" in card
