@@ -13,6 +13,7 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.security.utils import get_authorization_scheme_param
 
+from api.logs import note_principal
 from api.security import Permission, Principal
 from api.service import Service
 from api.validation import use_reference
@@ -62,6 +63,7 @@ def authenticate(service: Service, token: str | None) -> Principal:
     principal = service.authenticate(token)
     if principal is None:
         raise _unauthorized("invalid or unknown token", "invalid_token")
+    note_principal(principal)  # the request log's pseudonymous user id
     return principal
 
 
@@ -128,3 +130,4 @@ CanReadMeasures = Annotated[Principal, Depends(Requires(Permission.READ_MEASURES
 CanSeeShortages = Annotated[Principal, Depends(Requires(Permission.SHORTAGES))]
 CanSeeNewMatches = Annotated[Principal, Depends(Requires(Permission.NEW_MATCHES))]
 CanSeeVacancyNewMatches = Annotated[Principal, Depends(Requires(Permission.VACANCY_NEW_MATCHES))]
+CanReadMetrics = Annotated[Principal, Depends(Requires(Permission.METRICS))]

@@ -14,9 +14,10 @@ from matcher.settings import Settings
 
 
 class ServiceSettings(Settings):
-    """The engine's settings plus the API's: the request body limit and the token files."""
+    """The engine's settings plus the API's: the request body limit, metrics and the token files."""
 
     max_body_bytes: int = Field(default=1_000_000, ge=1_024, description="larger request bodies are refused (413)")
+    metrics: bool = Field(default=True, description="Prometheus metrics at GET /metrics (admin); off: not served")
 
     @property
     def tokens_file(self) -> Path:
