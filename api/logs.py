@@ -17,9 +17,10 @@ import time
 import uuid
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from api.security import Principal
+if TYPE_CHECKING:  # a worker imports this module for its log configuration: keep it light
+    from api.security import Principal
 
 REQUEST_LOGGER = "api.requests"
 REQUEST_ID_HEADER = "x-request-id"

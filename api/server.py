@@ -7,11 +7,9 @@ Both prepare what every worker shares before uvicorn starts them: a fresh metric
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any
-
-from api.logs import log_config
-from api.metrics import multiprocess_dir
 
 SERVING_APP = "api.app:serving_app"
 
@@ -24,8 +22,16 @@ def run_server(
     uvicorn's access log is off by default: the request log (:mod:`api.logs`) says the same with
     the route template instead of the raw path, and the pseudonymous caller.
     """
+    # Imported here: with several workers, each one imports this module again as its
+    # ``__mp_main__`` before it answers uvicorn's first health check (5 s), so it stays light.
     import uvicorn
 
+    from api.logs import log_config
+    from api.metrics import multiprocess_dir
+
+    # stdout and stderr carry JSON lines only: MLflow's download progress bar (loading the
+    # champion) would write a line of its own.
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     with multiprocess_dir():
         uvicorn.run(
             SERVING_APP,
