@@ -12,6 +12,10 @@ import sys
 from typing import Any
 
 SERVING_APP = "api.app:serving_app"
+# uvicorn kills a worker that does not answer its supervisor's ping in time (default 5 s). A worker
+# loading the engine holds the GIL for seconds at a time: on a busy 2-core machine workers of the
+# default world were killed again and again before they finished starting.
+HEALTHCHECK_SECONDS = 60
 
 
 def run_server(
@@ -42,7 +46,7 @@ def run_server(
             log_level=log_level,
             log_config=log_config(log_level),
             access_log=access_log,
-            **uvicorn_options,
+            **{"timeout_worker_healthcheck": HEALTHCHECK_SECONDS, **uvicorn_options},
         )
 
 

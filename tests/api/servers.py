@@ -53,8 +53,10 @@ class Server:
     url: str
     log: Path
 
-    def request(self, method: str, path: str, token: str | None = None, **kwargs: Any) -> httpx.Response:
-        headers = {"Connection": "close", **({"Authorization": f"Bearer {token}"} if token else {})}
+    def request(
+        self, method: str, path: str, token: str | None = None, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> httpx.Response:
+        headers = {"Connection": "close", **({"Authorization": f"Bearer {token}"} if token else {}), **(headers or {})}
         with httpx.Client(base_url=self.url, timeout=60) as client:
             return client.request(method, path, headers=headers, **kwargs)
 
@@ -68,10 +70,19 @@ class Server:
                 self.process.wait(10)
 
 
-def start_server(settings: Settings, log: Path, workers: int = 2, timeout: float = 120.0) -> Server:
-    """Start and wait until every worker answers ``/health`` (seen by distinct process ids)."""
+def start_server(
+    settings: Settings,
+    log: Path,
+    workers: int = 2,
+    timeout: float = 120.0,
+    options: tuple[str, ...] = ("--log-level", "warning"),
+) -> Server:
+    """Start and wait until every worker answers ``/health`` (seen by distinct process ids).
+
+    The server's stdout and stderr (its JSON log lines) go to ``log``.
+    """
     port = free_port()
-    cmd = server_command("127.0.0.1", port, workers, "--log-level", "warning")
+    cmd = server_command("127.0.0.1", port, workers, *options)
     handle = log.open("ab")
     process = subprocess.Popen(
         cmd, env=home_env(settings), stdout=handle, stderr=subprocess.STDOUT, start_new_session=True

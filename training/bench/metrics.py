@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--home", type=Path, default=Path(os.environ.get("MATCHER_HOME", "var")))
     parser.add_argument("--requests", type=int, default=1500, help="shortlists per server and round")
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn workers per server")
     args = parser.parse_args(argv)
     result = run(args.home, args.requests, args.rounds, args.workers)
     command = shlex.join(["python", "-m", "training.bench.metrics", *(argv if argv is not None else sys.argv[1:])])
