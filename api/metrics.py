@@ -222,7 +222,7 @@ def route_template(scope: Scope, routes: Iterable[BaseRoute]) -> str:
         route = _match(scope, routes)
     if route is None:
         return "unmatched"
-    path = str(route.path)  # type: ignore[attr-defined]
+    path = str(getattr(route, "path", "unmatched"))  # every route kind we mount has a path
     return path + "/{path}" if isinstance(route, Mount) else path
 
 
