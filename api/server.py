@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from typing import Any
 
@@ -36,6 +37,9 @@ def run_server(
     # stdout and stderr carry JSON lines only: MLflow's download progress bar (loading the
     # champion) would write a line of its own.
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    # uvicorn raises the SIGTERM it caught again once it has shut down; with the default action the
+    # process would end on the spot, and the metrics directory would stay behind.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     with multiprocess_dir():
         uvicorn.run(
             SERVING_APP,
@@ -48,6 +52,10 @@ def run_server(
             access_log=access_log,
             **{"timeout_worker_healthcheck": HEALTHCHECK_SECONDS, **uvicorn_options},
         )
+
+
+def _exit_on_signal(signum: int, frame: object) -> None:
+    sys.exit(128 + signum)
 
 
 def server_command(host: str, port: int, workers: int, *options: str) -> list[str]:

@@ -112,7 +112,8 @@ def run(home: Path, requests: int, rounds: int, workers: int, seed: int = 0) -> 
     with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="bench-metrics-") as tmp:
         servers = [start(v, home, workers, Path(tmp), stack) for v in VARIANTS]
         for server in servers:
-            _wait_ready(server.port, token, server.process, workers)
+            # One worker runs in uvicorn's own process: no child processes to wait for.
+            _wait_ready(server.port, token, server.process, workers if workers > 1 else 0)
             _httpx_load(server.port, token, rng.sample(pool, min(100, len(pool))), CONCURRENCY)  # warm-up
         for r in range(rounds):
             ids = [rng.choice(pool) for _ in range(requests)]
