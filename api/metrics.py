@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily, Metric
@@ -28,7 +29,8 @@ from prometheus_client.registry import Collector
 from starlette.routing import BaseRoute, Match, Mount
 from starlette.types import Scope
 
-from api.service import Observers, Service
+if TYPE_CHECKING:  # the serving entry point imports this module before any worker: keep it light
+    from api.service import Observers, Service
 
 ENV = "PROMETHEUS_MULTIPROC_DIR"  # prometheus-client's own switch, read by the library itself
 # Request latencies: a shortlist takes 5-30 ms on the default world, a page up to a second.
@@ -130,6 +132,8 @@ class Metrics:
             MultiProcessCollector(self.registry)
 
     def observers(self) -> Observers:
+        from api.service import Observers
+
         return Observers(stage=self.observe_stage, audit_append=self.audit.observe)
 
     def observe_stage(self, stage: str, seconds: float) -> None:
