@@ -58,6 +58,7 @@ bench: $(STAMP)
 	$(PY) -m training.bench.opportunities --home $${MATCHER_HOME:-var}
 	$(PY) -m training.bench.batch --home $${MATCHER_HOME:-var}
 	$(PY) -m training.bench.backup --home $${MATCHER_HOME:-var}
+	$(PY) -m training.bench.metrics --home $${MATCHER_HOME:-var}
 
 clean:
 	rm -rf var .pytest_cache

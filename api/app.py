@@ -13,7 +13,6 @@ import json
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI, status
 from starlette.concurrency import run_in_threadpool
@@ -25,9 +24,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api import web
 from api.deps import authenticate, bearer_token
 from api.errors import install_error_handlers
+from api.metrics import Metrics
 from api.routes import batch, contacts, health, model, occupations, opportunities, outcomes, records, shortlists
-from api.service import Service
+from api.routes import metrics as metrics_route
+from api.server import SERVING_APP, run_server, server_command
+from api.service import Observers, Service
 from api.settings import ServiceSettings
+from api.telemetry import RequestTelemetry
 from matcher.private import wide_modes
 
 logger = logging.getLogger(__name__)
@@ -94,7 +97,7 @@ class BearerAuth:
     for the role checks. ``/health``, ``/docs`` and ``/openapi.json`` stay open.
     """
 
-    PROTECTED = ("/v1", "/ready")
+    PROTECTED = ("/v1", "/ready", "/metrics")
 
     def __init__(self, app: ASGIApp, service: Callable[[], Service | None]) -> None:
         self.app = app
@@ -155,17 +158,23 @@ async def _reject(send: Send, detail: str) -> None:
 def create_app(settings: ServiceSettings) -> FastAPI:
     """The API over the store, indexes and model that ``settings`` point at."""
 
+    metrics = Metrics() if settings.metrics else None
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         for warning in wide_modes(settings.private_paths()):
             logger.warning(warning)
-        service = Service.start(settings)
+        service = Service.start(settings, metrics.observers() if metrics else Observers())
         app.state.service = service
         app.state.web = web.start(service)
+        if metrics is not None:
+            metrics.note_position(service)  # an idle worker counts in the change-log lag too
         try:
             yield
         finally:
             service.close()
+            if metrics is not None:
+                metrics.close()
 
     app = FastAPI(
         title="kl-matcher",
@@ -175,12 +184,19 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         lifespan=lifespan,
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    # Added last, so it runs first: a caller without a valid token gets 401, whatever the body.
+    # Added late, so it runs early: a caller without a valid token gets 401, whatever the body.
     app.add_middleware(BearerAuth, service=lambda: getattr(app.state, "service", None))
+    # Outermost: times and logs every answer, the 401s and 413s above included.
+    app.add_middleware(
+        RequestTelemetry, router=app.router, metrics=metrics, service=lambda: getattr(app.state, "service", None)
+    )
+    app.state.metrics = metrics
     install_error_handlers(app)
     web.install(app)  # the pages under /app/ (after the API's error handlers, which it keeps for /v1)
     for module in (health, shortlists, records, outcomes, model, contacts, opportunities, batch, occupations):
         app.include_router(module.router)
+    if metrics is not None:
+        app.include_router(metrics_route.router)
     return app
 
 
@@ -198,40 +214,4 @@ def serving_app() -> FastAPI:
     return create_app(ServiceSettings())
 
 
-SERVING_APP = "api.app:serving_app"
-
-
-def server_command(host: str, port: int, workers: int, *options: str) -> list[str]:
-    """The uvicorn command line that serves the app as ``matcher serve`` does, for a process of
-    its own (benchmarks, the tests with several workers)."""
-    import sys
-
-    return [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        SERVING_APP,
-        "--factory",
-        "--host",
-        host,
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        *options,
-    ]
-
-
-def run_server(host: str, port: int, workers: int = 1, log_level: str = "info", **uvicorn_options: Any) -> None:
-    """Serve with uvicorn (blocks)."""
-    import uvicorn
-
-    uvicorn.run(
-        SERVING_APP,
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level=log_level,
-        **uvicorn_options,
-    )
+__all__ = ["SERVING_APP", "create_app", "run_server", "server_command", "serving_app"]

@@ -14,6 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.security.utils import get_authorization_scheme_param
 
 from api.identity import AuthenticationError
+from api.logs import note_principal
 from api.security import ACCESS_REASON_HEADER, AccessReason, Permission, Principal
 from api.service import Service
 from api.validation import use_reference
@@ -64,9 +65,11 @@ def authenticate(service: Service, token: str | None) -> Principal:
     if token is None:
         raise _unauthorized("missing bearer token (Authorization: Bearer <token>)")
     try:
-        return service.authenticate(token)
+        principal = service.authenticate(token)
     except AuthenticationError as exc:
         raise _unauthorized(str(exc), "invalid_token") from exc
+    note_principal(principal)  # the request log's pseudonymous user id
+    return principal
 
 
 def access_reason(value: str | None) -> AccessReason | None:
@@ -147,3 +150,4 @@ CanReadMeasures = Annotated[Principal, Depends(Requires(Permission.READ_MEASURES
 CanSeeShortages = Annotated[Principal, Depends(Requires(Permission.SHORTAGES))]
 CanSeeNewMatches = Annotated[Principal, Depends(Requires(Permission.NEW_MATCHES))]
 CanSeeVacancyNewMatches = Annotated[Principal, Depends(Requires(Permission.VACANCY_NEW_MATCHES))]
+CanReadMetrics = Annotated[Principal, Depends(Requires(Permission.METRICS))]

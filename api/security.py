@@ -45,6 +45,7 @@ class Permission(StrEnum):
     FEEDBACK = "feedback"  # mark a recommendation "passt nicht"
     NEW_MATCHES = "new_matches"  # what the nightly run found new for a job seeker, and the digest
     VACANCY_NEW_MATCHES = "vacancy_new_matches"  # the same for a vacancy, as pseudonymised cards
+    METRICS = "metrics"  # the service's Prometheus metrics (GET /metrics): admin only
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {

@@ -12,7 +12,8 @@ includes every write that was acknowledged before the request arrived. Writes an
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 
@@ -23,7 +24,7 @@ from api.settings import ServiceSettings
 from matcher.audit import AuditEntry, AuditLog
 from matcher.contacts import ContactBook
 from matcher.encoder import EncoderNotBuiltError
-from matcher.engine import Engine
+from matcher.engine import Engine, StageObserver
 from matcher.errors import (
     IndexCorruptError,
     IndexMissingError,
@@ -56,6 +57,14 @@ def _warm_up(engine: Engine) -> None:
             engine.shortlist_for_candidate(ids[0], k=1)
 
 
+@dataclass(frozen=True)
+class Observers:
+    """Who is told how long the service's work took (the metrics, :mod:`api.metrics`; none when off)."""
+
+    stage: StageObserver | None = None  # each stage of each shortlist
+    audit_append: Callable[[float], None] | None = None  # each durable audit append, in seconds
+
+
 @dataclass
 class Service:
     """Everything a request needs; held in ``app.state.service``."""
@@ -72,13 +81,14 @@ class Service:
     teams: TeamRule = field(default_factory=lambda: TeamRule({}, "zentral"))
     pseudonyms: Pseudonyms | None = None
     contacts: ContactBook | None = None
+    observers: Observers = field(default_factory=Observers)
 
     @classmethod
-    def start(cls, settings: ServiceSettings) -> Service:
+    def start(cls, settings: ServiceSettings, observers: Observers = Observers()) -> Service:
         """Open the store, the audit log (recovering a torn tail, rotating expired records) and
         load encoder, indexes and the @champion; record what is missing."""
         store = Store(settings.store_url)
-        service = cls(settings, store, ReferenceData())
+        service = cls(settings, store, ReferenceData(), observers=observers)
         config = settings.oidc
         service.oidc = OidcVerifier(config) if config is not None else None
         service.authenticator = Authenticator(StaffDirectory(store), service.oidc)
@@ -111,7 +121,8 @@ class Service:
         else:
             for name in ("encoder", "indexes", "model"):
                 self.problems.pop(name, None)
-            _warm_up(self.engine)
+            _warm_up(self.engine)  # before the observer: the warm-up is no request
+            self.engine.stage_observer = self.observers.stage
 
     def close(self) -> None:
         self.store.close()
@@ -286,4 +297,7 @@ class Service:
             reason=None if principal.reached is None else principal.reason,
             reached_team=principal.reached,
         )
+        start = time.perf_counter()
         self.audit_log.append(entry)
+        if self.observers.audit_append is not None:
+            self.observers.audit_append(time.perf_counter() - start)

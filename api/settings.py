@@ -15,9 +15,10 @@ from matcher.settings import Settings
 
 
 class ServiceSettings(Settings):
-    """The engine's settings plus the API's: the request body limit, the identity provider."""
+    """The engine's settings plus the API's: the request body limit, metrics, the identity provider."""
 
     max_body_bytes: int = Field(default=1_000_000, ge=1_024, description="larger request bodies are refused (413)")
+    metrics: bool = Field(default=True, description="Prometheus metrics at GET /metrics (admin); off: not served")
     # OpenID Connect (README, "Identity"): set the issuer to sign people in at the institution's
     # provider and to accept its access tokens; without it, personal tokens (`matcher users`) only.
     oidc_issuer: str | None = Field(default=None, description="the provider's issuer URL (Keycloak: .../realms/NAME)")

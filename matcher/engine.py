@@ -63,6 +63,23 @@ CANDIDATE_INDEX = "candidates"
 Record = TypeVar("Record", Candidate, Vacancy)
 Table = TypeVar("Table", CandidateTable, VacancyTable)
 ModelLoader = Callable[[], tuple[Reranker, Any]]
+StageObserver = Callable[[str, float], None]
+"""Told the seconds of each stage of a shortlist, by name (see :data:`SHORTLIST_STAGES`)."""
+SHORTLIST_STAGES = ("filter", "search", "features", "score", "explain")
+
+
+class _StageClock:
+    """Laps of one shortlist for a :data:`StageObserver`; with none, two attribute reads a lap."""
+
+    def __init__(self, observer: StageObserver | None) -> None:
+        self.observer = observer
+        self.last = time.perf_counter() if observer is not None else 0.0
+
+    def lap(self, stage: str) -> None:
+        if self.observer is not None:
+            now = time.perf_counter()
+            self.observer(stage, now - self.last)
+            self.last = now
 
 
 @dataclass(frozen=True)
@@ -163,6 +180,7 @@ class Engine:
         self.model: Any = None  # what the loader says about the serving model (registry info)
         self.model_loader = model_loader
         self.problems: dict[str, str] = {}
+        self.stage_observer: StageObserver | None = None  # the API's metrics; None: stages are not timed
         self._lock = ReadWriteLock()
         self._sync_lock = threading.Lock()
         start = min(vacancy_index.applied_seq, candidate_index.applied_seq)
@@ -318,7 +336,8 @@ class Engine:
         filters: FilterOptions | None,
         explain: bool,
     ) -> Shortlist:
-        """Filter, search, featurise, score, rank, explain."""
+        """Filter, search, featurise, score, rank, explain (each stage timed for the observer)."""
+        clock = _StageClock(self.stage_observer)
         require_profile(query)
         options = filters or self.config.filters
         as_of = options.today or date.today()  # one reference date for filters and features
@@ -327,11 +346,15 @@ class Engine:
         alive = way.items.index.alive()
         places = (self.gazetteer.place_lat, self.gazetteer.place_lon)
         filtered = apply_filters(*way.orient(own, items), options, as_of, within=alive, places=places)
+        clock.lap("filter")
         hits = way.items.index.search_rows(vector, self.config.retrieval.fetch(k), filtered.keep)
+        clock.lap("search")
         pairs = self._pairs(way, own, items, hits, filtered, as_of)
         features = pairs.features()
+        clock.lap("features")
         scores = self.reranker.score(features).astype(np.float32)
         top = rank(scores, pairs.similarity, k)
+        clock.lap("score")
         explained = (
             explain_pairs(self.reranker, pairs, features, top, self.reference)
             if explain
@@ -340,6 +363,7 @@ class Engine:
         chances = probabilities(self.reranker, scores[top])  # the same model as the scores (read lock)
         result = [self._item(way, pairs, scores, explained[r], i, r + 1, chances[r]) for r, i in enumerate(top)]
         records = {item.id: self._other(way, pairs, i) for item, i in zip(result, top)}
+        clock.lap("explain")  # the reasons and the items' facts
         return self._answer(way, query.id, k, result, records, filtered)
 
     def _table(self, query: Candidate | Vacancy) -> CandidateTable | VacancyTable:
@@ -653,7 +677,9 @@ __all__ = [
     "Engine",
     "EngineConfig",
     "IndexSummary",
+    "SHORTLIST_STAGES",
     "Side",
+    "StageObserver",
     "UnknownCandidateError",
     "UnknownVacancyError",
     "build_indexes",

@@ -579,16 +579,21 @@ def serve(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="port")] = 8000,
     workers: Annotated[int, typer.Option(min=1, max=64, help="worker processes")] = 1,
+    log_level: Annotated[
+        str, typer.Option(help="critical, error, warning, info or debug; warning drops the request lines")
+    ] = "info",
 ) -> None:
-    """The HTTP API (FastAPI on uvicorn; OpenAPI at /docs). Settings from the environment."""
+    """The HTTP API (FastAPI on uvicorn; OpenAPI at /docs), JSON logs on stdout. Settings from the environment."""
     from api.app import run_server
     from matcher.store import Store
 
+    if log_level.lower() not in ("critical", "error", "warning", "info", "debug"):
+        _fail(f"--log-level {log_level!r}: use critical, error, warning, info or debug")
     try:  # an older schema is refused here, in one line, before any worker starts
         Store(_settings().store_url).close()
     except MatcherError as exc:
         _fail(str(exc))
-    run_server(host, port, workers)
+    run_server(host, port, workers, log_level.lower())
 
 
 audit_app = typer.Typer(help="The audit log: every access to personal data.", no_args_is_help=True)

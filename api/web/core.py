@@ -24,6 +24,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.logs import note_principal
 from api.security import Permission, Principal, Role
 from api.service import Service
 from api.web.config import WebSettings
@@ -185,6 +186,7 @@ def current_session(request: Request) -> WebSession:
     if session is None:
         raise SignInRequired(target_of(request) if request.method == "GET" else f"{PREFIX}/")
     request.state.session = session
+    note_principal(session.principal)  # the request log's pseudonymous user id
     return session
 
 

@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass, field
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Engine
 
 from api.security import AccessReason, Principal, Role
@@ -159,6 +159,13 @@ class Sessions:
     def _end(self, key: str) -> None:
         with self.engine.begin() as conn:
             conn.execute(delete(web_sessions_table).where(web_sessions_table.c.id_sha256 == key))
+
+    def live_count(self) -> int:
+        """How many sessions are live now (neither idle too long nor too old): one count query."""
+        t, now = web_sessions_table, time.time()
+        live = (t.c.seen_at >= now - self.idle_seconds) & (t.c.started_at >= now - self.max_seconds)
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(t).where(live)).scalar_one())
 
     def _unsign(self, cookie: str | None) -> str | None:
         if not cookie:

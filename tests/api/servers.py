@@ -77,13 +77,17 @@ def start_server(
     timeout: float = 120.0,
     port: int | None = None,
     env: dict[str, str] | None = None,
+    options: tuple[str, ...] = ("--log-level", "warning"),
 ) -> Server:
     """Start and wait until every worker answers ``/health`` (seen by distinct process ids);
-    ``env``: more environment (an identity provider's settings, say)."""
+    ``env``: more environment (an identity provider's settings, say).
+
+    The server's stdout and stderr (its JSON log lines) go to ``log``.
+    """
     # A loaded development machine may take longer to start two workers (CI never sets this).
     timeout = float(os.environ.get("MATCHER_TEST_SERVER_START_SECONDS", timeout))
     port = port or free_port()
-    cmd = server_command("127.0.0.1", port, workers, "--log-level", "warning")
+    cmd = server_command("127.0.0.1", port, workers, *options)
     handle = log.open("ab")
     process = subprocess.Popen(
         cmd, env=home_env(settings) | (env or {}), stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
