@@ -20,6 +20,7 @@ from matcher.models import (
     CandidateProfile,
     CandidateSource,
     Outcome,
+    PlausibleDate,
     Vacancy,
 )
 
@@ -46,7 +47,7 @@ class FilterRequest(BaseModel):
     max_distance_km: float | None = Field(default=None, gt=0, le=500)
     max_commute_minutes: float | None = Field(default=None, gt=0, le=600)
     use_candidate_limits: bool = Field(default=True, description="fall back to the person's own limits")
-    available_by: date | None = Field(default=None, description="candidate available by this date")
+    available_by: PlausibleDate | None = Field(default=None, description="candidate available by this date")
 
     def options(self, defaults: FilterOptions) -> FilterOptions:
         """The engine's filter options for this request."""
@@ -79,7 +80,7 @@ class AdHocProfile(CandidateProfile):
     # Places are checked against the gazetteer (422 naming the field and the rule).
     ags: KnownAgs
     postcode: KnownPostcode
-    available_from: date | None = Field(default=None, description="default: today")
+    available_from: PlausibleDate | None = Field(default=None, description="default: today")
 
     def as_candidate(self, request_id: str, today: date) -> Candidate:
         """The profile as a candidate of the moment. Its id is derived from the request id: the
@@ -140,9 +141,9 @@ class OutcomeRequest(BaseModel):
     id: str | None = Field(default=None, min_length=1, max_length=64)
     candidate_id: str = Field(min_length=1, max_length=64)
     vacancy_id: str = Field(min_length=1, max_length=64)
-    proposed_at: date
+    proposed_at: PlausibleDate
     outcome: Outcome
-    outcome_at: date | None = None
+    outcome_at: PlausibleDate | None = None
 
 
 # --- responses -----------------------------------------------------------------------------------

@@ -17,6 +17,10 @@ class ServiceSettings(Settings):
     """The engine's settings plus the API's: the request body limit and the token files."""
 
     max_body_bytes: int = Field(default=1_000_000, ge=1_024, description="larger request bodies are refused (413)")
+    # Swagger UI loads its script and stylesheet from a public CDN: that fails on an intranet and is a
+    # third-party request from an administration's browser, so /docs is off unless asked for
+    # (MATCHER_API_DOCS=true, on a developer's machine). /openapi.json is always served.
+    api_docs: bool = Field(default=False, description="serve Swagger UI at /docs and ReDoc at /redoc")
 
     @property
     def tokens_file(self) -> Path:

@@ -37,7 +37,20 @@ def _check_postcode(code: str) -> str:
     return code
 
 
+# Every date the engine takes lies in this range: date arithmetic near date.max overflows (an
+# "as_of" of 9999-12-31 was a 500), and no record of a job seeker or vacancy needs more.
+DATE_MIN = date(1900, 1, 1)
+DATE_MAX = date(2100, 12, 31)
+
+
+def _check_date(day: date) -> date:
+    if not DATE_MIN <= day <= DATE_MAX:
+        raise ValueError(f"date must lie between {DATE_MIN.isoformat()} and {DATE_MAX.isoformat()}")
+    return day
+
+
 Kldb5 = Annotated[str, AfterValidator(_check_kldb5)]
+PlausibleDate = Annotated[date, AfterValidator(_check_date)]
 Ags = Annotated[str, AfterValidator(_check_ags)]
 Postcode = Annotated[str, AfterValidator(_check_postcode)]
 
@@ -226,7 +239,7 @@ class CandidateProfile(BaseModel):
     hours_per_week: float | None = Field(default=None, ge=1, le=60)
     shifts: bool = False
     weekends: bool = False
-    available_from: date | None = None
+    available_from: PlausibleDate | None = None
     profile_text: str = Field(default="", max_length=4000)
 
 
@@ -236,8 +249,8 @@ class Candidate(CandidateProfile):
     id: str = Field(min_length=1, max_length=64)
     source: CandidateSource
     source_id: str = Field(min_length=1, max_length=64)
-    available_from: date  # type: ignore[assignment]  # stored profiles always know it
-    registered_at: date
+    available_from: PlausibleDate  # type: ignore[assignment]  # stored profiles always know it
+    registered_at: PlausibleDate
 
     @property
     def main_occupation(self) -> str:
@@ -273,8 +286,8 @@ class Vacancy(BaseModel):
     pay_max: float | None = Field(default=None, ge=0)
     pay_unit: Literal["hour", "month"] = "month"
     contract_type: ContractType = ContractType.PERMANENT
-    start_date: date | None = None
-    posted_at: date
+    start_date: PlausibleDate | None = None
+    posted_at: PlausibleDate
     status: VacancyStatus = VacancyStatus.OPEN
     positions: int = Field(default=1, ge=1, le=500)
 
@@ -293,9 +306,9 @@ class Proposal(BaseModel):
     id: str = Field(min_length=1, max_length=64)
     candidate_id: str = Field(min_length=1, max_length=64)
     vacancy_id: str = Field(min_length=1, max_length=64)
-    proposed_at: date
+    proposed_at: PlausibleDate
     outcome: Outcome
-    outcome_at: date | None = None
+    outcome_at: PlausibleDate | None = None
 
     @model_validator(mode="after")
     def _check_dates(self) -> Proposal:

@@ -1,0 +1,173 @@
+"""Issue 24's smaller holes, each tested the way it was found: far dates, caching, ``next`` with
+CR/LF, server paths in ``/ready`` and a failed reload, Swagger UI from a CDN, free-text skills and
+odd ids."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+import matcher.serving
+from api.app import create_app
+from api.security import Role
+from matcher.errors import ModelNotFoundError
+from tests.api.conftest import Ids, World, home_settings
+
+FAR_DATES = ("0001-01-01", "1000-06-15", "1899-12-31", "2101-01-01", "9999-12-31")
+ABSOLUTE_PATH = re.compile(r"(?<![\w.:/])/(?:[^\s'\"()/]+/)+")
+
+
+# --- far dates ------------------------------------------------------------------------------------
+def _resolve(schema: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+    return schema
+
+
+def _is_date(schema: dict[str, Any], spec: dict[str, Any]) -> bool:
+    schema = _resolve(schema, spec)
+    return schema.get("format") == "date" or any(_is_date(s, spec) for s in schema.get("anyOf", []))
+
+
+def _date_fields(schema: dict[str, Any], spec: dict[str, Any], path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+    """Paths (field names) to every date of a body schema, through objects and nullable objects."""
+    schema = _resolve(schema, spec)
+    if _is_date(schema, spec):
+        yield path
+        return
+    for option in schema.get("anyOf", []):
+        yield from _date_fields(option, spec, path)
+    for name, sub in schema.get("properties", {}).items():
+        if len(path) < 4:
+            yield from _date_fields(sub, spec, (*path, name))
+
+
+def _with(body: dict[str, Any], path: tuple[str, ...], value: str) -> dict[str, Any]:
+    out = dict(body)
+    if len(path) == 1:
+        out[path[0]] = value
+    else:
+        out[path[0]] = _with(out.get(path[0]) if isinstance(out.get(path[0]), dict) else {}, path[1:], value)
+    return out
+
+
+def _base_bodies(ids: Ids) -> dict[tuple[str, str], dict[str, Any]]:
+    profile = {"ags": ids.candidate_record["ags"], "postcode": ids.candidate_record["postcode"]}
+    profile |= {"occupations": ids.candidate_record["occupations"], "level": ids.candidate_record["level"]}
+    pair = {"candidate_id": ids.candidate, "vacancy_id": ids.vacancy}
+    return {
+        ("put", "/v1/candidates/{candidate_id}"): ids.candidate_record,
+        ("put", "/v1/vacancies/{vacancy_id}"): ids.vacancy_record,
+        ("post", "/v1/match/vacancies"): {"profile": profile},
+        ("post", "/v1/outcomes"): {**pair, "proposed_at": "2026-03-02", "outcome": "interview"},
+    }
+
+
+def _date_requests(spec: dict[str, Any], ids: Ids) -> Iterator[tuple[str, str, dict[str, Any], dict[str, Any]]]:
+    """(method, path, query, body) with one far date in one date field, for every date the API takes."""
+    known = {"candidate_id": ids.candidate, "vacancy_id": ids.vacancy}
+    bases = _base_bodies(ids)
+    for template, operations in spec["paths"].items():
+        path = template.format(**{k: known.get(k, "x") for k in re.findall(r"{(\w+)}", template)})
+        for method, operation in operations.items():
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "query" and _is_date(parameter["schema"], spec):
+                    for far in FAR_DATES:
+                        yield method, path, {parameter["name"]: far}, {}
+            content = operation.get("requestBody", {}).get("content", {}).get("application/json")
+            if content is None:
+                continue
+            base = bases.get((method, template), {})
+            for field in _date_fields(content["schema"], spec):
+                for far in FAR_DATES:
+                    yield method, path, {}, _with(base, field, far)
+
+
+def test_far_dates_on_every_date_field_are_422(fresh_client: TestClient, fresh_world: World, ids: Ids) -> None:
+    spec = fresh_client.get("/openapi.json").json()
+    requests = list(_date_requests(spec, ids))
+    fields = {(m, p, tuple(q) or str(sorted(b))) for m, p, q, b in requests}
+    assert len(fields) >= 10, fields  # bodies of records, outcomes, filters, opportunities; query dates
+    admin = fresh_world.auth(Role.ADMIN)
+    statuses: dict[int, int] = {}
+    for method, path, query, body in requests:
+        response = fresh_client.request(method, path, params=query, json=body or None, headers=admin)
+        statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+        assert response.status_code < 500, (method, path, query, response.text[:300])
+        if method != "get" or query:
+            assert response.status_code == 422, (method, path, query, body, response.text[:300])
+    assert set(statuses) == {422}, statuses
+
+
+def test_opportunities_as_of_9999_is_422_not_500(client: TestClient, api_world: World, ids: Ids) -> None:
+    url = f"/v1/candidates/{ids.candidate}/opportunities"
+    response = client.post(url, json={"as_of": "9999-12-31"}, headers=api_world.auth(Role.ADMIN))
+    assert response.status_code == 422, response.text
+    assert "9999" not in response.text  # the input is never echoed
+    ok = client.post(url, json={"as_of": "2026-12-31"}, headers=api_world.auth(Role.CASEWORKER))
+    assert ok.status_code == 200, ok.text
+
+
+# --- caching, /docs, next -----------------------------------------------------------------------
+def test_answers_with_personal_data_are_not_stored(client: TestClient, api_world: World, ids: Ids) -> None:
+    caseworker = api_world.auth(Role.CASEWORKER)
+    for path in (f"/v1/candidates/{ids.candidate}", "/v1/candidates?limit=2", "/ready"):
+        response = client.get(path, headers=caseworker)
+        assert response.status_code == 200 and response.headers["cache-control"] == "no-store", path
+    shortlist = client.post(f"/v1/candidates/{ids.candidate}/vacancies", json={"k": 2}, headers=caseworker)
+    assert shortlist.headers["cache-control"] == "no-store"
+    refused = client.get(f"/v1/candidates/{ids.candidate}", headers=api_world.auth(Role.EMPLOYER_SERVICE))
+    assert refused.status_code == 403 and refused.headers["cache-control"] == "no-store"
+
+
+def test_swagger_ui_is_off_unless_asked_for(api_world: World) -> None:
+    """Swagger UI loads from a public CDN: off by default; /openapi.json stays."""
+    with TestClient(create_app(api_world.settings)) as client:
+        assert client.get("/docs").status_code == 404 and client.get("/redoc").status_code == 404
+        assert client.get("/openapi.json").status_code == 200
+    settings = home_settings(api_world.settings.home, api_world.settings.encoder).model_copy(update={"api_docs": True})
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/docs").status_code == 200
+
+
+@pytest.mark.parametrize("target", ["/app/\r\nSet-Cookie: x=1", "/app/\nx", "/app/%0d%0a".replace("%0d%0a", "\r\n")])
+def test_next_with_cr_or_lf_is_400_before_any_session(client: TestClient, api_world: World, target: str) -> None:
+    page = client.get("/app/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token
+    form = {"csrf_token": token.group(1), "token": api_world.tokens[Role.CASEWORKER], "next": target}
+    response = client.post("/app/login", data=form, follow_redirects=False)
+    assert response.status_code == 400
+    assert "kl_session" not in response.headers.get("set-cookie", "")
+    assert client.get("/app/login", params={"next": target}).status_code == 400
+
+
+# --- server paths -----------------------------------------------------------------------------------
+def test_ready_shows_server_paths_to_admins_only(fresh_world: World) -> None:
+    (fresh_world.settings.index_dir / "vacancies").rename(fresh_world.settings.home / "moved-away")
+    with TestClient(create_app(fresh_world.settings)) as client:
+        for role in (Role.CASEWORKER, Role.EMPLOYER_SERVICE, Role.DATA_TEAM):
+            body = client.get("/ready", headers=fresh_world.auth(role)).json()
+            assert body["problems"] and not ABSOLUTE_PATH.search(str(body["problems"])), (role, body["problems"])
+        admin = client.get("/ready", headers=fresh_world.auth(Role.ADMIN)).json()
+        assert str(fresh_world.settings.home) in str(admin["problems"])
+
+
+def test_failed_reload_shows_server_paths_to_admins_only(
+    fresh_client: TestClient, fresh_world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    where = fresh_world.settings.home / "artifacts" / "model.lgb"
+
+    def broken(*_: object, **__: object) -> None:
+        raise ModelNotFoundError(f"model file {where} is gone")
+
+    monkeypatch.setattr(matcher.serving, "load_model", broken)
+    response = fresh_client.post("/v1/model/reload", headers=fresh_world.auth(Role.DATA_TEAM))
+    assert response.status_code == 409 and "model.lgb" in response.json()["detail"]
+    assert not ABSOLUTE_PATH.search(response.json()["detail"]), response.json()
+    admin = fresh_client.post("/v1/model/reload", headers=fresh_world.auth(Role.ADMIN))
+    assert admin.status_code == 409 and str(where) in admin.json()["detail"]
