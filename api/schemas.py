@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.validation import KnownAgs, KnownPostcode
+from api.validation import KnownAgs, KnownPostcode, KnownSkill
 from matcher.filters import FilterOptions
 from matcher.models import (
     Candidate,
@@ -21,6 +21,7 @@ from matcher.models import (
     CandidateSource,
     Outcome,
     PlausibleDate,
+    RecordId,
     Vacancy,
 )
 
@@ -80,6 +81,7 @@ class AdHocProfile(CandidateProfile):
     # Places are checked against the gazetteer (422 naming the field and the rule).
     ags: KnownAgs
     postcode: KnownPostcode
+    skills: list[KnownSkill] = Field(default_factory=list, max_length=200, description="ESCO skill ids (uuid part)")
     available_from: PlausibleDate | None = Field(default=None, description="default: today")
 
     def as_candidate(self, request_id: str, today: date) -> Candidate:
@@ -104,8 +106,8 @@ class MatchRequest(ShortlistRequest):
 class PairRequest(BaseModel):
     model_config = _REQUEST
 
-    candidate_id: str = Field(min_length=1, max_length=64)
-    vacancy_id: str = Field(min_length=1, max_length=64)
+    candidate_id: RecordId
+    vacancy_id: RecordId
 
 
 class ScoreRequest(BaseModel):
@@ -120,17 +122,20 @@ class ScoreRequest(BaseModel):
 class CandidateUpsert(Candidate):
     """A canonical candidate; the id may be left out (it is taken from the path)."""
 
-    id: str | None = Field(default=None, min_length=1, max_length=64)  # type: ignore[assignment]
+    id: RecordId | None = None  # type: ignore[assignment]
     ags: KnownAgs
     postcode: KnownPostcode
+    skills: list[KnownSkill] = Field(default_factory=list, max_length=200, description="ESCO skill ids (uuid part)")
 
 
 class VacancyUpsert(Vacancy):
     """A canonical vacancy; the id may be left out (it is taken from the path)."""
 
-    id: str | None = Field(default=None, min_length=1, max_length=64)  # type: ignore[assignment]
+    id: RecordId | None = None  # type: ignore[assignment]
     ags: KnownAgs
     postcode: KnownPostcode
+    required_skills: list[KnownSkill] = Field(default_factory=list, max_length=200)
+    optional_skills: list[KnownSkill] = Field(default_factory=list, max_length=200)
 
 
 class OutcomeRequest(BaseModel):
@@ -138,9 +143,9 @@ class OutcomeRequest(BaseModel):
 
     model_config = _REQUEST
 
-    id: str | None = Field(default=None, min_length=1, max_length=64)
-    candidate_id: str = Field(min_length=1, max_length=64)
-    vacancy_id: str = Field(min_length=1, max_length=64)
+    id: RecordId | None = None
+    candidate_id: RecordId
+    vacancy_id: RecordId
     proposed_at: PlausibleDate
     outcome: Outcome
     outcome_at: PlausibleDate | None = None

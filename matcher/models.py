@@ -12,9 +12,14 @@ from datetime import date
 from enum import IntEnum, StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 KLDB5_PATTERN = re.compile(r"^\d{5}$")
+# Every record id (job seekers, vacancies, employers, proposals, source ids): the ingestion's rule,
+# the API's and the store's. Letters, digits and . _ : - only: no blanks, control characters or
+# markup, which were stored and written into the audit log verbatim.
+RECORD_ID_RULE = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
+RECORD_ID_PATTERN = re.compile(RECORD_ID_RULE)
 AGS_PATTERN = re.compile(r"^\d{8}$")
 POSTCODE_PATTERN = re.compile(r"^\d{5}$")
 
@@ -51,6 +56,7 @@ def _check_date(day: date) -> date:
 
 Kldb5 = Annotated[str, AfterValidator(_check_kldb5)]
 PlausibleDate = Annotated[date, AfterValidator(_check_date)]
+RecordId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=RECORD_ID_RULE)]
 Ags = Annotated[str, AfterValidator(_check_ags)]
 Postcode = Annotated[str, AfterValidator(_check_postcode)]
 
@@ -246,9 +252,9 @@ class CandidateProfile(BaseModel):
 class Candidate(CandidateProfile):
     """A job seeker, pseudonymous. No names, no contact data, no protected attributes."""
 
-    id: str = Field(min_length=1, max_length=64)
+    id: RecordId
     source: CandidateSource
-    source_id: str = Field(min_length=1, max_length=64)
+    source_id: RecordId
     available_from: PlausibleDate  # type: ignore[assignment]  # stored profiles always know it
     registered_at: PlausibleDate
 
@@ -262,10 +268,10 @@ class Vacancy(BaseModel):
 
     model_config = _STRICT
 
-    id: str = Field(min_length=1, max_length=64)
+    id: RecordId
     source: str = Field(min_length=1, max_length=32)
-    source_ids: list[str] = Field(default_factory=list, description="ids merged into this one")
-    employer_id: str = Field(min_length=1, max_length=64)
+    source_ids: list[RecordId] = Field(default_factory=list, description="ids merged into this one")
+    employer_id: RecordId
     employer_name: str = Field(min_length=1, max_length=200)
     title: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=8000)
@@ -303,9 +309,9 @@ class Proposal(BaseModel):
 
     model_config = _STRICT
 
-    id: str = Field(min_length=1, max_length=64)
-    candidate_id: str = Field(min_length=1, max_length=64)
-    vacancy_id: str = Field(min_length=1, max_length=64)
+    id: RecordId
+    candidate_id: RecordId
+    vacancy_id: RecordId
     proposed_at: PlausibleDate
     outcome: Outcome
     outcome_at: PlausibleDate | None = None
@@ -338,7 +344,7 @@ class ProtectedAttributes(BaseModel):
 
     model_config = _STRICT
 
-    candidate_id: str = Field(min_length=1, max_length=64)
+    candidate_id: RecordId
     gender: Gender | None = None
     birth_year: int | None = Field(default=None, ge=1940, le=2012)
     citizenship_group: CitizenshipGroup | None = None

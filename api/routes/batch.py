@@ -24,11 +24,12 @@ from api.service import Service
 from matcher.batch import gone_reasons
 from matcher.batch_runs import BatchRuns, NewMatches
 from matcher.engine import Engine
+from matcher.models import RECORD_ID_RULE
 from matcher.retrieval import Direction
 
 router = APIRouter(prefix="/v1", tags=["nightly matching"])
 
-RecordId = Annotated[str, Path(min_length=1, max_length=64)]
+RecordId = Annotated[str, Path(min_length=1, max_length=64, pattern=RECORD_ID_RULE)]
 
 
 class NewMatch(BaseModel):

@@ -22,13 +22,13 @@ from api.service import Service, index_label
 from matcher.engine import Engine
 from matcher.filters import FilterOptions
 from matcher.measures import CHANGE_KINDS, MeasureCatalogue, MeasureType
-from matcher.models import PlausibleDate
+from matcher.models import RECORD_ID_RULE, PlausibleDate
 from matcher.opportunities import Opportunities, OpportunityConfig, find_opportunities, open_vacancies
 from matcher.planning import shortages
 
 router = APIRouter(prefix="/v1", tags=["opportunities"])
 
-RecordId = Annotated[str, Path(min_length=1, max_length=64)]
+RecordId = Annotated[str, Path(min_length=1, max_length=64, pattern=RECORD_ID_RULE)]
 
 
 class OpportunityRequest(BaseModel):

@@ -171,3 +171,65 @@ def test_failed_reload_shows_server_paths_to_admins_only(
     assert not ABSOLUTE_PATH.search(response.json()["detail"]), response.json()
     admin = fresh_client.post("/v1/model/reload", headers=fresh_world.auth(Role.ADMIN))
     assert admin.status_code == 409 and str(where) in admin.json()["detail"]
+
+
+# --- free text where only codes belong ------------------------------------------------------------
+FREE_TEXT_SKILL = "Max Mustermann, Tel. 0631 123456"
+ODD_IDS = ("VV-1\nforged: record", "VV-1\x00", "<script>alert(1)</script>", "VV 1", "VV-\r1", "ä-1")
+
+
+def test_free_text_skills_are_422(fresh_client: TestClient, fresh_world: World, ids: Ids) -> None:
+    admin = fresh_world.auth(Role.ADMIN)
+    person = {**ids.candidate_record, "skills": [*ids.candidate_record["skills"], FREE_TEXT_SKILL]}
+    answer = fresh_client.put(f"/v1/candidates/{ids.candidate}", json=person, headers=admin)
+    assert answer.status_code == 422 and answer.json()["errors"][0]["type"] == "unknown_skill", answer.text
+    for field in ("required_skills", "optional_skills"):
+        job = {**ids.vacancy_record, field: [FREE_TEXT_SKILL]}
+        assert fresh_client.put(f"/v1/vacancies/{ids.vacancy}", json=job, headers=admin).status_code == 422
+    profile = {k: ids.candidate_record[k] for k in ("ags", "postcode", "occupations", "level")}
+    ad_hoc = {"profile": {**profile, "skills": [FREE_TEXT_SKILL]}}
+    assert fresh_client.post("/v1/match/vacancies", json=ad_hoc, headers=admin).status_code == 422
+    assert FREE_TEXT_SKILL not in answer.text
+    # the known ids still pass, and the card shows their labels only
+    same = fresh_client.put(f"/v1/candidates/{ids.candidate}", json=ids.candidate_record, headers=admin)
+    assert same.status_code == 200, same.text
+    card = fresh_client.get(
+        f"/v1/vacancies/{ids.vacancy}/candidates/{fresh_world.pseudonym(ids.vacancy, ids.candidate)}",
+        headers=fresh_world.auth(Role.EMPLOYER_SERVICE),
+    )
+    assert card.status_code == 200 and FREE_TEXT_SKILL not in card.text
+
+
+@pytest.mark.parametrize("odd", ODD_IDS)
+def test_odd_ids_are_422_and_never_reach_the_audit_log(
+    fresh_client: TestClient, fresh_world: World, ids: Ids, odd: str
+) -> None:
+    admin = fresh_world.auth(Role.ADMIN)
+    pair = {"candidate_id": ids.candidate, "vacancy_id": ids.vacancy, "proposed_at": "2026-03-02"}
+    for body in (
+        {**pair, "id": odd, "outcome": "interview"},
+        {**pair, "candidate_id": odd, "outcome": "interview"},
+        {**pair, "vacancy_id": odd, "outcome": "interview"},
+    ):
+        response = fresh_client.post("/v1/outcomes", json=body, headers=admin)
+        assert response.status_code == 422, response.text
+    assert (
+        fresh_client.post(
+            "/v1/score", json={"pairs": [{"candidate_id": odd, "vacancy_id": ids.vacancy}]}, headers=admin
+        ).status_code
+        == 422
+    )
+    person = {**ids.candidate_record, "id": odd}
+    assert fresh_client.put(f"/v1/candidates/{ids.candidate}", json=person, headers=admin).status_code == 422
+    log = (fresh_world.settings.home / "audit.log").read_text(encoding="utf-8")
+    assert odd not in log and odd.encode("unicode_escape").decode() not in log
+
+
+def test_ingestion_rejects_odd_ids_with_the_same_rule() -> None:
+    from data.formats import ident
+    from matcher.models import RECORD_ID_PATTERN
+
+    assert ident(" S-0001676 ") == "S-0001676" and RECORD_ID_PATTERN.match("adhoc-" + "f" * 32)
+    for odd in ODD_IDS:
+        with pytest.raises(ValueError, match="not an id"):
+            ident(odd)
