@@ -233,3 +233,32 @@ def test_ingestion_rejects_odd_ids_with_the_same_rule() -> None:
     for odd in ODD_IDS:
         with pytest.raises(ValueError, match="not an id"):
             ident(odd)
+
+
+# --- pseudonym lookups --------------------------------------------------------------------------
+def test_pseudonym_lookup_hashes_no_stored_ids(
+    fresh_client: TestClient, fresh_world: World, ids: Ids, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A card lookup deciphers the pseudonym; it no longer hashes every stored id (~100 ms a call,
+    so one employer-service token could load the workers). Speed: ``training.bench.pseudonyms``."""
+    from matcher.pseudonyms import Pseudonyms
+
+    employer, admin = fresh_world.auth(Role.EMPLOYER_SERVICE), fresh_world.auth(Role.ADMIN)
+    url = f"/v1/vacancies/{ids.vacancy}/candidates/"
+    assert (
+        fresh_client.get(url + fresh_world.pseudonym(ids.vacancy, ids.candidate), headers=employer).status_code == 200
+    )
+    hashed: list[str] = []
+    number = Pseudonyms.number
+    monkeypatch.setattr(Pseudonyms, "number", lambda self, cid: hashed.append(cid) or number(self, cid))
+    for n in range(20):
+        assert fresh_client.get(url + f"P-{n:02d}ABCDEFGH", headers=employer).status_code == 404
+    assert (
+        fresh_client.get(url + fresh_world.pseudonym(ids.vacancy, ids.candidate), headers=employer).status_code == 200
+    )
+    assert hashed == [ids.candidate]  # the card's own pseudonym, for the answer; no other id
+    # a write anywhere (here: a new person) is seen by the next lookup
+    person = {**ids.candidate_record, "id": "NEW-PERSON-1", "source_id": "NEW-PERSON-1"}
+    assert fresh_client.put("/v1/candidates/NEW-PERSON-1", json=person, headers=admin).status_code in (200, 201)
+    card = fresh_client.get(url + fresh_world.pseudonym(ids.vacancy, "NEW-PERSON-1"), headers=employer)
+    assert card.status_code == 200, card.text
