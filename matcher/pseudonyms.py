@@ -137,5 +137,3 @@ class Pseudonyms:
 
 class PersonNumbers(dict[int, str]):
     """Number -> customer number of every stored job seeker (see :meth:`Pseudonyms.numbers`)."""
-
-
