@@ -267,27 +267,16 @@ class ScoreResponse(BaseModel):
 
 
 class CandidateCard(BaseModel):
-    """A pseudonymised candidate for the employer service: no text, no contact, no origin."""
+    """A pseudonymised candidate for the employer service: no text, no contact, no origin, and every
+    field coarse enough that at least 5 job seekers share the card (:mod:`matcher.cards`)."""
 
     id: str
-    kldb: str
-    occupation: str
-    alternative_occupations: list[str]
-    level: str
-    place: str
-    skills: list[str]
-    school: str
-    vocational: str
-    experience_years: float
-    german_level: str
-    licences: list[str]
-    permits: list[str]
-    has_car: bool
-    working_time: str
-    hours_per_week: float | None
-    shifts: bool
-    weekends: bool
-    available_from: date
+    occupation_group: str = Field(description="KldB 2010 Berufshauptgruppe (2 digits)")
+    occupation: str = Field(description="title of the Berufshauptgruppe")
+    level: Literal["Helfer", "Fachkraft oder höher"]
+    place: str = Field(description="Stadt Kaiserslautern or Landkreis Kaiserslautern")
+    mobility: Literal["Auto", "Führerschein B, kein Auto", "kein Führerschein B"]
+    available: Literal["sofort", "später"]
 
 
 class Page(BaseModel):
