@@ -262,3 +262,26 @@ def test_pseudonym_lookup_hashes_no_stored_ids(
     assert fresh_client.put("/v1/candidates/NEW-PERSON-1", json=person, headers=admin).status_code in (200, 201)
     card = fresh_client.get(url + fresh_world.pseudonym(ids.vacancy, "NEW-PERSON-1"), headers=employer)
     assert card.status_code == 200, card.text
+
+
+# --- applied_seq after a restart ------------------------------------------------------------------
+def test_applied_seq_after_a_restart_shows_the_replayed_position(fresh_world: World, ids: Ids) -> None:
+    import json
+
+    from matcher.store import Store
+
+    admin = fresh_world.auth(Role.ADMIN)
+    with TestClient(create_app(fresh_world.settings)) as client:
+        person = {**ids.candidate_record, "experience_years": 3.0}
+        assert client.put(f"/v1/candidates/{ids.candidate}", json=person, headers=admin).status_code == 200
+    store = Store(fresh_world.settings.store_url)
+    last = store.last_change()
+    store.close()
+    with TestClient(create_app(fresh_world.settings)) as client:  # a restart: snapshot + replayed log
+        indexes = client.get("/ready", headers=admin).json()["indexes"]
+        assert {name: i["applied_seq"] for name, i in indexes.items()} == dict.fromkeys(indexes, last)
+        client.post(
+            f"/v1/candidates/{ids.candidate}/vacancies", json={"k": 2}, headers=fresh_world.auth(Role.CASEWORKER)
+        )
+    record = json.loads(fresh_world.settings.audit_log.read_text(encoding="utf-8").splitlines()[-1])
+    assert record["index_version"].endswith(f":{last}"), record["index_version"]
