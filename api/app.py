@@ -126,6 +126,33 @@ class BearerAuth:
         await self.app(scope, receive, send)
 
 
+class NoStore:
+    """ASGI middleware: ``Cache-Control: no-store`` on every answer under ``/v1`` and ``/ready``.
+
+    Those answers hold personal data (records, shortlists, cards, audit-relevant ids), or depend on
+    the caller's token; no browser, proxy or disk cache may keep them. The web app's pages get the
+    same header from :class:`api.web.core.SecurityHeaders`.
+    """
+
+    PATHS = ("/v1", "/ready")
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not _protected(_route_path(scope), self.PATHS):
+            await self.app(scope, receive, send)
+            return
+
+        async def no_store(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [h for h in message.get("headers", []) if h[0].lower() != b"cache-control"]
+                message = {**message, "headers": [*headers, (b"cache-control", b"no-store")]}
+            await send(message)
+
+        await self.app(scope, receive, no_store)
+
+
 def _route_path(scope: Scope) -> str:
     """The path the router matches (without the ``root_path`` a proxy mounts the app under)."""
     path: str = scope.get("path", "")
@@ -182,8 +209,11 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         description="Job matching for Jobcenter Kaiserslautern: shortlists with reasons. "
         "The engine recommends; people decide.",
         lifespan=lifespan,
+        docs_url="/docs" if settings.api_docs else None,
+        redoc_url="/redoc" if settings.api_docs else None,
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(NoStore)
     # Added late, so it runs early: a caller without a valid token gets 401, whatever the body.
     app.add_middleware(BearerAuth, service=lambda: getattr(app.state, "service", None))
     # Outermost: times and logs every answer, the 401s and 413s above included.

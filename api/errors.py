@@ -136,6 +136,19 @@ def _scrub(message: str, value: object) -> str:
     return message
 
 
+# An absolute path: "/" then at least one more segment; stops at blanks, quotes and parentheses.
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.:/])/(?:[^\s'\"()/]+/)+[^\s'\"()]*")
+
+
+def hide_paths(text: str) -> str:
+    """The text with every absolute server path reduced to its last part (``.../name``).
+
+    Paths tell a caller the server's layout and account names; only administrators see them
+    (``/ready`` and a failed reload's 409 for the other roles).
+    """
+    return _ABSOLUTE_PATH.sub(lambda m: ".../" + m.group(0).rstrip("/").rsplit("/", 1)[-1], text)
+
+
 def error_lines(errors: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Location, message and type of each error; the offending input is left out on purpose."""
     lines = []

@@ -13,13 +13,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.validation import KnownAgs, KnownPostcode
+from api.validation import KnownAgs, KnownPostcode, KnownSkill
 from matcher.filters import FilterOptions
 from matcher.models import (
     Candidate,
     CandidateProfile,
     CandidateSource,
     Outcome,
+    PlausibleDate,
+    RecordId,
     Vacancy,
 )
 
@@ -46,7 +48,7 @@ class FilterRequest(BaseModel):
     max_distance_km: float | None = Field(default=None, gt=0, le=500)
     max_commute_minutes: float | None = Field(default=None, gt=0, le=600)
     use_candidate_limits: bool = Field(default=True, description="fall back to the person's own limits")
-    available_by: date | None = Field(default=None, description="candidate available by this date")
+    available_by: PlausibleDate | None = Field(default=None, description="candidate available by this date")
 
     def options(self, defaults: FilterOptions) -> FilterOptions:
         """The engine's filter options for this request."""
@@ -79,7 +81,8 @@ class AdHocProfile(CandidateProfile):
     # Places are checked against the gazetteer (422 naming the field and the rule).
     ags: KnownAgs
     postcode: KnownPostcode
-    available_from: date | None = Field(default=None, description="default: today")
+    skills: list[KnownSkill] = Field(default_factory=list, max_length=200, description="ESCO skill ids (uuid part)")
+    available_from: PlausibleDate | None = Field(default=None, description="default: today")
 
     def as_candidate(self, request_id: str, today: date) -> Candidate:
         """The profile as a candidate of the moment. Its id is derived from the request id: the
@@ -103,8 +106,8 @@ class MatchRequest(ShortlistRequest):
 class PairRequest(BaseModel):
     model_config = _REQUEST
 
-    candidate_id: str = Field(min_length=1, max_length=64)
-    vacancy_id: str = Field(min_length=1, max_length=64)
+    candidate_id: RecordId
+    vacancy_id: RecordId
 
 
 class ScoreRequest(BaseModel):
@@ -119,17 +122,20 @@ class ScoreRequest(BaseModel):
 class CandidateUpsert(Candidate):
     """A canonical candidate; the id may be left out (it is taken from the path)."""
 
-    id: str | None = Field(default=None, min_length=1, max_length=64)  # type: ignore[assignment]
+    id: RecordId | None = None  # type: ignore[assignment]
     ags: KnownAgs
     postcode: KnownPostcode
+    skills: list[KnownSkill] = Field(default_factory=list, max_length=200, description="ESCO skill ids (uuid part)")
 
 
 class VacancyUpsert(Vacancy):
     """A canonical vacancy; the id may be left out (it is taken from the path)."""
 
-    id: str | None = Field(default=None, min_length=1, max_length=64)  # type: ignore[assignment]
+    id: RecordId | None = None  # type: ignore[assignment]
     ags: KnownAgs
     postcode: KnownPostcode
+    required_skills: list[KnownSkill] = Field(default_factory=list, max_length=200)
+    optional_skills: list[KnownSkill] = Field(default_factory=list, max_length=200)
 
 
 class OutcomeRequest(BaseModel):
@@ -137,12 +143,12 @@ class OutcomeRequest(BaseModel):
 
     model_config = _REQUEST
 
-    id: str | None = Field(default=None, min_length=1, max_length=64)
-    candidate_id: str = Field(min_length=1, max_length=64)
-    vacancy_id: str = Field(min_length=1, max_length=64)
-    proposed_at: date
+    id: RecordId | None = None
+    candidate_id: RecordId
+    vacancy_id: RecordId
+    proposed_at: PlausibleDate
     outcome: Outcome
-    outcome_at: date | None = None
+    outcome_at: PlausibleDate | None = None
 
 
 # --- responses -----------------------------------------------------------------------------------
@@ -270,27 +276,16 @@ class ScoreResponse(BaseModel):
 
 
 class CandidateCard(BaseModel):
-    """A pseudonymised candidate for the employer service: no text, no contact, no origin."""
+    """A pseudonymised candidate for the employer service: no text, no contact, no origin, and every
+    field coarse enough that at least 5 job seekers share the card (:mod:`matcher.cards`)."""
 
     id: str
-    kldb: str
-    occupation: str
-    alternative_occupations: list[str]
-    level: str
-    place: str
-    skills: list[str]
-    school: str
-    vocational: str
-    experience_years: float
-    german_level: str
-    licences: list[str]
-    permits: list[str]
-    has_car: bool
-    working_time: str
-    hours_per_week: float | None
-    shifts: bool
-    weekends: bool
-    available_from: date
+    occupation_group: str = Field(description="KldB 2010 Berufshauptgruppe (2 digits)")
+    occupation: str = Field(description="title of the Berufshauptgruppe")
+    level: Literal["Helfer", "Fachkraft oder höher"]
+    place: str = Field(description="Stadt Kaiserslautern or Landkreis Kaiserslautern")
+    mobility: Literal["Auto", "Führerschein B, kein Auto", "kein Führerschein B"]
+    available: Literal["sofort", "später"]
 
 
 class Page(BaseModel):

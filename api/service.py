@@ -33,7 +33,7 @@ from matcher.errors import (
     ModelNotFoundError,
     UnknownPseudonymError,
 )
-from matcher.pseudonyms import Pseudonyms
+from matcher.pseudonyms import PersonNumbers, Pseudonyms
 from matcher.reference import ReferenceData
 from matcher.retrieval import IndexVersion
 from matcher.serving import ModelInfo, champion_loader, open_audit_log, open_engine, rotate_audit_log
@@ -82,6 +82,9 @@ class Service:
     pseudonyms: Pseudonyms | None = None
     contacts: ContactBook | None = None
     observers: Observers = field(default_factory=Observers)
+    # (change-log position, number -> customer number): rebuilt only when the store changed
+    _numbers: tuple[int, PersonNumbers] | None = None
+    _numbers_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     def start(cls, settings: ServiceSettings, observers: Observers = Observers()) -> Service:
@@ -206,11 +209,27 @@ class Service:
             UnknownPseudonymError: one of them names nobody (or two people) on this vacancy's cards.
         """
         assert self.pseudonyms is not None
-        table = self.pseudonyms.table(vacancy_id, self.store.candidate_ids())
+        numbers = self.person_numbers()
+        found = {}
         for pseudonym in pseudonyms:
-            if pseudonym not in table:
+            person = self.pseudonyms.person(vacancy_id, pseudonym, numbers)
+            if person is None:
                 raise UnknownPseudonymError(vacancy_id, pseudonym)
-        return {p: table[p] for p in pseudonyms}
+            found[pseudonym] = person
+        return found
+
+    def person_numbers(self) -> PersonNumbers:
+        """The map that deciphered pseudonyms are looked up in, as of the store's last change.
+
+        Built once per change-log position (every worker and replica sees a write in the log), so
+        a lookup costs a ``max(seq)`` query and four hashes, whatever a caller sends.
+        """
+        assert self.pseudonyms is not None
+        seq = self.store.last_change()
+        with self._numbers_lock:
+            if self._numbers is None or self._numbers[0] != seq:
+                self._numbers = (seq, self.pseudonyms.numbers(self.store.candidate_ids()))
+            return self._numbers[1]
 
     def card_person(self, vacancy_id: str, pseudonym: str) -> tuple[str, str]:
         """(stored vacancy id, customer number) behind a card of a vacancy's shortlist.

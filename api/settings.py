@@ -38,6 +38,10 @@ class ServiceSettings(Settings):
     oidc_role_map: dict[str, str] = Field(
         default_factory=dict, description="provider role -> role (JSON); default kl-matcher-<role> -> <role>"
     )
+    # Swagger UI loads its script and stylesheet from a public CDN: that fails on an intranet and is a
+    # third-party request from an administration's browser, so /docs is off unless asked for
+    # (MATCHER_API_DOCS=true, on a developer's machine). /openapi.json is always served.
+    api_docs: bool = Field(default=False, description="serve Swagger UI at /docs and ReDoc at /redoc")
 
     @property
     def oidc(self) -> OidcConfig | None:

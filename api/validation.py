@@ -118,3 +118,19 @@ KnownAgs = Annotated[Ags, AfterValidator(_known_ags)]
 """An AGS of the region (8 digits first, then known to the gazetteer)."""
 KnownPostcode = Annotated[Postcode, AfterValidator(_known_postcode)]
 """A postcode of the region, and of the municipality given in ``ags`` (5 digits first)."""
+
+
+SKILL_ERROR_TYPE = "unknown_skill"
+
+
+def _known_skill(skill: str) -> str:
+    # Only ids of the ESCO skills the reference data knows: any other string would reach the
+    # employer service's cards verbatim (a name and a telephone number were, in a test).
+    reference = _current_reference.get() or _default_reference()
+    if skill not in reference.skill_labels:
+        raise PydanticCustomError(SKILL_ERROR_TYPE, "not a known ESCO skill id (the UUID of an ESCO v1.2 skill)")
+    return skill
+
+
+KnownSkill = Annotated[str, AfterValidator(_known_skill)]
+"""The id of a known ESCO skill (the UUID part of its URI, lower case, as ingestion stores it)."""

@@ -21,18 +21,20 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import asdict, dataclass
+from datetime import date
 from typing import Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
 
 from api.schemas import CandidateCard, IndexVersionOut, ModelOut
+from matcher.cards import area_centre, coarse_card
 from matcher.columns import known
+from matcher.explain import VALUED_FAMILIES, render_reason
 from matcher.features import commute_ratio
 from matcher.geo import Gazetteer, commute_minutes, haversine_km
-from matcher.models import LEVEL_LABELS_DE, Candidate, Vacancy, effective_licences
+from matcher.models import Candidate, Vacancy, effective_licences
 from matcher.reference import ReferenceData
-from matcher.render import occupation_title, place_name
 from matcher.retrieval import Details, Explained, IndexVersion, PairBatch, Shortlist, ShortlistItem
 from matcher.serving import ModelInfo
 
@@ -60,6 +62,7 @@ DISTANCE_EDGES_KM: tuple[int, ...] = (10, 25, 50)
 COMMUTE_STEP_MINUTES = 15
 _MODE_DE = {"car": "mit dem Auto", "public_transport": "mit Bus und Bahn"}
 _GEOGRAPHY_FAMILY = "distance"  # the reason family whose sentence holds km and minutes (matcher.explain)
+_UNKNOWN_FAMILY = "?"
 _DISTANCE_SENTENCE = re.compile(r"^\S+ km, ")  # matcher.explain._distance, should the family be unknown
 
 
@@ -81,10 +84,11 @@ def commute_band(minutes: float | None) -> str | None:
 def card_geography(candidate: Candidate, vacancy: Vacancy, places: Gazetteer) -> dict[str, Any]:
     """Where a job seeker lives relative to a vacancy, as the employer service may see it.
 
-    Bands of the distance and commute (by car or bus, as the card says: ``commute_mode``) from the centroid of the
-    municipality the card names to the vacancy, and whether that commute is within the person's
-    own limit (the rule of ``matcher.features``); exact figures null. Everything here follows from
-    the card and the person's own limit, so answers about many vacancies add nothing to the card.
+    Bands of the distance and commute (by car or bus, as the card says: ``commute_mode``) from the
+    centre of the area the card names (:func:`matcher.cards.area_centre`) to the vacancy, and whether
+    that commute is within the person's own limit (the rule of ``matcher.features``); exact figures
+    null. Everything here follows from the card and the person's own limit, so answers about many
+    vacancies add nothing to the card.
     Unknown places: everything null.
     """
     out: dict[str, Any] = {
@@ -95,10 +99,14 @@ def card_geography(candidate: Candidate, vacancy: Vacancy, places: Gazetteer) ->
         "commute_feasible": None,
         "commute_mode": "car" if candidate.has_car else "public_transport",
     }
+    centre = area_centre(candidate.ags, places.reference)
     try:
-        (lat1, lon1), (lat2, lon2) = places.locate(candidate.ags), places.locate(vacancy.ags, vacancy.postcode)
+        (lat2, lon2) = places.locate(vacancy.ags, vacancy.postcode)
     except KeyError:
         return out
+    if centre is None:
+        return out
+    lat1, lon1 = centre
     km = float(haversine_km(lat1, lon1, lat2, lon2))
     minutes = float(commute_minutes(km, candidate.has_car))
     ratio = float(commute_ratio(km, minutes, known(candidate.max_commute_km), known(candidate.max_commute_minutes)))
@@ -129,43 +137,126 @@ def banded_distance_reason(geography: dict[str, Any]) -> str:
     return text
 
 
-def _banded_reasons(reasons: list[str], effects: dict[str, Any], geography: dict[str, Any]) -> list[str]:
-    """The reasons with the distance family's sentence in bands (``effects`` hold the families in order)."""
+def coarse_reason(
+    family: str, text: str, card: dict[str, Any], geography: dict[str, Any], vacancy: Vacancy
+) -> str | None:
+    """One reason as the employer service may read it: the families that would tell more than the
+    card say only what the card, the vacancy and the pair's fit say (None: left out)."""
+    if family == _GEOGRAPHY_FAMILY:
+        return banded_distance_reason(geography)
+    if family == _UNKNOWN_FAMILY:
+        return None  # a sentence of unknown family may hold anything of the person
+    if family == "experience":
+        return None  # years of experience are not on the card
+    if family == "availability":
+        return f"verfügbar {card['available']}"
+    if family == "language":
+        need = vacancy.german_level_min
+        if need is None:
+            return "keine Deutschanforderung"
+        return f"Deutsch gefordert {need.value}: {'erfüllt' if card['german_met'] else 'nicht erfüllt'}"
+    if family == "working_time":
+        return "Arbeitszeit passt" if text.startswith("Arbeitszeit passt") else "Arbeitszeit passt nicht ganz"
+    return text
+
+
+def _banded_reasons(
+    reasons: list[str], effects: dict[str, Any], geography: dict[str, Any], card: dict[str, Any], vacancy: Vacancy
+) -> list[str]:
+    """The reasons in bands (``effects`` hold the families in order)."""
     families = list(effects)
     if len(families) != len(reasons):  # not from explain_pairs: recognise the sentence instead
-        families = [_GEOGRAPHY_FAMILY if _DISTANCE_SENTENCE.match(r) else "" for r in reasons]
-    sentence = banded_distance_reason(geography)
-    return [sentence if f == _GEOGRAPHY_FAMILY else r for f, r in zip(families, reasons)]
+        families = [_GEOGRAPHY_FAMILY if _DISTANCE_SENTENCE.match(r) else _UNKNOWN_FAMILY for r in reasons]
+    shown = (coarse_reason(f, r, card, geography, vacancy) for f, r in zip(families, reasons))
+    return [r for r in shown if r is not None]
 
 
 @dataclass(frozen=True)
 class _Geography:
-    """One pair's geography for one role: None for exact figures, else the card's bands."""
+    """One pair as one role may see it: None for exact figures, else the card's bands and fields."""
 
     card: dict[str, Any] | None
+    coarse: dict[str, Any] | None = None  # matcher.cards.coarse_card, and whether the German level suffices
+    vacancy: Vacancy | None = None
 
     @classmethod
     def of(cls, candidate: Candidate, vacancy: Vacancy, precise: bool, places: Gazetteer) -> _Geography:
-        return cls(None if precise else card_geography(candidate, vacancy, places))
+        if precise:
+            return cls(None)
+        coarse = coarse_card(candidate, places.reference, date.today())
+        need = vacancy.german_level_min
+        coarse["german_met"] = need is None or candidate.german_level.rank >= need.rank
+        return cls(card_geography(candidate, vacancy, places), coarse, vacancy)
 
     def facts(self, facts: dict[str, Any]) -> dict[str, Any]:
         if self.card is None:
             return _with_bands(facts)
-        return {
+        out = {
             **facts,
             "distance_km": None,
             "commute_minutes": None,
             "distance_band": self.card["distance_band"],
             "commute_band": self.card["commute_band"],
         }
+        if self.coarse is not None and "experience_years" in facts:  # a job seeker's card
+            out.update(_coarse_facts(self.coarse))
+        return out
 
     def details(self, details: dict[str, Any]) -> dict[str, Any]:
-        return _with_bands(details) if self.card is None else {**details, **self.card}
+        # No per-feature effects for the employer service: the distance effect alone guessed the
+        # postcode for 51 % of city job seekers (chance: 17 %).
+        return _with_bands(details) if self.card is None else {**details, **self.card, "effects": {}}
 
     def reasons(self, reasons: list[str], explained: Details | None) -> list[str]:
-        if self.card is None:
+        if self.card is None or self.coarse is None or self.vacancy is None:
             return list(reasons)
-        return _banded_reasons(reasons, explained.effects if explained else {}, self.card)
+        return _banded_reasons(reasons, explained.effects if explained else {}, self.card, self.coarse, self.vacancy)
+
+
+def stored_reasons(
+    reasons: list[Any], candidate: Candidate | None, vacancy: Vacancy | None, precise: bool, places: Gazetteer
+) -> list[str]:
+    """The reasons of a stored nightly result (:func:`matcher.explain.reason_data`), as the role may
+    read them: exact sentences for roles that read full records, else the live cards' bands.
+
+    Sentences stored by runs before reasons were data hold exact distances: only the precise roles
+    get them; the employer service gets none (as for a person or vacancy no longer stored).
+    """
+    if any(not isinstance(r, dict) for r in reasons):
+        return [str(r) for r in reasons] if precise else []
+    if precise:
+        return [render_reason(r, candidate) for r in reasons]
+    if candidate is None or vacancy is None:
+        return []
+    geography = _Geography.of(candidate, vacancy, False, places)
+    assert geography.card is not None and geography.coarse is not None
+    out = []
+    for r in reasons:
+        family = str(r.get("family", ""))
+        text = render_reason(r, candidate) if family not in VALUED_FAMILIES else ""
+        shown = coarse_reason(family, text, geography.coarse, geography.card, vacancy)
+        if shown is not None:
+            out.append(shown)
+    return out
+
+
+def _coarse_facts(coarse: dict[str, Any]) -> dict[str, Any]:
+    """The card fields of the facts, coarsened (what is not on the card: null)."""
+    return {
+        "kldb": None,
+        "occupation_group": coarse["occupation_group"],
+        "occupation": coarse["occupation"],
+        "level": coarse["level"],
+        "place": coarse["place"],
+        "mobility": coarse["mobility"],
+        "available": coarse["available"],
+        "working_time": None,
+        "hours_per_week": None,
+        "available_from": None,
+        "experience_years": None,
+        "german_level": None,
+        "licences": None,
+    }
 
 
 def _scorer_details(explained: Details | None) -> dict[str, Any]:
@@ -221,6 +312,9 @@ def _details(
         "german_required": need.value if need else None,
         "met": need is None or candidate.german_level.rank >= need.rank,
     }
+    if geography.coarse is not None:  # the employer service: what the card shows, and the pair's fit
+        working_time.update(candidate=None, candidate_hours=None, shifts_ok=None, weekends_ok=None)
+        language["german_level"] = None
     details = geography.details(_scorer_details(explained))
     return {**details, "working_time": working_time, "licences": licences, "language": language}
 
@@ -271,35 +365,14 @@ def shortlist_response(
 
 
 def candidate_card(c: Candidate, reference: ReferenceData, pseudonym: str) -> CandidateCard:
-    """The employer service's view: occupation, level, place name, skill labels, availability,
-    under the person's pseudonym on one vacancy's cards (:mod:`matcher.pseudonyms`).
+    """The employer service's view: the coarse card (:func:`matcher.cards.coarse_card`) under the
+    person's pseudonym on one vacancy's cards (:mod:`matcher.pseudonyms`).
 
     Left out on purpose: the profile text, the source system's customer number, postcode and
-    municipality key, registration date and other languages (a proxy for origin). The place name
-    still names the municipality (one of 51, names unique), and 50 of the 51 use one postcode
-    each: outside Kaiserslautern city it gives the postcode away (tests/api/test_inference.py).
+    municipality, skills (free of the vacancy's context they single a person out), school and
+    vocational qualification, exact experience, dates, hours, permits and other languages.
     """
-    return CandidateCard(
-        id=pseudonym,
-        kldb=c.main_occupation,
-        occupation=occupation_title(c.main_occupation, reference),
-        alternative_occupations=[occupation_title(o, reference) for o in c.occupations[1:]],
-        level=LEVEL_LABELS_DE[c.level],
-        place=place_name(c.ags, reference),
-        skills=[reference.skill_label(s) for s in c.skills],
-        school=c.school.value,
-        vocational=c.vocational.value,
-        experience_years=c.experience_years,
-        german_level=c.german_level.value,
-        licences=list(c.licences),
-        permits=list(c.permits),
-        has_car=c.has_car,
-        working_time=c.working_time.value,
-        hours_per_week=c.hours_per_week,
-        shifts=c.shifts,
-        weekends=c.weekends,
-        available_from=c.available_from,
-    )
+    return CandidateCard(id=pseudonym, **coarse_card(c, reference, date.today()))
 
 
 def candidate_view(c: Candidate, team: str) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal, Protocol, TypeVar
 
-from matcher.models import LICENCES, GermanLevel
+from matcher.models import LICENCES, RECORD_ID_PATTERN, GermanLevel
 
 T = TypeVar("T")
 
@@ -44,8 +44,12 @@ def text(value: Any) -> str:
 
 
 def ident(value: Any) -> str:
-    """An id: text without surrounding blanks (JSON numbers are not ids)."""
-    return text(value)
+    """An id: text without surrounding blanks (JSON numbers are not ids) that follows the one id
+    rule of the store and the API (:data:`matcher.models.RECORD_ID_PATTERN`)."""
+    found = text(value)
+    if not RECORD_ID_PATTERN.match(found):
+        raise ValueError("not an id (1-64 letters, digits, '.', '_', ':' or '-')")
+    return found
 
 
 def german_date(value: Any) -> date:

@@ -28,8 +28,10 @@ from typing import Any
 from matcher.batch_runs import DIRECTIONS, BatchRuns, ResultRow, RunDirection, RunInfo, ShardPlan, plan_shards
 from matcher.engine import Engine
 from matcher.errors import InsufficientProfileError, MatcherError, UnknownCandidateError, UnknownVacancyError
+from matcher.explain import reason_data
 from matcher.filters import FilterOptions
-from matcher.retrieval import Direction, Shortlist
+from matcher.models import Candidate, Vacancy
+from matcher.retrieval import Direction, Shortlist, ShortlistItem
 from matcher.settings import Settings
 
 ShardHook = Callable[[ShardPlan, int], None]  # called with the plan and attempt number (tests)
@@ -99,10 +101,27 @@ def shard_rows(engine: Engine, plan: ShardPlan, k: int, as_of: date) -> list[Res
     for query_id in plan.query_ids:
         try:
             result = shortlist(engine, plan.direction, query_id, k, as_of)
+            query: Candidate | Vacancy = (
+                engine.candidate(query_id) if plan.direction == "vacancies_for_candidate" else engine.vacancy(query_id)
+            )
         except (UnknownCandidateError, UnknownVacancyError, InsufficientProfileError):
             continue
-        rows += [ResultRow(query_id, i.rank, i.id, i.score, list(i.reasons)) for i in result.items]
+        rows += [
+            ResultRow(query_id, i.rank, i.id, i.score, reasons_as_data(query, result.records[i.id], i))
+            for i in result.items
+        ]
     return rows
+
+
+def reasons_as_data(query: Candidate | Vacancy, other: Candidate | Vacancy, item: ShortlistItem) -> list[Any]:
+    """An item's reasons as data (family and values, :func:`matcher.explain.reason_data`), so that
+    the presentation decides what each role reads; none where the families are not known."""
+    c, v = (query, other) if isinstance(query, Candidate) else (other, query)
+    if item.details is None or len(item.details.effects) != len(item.reasons):
+        return []
+    assert isinstance(c, Candidate) and isinstance(v, Vacancy)
+    families = list(item.details.effects)
+    return [reason_data(f, text, c, v, item.details.facts) for f, text in zip(families, item.reasons, strict=True)]
 
 
 # One engine per worker process and home: a Ray worker runs many shards, and opening the engine

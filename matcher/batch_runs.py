@@ -7,7 +7,9 @@ earlier attempt of the same shard wrote, so a retried shard never duplicates), a
 :meth:`BatchRuns.commit` (status ``committed``). Readers see committed runs only, so an aborted
 run leaves nothing visible; running it again under the same id finishes the missing shards.
 
-Rows hold ids, ranks, scores and the German reasons only: no names, no free text.
+Rows hold ids, ranks, scores and the reasons as data (family and values, never a sentence
+with a distance: the API's presentation renders them per role); no names, no free text. Runs
+stored before that hold German sentences, which only roles that read full records are shown.
 """
 
 from __future__ import annotations
@@ -75,7 +77,7 @@ class ResultRow:
     rank: int
     item_id: str
     score: float
-    reasons: list[str]
+    reasons: list[Any]  # reasons as data (matcher.explain.reason_data); runs before issue 24: sentences
 
 
 @dataclass(frozen=True)

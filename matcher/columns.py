@@ -115,7 +115,7 @@ class CandidateTable(_Columns):
     level: Ints
     lat: Floats
     lon: Floats
-    place_lat: Floats  # the municipality's centre: what a pseudonymised card reveals
+    place_lat: Floats  # the centre of the card's area (matcher.cards): what a pseudonymised card reveals
     place_lon: Floats
     place: NDArray[np.int32]  # gazetteer place code of (lat, lon); -1 unknown
     municipality: NDArray[np.int32]  # gazetteer place code of (place_lat, place_lon)
@@ -135,7 +135,8 @@ class CandidateTable(_Columns):
 
     @classmethod
     def build(cls, candidates: Sequence[Candidate], gazetteer: Gazetteer) -> CandidateTable:
-        place, municipality = place_codes(gazetteer, candidates), place_codes(gazetteer, candidates, True)
+        place = place_codes(gazetteer, candidates)
+        municipality = np.array([gazetteer.area_code(c.ags) for c in candidates], dtype=np.int32).reshape(-1)
         alt = np.full((len(candidates), MAX_ALTERNATIVES), -1, dtype=np.int64)
         for i, c in enumerate(candidates):
             codes = [int(x) for x in c.occupations[1 : 1 + MAX_ALTERNATIVES]]

@@ -189,7 +189,11 @@ class ContactBook:
             ContactRequestClosedError: it was answered already.
         """
         proposal = Proposal(
-            id=f"kr-{request_id}", candidate_id="-", vacancy_id="-", proposed_at=today, outcome=Outcome.NO_REACTION
+            id=f"kr-{request_id}",
+            candidate_id="pending",
+            vacancy_id="pending",
+            proposed_at=today,
+            outcome=Outcome.NO_REACTION,
         )
         with self.store.transaction() as conn:
             current = self._open(conn, request_id)

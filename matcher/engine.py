@@ -195,6 +195,9 @@ class Engine:
             CANDIDATE_INDEX, candidate_index, CandidateTable, candidates, self.gazetteer
         )
         self._catch_up(changes, candidates, vacancies)
+        # The state now includes the replayed entries: /ready and the audit labels say so (they
+        # showed the snapshot's position after a restart).
+        self.vacancies.index.applied_seq = self.candidates.index.applied_seq = self.applied_seq
 
     @classmethod
     def load(

@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 
 from matcher.columns import known
 from matcher.features import DEFAULT_MAX_COMMUTE_MIN, FEATURE_INDEX
-from matcher.models import LEVEL_LABELS_DE, PERMITS, Candidate, Vacancy, effective_licences
+from matcher.models import LEVEL_LABELS_DE, PERMITS, Candidate, GermanLevel, Vacancy, effective_licences
 from matcher.reference import ReferenceData
 
 FAMILIES: dict[str, tuple[str, ...]] = {
@@ -125,16 +125,81 @@ def _skills(v: Vacancy, facts: PairFacts) -> str:
 
 def _distance(c: Candidate, x: NDArray[np.float32]) -> str:
     km, minutes = float(x[FEATURE_INDEX["distance_km"]]), float(x[FEATURE_INDEX["commute_minutes"]])
+    return distance_sentence(c, km, minutes, c.has_car, bool(x[FEATURE_INDEX["commute_feasible"]]))
+
+
+def distance_sentence(c: Candidate | None, km: float, minutes: float, by_car: bool, feasible: bool) -> str:
+    """The distance reason with exact figures (roles that may read the full record); ``c`` gives the
+    person's own limit for a commute beyond it (None: the limit is not named)."""
     if np.isnan(km):
         return "Entfernung unbekannt (Ort außerhalb der Region)"
-    mode = "mit dem Auto" if c.has_car else "mit Bus und Bahn"
+    mode = "mit dem Auto" if by_car else "mit Bus und Bahn"
     text = f"{km:.0f} km, {mode} etwa {minutes:.0f} Minuten"
-    if not x[FEATURE_INDEX["commute_feasible"]]:
+    if not feasible and c is None:
+        text += " (mehr als zumutbar)"
+    elif not feasible and c is not None:
         km_limit = known(c.max_commute_km)  # the columns' rule: 0 means "keine Angabe"
         minutes_limit = np.nan_to_num(known(c.max_commute_minutes), nan=DEFAULT_MAX_COMMUTE_MIN)
         limit = f"{km_limit:.0f} km" if not np.isnan(km_limit) else f"{minutes_limit:.0f} Minuten"
         text += f" (mehr als die zumutbaren {limit})"
     return text
+
+
+# Families whose sentence holds what a card shows only in bands (or not at all): the nightly run
+# stores their values, and the presentation decides what a role reads (api.views).
+VALUED_FAMILIES = ("distance", "experience", "availability", "language")
+
+
+def reason_data(family: str, text: str, c: Candidate, v: Vacancy, facts: PairFacts) -> dict[str, object]:
+    """One reason as data: its family and the values its sentence is made of (for the families
+    of :data:`VALUED_FAMILIES`), or the sentence itself (the other families name no place,
+    date or personal figure)."""
+    values: dict[str, object]
+    if family == "distance":
+        values = {
+            "distance_km": facts.distance_km,
+            "commute_minutes": facts.commute_minutes,
+            "commute_mode": facts.commute_mode,
+            "commute_feasible": facts.commute_feasible,
+        }
+    elif family == "experience":
+        values = {"years": c.experience_years}
+    elif family == "availability":
+        values = {"available_from": c.available_from.isoformat(), "start": (v.start_date or v.posted_at).isoformat()}
+    elif family == "language":
+        values = {"german": c.german_level.value, "required": v.german_level_min.value if v.german_level_min else None}
+    else:
+        values = {"text": text}
+    return {"family": family, "values": values}
+
+
+def render_reason(data: Mapping[str, object], c: Candidate | None) -> str:
+    """The exact sentence of a stored reason (:func:`reason_data`), for roles that read full records."""
+    family, values = str(data.get("family")), data.get("values")
+    v = values if isinstance(values, dict) else {}
+    if family == "distance":
+        km = v.get("distance_km")
+        minutes = v.get("commute_minutes")
+        return distance_sentence(
+            c,
+            float("nan") if km is None else float(km),
+            float("nan") if minutes is None else float(minutes),
+            v.get("commute_mode") == "car",
+            v.get("commute_feasible") is not False,
+        )
+    if family == "experience":
+        return f"{float(v.get('years') or 0):.0f} Jahre Berufserfahrung"
+    if family == "availability":
+        available, start = date.fromisoformat(str(v["available_from"])), date.fromisoformat(str(v["start"]))
+        return f"verfügbar erst ab {_fmt_date(available)}" if available > start else "verfügbar zum Stellenbeginn"
+    if family == "language":
+        have = _GERMAN_DE.get(str(v.get("german")), str(v.get("german")))
+        if v.get("required") is None:
+            return f"keine Deutschanforderung (Deutsch {have})"
+        need = GermanLevel(str(v["required"]))
+        verdict = "erfüllt" if GermanLevel(str(v["german"])).rank >= need.rank else "nicht erfüllt"
+        return f"Deutsch {have}, gefordert {_GERMAN_DE.get(need.value, need.value)}: {verdict}"
+    return str(v.get("text", ""))
 
 
 def _working_time(c: Candidate, v: Vacancy, x: NDArray[np.float32]) -> str:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from matcher.cards import area_centres, areas
 from matcher.errors import UnknownPlaceError
 from matcher.reference import ReferenceData
 
@@ -70,6 +71,7 @@ class Gazetteer:
     """Coordinates of the region's postcodes and municipalities."""
 
     def __init__(self, reference: ReferenceData) -> None:
+        self.reference = reference  # the employer service's cards place people by area (api.cards)
         municipalities = reference.municipalities
         self._ags = {
             a: (float(la), float(lo))
@@ -84,9 +86,15 @@ class Gazetteer:
         # Every place as a small integer: distances from one point to a whole table are then taken
         # over the few hundred places and gathered, not computed once per row. The last entry is
         # NaN, so code -1 (a place outside the region) gathers "unknown" with no special case.
-        places = [*self._plz.values(), *self._ags.values(), (np.nan, np.nan)]
+        # The employer service's cards name areas, not municipalities (matcher.cards): their centres
+        # are places too, for distances "from what the card shows".
+        area_of, centres = areas(reference), area_centres(reference)
+        names = sorted(centres)
+        places = [*self._plz.values(), *self._ags.values(), *(centres[n] for n in names), (np.nan, np.nan)]
         self._plz_code = {p: i for i, p in enumerate(self._plz)}
         self._ags_code = {a: len(self._plz) + i for i, a in enumerate(self._ags)}
+        first_area = len(self._plz) + len(self._ags)
+        self._area_code = {a: first_area + names.index(area_of[a]) for a in self._ags}
         self.place_lat = np.array([p[0] for p in places], dtype=np.float64)
         self.place_lon = np.array([p[1] for p in places], dtype=np.float64)
 
@@ -121,6 +129,10 @@ class Gazetteer:
         if postcode and postcode in self._plz_code:
             return self._plz_code[postcode]
         return self._ags_code.get(ags, -1)
+
+    def area_code(self, ags: str) -> int:
+        """The place code of the centre of the area a card names for this municipality (-1: unknown)."""
+        return self._area_code.get(ags, -1)
 
     def distance_km(self, a: tuple[str, str | None], b: tuple[str, str | None]) -> float:
         (lat1, lon1), (lat2, lon2) = self.locate(*a), self.locate(*b)

@@ -12,9 +12,14 @@ from datetime import date
 from enum import IntEnum, StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 KLDB5_PATTERN = re.compile(r"^\d{5}$")
+# Every record id (job seekers, vacancies, employers, proposals, source ids): the ingestion's rule,
+# the API's and the store's. Letters, digits and . _ : - only: no blanks, control characters or
+# markup, which were stored and written into the audit log verbatim.
+RECORD_ID_RULE = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
+RECORD_ID_PATTERN = re.compile(RECORD_ID_RULE)
 AGS_PATTERN = re.compile(r"^\d{8}$")
 POSTCODE_PATTERN = re.compile(r"^\d{5}$")
 
@@ -37,7 +42,21 @@ def _check_postcode(code: str) -> str:
     return code
 
 
+# Every date the engine takes lies in this range: date arithmetic near date.max overflows (an
+# "as_of" of 9999-12-31 was a 500), and no record of a job seeker or vacancy needs more.
+DATE_MIN = date(1900, 1, 1)
+DATE_MAX = date(2100, 12, 31)
+
+
+def _check_date(day: date) -> date:
+    if not DATE_MIN <= day <= DATE_MAX:
+        raise ValueError(f"date must lie between {DATE_MIN.isoformat()} and {DATE_MAX.isoformat()}")
+    return day
+
+
 Kldb5 = Annotated[str, AfterValidator(_check_kldb5)]
+PlausibleDate = Annotated[date, AfterValidator(_check_date)]
+RecordId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=RECORD_ID_RULE)]
 Ags = Annotated[str, AfterValidator(_check_ags)]
 Postcode = Annotated[str, AfterValidator(_check_postcode)]
 
@@ -226,18 +245,18 @@ class CandidateProfile(BaseModel):
     hours_per_week: float | None = Field(default=None, ge=1, le=60)
     shifts: bool = False
     weekends: bool = False
-    available_from: date | None = None
+    available_from: PlausibleDate | None = None
     profile_text: str = Field(default="", max_length=4000)
 
 
 class Candidate(CandidateProfile):
     """A job seeker, pseudonymous. No names, no contact data, no protected attributes."""
 
-    id: str = Field(min_length=1, max_length=64)
+    id: RecordId
     source: CandidateSource
-    source_id: str = Field(min_length=1, max_length=64)
-    available_from: date  # type: ignore[assignment]  # stored profiles always know it
-    registered_at: date
+    source_id: RecordId
+    available_from: PlausibleDate  # type: ignore[assignment]  # stored profiles always know it
+    registered_at: PlausibleDate
     team: str | None = Field(
         default=None,
         pattern=r"^[a-z0-9][a-z0-9_-]{0,47}$",
@@ -254,10 +273,10 @@ class Vacancy(BaseModel):
 
     model_config = _STRICT
 
-    id: str = Field(min_length=1, max_length=64)
+    id: RecordId
     source: str = Field(min_length=1, max_length=32)
-    source_ids: list[str] = Field(default_factory=list, description="ids merged into this one")
-    employer_id: str = Field(min_length=1, max_length=64)
+    source_ids: list[RecordId] = Field(default_factory=list, description="ids merged into this one")
+    employer_id: RecordId
     employer_name: str = Field(min_length=1, max_length=200)
     title: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=8000)
@@ -278,8 +297,8 @@ class Vacancy(BaseModel):
     pay_max: float | None = Field(default=None, ge=0)
     pay_unit: Literal["hour", "month"] = "month"
     contract_type: ContractType = ContractType.PERMANENT
-    start_date: date | None = None
-    posted_at: date
+    start_date: PlausibleDate | None = None
+    posted_at: PlausibleDate
     status: VacancyStatus = VacancyStatus.OPEN
     positions: int = Field(default=1, ge=1, le=500)
 
@@ -295,12 +314,12 @@ class Proposal(BaseModel):
 
     model_config = _STRICT
 
-    id: str = Field(min_length=1, max_length=64)
-    candidate_id: str = Field(min_length=1, max_length=64)
-    vacancy_id: str = Field(min_length=1, max_length=64)
-    proposed_at: date
+    id: RecordId
+    candidate_id: RecordId
+    vacancy_id: RecordId
+    proposed_at: PlausibleDate
     outcome: Outcome
-    outcome_at: date | None = None
+    outcome_at: PlausibleDate | None = None
 
     @model_validator(mode="after")
     def _check_dates(self) -> Proposal:
@@ -330,7 +349,7 @@ class ProtectedAttributes(BaseModel):
 
     model_config = _STRICT
 
-    candidate_id: str = Field(min_length=1, max_length=64)
+    candidate_id: RecordId
     gender: Gender | None = None
     birth_year: int | None = Field(default=None, ge=1940, le=2012)
     citizenship_group: CitizenshipGroup | None = None

@@ -694,8 +694,10 @@ def erase(
     candidate: Annotated[str, typer.Option("--candidate", help="pseudonymous id of the job seeker")],
 ) -> None:
     """Erase a job seeker: profile, protected attributes, proposals, vectors (log, index snapshot,
-    training caches). The audit log keeps the pseudonymous id of past accesses, nothing else."""
+    training caches), and their records in the home's export copies and reject reports. The audit
+    log keeps the pseudonymous id of past accesses, and gets a record of the erasure."""
     from matcher.engine import save_snapshot
+    from matcher.erasure import scrub_copies
     from matcher.serving import erase_caches, open_engine
 
     settings = _settings()
@@ -705,9 +707,30 @@ def erase(
         save_snapshot(engine, settings.index_dir)  # the snapshot on disk held the vector
         engine.store.vacuum()
         removed = erase_caches(settings)
+        copies = scrub_copies(settings.home, candidate)
+        _audit_erasure(settings, engine.store, candidate, removed, copies)
     except (MatcherError, OSError) as exc:
         _fail(str(exc))
-    typer.echo(f"{candidate}: erased (store, change log, indexes; {removed} cached embedding files removed)")
+    records = sum(copies.values())
+    typer.echo(
+        f"{candidate}: erased (store, change log, indexes; {removed} cached embedding files removed; "
+        f"{records} records in {len(copies)} export copies)"
+    )
+
+
+def _audit_erasure(settings: Settings, store: Any, candidate: str, cached: int, copies: dict[str, int]) -> None:
+    """One audit record of the erasure: who (the operating-system account), when, which
+    pseudonymous id, and what was removed (parts, and records per export copy)."""
+    import getpass
+
+    from matcher.audit import AuditEntry
+    from matcher.serving import open_audit_log
+
+    parts: list[tuple[str, float | None]] = [("store", None), ("change_log_vectors", None), ("indexes", None)]
+    parts.append(("embedding_caches", float(cached)))
+    parts += [(f"copy:{path}", float(n)) for path, n in copies.items()]
+    entry = AuditEntry("cli", f"os:{getpass.getuser()}", "matcher erase", candidate, parts, kind="erasure")
+    open_audit_log(settings, store).append(entry)
 
 
 from training.cli_ops import backup, db_app, restore  # noqa: E402  (they use _fail and _settings above)

@@ -11,7 +11,7 @@ pseudonym of the vacancy, as in its shortlists. Every answer is written to the a
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
@@ -21,14 +21,17 @@ from api.responses import LeanJSON
 from api.schemas import PAGE_MAX
 from api.security import ALL_TEAMS, Permission, Principal
 from api.service import Service
+from api.views import stored_reasons
 from matcher.batch import gone_reasons
-from matcher.batch_runs import BatchRuns, NewMatches
+from matcher.batch_runs import BatchRuns, NewMatches, ResultRow
 from matcher.engine import Engine
+from matcher.errors import UnknownCandidateError, UnknownVacancyError
+from matcher.models import RECORD_ID_RULE, Candidate, Vacancy
 from matcher.retrieval import Direction
 
 router = APIRouter(prefix="/v1", tags=["nightly matching"])
 
-RecordId = Annotated[str, Path(min_length=1, max_length=64)]
+RecordId = Annotated[str, Path(min_length=1, max_length=64, pattern=RECORD_ID_RULE)]
 
 
 class NewMatch(BaseModel):
@@ -83,6 +86,29 @@ def _runs(found: NewMatches) -> dict[str, str | None]:
     }
 
 
+def _record(engine: Engine, kind: str, record_id: str) -> Candidate | Vacancy | None:
+    try:
+        return engine.candidate(record_id) if kind == "candidate" else engine.vacancy(record_id)
+    except (UnknownCandidateError, UnknownVacancyError):
+        return None
+
+
+def _presented(engine: Engine, direction: Direction, query_id: str, row: ResultRow, precise: bool) -> list[str]:
+    """A stored item's reasons through the same presentation as the live shortlists
+    (:func:`api.views.stored_reasons`): the employer service reads bands, never stored figures."""
+    if direction == "vacancies_for_candidate":
+        candidate, vacancy = _record(engine, "candidate", query_id), _record(engine, "vacancy", row.item_id)
+    else:
+        candidate, vacancy = _record(engine, "candidate", row.item_id), _record(engine, "vacancy", query_id)
+    return stored_reasons(
+        row.reasons,
+        cast(Candidate | None, candidate),
+        cast(Vacancy | None, vacancy),
+        precise,
+        engine.gazetteer,
+    )
+
+
 def new_matches_body(
     service: Service, engine: Engine, who: Principal, direction: Direction, query_id: str, endpoint: str
 ) -> dict[str, object]:
@@ -93,8 +119,15 @@ def new_matches_body(
     found = BatchRuns(service.store).new_matches(direction, query_id)
     as_of = found.run.as_of if found.run else date.today()
     gone = gone_reasons(engine, direction, query_id, found.gone, as_of)
+    precise = who.can(Permission.READ_CANDIDATES)
     items: list[dict[str, Any]] = [
-        {"id": r.item_id, "rank": r.rank, "score": r.score, "reasons": r.reasons} for r in found.items
+        {
+            "id": r.item_id,
+            "rank": r.rank,
+            "score": r.score,
+            "reasons": _presented(engine, direction, query_id, r, precise),
+        }
+        for r in found.items
     ]
     service.audit(who, endpoint, query_id, [(i.item_id, i.score) for i in found.items], *_label(found), kind="read")
     if direction == "candidates_for_vacancy" and not who.can(Permission.READ_CANDIDATES):

@@ -32,10 +32,11 @@ from matcher.contacts import (
 )
 from matcher.errors import UnknownContactRequestError
 from matcher.store import contact_requests_table
+from matcher.models import RECORD_ID_RULE
 
 router = APIRouter(prefix="/v1", tags=["contacts"])
 
-RecordId = Annotated[str, Path(min_length=1, max_length=64)]
+RecordId = Annotated[str, Path(min_length=1, max_length=64, pattern=RECORD_ID_RULE)]
 _REQUEST = ConfigDict(extra="forbid")
 
 
@@ -54,8 +55,8 @@ class DeclineIn(BaseModel):
 class FeedbackIn(BaseModel):
     model_config = _REQUEST
 
-    candidate_id: str = Field(min_length=1, max_length=64)
-    vacancy_id: str = Field(min_length=1, max_length=64)
+    candidate_id: str = Field(min_length=1, max_length=64, pattern=RECORD_ID_RULE)
+    vacancy_id: str = Field(min_length=1, max_length=64, pattern=RECORD_ID_RULE)
     reason: Literal[tuple(FEEDBACK_REASONS)]  # type: ignore[valid-type]
 
 

@@ -7,7 +7,9 @@ import os
 from fastapi import APIRouter, Response, status
 
 from api.deps import CurrentPrincipal, ServiceDep
+from api.errors import hide_paths
 from api.schemas import ReadyResponse
+from api.security import Role
 from api.views import index_out, model_out
 
 router = APIRouter(tags=["health"])
@@ -25,7 +27,10 @@ def health() -> dict[str, str | int]:
 
 @router.get("/ready", response_model=ReadyResponse)
 def ready(who: CurrentPrincipal, service: ServiceDep, response: Response) -> ReadyResponse:
-    """Whether model and indexes are loaded, and which versions (503 while not)."""
+    """Whether model and indexes are loaded, and which versions (503 while not).
+
+    The problems name server paths for administrators only; other roles see the file names.
+    """
     if service.engine is not None:
         service.engine.sync()
     engine, model = service.engine, service.model
@@ -34,6 +39,9 @@ def ready(who: CurrentPrincipal, service: ServiceDep, response: Response) -> Rea
         indexes = {name: index_out(version) for name, version in engine.versions().items()}
     if not service.ready:
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    problems = service.all_problems()
+    if who.role != Role.ADMIN:
+        problems = {name: hide_paths(text) for name, text in problems.items()}
     return ReadyResponse(
-        ready=service.ready, model=model_out(model) if model else None, indexes=indexes, problems=service.all_problems()
+        ready=service.ready, model=model_out(model) if model else None, indexes=indexes, problems=problems
     )

@@ -7,8 +7,9 @@ from typing import Any
 from fastapi import APIRouter
 
 from api.deps import CanManageModel, ServiceDep
-from api.errors import NotReadyError
+from api.errors import NotReadyError, ReloadFailedError, hide_paths
 from api.schemas import ReloadResponse
+from api.security import Role
 from api.views import model_out
 from matcher.errors import ModelNotFoundError
 from matcher.model_registry import CHAMPION, describe_registered
@@ -41,8 +42,14 @@ def reload_model(who: CanManageModel, service: ServiceDep) -> ReloadResponse:
     """Switch to the registry's current @champion; the old model serves until the new one is loaded.
 
     A failed reload changes nothing: 409 while an older model keeps serving, 503 when none does.
+    Its message names server paths for administrators only.
     """
-    before, now = service.reload_model()
+    try:
+        before, now = service.reload_model()
+    except ReloadFailedError as exc:
+        if who.role == Role.ADMIN:
+            raise
+        raise ReloadFailedError(hide_paths(str(exc)), exc.serving) from exc
     # Who switched the serving model: a change to what every later shortlist is ranked by.
     service.audit(who, "POST /v1/model/reload", now.version, [], now.version, kind="model")
     return ReloadResponse(

@@ -22,12 +22,13 @@ from api.service import Service, index_label
 from matcher.engine import Engine
 from matcher.filters import FilterOptions
 from matcher.measures import CHANGE_KINDS, MeasureCatalogue, MeasureType
+from matcher.models import RECORD_ID_RULE, PlausibleDate
 from matcher.opportunities import Opportunities, OpportunityConfig, find_opportunities, open_vacancies
 from matcher.planning import shortages
 
 router = APIRouter(prefix="/v1", tags=["opportunities"])
 
-RecordId = Annotated[str, Path(min_length=1, max_length=64)]
+RecordId = Annotated[str, Path(min_length=1, max_length=64, pattern=RECORD_ID_RULE)]
 
 
 class OpportunityRequest(BaseModel):
@@ -38,7 +39,7 @@ class OpportunityRequest(BaseModel):
     filters: FilterRequest = Field(default_factory=FilterRequest)
     examples: int = Field(default=3, ge=0, le=20, description="example vacancy ids per change")
     skills: int = Field(default=5, ge=0, le=20, description="missing essential skills tried")
-    as_of: date | None = Field(default=None, description="reference date (default: today)")
+    as_of: PlausibleDate | None = Field(default=None, description="reference date (default: today)")
 
 
 class OpportunityItem(BaseModel):
@@ -153,7 +154,7 @@ def region_shortages(
     engine: ReadyEngine,
     who: CanSeeShortages,
     limit: Annotated[int, Query(ge=1, le=PAGE_MAX, description="rows per dimension, scarcest first")] = 20,
-    as_of: Annotated[date | None, Query(description="reference date (default: today)")] = None,
+    as_of: Annotated[PlausibleDate | None, Query(description="reference date (default: today)")] = None,
 ) -> LeanJSON:
     """Supply and demand per occupation group, licence, permit, German level, requirement level
     and skill: open vacancies asking for it against job seekers in reach who hold it. Counts only."""

@@ -21,11 +21,11 @@ from api.schemas import CandidateCard, CandidateUpsert, Page, UpsertResponse, Va
 from api.security import ALL_TEAMS
 from api.views import candidate_card, candidate_view
 from matcher.errors import UnknownCandidateError, UnknownVacancyError
-from matcher.models import Candidate, Vacancy, VacancyStatus
+from matcher.models import RECORD_ID_RULE, Candidate, Vacancy, VacancyStatus
 
 router = APIRouter(prefix="/v1", tags=["records"])
 
-RecordId = Annotated[str, Path(min_length=1, max_length=64)]
+RecordId = Annotated[str, Path(min_length=1, max_length=64, pattern=RECORD_ID_RULE)]
 
 
 @router.get("/candidates", response_model=Page)

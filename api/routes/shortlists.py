@@ -33,11 +33,12 @@ from api.service import Service, index_label
 from api.views import COMMUTE_STEP_MINUTES, DISTANCE_EDGES_KM, scored_pairs, shortlist_response
 from matcher.filters import FilterOptions
 from matcher.geo import Gazetteer
+from matcher.models import RECORD_ID_RULE
 from matcher.retrieval import Shortlist
 
 router = APIRouter(prefix="/v1", tags=["shortlists"])
 
-RecordId = Annotated[str, Path(min_length=1, max_length=64)]
+RecordId = Annotated[str, Path(min_length=1, max_length=64, pattern=RECORD_ID_RULE)]
 Options = Annotated[ShortlistRequest | None, Body()]
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -167,7 +167,14 @@ def target_of(request: Request) -> str:
 
 
 def safe_target(target: str | None) -> str:
-    """Where to go after signing in: only a page of this app (no other host, no scheme)."""
+    """Where to go after signing in: only a page of this app (no other host, no scheme).
+
+    Raises:
+        HTTPException: 400 for a target with control characters (CR and LF would split the
+            ``Location`` header: the server dropped the connection after making the session).
+    """
+    if target and any(ord(c) < 32 or ord(c) == 127 for c in target):
+        raise HTTPException(status_code=400, detail="next: control characters")
     if not target:
         return f"{PREFIX}/"
     parts = urlsplit(target)

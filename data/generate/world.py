@@ -36,6 +36,7 @@ from data.generate.history import candidate_side, simulate, vacancy_side
 from data.generate.measures import measure_lines
 from data.generate.people import generate_candidates, generate_protected
 from data.generate.vacancies import generate_employers, generate_vacancies
+from matcher.erasure import make_private
 from matcher.reference import ReferenceData
 
 DUPLICATE_SHARE = 0.015
@@ -247,4 +248,5 @@ def generate_world(out: Path, config: WorldConfig, reference: ReferenceData | No
     rows, broken = _rows(rng, catalog, config, people, jobs, history, copies)
     rows[MEASURES.name], broken[MEASURES.name] = measure_lines(config, catalog)
     _write(Path(out), rows)
+    make_private(Path(out))  # the exports hold (made-up) social data: 0700 folder, 0600 files
     return _summary(config, people, jobs, history, rows, broken, copies)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 from collections.abc import Iterator
 from functools import partial
@@ -93,6 +94,47 @@ def test_batch_equals_the_online_shortlists(batch_world: World, client: TestClie
         assert not {i["id"] for i in got["items"]} & {
             str(r[5]) for r in _rows(batch_world, "first", "candidates_for_vacancy")
         }
+
+
+EXACT_FIGURE = re.compile(r"\d+ km,|etwa \d+ Minuten|\d+ Jahre Berufserfahrung|ab \d{2}\.\d{2}\.\d{4}")
+
+
+def _distance_sentence(reasons: list[str]) -> str | None:
+    found = [r for r in reasons if "entfernt" in r or "Entfernung" in r]
+    return found[0].replace(" (mehr als zumutbar)", "") if found else None
+
+
+def test_employer_new_matches_tell_no_more_than_the_card(batch_world: World, client: TestClient) -> None:
+    """Issue 24: the stored reasons held "1 km, mit Bus und Bahn etwa 20 Minuten" from the postcode,
+    which pinned the postcode for 135 of 222 people in municipalities with several. Now runs store
+    reasons as data, and the employer service reads them through the live cards' presentation: the
+    same reasons as its live shortlist, no exact figure, and for people whose card names the same
+    area and mobility the same distance reason on every vacancy, so a postcode guess from them is
+    at chance level."""
+    stored = _rows(batch_world, "first", "candidates_for_vacancy")
+    assert stored and all(isinstance(r, dict) and set(r) == {"family", "values"} for row in stored for r in row[7])
+    assert not any(EXACT_FIGURE.search(json.dumps(row[7], ensure_ascii=False)) for row in stored)
+    store = Store(batch_world.settings.store_url)
+    vacancies = [v.id for v in store.vacancies(20, 0, "open")]
+    people = {c.id: c for c in store.candidates()}
+    store.close()
+    employer = batch_world.auth(Role.EMPLOYER_SERVICE)
+    by_card: dict[tuple[str, str, str], set[str]] = {}
+    for vid in vacancies:
+        nightly = client.get(f"/v1/vacancies/{vid}/new-matches", headers=employer).json()["items"]
+        live = client.post(f"/v1/vacancies/{vid}/candidates", json={"k": 20}, headers=employer).json()["items"]
+        assert [i["reasons"] for i in nightly] == [i["reasons"] for i in live]  # one presentation
+        assert all(i["details"]["effects"] == {} for i in live)  # no per-feature effects
+        unmasked = {batch_world.pseudonym(vid, cid): people[cid] for cid in people}
+        for item in nightly:
+            assert not any(EXACT_FIGURE.search(r) for r in item["reasons"]), item["reasons"]
+            person = unmasked[item["id"]]
+            key = (vid, "Stadt" if person.ags == "07312000" else "Landkreis", str(person.has_car))
+            sentence = _distance_sentence(item["reasons"])
+            if sentence is not None:
+                by_card.setdefault(key, set()).add(sentence)
+    city = [sentences for (_, area, _), sentences in by_card.items() if area == "Stadt"]
+    assert city and all(len(sentences) == 1 for sentences in by_card.values()), by_card
 
 
 def test_rerunning_a_run_id_changes_nothing(batch_world: World) -> None:
@@ -240,3 +282,32 @@ def test_erasure_removes_the_person_from_the_runs(batch_world: World) -> None:
     rows = store.snapshot()["batch_results"]
     store.close()
     assert rows and not any(person in (r[2], r[5]) for r in rows)
+
+
+def test_sentences_of_old_runs_never_reach_the_employer_service(batch_world: World, client: TestClient) -> None:
+    """Runs stored before reasons were data hold exact sentences: caseworkers still read them, the
+    employer service gets none."""
+    from sqlalchemy import update
+
+    from matcher.store import batch_results_table as r
+
+    old = ["1 km, mit Bus und Bahn etwa 20 Minuten", "Zielberuf passt genau"]
+    store = Store(batch_world.settings.store_url)
+    with store.transaction() as conn:
+        conn.execute(update(r).values(reasons=old))
+    vacancies = [v.id for v in store.vacancies(100, 0, "open")]
+    people = [c.id for c in store.candidates(100)]
+    store.close()
+    admin, employer = batch_world.auth(Role.ADMIN), batch_world.auth(Role.EMPLOYER_SERVICE)
+    answers = (client.get(f"/v1/vacancies/{v}/new-matches", headers=admin) for v in vacancies)
+    vacancy, listed = next((v, a.json()) for v, a in zip(vacancies, answers) if a.json()["items"])
+    assert all(i["reasons"] == old for i in listed["items"])
+    masked = client.get(f"/v1/vacancies/{vacancy}/new-matches", headers=employer).json()
+    assert len(masked["items"]) == len(listed["items"]) and all(i["reasons"] == [] for i in masked["items"])
+    caseworker = batch_world.auth(Role.CASEWORKER)
+    mine = next(
+        body
+        for body in (client.get(f"/v1/candidates/{p}/new-matches", headers=caseworker).json() for p in people)
+        if body["items"]
+    )
+    assert all(i["reasons"] == old for i in mine["items"])

@@ -4,6 +4,8 @@ the audit log (and in the change log's delete entry, which tells other replicas 
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
 import faiss
 import numpy as np
@@ -66,3 +68,51 @@ def test_erasure_leaves_only_the_pseudonymous_id(fresh_world: World, ids: Ids) -
     assert not list(cache.glob("candidates-*"))
     audit = settings.audit_log.read_text(encoding="utf-8")
     assert person in audit and marker not in audit
+
+
+def _files_naming(home: Path, needles: list[bytes]) -> dict[str, list[bytes]]:
+    """Every file below ``home`` that holds one of ``needles``, and which."""
+    found: dict[str, list[bytes]] = {}
+    for path in sorted(home.rglob("*")):
+        if path.is_file():
+            raw = path.read_bytes()
+            hits = [n for n in needles if n in raw]
+            if hits:
+                found[str(path.relative_to(home))] = hits
+    return found
+
+
+def test_erasure_scrubs_the_homes_export_copies_and_is_audited(api_world: World, fresh_world: World, ids: Ids) -> None:
+    """``matcher demo`` keeps its world in the home: after an erasure, a scan of the whole home
+    finds the person's id only where the pseudonymous id may stay, and nothing else of them."""
+    settings = fresh_world.settings
+    for folder in ("world", "rejects"):
+        if (api_world.settings.home / folder).is_dir():
+            shutil.copytree(api_world.settings.home / folder, settings.home / folder)
+    person = ids.candidate
+    marker = ids.candidate_record["profile_text"]
+    needles = [person.encode(), marker.encode("utf-8"), marker.encode("cp1252", errors="replace")]
+    before = _files_naming(settings.home, needles)
+    assert any(name.startswith("world/") for name in before), before  # the hole: a full copy was there
+    env = {
+        "MATCHER_HOME": str(settings.home),
+        "MATCHER_ENCODER": str(settings.encoder),
+        "MLFLOW_TRACKING_URI": settings.tracking_uri,
+    }
+    erased = CliRunner().invoke(cli, ["erase", "--candidate", person], env=env)
+    assert erased.exit_code == 0, erased.output
+    left = _files_naming(settings.home, needles)
+    # the pseudonymous id stays in the audit log and the change log's delete entry, nothing else
+    assert {name: hits for name, hits in left.items() if name not in ("audit.log", "matcher.db")} == {}, left
+    assert all(hits == [person.encode()] for hits in left.values()), left
+    for path in (settings.home / "world").rglob("*"):
+        assert path.stat().st_mode & 0o077 == 0, f"{path} readable by others"
+    assert (settings.home / "world").stat().st_mode & 0o777 == 0o700
+    records = [json.loads(line) for line in settings.audit_log.read_text(encoding="utf-8").splitlines()]
+    erasure = [r for r in records if r["kind"] == "erasure"]
+    assert len(erasure) == 1 and erasure[0]["query_id"] == person and erasure[0]["endpoint"] == "matcher erase"
+    assert erasure[0]["token_id"].startswith("os:") and erasure[0]["time"]
+    removed = {item["id"] for item in erasure[0]["items"]}
+    assert {"store", "indexes"} <= removed and any(i.startswith("copy:world/") for i in removed), removed
+    verified = CliRunner().invoke(cli, ["audit", "verify"], env=env)
+    assert verified.exit_code == 0, verified.output

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import re
 import time
 import traceback
 from collections import Counter
@@ -192,6 +193,7 @@ def _valid_bodies(ids: Ids) -> dict[str, Any]:
         "POST /v1/match/vacancies": {"profile": profile},
         "POST /v1/score": {"pairs": [pair]},
         "POST /v1/outcomes": {**pair, "proposed_at": "2026-03-02", "outcome": "interview"},
+        "POST /v1/candidates/{candidate_id}/opportunities": {"as_of": "2026-03-02"},
     }
 
 
@@ -208,19 +210,40 @@ def _overlay(base: dict[str, Any], generated: Any, keep: Iterator[bool]) -> Any:
     return merged
 
 
+# Dates at the ends of what ISO 8601 allows: the schema's "format: date" rarely draws them, and
+# 9999-12-31 made the measures' date arithmetic overflow (a 500) until dates were bounded.
+FAR_DATES = ("0001-01-01", "1899-12-31", "2101-01-01", "9999-12-31")
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _far(value: Any, day: str) -> Any:
+    """``value`` with every ISO date in it (at any depth) replaced by ``day``."""
+    if isinstance(value, dict):
+        return {k: _far(v, day) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_far(v, day) for v in value]
+    return day if isinstance(value, str) and _ISO_DAY.match(value) else value
+
+
 def _overlaid(strategy: Any, base: dict[str, Any], new_record: bool) -> Any:
     if new_record:  # the id comes from the (generated) path
         base = {k: v for k, v in base.items() if k != "id"}
 
-    def lay_over(drawn: tuple[Any, list[bool]]) -> Any:
-        case, keep = drawn
+    def lay_over(drawn: tuple[Any, list[bool], str | None]) -> Any:
+        case, keep, far = drawn
         if type(case.body).__name__ != "NotSet":
             case.body = _overlay(base, case.body, itertools.cycle(keep))
+            if far is not None:
+                case.body = _far(case.body, far)
+        if far is not None and case.query:
+            case.query = _far(dict(case.query), far)
         return case
 
-    # Mostly keep the valid value: each generated field replaces it with probability 1/4.
+    # Mostly keep the valid value: each generated field replaces it with probability 1/4; one body
+    # in four has its dates moved far away.
     keep = st.lists(st.integers(0, 3).map(lambda x: x == 0), min_size=8, max_size=8)
-    return st.tuples(strategy, keep).map(lay_over)
+    far = st.one_of(st.none(), st.none(), st.none(), st.sampled_from(FAR_DATES))
+    return st.tuples(strategy, keep, far).map(lay_over)
 
 
 def _explore(strategy: Any, examples: int, run: Callable[[Any], None]) -> None:

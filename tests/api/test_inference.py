@@ -37,6 +37,7 @@ from fastapi.testclient import TestClient
 
 from api.security import Role
 from api.views import COMMUTE_STEP_MINUTES, DISTANCE_EDGES_KM, commute_band, distance_band
+from matcher.cards import area_centre, area_centres, areas
 from matcher.geo import Gazetteer, commute_minutes, haversine_km
 from matcher.reference import ReferenceData
 from tests.api.conftest import Ids, World
@@ -63,7 +64,9 @@ class Setup:
     candidates: list[dict[str, Any]]  # full records (the truth the attack is graded against)
     by_postcode: Places  # postcode centroids
     by_municipality: Places  # municipality centroids
+    by_area: Places  # centres of the areas the cards name (matcher.cards)
     gazetteer: Gazetteer
+    area_postcodes: dict[str, frozenset[str]]  # AGS -> every postcode of its card area
 
 
 def _spread(vacancies: list[dict[str, Any]], gazetteer: Gazetteer, n: int) -> list[dict[str, Any]]:
@@ -109,7 +112,14 @@ def setup(client: TestClient, api_world: World) -> Setup:
         [frozenset(gazetteer.postcodes_of(a)) for a in municipalities],
         there,
     )
-    return Setup(chosen, candidates, by_postcode, by_municipality, gazetteer)
+    names, centres = areas(reference), area_centres(reference)
+    of_area = {
+        area: frozenset(p for a in municipalities if names[a] == area for p in gazetteer.postcodes_of(a))
+        for area in centres
+    }
+    by_area = _places(list(centres.values()), list(of_area.values()), there)
+    area_postcodes = {a: of_area[names[a]] for a in municipalities}
+    return Setup(chosen, candidates, by_postcode, by_municipality, by_area, gazetteer, area_postcodes)
 
 
 @dataclass(frozen=True)
@@ -189,13 +199,13 @@ class Inference:
 def _infer(
     setup: Setup, observed: Observed, consistent: Consistent, places: Places, by_place: bool = False
 ) -> Inference:
-    """``by_place``: also keep only the postcodes of the municipality named on the card."""
+    """``by_place``: also keep only the postcodes of the area named on the card."""
     sizes, city, kept = [], [], 0
     for c in setup.candidates:
         ok = consistent(places.distances, observed.values[c["id"]])
         found: set[str] = set().union(*(places.postcodes[i] for i in np.flatnonzero(ok)))
         if by_place:
-            found &= set(setup.gazetteer.postcodes_of(c["ags"]))
+            found &= setup.area_postcodes[c["ags"]]
         sizes.append(len(found))
         if c["ags"] == CITY:
             city.append(len(found))
@@ -204,8 +214,8 @@ def _infer(
 
 
 def _place_alone(setup: Setup) -> Inference:
-    """What the card's place name (the municipality) tells by itself."""
-    sizes = [len(setup.gazetteer.postcodes_of(c["ags"])) for c in setup.candidates]
+    """What the card's place name (Stadt or Landkreis, :mod:`matcher.cards`) tells by itself."""
+    sizes = [len(setup.area_postcodes[c["ags"]]) for c in setup.candidates]
     return Inference(sizes, [s for s, c in zip(sizes, setup.candidates) if c["ags"] == CITY], 1.0)
 
 
@@ -243,9 +253,9 @@ def test_employer_service_sees_no_exact_geography(banded: Observed) -> None:
 
 def test_employer_bands_tell_no_more_than_the_card(setup: Setup, banded: Observed) -> None:
     """The attack on what the employer service sees, by an attacker who knows the method: every
-    postcode of the job seeker's municipality stays open, whatever the vacancies."""
-    found = _infer(setup, banded, _bands, setup.by_municipality)
-    with_place = _infer(setup, banded, _bands, setup.by_municipality, by_place=True)
+    postcode of the area the card names stays open, whatever the vacancies."""
+    found = _infer(setup, banded, _bands, setup.by_area)
+    with_place = _infer(setup, banded, _bands, setup.by_area, by_place=True)
     naive = _infer(setup, banded, _bands, setup.by_postcode)
     place = _place_alone(setup)
     print(
@@ -329,7 +339,8 @@ def test_no_km_or_minutes_but_band_edges_for_the_employer_service(
 
 def test_employer_distance_reason_is_banded(client: TestClient, api_world: World, ids: Ids) -> None:
     """Same pair, two roles: the caseworker's sentence has numbers, the employer service's bands,
-    measured from the municipality centroid; every other reason is the same."""
+    measured from the centre of the card's area (matcher.cards); the reasons that name nothing of
+    the person beyond the card are the same, and the employer service gets no effects."""
     masked = api_world.pseudonym(ids.vacancy, ids.candidate)
     pairs = {
         Role.CASEWORKER: {"pairs": [{"candidate_id": ids.candidate, "vacancy_id": ids.vacancy}]},
@@ -342,19 +353,26 @@ def test_employer_distance_reason_is_banded(client: TestClient, api_world: World
     assert seen[Role.EMPLOYER_SERVICE]["candidate_id"] == masked
     precise, banded = seen[Role.CASEWORKER], seen[Role.EMPLOYER_SERVICE]
     assert precise["score"] == banded["score"]
-    families = list(banded["details"]["effects"])
-    assert families == list(precise["details"]["effects"]) and "distance" in families
-    for family, mine, theirs in zip(families, precise["reasons"], banded["reasons"]):
+    families = list(precise["details"]["effects"])
+    assert banded["details"]["effects"] == {} and "distance" in families
+    details = banded["details"]
+    mode = "mit dem Auto" if ids.candidate_record["has_car"] else "mit Bus und Bahn"
+    for family, mine in zip(families, precise["reasons"]):
         if family == "distance":
             assert re.match(r"^\d+ km, mit ", mine), mine
-            details = banded["details"]
-            mode = "mit dem Auto" if ids.candidate_record["has_car"] else "mit Bus und Bahn"
-            assert theirs.startswith(f"{details['distance_band']} entfernt, {details['commute_band']} {mode}"), theirs
+            sentence = f"{details['distance_band']} entfernt, {details['commute_band']} {mode}"
+            assert any(r.startswith(sentence) for r in banded["reasons"]), banded["reasons"]
+        elif family in ("occupation", "skills", "licences", "vacancy", "similarity"):
+            assert mine in banded["reasons"]
         else:
-            assert mine == theirs
-    gazetteer = Gazetteer(ReferenceData())
+            assert mine not in banded["reasons"] or family == "working_time", (family, mine)
+    assert not any("Jahre Berufserfahrung" in r for r in banded["reasons"])
+    reference = ReferenceData()
+    gazetteer = Gazetteer(reference)
     c, v = ids.candidate_record, ids.vacancy_record
-    (la1, lo1), (la2, lo2) = gazetteer.locate(c["ags"]), gazetteer.locate(v["ags"], v["postcode"])
+    centre = area_centre(c["ags"], reference)
+    assert centre is not None
+    (la1, lo1), (la2, lo2) = centre, gazetteer.locate(v["ags"], v["postcode"])
     km = float(haversine_km(la1, lo1, la2, lo2))
     assert banded["details"]["distance_band"] == distance_band(round(km, 1))
     assert banded["details"]["commute_band"] == commute_band(round(float(commute_minutes(km, c["has_car"]))))
