@@ -31,8 +31,8 @@ from matcher.contacts import (
     made_by,
 )
 from matcher.errors import UnknownContactRequestError
-from matcher.store import contact_requests_table
 from matcher.models import RECORD_ID_RULE
+from matcher.store import contact_requests_table
 
 router = APIRouter(prefix="/v1", tags=["contacts"])
 

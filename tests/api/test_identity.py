@@ -256,3 +256,15 @@ def test_the_web_asks_for_a_reason_and_the_data_team_sees_the_report(
     report = fresh_client.get("/app/zugriffe")
     assert report.status_code == 200 and teams.ids["cw_stadt"] in report.text and "Vertretung" in report.text
     assert teams.other not in report.text  # people are counted, never named
+
+
+def test_signing_in_again_ends_the_earlier_session(fresh_client: TestClient, teams: Teams) -> None:
+    _web_sign_in(fresh_client, teams.tokens["cw_stadt"])
+    first = fresh_client.cookies.get("kl_session")
+    assert first and fresh_client.get("/app/", follow_redirects=False).status_code == 200
+    _web_sign_in(fresh_client, teams.tokens["cw_land"])
+    second = fresh_client.cookies.get("kl_session")
+    assert second and second != first
+    fresh_client.cookies.set("kl_session", first, path="/app")
+    stale = fresh_client.get("/app/", follow_redirects=False)
+    assert stale.status_code == 303 and "/app/login" in stale.headers["location"]
