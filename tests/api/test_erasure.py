@@ -111,7 +111,7 @@ def test_erasure_scrubs_the_homes_export_copies_and_is_audited(api_world: World,
     records = [json.loads(line) for line in settings.audit_log.read_text(encoding="utf-8").splitlines()]
     erasure = [r for r in records if r["kind"] == "erasure"]
     assert len(erasure) == 1 and erasure[0]["query_id"] == person and erasure[0]["endpoint"] == "matcher erase"
-    assert erasure[0]["token_id"].startswith("os:") and erasure[0]["time"]
+    assert erasure[0]["user_id"].startswith("os:") and erasure[0]["time"]
     removed = {item["id"] for item in erasure[0]["items"]}
     assert {"store", "indexes"} <= removed and any(i.startswith("copy:world/") for i in removed), removed
     verified = CliRunner().invoke(cli, ["audit", "verify"], env=env)

@@ -32,7 +32,7 @@ def server(home: World, tmp_path: Path) -> Iterator[Server]:
         running.stop()
 
 
-def _workers_seen(server: Server, path: str, token: str, n: int = 12) -> tuple[set[int], set[int]]:
+def _workers_seen(server: Server, path: str, token: str, n: int = 30) -> tuple[set[int], set[int]]:
     """(worker pids, status codes) of n requests on fresh connections."""
     pids, codes = set(), set()
     for _ in range(n):

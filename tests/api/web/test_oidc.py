@@ -22,7 +22,6 @@ from api.identity import staff_id_of
 from matcher.store import Store
 from tests.api.conftest import World, copy_world
 from tests.api.servers import Server, free_port, start_server
-from tests.api.web.conftest import CHROMIUM_ARGS, chromium_path
 from tests.oidc.provider import AUDIENCE, RESOURCE, WEB_SECRET, OidcProvider, node_modules_or_skip, rsa_jwk
 
 KEY_1, KEY_2 = rsa_jwk("k1"), rsa_jwk("k2")
@@ -186,42 +185,39 @@ def test_key_rotation_at_the_provider_needs_no_restart(
 
 
 def test_sign_in_in_chromium_at_the_provider_then_out_again(
-    sso_server: Server, provider: OidcProvider, people: dict[str, str]
+    sso_server: Server, provider: OidcProvider, people: dict[str, str], browser: Any
 ) -> None:
-    from playwright.sync_api import sync_playwright
+    context = browser.new_context(base_url=sso_server.url, locale="de-DE")
+    try:
+        page = context.new_page()
+        page.goto(f"/app/candidates/{people['own']}")
+        page.get_by_role("link", name="Mit Dienstkonto anmelden").click()
+        page.wait_for_url(f"{provider.issuer}/**")
+        page.fill("input[name=login]", "anna")
+        page.fill("input[name=password]", "any")
+        page.locator("button[type=submit]").click()
+        page.wait_for_url(f"**/app/candidates/{people['own']}")
+        assert people["own"] in page.get_by_role("heading", level=1).inner_text()
+        assert page.locator("ol.results li, .result, .card").count() > 0  # the shortlist is there
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_context(base_url=sso_server.url, locale="de-DE").new_page()
-            page.goto(f"/app/candidates/{people['own']}")
-            page.get_by_role("link", name="Mit Dienstkonto anmelden").click()
-            page.wait_for_url(f"{provider.issuer}/**")
-            page.fill("input[name=login]", "anna")
-            page.fill("input[name=password]", "any")
-            page.locator("button[type=submit]").click()
-            page.wait_for_url(f"**/app/candidates/{people['own']}")
-            assert people["own"] in page.get_by_role("heading", level=1).inner_text()
-            assert page.locator("ol.results li, .result, .card").count() > 0  # the shortlist is there
+        page.goto(f"/app/candidates/{people['other']}")  # another team's: asked why, audited
+        assert page.get_by_role("heading", level=1).inner_text() == "Begründung erforderlich"
+        page.get_by_label("Vertretung").check()
+        page.get_by_role("button", name="Mit diesem Grund öffnen").click()
+        page.wait_for_url(f"**/app/candidates/{people['other']}")
+        assert people["other"] in page.get_by_role("heading", level=1).inner_text()
 
-            page.goto(f"/app/candidates/{people['other']}")  # another team's: asked why, audited
-            assert page.get_by_role("heading", level=1).inner_text() == "Begründung erforderlich"
-            page.get_by_label("Vertretung").check()
-            page.get_by_role("button", name="Mit diesem Grund öffnen").click()
-            page.wait_for_url(f"**/app/candidates/{people['other']}")
-            assert people["other"] in page.get_by_role("heading", level=1).inner_text()
-
-            page.get_by_role("button", name="Abmelden").click()  # RP-initiated logout at the provider
-            page.wait_for_url(f"{provider.issuer}/**")
-            page.locator("button[name=logout][value=yes]").click()
-            page.wait_for_url("**/app/login")
-            page.goto("/app/")
-            assert "/app/login" in page.url  # the session is over here ...
-            page.get_by_role("link", name="Mit Dienstkonto anmelden").click()
-            page.wait_for_url(f"{provider.issuer}/**")
-            assert page.locator("input[name=login]").count() == 1  # ... and at the provider
-        finally:
-            browser.close()
+        page.get_by_role("button", name="Abmelden").click()  # RP-initiated logout at the provider
+        page.wait_for_url(f"{provider.issuer}/**")
+        page.locator("button[name=logout][value=yes]").click()
+        page.wait_for_url("**/app/login")
+        page.goto("/app/")
+        assert "/app/login" in page.url  # the session is over here ...
+        page.get_by_role("link", name="Mit Dienstkonto anmelden").click()
+        page.wait_for_url(f"{provider.issuer}/**")
+        assert page.locator("input[name=login]").count() == 1  # ... and at the provider
+    finally:
+        context.close()
 
 
 def test_when_the_provider_is_down_tokens_still_verify_and_the_page_says_so(
