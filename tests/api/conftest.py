@@ -141,3 +141,21 @@ def ids(api_world: World) -> Ids:
     finally:
         store.close()
     return Ids(candidate.id, vacancy.id, candidate.model_dump(mode="json"), vacancy.model_dump(mode="json"))
+
+
+@pytest.fixture
+def home(api_world: World, tmp_path: Path) -> World:
+    """A private copy of the world for a test with real server processes."""
+    return copy_world(api_world, tmp_path / "home")
+
+
+@pytest.fixture
+def server(home: World, tmp_path: Path) -> Iterator[Any]:
+    """Two real uvicorn workers over :func:`home` (``tests.api.servers``)."""
+    from tests.api.servers import start_server
+
+    running = start_server(home.settings, tmp_path / "server.log")
+    try:
+        yield running
+    finally:
+        running.stop()

@@ -7,31 +7,16 @@ answer of either worker that starts after the acknowledgement.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from api.security import Role
-from tests.api.conftest import Ids, World, copy_world
+from tests.api.conftest import Ids, World
 from tests.api.servers import Server, start_server
 from tests.api.test_model import _new_champion
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def home(api_world: World, tmp_path: Path) -> World:
-    return copy_world(api_world, tmp_path / "home")
-
-
-@pytest.fixture
-def server(home: World, tmp_path: Path) -> Iterator[Server]:
-    running = start_server(home.settings, tmp_path / "server.log")
-    try:
-        yield running
-    finally:
-        running.stop()
 
 
 def _shortlist_ids(server: Server, home: World, path: str, role: Role, k: int = 50) -> list[str]:

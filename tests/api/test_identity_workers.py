@@ -4,32 +4,16 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from api.demo import team_rule
 from matcher.staff import StaffDirectory
 from matcher.store import Store
-from tests.api.conftest import World, copy_world
-from tests.api.servers import Server, start_server
+from tests.api.conftest import World
+from tests.api.servers import Server
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def home(api_world: World, tmp_path: Path) -> World:
-    return copy_world(api_world, tmp_path / "home")
-
-
-@pytest.fixture
-def server(home: World, tmp_path: Path) -> Iterator[Server]:
-    running = start_server(home.settings, tmp_path / "server.log")
-    try:
-        yield running
-    finally:
-        running.stop()
 
 
 def _workers_seen(server: Server, path: str, token: str, n: int = 30) -> tuple[set[int], set[int]]:
