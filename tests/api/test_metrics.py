@@ -8,6 +8,7 @@ hold a profile text, an employer's name or a query string's free text.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -125,6 +126,15 @@ def request_lines(log: Path) -> list[dict[str, Any]]:
     return [line for line in lines if line["logger"] == "api.requests"]
 
 
+def _lines_after(log: Path, start: int, count: int, wait: float = 10.0) -> list[dict[str, Any]]:
+    """The request lines after ``start``, once ``count`` are there: a worker writes its line after
+    the answer has gone out, so the last one may reach the file a moment after the client's call."""
+    deadline = time.monotonic() + wait
+    while len(lines := request_lines(log)[start:]) < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return lines
+
+
 @pytest.mark.slow
 def test_metrics_add_up_over_two_workers(served: tuple[Server, World], ids: Ids) -> None:
     server, home = served
@@ -179,7 +189,7 @@ def test_one_json_line_per_request_and_no_personal_data(served: tuple[Server, Wo
         response = server.request(method, path, caseworker, headers={"X-Request-ID": f"test-{len(rids)}"}, **kwargs)
         assert response.status_code == status, response.text
         rids.append(response.headers["x-request-id"])
-    lines = request_lines(server.log)[start:]
+    lines = _lines_after(server.log, start, len(calls))
     assert [line["request_id"] for line in lines] == rids == [f"test-{i}" for i in range(len(calls))]
     assert [line["status"] for line in lines] == [c[3] for c in calls]
     assert {line["user"] for line in lines} == {home.staff_id(Role.CASEWORKER)}  # the staff id, never a name
