@@ -28,7 +28,7 @@ import httpx
 import jwt
 
 from api.security import Principal, Role
-from matcher.staff import StaffDirectory, check_teams
+from matcher.staff import StaffDirectory, check_teams, hash_token
 
 LOCAL_CACHE_SECONDS = 0.5
 _CACHE_LIMIT = 10_000
@@ -73,14 +73,12 @@ class ProviderMetadata:
 
     def get(self, fresh: bool = False) -> dict[str, Any]:
         """The document (``fresh``: fetched now, so that a provider that is down is noticed)."""
+        url = self.config.issuer.rstrip("/") + "/.well-known/openid-configuration"
         if fresh:
-            self._document = _fetch_json(
-                self.config.issuer.rstrip("/") + "/.well-known/openid-configuration", self.config.timeout_seconds
-            )
+            self._document = _fetch_json(url, self.config.timeout_seconds)
         if self._document is None:
             with self._lock:
                 if self._document is None:
-                    url = self.config.issuer.rstrip("/") + "/.well-known/openid-configuration"
                     self._document = _fetch_json(url, self.config.timeout_seconds)
         return self._document
 
@@ -234,10 +232,6 @@ class OidcVerifier:
         )
 
 
-def _key(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def looks_like_jwt(token: str) -> bool:
     return token.count(".") == 2 and token.startswith("eyJ")
 
@@ -254,12 +248,12 @@ class Authenticator:
         """Whether :meth:`principal` may go to the provider for this token (a JWT not in the cache)."""
         if self.oidc is None or not looks_like_jwt(token):
             return False
-        cached = self._cache.get(_key(token))
+        cached = self._cache.get(hash_token(token))
         return cached is None or cached[1] <= time.time()
 
     def principal(self, token: str) -> Principal:
         """The caller (raises :class:`AuthenticationError` with the reason)."""
-        key = _key(token)
+        key = hash_token(token)
         now = time.time()
         cached = self._cache.get(key)
         if cached is not None and cached[1] > now:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 
+from api.demo import team_rule
 from api.errors import AccessReasonRequiredError, NotReadyError, ReloadFailedError
 from api.identity import AuthenticationError, Authenticator, OidcVerifier
 from api.security import Principal
@@ -95,7 +96,7 @@ class Service:
         config = settings.oidc
         service.oidc = OidcVerifier(config) if config is not None else None
         service.authenticator = Authenticator(StaffDirectory(store), service.oidc)
-        service.teams = TeamRule(dict(settings.team_rule), settings.default_team)
+        service.teams = team_rule(settings)
         service.pseudonyms = Pseudonyms.from_file(settings.pseudonym_key)
         service.contacts = ContactBook(store)
         service.audit_log = open_audit_log(settings, store)
