@@ -33,6 +33,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from matcher.reference import ReferenceData
+from matcher.title_cues import TitleCues, fit_title_cues, kind_of, level_of
 
 if TYPE_CHECKING:
     from scipy.sparse import csr_matrix
@@ -70,6 +71,8 @@ _DASH_ENDING = re.compile(r"\s*/\s*-\w+(?:in|innen)\b", re.IGNORECASE)
 _IRREGULAR = {"ärztin": "arzt", "köchin": "koch", "anwältin": "anwalt", "beamtin": "beamter", "bäuerin": "bauer"}
 _IRREGULAR_ENDING = re.compile(rf"({'|'.join(_IRREGULAR)})(?:nen)?\b", re.IGNORECASE)
 _SPACES = re.compile(r"[\s,;|]+")
+# A code with one or two labels: its missing labels count as its best less this (in z units).
+_POOL_FLOOR = 3.0
 
 
 def normalise_title(text: str) -> str:
@@ -126,6 +129,15 @@ class SuggesterConfig:
             little and their long postings made most of a query's TF-IDF time.
         relation_penalty: subtracted (in z units) from an ESCO label's score for a KldB code that
             the BA mapping links less tightly, so that exact links win ties.
+        label_pooling: weights of a code's second and third best label beside its best one (a
+            code that several labels fit is likelier than one with a single close label).
+        cue_weights: weights of the log-probabilities of a code's requirement level and kind
+            given the title (:mod:`matcher.title_cues`); (0, 0) leaves the cues out.
+        cue_held_out: KldB group prefixes whose BA titles the cues never learn from (the
+            evaluation's held-out groups).
+        cue_floor: the cues' log-probabilities count at least this much: the models are sure of
+            themselves on BA-style titles and too sure on others (ESCO's labels). Both are
+            scaled by the share of the title's n-grams the models know.
     """
 
     sources: tuple[LabelSource, ...] = ("kldb", "ba", "esco")
@@ -142,6 +154,10 @@ class SuggesterConfig:
         ("narrowMatch", 0.3),
         ("broadMatch", 0.3),
     )
+    label_pooling: tuple[float, float] = (0.35, 0.2)
+    cue_weights: tuple[float, float] = (0.6, 0.3)
+    cue_held_out: tuple[str, ...] = ()
+    cue_floor: float = -1.0
 
 
 # --- labels ------------------------------------------------------------------------------------
@@ -193,6 +209,9 @@ class _Index:
     row_esco: list[str]
     codes: NDArray[np.str_]  # distinct KldB codes, sorted
     starts: NDArray[np.int64]  # first row of each code
+    cues: TitleCues | None  # the level and kind a title suggests; None: left out
+    code_level: NDArray[np.int64]  # per code, its position in title_cues.LEVELS
+    code_kind: NDArray[np.int64]  # per code, its position in title_cues.KINDS
 
 
 class OccupationSuggester:
@@ -295,7 +314,20 @@ class OccupationSuggester:
             row_esco=list(table["esco"]),
             codes=codes,
             starts=starts.astype(np.int64),
+            cues=self._fit_cues(),
+            code_level=np.array([level_of(str(c)) for c in codes], dtype=np.int64),
+            code_kind=np.array([kind_of(str(c)) for c in codes], dtype=np.int64),
         )
+
+    def _fit_cues(self) -> TitleCues | None:
+        """The title cues, fitted on the BA's job titles outside ``cue_held_out``."""
+        if not any(self.config.cue_weights):
+            return None
+        titles = self.reference.job_titles
+        held_out = tuple(self.config.cue_held_out)
+        titles = titles[~titles["kldb"].str.startswith(held_out)] if held_out else titles
+        titles = titles[titles["kldb"].isin(self.reference.kldb5_codes)]
+        return fit_title_cues(list(titles["title"].map(normalise_title)), list(titles["kldb"]))
 
     def warm_up(self) -> None:
         """Build the index now rather than on the first query."""
@@ -347,14 +379,33 @@ class OccupationSuggester:
     def suggest(self, text: str, k: int = 5) -> list[OccupationSuggestion]:
         """The ``k`` KldB codes whose labels fit the title best, best first.
 
-        The score is the fused score of the code's best label squashed into 0..1 (a logistic of
-        the z-score fusion); it orders, it is not a probability.
+        A code's score pools its three best labels' fused scores (weighted by
+        ``label_pooling``, the best one first) and adds the title cues' log-probabilities of its
+        level and kind; squashed into 0..1 (a logistic of the z-score fusion), it orders, it is
+        not a probability.
         """
         index = self.index
         row_scores = self.text_scores(text)[index.row_text] - index.row_penalty
-        best = np.maximum.reduceat(row_scores, index.starts)
+        best = self.code_scores(text, row_scores)
         order = np.argsort(-best, kind="stable")[:k]
         return [self._suggestion(int(group), float(best[group]), row_scores) for group in order]
+
+    def code_scores(self, text: str, row_scores: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Every code's score from its labels' scores (``row_scores``, rows grouped by code)."""
+        index, (second_weight, third_weight) = self.index, self.config.label_pooling
+        sizes = np.diff(np.append(index.starts, len(row_scores)))
+        rest = row_scores.copy()
+        pooled = np.maximum.reduceat(rest, index.starts)  # the best label's
+        base, total = pooled - _POOL_FLOOR, 1.0  # a code with one label: its second counts best - 3
+        for weight in (second_weight, third_weight):
+            rest[rest == np.repeat(np.maximum.reduceat(rest, index.starts), sizes)] = -np.inf
+            pooled, total = pooled + weight * np.maximum(np.maximum.reduceat(rest, index.starts), base), total + weight
+        if index.cues is not None:
+            levels, kinds, known = index.cues.log_probabilities(normalise_title(text) or text)
+            cue_floor, (level_weight, kind_weight) = self.config.cue_floor, self.config.cue_weights
+            levels, kinds = np.maximum(levels, cue_floor) * known, np.maximum(kinds, cue_floor) * known
+            pooled += level_weight * levels[index.code_level] + kind_weight * kinds[index.code_kind]
+        return pooled / total
 
     def suggest_many(self, texts: Sequence[str], k: int = 5) -> list[list[OccupationSuggestion]]:
         return [self.suggest(text, k) for text in texts]

@@ -135,7 +135,8 @@ def main() -> None:
     args = parser.parse_args()
     reference = ReferenceData()
     encoder = load_default_encoder(str(args.encoder) if args.encoder else None, args.encoder_dir)
-    base = SuggesterConfig()
+    # The title cues learn from BA titles: never from those of the encoder's held-out groups.
+    base = SuggesterConfig(cue_held_out=tuple(sorted(build_split(reference, EncoderBuildConfig()).groups)))
     tasks = [ba_task(reference, base, args.queries, args.seed), esco_task(reference, base, args.queries, args.seed)]
     foreign = [foreign_task(reference, base, lang, args.foreign_queries, args.seed) for lang in args.languages]
     rows, built = [], {}  # one index per (config, encoder): the foreign tasks share the default's
