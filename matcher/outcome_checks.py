@@ -96,9 +96,9 @@ def check_order(entry: Proposal, stored: Iterable[Proposal]) -> None:
     """
     field = "outcome_at" if entry.outcome_at else "proposed_at"
     day, stage = when(entry), STAGE[entry.outcome]
-    for other in stored:
-        if other.id == entry.id:
-            continue
+    others = [other for other in stored if other.id != entry.id]
+    # final results first: "eingestellt" against a recorded "abgelehnt" is the contradiction to name
+    for other in sorted(others, key=lambda o: o.outcome not in FINAL):
         seen = f"„{OUTCOME_DE[other.outcome]}“ am {_de(when(other))}"
         if entry.outcome in FINAL and other.outcome in FINAL and other.outcome is not entry.outcome:
             raise ImplausibleOutcomeError(

@@ -438,7 +438,7 @@ def inbox(request: Request, who: Answering) -> HTMLResponse:
 
 
 def _inbox_line(r: ContactRequest, vacancies: dict[str, str]) -> dict[str, Any]:
-    teams = [t for t in (r.requester_teams or "").split(",") if t]
+    teams = [t for t in (r.requester_teams or "").split(",") if t and t != "arbeitgeberservice"]
     sender = "Arbeitgeberservice" + (f" (Team {', '.join(teams)})" if teams else "")
     answers = {
         RequestStatus.ACCEPTED: "angenommen",

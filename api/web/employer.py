@@ -208,7 +208,7 @@ def request_state(made: ContactRequest) -> dict[str, Any]:
     else:
         text = f"angefragt am {de_date(made.requested_at)}, noch keine Antwort"
     # a withdrawn request may be asked again; any other blocks a second request
-    return {"id": made.id, "status": status.value, "text": text, "blocks": status is not RequestStatus.WITHDRAWN}
+    return {"status": status.value, "text": text, "blocks": status is not RequestStatus.WITHDRAWN}
 
 
 @router.post("/vacancies/{vacancy_id}/contact")
@@ -254,7 +254,6 @@ def _request_line(service: Service, made: ContactRequest) -> dict[str, Any]:
     except UnknownVacancyError:
         vacancy = "(Stelle nicht mehr vorhanden)"
     return {
-        "id": made.id,
         "vacancy_id": made.vacancy_id,
         "vacancy": vacancy,
         "pseudonym": made.pseudonym,
@@ -276,13 +275,23 @@ def _card_summary(service: Service, candidate_id: str) -> str:
     return f"{card['occupation']}, {card['level']}, {card['place']}, verfügbar {card['available']}"
 
 
-@router.post("/requests/{request_id}/withdraw")
-def withdraw_request(request_id: str, request: Request, who: Requesting) -> Response:
-    """ "Zurückziehen": an open request is no longer needed (audited); answered ones stay."""
+@router.post("/requests/withdraw")
+def withdraw_request(request: Request, who: Requesting, form: Form) -> Response:
+    """ "Anfrage zurückziehen": the open request for a card of a vacancy is no longer needed
+    (audited); answered ones stay. Named by vacancy and card, so no request id is on the page."""
+    service = service_of(request)
+    t = contact_requests_table
+    where = and_(
+        made_by(who.user_id, sorted(who.teams)),
+        t.c.vacancy_id == form.get("vacancy", ""),
+        t.c.pseudonym == form.get("candidate", ""),
+    )
+    found = service.contacts.requests(RequestStatus.OPEN, 1, 0, where) if service.contacts else []
+    if not found:
+        return redirect(f"{PREFIX}/requests?notice=Keine+offene+Anfrage+zu+dieser+Karte.")
     try:
-        withdraw_contact(service_of(request), who, request_id)
-    except UnknownContactRequestError:
-        return redirect(f"{PREFIX}/requests?notice=Diese+Anfrage+gibt+es+nicht.")
-    except ContactRequestClosedError:
+        withdrawn = withdraw_contact(service, who, found[0].id)
+    except (UnknownContactRequestError, ContactRequestClosedError):
         return redirect(f"{PREFIX}/requests?notice=Diese+Anfrage+ist+bereits+beantwortet+oder+zur%C3%BCckgezogen.")
-    return redirect(f"{PREFIX}/requests?notice=Anfrage+zur%C3%BCckgezogen.")
+    notice = f"Anfrage zu Karte {withdrawn.pseudonym} (Stelle {withdrawn.vacancy_id}) zurückgezogen."
+    return redirect(f"{PREFIX}/requests?{urlencode([('notice', notice)])}")
