@@ -2,7 +2,8 @@
 
 The core raises :class:`matcher.errors.MatcherError` subclasses; this module alone decides which
 status each one gets, so handlers never catch and translate errors themselves:
-unknown ids -> 404, answering a closed contact request -> 409, a profile too thin to rank or a
+unknown ids -> 404, answering a closed contact request or an outcome that contradicts the
+recorded ones -> 409, an implausible outcome date, a profile too thin to rank or a
 place the gazetteer does not know -> 422, a missing model, index or encoder -> 503, any other
 engine error -> 400.
 
@@ -38,6 +39,7 @@ from matcher.errors import (
     UnknownPseudonymError,
     UnknownVacancyError,
 )
+from matcher.outcome_checks import ImplausibleOutcomeError
 
 
 class NotReadyError(MatcherError):
@@ -94,6 +96,11 @@ def matcher_error_response(exc: MatcherError) -> JSONResponse:
         return _json(status.HTTP_403_FORBIDDEN, {"detail": str(exc), "reason_required": True})
     if isinstance(exc, ContactRequestClosedError):
         return _json(status.HTTP_409_CONFLICT, {"detail": str(exc)})
+    if isinstance(exc, ImplausibleOutcomeError):
+        # 409: contradicts the recorded outcomes; 422: the entry alone is wrong. German, no input.
+        error = {"loc": ["body", exc.field], "msg": exc.message, "type": "implausible_outcome"}
+        code = status.HTTP_409_CONFLICT if exc.conflict else status.HTTP_422_UNPROCESSABLE_CONTENT
+        return _json(code, {"detail": exc.message, "errors": [error]})
     if isinstance(exc, UnknownPlaceError):
         # The message names the field and the rule only (never the place given).
         loc = exc.field.split(".")

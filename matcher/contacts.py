@@ -4,8 +4,9 @@ The engine recommends; people decide. The employer service, which sees pseudonym
 asks for a person with a contact request (*Vorschlag anfragen*). The request goes to the
 caseworkers' inbox, never to the job seeker or the employer. A caseworker accepts it, which records
 a placement proposal (:class:`matcher.models.Proposal`, outcome ``no_reaction``: proposed, nothing
-heard yet), or declines it with a reason. The employer service sees the answer; the customer
-number only once a caseworker accepted.
+heard yet), or declines it with a reason. The employer service sees the answer (a decline reason
+in its neutral wording, :data:`DECLINE_REASONS_ES`); the customer number only once a caseworker
+accepted. While a request is open, the employer service may withdraw it.
 
 Feedback is a caseworker's "passt nicht" on one recommended pair, with a reason from
 :data:`FEEDBACK_REASONS`: stored for the next training run (``training.dataset`` reads it as a
@@ -36,6 +37,7 @@ class RequestStatus(StrEnum):
     OPEN = "open"
     ACCEPTED = "accepted"
     DECLINED = "declined"
+    WITHDRAWN = "withdrawn"  # by the employer service, while it was open
 
 
 # Why a caseworker declines a contact request: (code, German label), shown as a short list.
@@ -44,6 +46,16 @@ DECLINE_REASONS: dict[str, str] = {
     "profil": "Anforderungen der Stelle passen nicht zum Profil",
     "wunsch": "entspricht nicht den Wünschen der Person",
     "bereits_vorgeschlagen": "bereits anderweitig vorgeschlagen oder in Arbeit",
+    "sonstiges": "sonstiger Grund",
+}
+
+# What the employer service reads of a decline reason: never a hint at health, family or other
+# private matters (the caseworker's own label may give examples; the employer service's does not).
+DECLINE_REASONS_ES: dict[str, str] = {
+    "nicht_verfuegbar": "derzeit nicht verfügbar",
+    "profil": "Anforderungen der Stelle passen nicht zum Profil",
+    "wunsch": "entspricht nicht den Wünschen der Person",
+    "bereits_vorgeschlagen": "bereits anderweitig vorgeschlagen",
     "sonstiges": "sonstiger Grund",
 }
 
@@ -216,6 +228,18 @@ class ContactBook:
         with self.store.transaction() as conn:
             self._open(conn, request_id)
             self._answer(conn, request_id, RequestStatus.DECLINED, answered_by, decline_reason=reason)
+        return self.get(request_id)
+
+    def withdraw(self, request_id: str, withdrawn_by: str) -> ContactRequest:
+        """Withdraw an open request (the employer service no longer needs the person); a new
+        request for the same person can be made afterwards.
+
+        Raises:
+            UnknownContactRequestError, ContactRequestClosedError: as for :meth:`accept`.
+        """
+        with self.store.transaction() as conn:
+            self._open(conn, request_id)
+            self._answer(conn, request_id, RequestStatus.WITHDRAWN, withdrawn_by)
         return self.get(request_id)
 
     def _open(self, conn: Any, request_id: str) -> ContactRequest:

@@ -23,6 +23,7 @@ from api.security import ALL_TEAMS, Permission, Principal
 from api.service import Service
 from matcher.contacts import (
     DECLINE_REASONS,
+    DECLINE_REASONS_ES,
     FEEDBACK_REASONS,
     ContactBook,
     ContactRequest,
@@ -91,8 +92,10 @@ def _book(service: Service) -> ContactBook:
 
 def request_view(request: ContactRequest, who: Principal) -> ContactRequestOut:
     """A request as the role may see it: the customer number for caseworkers, for the employer
-    service only once accepted."""
-    identity = who.can(Permission.ANSWER_CONTACT) or request.identity_released
+    service only once accepted; the employer service reads the decline reason's neutral label."""
+    caseworker = who.can(Permission.ANSWER_CONTACT)
+    identity = caseworker or request.identity_released
+    reasons = DECLINE_REASONS if caseworker else DECLINE_REASONS_ES  # no health or family hint for the ES
     return ContactRequestOut(
         id=request.id,
         vacancy_id=request.vacancy_id,
@@ -102,7 +105,7 @@ def request_view(request: ContactRequest, who: Principal) -> ContactRequestOut:
         requested_at=request.requested_at,
         answered_at=request.answered_at,
         decline_reason=request.decline_reason,
-        decline_reason_de=DECLINE_REASONS.get(request.decline_reason or ""),
+        decline_reason_de=reasons.get(request.decline_reason or ""),
         proposal_id=request.proposal_id if identity else None,
     )
 
@@ -132,6 +135,23 @@ def answer_contact(
     audited = [(answered.candidate_id, None), (answered.vacancy_id, None)]
     service.audit(who, endpoint, request_id, audited, kind="write")
     return answered
+
+
+def withdraw_contact(service: Service, who: Principal, request_id: str) -> ContactRequest:
+    """Withdraw an open request the employer service (the person or their team) made; audited.
+
+    Raises:
+        UnknownContactRequestError: no such request, or one this person does not see.
+        ContactRequestClosedError: it was answered or withdrawn already.
+    """
+    book = _book(service)
+    t = contact_requests_table
+    if not book.count(None, and_(made_by(who.user_id, sorted(who.teams)), t.c.id == request_id)):
+        raise UnknownContactRequestError(request_id)
+    withdrawn = book.withdraw(request_id, who.user_id)
+    audited = [(withdrawn.candidate_id, None), (withdrawn.vacancy_id, None)]
+    service.audit(who, "POST /v1/contact-requests/{id}/withdraw", request_id, audited, kind="write")
+    return withdrawn
 
 
 def give_feedback(service: Service, who: Principal, candidate_id: str, vacancy_id: str, reason: str) -> str:
@@ -222,6 +242,13 @@ def decline_contact_request(
 ) -> ContactRequestOut:
     """Decline an open request with a reason (caseworker); 409 if it was answered."""
     return request_view(answer_contact(service, who, request_id, False, body.reason), who)
+
+
+@router.post("/contact-requests/{request_id}/withdraw", response_model=ContactRequestOut)
+def withdraw_contact_request(request_id: RecordId, who: CanRequestContact, service: ServiceDep) -> ContactRequestOut:
+    """Withdraw an open request (employer service, its own or its team's): status ``withdrawn``;
+    409 if it was answered, 404 for one the caller did not make."""
+    return request_view(withdraw_contact(service, who, request_id), who)
 
 
 @router.post("/feedback", response_model=FeedbackOut, status_code=status.HTTP_201_CREATED)

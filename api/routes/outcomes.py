@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
 from uuid import uuid4
 
 from fastapi import APIRouter, status
@@ -13,6 +15,7 @@ from api.schemas import OutcomeOut, OutcomeRequest, Page
 from api.security import Principal
 from api.service import Service
 from matcher.models import Proposal
+from matcher.outcome_checks import check_outcome
 from matcher.store import proposals_table
 
 router = APIRouter(prefix="/v1", tags=["outcomes"])
@@ -20,7 +23,9 @@ router = APIRouter(prefix="/v1", tags=["outcomes"])
 
 @router.post("/outcomes", response_model=OutcomeOut, status_code=status.HTTP_201_CREATED)
 def record_outcome(body: OutcomeRequest, who: CanWriteOutcomes, service: ServiceDep) -> OutcomeOut:
-    """Store what became of a proposal (same id again: replaced). Unknown people or vacancies: 404."""
+    """Store what became of a proposal (same id again: replaced). Unknown people or vacancies: 404;
+    a date in the future or before the vacancy's posting: 422; an entry that contradicts the pair's
+    recorded outcomes (:mod:`matcher.outcome_checks`): 409, each with a German message."""
     return OutcomeOut(**save_outcome(service, who, body).model_dump(), recorded_by=who.user_id)
 
 
@@ -33,6 +38,7 @@ def save_outcome(service: Service, who: Principal, body: OutcomeRequest) -> Prop
         {**body.model_dump(), "id": body.id or f"api-{uuid4().hex}", "vacancy_id": vacancy.id}
     )
     with store.transaction() as conn:
+        check_outcome(proposal, vacancy, _pair_entries(conn, proposal), date.today())
         store.upsert_proposals(conn, [proposal])
         store.set_recorded_by(conn, proposal.id, who.user_id)
     service.audit(
@@ -43,6 +49,15 @@ def save_outcome(service: Service, who: Principal, body: OutcomeRequest) -> Prop
         kind="write",
     )
     return proposal
+
+
+def _pair_entries(conn: Any, proposal: Proposal) -> list[Proposal]:
+    """The stored entries of the same person and vacancy (read in the writing transaction)."""
+    t = proposals_table
+    query = select(t.c.id, t.c.candidate_id, t.c.vacancy_id, t.c.proposed_at, t.c.outcome, t.c.outcome_at).where(
+        t.c.candidate_id == proposal.candidate_id, t.c.vacancy_id == proposal.vacancy_id
+    )
+    return [Proposal.model_validate(dict(row)) for row in conn.execute(query).mappings()]
 
 
 @router.get("/outcomes", response_model=Page)

@@ -7,8 +7,10 @@ the same filters, reasons, audit record and role rules; the pages only lay it ou
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Annotated, Any
+from urllib.parse import parse_qsl, urlencode
 from uuid import uuid4
 
 from fastapi import APIRouter, Depends, Request
@@ -36,10 +38,11 @@ from api.web.forms import (
     vocational_label,
 )
 from api.web.profile_form import PROFILE_FIELDS, parse_profile, profile_choices
-from matcher.contacts import DECLINE_REASONS, FEEDBACK_REASONS, RequestStatus
+from matcher.contacts import DECLINE_REASONS, FEEDBACK_REASONS, ContactRequest, RequestStatus
 from matcher.engine import Engine
 from matcher.errors import ContactRequestClosedError, InsufficientProfileError, UnknownVacancyError
 from matcher.models import LEVEL_LABELS_DE, PERMITS, Candidate, effective_licences
+from matcher.outcome_checks import ImplausibleOutcomeError
 from matcher.render import occupation_title, place_name
 from matcher.store import candidates_table
 
@@ -183,10 +186,12 @@ def _like(text: str) -> str:
 
 
 # --- one job seeker and the shortlist ------------------------------------------------------------
-def _shortlist(request: Request, who: Principal, candidate: Candidate, endpoint: str) -> dict[str, Any]:
-    """The shortlist for the page's filter controls (or the form's errors)."""
+def _shortlist(
+    request: Request, who: Principal, candidate: Candidate, endpoint: str, params: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """The shortlist for the page's filter controls (``params``: the page's query) or the form's errors."""
     engine = _engine(request)
-    parsed, filters, k = filter_form(request.query_params)
+    parsed, filters, k = filter_form(request.query_params if params is None else params)
     context: dict[str, Any] = {"form": parsed, "k_choices": K_CHOICES, "filters_de": FILTERS_DE, "body": None}
     if filters is None:
         return context
@@ -204,14 +209,23 @@ def _shortlist(request: Request, who: Principal, candidate: Candidate, endpoint:
 
 @router.get("/candidates/{candidate_id}", response_class=HTMLResponse)
 def candidate_page(candidate_id: str, request: Request, who: Caseworker) -> HTMLResponse:
+    return _candidate_view(request, who, candidate_id, str(request.url.query))
+
+
+def _candidate_view(
+    request: Request, who: Principal, candidate_id: str, query: str, card_error: dict[str, str] | None = None
+) -> HTMLResponse:
+    """The person's page for the list's ``query``; ``card_error``: a card form's error, shown beside
+    its field on that card (vacancy_id, form, field, message, typed values), with status 422."""
     engine = _engine(request)
     candidate = engine.candidate(candidate_id)  # UnknownCandidateError: the friendly 404
     who = service_of(request).reach(who, candidate.id)  # another team's: the reason form
-    context = _shortlist(request, who, candidate, "GET /app/candidates/{id}")
+    params = dict(parse_qsl(query))
+    context = _shortlist(request, who, candidate, "GET /app/candidates/{id}", params)
     return render(
         request,
         "candidate.html",
-        status_code=200 if context["form"].ok else 422,
+        status_code=200 if context["form"].ok and card_error is None else 422,
         partial="_area.html",
         title=f"Arbeitsuchende/r {candidate.id}",
         candidate=candidate,
@@ -219,9 +233,10 @@ def candidate_page(candidate_id: str, request: Request, who: Caseworker) -> HTML
         outcomes=OUTCOME_DE,
         feedback_reasons=FEEDBACK_REASONS,
         working_time_de=WORKING_TIME_DE,
-        query=str(request.url.query),
-        notice=request.query_params.get("notice"),
+        query=urlencode([(k, v) for k, v in parse_qsl(query) if k != "notice"]),
+        notice=None if card_error else params.get("notice"),
         today=date.today().isoformat(),
+        card_error=card_error,
         **context,
     )
 
@@ -290,38 +305,63 @@ def compare(candidate_id: str, request: Request, who: Caseworker) -> HTMLRespons
 
 @router.post("/candidates/{candidate_id}/outcome")
 def record_outcome(candidate_id: str, request: Request, who: Recording, form: Form) -> Response:
-    """What happened to a proposal; feeds ``/v1/outcomes`` (the same store and audit record)."""
+    """ "Bewerbungsstand erfassen": feeds ``/v1/outcomes`` (the same store, plausibility check and
+    audit record); a wrong or contradictory entry is shown beside the field of the card's form."""
     back = form.get("back") or ""
+    vacancy_id = form.get("vacancy_id", "")
+    typed = {"outcome": form.get("outcome", ""), "proposed_at": form.get("proposed_at", "")}
     try:
         outcome = OutcomeRequest.model_validate(
             {
                 "candidate_id": candidate_id,
-                "vacancy_id": form.get("vacancy_id", ""),
-                "proposed_at": form.get("proposed_at") or date.today().isoformat(),
-                "outcome": form.get("outcome", ""),
+                "vacancy_id": vacancy_id,
+                "proposed_at": typed["proposed_at"] or date.today().isoformat(),
+                "outcome": typed["outcome"],
             }
         )
-    except ValidationError:
-        return _back(candidate_id, back, "Ergebnis nicht gespeichert: bitte Ergebnis und Datum prüfen.")
-    save_outcome(service_of(request), who, outcome)
+    except ValidationError as exc:
+        field = "outcome" if any(e["loc"][:1] == ("outcome",) for e in exc.errors()) else "proposed_at"
+        message = "Bitte einen Stand wählen." if field == "outcome" else "Bitte ein gültiges Datum eingeben."
+        return _card_error(request, who, candidate_id, back, vacancy_id, "outcome", field, message, typed)
+    try:
+        save_outcome(service_of(request), who, outcome)
+    except ImplausibleOutcomeError as exc:
+        field = "outcome" if exc.field == "outcome" else "proposed_at"
+        return _card_error(request, who, candidate_id, back, vacancy_id, "outcome", field, exc.message, typed)
     label = OUTCOME_DE.get(outcome.outcome.value, outcome.outcome.value)
     return _back(candidate_id, back, f"Gespeichert: Stelle {outcome.vacancy_id} – {label}.")
 
 
 @router.post("/candidates/{candidate_id}/feedback")
 def mark_unfit(candidate_id: str, request: Request, who: Marking, form: Form) -> Response:
-    """ "Passt nicht" with a reason: stored for training and written to the audit log."""
+    """ "Passt nicht, weil …" with a reason: stored for training and written to the audit log."""
     reason = form.get("reason", "")
     back = form.get("back") or ""
+    vacancy_id = form.get("vacancy_id", "")
     if reason not in FEEDBACK_REASONS:
-        return _back(candidate_id, back, "Nicht gespeichert: bitte einen Grund wählen.")
-    give_feedback(service_of(request), who, candidate_id, form.get("vacancy_id", ""), reason)
+        message = "Nicht vermerkt: bitte einen Grund wählen."
+        return _card_error(request, who, candidate_id, back, vacancy_id, "feedback", "reason", message, {})
+    give_feedback(service_of(request), who, candidate_id, vacancy_id, reason)
     return _back(candidate_id, back, f"Vermerkt: „passt nicht“ ({FEEDBACK_REASONS[reason]}).")
 
 
-def _back(candidate_id: str, query: str, notice: str) -> Response:
-    from urllib.parse import parse_qsl, urlencode
+def _card_error(
+    request: Request,
+    who: Principal,
+    candidate_id: str,
+    back: str,
+    vacancy_id: str,
+    form: str,
+    field: str,
+    message: str,
+    typed: dict[str, str],
+) -> HTMLResponse:
+    """The person's page again (422), the error beside the field of that card's form."""
+    error = {"vacancy_id": vacancy_id, "form": form, "field": field, "message": message, **typed}
+    return _candidate_view(request, who, candidate_id, back, error)
 
+
+def _back(candidate_id: str, query: str, notice: str) -> Response:
     kept = [(k, v) for k, v in parse_qsl(query) if k != "notice"]
     return redirect(f"{PREFIX}/candidates/{candidate_id}?{urlencode([*kept, ('notice', notice)])}#ergebnisse")
 
@@ -379,21 +419,42 @@ def match(request: Request, who: Caseworker, form: FormLists) -> HTMLResponse:
 # --- the inbox of contact requests ---------------------------------------------------------------
 @router.get("/inbox", response_class=HTMLResponse)
 def inbox(request: Request, who: Answering) -> HTMLResponse:
+    """The employer service's requests for this caseworker's teams: who asked, for which vacancy."""
     service = service_of(request)
     open_, _ = read_requests(service, who, RequestStatus.OPEN, 200, 0, "GET /app/inbox")
     recent, _ = read_requests(service, who, None, 50, 0, "GET /app/inbox")
     answered = [r for r in recent if r.status is not RequestStatus.OPEN]
-    titles = _vacancy_titles(service, [r.vacancy_id for r in [*open_, *answered]])
+    vacancies = _vacancy_titles(service, [r.vacancy_id for r in [*open_, *answered]])
     return render(
         request,
         "inbox.html",
         title="Kontaktanfragen",
-        open_requests=open_,
-        answered=answered,
-        titles=titles,
+        open_requests=[_inbox_line(r, vacancies) for r in open_],
+        answered=[_inbox_line(r, vacancies) for r in answered],
+        vacancy_link=who.can(Permission.VACANCY_SHORTLIST),  # the vacancy's page only for who may open it
         reasons=DECLINE_REASONS,
         notice=request.query_params.get("notice"),
     )
+
+
+def _inbox_line(r: ContactRequest, vacancies: dict[str, str]) -> dict[str, Any]:
+    teams = [t for t in (r.requester_teams or "").split(",") if t and t != "arbeitgeberservice"]
+    sender = "Arbeitgeberservice" + (f" (Team {', '.join(teams)})" if teams else "")
+    answers = {
+        RequestStatus.ACCEPTED: "angenommen",
+        RequestStatus.DECLINED: "abgelehnt: " + DECLINE_REASONS.get(r.decline_reason or "", "sonstiger Grund"),
+        RequestStatus.WITHDRAWN: "vom Arbeitgeberservice zurückgezogen",
+    }
+    return {
+        "id": r.id,
+        "vacancy_id": r.vacancy_id,
+        "vacancy": vacancies[r.vacancy_id],
+        "candidate_id": r.candidate_id,
+        "sender": sender,
+        "requested_at": r.requested_at,
+        "answered_at": r.answered_at,
+        "answer": answers.get(r.status, "offen"),
+    }
 
 
 def _vacancy_titles(service: Any, ids: list[str]) -> dict[str, str]:
@@ -420,4 +481,5 @@ def answer(request_id: str, request: Request, who: Answering, form: Form) -> Res
     except ContactRequestClosedError:
         return redirect(f"{PREFIX}/inbox?notice=Diese+Anfrage+wurde+bereits+beantwortet.")
     done = "angenommen: Vorschlag erfasst" if answered.status is RequestStatus.ACCEPTED else "abgelehnt"
-    return redirect(f"{PREFIX}/inbox?notice=Anfrage+{answered.id}+{done.replace(' ', '+')}.")
+    notice = f"Anfrage zu {answered.candidate_id} (Stelle {answered.vacancy_id}) {done}."
+    return redirect(f"{PREFIX}/inbox?{urlencode([('notice', notice)])}")

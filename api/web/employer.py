@@ -9,25 +9,36 @@ shown only after a caseworker accepted a request.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
+from urllib.parse import parse_qsl, urlencode
 from uuid import uuid4
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import and_
 
-from api.routes.contacts import ask_for_contact, read_requests
+from api.routes.contacts import ask_for_contact, read_requests, withdraw_contact
 from api.routes.shortlists import employer_options, shortlist_body
 from api.schemas import FilterRequest, ShortlistRequest
 from api.security import Permission, Principal
 from api.service import Service
 from api.views import DISTANCE_EDGES_KM
 from api.web.caseworker import score_bands
-from api.web.core import PREFIX, Allowed, Form, redirect, render, service_of
+from api.web.core import PREFIX, Allowed, Form, de_date, redirect, render, service_of
 from api.web.forms import FILTERS_DE, K_CHOICES, WORKING_TIME_DE, Parsed, choice
-from matcher.contacts import DECLINE_REASONS, RequestStatus
-from matcher.errors import UnknownPseudonymError
+from matcher.cards import coarse_card
+from matcher.contacts import DECLINE_REASONS_ES, ContactRequest, RequestStatus, made_by
+from matcher.errors import (
+    ContactRequestClosedError,
+    UnknownCandidateError,
+    UnknownContactRequestError,
+    UnknownPseudonymError,
+    UnknownVacancyError,
+)
 from matcher.models import PERMITS, Vacancy
 from matcher.render import occupation_title, place_name
+from matcher.store import contact_requests_table
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
@@ -50,8 +61,9 @@ def find_vacancies(request: Request, who: EmployerService) -> Response:
     q = request.query_params.get("q", "").strip()
     found: list[Vacancy] = []
     if q:
-        if q in service.ready_engine().vacancies:
-            return redirect(f"{PREFIX}/vacancies/{q}")
+        for exact in dict.fromkeys((q, q.upper())):  # vacancy numbers in any case ("agS-2026-010502")
+            if exact in service.ready_engine().vacancies:
+                return redirect(f"{PREFIX}/vacancies/{exact}")
         needle = q.casefold()
         found = [
             v
@@ -59,7 +71,7 @@ def find_vacancies(request: Request, who: EmployerService) -> Response:
             if needle in v.title.casefold()
             or needle in v.employer_name.casefold()
             or v.kldb.startswith(q)
-            or v.id.startswith(q)
+            or v.id.casefold().startswith(needle)
         ]
         found.sort(key=lambda v: (v.posted_at, v.id), reverse=True)
     return render(
@@ -112,6 +124,8 @@ def vacancy_page(vacancy_id: str, request: Request, who: EmployerService) -> HTM
     choice(parsed, params, "k", [str(k) for k in K_CHOICES], "Anzahl", "10")
     choice(parsed, params, "distance", ["", *DISTANCE_CHOICES], "Entfernung", "")
     body = _cards(service, who, vacancy, parsed) if parsed.ok else None
+    if body is not None:
+        mark_requested(service, who, vacancy.id, body["items"])
     return render(
         request,
         "vacancy.html",
@@ -126,6 +140,7 @@ def vacancy_page(vacancy_id: str, request: Request, who: EmployerService) -> HTM
         filters_de=FILTERS_DE,
         working_time_de=WORKING_TIME_DE,
         notice=params.get("notice"),
+        query=urlencode([(k, v) for k, v in params.multi_items() if k != "notice"]),
     )
 
 
@@ -146,31 +161,137 @@ def employer_cards(
     request = ShortlistRequest(k=k, filters=filters)
     body = shortlist_body(service, who, endpoint, request, result, vacancy, uuid4().hex, engine.gazetteer, warnings)
     score_bands(body["items"])
+    for item in body["items"]:
+        item["permits"] = permit_rows(item.get("details"))
     return body
+
+
+def permit_rows(details: dict[str, Any] | None) -> list[tuple[str, bool]]:
+    """The card's "Führerscheine und Scheine" row: (German name, held) for each licence and permit
+    the vacancy asks for. Only the vacancy's own requirements, so nothing beyond the card rules."""
+    if not details:
+        return []
+    held = details["licences"]
+    licences = [(f"Führerschein {code}", code not in held["missing"]) for code in held["required"]]
+    permits = [(PERMITS.get(code, code), code not in held["missing_permits"]) for code in held["required_permits"]]
+    return licences + permits
+
+
+def mark_requested(service: Service, who: Principal, vacancy_id: str, items: list[dict[str, Any]]) -> None:
+    """Mark the cards this person (or their team) already asked for with the request's state;
+    matched on the server by the person behind the card, nothing of the identity goes out."""
+    book = service.contacts
+    if book is None or not items:
+        return
+    t = contact_requests_table
+    mine = book.requests(None, 200, 0, and_(made_by(who.user_id, sorted(who.teams)), t.c.vacancy_id == vacancy_id))
+    latest: dict[str, ContactRequest] = {}
+    for made in mine:  # newest first: the latest request per person counts
+        latest.setdefault(service.pseudonym(vacancy_id, made.candidate_id), made)
+    marked = [(item, latest[item["id"]]) for item in items if item["id"] in latest]
+    for item, made in marked:
+        item["request"] = request_state(made)
+    if marked:
+        audited = [(made.candidate_id, None) for _, made in marked]
+        service.audit(who, "GET /app/vacancies/{id}", f"requests:{vacancy_id}", audited, kind="read")
+
+
+def request_state(made: ContactRequest) -> dict[str, Any]:
+    """What the employer service reads of a request's state (German, no identity, neutral reason)."""
+    status = made.status
+    if status is RequestStatus.ACCEPTED:
+        text = f"angenommen am {de_date(made.answered_at)}"
+    elif status is RequestStatus.DECLINED:
+        text = f"abgelehnt: {DECLINE_REASONS_ES.get(made.decline_reason or '', 'sonstiger Grund')}"
+    elif status is RequestStatus.WITHDRAWN:
+        text = f"zurückgezogen am {de_date(made.answered_at)}"
+    else:
+        text = f"angefragt am {de_date(made.requested_at)}, noch keine Antwort"
+    # a withdrawn request may be asked again; any other blocks a second request
+    return {"status": status.value, "text": text, "blocks": status is not RequestStatus.WITHDRAWN}
 
 
 @router.post("/vacancies/{vacancy_id}/contact")
 def request_contact(vacancy_id: str, request: Request, who: Requesting, form: Form) -> Response:
-    """ "Vorschlag anfragen": a contact request to the caseworkers; nothing goes to the person."""
+    """ "Vorschlag anfragen": a contact request to the caseworkers; nothing goes to the person. The
+    user stays on the vacancy's list, at the card, which now shows the request."""
+    pseudonym = form.get("candidate", "")
+    kept = [(k, v) for k, v in parse_qsl(form.get("back") or "") if k in ("k", "distance")]
     try:
-        made, created = ask_for_contact(service_of(request), who, vacancy_id, form.get("candidate", ""))
+        made, created = ask_for_contact(service_of(request), who, vacancy_id, pseudonym)
     except UnknownPseudonymError:
-        return redirect(f"{PREFIX}/vacancies/{vacancy_id}?notice=Diese+Karte+gibt+es+f%C3%BCr+die+Stelle+nicht.")
-    said = "angefragt" if created else "bereits angefragt"
-    return redirect(f"{PREFIX}/requests?notice={made.pseudonym}+{said}.")
+        notice = "Diese Karte gibt es für die Stelle nicht."
+        return redirect(f"{PREFIX}/vacancies/{vacancy_id}?{urlencode([*kept, ('notice', notice)])}")
+    said = (
+        "angefragt. Die Integrationsfachkraft entscheidet; die Antwort steht an der Karte und unter „Meine Anfragen“."
+        if created
+        else "war bereits angefragt."
+    )
+    query = urlencode([*kept, ("notice", f"Karte {made.pseudonym} {said}")])
+    return redirect(f"{PREFIX}/vacancies/{made.vacancy_id}?{query}#karte-{made.pseudonym}")
 
 
 @router.get("/requests", response_class=HTMLResponse)
 def my_requests(request: Request, who: Requesting) -> HTMLResponse:
-    """The answers: open, accepted (with the customer number) or declined (with the reason)."""
-    rows, _ = read_requests(service_of(request), who, None, 200, 0, "GET /app/requests")
+    """The answers: open, accepted (with the customer number), declined (with the neutral reason)
+    or withdrawn; each with the vacancy's title and number and the card's summary."""
+    service = service_of(request)
+    rows, _ = read_requests(service, who, None, 200, 0, "GET /app/requests")
     return render(
         request,
         "requests.html",
         title="Meine Anfragen",
-        rows=rows,
-        reasons=DECLINE_REASONS,
-        accepted=RequestStatus.ACCEPTED,
-        declined=RequestStatus.DECLINED,
+        rows=[_request_line(service, r) for r in rows],
+        open_status=RequestStatus.OPEN,
         notice=request.query_params.get("notice"),
     )
+
+
+def _request_line(service: Service, made: ContactRequest) -> dict[str, Any]:
+    try:
+        v = service.store.get_vacancy(made.vacancy_id)
+        vacancy = f"{v.title} – {v.employer_name}"
+    except UnknownVacancyError:
+        vacancy = "(Stelle nicht mehr vorhanden)"
+    return {
+        "vacancy_id": made.vacancy_id,
+        "vacancy": vacancy,
+        "pseudonym": made.pseudonym,
+        "card": _card_summary(service, made.candidate_id),
+        "requested_at": made.requested_at,
+        "status": made.status,
+        "state": request_state(made)["text"],
+        "customer": made.candidate_id if made.identity_released else None,
+    }
+
+
+def _card_summary(service: Service, candidate_id: str) -> str:
+    """The card's coarse facts (the same as on the vacancy's cards, :mod:`matcher.cards`)."""
+    try:
+        candidate = service.ready_engine().candidate(candidate_id)
+    except UnknownCandidateError:
+        return "–"
+    card = coarse_card(candidate, service.reference, date.today())
+    return f"{card['occupation']}, {card['level']}, {card['place']}, verfügbar {card['available']}"
+
+
+@router.post("/requests/withdraw")
+def withdraw_request(request: Request, who: Requesting, form: Form) -> Response:
+    """ "Anfrage zurückziehen": the open request for a card of a vacancy is no longer needed
+    (audited); answered ones stay. Named by vacancy and card, so no request id is on the page."""
+    service = service_of(request)
+    t = contact_requests_table
+    where = and_(
+        made_by(who.user_id, sorted(who.teams)),
+        t.c.vacancy_id == form.get("vacancy", ""),
+        t.c.pseudonym == form.get("candidate", ""),
+    )
+    found = service.contacts.requests(RequestStatus.OPEN, 1, 0, where) if service.contacts else []
+    if not found:
+        return redirect(f"{PREFIX}/requests?notice=Keine+offene+Anfrage+zu+dieser+Karte.")
+    try:
+        withdrawn = withdraw_contact(service, who, found[0].id)
+    except (UnknownContactRequestError, ContactRequestClosedError):
+        return redirect(f"{PREFIX}/requests?notice=Diese+Anfrage+ist+bereits+beantwortet+oder+zur%C3%BCckgezogen.")
+    notice = f"Anfrage zu Karte {withdrawn.pseudonym} (Stelle {withdrawn.vacancy_id}) zurückgezogen."
+    return redirect(f"{PREFIX}/requests?{urlencode([('notice', notice)])}")

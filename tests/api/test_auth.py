@@ -55,6 +55,7 @@ CALLS = [
     Call("GET", "/v1/contact-requests/kr-none", frozenset({CW, ES, AD})),
     Call("POST", "/v1/contact-requests/kr-none/accept", frozenset({CW, AD})),
     Call("POST", "/v1/contact-requests/kr-none/decline", frozenset({CW, AD}), {"reason": "sonstiges"}),
+    Call("POST", "/v1/contact-requests/kr-none/withdraw", frozenset({ES, AD})),
     Call("POST", "/v1/feedback", frozenset({CW, AD}), {"candidate_id": "x", "vacancy_id": "y", "reason": "wunsch"}),
     Call("GET", "/v1/model", frozenset({DT, AD})),
     Call("POST", "/v1/model/reload", frozenset({DT, AD})),

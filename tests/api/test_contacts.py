@@ -97,3 +97,41 @@ def test_feedback_is_stored_for_training_and_audited(fresh_world: World, ids: Id
         assert rows["model_version"].iloc[0]  # the version that served is kept with the label
         logged = [r for r in records(fresh_world.settings.audit_log) if r.get("kind") == "feedback"]
         assert len(logged) == 1 and logged[0]["query_id"] == response.json()["id"]
+
+
+def test_the_employer_service_reads_a_neutral_decline_reason_and_may_withdraw(fresh_world: World) -> None:
+    from api.app import create_app
+
+    with TestClient(create_app(fresh_world.settings)) as client:
+        store = Store(fresh_world.settings.store_url)
+        vacancy = store.vacancies(1, 0, "open")[0].id
+        store.close()
+        es, cw = fresh_world.auth(Role.EMPLOYER_SERVICE), fresh_world.auth(Role.CASEWORKER)
+        first, second = _cards(client, fresh_world, vacancy)[2:4]
+        ask = f"/v1/vacancies/{vacancy}/contact-requests"
+        declined = client.post(ask, json={"candidate": first}, headers=es).json()
+        answer = client.post(
+            f"/v1/contact-requests/{declined['id']}/decline", json={"reason": "nicht_verfuegbar"}, headers=cw
+        )
+        assert answer.status_code == 200, answer.text
+        assert "Krankheit" in answer.json()["decline_reason_de"]  # the caseworker's own label gives examples
+        listed = client.get("/v1/contact-requests", headers=es)
+        single = client.get(f"/v1/contact-requests/{declined['id']}", headers=es)
+        assert single.json()["decline_reason_de"] == "derzeit nicht verfügbar"
+        assert single.json()["decline_reason"] == "nicht_verfuegbar"  # the field names and codes stay
+        for text in (listed.text, single.text):
+            assert not any(word in text for word in ("Krankheit", "Betreuung", "z. B. Maßnahme"))
+        # an open request can be withdrawn by the employer service, once; then asked again
+        made = client.post(ask, json={"candidate": second}, headers=es).json()
+        path = f"/v1/contact-requests/{made['id']}/withdraw"
+        assert client.post(path, headers=cw).status_code == 403
+        withdrawn = client.post(path, headers=es)
+        assert withdrawn.status_code == 200 and withdrawn.json()["status"] == "withdrawn", withdrawn.text
+        assert client.post(path, headers=es).status_code == 409
+        assert client.post(f"/v1/contact-requests/{made['id']}/accept", headers=cw).status_code == 409
+        assert client.post(f"/v1/contact-requests/{declined['id']}/withdraw", headers=es).status_code == 409
+        assert client.post("/v1/contact-requests/kr-none/withdraw", headers=es).status_code == 404
+        again = client.post(ask, json={"candidate": second}, headers=es)
+        assert again.status_code == 201 and again.json()["id"] != made["id"]
+        endpoints = [r["endpoint"] for r in records(fresh_world.settings.audit_log)]
+        assert "POST /v1/contact-requests/{id}/withdraw" in endpoints

@@ -148,7 +148,8 @@ def test_outcomes_and_feedback_name_who_recorded_them(
     fresh_client: TestClient, fresh_world: World, teams: Teams
 ) -> None:
     vacancy = fresh_client.get("/v1/vacancies?status=open&limit=1", headers=teams.auth("cw_stadt")).json()["items"][0]
-    body = {"candidate_id": teams.own, "vacancy_id": vacancy["id"], "proposed_at": "2026-11-02", "outcome": "applied"}
+    day = vacancy["posted_at"]  # an outcome may not lie before the posting (matcher.outcome_checks)
+    body = {"candidate_id": teams.own, "vacancy_id": vacancy["id"], "proposed_at": day, "outcome": "applied"}
     saved = fresh_client.post("/v1/outcomes", json=body, headers=teams.auth("cw_stadt"))
     assert saved.status_code == 201, saved.text
     total = fresh_client.get("/v1/outcomes?limit=1", headers=fresh_world.auth(Role.DATA_TEAM)).json()["total"]

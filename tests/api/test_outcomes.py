@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+from typing import Any
+
 from fastapi.testclient import TestClient
 
 from api.security import Role
@@ -46,3 +49,47 @@ def test_bad_outcomes(client: TestClient, api_world: World, ids: Ids) -> None:
     for body, code in cases:
         response = client.post("/v1/outcomes", json=body, headers=api_world.auth(Role.CASEWORKER))
         assert response.status_code == code, (body, response.text)
+
+
+def test_outcomes_are_checked_for_plausibility(fresh_client: TestClient, fresh_world: World, ids: Ids) -> None:
+    """Future dates and dates before the posting are 422, an order that contradicts the recorded
+    outcomes is 409, each with a German message beside the field; a plausible sequence is stored."""
+    today = date.today()
+    posted = date.fromisoformat(ids.vacancy_record["posted_at"])
+    middle = min(posted + timedelta(days=1), today)
+    headers = fresh_world.auth(Role.CASEWORKER)
+    pair = {"candidate_id": ids.candidate, "vacancy_id": ids.vacancy}
+
+    def post(outcome: str, day: date, **more: str) -> Any:
+        body = {**pair, "proposed_at": day.isoformat(), "outcome": outcome, **more}
+        return fresh_client.post("/v1/outcomes", json=body, headers=headers)
+
+    future = post("hired", today + timedelta(days=1))
+    assert future.status_code == 422, future.text
+    assert future.json()["errors"] == [
+        {"loc": ["body", "proposed_at"], "msg": future.json()["detail"], "type": "implausible_outcome"}
+    ]
+    assert "in der Zukunft" in future.json()["detail"]
+    later = post("applied", posted, outcome_at=(today + timedelta(days=30)).isoformat())
+    assert later.status_code == 422 and later.json()["errors"][0]["loc"] == ["body", "outcome_at"]
+    early = post("applied", posted - timedelta(days=1))
+    assert early.status_code == 422 and "vor der Ausschreibung" in early.json()["detail"], early.text
+    assert post("applied", date(1999, 1, 1)).status_code == 422
+
+    for outcome, day in [("no_reaction", posted), ("applied", middle), ("interview", today), ("hired", today)]:
+        saved = post(outcome, day)
+        assert saved.status_code == 201, (outcome, saved.text)
+
+    contradictions = [post("rejected_by_employer", posted), post("declined_by_candidate", today)]
+    for answer in contradictions:
+        assert answer.status_code == 409, answer.text
+        assert "Widerspruch" in answer.json()["detail"] and "eingestellt" in answer.json()["detail"]
+    data_team = fresh_world.auth(Role.DATA_TEAM)
+    total = fresh_client.get("/v1/outcomes?limit=1", headers=data_team).json()["total"]
+    stored = [
+        item
+        for offset in range(0, total, 500)
+        for item in fresh_client.get(f"/v1/outcomes?limit=500&offset={offset}", headers=data_team).json()["items"]
+    ]
+    mine = [i["outcome"] for i in stored if (i["candidate_id"], i["vacancy_id"]) == (ids.candidate, ids.vacancy)]
+    assert sorted(mine) == ["applied", "hired", "interview", "no_reaction"]

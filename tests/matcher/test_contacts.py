@@ -59,3 +59,21 @@ def test_feedback_is_stored_and_erased_with_the_person(book: ContactBook) -> Non
     assert book.feedback()[["candidate_id", "reason"]].values.tolist() == [["LK-1", "erreichbarkeit"]]
     book.store.delete_candidate("LK-1")
     assert book.feedback().empty and book.count() == 0
+
+
+def test_an_open_request_can_be_withdrawn_once_and_then_asked_again(book: ContactBook) -> None:
+    made, _ = book.request("V1", "LK-2", "P-BBBBBBBBBB", "demo-employer_service")
+    withdrawn = book.withdraw(made.id, "demo-employer_service")
+    assert withdrawn.status is RequestStatus.WITHDRAWN and not withdrawn.identity_released
+    assert withdrawn.answered_by == "demo-employer_service" and withdrawn.answered_at
+    for close in (
+        lambda: book.withdraw(made.id, "demo-employer_service"),
+        lambda: book.accept(made.id, "demo-caseworker", date(2026, 12, 1)),
+        lambda: book.decline(made.id, "demo-caseworker", "sonstiges"),
+    ):
+        with pytest.raises(ContactRequestClosedError):
+            close()
+    again, created = book.request("V1", "LK-2", "P-BBBBBBBBBB", "demo-employer_service")
+    assert created and again.id != made.id and book.store.proposals().empty
+    with pytest.raises(UnknownContactRequestError):
+        book.withdraw("kr-none", "demo-employer_service")

@@ -103,13 +103,13 @@ def test_caseworker_shortlist_filter_compare_outcome_and_passt_nicht(browsing: B
     page.go_back()
     # record an outcome for the first vacancy
     first = page.locator("ol.results > li").first
-    first.get_by_label("Ergebnis").select_option("applied")
-    first.get_by_role("button", name="Ergebnis speichern").click()
+    first.get_by_label("Stand").select_option("applied")
+    first.get_by_role("button", name="Erfassen").click()
     page.get_by_text(re.compile("Gespeichert: Stelle .* – beworben")).wait_for()
     # and mark the second one "passt nicht"
     second = page.locator("ol.results > li").nth(1)
-    second.get_by_label("Grund").select_option("erreichbarkeit")
-    second.get_by_role("button", name="passt nicht").click()
+    second.get_by_label("Passt nicht, weil …").select_option("erreichbarkeit")
+    second.get_by_role("button", name="Vermerken").click()
     page.get_by_text("Vermerkt: „passt nicht“").wait_for()
     page.context.close()
 
@@ -156,9 +156,13 @@ def test_employer_service_sees_pseudonymised_cards_and_asks_for_contact(browsing
     pseudonym = card.locator("h3").inner_text().removeprefix("Karte ").strip()
     assert re.fullmatch(r"P-[A-Z2-7]{10}", pseudonym)
     card.get_by_role("button", name="Vorschlag anfragen").click()
-    page.wait_for_url(re.compile("/app/requests"))
+    page.wait_for_url(re.compile(f"/app/vacancies/.*#karte-{pseudonym}$"))  # stays on the vacancy
+    card = page.locator(f"#karte-{pseudonym}")
+    assert "angefragt am" in card.inner_text()
+    assert card.get_by_role("button", name="Vorschlag anfragen").count() == 0
+    page.get_by_role("navigation").get_by_role("link", name="Meine Anfragen").click()
     row = page.get_by_role("row").filter(has_text=pseudonym)
-    assert "offen" in row.inner_text()
+    assert "angefragt am" in row.inner_text()
     page.context.close()
 
 
@@ -167,15 +171,16 @@ def test_caseworker_accepts_and_the_employer_service_sees_it(browsing: Browsing)
     card = employer.locator("ol.results > li").nth(1)
     pseudonym = card.locator("h3").inner_text().removeprefix("Karte ").strip()
     card.get_by_role("button", name="Vorschlag anfragen").click()
-    employer.wait_for_url(re.compile("/app/requests"))
+    employer.wait_for_url(re.compile(f"#karte-{pseudonym}$"))
+    employer.goto("/app/requests")
     row = employer.get_by_role("row").filter(has_text=pseudonym)
     assert row.locator("td").last.inner_text().strip() == "–"  # no identity before an answer
 
     caseworker = browsing.signed_in(Role.CASEWORKER)
     caseworker.get_by_role("navigation").get_by_role("link", name="Anfragen", exact=True).click()
-    request_row = caseworker.get_by_role("row").filter(has_text=vacancy).first
-    customer = request_row.locator("td").nth(2).inner_text().strip()
-    request_row.get_by_role("button", name="Annehmen und vorschlagen").click()
+    block = caseworker.locator("li.request").filter(has_text=vacancy).first
+    customer = block.locator("dd a").first.inner_text().strip()
+    block.get_by_role("button", name="Annehmen und vorschlagen").click()
     caseworker.get_by_text(re.compile("angenommen: Vorschlag erfasst")).wait_for()
     caseworker.context.close()
 
