@@ -24,7 +24,8 @@ from api.schemas import OutcomeRequest, ShortlistRequest
 from api.security import Permission, Principal
 from api.service import Service
 from api.views import scored_pairs
-from api.web.cards import card_states, history_rows, split_marked, target_notice
+from api.web.caseworker_cards import card_states, history_rows, split_marked, target_notice
+from api.web.caseworker_cards import router as cards_router
 from api.web.core import PREFIX, Allowed, Form, FormLists, PageNotFound, de_number, redirect, render, service_of
 from api.web.forms import (
     FILTERS_DE,
@@ -45,6 +46,7 @@ from matcher.render import occupation_title, place_name
 from matcher.store import candidates_table
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
+router.include_router(cards_router)  # the vacancy's page for a job seeker (api.web.caseworker_cards)
 
 Caseworker = Annotated[Principal, Depends(Allowed(Permission.CANDIDATE_SHORTLIST))]
 Answering = Annotated[Principal, Depends(Allowed(Permission.ANSWER_CONTACT))]

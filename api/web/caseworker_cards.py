@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from api.security import Permission, Principal
 from api.service import Service
-from api.web.core import PREFIX, Allowed, PageNotFound, render, service_of
+from api.web.core import Allowed, PageNotFound, render, service_of
 from api.web.forms import FILTERS_DE, OUTCOME_DE, WORKING_TIME_DE
 from matcher.contacts import FEEDBACK_REASONS
 from matcher.engine import Engine
@@ -30,7 +30,7 @@ from matcher.models import LEVEL_LABELS_DE, PERMITS, Candidate, Vacancy
 from matcher.render import occupation_title, place_name
 from matcher.store import feedback_table, proposals_table
 
-router = APIRouter(prefix=PREFIX, include_in_schema=False)
+router = APIRouter(include_in_schema=False)  # included by api.web.caseworker's router (under PREFIX)
 
 Caseworker = Annotated[Principal, Depends(Allowed(Permission.CANDIDATE_SHORTLIST))]
 
