@@ -111,6 +111,12 @@ def test_caseworker_shortlist_filter_compare_outcome_and_passt_nicht(browsing: B
     second.get_by_label("Grund").select_option("erreichbarkeit")
     second.get_by_role("button", name="passt nicht").click()
     page.get_by_text("Vermerkt: „passt nicht“").wait_for()
+    # the state sticks: the first card says when it was proposed, the second moved into the folded part
+    assert "vorgeschlagen am" in page.locator(f"#stelle-{vacancy_ids[0]}").inner_text()
+    assert page.locator(f"details.marked #stelle-{vacancy_ids[1]}").count() == 1
+    assert not page.locator(f"details.marked #stelle-{vacancy_ids[1]}").is_visible()  # folded
+    page.goto(f"/app/candidates/{candidate}/print")
+    assert vacancy_ids[1] not in page.content() and vacancy_ids[0] in page.content()
     page.context.close()
 
     store = Store(browsing.world.settings.store_url)
