@@ -223,6 +223,32 @@ PROBABILITY_DESCRIPTION = (
 )
 
 
+class ReasonPointOut(BaseModel):
+    """One point of the reasons with its polarity: what fits (``fits``) or is missing / does not fit."""
+
+    family: str
+    text: str
+    fits: bool
+
+
+class StrengthOut(BaseModel):
+    """The match strength in words (:mod:`matcher.strength`): absolute, from the probability."""
+
+    key: Literal["gut", "mittel", "gering", "keine"]
+    label: str = Field(description="'gute Aussicht', 'mittlere Aussicht', 'geringe Aussicht', 'ohne Einschätzung'")
+    percent: str | None = Field(default=None, description="the probability in words, e.g. 'etwa 12 %'")
+    capped: bool = Field(default=False, description="held below 'gute Aussicht' (another field, no required skill)")
+    cap_reason: str | None = None
+
+
+STRENGTH_DESCRIPTION = "the probability in words (thresholds in matcher.strength); capped for another field"
+POINTS_DESCRIPTION = (
+    "the reasons as points with polarity (fits: true 'passt', false 'passt nicht / fehlt'), every family "
+    "(not cut), each point once; no vacancy age or similarity (not reasons to staff); for the employer "
+    "service in bands, as its reasons"
+)
+
+
 class ShortlistItemOut(BaseModel):
     id: str
     rank: int
@@ -240,6 +266,8 @@ class ShortlistItemOut(BaseModel):
         "distance reason names bands only (e.g. 'unter 10 km entfernt, bis 15 Min. mit dem Auto')",
     )
     details: PairDetails | None = None
+    strength: StrengthOut | None = Field(default=None, description=STRENGTH_DESCRIPTION)
+    reason_points: list[ReasonPointOut] | None = Field(default=None, description=POINTS_DESCRIPTION)
 
 
 class ShortlistResponse(BaseModel):
@@ -266,6 +294,8 @@ class ScoredPair(BaseModel):
         default=None, description="as in shortlists: for the employer service the distance reason names bands only"
     )
     details: PairDetails | None = None
+    strength: StrengthOut | None = Field(default=None, description=STRENGTH_DESCRIPTION)
+    reason_points: list[ReasonPointOut] | None = Field(default=None, description=POINTS_DESCRIPTION)
 
 
 class ScoreResponse(BaseModel):

@@ -37,6 +37,7 @@ from matcher.models import Candidate, Vacancy, effective_licences
 from matcher.reference import ReferenceData
 from matcher.retrieval import Details, Explained, IndexVersion, PairBatch, Shortlist, ShortlistItem
 from matcher.serving import ModelInfo
+from matcher.strength import pair_strength
 
 
 def model_out(info: ModelInfo) -> ModelOut:
@@ -212,6 +213,44 @@ class _Geography:
             return list(reasons)
         return _banded_reasons(reasons, explained.effects if explained else {}, self.card, self.coarse, self.vacancy)
 
+    def points(self, explained: Details | None) -> list[dict[str, Any]]:
+        """What fits and what does not (``reason_points``): exact for precise roles, else in bands."""
+        if explained is None:
+            return []
+        if self.card is None or self.coarse is None or self.vacancy is None:
+            return [{"family": f, "text": t, "fits": ok} for f, t, ok in explained.points]
+        return coarse_points(explained.points, self.card, self.coarse, self.vacancy)
+
+
+# The employer service's points: these families' points say only what the card and the vacancy say;
+# skills have the card's own row, and years of experience are not on the card.
+_COARSE_AS_IS = ("occupation", "licences")
+_COARSE_LEFT_OUT = ("skills", "experience")
+
+
+def coarse_points(
+    points: tuple[tuple[str, str, bool], ...], geography: dict[str, Any], card: dict[str, Any], vacancy: Vacancy
+) -> list[dict[str, Any]]:
+    """The points as the employer service may read them: one per family in the words of
+    :func:`coarse_reason` (the distance's polarity from the card's own geography)."""
+    by_family: dict[str, list[tuple[str, bool]]] = {}
+    for family, text, fits in points:
+        by_family.setdefault(family, []).append((text, fits))
+    out: list[dict[str, Any]] = []
+    for family, found in by_family.items():
+        if family in _COARSE_LEFT_OUT:
+            continue
+        if family in _COARSE_AS_IS:
+            out += [{"family": family, "text": t, "fits": ok} for t, ok in found]
+            continue
+        fits = all(ok for _, ok in found)
+        if family == _GEOGRAPHY_FAMILY:
+            fits = geography.get("distance_band") is not None and geography.get("commute_feasible") is not False
+        shown = coarse_reason(family, "Arbeitszeit passt" if fits else "", card, geography, vacancy)
+        if shown is not None:
+            out.append({"family": family, "text": shown, "fits": fits})
+    return out
+
 
 def stored_reasons(
     reasons: list[Any], candidate: Candidate | None, vacancy: Vacancy | None, precise: bool, places: Gazetteer
@@ -331,6 +370,8 @@ def _item(
         "facts": geography.facts(item.facts.to_json()),
         "reasons": geography.reasons(item.reasons, item.details) if with_reasons else None,
         "details": _details(candidate, vacancy, item.details, geography) if with_reasons else None,
+        "strength": pair_strength(item.probability, candidate, vacancy).to_json(),
+        "reason_points": geography.points(item.details) if with_reasons else None,
     }
 
 
@@ -396,11 +437,12 @@ def scored_pairs(
     items = []
     for i in range(len(batch)):
         c, v = batch.candidate(i), batch.vacancy(i)
-        reasons = details = None
+        reasons = details = points = None
         if with_reasons:
             geography = _Geography.of(c, v, precise, places)
             reasons = geography.reasons(explained[i].reasons, explained[i].details)
             details = _details(c, v, explained[i].details, geography)
+            points = geography.points(explained[i].details)
         items.append(
             {
                 "candidate_id": c.id,
@@ -410,6 +452,8 @@ def scored_pairs(
                 "probability": probabilities[i],
                 "reasons": reasons,
                 "details": details,
+                "strength": pair_strength(probabilities[i], c, v).to_json(),
+                "reason_points": points,
             }
         )
     return items

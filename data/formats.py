@@ -503,6 +503,10 @@ VACANCIES = ExportFile(
         Field("posted_at", "veroeffentlicht", iso_date, required=True),
         Field("status", "status", coded(STATUS_VACANCY), codes=STATUS_VACANCY),
         Field("positions", "anzahl", json_int),
+        Field("contact_name", "ansprechpartner", text),
+        Field("contact_phone", "telefon", text),
+        Field("contact_email", "email", text),
+        Field("apply_how", "bewerbungsweg", text),
     ),
 )
 

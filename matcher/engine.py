@@ -330,6 +330,21 @@ class Engine:
             way = _Way("candidates_for_vacancy", self.candidates, False)
             return self._shortlist(way, query, self.vector_of(query), k, filters, explain)
 
+    def target_occupation_filters(self, candidate: Candidate, filters: FilterOptions | None = None) -> FilterResult:
+        """The filters over the indexed vacancies in the person's target occupation (same KldB
+        code) only: ``excluded`` counts them per filter (first failing filter), ``keep`` marks
+        those that pass. One vectorised filter pass, no search or scoring."""
+        with self._lock.read():
+            options = filters or self.config.filters
+            items = self.vacancies.rows.view()
+            target = np.asarray(items.kldb) == int(candidate.main_occupation)
+            alive = np.asarray(self.vacancies.index.alive(), dtype=bool)
+            within = alive[: len(target)] & target[: len(alive)]
+            places = (self.gazetteer.place_lat, self.gazetteer.place_lon)
+            own = CandidateTable.build([candidate], self.gazetteer)
+            as_of = options.today or date.today()
+            return apply_filters(own, items, options, as_of, within=within, places=places)
+
     def _shortlist(
         self,
         way: _Way,

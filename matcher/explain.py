@@ -9,7 +9,7 @@ language, ...); a family's effect is the sum of its features' contributions (Lig
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
@@ -38,10 +38,19 @@ _GERMAN_DE = {"native": "Muttersprache"}
 
 
 @dataclass(frozen=True)
+class Point:
+    """One thing that fits (``fits``) or is missing or does not fit, in words for staff."""
+
+    text: str
+    fits: bool
+
+
+@dataclass(frozen=True)
 class Reason:
     family: str
     text: str
     effect: float  # contribution to the score; positive helps
+    points: tuple[Point, ...] = ()  # the sentence's parts with their polarity (none: not a reason to staff)
 
 
 @dataclass(frozen=True)
@@ -66,12 +75,17 @@ class PairFacts:
     commute_feasible: bool | None
     missing_licences: list[str]
     missing_permits: list[str]
+    occupation_depth: int = 0  # KldB digits shared with the person's closest occupation (0-5)
 
 
 @dataclass(frozen=True)
 class Explanation:
+    """The reasons (cut to ``max_reasons``), the facts, and every family's points in the reasons'
+    order (not cut: what fits and what is missing, whatever its effect)."""
+
     reasons: list[Reason]
     facts: PairFacts
+    points: list[tuple[str, Point]] = field(default_factory=list)  # (family, point)
 
 
 def pair_facts(c: Candidate, v: Vacancy, x: NDArray[np.float32], ref: ReferenceData) -> PairFacts:
@@ -89,7 +103,12 @@ def pair_facts(c: Candidate, v: Vacancy, x: NDArray[np.float32], ref: ReferenceD
         commute_feasible=bool(x[FEATURE_INDEX["commute_feasible"]]) if located else None,
         missing_licences=[lic for lic in v.required_licences if lic not in held],
         missing_permits=[PERMITS[p] for p in v.required_permits if p not in c.permits],
+        occupation_depth=_depth(x),
     )
+
+
+def _depth(x: NDArray[np.float32]) -> int:
+    return int(max(x[FEATURE_INDEX["occupation_depth_main"]], x[FEATURE_INDEX["occupation_depth_alt"]]))
 
 
 def _fmt_date(day: date) -> str:
@@ -97,20 +116,24 @@ def _fmt_date(day: date) -> str:
 
 
 def _occupation(c: Candidate, v: Vacancy, x: NDArray[np.float32], ref: ReferenceData) -> str:
-    depth = int(max(x[FEATURE_INDEX["occupation_depth_main"]], x[FEATURE_INDEX["occupation_depth_alt"]]))
+    return "; ".join(p.text for p in _occupation_points(c, v, x, ref))
+
+
+def _occupation_points(c: Candidate, v: Vacancy, x: NDArray[np.float32], ref: ReferenceData) -> list[Point]:
+    depth = _depth(x)
     title = ref.kldb_title(v.kldb)
     if depth == 5:
-        text = f"Zielberuf passt genau ({title})"
+        points = [Point(f"Zielberuf passt genau ({title})", True)]
     elif depth >= 3:
-        text = f"verwandter Beruf ({depth} Stellen der KldB gleich: {title})"
+        points = [Point(f"verwandter Beruf ({depth} Ziffern der KldB gleich: {title})", True)]
     else:
-        text = f"anderes Berufsfeld ({title})"
+        points = [Point(f"anderes Berufsfeld ({title})", False)]
     gap = v.level - c.level
     if gap > 0:
-        text += f"; Stelle verlangt {LEVEL_LABELS_DE[v.level]}, erreicht: {LEVEL_LABELS_DE[c.level]}"
+        points.append(Point(f"Stelle verlangt {LEVEL_LABELS_DE[v.level]}, erreicht: {LEVEL_LABELS_DE[c.level]}", False))
     elif gap < 0:
-        text += f"; Stelle auf Niveau {LEVEL_LABELS_DE[v.level]} (unter dem erreichten)"
-    return text
+        points.append(Point(f"Stelle auf Niveau {LEVEL_LABELS_DE[v.level]} (unter dem erreichten)", False))
+    return points
 
 
 def _skills(v: Vacancy, facts: PairFacts) -> str:
@@ -203,16 +226,20 @@ def render_reason(data: Mapping[str, object], c: Candidate | None) -> str:
 
 
 def _working_time(c: Candidate, v: Vacancy, x: NDArray[np.float32]) -> str:
-    parts = []
+    return "; ".join(p.text for p in _working_time_points(c, v, x))
+
+
+def _working_time_points(c: Candidate, v: Vacancy, x: NDArray[np.float32]) -> list[Point]:
+    points = []
     if x[FEATURE_INDEX["working_time_fit"]]:
-        parts.append(f"Arbeitszeit passt ({_WT_DE[v.working_time.value]})")
+        points.append(Point(f"Arbeitszeit passt ({_WT_DE[v.working_time.value]})", True))
     else:
-        parts.append(f"{_WT_DE[v.working_time.value]}stelle, gewünscht {_WT_DE[c.working_time.value]}")
+        points.append(Point(f"{_WT_DE[v.working_time.value]}stelle, gewünscht {_WT_DE[c.working_time.value]}", False))
     if x[FEATURE_INDEX["shift_conflict"]]:
-        parts.append("Schichtarbeit ohne Schichtbereitschaft")
+        points.append(Point("Schichtarbeit gefordert – Person nicht bereit", False))
     if x[FEATURE_INDEX["weekend_conflict"]]:
-        parts.append("Wochenendarbeit ohne Bereitschaft")
-    return "; ".join(parts)
+        points.append(Point("Wochenendarbeit gefordert – Person nicht bereit", False))
+    return points
 
 
 def _licences(v: Vacancy, facts: PairFacts) -> str:
@@ -266,6 +293,88 @@ def _simple_sentence(family: str, c: Candidate, v: Vacancy, x: NDArray[np.float3
     return f"Profil und Stellenbeschreibung ähnlich (Ähnlichkeit {float(x[FEATURE_INDEX['similarity']]):.2f})"
 
 
+def _skill_points(v: Vacancy, facts: PairFacts) -> list[Point]:
+    """Matched and missing skills, each named once (the card shows no separate skills row)."""
+    if not v.required_skills:
+        have = facts.matched_optional_skills
+        if not v.optional_skills:
+            return []
+        if not have:
+            return [Point(f"keine der {len(v.optional_skills)} wünschenswerten Kenntnisse", False)]
+        return [Point(f"wünschenswerte Kenntnisse vorhanden: {_listed(have)}", True)]
+    n, points = len(v.required_skills), []
+    if facts.matched_skills:
+        points.append(
+            Point(f"Kenntnisse vorhanden ({len(facts.matched_skills)} von {n}): {_listed(facts.matched_skills)}", True)
+        )
+    if facts.missing_skills:
+        points.append(
+            Point(f"Kenntnisse fehlen ({len(facts.missing_skills)} von {n}): {_listed(facts.missing_skills)}", False)
+        )
+    return points
+
+
+def _listed(labels: list[str], most: int = 4) -> str:
+    return ", ".join(labels[:most]) + (" …" if len(labels) > most else "")
+
+
+def _distance_points(c: Candidate, facts: PairFacts) -> list[Point]:
+    """Whether the way to work is within the person's limit (the card's facts hold the figures)."""
+    if facts.distance_km is None:
+        return [Point("Entfernung unbekannt (Ort außerhalb der Region)", False)]
+    if facts.commute_feasible:
+        return [Point("Arbeitsweg zumutbar", True)]
+    km_limit = known(c.max_commute_km)
+    minutes_limit = np.nan_to_num(known(c.max_commute_minutes), nan=DEFAULT_MAX_COMMUTE_MIN)
+    limit = f"{km_limit:.0f} km" if not np.isnan(km_limit) else f"{minutes_limit:.0f} Minuten"
+    return [Point(f"Arbeitsweg länger als zumutbar (Grenze der Person: {limit})", False)]
+
+
+def _licence_points(v: Vacancy, facts: PairFacts) -> list[Point]:
+    held = [f"Führerschein {x}" for x in v.required_licences if x not in facts.missing_licences]
+    held += [PERMITS[p] for p in v.required_permits if PERMITS[p] not in facts.missing_permits]
+    points = [Point(f"{h} vorhanden", True) for h in held]
+    points += [Point(f"Führerschein {x} fehlt", False) for x in facts.missing_licences]
+    return points + [Point(f"{p} fehlt", False) for p in facts.missing_permits]
+
+
+def _other_points(family: str, c: Candidate, v: Vacancy) -> list[Point]:
+    if family == "language":
+        need = v.german_level_min
+        if need is None:
+            return []
+        have = _GERMAN_DE.get(c.german_level.value, c.german_level.value)
+        text = f"Deutsch: gefordert {_GERMAN_DE.get(need.value, need.value)}, vorhanden {have}"
+        return [Point(text, c.german_level.rank >= need.rank)]
+    if family == "experience":
+        years = round(c.experience_years)
+        if years < 1:
+            return [Point("keine Berufserfahrung", False)]
+        return [Point(f"{years} {'Jahr' if years == 1 else 'Jahre'} Berufserfahrung", True)]
+    if family == "availability":
+        late = c.available_from > (v.start_date or v.posted_at)
+        text = f"verfügbar erst ab {_fmt_date(c.available_from)}" if late else "verfügbar zum Stellenbeginn"
+        return [Point(text, not late)]
+    return []  # the vacancy's age and the text similarity are no reasons to staff
+
+
+def points_of(
+    family: str, c: Candidate, v: Vacancy, x: NDArray[np.float32], ref: ReferenceData, facts: PairFacts
+) -> list[Point]:
+    """What fits and what does not in one family, for staff (polarity as data)."""
+    if family == "occupation":
+        return _occupation_points(c, v, x, ref)
+    if family == "skills":
+        return _skill_points(v, facts)
+    if family == "distance":
+        return _distance_points(c, facts)
+    if family == "working_time":
+        return _working_time_points(c, v, x)
+    if family == "licences":
+        return _licence_points(v, facts)
+    return _other_points(family, c, v)
+
+
 def explain(
     candidate: Candidate,
     vacancy: Vacancy,
@@ -287,7 +396,16 @@ def explain(
         effects = {f: float(len(FAMILIES) - i) for i, f in enumerate(FAMILIES)}
     else:
         effects = {f: float(sum(contributions[FEATURE_INDEX[n]] for n in names)) for f, names in FAMILIES.items()}
-    reasons = [Reason(f, _sentence(f, candidate, vacancy, features, reference, facts), effects[f]) for f in FAMILIES]
+    reasons = [
+        Reason(
+            f,
+            _sentence(f, candidate, vacancy, features, reference, facts),
+            effects[f],
+            tuple(points_of(f, candidate, vacancy, features, reference, facts)),
+        )
+        for f in FAMILIES
+    ]
     # The families people ask about always carry their facts; the list is cut by effect.
     reasons.sort(key=lambda r: -abs(r.effect))
-    return Explanation(reasons=reasons[:max_reasons], facts=facts)
+    points = [(r.family, p) for r in reasons for p in r.points]
+    return Explanation(reasons=reasons[:max_reasons], facts=facts, points=points)

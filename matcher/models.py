@@ -301,6 +301,11 @@ class Vacancy(BaseModel):
     posted_at: PlausibleDate
     status: VacancyStatus = VacancyStatus.OPEN
     positions: int = Field(default=1, ge=1, le=500)
+    # How to apply, for the job seeker (optional: sources that do not deliver them leave them out).
+    contact_name: str | None = Field(default=None, max_length=200, description="the employer's contact person")
+    contact_phone: str | None = Field(default=None, max_length=50)
+    contact_email: str | None = Field(default=None, max_length=200)
+    apply_how: str | None = Field(default=None, max_length=1000, description="how to apply, in German")
 
     @model_validator(mode="after")
     def _check_pay(self) -> Vacancy:

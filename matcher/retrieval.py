@@ -91,6 +91,8 @@ class Details:
 
     facts: PairFacts
     effects: dict[str, float]  # family -> contribution to the score (4 places), strongest first
+    # (family, text, fits) of every family, in the order of the effects: what fits and what does not
+    points: tuple[tuple[str, str, bool], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """The facts' fields, then ``effects``."""
@@ -127,7 +129,8 @@ def explain_pairs(
     for j, i in enumerate(positions):
         contrib = None if contributions is None else contributions[j]
         found = explain(pairs.candidate(i), pairs.vacancy(i), rows[j], contrib, reference, max_reasons)
-        details = Details(found.facts, {r.family: round(r.effect, 4) for r in found.reasons})
+        points = tuple((family, p.text, p.fits) for family, p in found.points)
+        details = Details(found.facts, {r.family: round(r.effect, 4) for r in found.reasons}, points)
         out.append(Explained([r.text for r in found.reasons], details))
     return out
 

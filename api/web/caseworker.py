@@ -26,7 +26,9 @@ from api.schemas import OutcomeRequest, ShortlistRequest
 from api.security import Permission, Principal
 from api.service import Service
 from api.views import scored_pairs
-from api.web.core import PREFIX, Allowed, Form, FormLists, PageNotFound, redirect, render, service_of
+from api.web.caseworker_cards import card_states, history_rows, split_marked, target_notice
+from api.web.caseworker_cards import router as cards_router
+from api.web.core import PREFIX, Allowed, Form, FormLists, PageNotFound, de_number, redirect, render, service_of
 from api.web.forms import (
     FILTERS_DE,
     K_CHOICES,
@@ -47,6 +49,7 @@ from matcher.render import occupation_title, place_name
 from matcher.store import candidates_table
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
+router.include_router(cards_router)  # the vacancy's page for a job seeker (api.web.caseworker_cards)
 
 Caseworker = Annotated[Principal, Depends(Allowed(Permission.CANDIDATE_SHORTLIST))]
 Answering = Annotated[Principal, Depends(Allowed(Permission.ANSWER_CONTACT))]
@@ -60,20 +63,6 @@ def _engine(request: Request) -> Engine:
     return service_of(request).ready_engine()
 
 
-def score_bands(items: list[dict[str, Any]]) -> None:
-    """A band per item, by where its score lies between the list's best and worst (in place):
-    the upper third "stark", the middle "mittel", the lower "schwach". Relative to this list, and
-    said so on the page: the model's scores are a ranking, not a probability."""
-    if not items:
-        return
-    scores = [i["score"] for i in items]
-    top, low = max(scores), min(scores)
-    spread = top - low
-    for item in items:
-        share = 1.0 if spread <= 1e-9 else (item["score"] - low) / spread
-        item["band"] = "stark" if share >= 2 / 3 else "mittel" if share >= 1 / 3 else "schwach"
-
-
 def profile_summary(c: Candidate, request: Request) -> list[tuple[str, str]]:
     """The structured fields of a profile as (label, value); no free text, no protected attribute."""
     ref = service_of(request).reference
@@ -82,7 +71,7 @@ def profile_summary(c: Candidate, request: Request) -> list[tuple[str, str]]:
     if c.max_commute_minutes:
         commute.append(f"{c.max_commute_minutes} Min.")
     if c.max_commute_km:
-        commute.append(f"{c.max_commute_km:g} km")
+        commute.append(f"{de_number(c.max_commute_km, 0 if c.max_commute_km == int(c.max_commute_km) else 1)} km")
     return [
         ("Kundennummer", c.id),
         ("Zielberuf", f"{occupation_title(c.main_occupation, ref)} ({c.main_occupation})"),
@@ -91,8 +80,8 @@ def profile_summary(c: Candidate, request: Request) -> list[tuple[str, str]]:
         ("Wohnort", f"{c.postcode} {place_name(c.ags, ref)}"),
         ("Schulabschluss", school_label(c.school.value)),
         ("Berufsabschluss", vocational_label(c.vocational.value)),
-        ("Berufserfahrung", f"{c.experience_years:g} Jahre"),
-        ("Deutschkenntnisse", c.german_level.value),
+        ("Berufserfahrung", _years(c.experience_years)),
+        ("Deutschkenntnisse", GERMAN_DE.get(c.german_level.value, c.german_level.value)),
         ("Führerscheine", ", ".join(sorted(held)) or "keine"),
         ("Scheine", ", ".join(PERMITS.get(p, p) for p in c.permits) or "keine"),
         ("Auto", "ja" if c.has_car else "nein"),
@@ -100,12 +89,28 @@ def profile_summary(c: Candidate, request: Request) -> list[tuple[str, str]]:
         (
             "Arbeitszeit",
             WORKING_TIME_DE.get(c.working_time.value, c.working_time.value)
-            + (f", {c.hours_per_week:g} Std./Woche" if c.hours_per_week else ""),
+            + (f", {_hours(c.hours_per_week)} Std. pro Woche" if c.hours_per_week else ""),
         ),
         ("Schichten / Wochenende", f"{'ja' if c.shifts else 'nein'} / {'ja' if c.weekends else 'nein'}"),
         ("Verfügbar ab", c.available_from.strftime("%d.%m.%Y")),
         ("Fähigkeiten", ", ".join(ref.skill_label(s) for s in c.skills[:30]) or "–"),
     ]
+
+
+GERMAN_DE = {"native": "Muttersprache"}
+
+
+def _years(years: float) -> str:
+    """ "3,8 Jahre", "1 Jahr", "keine"."""
+    if years <= 0:
+        return "keine"
+    if round(years, 1) == 1:
+        return "1 Jahr"
+    return f"{de_number(years, 0 if round(years, 1) == round(years) else 1)} Jahre"
+
+
+def _hours(hours: float) -> str:
+    return de_number(hours, 0 if hours == int(hours) else 1)
 
 
 # --- find a job seeker ---------------------------------------------------------------------------
@@ -201,9 +206,13 @@ def _shortlist(
     except InsufficientProfileError as exc:  # the profile stays on the page, with what it lacks
         context["thin"] = exc.missing
         return context
-    body = shortlist_body(service_of(request), who, endpoint, options, result, candidate, uuid4().hex, engine.gazetteer)
-    score_bands(body["items"])
-    context["body"] = body
+    service = service_of(request)
+    body = shortlist_body(service, who, endpoint, options, result, candidate, uuid4().hex, engine.gazetteer)
+    states = card_states(service, candidate.id)
+    kept, marked = split_marked(body["items"], states)
+    context.update(body=body, kept=kept, marked=marked, states=states, vacancies=result.records)
+    if not any(getattr(r, "kldb", None) == candidate.main_occupation for r in result.records.values()):
+        context["target"] = target_notice(engine, candidate, filters.options(engine.config.filters))
     return context
 
 
@@ -227,9 +236,12 @@ def _candidate_view(
         "candidate.html",
         status_code=200 if context["form"].ok and card_error is None else 422,
         partial="_area.html",
-        title=f"Arbeitsuchende/r {candidate.id}",
+        title=f"Arbeitsuchende Person {candidate.id}",
         candidate=candidate,
         summary=profile_summary(candidate, request),
+        history=history_rows(
+            service_of(request), context.get("states") or card_states(service_of(request), candidate.id)
+        ),
         outcomes=OUTCOME_DE,
         feedback_reasons=FEEDBACK_REASONS,
         working_time_de=WORKING_TIME_DE,
@@ -402,8 +414,7 @@ def match(request: Request, who: Caseworker, form: FormLists) -> HTMLResponse:
             body = shortlist_body(
                 service, who, "POST /app/match", ShortlistRequest(), result, query, request_id, engine.gazetteer
             )
-            score_bands(body["items"])
-            context["body"] = body
+            context.update(body=body)
     status_code = 422 if parsed.errors else 200
     return render(
         request,
@@ -431,7 +442,6 @@ def inbox(request: Request, who: Answering) -> HTMLResponse:
         title="Kontaktanfragen",
         open_requests=[_inbox_line(r, vacancies) for r in open_],
         answered=[_inbox_line(r, vacancies) for r in answered],
-        vacancy_link=who.can(Permission.VACANCY_SHORTLIST),  # the vacancy's page only for who may open it
         reasons=DECLINE_REASONS,
         notice=request.query_params.get("notice"),
     )

@@ -30,6 +30,7 @@ from api.service import Service
 from api.web.config import WebSettings
 from api.web.identity import OidcSignIn
 from api.web.sessions import COOKIE_PATH, CSRF_FIELD, SESSION_COOKIE, Sessions, WebSession
+from matcher.strength import MEANING_DE
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +91,7 @@ def _templates() -> Environment:
     )
     env.filters["de_number"] = de_number
     env.filters["de_date"] = de_date
+    env.globals["strength_meaning"] = MEANING_DE  # what the match-strength words mean (matcher.strength)
     return env
 
 

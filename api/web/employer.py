@@ -24,7 +24,6 @@ from api.schemas import FilterRequest, ShortlistRequest
 from api.security import Permission, Principal
 from api.service import Service
 from api.views import DISTANCE_EDGES_KM
-from api.web.caseworker import score_bands
 from api.web.core import PREFIX, Allowed, Form, de_date, redirect, render, service_of
 from api.web.forms import FILTERS_DE, K_CHOICES, WORKING_TIME_DE, Parsed, choice
 from matcher.cards import coarse_card
@@ -160,7 +159,6 @@ def employer_cards(
     result = engine.shortlist_for_vacancy(vacancy, k, options, True)
     request = ShortlistRequest(k=k, filters=filters)
     body = shortlist_body(service, who, endpoint, request, result, vacancy, uuid4().hex, engine.gazetteer, warnings)
-    score_bands(body["items"])
     for item in body["items"]:
         item["permits"] = permit_rows(item.get("details"))
     return body

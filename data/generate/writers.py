@@ -29,6 +29,7 @@ from data.formats import (
     json_value,
 )
 from data.generate.catalog import Catalog, Places
+from data.generate.contacts import contact_fields
 
 
 @dataclass
@@ -138,6 +139,7 @@ def vacancy_record(v: Any, catalog: Catalog) -> dict[str, Any]:
             "posted_at": v.posted_at.isoformat(),
             "status": VACANCIES.encode("status", v.status),
             "positions": int(v.positions),
+            **contact_fields(v.id, v.employer_name),
         }
     )
 

@@ -84,7 +84,7 @@ def test_occupation_related_other_and_level(gazetteer: Gazetteer, reference: Ref
     person = make_candidate(occupations=["51312"], level=2)
     related = sentences(explained(gazetteer, reference, person, make_vacancy(kldb="51311", level=1)))
     assert related["occupation"] == (
-        "verwandter Beruf (4 Stellen der KldB gleich: Berufe in der Lagerwirtschaft – Helfer-/Anlerntätigkeiten)"
+        "verwandter Beruf (4 Ziffern der KldB gleich: Berufe in der Lagerwirtschaft – Helfer-/Anlerntätigkeiten)"
         "; Stelle auf Niveau Helfer (unter dem erreichten)"
     )
     other = sentences(explained(gazetteer, reference, person, make_vacancy(kldb="62102", level=3)))
@@ -155,7 +155,8 @@ def test_working_time_kind_shifts_and_weekends(gazetteer: Gazetteer, reference: 
     person = make_candidate(working_time="full_time", shifts=False, weekends=False)
     job = make_vacancy(working_time="part_time", hours_per_week=20, shifts=True, weekends=True)
     assert sentences(explained(gazetteer, reference, person, job))["working_time"] == (
-        "Teilzeitstelle, gewünscht Vollzeit; Schichtarbeit ohne Schichtbereitschaft; Wochenendarbeit ohne Bereitschaft"
+        "Teilzeitstelle, gewünscht Vollzeit; Schichtarbeit gefordert – Person nicht bereit; "
+        "Wochenendarbeit gefordert – Person nicht bereit"
     )
     flexible = make_candidate(working_time="either", shifts=True, weekends=True)
     assert sentences(explained(gazetteer, reference, flexible, job))["working_time"] == "Arbeitszeit passt (Teilzeit)"

@@ -266,6 +266,7 @@ def test_shortlist_json_leaves_out_records() -> None:
                     "commute_feasible": True,
                     "missing_licences": [],
                     "missing_permits": [],
+                    "occupation_depth": 0,
                     "effects": {"skills": 2.0},
                 },
             }

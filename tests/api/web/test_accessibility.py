@@ -50,6 +50,7 @@ PAGES: list[tuple[Role | None, str]] = [
     (Role.CASEWORKER, "/app/candidates/{c}?f=1&max_distance_km=weit"),
     (Role.CASEWORKER, "/app/candidates/{c}/compare?v={v1}&v={v2}"),
     (Role.CASEWORKER, "/app/candidates/{c}/print"),
+    (Role.CASEWORKER, "/app/candidates/{c}/stellen/{v1}"),  # the vacancy as the job seeker needs it
     (Role.CASEWORKER, "/app/match"),
     (Role.CASEWORKER, "/app/inbox"),
     (Role.CASEWORKER, "/app/candidates/NOBODY-1"),  # the friendly 404

@@ -80,7 +80,7 @@ def test_caseworker_shortlist_filter_compare_outcome_and_passt_nicht(browsing: B
     page.wait_for_url(re.compile("max_distance_km=3"))
     page.wait_for_function("document.querySelector('#max_distance_km').value === '3'")
     after = _excluded(page)
-    assert after["Entfernung"] > before["Entfernung"], (before, after)
+    assert after.get("Entfernung", 0) > before.get("Entfernung", 0), (before, after)
     # a bad value is shown beside its field and kept
     page.get_by_label("Höchstentfernung (km)").fill("weit")
     page.get_by_role("button", name="Liste aktualisieren").click()
@@ -111,6 +111,12 @@ def test_caseworker_shortlist_filter_compare_outcome_and_passt_nicht(browsing: B
     second.get_by_label("Passt nicht, weil …").select_option("erreichbarkeit")
     second.get_by_role("button", name="Vermerken").click()
     page.get_by_text("Vermerkt: „passt nicht“").wait_for()
+    # the state sticks: the first card says when it was proposed, the second moved into the folded part
+    assert "vorgeschlagen am" in page.locator(f"#stelle-{vacancy_ids[0]}").inner_text()
+    assert page.locator(f"details.marked #stelle-{vacancy_ids[1]}").count() == 1
+    assert not page.locator(f"details.marked #stelle-{vacancy_ids[1]}").is_visible()  # folded
+    page.goto(f"/app/candidates/{candidate}/print")
+    assert vacancy_ids[1] not in page.content() and vacancy_ids[0] in page.content()
     page.context.close()
 
     store = Store(browsing.world.settings.store_url)
