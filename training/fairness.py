@@ -25,7 +25,6 @@ group, overall and within terciles of the transparent rule score (similar fit).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -34,13 +33,15 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from matcher.promotion_gate import UNKNOWN
+from matcher.promotion_gate import GateResult as GateResult  # the one gate, re-exported
+from matcher.promotion_gate import fairness_gate as fairness_gate
 from matcher.reranker import RuleReranker
 from training.dataset import Corpus, RankingSet
 from training.evaluate import HIRED, query_metrics
 
 ATTRIBUTES: tuple[str, ...] = ("gender", "age_group", "citizenship_group", "severe_disability")
 TOP_K = 10
-UNKNOWN = "unknown"
 
 
 def age_group(birth_year: float | None, year: int) -> str:
@@ -173,33 +174,6 @@ def history_table(sets: list[RankingSet], groups: pd.DataFrame) -> pd.DataFrame:
     by_fit = frame.pivot_table(index="age_group", columns="fit_tercile", values="hired", aggfunc="mean", observed=False)
     by_fit.columns = [f"hire_rate_{c}_fit" for c in by_fit.columns]
     return table.join(by_fit).reset_index()
-
-
-@dataclass(frozen=True)
-class GateResult:
-    passed: bool
-    failures: list[str]
-
-
-def fairness_gate(
-    table: pd.DataFrame, threshold: float, min_support: int, champion: pd.DataFrame | None = None
-) -> GateResult:
-    """Every group with enough support has an exposure ratio >= ``threshold``, or one no worse
-    than the champion's on the same data. Groups of fewer than ``min_support`` distinct people
-    in the audit pool are too noisy to gate on (the same few people fill many vacancies' lists)
-    and are only reported."""
-    failures: list[str] = []
-    known = table[(table["people"] >= min_support) & (table["group"] != UNKNOWN)]
-    for row in known.itertuples(index=False):
-        ratio = float(row.exposure_ratio)
-        if ratio >= threshold:
-            continue
-        if champion is not None:
-            match = champion[(champion["attribute"] == row.attribute) & (champion["group"] == row.group)]
-            if not match.empty and ratio >= float(match["exposure_ratio"].iloc[0]):
-                continue
-        failures.append(f"{row.attribute}={row.group}: exposure ratio {ratio:.2f} < {threshold:.2f}")
-    return GateResult(passed=not failures, failures=failures)
 
 
 def to_json(table: pd.DataFrame) -> dict[str, dict[str, dict[str, float | int | None]]]:
