@@ -196,7 +196,12 @@ def _history(client: Any, name: str) -> list[str]:
 def record_promotion(client: Any, name: str, version: str, actor: str) -> None:
     """Move ``@champion`` to ``version``, tag who and when, append it to the history."""
     history = _history(client, name)
-    _move(client, name, version, actor, [*history, version])
+    _move(client, name, version, actor, _appended(history, version))
+
+
+def _appended(history: list[str], version: str) -> list[str]:
+    """The history with ``version`` last (once: a training run tagged ``promoted`` counts already)."""
+    return history if history and history[-1] == version else [*history, version]
 
 
 def _move(client: Any, name: str, version: str, actor: str, history: list[str]) -> None:
@@ -231,5 +236,5 @@ def release(
             return ReleaseCheck(version, check.champion, rollback, False, [reason])
         _move(client, name, version, actor, history[:-1])
     else:
-        _move(client, name, version, actor, [*history, version])
+        _move(client, name, version, actor, _appended(history, version))
     return check

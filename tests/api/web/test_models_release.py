@@ -157,6 +157,8 @@ def test_only_the_data_team_releases(app: object, home: World) -> None:
     refused = team.post("/app/models/release", data={"version": "1", "confirmed": "ja"})  # no CSRF token
     assert refused.status_code == 403 and "Sicherheitsprüfung" in refused.text
     assert team.get("/app/models/release?version=99").status_code == 404
+    nowhere = team.get("/app/models/rollback")  # version 1 is the only champion there was
+    assert nowhere.status_code == 409 and "Keine Rückkehr möglich" in nowhere.text
     assert _champion(home) == "1"
 
 
