@@ -30,7 +30,7 @@ CODE = re.compile(r"\b[a-z_]+:[a-z0-9]")  # commute:15km, skill:<uuid>, working_
 # A decimal point: 3.83, 0.457. Not a German date (07.12.2026) and not a thousands separator
 # (2.897, 12.000: 1-3 leading digits, not 0, then groups of exactly three).
 # Names of standards with their version: BITV 2.0, WCAG 2.1 (the accessibility statement).
-STANDARD = re.compile(r"\b(BITV|WCAG|EN 301 549 V?)\s*\d+(\.\d+)+")
+STANDARD = re.compile(r"\b(BITV|WCAG|EN 301 549 V?)\s*\d+(\.\d+)+(/\d+(\.\d+)+)*")
 DATE = re.compile(r"\b\d{1,2}\.\d{1,2}\.(\d{4}|\d{2})?")
 THOUSANDS = re.compile(r"\b[1-9]\d{0,2}(\.\d{3})+(?![\d.])")
 FLOAT = re.compile(r"\b\d+\.\d+\b")
@@ -48,6 +48,7 @@ ENGLISH = re.compile(
 FIXED_BY_OTHER_PARTS: list[tuple[str, str]] = [
     (r"/app/candidates/[^/]+", r"\d+\.\d+"),  # web-cards: "Ähnlichkeit 0.28", "37.5 Std."
     (r"/app/candidates/[^/]+", r"lightgbm:\d"),  # web-cards: the scorer's name above the list
+    (r"/app/candidates/[^/]+", r"native"),  # web-cards: "Deutschkenntnisse: native" in the profile summary
     (r"/app/candidates/[^/]+/print", r"\d+\.\d+"),  # web-cards: the handout's reasons
     (r"/app/candidates/[^/]+/compare\?.*", r"\d+\.\d+"),  # web-cards / web-forms: compare reasons
     (r"/app/vacancies/[^/]+", r"\d+\.\d+"),  # web-es: the employer service's cards
@@ -100,7 +101,8 @@ def test_the_leak_finder() -> None:
     assert leaks("Arbeitsweg: commute:15km") == ["commute:1"]
     assert leaks("Deutschkenntnisse: native; no champion yet") == ["native", "no champion"]
     assert leaks("Berufserfahrung 3.83 Jahre, Ähnlichkeit 0.457") == ["3.83", "0.457"]
-    assert leaks("am 07.12.2026, 2.897 Stellen, 12.000 Personen, 0,457, NDCG@10, 10:30 Uhr, BITV 2.0") == []
+    fine = "am 07.12.2026, 2.897 Stellen, 12.000 Personen, 0,457, NDCG@10, 10:30 Uhr, BITV 2.0, WCAG 2.0/2.1"
+    assert leaks(fine) == []
     assert visible_text('<p title="commute:15km">Arbeitsweg<script>x="a:b"</script></p>') == "Arbeitsweg"
 
 
