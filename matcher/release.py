@@ -187,6 +187,7 @@ def _history(client: Any, name: str) -> list[str]:
         for found in sorted(client.search_model_versions(f"name = '{name}'"), key=lambda v: int(v.version)):
             if found.run_id and client.get_run(found.run_id).data.tags.get("promoted") == "true":
                 history.append(str(found.version))
+    history = [v for i, v in enumerate(history) if i == 0 or history[i - 1] != v]  # a version once per turn
     champion = _champion(client, name)
     if champion is not None and (not history or history[-1] != champion):
         history.append(champion)  # moved by hand (mlflow's own tools): it is the champion now

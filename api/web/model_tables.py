@@ -136,7 +136,7 @@ def gate_verdict(row: dict[str, str], threshold: float, min_support: int) -> str
         return "nicht geprüft (Angabe fehlt)"
     people = int(float(row.get("people") or 0))
     if not gated_group(people, row["group"], min_support):
-        return f"nicht geprüft (weniger als {min_support} Personen)"
+        return f"nicht geprüft (weniger als {min_support:,} Personen)".replace(",", ".")
     try:
         ratio = float(row["exposure_ratio"])
     except (KeyError, ValueError):
