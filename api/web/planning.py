@@ -52,8 +52,9 @@ DIMENSIONS_DE = {
 # Changes a course can teach, and changes of the person's own conditions (no course teaches them).
 LEARNED = ("licence", "permit", "german_level", "skill", "requirement_level")
 CONDITIONS = ("commute", "working_time")
-# Shortage dimensions whose codes are official and readable (KldB groups, licence classes, CEFR levels).
-SHOWN_CODES = ("occupation_group", "licence", "german_level")
+# Shortage dimensions whose code is shown beside the name: the KldB group's number (the other
+# names say their code already, "Führerschein CE", "Deutsch B2"; permit keys and ESCO ids are internal).
+SHOWN_CODES = ("occupation_group",)
 PAGE_SIZES = ("20", "50", "100")
 SHORTAGE_ROWS = ("10", "20", "50")
 
