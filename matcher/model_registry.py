@@ -252,7 +252,7 @@ def describe_registered(tracking_uri: str, artifact_dir: Path, name: str, ref: s
 
 
 # Artifacts of a training run that the data team's page shows (written by training.tracking).
-RUN_TABLES = ("metrics.csv", "fairness.csv", "promotion.json")
+RUN_TABLES = ("metrics.csv", "fairness.csv", "history_by_age.csv", "promotion.json")
 RUN_FIGURES = ("fairness.png", "feature_importance.png")
 
 

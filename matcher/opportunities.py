@@ -15,7 +15,8 @@ changed copy, which keeps the count exact and one person's answer at a few milli
   filters on the vacancies that only the licence, the distance/commute or the working-time filter
   excluded;
 - the next German level: the vacancies that fail only the German minimum;
-- the next requirement level (Teilqualifizierung, Umschulung): the vacancies of the person's
+- the next requirement level (to Fachkraft by Teilqualifizierung or Umschulung, above by a higher
+  degree): the vacancies of the person's
   target occupation groups (KldB 3 digits) that fail only the level;
 - a skill: no vacancy is excluded for a missing skill (nobody holds every listed skill: in the
   default world the median job seeker covers none of the essential skills of the vacancies of
@@ -445,7 +446,10 @@ def _with_de(change: ProfileChange, c: Candidate, reference: ReferenceData) -> s
     if kind == "skill":
         return f"Mit der Kenntnis „{reference.skill_label(value)}“"
     if kind == "requirement_level":
-        return f"Mit einem Abschluss als {LEVEL_LABELS_DE[int(value)]} (Teilqualifizierung)"
+        level = int(value)
+        if level == 2:  # a Teilqualifizierung (or Umschulung) leads to the Fachkraft level only
+            return "Mit einem Berufsabschluss als Fachkraft (Teilqualifizierung oder Umschulung)"
+        return f"Mit einem höheren Abschluss ({LEVEL_LABELS_DE[level]})"
     if kind == "working_time":
         return "Auch in Teilzeit" if c.working_time == WorkingTime.FULL_TIME else "Auch in Vollzeit"
     if value == "car":

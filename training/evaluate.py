@@ -48,6 +48,8 @@ from scipy import sparse, stats
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from matcher.features import FEATURE_NAMES
+from matcher.promotion_gate import PromotionDecision as PromotionDecision  # the one gate, re-exported
+from matcher.promotion_gate import decide_promotion as decide_promotion
 from matcher.reranker import Reranker, RuleReranker, SimilarityReranker
 from training.dataset import Corpus, RankingSet, outcome_groups
 
@@ -241,36 +243,3 @@ def feature_importance(model: Reranker) -> pd.Series:
         return pd.Series(dtype=float)
     gain = booster.feature_importance(importance_type="gain")
     return pd.Series(gain, index=list(FEATURE_NAMES)).sort_values(ascending=False)
-
-
-@dataclass(frozen=True)
-class PromotionDecision:
-    """Whether a new model becomes champion, and why."""
-
-    promote: bool
-    reasons: list[str]
-
-
-def decide_promotion(
-    ndcg: float, fairness_passed: bool, fairness_failures: list[str], champion_ndcg: float | None
-) -> PromotionDecision:
-    """Champion only if fair enough and strictly better than the champion on the same data.
-
-    Args:
-        ndcg: the new model's NDCG@10 on the test window.
-        fairness_passed: outcome of :func:`training.fairness.fairness_gate` (which already
-            accepts a group below the threshold when the champion is no better there).
-        fairness_failures: the gate's reasons, reported when it fails.
-        champion_ndcg: the current champion's NDCG@10 on the same test window; None if none.
-    """
-    reasons: list[str] = []
-    if not fairness_passed:
-        reasons.append("fairness gate failed: " + "; ".join(fairness_failures))
-    if champion_ndcg is None:
-        reasons.append("no champion yet")
-    elif not ndcg > champion_ndcg:
-        reasons.append(f"NDCG@10 {ndcg:.4f} does not beat the champion's {champion_ndcg:.4f}")
-    else:
-        reasons.append(f"NDCG@10 {ndcg:.4f} beats the champion's {champion_ndcg:.4f}")
-    better = champion_ndcg is None or ndcg > champion_ndcg
-    return PromotionDecision(promote=fairness_passed and better, reasons=reasons)

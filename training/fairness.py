@@ -25,7 +25,6 @@ group, overall and within terciles of the transparent rule score (similar fit).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -34,13 +33,16 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from matcher.promotion_gate import UNKNOWN
+from matcher.promotion_gate import GateResult as GateResult  # the one gate, re-exported
+from matcher.promotion_gate import fairness_gate as fairness_gate
+from matcher.release import ATTRIBUTES_DE, GROUPS_DE
 from matcher.reranker import RuleReranker
 from training.dataset import Corpus, RankingSet
 from training.evaluate import HIRED, query_metrics
 
 ATTRIBUTES: tuple[str, ...] = ("gender", "age_group", "citizenship_group", "severe_disability")
 TOP_K = 10
-UNKNOWN = "unknown"
 
 
 def age_group(birth_year: float | None, year: int) -> str:
@@ -175,33 +177,6 @@ def history_table(sets: list[RankingSet], groups: pd.DataFrame) -> pd.DataFrame:
     return table.join(by_fit).reset_index()
 
 
-@dataclass(frozen=True)
-class GateResult:
-    passed: bool
-    failures: list[str]
-
-
-def fairness_gate(
-    table: pd.DataFrame, threshold: float, min_support: int, champion: pd.DataFrame | None = None
-) -> GateResult:
-    """Every group with enough support has an exposure ratio >= ``threshold``, or one no worse
-    than the champion's on the same data. Groups of fewer than ``min_support`` distinct people
-    in the audit pool are too noisy to gate on (the same few people fill many vacancies' lists)
-    and are only reported."""
-    failures: list[str] = []
-    known = table[(table["people"] >= min_support) & (table["group"] != UNKNOWN)]
-    for row in known.itertuples(index=False):
-        ratio = float(row.exposure_ratio)
-        if ratio >= threshold:
-            continue
-        if champion is not None:
-            match = champion[(champion["attribute"] == row.attribute) & (champion["group"] == row.group)]
-            if not match.empty and ratio >= float(match["exposure_ratio"].iloc[0]):
-                continue
-        failures.append(f"{row.attribute}={row.group}: exposure ratio {ratio:.2f} < {threshold:.2f}")
-    return GateResult(passed=not failures, failures=failures)
-
-
 def to_json(table: pd.DataFrame) -> dict[str, dict[str, dict[str, float | int | None]]]:
     """``{attribute: {group: {"exposure_ratio": x, "ndcg@10": x, ...}}}`` (nan as null)."""
     out: dict[str, dict[str, dict[str, float | int | None]]] = {}
@@ -234,24 +209,42 @@ def plot(table: pd.DataFrame, history: pd.DataFrame, threshold: float, path: Pat
 
     matplotlib.use("Agg")  # files only: training runs headless
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter
 
-    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.5), gridspec_kw={"width_ratios": [3, 1]})
-    labels = [f"{a}\n{g}" for a, g in zip(table["attribute"], table["group"])]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(14, 7), gridspec_kw={"width_ratios": [3, 1]})
+    labels = [f"{ATTRIBUTES_DE.get(a, a)}: {GROUPS_DE.get(g, g)}" for a, g in zip(table["attribute"], table["group"])]
     x, width = np.arange(len(table)), 0.27
     for i, (column, name) in enumerate(
-        (("exposure_ratio", "model"), ("exposure_ratio_embedding", "embedding"), ("exposure_ratio_history", "history"))
+        (
+            ("exposure_ratio", "Modell"),
+            ("exposure_ratio_embedding", "nur Ähnlichkeit"),
+            ("exposure_ratio_history", "frühere Entscheidungen"),
+        )
     ):
         left.bar(x + (i - 1) * width, table[column].fillna(0), width, label=name)
-    left.axhline(threshold, color="red", linestyle="--", linewidth=1, label=f"gate {threshold}")
+    left.axhline(
+        threshold, color="red", linestyle="--", linewidth=1, label=f"Schwelle {threshold:.2f}".replace(".", ",")
+    )
     left.axhline(1.0, color="grey", linewidth=0.8)
-    left.set_xticks(x, labels, fontsize=7)
-    left.set_ylabel("top-10 exposure ratio")
-    left.set_title("Employer-service direction: exposure by group")
-    left.legend(fontsize=8)
+    left.set_xticks(x, labels, fontsize=10, rotation=35, ha="right")
+    comma = FuncFormatter(lambda value, _: f"{value:.2f}".replace(".", ","))
+    left.yaxis.set_major_formatter(comma)
+    right.yaxis.set_major_formatter(comma)
+    left.set_ylabel("Sichtbarkeitsverhältnis (Top 10)", fontsize=11)
+    left.set_title("Sichtbarkeit je Gruppe (Personen für Stellen)", fontsize=13)
+    left.legend(fontsize=10)
     fits = [c for c in history.columns if c.startswith("hire_rate_") and c.endswith("_fit")]
-    history.set_index("age_group")[["hire_rate", *fits]].plot.bar(ax=right, rot=0)
-    right.set_title("History: hire rate per age group")
-    right.legend(fontsize=7)
+    names = {"hire_rate": "alle", **{c: c.removeprefix("hire_rate_").removesuffix("_fit") for c in fits}}
+    names = {
+        k: {"low": "geringe Passung", "mid": "mittlere Passung", "high": "hohe Passung"}.get(v, v)
+        for k, v in names.items()
+    }
+    rates = history.set_index("age_group")[["hire_rate", *fits]].rename(columns=names)
+    rates.index = [GROUPS_DE.get(str(g), str(g)) for g in rates.index]
+    rates.plot.bar(ax=right, rot=0, fontsize=10)
+    right.set_title("Einstellungsquote je Altersgruppe", fontsize=13)
+    right.set_xlabel("")
+    right.legend(fontsize=9)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)

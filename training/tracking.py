@@ -34,6 +34,7 @@ from matcher.model_registry import (
     prepare_tracking_store,
 )
 from matcher.private import private_dir
+from matcher.release import record_promotion
 from matcher.reranker import LightGBMReranker
 from matcher.settings import Settings
 from training.calibrate import CalibrationReport
@@ -290,7 +291,6 @@ def log_training(
     client.set_model_version_tag(name, version, "run_id", run_id)
     client.set_model_version_tag(name, version, "registered_by", registry.actor)
     client.set_registered_model_alias(name, CHALLENGER, version)
-    if promote:
-        client.set_model_version_tag(name, version, "promoted_by", registry.actor)
-        client.set_registered_model_alias(name, CHAMPION, version)
+    if promote:  # tags promoted_by and promoted_at, moves @champion, appends to the promotion history
+        record_promotion(client, name, version, registry.actor)
     return run_id, version

@@ -12,4 +12,6 @@ class WebSettings(BaseSettings):
     idle_minutes: float = Field(default=30.0, gt=0, description="a session ends after this long without a request")
     max_hours: float = Field(default=10.0, gt=0, description="and after this long in any case")
     secure_cookies: bool = Field(default=False, description="mark cookies Secure: set it when served over TLS")
-    mlflow_ui_url: str = Field(default="http://localhost:5000", description="the data team's link to the MLflow UI")
+    mlflow_ui_url: str = Field(
+        default="", description="the data team's link to the MLflow UI (an internal address); none when empty"
+    )

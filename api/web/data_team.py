@@ -1,92 +1,78 @@
 """The data team's page: registered versions and aliases, metrics against the baselines, the
-fairness table and plot of each run, the promotion history, and the way to the MLflow UI.
+fairness table and plot of each run, the promotion history; releasing a version as the
+production model and rolling back, both through the promotion gate of ``matcher train``.
 
 It reads the registry and the runs' own artifacts (``metrics.csv``, ``fairness.csv``,
-``promotion.json``, ``fairness.png``, written by ``training.tracking``); nothing here is computed
-again, so the page shows exactly what promotion was decided on.
+``history_by_age.csv``, ``promotion.json``, ``fairness.png``, written by ``training.tracking``);
+nothing here is computed again, so the page shows exactly what promotion was decided on.
+A release or rollback (:mod:`matcher.release`) needs a confirmation step, the CSRF token and
+the data team's permission; it tags the version with the signed-in person's staff id
+(``promoted_by``), writes an audit record and reloads the serving model in every worker
+(as ``POST /v1/model/reload``).
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
+from api.errors import ReloadFailedError
 from api.security import Permission, Principal
-from api.web.core import PREFIX, ROLE_LABELS_DE, Allowed, PageNotFound, render, service_of, web_parts
+from api.web.core import PREFIX, ROLE_LABELS_DE, Allowed, Form, PageNotFound, redirect, render, service_of, web_parts
+from api.web.model_tables import fairness_table, history_table, metrics_table, read_csv, reasons_de
 from matcher.errors import ModelNotFoundError
-from matcher.model_registry import CHAMPION, RUN_FIGURES, registered_versions, run_artifact
+from matcher.model_registry import CHALLENGER, CHAMPION, RUN_FIGURES, registered_versions, run_artifact
+from matcher.release import ReleaseCheck, check_release, gate_figures, promotion_history, release, rollback_target
 from matcher.settings import Settings
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
 DataTeam = Annotated[Principal, Depends(Allowed(Permission.MODEL))]
-
-RANKERS_DE = {
-    "model": "Re-Ranker (LambdaMART)",
-    "embedding": "nur Einbettungsähnlichkeit",
-    "lexical": "lexikalisch (TF-IDF)",
-    "rules": "Regeln (Beruf und Entfernung)",
-    "oracle": "Orakel (kennt die Vorschläge)",
-}
-ATTRIBUTES_DE = {
-    "gender": "Geschlecht",
-    "age_group": "Altersgruppe",
-    "citizenship_group": "Staatsangehörigkeit",
-    "severe_disability": "Schwerbehinderung",
-}
+ALIASES_DE = {CHAMPION: "Produktivmodell", CHALLENGER: "zuletzt trainiert"}
 
 
-def _csv(data: bytes | None) -> tuple[list[str], list[list[str]]]:
-    if not data:
-        return [], []
-    rows = list(csv.reader(io.StringIO(data.decode("utf-8"))))
-    return (rows[0], rows[1:]) if rows else ([], [])
-
-
-def _rounded(value: str) -> str:
-    """Counts as they are, ratios with three decimals (German decimal comma)."""
-    if value.isdigit():
-        return value
+def _versions(settings: Settings) -> tuple[list[dict[str, Any]], str]:
     try:
-        return f"{float(value):.3f}".replace(".", ",")
-    except ValueError:
-        return value
+        versions = registered_versions(settings.tracking_uri, settings.artifact_dir, settings.model_name)
+    except ModelNotFoundError as exc:
+        return [], f"Die Registry ist nicht lesbar: {exc}"
+    for v in versions:
+        v["aliases_de"] = [ALIASES_DE.get(a, a) for a in v["aliases"]]
+        v["is_champion"] = CHAMPION in v["aliases"]
+        raw = _artifact(settings, v["run_id"], "promotion.json") if v["run_id"] else None
+        decision = json.loads(raw) if raw else {}
+        v["decision"] = {"promote": bool(decision.get("promote")), "reasons": reasons_de(decision.get("reasons") or [])}
+    return versions, ""
 
 
 @router.get("/models", response_class=HTMLResponse)
 def models(request: Request, who: DataTeam) -> HTMLResponse:
     service = service_of(request)
     settings = service.settings
-    try:
-        versions = registered_versions(settings.tracking_uri, settings.artifact_dir, settings.model_name)
-    except ModelNotFoundError as exc:
-        versions, problem = [], str(exc)
-    else:
-        problem = ""
+    versions, problem = _versions(settings)
     chosen_id = request.query_params.get("version") or (versions[0]["version"] if versions else None)
     chosen = next((v for v in versions if v["version"] == chosen_id), None)
     if versions and chosen is None:
         raise PageNotFound(f"Version {chosen_id}")
-    history = []
-    for v in versions:
-        raw = _artifact(settings, v["run_id"], "promotion.json") if v["run_id"] else None
-        history.append({**v, "decision": json.loads(raw) if raw else {}})
+    history = promotion_history(settings.tracking_uri, settings.artifact_dir, settings.model_name) if versions else []
+    done = request.query_params.get("freigegeben")
     return render(
         request,
         "models.html",
         title="Modelle",
         versions=versions,
-        history=history,
+        history=list(reversed(history)),
         chosen=chosen,
-        detail=_run_tables(settings, chosen["run_id"]) if chosen is not None and chosen["run_id"] else {},
+        detail=_run_tables(settings, chosen) if chosen is not None and chosen["run_id"] else {},
         problem=problem,
         serving=service.model,
-        champion=CHAMPION,
+        rollback_to=rollback_target(settings.tracking_uri, settings.artifact_dir, settings.model_name)
+        if versions
+        else None,
+        released=done if done and service.model and service.model.version == done else None,
         mlflow_ui=web_parts(request).settings.mlflow_ui_url,
     )
 
@@ -95,15 +81,18 @@ def _artifact(settings: Settings, run_id: str, name: str) -> bytes | None:
     return run_artifact(settings.tracking_uri, settings.artifact_dir, run_id, name)
 
 
-def _run_tables(settings: Settings, run_id: str) -> dict[str, Any]:
-    """A run's metrics and fairness tables in German, and whether it has the fairness plot."""
-    head, rows = _csv(_artifact(settings, run_id, "metrics.csv"))
-    f_head, f_rows = _csv(_artifact(settings, run_id, "fairness.csv"))
+def _run_tables(settings: Settings, chosen: dict[str, Any]) -> dict[str, Any]:
+    """A run's metrics, fairness and hire-rate tables in German, and whether it has the fairness plot."""
+    run_id = chosen["run_id"]
+    threshold, min_support = gate_figures(
+        settings.tracking_uri, settings.artifact_dir, settings.model_name, chosen["version"]
+    )
     return {
-        "metrics_head": head,
-        "metrics": [[RANKERS_DE.get(r[0], r[0]), *map(_rounded, r[1:])] for r in rows],
-        "fairness_head": f_head,
-        "fairness": [[ATTRIBUTES_DE.get(r[0], r[0]), r[1], *map(_rounded, r[2:])] for r in f_rows],
+        "metrics": metrics_table(read_csv(_artifact(settings, run_id, "metrics.csv"))),
+        "fairness": fairness_table(read_csv(_artifact(settings, run_id, "fairness.csv")), threshold, min_support),
+        "history": history_table(read_csv(_artifact(settings, run_id, "history_by_age.csv"))),
+        "threshold": threshold,
+        "min_support": min_support,
         "has_plot": _artifact(settings, run_id, "fairness.png") is not None,
     }
 
@@ -117,6 +106,92 @@ def run_figure(run_id: str, name: str, request: Request, who: DataTeam) -> Respo
     if data is None:
         raise PageNotFound(name)
     return Response(data, media_type="image/png")
+
+
+# --- release and rollback: a confirmation page (GET), then the change (POST) -----------------------
+def _check(request: Request, version: str | None, rollback: bool) -> ReleaseCheck:
+    settings = service_of(request).settings
+    if not version or not version.isdigit() or len(version) > 9:
+        raise PageNotFound(f"Version {version}")
+    try:
+        return check_release(settings.tracking_uri, settings.artifact_dir, settings.model_name, version, rollback)
+    except ModelNotFoundError as exc:
+        raise PageNotFound(f"Version {version}") from exc
+
+
+def _target(request: Request, rollback: bool, asked: str | None) -> str | None:
+    if not rollback:
+        return asked
+    settings = service_of(request).settings
+    return rollback_target(settings.tracking_uri, settings.artifact_dir, settings.model_name)
+
+
+def _confirm_page(request: Request, check: ReleaseCheck, status_code: int = 200, done: bool = False) -> HTMLResponse:
+    title = "Zurück zum vorigen Produktivmodell" if check.rollback else "Als Produktivmodell freigeben"
+    return render(request, "model_release.html", status_code=status_code, title=title, check=check, done=done)
+
+
+def _no_rollback(request: Request) -> HTMLResponse:
+    return render(
+        request,
+        "error.html",
+        status_code=409,
+        title="Keine Rückkehr möglich",
+        message="Es gibt kein voriges Produktivmodell, zu dem zurückgekehrt werden könnte.",
+    )
+
+
+@router.get("/models/release", response_class=HTMLResponse)
+def confirm_release(request: Request, who: DataTeam) -> HTMLResponse:
+    """ "Wirklich freigeben?" with the gate's verdict; the button posts the release."""
+    return _confirm_page(request, _check(request, request.query_params.get("version"), rollback=False))
+
+
+@router.get("/models/rollback", response_class=HTMLResponse)
+def confirm_rollback(request: Request, who: DataTeam) -> HTMLResponse:
+    """ "Wirklich zurück?" to the champion before the current one, with the gate's verdict."""
+    target = _target(request, True, None)
+    if target is None:
+        return _no_rollback(request)
+    return _confirm_page(request, _check(request, target, rollback=True))
+
+
+@router.post("/models/release")
+def do_release(request: Request, who: DataTeam, form: Form) -> Response:
+    return _apply(request, who, form, rollback=False)
+
+
+@router.post("/models/rollback")
+def do_rollback(request: Request, who: DataTeam, form: Form) -> Response:
+    return _apply(request, who, form, rollback=True)
+
+
+def _apply(request: Request, who: Principal, form: dict[str, str], rollback: bool) -> Response:
+    """Without the confirmation field: back to the confirmation page, nothing changes. Else the
+    gate is checked again; passed: the alias moves, the audit record, every worker reloads."""
+    version = form.get("version", "")
+    step = "rollback" if rollback else f"release?version={version}"
+    if form.get("confirmed") != "ja":
+        return redirect(f"{PREFIX}/models/{step}")
+    target = _target(request, rollback, version)
+    if target is None:
+        return _no_rollback(request)
+    if target != version:  # the history moved since the confirmation page
+        return redirect(f"{PREFIX}/models/{step}")
+    _check(request, version, rollback)  # 404 for an unknown version
+    service = service_of(request)
+    settings = service.settings
+    check = release(settings.tracking_uri, settings.artifact_dir, settings.model_name, version, who.user_id, rollback)
+    if not check.passed:
+        return _confirm_page(request, check, status_code=409)
+    endpoint = "POST /app/models/rollback" if rollback else "POST /app/models/release"
+    try:
+        service.reload_model()
+    except ReloadFailedError as exc:
+        service.audit(who, endpoint, version, [], version, kind="model")
+        return render(request, "error.html", status_code=409, title="Neu laden fehlgeschlagen", message=str(exc))
+    service.audit(who, endpoint, version, [], version, kind="model")
+    return redirect(f"{PREFIX}/models?freigegeben={version}")
 
 
 # --- the break-glass report: who reached another team's job seekers, and why --------------------

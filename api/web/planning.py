@@ -19,8 +19,9 @@ from api.routes.opportunities import audited_opportunities
 from api.security import Permission, Principal
 from api.web.core import PREFIX, Allowed, render, service_of
 from api.web.forms import WORKING_TIME_DE, Parsed, choice
+from matcher.errors import MatcherError
 from matcher.measures import TYPE_LABELS_DE, MeasureType
-from matcher.models import PERMITS
+from matcher.models import LEVEL_LABELS_DE, PERMITS
 from matcher.opportunities import OpportunityConfig, open_vacancies
 from matcher.planning import shortages
 from matcher.render import place_name
@@ -41,13 +42,19 @@ KIND_DE = {
     "working_time": "Arbeitszeit",
 }
 DIMENSIONS_DE = {
-    "occupation_group": "Berufsgruppen (KldB, 3 Stellen)",
+    "occupation_group": "Berufsgruppen (KldB, 3-stellig)",
     "licence": "Führerscheine",
     "permit": "Scheine und Nachweise",
     "german_level": "Deutschkenntnisse",
     "requirement_level": "Anforderungsniveau",
     "skill": "Pflichtkenntnisse",
 }
+# Changes a course can teach, and changes of the person's own conditions (no course teaches them).
+LEARNED = ("licence", "permit", "german_level", "skill", "requirement_level")
+CONDITIONS = ("commute", "working_time")
+# Shortage dimensions whose code is shown beside the name: the KldB group's number (the other
+# names say their code already, "Führerschein CE", "Deutsch B2"; permit keys and ESCO ids are internal).
+SHOWN_CODES = ("occupation_group",)
 PAGE_SIZES = ("20", "50", "100")
 SHORTAGE_ROWS = ("10", "20", "50")
 
@@ -62,19 +69,46 @@ def opportunities_page(candidate_id: str, request: Request, who: Opportunities) 
     result = audited_opportunities(
         request, service, who, engine, candidate_id, engine.config.filters, OpportunityConfig(), endpoint
     )
-    items = [{**i.to_json(), "kind_de": KIND_DE.get(i.kind, i.kind)} for i in result.items]
-    for item in items:
-        for m in item["measures"]:
-            m["type_de"] = TYPE_LABELS_DE.get(MeasureType(m["type"]), m["type"])
-            m["schedule_de"] = WORKING_TIME_DE.get(m["schedule"], m["schedule"])
+    items = [_opportunity(i.to_json(), engine) for i in result.items]
     return render(
         request,
         "opportunities.html",
-        title=f"Chancen für {result.candidate_id}",
+        title=f"Qualifizierung und Chancen für {result.candidate_id}",
         result=result,
-        items=items,
+        learned=[i for i in items if i["kind"] in LEARNED],
+        conditions=[i for i in items if i["kind"] in CONDITIONS],
         tried=len(result.tried),
     )
+
+
+def _opportunity(item: dict[str, Any], engine: Any) -> dict[str, Any]:
+    """An item of the API's answer with German words for the page (the answer itself unchanged):
+    its kind, the example vacancies' titles and places, the measures' type, schedule and weeks."""
+    examples = []
+    for vacancy_id in item["example_vacancy_ids"]:
+        try:
+            vacancy = engine.vacancy(vacancy_id)
+        except MatcherError:
+            examples.append({"id": vacancy_id, "title": "", "place": ""})
+            continue
+        examples.append({"id": vacancy_id, "title": vacancy.title, "place": place_name(vacancy.ags, engine.reference)})
+    measures = [
+        {
+            **m,
+            "type_de": TYPE_LABELS_DE.get(MeasureType(m["type"]), m["type"]),
+            "schedule_de": WORKING_TIME_DE.get(m["schedule"], m["schedule"]),
+            "weeks_de": weeks_de(m["duration_weeks"]),
+        }
+        for m in item["measures"]
+    ]
+    return {**item, "kind_de": KIND_DE.get(item["kind"], item["kind"]), "examples": examples, "measures": measures}
+
+
+def weeks_de(weeks: int | None) -> str:
+    """ "1 Woche", "12 Wochen"; "–" when unknown."""
+    if weeks is None:
+        return "–"
+    return f"{weeks} Woche" if weeks == 1 else f"{weeks} Wochen"
 
 
 @router.get("/measures", response_class=HTMLResponse)
@@ -127,7 +161,7 @@ def _measure_row(m: Any, reference: Any) -> dict[str, Any]:
     if m.german_level is not None:
         teaches.append(f"Deutsch {m.german_level.value}")
     if m.level is not None:
-        teaches.append(f"Anforderungsniveau {m.level}")
+        teaches.append(f"Abschluss auf Niveau {LEVEL_LABELS_DE.get(int(m.level), m.level)}")
     if m.skills:
         teaches.append(f"{len(m.skills)} Kenntnisse")
     return {
@@ -139,6 +173,7 @@ def _measure_row(m: Any, reference: Any) -> dict[str, Any]:
         "place": f"{m.postcode} {place_name(m.ags, reference)}",
         "starts": [d.strftime("%d.%m.%Y") for d in upcoming],
         "duration_weeks": m.duration_weeks,
+        "weeks_de": weeks_de(m.duration_weeks),
         "schedule": WORKING_TIME_DE.get(m.schedule.value, m.schedule.value),
         "teaches": teaches,
     }
@@ -164,6 +199,7 @@ def shortages_page(request: Request, who: Shortages) -> HTMLResponse:
             "name": str(name),
             "label": DIMENSIONS_DE.get(str(name), str(name)),
             "rows": group.head(top).to_dict("records"),
+            "codes": str(name) in SHOWN_CODES,
         }
         for name, group in table.groupby("dimension", sort=False)
     ]

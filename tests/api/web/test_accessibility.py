@@ -61,6 +61,8 @@ PAGES: list[tuple[Role | None, str]] = [
     (Role.EMPLOYER_SERVICE, "/app/requests"),
     (Role.EMPLOYER_SERVICE, "/app/vacancy-draft"),
     (Role.DATA_TEAM, "/app/models"),
+    (Role.DATA_TEAM, "/app/models/release?version=1"),  # the gate's refusal: version 1 serves already
+    (Role.DATA_TEAM, "/app/models/rollback"),  # no earlier production model
     (Role.CASEWORKER, "/app/candidates/{c}/opportunities"),
     (Role.CASEWORKER, "/app/measures"),
     (Role.CASEWORKER, "/app/measures?type=bildungsurlaub"),  # a form error beside its field

@@ -203,10 +203,14 @@ def test_data_team_sees_the_fairness_table(browsing: Browsing) -> None:
     table = page.locator("table#fairness")
     assert table.is_visible()
     text = table.inner_text()
-    assert "Geschlecht" in text and "Altersgruppe" in text and "exposure_ratio" in text
-    assert page.get_by_role("img", name=re.compile("Fairness")).is_visible()
-    assert page.locator("a", has_text="MLflow-UI").count() == 1
-    assert page.get_by_text("befördert zu @champion").first.is_visible()
+    assert "Geschlecht" in text and "Altersgruppe" in text and "Sichtbarkeit Modell" in text
+    assert "nicht geprüft" in text or "bestanden" in text  # the gate's verdict per group, in words
+    assert page.locator("table#hire-rates").is_visible()  # the plot's right panel as a table
+    assert page.get_by_role("img", name=re.compile("Fairness-Tabelle")).is_visible()
+    assert page.locator("a", has_text="MLflow").count() == 0  # no MATCHER_WEB_MLFLOW_UI_URL set
+    assert page.get_by_text("freigegeben als Produktivmodell").first.is_visible()
+    # The metrics table scrolls inside its box: the page is no wider than the window.
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     page.context.close()
 
 

@@ -57,6 +57,10 @@ def test_opportunities_page(signed_in: dict[Role, TestClient], ids: Ids, api_wor
     _page(html)
     assert "Empfehlung, keine Entscheidung" in html and 'class="oversight"' in html
     assert '<th scope="col">Zusätzliche Stellen</th>' in html and "<caption>" in html
+    # Plain German: no internal codes of the changes, no score change, Teilqualifizierung only to Fachkraft.
+    assert not re.search(r"(commute|working_time|permit|skill|requirement_level|licence):", html)
+    assert "Punktzahl" not in html and "-0,000" not in html and " 1 Wochen" not in html
+    assert not re.search(r"(Helfer|Spezialist|Experte)\W*\(Teilqualifizierung", html)
     api = (
         signed_in[role]
         .post(f"/v1/candidates/{ids.candidate}/opportunities", headers=api_world.auth(Role.CASEWORKER))
@@ -73,7 +77,8 @@ def test_opportunities_page(signed_in: dict[Role, TestClient], ids: Ids, api_wor
 
 def test_candidate_page_links_to_its_opportunities(signed_in: dict[Role, TestClient], ids: Ids) -> None:
     html = signed_in[Role.CASEWORKER].get(f"/app/candidates/{ids.candidate}").text
-    assert f'href="/app/candidates/{ids.candidate}/opportunities">Was würde Türen öffnen? (Chancen)</a>' in html
+    link = f'href="/app/candidates/{ids.candidate}/opportunities">Welche Qualifizierung erschließt mehr Stellen?</a>'
+    assert link in html
 
 
 def test_unknown_candidate_gets_the_404_page(signed_in: dict[Role, TestClient]) -> None:
@@ -94,6 +99,8 @@ def test_measures_page_for_every_role(signed_in: dict[Role, TestClient], role: R
     first = browser.get("/app/measures?limit=20")
     assert first.status_code == 200, first.text
     _page(first.text)
+    assert '<th scope="col">Abschluss / Inhalt</th>' in first.text and "Nächste Starttermine" in first.text
+    assert " 1 Wochen" not in first.text and "Anforderungsniveau 2" not in first.text
     assert '<label for="type">Art der Maßnahme</label>' in first.text
     assert first.text.count('<th scope="row">') == 20
     assert 'href="/app/measures?limit=20&amp;offset=20" rel="next"' in first.text
@@ -117,7 +124,7 @@ def test_shortages_page(signed_in: dict[Role, TestClient], role: Role) -> None:
     assert response.status_code == 200, response.text
     html = response.text
     _page(html)
-    for heading in ("Berufsgruppen (KldB, 3 Stellen)", "Führerscheine", "Scheine und Nachweise", "Anforderungsniveau"):
+    for heading in ("Berufsgruppen (KldB, 3-stellig)", "Führerscheine", "Scheine und Nachweise", "Anforderungsniveau"):
         assert f">{heading}</h2>" in html
     assert '<th scope="col">Angebot je Stelle</th>' in html
     assert re.search(r'href="/app/shortages"[^>]*>Engpässe</a>', html)
