@@ -14,7 +14,7 @@ friendly 404, a page the role may not see 403, a missing model 503, and anything
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
@@ -276,10 +276,22 @@ def render(
         "csrf": session.csrf if session else "",
         "model_version": model.version if model else None,
         "prefix": PREFIX,
+        "notice": None,
+        "notice_kind": "success",
+        "idle_seconds": int(web_parts(request).sessions.idle_seconds) if session else None,
     }
     name = partial if partial and request.headers.get("hx-request") == "true" else template
-    html = TEMPLATES.get_template(name).render(**common, **context)
+    if session is not None and session.flash is not None and "notice" not in context:
+        kind, common["notice"] = web_parts(request).sessions.take_flash(request.cookies.get(SESSION_COOKIE), session)
+        common["notice_kind"] = kind
+        request.state.session = replace(session, flash=None)
+    html = TEMPLATES.get_template(name).render({**common, **context})
     return HTMLResponse(html, status_code=status_code)
+
+
+def flash(request: Request, text: str, kind: str = "success") -> None:
+    """A message for the next page this session sees, once (instead of ``?notice=`` in the URL)."""
+    web_parts(request).sessions.set_flash(request.cookies.get(SESSION_COOKIE), text, kind)
 
 
 def redirect(path: str) -> RedirectResponse:

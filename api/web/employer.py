@@ -22,12 +22,13 @@ from api.security import Permission, Principal
 from api.service import Service
 from api.views import DISTANCE_EDGES_KM
 from api.web.caseworker import score_bands
-from api.web.core import PREFIX, Allowed, Form, redirect, render, service_of
+from api.web.core import PREFIX, Allowed, Form, flash, redirect, render, service_of
 from api.web.forms import FILTERS_DE, K_CHOICES, WORKING_TIME_DE, Parsed, choice
 from matcher.contacts import DECLINE_REASONS, RequestStatus
 from matcher.errors import UnknownPseudonymError
 from matcher.models import PERMITS, Vacancy
 from matcher.render import occupation_title, place_name
+from matcher.text import fold, folded_words
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
@@ -47,20 +48,14 @@ def _open_vacancies(request: Request) -> list[Vacancy]:
 def find_vacancies(request: Request, who: EmployerService) -> Response:
     """Open vacancies by id, title, employer or occupation code (exact id: straight to it)."""
     service = service_of(request)
-    q = request.query_params.get("q", "").strip()
+    q = request.query_params.get("q", "").strip()[:200]
     found: list[Vacancy] = []
     if q:
-        if q in service.ready_engine().vacancies:
-            return redirect(f"{PREFIX}/vacancies/{q}")
-        needle = q.casefold()
-        found = [
-            v
-            for v in _open_vacancies(request)
-            if needle in v.title.casefold()
-            or needle in v.employer_name.casefold()
-            or v.kldb.startswith(q)
-            or v.id.startswith(q)
-        ]
+        engine = service.ready_engine()
+        for candidate_id in dict.fromkeys((q, q.upper())):  # the vacancy number in any case
+            if candidate_id in engine.vacancies:
+                return redirect(f"{PREFIX}/vacancies/{candidate_id}")
+        found = [v for v in _open_vacancies(request) if _matches(q, v, service)]
         found.sort(key=lambda v: (v.posted_at, v.id), reverse=True)
     return render(
         request,
@@ -71,6 +66,14 @@ def find_vacancies(request: Request, who: EmployerService) -> Response:
         total=len(found),
         limit=_SEARCH_LIMIT,
     )
+
+
+def _matches(q: str, v: Vacancy, service: Any) -> bool:
+    """Word by word, folded (:func:`matcher.text.fold`: case, umlauts, ae/oe/ue/ss): each word of
+    ``q`` is in the title, the employer, the place, or starts the occupation code or number."""
+    text = fold(f"{v.title} {v.employer_name} {place_name(v.ags, service.reference)}")
+    words = folded_words(q)
+    return bool(words) and all(w in text or v.kldb.startswith(w) or w in fold(v.id) for w in words)
 
 
 def _vacancy_line(v: Vacancy, service: Any) -> dict[str, Any]:
@@ -125,7 +128,6 @@ def vacancy_page(vacancy_id: str, request: Request, who: EmployerService) -> HTM
         distance_choices=DISTANCE_CHOICES,
         filters_de=FILTERS_DE,
         working_time_de=WORKING_TIME_DE,
-        notice=params.get("notice"),
     )
 
 
@@ -155,9 +157,11 @@ def request_contact(vacancy_id: str, request: Request, who: Requesting, form: Fo
     try:
         made, created = ask_for_contact(service_of(request), who, vacancy_id, form.get("candidate", ""))
     except UnknownPseudonymError:
-        return redirect(f"{PREFIX}/vacancies/{vacancy_id}?notice=Diese+Karte+gibt+es+f%C3%BCr+die+Stelle+nicht.")
+        flash(request, "Diese Karte gibt es für die Stelle nicht.", "problem")
+        return redirect(f"{PREFIX}/vacancies/{vacancy_id}")
     said = "angefragt" if created else "bereits angefragt"
-    return redirect(f"{PREFIX}/requests?notice={made.pseudonym}+{said}.")
+    flash(request, f"{made.pseudonym} {said}.")
+    return redirect(f"{PREFIX}/requests")
 
 
 @router.get("/requests", response_class=HTMLResponse)
@@ -172,5 +176,4 @@ def my_requests(request: Request, who: Requesting) -> HTMLResponse:
         reasons=DECLINE_REASONS,
         accepted=RequestStatus.ACCEPTED,
         declined=RequestStatus.DECLINED,
-        notice=request.query_params.get("notice"),
     )
