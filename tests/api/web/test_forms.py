@@ -16,7 +16,7 @@ from sqlalchemy import update
 from api.security import Role
 from api.web.forms import GERMAN_LEVELS, SCHOOL_DE, VOCATIONAL_DE, WORKING_TIME_DE
 from api.web.profile_form import TEXT_MAX
-from api.web.sessions import web_sessions_table
+from api.web.sessions import SESSION_COOKIE, _digest, web_sessions_table
 from matcher.models import CandidateProfile
 from matcher.reference import ReferenceData
 from matcher.text import fold
@@ -36,6 +36,16 @@ def _csrf(html: str) -> str:
     found = re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert found
     return found.group(1)
+
+
+def _idle(browser: TestClient, minutes: float) -> None:
+    """This browser's session has seen no request for ``minutes`` (the others are left alone)."""
+    sessions = browser.app.state.web.sessions  # type: ignore[attr-defined]
+    session_id = sessions._unsign(browser.cookies.get(SESSION_COOKIE))
+    assert session_id
+    with sessions.engine.begin() as conn:
+        t = web_sessions_table
+        conn.execute(update(t).where(t.c.id_sha256 == _digest(session_id)).values(seen_at=time.time() - minutes * 60))
 
 
 def _one_place(reference: ReferenceData) -> tuple[str, str]:
@@ -103,7 +113,9 @@ def test_a_profile_with_several_errors_lists_them_all_at_once(signed_in: dict[Ro
     _page(html)
     summary = re.search(r'<div class="error-summary"[^>]*>(.*?)</div>', html, re.S)
     assert summary, "no error summary"
-    assert 'role="alert"' in summary.group(0) and "autofocus" in summary.group(0) and 'tabindex="-1"' in summary.group(0)
+    assert (
+        'role="alert"' in summary.group(0) and "autofocus" in summary.group(0) and 'tabindex="-1"' in summary.group(0)
+    )
     assert "Es gibt ein Problem" in summary.group(1)
     links = dict(re.findall(r'<a href="#([a-z_]+)">([^<]+)</a>', summary.group(1)))
     for name in ("occupation", "level", "postcode", "german_level", "hours_per_week", "experience_years", "skills"):
@@ -190,9 +202,7 @@ def test_k_out_of_range_is_an_error_beside_the_field(signed_in: dict[Role, TestC
 def test_an_expired_session_keeps_the_profile_form(client: TestClient, api_world: World) -> None:
     browser = _signed_in(client.app, api_world, Role.CASEWORKER)
     data = _profile(browser, occupation="5212", profile_text="Gesprächsnotiz Ä", hours_per_week="20")
-    engine = client.app.state.service.store.engine  # type: ignore[attr-defined]
-    with engine.begin() as conn:  # every session of the test store idle for 31 minutes
-        conn.execute(update(web_sessions_table).values(seen_at=time.time() - 31 * 60))
+    _idle(browser, 31)
     answer = browser.post("/app/match", data=data, follow_redirects=False)
     assert answer.status_code == 303 and "/app/login" in answer.headers["location"]
     assert "next=%2Fapp%2Fmatch" in answer.headers["location"] and "kl_stash" in answer.headers.get("set-cookie", "")
@@ -213,9 +223,7 @@ def test_an_expired_session_keeps_the_profile_form(client: TestClient, api_world
 def test_another_person_never_sees_the_kept_form(client: TestClient, api_world: World) -> None:
     browser = _signed_in(client.app, api_world, Role.CASEWORKER)
     data = _profile(browser, profile_text="vertraulich 123")
-    engine = client.app.state.service.store.engine  # type: ignore[attr-defined]
-    with engine.begin() as conn:
-        conn.execute(update(web_sessions_table).values(seen_at=time.time() - 31 * 60))
+    _idle(browser, 31)
     answer = browser.post("/app/match", data=data, follow_redirects=False)
     login = browser.get(answer.headers["location"]).text
     browser.post(
@@ -229,9 +237,9 @@ def test_another_person_never_sees_the_kept_form(client: TestClient, api_world: 
 
 def test_start_pages_lead_with_the_roles_search(signed_in: dict[Role, TestClient]) -> None:
     caseworker = signed_in[Role.CASEWORKER].get("/app/").text
-    assert '<h1>Arbeitsuchende finden</h1>' in caseworker and 'action="/app/candidates"' in caseworker
+    assert "<h1>Arbeitsuchende finden</h1>" in caseworker and 'action="/app/candidates"' in caseworker
     employer = signed_in[Role.EMPLOYER_SERVICE].get("/app/").text
-    assert '<h1>Stellen finden</h1>' in employer and 'action="/app/vacancies"' in employer
+    assert "<h1>Stellen finden</h1>" in employer and 'action="/app/vacancies"' in employer
 
 
 def test_customer_numbers_in_any_case_and_without_prefix(signed_in: dict[Role, TestClient], ids: Ids) -> None:
