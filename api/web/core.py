@@ -14,6 +14,7 @@ friendly 404, a page the role may not see 403, a missing model 503, and anything
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any
@@ -286,7 +287,36 @@ def render(
         common["notice_kind"] = kind
         request.state.session = replace(session, flash=None)
     html = TEMPLATES.get_template(name).render({**common, **context})
-    return HTMLResponse(html, status_code=status_code)
+    return HTMLResponse(scrolling_tables(html), status_code=status_code)
+
+
+_TABLE = re.compile(r"<table\b.*?</table>", re.S)
+_CAPTION = re.compile(r"<caption[^>]*>(.*?)</caption>", re.S)
+_TAG = re.compile(r"<[^>]+>")
+_SCROLL_OPEN = re.compile(r'<div class="scroll"[^>]*>\s*$')
+
+
+def scrolling_tables(html: str) -> str:
+    """Every table inside its own scroll box (WCAG 1.4.10 Reflow): at 320-390 px a wide table
+    scrolls sideways inside the box, not the page. The box can take the focus (keyboard users
+    scroll it) and is named by the table's caption. Tables a template wrapped already are left."""
+    if "<table" not in html:
+        return html
+    out: list[str] = []
+    last = 0
+    for match in _TABLE.finditer(html):
+        before = html[last : match.start()]
+        out.append(before)
+        if _SCROLL_OPEN.search(html[max(0, match.start() - 300) : match.start()]):
+            out.append(match.group(0))
+        else:
+            caption = _CAPTION.search(match.group(0))
+            name = " ".join(_TAG.sub(" ", caption.group(1)).split()) if caption else "Tabelle"
+            label = (name[:120] + " (seitlich scrollbar)").replace('"', "&quot;")
+            out.append(f'<div class="scroll" tabindex="0" role="region" aria-label="{label}">{match.group(0)}</div>')
+        last = match.end()
+    out.append(html[last:])
+    return "".join(out)
 
 
 def flash(request: Request, text: str, kind: str = "success") -> None:
