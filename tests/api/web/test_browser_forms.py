@@ -83,14 +83,14 @@ def test_take_over_a_code_and_pick_skills(browsing: Browsing) -> None:
     page.goto("/app/match")
     page.get_by_label("Kennziffer zu einer Berufsbezeichnung finden").fill("Strassenbauer")
     take = page.locator("[data-take-kldb]").first
-    take.wait_for()
+    take.wait_for(timeout=180_000)  # the first suggestion builds the index
     code = take.get_attribute("data-take-kldb")
     take.click()
     assert page.get_by_label("Zielberuf (KldB, 5 Ziffern)").input_value() == code
     assert "/app/match" in page.url  # nothing was posted
     page.get_by_label("Fähigkeit suchen und hinzufügen").fill("regale auffuellen")
     pick = page.locator('[data-add-skill="Regale auffüllen"]')
-    pick.wait_for()
+    pick.wait_for(timeout=60_000)
     pick.click()
     assert "Regale auffüllen" in page.get_by_label(re.compile("^Fähigkeiten")).input_value()
     page.context.close()
@@ -125,7 +125,7 @@ def test_every_page_reflows_at_390_px(browsing: Browsing, narrow: dict[Role | No
         width = page.evaluate("document.documentElement.scrollWidth")
         if width > 390:
             culprit = page.evaluate(
-                """() => [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 392
+                """() => [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 390
                      && !e.closest('.scroll')).slice(0, 3).map(e => e.tagName + '.' + e.className + '#' + e.id)"""
             )
             wide.append((role.value if role else None, url, width, culprit))
