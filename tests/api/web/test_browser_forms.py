@@ -121,7 +121,7 @@ def test_every_page_reflows_at_390_px(browsing: Browsing, narrow: dict[Role | No
     for role, path in [*_reflow_pages(), (Role.CASEWORKER, "/app/occupations?q=Verkaeuferin")]:
         url = path.format(c=candidate, v=vacancies[0], v1=vacancies[1], v2=vacancies[2])
         page = narrow[role]
-        page.goto(url)
+        page.goto(url, timeout=180_000)  # the first occupation query builds the suggester's index
         width = page.evaluate("document.documentElement.scrollWidth")
         if width > 390:
             culprit = page.evaluate(
