@@ -283,8 +283,9 @@ def render(
     }
     name = partial if partial and request.headers.get("hx-request") == "true" else template
     if session is not None and session.flash is not None and "notice" not in context:
-        kind, common["notice"] = web_parts(request).sessions.take_flash(request.cookies.get(SESSION_COOKIE), session)
-        common["notice_kind"] = kind
+        # the session's message for this page, shown once (never text from the URL)
+        common["notice_kind"], common["notice"] = session.flash
+        web_parts(request).sessions.take_flash(request.cookies.get(SESSION_COOKIE), session)
         request.state.session = replace(session, flash=None)
     html = TEMPLATES.get_template(name).render({**common, **context})
     return HTMLResponse(scrolling_tables(html), status_code=status_code)
