@@ -103,7 +103,7 @@ def test_a_draft_without_a_code_comes_back_with_the_titles_suggestions(
         ({"postcode": "10115"}, "postcode"),  # Berlin: not a postcode of the chosen place
         ({"title": ""}, "title"),
         ({"skills": "Zaubern"}, "skills"),
-        ({"start_date": "01.02.2027"}, "start_date"),
+        ({"start_date": "31.02.2027"}, "start_date"),  # German dates are fine, impossible ones are not
         ({"description": "Lager", "skills": ""}, "description"),  # too thin to rank for
     ],
 )
