@@ -240,11 +240,13 @@ class OccupationSuggester:
     @cached_property
     def _spellings(self) -> dict[str, str]:
         """Folded word -> the reference labels' own spelling of it (the most frequent one)."""
-        counts: dict[str, Counter[str]] = {}
-        for label in (*self.index.row_label, *self.index.texts):
-            for word in _WORD.findall(label):
-                counts.setdefault(fold(word), Counter())[word] += 1
-        return {key: words.most_common(1)[0][0] for key, words in counts.items()}
+        words = Counter(word for label in (*self.index.row_label, *self.index.texts) for word in _WORD.findall(label))
+        best: dict[str, tuple[int, str]] = {}
+        for word, n in words.items():  # each distinct word folded once
+            key = fold(word)
+            if n > best.get(key, (0, ""))[0]:
+                best[key] = (n, word)
+        return {key: word for key, (_, word) in best.items()}
 
     def respell(self, text: str) -> str:
         """``text`` (NFC) with each word in the labels' spelling where only case, umlauts written

@@ -176,7 +176,7 @@ def choice(
     """A choice from a list; without ``default`` an unchosen one ("bitte wählen") is an error."""
     raw = (params.get(name) or default or "").strip()
     parsed.typed[name] = raw
-    if not raw:
+    if not raw and "" not in allowed:
         parsed.errors[name] = f"{label}: bitte einen Eintrag auswählen."
     elif raw not in allowed:
         parsed.errors[name] = f"{label}: bitte einen Eintrag aus der Liste wählen."

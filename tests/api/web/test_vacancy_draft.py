@@ -158,6 +158,8 @@ def test_in_the_browser_title_suggestions_then_cards_without_axe_violations(brow
     vacancy = ids.vacancy_record
     page.get_by_label("Stellentitel (Berufsbezeichnung)").fill(vacancy["title"])
     page.get_by_label("Beruf (KldB, 5 Ziffern)").fill(vacancy["kldb"])
+    page.get_by_label("Anforderungsniveau").select_option(str(vacancy["level"]))  # no silent default
+    page.get_by_label("Arbeitszeit").select_option(vacancy["working_time"])
     page.get_by_label("Arbeitsort").select_option(vacancy["ags"])
     page.get_by_label("Postleitzahl").fill(vacancy["postcode"])
     page.get_by_label("Beschreibung (wird nicht gespeichert)").fill(vacancy["description"])
