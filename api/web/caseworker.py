@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Any
+from urllib.parse import urlencode
 from uuid import uuid4
 
 from fastapi import APIRouter, Depends, Request
@@ -278,7 +279,8 @@ def compare(candidate_id: str, request: Request, who: Caseworker) -> HTMLRespons
             status_code=422,
             title="Vergleich nicht möglich",
             message="Bitte zwei oder drei Stellen zum Vergleich auswählen.",
-            back=f"{PREFIX}/candidates/{candidate.id}",
+            back=f"{PREFIX}/candidates/{candidate.id}?{urlencode([('v', v) for v in chosen[:3]])}#ergebnisse",
+            back_label="Zurück zur Liste (die Auswahl bleibt erhalten)",
         )
     try:
         batch, scores, explained, chances = engine.score_pairs([(candidate.id, v) for v in chosen], date.today(), True)
@@ -341,7 +343,7 @@ def mark_unfit(candidate_id: str, request: Request, who: Marking, form: Form) ->
 
 def _back(request: Request, candidate_id: str, query: str, notice: str, kind: str = "success") -> Response:
     """Back to the person's list (filters kept), with the message as the session's flash."""
-    from urllib.parse import parse_qsl, urlencode
+    from urllib.parse import parse_qsl
 
     flash(request, notice, kind)
     kept = urlencode([(k, v) for k, v in parse_qsl(query) if k != "notice"])

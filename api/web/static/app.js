@@ -27,6 +27,15 @@
     document.querySelectorAll("textarea[data-count]").forEach(count);
     document.querySelectorAll(".skill-picker[hidden]").forEach(function (el) { el.hidden = false; });
     sessionWarning();
+    // Back from "Vergleich nicht möglich": the vacancies chosen are ticked again (at most three).
+    new URLSearchParams(window.location.search).getAll("v").slice(0, 3).forEach(function (id) {
+      var box = document.getElementById("cmp-" + id);
+      if (box && box.matches("input[name='v'][form='compare']")) box.checked = true;
+    });
+  });
+  // Enter in the skills search field does not leave the form (the picker answers while typing).
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && event.target.id === "skill_q") event.preventDefault();
   });
   document.addEventListener("input", function (event) {
     if (event.target.matches && event.target.matches("textarea[data-count]")) count(event.target);

@@ -271,3 +271,17 @@ def test_an_empty_token_asks_for_it(client: TestClient) -> None:
     page = browser.get("/app/login").text
     answer = browser.post("/app/login", data={"csrf_token": _csrf(page), "token": "", "next": "/app/"})
     assert answer.status_code == 401 and "bitte eingeben" in answer.text and "Es gibt ein Problem" in answer.text
+
+
+def test_compare_not_possible_links_back_with_the_selection(signed_in: dict[Role, TestClient], ids: Ids) -> None:
+    response = signed_in[Role.CASEWORKER].get(f"/app/candidates/{ids.candidate}/compare", params={"v": "AGS-1"})
+    assert response.status_code == 422
+    assert f'href="/app/candidates/{ids.candidate}?v=AGS-1#ergebnisse"' in response.text
+    assert "Auswahl bleibt erhalten" in response.text
+
+
+def test_enter_in_a_field_submits_the_profile_not_a_suggestion(signed_in: dict[Role, TestClient]) -> None:
+    html = signed_in[Role.CASEWORKER].get("/app/match").text
+    form = html[html.index('id="profil"') :]
+    first_button = re.search(r"<button[^>]*>([^<]*)</button>", form)
+    assert first_button and first_button.group(1) == "Vorschläge anzeigen" and "name=" not in first_button.group(0)
