@@ -285,3 +285,12 @@ def test_enter_in_a_field_submits_the_profile_not_a_suggestion(signed_in: dict[R
     form = html[html.index('id="profil"') :]
     first_button = re.search(r"<button[^>]*>([^<]*)</button>", form)
     assert first_button and first_button.group(1) == "Vorschläge anzeigen" and "name=" not in first_button.group(0)
+
+
+@pytest.mark.slow
+def test_occupation_search_folds_spellings(signed_in: dict[Role, TestClient]) -> None:
+    client = signed_in[Role.CASEWORKER]
+    for typed, code in (("Strassenbauer", "32222"), ("STRASSENBAUER", "32222"), ("Verkaeuferin", "621")):
+        html = client.get("/app/occupations", params={"q": typed}, headers={"HX-Request": "true"}).text
+        first_five = re.findall(r"<code>(\d{5})</code>", html)[:5]
+        assert any(c.startswith(code) for c in first_five), (typed, first_five)
