@@ -22,6 +22,8 @@ import pickle
 import re
 import tempfile
 import threading
+import unicodedata
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -33,6 +35,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from matcher.reference import ReferenceData
+from matcher.text import fold
 from matcher.title_cues import TitleCues, fit_title_cues, kind_of, level_of
 
 if TYPE_CHECKING:
@@ -73,6 +76,8 @@ _IRREGULAR_ENDING = re.compile(rf"({'|'.join(_IRREGULAR)})(?:nen)?\b", re.IGNORE
 _SPACES = re.compile(r"[\s,;|]+")
 # A code with one or two labels: its missing labels count as its best less this (in z units).
 _POOL_FLOOR = 3.0
+_WORD = re.compile(r"\w+")
+_FEMININE_SUFFIXES = ("innen", "in")
 
 
 def normalise_title(text: str) -> str:
@@ -251,6 +256,35 @@ class OccupationSuggester:
                     self._index = (file and self._cached(file)) or self._build_and_keep(file)
         return self._index
 
+    @cached_property
+    def _spellings(self) -> dict[str, str]:
+        """Folded word -> the reference labels' own spelling of it (the most frequent one)."""
+        words = Counter(word for label in (*self.index.row_label, *self.index.texts) for word in _WORD.findall(label))
+        best: dict[str, tuple[int, str]] = {}
+        for word, n in words.items():  # each distinct word folded once
+            key = fold(word)
+            if n > best.get(key, (0, ""))[0]:
+                best[key] = (n, word)
+        return {key: word for key, (_, word) in best.items()}
+
+    def respell(self, text: str) -> str:
+        """``text`` (NFC) with each word in the labels' spelling where only case, umlauts written
+        as ae/oe/ue or "ss" for "ß" differ (:func:`matcher.text.fold`): "Strassenbauer" is searched
+        as "Straßenbauer", "VERKAEUFERIN" as "Verkäuferin" (a feminine ending is kept)."""
+        spellings = self._spellings
+
+        def one(match: re.Match[str]) -> str:
+            word = match.group(0)
+            key = fold(word)
+            if key in spellings:
+                return spellings[key]
+            for suffix in _FEMININE_SUFFIXES:
+                if key.endswith(suffix) and key[: -len(suffix)] in spellings:
+                    return spellings[key[: -len(suffix)]] + word[-len(suffix) :]
+            return word
+
+        return _WORD.sub(one, unicodedata.normalize("NFC", text))
+
     # --- the index kept between processes ------------------------------------------------------
     def cache_file(self) -> Path | None:
         """The index's file under ``cache_dir``, named by what it is built from: the encoder's
@@ -357,6 +391,7 @@ class OccupationSuggester:
         """The fused score of every indexed text for one title (higher is closer; -inf for texts
         outside the lexical shortlist when ``prefilter`` is set)."""
         index = self.index
+        text = self.respell(text)
         query = normalise_title(text) or text
         lexical = self._lexical(query)
         if index.dense is None or self.encoder is None:

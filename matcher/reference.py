@@ -183,8 +183,37 @@ class ReferenceData:
 
     @cached_property
     def skill_ids_by_label(self) -> dict[str, str]:
-        """Casefolded German label -> ESCO skill id (for labels typed into a form)."""
-        return {label.casefold(): skill for skill, label in self.skill_labels.items()}
+        """Folded label -> ESCO skill id (for labels typed into a form): the German preferred
+        labels and their German synonyms, folded by :func:`matcher.text.fold` (case, NFC,
+        "ae/oe/ue/ss"); a preferred label wins over another skill's synonym."""
+        from matcher.text import fold
+
+        skills = self.esco_skills
+        index: dict[str, str] = {}
+        alt = pd.read_csv(
+            self._path("skills_v1.1.1_labels_en_de.csv.gz"), dtype=str, usecols=["conceptUri", "altLabels_de"]
+        )
+        for uri, labels in zip(alt["conceptUri"], alt["altLabels_de"].fillna("")):
+            for label in str(labels).split("|"):
+                if label.strip():
+                    index.setdefault(fold(_clean_text(label)), esco_id(uri))
+        for skill, label in zip(skills["id"], skills["label"]):
+            index[fold(label)] = skill
+        return index
+
+    def skill_suggestions(self, text: str, limit: int = 8) -> list[tuple[str, str]]:
+        """Up to ``limit`` (skill id, German label) whose label or synonym holds the words of
+        ``text`` (folded, words of two letters or more): the most words first, then the shortest."""
+        from matcher.text import folded_words
+
+        words = [w for w in folded_words(text) if len(w) >= 2]
+        best: dict[str, int] = {}
+        for label, skill in self.skill_ids_by_label.items() if words else ():
+            hits = sum(w in label for w in words)
+            if hits and hits > best.get(skill, 0):
+                best[skill] = hits
+        ranked = sorted(best, key=lambda s: (-best[s], len(self.skill_label(s)), self.skill_label(s)))
+        return [(s, self.skill_label(s)) for s in ranked[:limit]]
 
     @cached_property
     def occupation_skills(self) -> pd.DataFrame:

@@ -39,9 +39,11 @@ from api.web.core import (
     Web,
     error_page,
     login_url,
+    set_cookie,
 )
 from api.web.identity import OidcSignIn
 from api.web.sessions import SESSION_COOKIE, Sessions
+from api.web.stash import STASH_COOKIE, STASH_SECONDS, stash_posted_form
 from matcher.audit import load_or_create_key
 from matcher.errors import InsufficientProfileError, MatcherError
 
@@ -83,11 +85,22 @@ def _in_app(request: Request) -> bool:
 
 
 async def _sign_in(request: Request, exc: Exception) -> Response:
+    """To the sign-in page; a form posted after the session ended is kept (:mod:`api.web.stash`)."""
     assert isinstance(exc, SignInRequired)
-    target = login_url(exc.target) + "&expired=1" if request.cookies.get(SESSION_COOKIE) else login_url(exc.target)
+    web: Web = request.app.state.web
+    cookie = request.cookies.get(SESSION_COOKIE)
+    target, stash = exc.target, None
+    if request.method == "POST":
+        target, stash = await stash_posted_form(request, web.sessions.key, web.sessions.owner(cookie))
+    url = login_url(target) + "&expired=1" if cookie else login_url(target)
+    response: Response
     if request.headers.get("hx-request") == "true":  # htmx follows this header with a full page load
-        return Response(status_code=204, headers={"HX-Redirect": target})
-    return RedirectResponse(target, status_code=303)
+        response = Response(status_code=204, headers={"HX-Redirect": url})
+    else:
+        response = RedirectResponse(url, status_code=303)
+    if stash is not None:
+        set_cookie(response, STASH_COOKIE, stash, web, max_age=STASH_SECONDS)
+    return response
 
 
 async def _forbidden(request: Request, exc: Exception) -> Response:

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.sql.elements import ColumnElement
 
 from api.routes.contacts import answer_contact, give_feedback, read_requests
+from api.routes.occupations import TEXT_MAX, occupation_suggester
 from api.routes.outcomes import save_outcome
 from api.routes.shortlists import shortlist_body
 from api.schemas import OutcomeRequest, ShortlistRequest
@@ -28,7 +29,19 @@ from api.service import Service
 from api.views import scored_pairs
 from api.web.caseworker_cards import card_states, history_rows, split_marked, target_notice
 from api.web.caseworker_cards import router as cards_router
-from api.web.core import PREFIX, Allowed, Form, FormLists, PageNotFound, de_number, redirect, render, service_of
+from api.web.core import (
+    PREFIX,
+    Allowed,
+    Form,
+    FormLists,
+    PageNotFound,
+    de_number,
+    flash,
+    redirect,
+    render,
+    service_of,
+    web_parts,
+)
 from api.web.forms import (
     FILTERS_DE,
     K_CHOICES,
@@ -40,6 +53,7 @@ from api.web.forms import (
     vocational_label,
 )
 from api.web.profile_form import PROFILE_FIELDS, parse_profile, profile_choices
+from api.web.stash import clear_stash, restore
 from matcher.contacts import DECLINE_REASONS, FEEDBACK_REASONS, ContactRequest, RequestStatus
 from matcher.engine import Engine
 from matcher.errors import ContactRequestClosedError, InsufficientProfileError, UnknownVacancyError
@@ -119,7 +133,7 @@ def find_candidates(request: Request, who: Caseworker) -> Response:
     """By customer number (exact: straight to the person), or browse by target occupation and place."""
     service = service_of(request)
     params = request.query_params
-    q, occupation, place = (params.get(n, "").strip() for n in ("q", "occupation", "place"))
+    q, occupation, place = (params.get(n, "").strip()[:64] for n in ("q", "occupation", "place"))
     errors = _search_errors(occupation, place, service)
     rows: list[Candidate] = []
     searched = bool(q or occupation or place)
@@ -173,7 +187,10 @@ def _search(
     query = select(t.c.data).order_by(t.c.id).limit(_SEARCH_LIMIT)
     if teams is not None:
         query = query.where(teams)
-    if q:
+    q = q.upper()  # customer numbers in any case ("lk-002253")
+    if q.isdigit():  # the number without its prefix ("002253")
+        query = query.where(t.c.id.like(f"%-{_like(q)}%", escape="\\"))
+    elif q:
         query = query.where(t.c.id.like(f"{_like(q)}%", escape="\\"))
     if occupation:
         query = query.where(t.c.main_kldb.like(f"{occupation}%"))
@@ -181,6 +198,11 @@ def _search(
         query = query.where(t.c.ags == place)
     with service.store.engine.connect() as conn:
         exact = conn.execute(select(t.c.id).where(t.c.id == q)).scalar_one_or_none() if q else None
+        if exact is None and q.isdigit():
+            ends = (
+                conn.execute(select(t.c.id).where(t.c.id.like(f"%-{_like(q)}", escape="\\")).limit(2)).scalars().all()
+            )
+            exact = ends[0] if len(ends) == 1 else None
         if exact is not None:
             return exact, []
         return None, [Candidate.model_validate(d) for d in conn.execute(query).scalars()]
@@ -246,7 +268,6 @@ def _candidate_view(
         feedback_reasons=FEEDBACK_REASONS,
         working_time_de=WORKING_TIME_DE,
         query=urlencode([(k, v) for k, v in parse_qsl(query) if k != "notice"]),
-        notice=None if card_error else params.get("notice"),
         today=date.today().isoformat(),
         card_error=card_error,
         **context,
@@ -285,7 +306,8 @@ def compare(candidate_id: str, request: Request, who: Caseworker) -> HTMLRespons
             status_code=422,
             title="Vergleich nicht möglich",
             message="Bitte zwei oder drei Stellen zum Vergleich auswählen.",
-            back=f"{PREFIX}/candidates/{candidate.id}",
+            back=f"{PREFIX}/candidates/{candidate.id}?{urlencode([('v', v) for v in chosen[:3]])}#ergebnisse",
+            back_label="Zurück zur Liste (die Auswahl bleibt erhalten)",
         )
     try:
         batch, scores, explained, chances = engine.score_pairs([(candidate.id, v) for v in chosen], date.today(), True)
@@ -341,7 +363,7 @@ def record_outcome(candidate_id: str, request: Request, who: Recording, form: Fo
         field = "outcome" if exc.field == "outcome" else "proposed_at"
         return _card_error(request, who, candidate_id, back, vacancy_id, "outcome", field, exc.message, typed)
     label = OUTCOME_DE.get(outcome.outcome.value, outcome.outcome.value)
-    return _back(candidate_id, back, f"Gespeichert: Stelle {outcome.vacancy_id} – {label}.")
+    return _back(request, candidate_id, back, f"Gespeichert: Stelle {outcome.vacancy_id} – {label}.")
 
 
 @router.post("/candidates/{candidate_id}/feedback")
@@ -354,7 +376,7 @@ def mark_unfit(candidate_id: str, request: Request, who: Marking, form: Form) ->
         message = "Nicht vermerkt: bitte einen Grund wählen."
         return _card_error(request, who, candidate_id, back, vacancy_id, "feedback", "reason", message, {})
     give_feedback(service_of(request), who, candidate_id, vacancy_id, reason)
-    return _back(candidate_id, back, f"Vermerkt: „passt nicht“ ({FEEDBACK_REASONS[reason]}).")
+    return _back(request, candidate_id, back, f"Vermerkt: „passt nicht“ ({FEEDBACK_REASONS[reason]}).")
 
 
 def _card_error(
@@ -373,57 +395,91 @@ def _card_error(
     return _candidate_view(request, who, candidate_id, back, error)
 
 
-def _back(candidate_id: str, query: str, notice: str) -> Response:
-    kept = [(k, v) for k, v in parse_qsl(query) if k != "notice"]
-    return redirect(f"{PREFIX}/candidates/{candidate_id}?{urlencode([*kept, ('notice', notice)])}#ergebnisse")
+def _back(request: Request, candidate_id: str, query: str, notice: str, kind: str = "success") -> Response:
+    """Back to the person's list (filters kept), with the message as the session's flash."""
+    flash(request, notice, kind)
+    kept = urlencode([(k, v) for k, v in parse_qsl(query) if k != "notice"])
+    return redirect(f"{PREFIX}/candidates/{candidate_id}{'?' + kept if kept else ''}#ergebnisse")
 
 
 # --- an ad-hoc profile (never stored) ------------------------------------------------------------
 @router.get("/match", response_class=HTMLResponse)
 def match_form(request: Request, who: Caseworker) -> HTMLResponse:
-    return render(
-        request,
-        "match.html",
-        title="Profil ohne Registrierung",
-        form=Parsed(),
-        body=None,
-        **profile_choices(service_of(request)),
-    )
+    """The empty form, or the form as typed before the session ended (kept over the sign-in)."""
+    kept = restore(request, web_parts(request).sessions.key, f"{PREFIX}/match")
+    service = service_of(request)
+    context = _kept_form(request, kept, service) if kept else {"form": Parsed()}
+    response = _match_page(request, context, None)
+    if kept is not None:
+        clear_stash(response)
+    return response
 
 
 @router.post("/match", response_class=HTMLResponse)
 def match(request: Request, who: Caseworker, form: FormLists) -> HTMLResponse:
-    """The shortlist for a profile typed in; neither the profile nor its text is stored or logged."""
+    """The shortlist for a profile typed in; neither the profile nor its text is stored or logged.
+
+    Without JavaScript, "Berufe vorschlagen" (``action=suggest``) and "Übernehmen" (``take_kldb``)
+    post the form too: it comes back as typed, with the suggestions or the code taken over."""
     service = service_of(request)
+    if (form.get("action") or [""])[0] == "suggest" or form.get("take_kldb"):
+        return _match_page(request, _kept_form(request, form, service), None)
     parsed, profile = parse_profile(form, service)
-    context: dict[str, Any] = {"form": parsed, "body": None, **profile_choices(service)}
+    body = None
     if profile is not None:
-        engine = _engine(request)
-        request_id = uuid4().hex
-        query = profile.as_candidate(request_id, date.today())
-        try:
-            result = engine.shortlist_for_candidate(
-                query, 10, ShortlistRequest().filters.options(engine.config.filters), True
-            )
-        except InsufficientProfileError as exc:
-            parsed.errors["skills"] = (
-                "Das Profil reicht für Vorschläge nicht aus: bitte Fähigkeiten oder eine Beschreibung ergänzen "
-                f"(fehlt: {', '.join(exc.missing)})."
-            )
-        else:
-            body = shortlist_body(
-                service, who, "POST /app/match", ShortlistRequest(), result, query, request_id, engine.gazetteer
-            )
-            context.update(body=body)
-    status_code = 422 if parsed.errors else 200
+        body = _adhoc_shortlist(request, who, parsed, profile)
+    return _match_page(request, {"form": parsed}, body)
+
+
+def _kept_form(request: Request, form: dict[str, list[str]], service: Service) -> dict[str, Any]:
+    """The form as typed, no checks: with the occupation suggestions, or the code taken over."""
+    parsed = Parsed()
+    parsed.typed = {name: (form.get(name) or [""])[0] for name in PROFILE_FIELDS}
+    for group in ("licences", "permits"):
+        parsed.typed[group] = list(form.get(group, []))
+    for flag in ("has_car", "shifts", "weekends"):
+        parsed.typed[flag] = parsed.typed[flag] == "on"
+    taken = (form.get("take_kldb") or [""])[0]
+    if taken in service.reference.kldb5_codes:
+        parsed.typed["occupation"] = taken
+        return {"form": parsed, "notice": f"Kennziffer {taken} übernommen."}
+    text = parsed.typed["occupation_q"].strip()[:TEXT_MAX]
+    suggestions = occupation_suggester(request, service).suggest(text, 5) if text else []
+    return {"form": parsed, "suggestions": suggestions}
+
+
+def _adhoc_shortlist(request: Request, who: Principal, parsed: Parsed, profile: Any) -> dict[str, Any] | None:
+    engine = _engine(request)
+    service = service_of(request)
+    request_id = uuid4().hex
+    query = profile.as_candidate(request_id, date.today())
+    try:
+        result = engine.shortlist_for_candidate(
+            query, 10, ShortlistRequest().filters.options(engine.config.filters), True
+        )
+    except InsufficientProfileError as exc:
+        parsed.errors["skills"] = (
+            "Fähigkeiten: das Profil reicht für Vorschläge nicht aus: bitte Fähigkeiten oder eine Kurzbeschreibung "
+            f"ergänzen (fehlt: {', '.join(exc.missing)})."
+        )
+        return None
+    body = shortlist_body(
+        service, who, "POST /app/match", ShortlistRequest(), result, query, request_id, engine.gazetteer
+    )
+    return body
+
+
+def _match_page(request: Request, context: dict[str, Any], body: dict[str, Any] | None) -> HTMLResponse:
     return render(
         request,
         "match.html",
-        status_code=status_code,
+        status_code=422 if context["form"].errors else 200,
         title="Profil ohne Registrierung",
         fields=PROFILE_FIELDS,
         working_time_de=WORKING_TIME_DE,
+        body=body,
         **context,
+        **profile_choices(service_of(request)),
     )
 
 
@@ -443,7 +499,6 @@ def inbox(request: Request, who: Answering) -> HTMLResponse:
         open_requests=[_inbox_line(r, vacancies) for r in open_],
         answered=[_inbox_line(r, vacancies) for r in answered],
         reasons=DECLINE_REASONS,
-        notice=request.query_params.get("notice"),
     )
 
 
@@ -485,11 +540,13 @@ def answer(request_id: str, request: Request, who: Answering, form: Form) -> Res
     decision = form.get("decision")
     reason = form.get("reason", "")
     if decision not in ("accept", "decline") or (decision == "decline" and reason not in DECLINE_REASONS):
-        return redirect(f"{PREFIX}/inbox?notice=Bitte+annehmen+oder+mit+Grund+ablehnen.")
+        flash(request, "Nicht gespeichert: bitte annehmen oder mit Grund ablehnen.", "problem")
+        return redirect(f"{PREFIX}/inbox")
     try:
         answered = answer_contact(service_of(request), who, request_id, decision == "accept", reason or None)
     except ContactRequestClosedError:
-        return redirect(f"{PREFIX}/inbox?notice=Diese+Anfrage+wurde+bereits+beantwortet.")
+        flash(request, "Diese Anfrage wurde bereits beantwortet.", "problem")
+        return redirect(f"{PREFIX}/inbox")
     done = "angenommen: Vorschlag erfasst" if answered.status is RequestStatus.ACCEPTED else "abgelehnt"
-    notice = f"Anfrage zu {answered.candidate_id} (Stelle {answered.vacancy_id}) {done}."
-    return redirect(f"{PREFIX}/inbox?{urlencode([('notice', notice)])}")
+    flash(request, f"Anfrage zu {answered.candidate_id} (Stelle {answered.vacancy_id}) {done}.")
+    return redirect(f"{PREFIX}/inbox")

@@ -24,8 +24,10 @@ from api.web.core import (
     target_of,
     web_parts,
 )
+from api.web.forms import Parsed
 from api.web.identity import OIDC_COOKIE, TokenSignIn
 from api.web.sessions import COOKIE_PATH, CSRF_FIELD, SESSION_COOKIE, SIGNIN_COOKIE
+from api.web.stash import clear_stash, read_stash
 from matcher.contacts import RequestStatus
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
@@ -46,6 +48,8 @@ def _signin_page(request: Request, target: str, error: str | None = None, status
         credential_label=identity.label_de,
         provider=web.oidc is not None,
         expired=request.query_params.get("expired") == "1",
+        demo=service_of(request).settings.demo_tokens_file.exists(),
+        form=Parsed(errors={"token": error}) if error else None,
     )
     set_cookie(response, SIGNIN_COOKIE, cookie, web, max_age=15 * 60)
     return response
@@ -63,6 +67,13 @@ def _signed_in(request: Request, principal: Principal, via: str, target: str) ->
     response = Response(status_code=303, headers={"location": target})
     set_cookie(response, SESSION_COOKIE, cookie, web)
     clear_cookie(response, SIGNIN_COOKIE)
+    kept = read_stash(request, web.sessions.key)
+    if kept is not None and kept.get("owner") == principal.user_id:  # "Nicht gespeichert: …" on the next page
+        web.sessions.set_flash(cookie, str(kept.get("note", "")), "problem")
+        if not kept.get("fields"):
+            clear_stash(response)
+    elif kept is not None:  # another person's typing is never shown
+        clear_stash(response)
     return response
 
 
@@ -78,7 +89,9 @@ async def login(request: Request) -> Response:
             request, target, "Die Sicherheitsprüfung des Formulars ist fehlgeschlagen. Bitte erneut versuchen.", 403
         )
     credential = form.get("token")
-    principal = TokenSignIn(service_of(request)).principal(credential if isinstance(credential, str) else "")
+    if not isinstance(credential, str) or not credential.strip():
+        return _signin_page(request, target, f"{TokenSignIn(service_of(request)).label_de}: bitte eingeben.", 401)
+    principal = TokenSignIn(service_of(request)).principal(credential)
     if principal is None:
         return _signin_page(
             request, target, "Der Zugangsschlüssel ist ungültig. Er ist unbekannt, abgelaufen oder gesperrt.", 401
@@ -176,7 +189,25 @@ def home(request: Request, session: CurrentSession) -> HTMLResponse:
         service = service_of(request)
         _, where = visible_requests(service, session.principal)
         open_requests = service.contacts.count(RequestStatus.OPEN, where) if service.contacts else 0
-    return render(request, "home.html", title="Start", open_requests=open_requests)
+    principal = session.principal
+    places = sorted(service_of(request).reference.municipality_names.items(), key=lambda p: p[1])
+    return render(
+        request,
+        "home.html",
+        title="Start",
+        open_requests=open_requests,
+        find_people=principal.can(Permission.CANDIDATE_SHORTLIST),
+        find_vacancies=principal.can(Permission.VACANCY_SHORTLIST),
+        places=places,
+    )
+
+
+@router.get("/sitzung")
+def keep_session(request: Request) -> Response:
+    """ "Sitzung verlängern" (app.js): a request moves the session's idle clock; 204 while the
+    session lives, 401 when it has ended (the script then goes to the sign-in page)."""
+    session = web_parts(request).sessions.get(request.cookies.get(SESSION_COOKIE))
+    return Response(status_code=204 if session is not None else 401)
 
 
 @router.get("/barrierefreiheit", response_class=HTMLResponse)

@@ -14,7 +14,8 @@ friendly 404, a page the role may not see 403, a missing model 503, and anything
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
@@ -278,10 +279,52 @@ def render(
         "csrf": session.csrf if session else "",
         "model_version": model.version if model else None,
         "prefix": PREFIX,
+        "notice": None,
+        "notice_kind": "success",
+        "idle_seconds": int(web_parts(request).sessions.idle_seconds) if session else None,
     }
     name = partial if partial and request.headers.get("hx-request") == "true" else template
-    html = TEMPLATES.get_template(name).render(**common, **context)
-    return HTMLResponse(html, status_code=status_code)
+    if session is not None and session.flash is not None and "notice" not in context:
+        # the session's message for this page, shown once (never text from the URL)
+        common["notice_kind"], common["notice"] = session.flash
+        web_parts(request).sessions.take_flash(request.cookies.get(SESSION_COOKIE), session)
+        request.state.session = replace(session, flash=None)
+    html = TEMPLATES.get_template(name).render({**common, **context})
+    return HTMLResponse(scrolling_tables(html), status_code=status_code)
+
+
+_TABLE = re.compile(r"<table\b.*?</table>", re.S)
+_CAPTION = re.compile(r"<caption[^>]*>(.*?)</caption>", re.S)
+_TAG = re.compile(r"<[^>]+>")
+_SCROLL_OPEN = re.compile(r'<div class="scroll"[^>]*>\s*$')
+
+
+def scrolling_tables(html: str) -> str:
+    """Every table inside its own scroll box (WCAG 1.4.10 Reflow): at 320-390 px a wide table
+    scrolls sideways inside the box, not the page. The box can take the focus (keyboard users
+    scroll it) and is named by the table's caption. Tables a template wrapped already are left."""
+    if "<table" not in html:
+        return html
+    out: list[str] = []
+    last = 0
+    for match in _TABLE.finditer(html):
+        before = html[last : match.start()]
+        out.append(before)
+        if _SCROLL_OPEN.search(html[max(0, match.start() - 300) : match.start()]):
+            out.append(match.group(0))
+        else:
+            caption = _CAPTION.search(match.group(0))
+            name = " ".join(_TAG.sub(" ", caption.group(1)).split()) if caption else "Tabelle"
+            label = (name[:120] + " (seitlich scrollbar)").replace('"', "&quot;")
+            out.append(f'<div class="scroll" tabindex="0" role="region" aria-label="{label}">{match.group(0)}</div>')
+        last = match.end()
+    out.append(html[last:])
+    return "".join(out)
+
+
+def flash(request: Request, text: str, kind: str = "success") -> None:
+    """A message for the next page this session sees, once (instead of ``?notice=`` in the URL)."""
+    web_parts(request).sessions.set_flash(request.cookies.get(SESSION_COOKIE), text, kind)
 
 
 def redirect(path: str) -> RedirectResponse:

@@ -24,7 +24,7 @@ from api.schemas import FilterRequest, ShortlistRequest
 from api.security import Permission, Principal
 from api.service import Service
 from api.views import DISTANCE_EDGES_KM
-from api.web.core import PREFIX, Allowed, Form, de_date, redirect, render, service_of
+from api.web.core import PREFIX, Allowed, Form, de_date, flash, redirect, render, service_of
 from api.web.forms import FILTERS_DE, K_CHOICES, WORKING_TIME_DE, Parsed, choice
 from matcher.cards import coarse_card
 from matcher.contacts import DECLINE_REASONS_ES, ContactRequest, RequestStatus, made_by
@@ -38,6 +38,7 @@ from matcher.errors import (
 from matcher.models import PERMITS, Vacancy
 from matcher.render import occupation_title, place_name
 from matcher.store import contact_requests_table
+from matcher.text import fold, folded_words
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
@@ -57,21 +58,14 @@ def _open_vacancies(request: Request) -> list[Vacancy]:
 def find_vacancies(request: Request, who: EmployerService) -> Response:
     """Open vacancies by id, title, employer or occupation code (exact id: straight to it)."""
     service = service_of(request)
-    q = request.query_params.get("q", "").strip()
+    q = request.query_params.get("q", "").strip()[:200]
     found: list[Vacancy] = []
     if q:
-        for exact in dict.fromkeys((q, q.upper())):  # vacancy numbers in any case ("agS-2026-010502")
-            if exact in service.ready_engine().vacancies:
-                return redirect(f"{PREFIX}/vacancies/{exact}")
-        needle = q.casefold()
-        found = [
-            v
-            for v in _open_vacancies(request)
-            if needle in v.title.casefold()
-            or needle in v.employer_name.casefold()
-            or v.kldb.startswith(q)
-            or v.id.casefold().startswith(needle)
-        ]
+        engine = service.ready_engine()
+        for candidate_id in dict.fromkeys((q, q.upper())):  # the vacancy number in any case
+            if candidate_id in engine.vacancies:
+                return redirect(f"{PREFIX}/vacancies/{candidate_id}")
+        found = [v for v in _open_vacancies(request) if _matches(q, v, service)]
         found.sort(key=lambda v: (v.posted_at, v.id), reverse=True)
     return render(
         request,
@@ -82,6 +76,14 @@ def find_vacancies(request: Request, who: EmployerService) -> Response:
         total=len(found),
         limit=_SEARCH_LIMIT,
     )
+
+
+def _matches(q: str, v: Vacancy, service: Any) -> bool:
+    """Word by word, folded (:func:`matcher.text.fold`: case, umlauts, ae/oe/ue/ss): each word of
+    ``q`` is in the title, the employer, the place, or starts the occupation code or number."""
+    text = fold(f"{v.title} {v.employer_name} {place_name(v.ags, service.reference)}")
+    words = folded_words(q)
+    return bool(words) and all(w in text or v.kldb.startswith(w) or w in fold(v.id) for w in words)
 
 
 def _vacancy_line(v: Vacancy, service: Any) -> dict[str, Any]:
@@ -138,7 +140,6 @@ def vacancy_page(vacancy_id: str, request: Request, who: EmployerService) -> HTM
         distance_choices=DISTANCE_CHOICES,
         filters_de=FILTERS_DE,
         working_time_de=WORKING_TIME_DE,
-        notice=params.get("notice"),
         query=urlencode([(k, v) for k, v in params.multi_items() if k != "notice"]),
     )
 
@@ -218,15 +219,15 @@ def request_contact(vacancy_id: str, request: Request, who: Requesting, form: Fo
     try:
         made, created = ask_for_contact(service_of(request), who, vacancy_id, pseudonym)
     except UnknownPseudonymError:
-        notice = "Diese Karte gibt es für die Stelle nicht."
-        return redirect(f"{PREFIX}/vacancies/{vacancy_id}?{urlencode([*kept, ('notice', notice)])}")
+        flash(request, "Diese Karte gibt es für die Stelle nicht.", "problem")
+        return redirect(f"{PREFIX}/vacancies/{vacancy_id}?{urlencode(kept)}")
     said = (
         "angefragt. Die Integrationsfachkraft entscheidet; die Antwort steht an der Karte und unter „Meine Anfragen“."
         if created
         else "war bereits angefragt."
     )
-    query = urlencode([*kept, ("notice", f"Karte {made.pseudonym} {said}")])
-    return redirect(f"{PREFIX}/vacancies/{made.vacancy_id}?{query}#karte-{made.pseudonym}")
+    flash(request, f"Karte {made.pseudonym} {said}")
+    return redirect(f"{PREFIX}/vacancies/{made.vacancy_id}?{urlencode(kept)}#karte-{made.pseudonym}")
 
 
 @router.get("/requests", response_class=HTMLResponse)
@@ -241,7 +242,6 @@ def my_requests(request: Request, who: Requesting) -> HTMLResponse:
         title="Meine Anfragen",
         rows=[_request_line(service, r) for r in rows],
         open_status=RequestStatus.OPEN,
-        notice=request.query_params.get("notice"),
     )
 
 
@@ -286,10 +286,12 @@ def withdraw_request(request: Request, who: Requesting, form: Form) -> Response:
     )
     found = service.contacts.requests(RequestStatus.OPEN, 1, 0, where) if service.contacts else []
     if not found:
-        return redirect(f"{PREFIX}/requests?notice=Keine+offene+Anfrage+zu+dieser+Karte.")
+        flash(request, "Keine offene Anfrage zu dieser Karte.", "problem")
+        return redirect(f"{PREFIX}/requests")
     try:
         withdrawn = withdraw_contact(service, who, found[0].id)
     except (UnknownContactRequestError, ContactRequestClosedError):
-        return redirect(f"{PREFIX}/requests?notice=Diese+Anfrage+ist+bereits+beantwortet+oder+zur%C3%BCckgezogen.")
-    notice = f"Anfrage zu Karte {withdrawn.pseudonym} (Stelle {withdrawn.vacancy_id}) zurückgezogen."
-    return redirect(f"{PREFIX}/requests?{urlencode([('notice', notice)])}")
+        flash(request, "Diese Anfrage ist bereits beantwortet oder zurückgezogen.", "problem")
+        return redirect(f"{PREFIX}/requests")
+    flash(request, f"Anfrage zu Karte {withdrawn.pseudonym} (Stelle {withdrawn.vacancy_id}) zurückgezogen.")
+    return redirect(f"{PREFIX}/requests")

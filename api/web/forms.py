@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from pydantic import ValidationError
+import annotated_types
+from pydantic import BaseModel, ValidationError
 
 from api.schemas import K_MAX, FilterRequest
 from matcher.models import LICENCES, PERMITS, GermanLevel, Outcome, School, Vocational, WorkingTime
@@ -57,6 +58,7 @@ FILTERS_DE = {
 SWITCHES = ("distance", "commute", "working_time", "licences", "availability")
 K_CHOICES = (10, 20, 50)
 GERMAN_LEVELS = [g.value for g in GermanLevel]
+GERMAN_LEVELS_DE = {g: ("Muttersprache" if g == GermanLevel.NATIVE.value else g) for g in GERMAN_LEVELS}
 
 
 def label_of(value: Any, labels: Mapping[str, str]) -> str:
@@ -93,42 +95,93 @@ def _typed(parsed: Parsed, params: Mapping[str, str], name: str) -> str:
     return raw
 
 
-def number(parsed: Parsed, params: Mapping[str, str], name: str, low: float, high: float, label: str) -> None:
-    """An optional number in (low, high]; German decimal commas are fine."""
+def model_bounds(model: type[BaseModel], name: str) -> tuple[float, float, bool]:
+    """The bounds of a model's number field: (lowest, highest, lowest allowed itself), from the
+    model's own ``Field(ge=..., gt=..., le=...)``; the form checks what the schema checks."""
+    low, high, inclusive = -math.inf, math.inf, True
+    for rule in model.model_fields[name].metadata:
+        if isinstance(rule, annotated_types.Ge):
+            low, inclusive = float(rule.ge), True  # type: ignore[arg-type]
+        elif isinstance(rule, annotated_types.Gt):
+            low, inclusive = float(rule.gt), False  # type: ignore[arg-type]
+        elif isinstance(rule, annotated_types.Le):
+            high = float(rule.le)  # type: ignore[arg-type]
+    return low, high, inclusive
+
+
+def de_num(value: float) -> str:
+    return f"{value:g}".replace(".", ",")
+
+
+def parse_decimal(raw: str) -> float | None:
+    """A number as typed by German staff: "37,5", "37.5", "0,5", " 12 "; None if it is none."""
+    text = raw.strip().replace(" ", "")
+    if text.count(",") == 1 and "." not in text:
+        text = text.replace(",", ".")
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def number(
+    parsed: Parsed,
+    params: Mapping[str, str],
+    name: str,
+    bounds: tuple[float, float, bool],
+    label: str,
+    whole: bool = False,
+) -> None:
+    """An optional number within ``bounds`` (see :func:`model_bounds`); decimal commas are fine.
+    The message names the field by its label and the range in plain words ("von 0 bis 60")."""
     raw = _typed(parsed, params, name)
     if not raw:
         return
-    try:
-        value = float(raw.replace(",", "."))
-    except ValueError:
-        parsed.errors[name] = f"{label}: bitte eine Zahl eingeben."
-        return
-    if not math.isfinite(value) or value <= low or value > high:
-        parsed.errors[name] = f"{label}: bitte eine Zahl größer als {low:g} und höchstens {high:g} eingeben."
-        return
-    parsed.clean[name] = value
+    low, high, inclusive = bounds
+    value = parse_decimal(raw)
+    above = "" if inclusive else "über "
+    kind = "eine ganze Zahl" if whole else "eine Zahl"
+    wanted = f"{label}: bitte {kind} von {above}{de_num(low)} bis {de_num(high)} eingeben."
+    outside = value is None or not low <= value <= high or (value == low and not inclusive)
+    if outside or (whole and value != int(value or 0)):
+        parsed.errors[name] = wanted
+    else:
+        parsed.clean[name] = int(value or 0) if whole else value
 
 
 def day(parsed: Parsed, params: Mapping[str, str], name: str, label: str) -> None:
-    """An optional ISO date."""
+    """An optional date: ISO (the date picker's) or German "TT.MM.JJJJ"."""
     raw = _typed(parsed, params, name)
     if not raw:
         return
     try:
-        parsed.clean[name] = date.fromisoformat(raw)
+        if "." in raw:
+            d, m, y = raw.split(".")
+            parsed.clean[name] = date(int(y), int(m), int(d))
+        else:
+            parsed.clean[name] = date.fromisoformat(raw)
     except ValueError:
-        parsed.errors[name] = f"{label}: bitte ein Datum im Format JJJJ-MM-TT eingeben."
+        parsed.errors[name] = f"{label}: bitte ein gültiges Datum eingeben, z. B. 01.03.2027."
 
 
 def choice(
-    parsed: Parsed, params: Mapping[str, str], name: str, allowed: Sequence[str], label: str, default: str
+    parsed: Parsed,
+    params: Mapping[str, str],
+    name: str,
+    allowed: Sequence[str],
+    label: str,
+    default: str | None = None,
 ) -> None:
-    raw = (params.get(name) or default).strip()
+    """A choice from a list; without ``default`` an unchosen one ("bitte wählen") is an error."""
+    raw = (params.get(name) or default or "").strip()
     parsed.typed[name] = raw
-    if raw not in allowed:
+    if not raw and "" not in allowed:
+        parsed.errors[name] = f"{label}: bitte einen Eintrag auswählen."
+    elif raw not in allowed:
         parsed.errors[name] = f"{label}: bitte einen Eintrag aus der Liste wählen."
-        return
-    parsed.clean[name] = raw
+    else:
+        parsed.clean[name] = raw
 
 
 def schema_errors(
@@ -150,9 +203,17 @@ def filter_form(params: Mapping[str, str], *, with_switches: bool = True) -> tup
     """
     parsed = Parsed()
     choice(parsed, params, "k", [str(k) for k in K_CHOICES], "Anzahl", "10")
-    number(parsed, params, "max_distance_km", 0, 500, "Höchstentfernung (km)")
-    number(parsed, params, "max_commute_minutes", 0, 600, "Höchste Fahrzeit (Minuten)")
-    day(parsed, params, "available_by", "Verfügbar bis")
+    if "k" in parsed.errors:
+        parsed.errors["k"] = f"Anzahl: bitte {', '.join(map(str, K_CHOICES[:-1]))} oder {K_CHOICES[-1]} wählen."
+    number(parsed, params, "max_distance_km", model_bounds(FilterRequest, "max_distance_km"), "Höchstentfernung (km)")
+    number(
+        parsed,
+        params,
+        "max_commute_minutes",
+        model_bounds(FilterRequest, "max_commute_minutes"),
+        "Höchste Fahrzeit (Minuten)",
+    )
+    day(parsed, params, "available_by", "Stellenbeginn spätestens")
     submitted = params.get("f") == "1"
     switches = {name: (not submitted) or params.get(name) == "on" for name in SWITCHES} if with_switches else {}
     parsed.typed.update(switches)

@@ -21,6 +21,7 @@ from api.web.core import PREFIX, CurrentSession, render, service_of
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
 SHOWN = 5
+_TAKE_FIELDS = {"occupation": "Zielberuf", "kldb": "Beruf (KldB)"}  # form field id -> its label
 
 
 def _signed_in(session: CurrentSession) -> Principal:
@@ -32,11 +33,18 @@ SignedIn = Annotated[Principal, Depends(_signed_in)]
 
 @router.get("/occupations", response_class=HTMLResponse)
 def occupation_suggestions(
-    request: Request, who: SignedIn, q: str = "", title: str = "", k: int = SHOWN
+    request: Request,
+    who: SignedIn,
+    q: str = "",
+    title: str = "",
+    occupation_q: str = "",
+    field: str = "",
+    k: int = SHOWN,
 ) -> HTMLResponse:
-    """The suggestions for ``q`` (a page, or the list alone for htmx); ``title``: the vacancy
-    draft's title field, which htmx sends under its own name."""
-    q = q or title
+    """The suggestions for ``q`` (a page, or the list alone for htmx); ``title`` and
+    ``occupation_q``: the vacancy draft's title field and the profile form's search field, which
+    htmx sends under their own names; ``field``: the form's KldB field that "Übernehmen" fills."""
+    q = q or title or occupation_q
     text = q.strip()
     error = None
     items = []
@@ -53,4 +61,19 @@ def occupation_suggestions(
         q=q,
         items=items,
         error=error,
+        take_field=field if field in _TAKE_FIELDS else None,
+        target_label=_TAKE_FIELDS.get(field),
     )
+
+
+SKILLS_SHOWN = 8
+
+
+@router.get("/skills", response_class=HTMLResponse)
+def skill_suggestions(request: Request, who: SignedIn, q: str = "") -> HTMLResponse:
+    """The skills picker's suggestions (an htmx fragment): ESCO skills whose German label or
+    synonym holds the words typed (folded: case, umlauts, ae/oe/ue/ss); "Hinzufügen" (app.js)
+    adds one to the form's skills field."""
+    text = q.strip()[:100]
+    items = service_of(request).reference.skill_suggestions(text, SKILLS_SHOWN) if len(text) >= 2 else []
+    return render(request, "_skill_suggestions.html", q=text, items=items)

@@ -1,8 +1,13 @@
 """The ad-hoc profile form: fields, choices, and parsing into the API's :class:`AdHocProfile`.
 
-The checks are the API's (the same schema validates the profile); each failure is shown beside
-its field in German, and what was typed stays in the form. Skills are typed as ESCO labels (one
-per line or separated by semicolons) and looked up case-insensitively.
+One pass over the whole form (GOV.UK pattern): every field is checked at once and every error is
+shown, beside its field and in the error summary at the top. The bounds are the schema's own
+(:func:`api.web.forms.model_bounds`), and the schema validates the result, so the form and the API
+never disagree. Selects whose default would silently become profile data (level, school,
+vocational training, working time, German) start at "bitte wählen" and must be chosen. Numbers
+take decimal commas. The postcode alone is enough where it names one municipality. Skills are
+typed as ESCO labels or synonyms (one per line or separated by ";"), found by
+:func:`matcher.text.fold`; an unknown one is an error naming it, with suggestions.
 """
 
 from __future__ import annotations
@@ -15,31 +20,46 @@ from pydantic import ValidationError
 from api.schemas import AdHocProfile
 from api.service import Service
 from api.validation import use_reference
-from api.web.forms import GERMAN_LEVELS, SCHOOL_DE, VOCATIONAL_DE, WORKING_TIME_DE, Parsed, day, number, schema_errors
-from matcher.models import LEVEL_LABELS_DE, LICENCES, PERMITS
+from api.web.forms import (
+    GERMAN_LEVELS,
+    GERMAN_LEVELS_DE,
+    SCHOOL_DE,
+    VOCATIONAL_DE,
+    WORKING_TIME_DE,
+    Parsed,
+    choice,
+    day,
+    model_bounds,
+    number,
+)
+from matcher.models import LEVEL_LABELS_DE, LICENCES, PERMITS, CandidateProfile
+from matcher.text import fold
 
 PROFILE_FIELDS = (
     "occupation",
     "more_occupations",
-    "ags",
-    "postcode",
     "level",
+    "postcode",
+    "ags",
+    "max_commute_minutes",
     "skills",
     "german_level",
-    "licences",
-    "permits",
-    "has_car",
-    "max_commute_minutes",
     "working_time",
     "hours_per_week",
-    "shifts",
-    "weekends",
     "available_from",
     "experience_years",
     "school",
     "vocational",
+    "licences",
+    "permits",
+    "has_car",
+    "shifts",
+    "weekends",
     "profile_text",
+    "occupation_q",
 )
+TEXT_MAX = 4000  # CandidateProfile.profile_text max_length (checked in the tests)
+SKILLS_SHOWN = 5
 
 # The field of the form that a schema error's location names.
 _FIELD_OF = {"occupations": "occupation", "ags": "ags", "postcode": "postcode"}
@@ -47,10 +67,10 @@ _MESSAGES = {
     "occupation": "Zielberuf: bitte eine KldB-Kennziffer mit 5 Ziffern eingeben, z. B. 52122.",
     "ags": "Wohnort: bitte eine Gemeinde aus der Liste wählen.",
     "postcode": "Postleitzahl: bitte eine Postleitzahl des gewählten Wohnorts eingeben.",
-    "level": "Anforderungsniveau: bitte einen Eintrag aus der Liste wählen.",
+    "level": "Anforderungsniveau: bitte einen Eintrag auswählen.",
     "licences": "Führerscheine: unbekannte Klasse.",
-    "permits": "Scheine: unbekannter Eintrag.",
-    "profile_text": "Beschreibung: höchstens 4.000 Zeichen.",
+    "permits": "Scheine und Bescheinigungen: unbekannter Eintrag.",
+    "profile_text": f"Kurzbeschreibung: höchstens {TEXT_MAX:,} Zeichen.".replace(",", "."),
 }
 
 
@@ -60,11 +80,13 @@ def profile_choices(service: Service) -> dict[str, Any]:
         "places": sorted(service.reference.municipality_names.items(), key=lambda p: p[1]),
         "levels": LEVEL_LABELS_DE,
         "german_levels": GERMAN_LEVELS,
+        "german_level_options": GERMAN_LEVELS_DE,
         "licence_choices": list(LICENCES),
         "permit_choices": dict(PERMITS),
         "working_times": WORKING_TIME_DE,
         "schools": SCHOOL_DE,
         "vocationals": VOCATIONAL_DE,
+        "text_max": TEXT_MAX,
     }
 
 
@@ -73,22 +95,35 @@ def _first(form: Mapping[str, list[str]], name: str) -> str:
     return values[0].strip()
 
 
+def split_skills(text: str) -> list[str]:
+    """The labels typed: one per line or separated by ";" (empty parts dropped)."""
+    return [part.strip() for part in text.replace(";", "\n").splitlines() if part.strip()]
+
+
 def skill_ids(text: str, service: Service) -> tuple[list[str], list[str]]:
-    """ESCO skill ids for the labels typed, and the labels that are not known."""
+    """ESCO skill ids for the labels typed (labels or synonyms, folded: case, NFC, ae/oe/ue/ss),
+    and the labels that are not known."""
     by_label = service.reference.skill_ids_by_label
     ids: list[str] = []
     unknown: list[str] = []
-    for part in text.replace(";", "\n").splitlines():
-        label = part.strip()
-        if not label:
-            continue
-        skill = by_label.get(label.casefold()) or (label if label in service.reference.skill_labels else None)
+    for label in split_skills(text):
+        skill = by_label.get(fold(label)) or (label if label in service.reference.skill_labels else None)
         (ids if skill else unknown).append(skill or label)
     return list(dict.fromkeys(ids)), unknown
 
 
+def unknown_skills_message(unknown: list[str], service: Service, label: str = "Fähigkeiten") -> str:
+    """The error for skills not found: each named, with the closest labels as suggestions."""
+    parts = []
+    for typed in unknown[:SKILLS_SHOWN]:
+        near = [name for _, name in service.reference.skill_suggestions(typed, 3)]
+        parts.append(f"„{typed}“" + (f" (meinten Sie: {', '.join(near)}?)" if near else ""))
+    more = " …" if len(unknown) > SKILLS_SHOWN else ""
+    return f"{label}: nicht im ESCO-Verzeichnis gefunden: {'; '.join(parts)}{more}."
+
+
 def parse_profile(form: Mapping[str, list[str]], service: Service) -> tuple[Parsed, AdHocProfile | None]:
-    """The profile of the form, or None with the errors beside the fields."""
+    """The profile of the form, or None with all the errors beside the fields (one pass)."""
     parsed = Parsed()
     flat = {name: _first(form, name) for name in PROFILE_FIELDS}
     parsed.typed.update(flat)
@@ -96,59 +131,100 @@ def parse_profile(form: Mapping[str, list[str]], service: Service) -> tuple[Pars
     parsed.typed["permits"] = list(form.get("permits", []))
     for flag in ("has_car", "shifts", "weekends"):
         parsed.typed[flag] = flat[flag] == "on"
-    number(parsed, flat, "max_commute_minutes", 0, 300, "Zumutbare Fahrzeit (Minuten)")
-    number(parsed, flat, "hours_per_week", 0, 60, "Stunden pro Woche")
-    number(parsed, flat, "experience_years", -0.001, 60, "Berufserfahrung (Jahre)")
+    _check_fields(parsed, flat, service)
+    if not parsed.errors:
+        use_reference(service.reference)
+        profile = _validated(parsed, _profile_data(parsed, flat, service))
+    else:
+        profile = None
+    parsed.errors = {name: parsed.errors[name] for name in PROFILE_FIELDS if name in parsed.errors}
+    return parsed, profile
+
+
+def _check_fields(parsed: Parsed, flat: dict[str, str], service: Service) -> None:
+    """Every field's own check at once; all errors land in ``parsed.errors``."""
+    _occupations(parsed, flat, service)
+    choice(parsed, flat, "level", [str(k) for k in LEVEL_LABELS_DE], "Anforderungsniveau")
+    _place(parsed, flat, service)
+    bounds = {
+        n: model_bounds(CandidateProfile, n) for n in ("max_commute_minutes", "hours_per_week", "experience_years")
+    }
+    number(
+        parsed, flat, "max_commute_minutes", bounds["max_commute_minutes"], "Zumutbare Fahrzeit (Minuten)", whole=True
+    )
+    number(parsed, flat, "hours_per_week", bounds["hours_per_week"], "Stunden pro Woche")
+    number(parsed, flat, "experience_years", bounds["experience_years"], "Berufserfahrung (Jahre)")
     day(parsed, flat, "available_from", "Verfügbar ab")
+    choice(parsed, flat, "german_level", GERMAN_LEVELS, "Deutschkenntnisse")
+    choice(parsed, flat, "working_time", list(WORKING_TIME_DE), "Arbeitszeit")
+    choice(parsed, flat, "school", list(SCHOOL_DE), "Schulabschluss")
+    choice(parsed, flat, "vocational", list(VOCATIONAL_DE), "Berufsabschluss")
     skills, unknown = skill_ids(flat["skills"], service)
+    parsed.clean["skills"] = skills
     if unknown:
-        shown = ", ".join(unknown[:5]) + (" …" if len(unknown) > 5 else "")
-        parsed.errors["skills"] = f"Fähigkeiten: nicht im ESCO-Verzeichnis gefunden: {shown}."
-    occupations = _occupations(parsed, flat, service)
-    if parsed.errors:
-        return parsed, None
-    use_reference(service.reference)
-    return parsed, _validated(parsed, _profile_data(parsed, flat, occupations, skills))
+        parsed.errors["skills"] = unknown_skills_message(unknown, service)
+    if len(flat["profile_text"]) > TEXT_MAX:
+        parsed.errors["profile_text"] = _MESSAGES["profile_text"]
 
 
-def _occupations(parsed: Parsed, flat: dict[str, str], service: Service) -> list[str]:
-    """The target occupation and the others, as typed; unknown codes are an error of the field."""
-    occupations = [flat["occupation"], *[o.strip() for o in flat["more_occupations"].split(",") if o.strip()]]
+def _place(parsed: Parsed, flat: dict[str, str], service: Service) -> None:
+    """Wohnort and postcode: the postcode alone is enough where it names one municipality."""
+    postcode, ags = flat["postcode"], flat["ags"]
+    places = service.reference.postcode_municipalities
+    if not postcode:
+        parsed.errors["postcode"] = "Postleitzahl: bitte eingeben (5 Ziffern, z. B. 67655)."
+    elif postcode not in places:
+        parsed.errors["postcode"] = "Postleitzahl: bitte eine Postleitzahl des Jobcenter-Bezirks eingeben."
+    elif not ags and len(places[postcode]) == 1:
+        flat["ags"] = parsed.typed["ags"] = places[postcode][0]
+    elif not ags:
+        parsed.errors["ags"] = "Wohnort: diese Postleitzahl gilt für mehrere Gemeinden, bitte eine auswählen."
+    elif ags not in places[postcode]:
+        parsed.errors["postcode"] = _MESSAGES["postcode"]
+    if ags and ags not in service.reference.municipality_names:
+        parsed.errors["ags"] = _MESSAGES["ags"]
+
+
+def _occupations(parsed: Parsed, flat: dict[str, str], service: Service) -> None:
+    """The target occupation and the others, as typed; unknown codes are an error of their field."""
+    known = service.reference.kldb5_codes
+    more = [o.strip() for o in flat["more_occupations"].split(",") if o.strip()]
     if not flat["occupation"]:
         parsed.errors["occupation"] = _MESSAGES["occupation"]
-    elif any(o not in service.reference.kldb5_codes for o in occupations):
-        parsed.errors[
-            "occupation" if flat["occupation"] not in service.reference.kldb5_codes else "more_occupations"
-        ] = "Beruf: diese KldB-Kennziffer gibt es nicht (5 Ziffern, z. B. 52122)."
-    return occupations
+    elif flat["occupation"] not in known:
+        parsed.errors["occupation"] = "Zielberuf: diese KldB-Kennziffer gibt es nicht (5 Ziffern, z. B. 52122)."
+    wrong = [o for o in more if o not in known]
+    if wrong:
+        parsed.errors["more_occupations"] = (
+            f"Weitere Berufe: diese KldB-Kennziffern gibt es nicht: {', '.join(wrong[:5])} (5 Ziffern, mit Komma)."
+        )
+    parsed.clean["occupations"] = [flat["occupation"], *more]
 
 
-def _profile_data(parsed: Parsed, flat: dict[str, str], occupations: list[str], skills: list[str]) -> dict[str, Any]:
-    """The profile's fields from the form, with the form's defaults."""
-    data = {
+def _profile_data(parsed: Parsed, flat: dict[str, str], service: Service) -> dict[str, Any]:
+    """The profile's fields from the form (every choice made by the caseworker, no defaults)."""
+    clean = parsed.clean
+    return {
         "ags": flat["ags"],
         "postcode": flat["postcode"],
-        "occupations": occupations,
-        "skills": skills,
-        "level": flat["level"] or "2",
-        "german_level": flat["german_level"] or "C1",
+        "occupations": clean["occupations"],
+        "skills": clean["skills"],
+        "level": int(clean["level"]),
+        "german_level": clean["german_level"],
         "licences": parsed.typed["licences"],
         "permits": parsed.typed["permits"],
         "has_car": parsed.typed["has_car"],
-        "max_commute_minutes": parsed.clean["max_commute_minutes"],
-        "working_time": flat["working_time"] or "full_time",
-        "hours_per_week": parsed.clean["hours_per_week"],
+        "max_commute_minutes": clean["max_commute_minutes"],
+        "working_time": clean["working_time"],
+        "hours_per_week": clean["hours_per_week"],
         "shifts": parsed.typed["shifts"],
         "weekends": parsed.typed["weekends"],
-        "available_from": parsed.clean["available_from"],
-        "experience_years": parsed.clean["experience_years"] or 0.0,
-        "school": flat["school"] or "none",
-        "vocational": flat["vocational"] or "none",
+        "available_from": clean["available_from"],
+        "experience_years": clean["experience_years"] or 0.0,
+        "school": clean["school"],
+        "vocational": clean["vocational"],
         "profile_text": flat["profile_text"],
     }
-    if data["max_commute_minutes"] is not None:
-        data["max_commute_minutes"] = int(data["max_commute_minutes"])
-    return data
 
 
 def _validated(parsed: Parsed, data: dict[str, Any]) -> AdHocProfile | None:
@@ -156,5 +232,8 @@ def _validated(parsed: Parsed, data: dict[str, Any]) -> AdHocProfile | None:
     try:
         return AdHocProfile.model_validate(data)
     except ValidationError as exc:
-        schema_errors(parsed, exc, _FIELD_OF, _MESSAGES, "occupation")
+        for error in exc.errors():
+            name = str(error["loc"][0]) if error["loc"] else "occupation"
+            name = _FIELD_OF.get(name, name)
+            parsed.errors.setdefault(name, _MESSAGES.get(name, f"{name}: ungültiger Wert."))
         return None

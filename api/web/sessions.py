@@ -35,6 +35,9 @@ COOKIE_PATH = "/app"
 CSRF_FIELD = "csrf_token"
 _SIGNIN_SECONDS = 15 * 60
 _TOUCH_EVERY_SECONDS = 30.0  # the idle clock is moved at most this often (one write, not one per page)
+# The flash message rides in the session row's JSON ``reasons`` under this key (no job seeker id
+# starts with "~"), so that it needs no column of its own.
+_FLASH_KEY = "~flash"
 
 
 def _digest(session_id: str) -> str:
@@ -51,6 +54,7 @@ class WebSession:
     seen_at: float
     via: str = "token"
     reasons: dict[str, str] = field(default_factory=dict)
+    flash: tuple[str, str] | None = None  # (kind, text): a message for the next page, shown once
 
     def csrf_ok(self, token: str | None) -> bool:
         return bool(token) and hmac.compare_digest(self.csrf, token or "")
@@ -66,6 +70,7 @@ class Sessions:
 
     def __init__(self, engine: Engine, key: bytes, idle_minutes: float, max_hours: float) -> None:
         self.engine = engine
+        self.key = key  # also signs the kept form of an ended session (api.web.stash)
         self._signer = TimestampSigner(key, salt="kl-matcher-session")
         self._signin = TimestampSigner(key, salt="kl-matcher-signin")
         self.idle_seconds = idle_minutes * 60
@@ -117,15 +122,33 @@ class Sessions:
             return None
         now = time.time()
         if now - row["seen_at"] > self.idle_seconds or now - row["started_at"] > self.max_seconds:
-            self._end(key)
-            return None
+            return None  # ended; the row stays until new sessions clear old ones (``owner`` reads it)
         if now - row["seen_at"] > _TOUCH_EVERY_SECONDS:
             with self.engine.begin() as conn:
                 conn.execute(update(t).where(t.c.id_sha256 == key).values(seen_at=now))
         teams = frozenset(t for t in (row["teams"] or "").split(",") if t)
         principal = Principal(row["token_id"], Role(row["role"]), teams)
-        reasons = json.loads(row["reasons"]) if row["reasons"] else {}
-        return WebSession(principal, row["csrf"], row["started_at"], now, row["via"] or "token", reasons)
+        stored = json.loads(row["reasons"]) if row["reasons"] else {}
+        flash = stored.pop(_FLASH_KEY, None)
+        return WebSession(
+            principal,
+            row["csrf"],
+            row["started_at"],
+            now,
+            row["via"] or "token",
+            stored,
+            (str(flash[0]), str(flash[1])) if isinstance(flash, list) and len(flash) == 2 else None,
+        )
+
+    def owner(self, cookie: str | None) -> str | None:
+        """The staff id of a cookie's session, live or ended (whose typed form may be restored)."""
+        session_id = self._unsign(cookie)
+        if session_id is None:
+            return None
+        t = web_sessions_table
+        with self.engine.connect() as conn:
+            found = conn.execute(select(t.c.token_id).where(t.c.id_sha256 == _digest(session_id))).scalar_one_or_none()
+        return None if found is None else str(found)
 
     def give_reason(self, cookie: str | None, candidate_id: str, reason: AccessReason) -> None:
         """Remember, for this session only, why its person reaches another team's job seeker."""
@@ -133,13 +156,39 @@ class Sessions:
         session_id = self._unsign(cookie)
         if session is None or session_id is None:
             return
-        reasons = {**session.reasons, candidate_id: reason.value}
+        reasons: dict[str, object] = {**session.reasons, candidate_id: reason.value}
+        if session.flash is not None:
+            reasons[_FLASH_KEY] = list(session.flash)
         with self.engine.begin() as conn:
             conn.execute(
                 update(web_sessions_table)
                 .where(web_sessions_table.c.id_sha256 == _digest(session_id))
                 .values(reasons=json.dumps(reasons))
             )
+
+    def set_flash(self, cookie: str | None, text: str, kind: str = "success") -> None:
+        """A message for the next page of this session (shown once): ``kind`` "success" (green,
+        ``role=status``) or "problem". Taken from the server, never from the URL."""
+        self._write_flash(cookie, [kind, text])
+
+    def take_flash(self, cookie: str | None, session: WebSession) -> tuple[str, str] | None:
+        """The session's message, removed from the session (shown once)."""
+        if session.flash is not None:
+            self._write_flash(cookie, None)
+        return session.flash
+
+    def _write_flash(self, cookie: str | None, flash: list[str] | None) -> None:
+        session_id = self._unsign(cookie)
+        if session_id is None:
+            return
+        t, key = web_sessions_table, _digest(session_id)
+        with self.engine.begin() as conn:
+            raw = conn.execute(select(t.c.reasons).where(t.c.id_sha256 == key)).scalar_one_or_none()
+            stored = json.loads(raw) if raw else {}
+            stored.pop(_FLASH_KEY, None)
+            if flash is not None:
+                stored[_FLASH_KEY] = flash
+            conn.execute(update(t).where(t.c.id_sha256 == key).values(reasons=json.dumps(stored) if stored else None))
 
     def count_live(self) -> int:
         """Sessions that have not ended (for the operators' metrics)."""

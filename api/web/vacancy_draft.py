@@ -29,10 +29,20 @@ from api.service import Service
 from api.validation import use_reference
 from api.web.core import PREFIX, Allowed, FormLists, render, service_of
 from api.web.employer import employer_cards
-from api.web.forms import FILTERS_DE, GERMAN_LEVELS, WORKING_TIME_DE, Parsed, day, number, schema_errors
-from api.web.profile_form import profile_choices, skill_ids
+from api.web.forms import (
+    FILTERS_DE,
+    GERMAN_LEVELS,
+    WORKING_TIME_DE,
+    Parsed,
+    choice,
+    day,
+    model_bounds,
+    number,
+    schema_errors,
+)
+from api.web.profile_form import profile_choices, skill_ids, unknown_skills_message
 from matcher.engine import profile_gaps
-from matcher.models import Vacancy
+from matcher.models import LEVEL_LABELS_DE, Vacancy
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
@@ -80,14 +90,17 @@ def parse_draft(
         parsed.typed[group] = list(form.get(group, []))
     for flag in ("shifts", "weekends"):
         parsed.typed[flag] = (form.get(flag) or [""])[0] == "on"
-    number(parsed, flat, "hours_per_week", 0, 60, "Stunden pro Woche")
+    choice(parsed, flat, "level", [str(k) for k in LEVEL_LABELS_DE], "Anforderungsniveau")
+    choice(parsed, flat, "working_time", list(WORKING_TIME_DE), "Arbeitszeit")
+    number(parsed, flat, "hours_per_week", model_bounds(Vacancy, "hours_per_week"), "Stunden pro Woche")
     day(parsed, flat, "start_date", "Beginn")
     skills, unknown = skill_ids(flat["skills"], service)
     if unknown:
-        parsed.errors["skills"] = f"Fähigkeiten: nicht im ESCO-Verzeichnis gefunden: {', '.join(unknown[:5])}."
+        parsed.errors["skills"] = unknown_skills_message(unknown, service, "Verlangte Fähigkeiten")
     if len(flat["description"]) > DESCRIPTION_MAX:
         parsed.errors["description"] = f"Beschreibung: höchstens {DESCRIPTION_MAX:,} Zeichen.".replace(",", ".")
     suggestions = _occupation(request, parsed, flat, service)
+    parsed.errors = {n: parsed.errors[n] for n in (*DRAFT_FIELDS, "licences", "permits") if n in parsed.errors}
     if parsed.errors:
         return parsed, suggestions, None
     return parsed, suggestions, _validated(parsed, _draft_data(parsed, flat, skills))
@@ -119,11 +132,11 @@ def _draft_data(parsed: Parsed, flat: dict[str, str], skills: list[str]) -> dict
         "title": flat["title"],
         "description": flat["description"],
         "kldb": flat["kldb"],
-        "level": flat["level"] or "2",
+        "level": int(flat["level"]),
         "required_skills": skills,
         "ags": flat["ags"],
         "postcode": flat["postcode"],
-        "working_time": flat["working_time"] or "full_time",
+        "working_time": flat["working_time"],
         "hours_per_week": parsed.clean["hours_per_week"],
         "shifts": parsed.typed["shifts"],
         "weekends": parsed.typed["weekends"],
@@ -152,6 +165,7 @@ def _choices(service: Service) -> dict[str, Any]:
         "filters_de": FILTERS_DE,
         "working_time_de": WORKING_TIME_DE,
         "draft": True,
+        "description_max": DESCRIPTION_MAX,
     }
 
 
@@ -178,6 +192,13 @@ def draft_form(request: Request, who: EmployerService) -> HTMLResponse:
 def draft_cards(request: Request, who: EmployerService, form: FormLists) -> HTMLResponse:
     """The cards for a draft typed in; the draft itself is neither stored nor logged."""
     service = service_of(request)
+    taken = (form.get("take_kldb") or [""])[0]
+    if taken in service.reference.kldb5_codes:  # "Übernehmen" without JavaScript: the form as typed
+        kept = Parsed(typed={name: (form.get(name) or [""])[0] for name in DRAFT_FIELDS})
+        kept.typed.update({g: list(form.get(g, [])) for g in ("licences", "permits")})
+        kept.typed.update({f: (form.get(f) or [""])[0] == "on" for f in ("shifts", "weekends")})
+        kept.typed["kldb"] = taken
+        return _page(request, kept, [], None)
     use_reference(service.reference)
     parsed, suggestions, vacancy = parse_draft(request, form, service)
     if vacancy is not None and profile_gaps(vacancy):

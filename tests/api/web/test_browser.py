@@ -55,8 +55,10 @@ def test_sign_in_as_each_role_and_a_wrong_token_is_refused(browsing: Browsing) -
         page.context.close()
     page = browsing.context().new_page()
     sign_in(page, "not-a-token")
-    assert "/app/login" in page.url or page.get_by_text("Der Zugangsschlüssel ist ungültig.").is_visible()
-    assert page.get_by_text("Der Zugangsschlüssel ist ungültig.").is_visible()
+    assert "/app/login" in page.url
+    # the message beside the field and in the error summary at the top (which has the focus)
+    assert page.locator("#token-error").get_by_text("Der Zugangsschlüssel ist ungültig.").is_visible()
+    assert page.evaluate("document.activeElement.id") == "fehler"
     assert page.get_by_label("Zugangsschlüssel (Token)").get_attribute("aria-invalid") == "true"
     page.context.close()
 

@@ -103,7 +103,7 @@ def test_a_draft_without_a_code_comes_back_with_the_titles_suggestions(
         ({"postcode": "10115"}, "postcode"),  # Berlin: not a postcode of the chosen place
         ({"title": ""}, "title"),
         ({"skills": "Zaubern"}, "skills"),
-        ({"start_date": "01.02.2027"}, "start_date"),
+        ({"start_date": "31.02.2027"}, "start_date"),  # German dates are fine, impossible ones are not
         ({"description": "Lager", "skills": ""}, "description"),  # too thin to rank for
     ],
 )
@@ -158,6 +158,8 @@ def test_in_the_browser_title_suggestions_then_cards_without_axe_violations(brow
     vacancy = ids.vacancy_record
     page.get_by_label("Stellentitel (Berufsbezeichnung)").fill(vacancy["title"])
     page.get_by_label("Beruf (KldB, 5 Ziffern)").fill(vacancy["kldb"])
+    page.get_by_label("Anforderungsniveau").select_option(str(vacancy["level"]))  # no silent default
+    page.get_by_label("Arbeitszeit").select_option(vacancy["working_time"])
     page.get_by_label("Arbeitsort").select_option(vacancy["ags"])
     page.get_by_label("Postleitzahl").fill(vacancy["postcode"])
     page.get_by_label("Beschreibung (wird nicht gespeichert)").fill(vacancy["description"])
