@@ -75,7 +75,7 @@ def summarise(raw: Path, top: int) -> tuple[list[list[Any]], int, float]:
         own[frames[-1]] += n
         for frame in set(frames):
             total[frame] += n
-        engine += n * any(f.startswith(("shortlist_for_candidate ", "shortlist_for_vacancy ")) for f in frames)
+        engine += n * any(f.startswith("Engine.shortlist_for_") for f in frames)
     rows = [
         [name, f"{own[name] / samples:.1%}", f"{total[name] / samples:.1%}"]
         for name, _ in sorted(total.items(), key=lambda kv: -own[kv[0]])[:top]
@@ -107,10 +107,12 @@ def run(args: argparse.Namespace) -> str:
         other = load.cores(server_cpu)
         raw = args.out / "worker.raw.txt"
         worker = max(_children(server.pid), key=_cpu_seconds)  # a worker, not a helper process
-        if not shutil.which("py-spy"):
+        beside = Path(sys.executable).parent / "py-spy"  # the venv's, also when its bin is not on PATH
+        found = str(beside) if beside.exists() else shutil.which("py-spy")
+        if found is None:
             raise SystemExit("py-spy is missing: pip install py-spy (a dev extra)")
         spy = [
-            "py-spy",
+            found,
             *("record", "--pid", str(worker), "--duration", str(args.duration)),
             *("--rate", "200", "--nonblocking", "--format", "raw", "--output", str(raw)),
         ]
