@@ -67,10 +67,10 @@ def fill_store(source: Path, target: Path, rows: int) -> None:
         conn.commit()
 
 
-def _id_at(store: Any, position: int) -> str | None:
+def _id_at(store: Any, position: int) -> str:
     """The id before ``position`` in id order (the keyset cursor that starts there); None at 0."""
     if position == 0:
-        return None
+        return ""
     from sqlalchemy import select
 
     from matcher.store import vacancies_table
