@@ -47,6 +47,11 @@ from training.bench.serving import (
 )
 
 _LINE = re.compile(r":\d+\)$")
+# Frames on every stack of a thread or a worker process: left out of the "by total" list.
+_PLUMBING = (
+    *("<module>", "_bootstrap", "run (", "Thread.", "BaseProcess.", "spawn_main", "_main (", "Process.target"),
+    *("Server.run", "asyncio_run", "subprocess_started", "Runner.run", "WorkerThread.run"),
+)
 
 
 def engine_cpu_per_request(home: Path, ids: list[str]) -> float:
@@ -83,7 +88,7 @@ def summarise(raw: Path, top: int) -> tuple[list[list[Any]], int, float]:
     by_total = [
         [name, f"{own[name] / samples:.1%}", f"{n / samples:.1%}"]
         for name, n in total.most_common(top * 2)
-        if not name.startswith(("<module>", "_bootstrap", "run ("))
+        if not name.startswith(_PLUMBING)
     ][:top]
     return rows + [["**by total**", "", ""]] + by_total, samples, engine / max(samples, 1)
 
