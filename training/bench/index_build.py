@@ -152,7 +152,7 @@ def measure_size(
     store = Store(f"sqlite:///{scratch}")
     tenth, full = rows // 10, rows <= encode_up_to
     cap = None if full else offset_cap  # OFFSET pages per tenth measured above a full build's size
-    out: dict[str, Any] = {"rows": rows, "fill_s": round(fill_s, 1), "full_build": full}
+    out: dict[str, Any] = {"rows": rows, "fill_s": round(fill_s, 1), "full_build": full, "encoded": encoder is not None}
     try:
         for part, start in (("first", 0), ("last", rows - tenth)):
             for name in ("keyset", "offset"):
@@ -180,6 +180,7 @@ def report(results: list[dict[str, Any]], command: str) -> str:
         for name in ("keyset", "offset"):
             first, last = r[f"{name}_first"], r[f"{name}_last"]
             what = "read+render+encode+add" if r["full_build"] else f"read {first['rows']:,}; encode {first['built']:,}"
+            what = what if r["encoded"] else f"store walk only (read + validate {first['rows']:,})"
             rows.append(
                 [
                     f"{r['rows']:,}",
