@@ -52,7 +52,10 @@ bench: $(STAMP)
 	$(PY) -m training.bench.reranker
 	mkdir -p $${MATCHER_HOME:-var}
 	$(PY) -m training.bench.audit --dir $${MATCHER_HOME:-var}
-	$(PY) -m training.bench.serving --home $${MATCHER_HOME:-var}
+	sh tests/ensure_wrk.sh
+	$(PY) -m training.bench.serving --home $${MATCHER_HOME:-var} --concurrency 4 8
+	$(PY) -m training.bench.server_profile --home $${MATCHER_HOME:-var}
+	$(PY) -m training.bench.index_build --home $${MATCHER_HOME:-var} --sizes 100000 1000000
 	$(PY) -m training.bench.web --home $${MATCHER_HOME:-var}
 	$(PY) -m training.bench.proxies --home $${MATCHER_HOME:-var}
 	$(PY) -m training.bench.opportunities --home $${MATCHER_HOME:-var}

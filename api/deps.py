@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.security.utils import get_authorization_scheme_param
 
@@ -83,7 +84,7 @@ def access_reason(value: str | None) -> AccessReason | None:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, f"{ACCESS_REASON_HEADER} must be one of: {allowed}") from None
 
 
-def get_principal(
+async def get_principal(
     request: Request,
     service: ServiceDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -93,8 +94,15 @@ def get_principal(
 
     :class:`api.app.BearerAuth` has already answered 401 before the body was read; this check
     stays for the role checks that need the principal, and for an app built without it.
+    ``async``: the middleware's check has just cached the principal, so this is a dictionary
+    look-up, not worth a hop to the thread pool; a token whose check may fetch the identity
+    provider's keys is still checked off the event loop, as in the middleware.
     """
-    who = authenticate(service, None if credentials is None else credentials.credentials)
+    token = None if credentials is None else credentials.credentials
+    if token is not None and service.may_fetch_keys(token):
+        who = await run_in_threadpool(authenticate, service, token)
+    else:
+        who = authenticate(service, token)
     return who.with_reason(access_reason(request.headers.get(ACCESS_REASON_HEADER)))
 
 
@@ -109,7 +117,7 @@ class Requires:
     def __init__(self, *permissions: Permission) -> None:
         self.permissions = permissions
 
-    def __call__(self, principal: CurrentPrincipal) -> Principal:
+    async def __call__(self, principal: CurrentPrincipal) -> Principal:  # no I/O: no thread-pool hop
         if not any(principal.can(p) for p in self.permissions):
             needed = " or ".join(p.value for p in self.permissions)
             detail = f"role {principal.role.value} may not do this (needs {needed})"

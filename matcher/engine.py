@@ -602,13 +602,6 @@ def require_profile(record: Candidate | Vacancy) -> None:
         raise InsufficientProfileError(missing)
 
 
-def _pages(fetch: Callable[[int, int], Sequence[Record]], size: int) -> Iterator[list[Record]]:
-    offset = 0
-    while page := list(fetch(size, offset)):
-        yield page
-        offset += len(page)
-
-
 def _build_one(
     name: str,
     pages: Iterator[list[Record]],
@@ -630,7 +623,7 @@ def _build_one(
         for page in pages:
             index.add([r.id for r in page], encoder.encode([render(r) for r in page]))
             bar.update(len(page))
-        bar.total = bar.n  # the expected count is an upper bound (vacancies: all statuses)
+        bar.total = bar.n  # a write during the build can change the count read before it
     manifest = index.save(out_dir / name)
     return IndexSummary(manifest, round(time.perf_counter() - start, 1))
 
@@ -655,9 +648,6 @@ def build_indexes(
     """
     seq = store.last_change()
 
-    def open_vacancies(size: int, offset: int) -> list[Vacancy]:
-        return store.vacancies(size, offset, VacancyStatus.OPEN.value)
-
     def render_v(v: Vacancy) -> str:
         return render_vacancy(v, reference, config.render)
 
@@ -666,9 +656,9 @@ def build_indexes(
 
     vacancies = _build_one(
         VACANCY_INDEX,
-        _pages(open_vacancies, page_size),
+        store.walk_vacancies(page_size, VacancyStatus.OPEN.value),
         render_v,
-        store.count("vacancies"),
+        store.count_vacancies(VacancyStatus.OPEN.value),
         encoder,
         config,
         out_dir,
@@ -677,7 +667,7 @@ def build_indexes(
     )
     candidates = _build_one(
         CANDIDATE_INDEX,
-        _pages(store.candidates, page_size),
+        store.walk_candidates(page_size),
         render_c,
         store.count("candidates"),
         encoder,

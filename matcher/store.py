@@ -7,12 +7,12 @@ attributes live in their own table and are only read through :meth:`Store.protec
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -311,6 +311,32 @@ def _protected_row(p: ProtectedAttributes) -> dict[str, Any]:
     return p.model_dump(mode="json")
 
 
+class _HasId(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+Keyed = TypeVar("Keyed", bound=_HasId)
+
+
+def walk_pages(fetch: Callable[[int, str], Sequence[Keyed]], page_size: int) -> Iterator[list[Keyed]]:
+    """Keyset paging: pages of ``fetch(page_size, last id)`` until one comes back empty.
+
+    Each page starts after the last id of the one before (``WHERE id > :last ORDER BY id``), so a
+    page costs what it reads and a walk stays linear in the rows; an ``OFFSET`` walk is quadratic.
+    A row inserted or deleted during the walk behind the cursor is not seen; ahead of it, it is
+    (once); no row is returned twice or skipped for another row's sake.
+    """
+    if page_size < 1:
+        raise ValueError("page_size must be at least 1")
+    last = ""  # every id is above "": the first page is a keyset page too
+    while page := list(fetch(page_size, last)):
+        yield page
+        last = page[-1].id
+        if len(page) < page_size:
+            return
+
+
 class Store:
     """Read and write the canonical records. Writes go through :meth:`transaction`."""
 
@@ -550,12 +576,20 @@ class Store:
             return list(conn.execute(select(candidates_table.c.id).order_by(candidates_table.c.id)).scalars())
 
     def candidates(
-        self, limit: int | None = None, offset: int = 0, where: ColumnElement[bool] | None = None
+        self,
+        limit: int | None = None,
+        offset: int = 0,
+        where: ColumnElement[bool] | None = None,
+        after: str | None = None,
     ) -> list[Candidate]:
-        """Job seekers by id, paged; ``where``: a condition on ``candidates_table`` (a team, say)."""
+        """Job seekers by id, paged; ``where``: a condition on ``candidates_table`` (a team, say);
+        ``after``: only ids above this one (keyset paging: a page costs its own rows, where an
+        ``offset`` makes the database step over every row before it)."""
         stmt = select(candidates_table.c.data).order_by(candidates_table.c.id).offset(offset)
         if where is not None:
             stmt = stmt.where(where)
+        if after is not None:
+            stmt = stmt.where(candidates_table.c.id > after)
         if limit is not None:
             stmt = stmt.limit(limit)
         with self.engine.connect() as conn:
@@ -568,14 +602,33 @@ class Store:
         with self.engine.connect() as conn:
             return int(conn.execute(stmt).scalar_one())
 
-    def vacancies(self, limit: int | None = None, offset: int = 0, status: str | None = None) -> list[Vacancy]:
+    def vacancies(
+        self, limit: int | None = None, offset: int = 0, status: str | None = None, after: str | None = None
+    ) -> list[Vacancy]:
+        """Vacancies by id, paged, optionally of one status; ``after`` as in :meth:`candidates`."""
         stmt = select(vacancies_table.c.data).order_by(vacancies_table.c.id).offset(offset)
-        if status is not None:
+        if status is not None and after is not None:
+            # ``status || ''``: no index on it, so the database walks the primary key from ``after``
+            # and stops at ``limit``; with the status index it sorted every open vacancy per page.
+            stmt = stmt.where(vacancies_table.c.status.concat("") == status, vacancies_table.c.id > after)
+        elif status is not None:
             stmt = stmt.where(vacancies_table.c.status == status)
+        elif after is not None:
+            stmt = stmt.where(vacancies_table.c.id > after)
         if limit is not None:
             stmt = stmt.limit(limit)
         with self.engine.connect() as conn:
             return [Vacancy.model_validate(d) for d in conn.execute(stmt).scalars()]
+
+    def walk_candidates(
+        self, page_size: int = 2048, where: ColumnElement[bool] | None = None
+    ) -> Iterator[list[Candidate]]:
+        """Every job seeker (``where``: of a team, say) in id order, one page at a time."""
+        return walk_pages(lambda n, last: self.candidates(n, where=where, after=last), page_size)
+
+    def walk_vacancies(self, page_size: int = 2048, status: str | None = None) -> Iterator[list[Vacancy]]:
+        """Every vacancy (of one status) in id order, one page at a time."""
+        return walk_pages(lambda n, last: self.vacancies(n, status=status, after=last), page_size)
 
     def count(self, table: str) -> int:
         tables = {t.name: t for t in metadata.sorted_tables}

@@ -421,3 +421,20 @@ def test_a_log_of_the_earlier_unkeyed_format_is_kept_aside(tmp_path: Path) -> No
     assert len(kept) == 1 and '"prev_hash"' in kept[0].read_text()
     result = verify(path, KEY)
     assert result.ok and any("unkeyed" in note for note in result.notes)
+
+
+def test_a_key_made_by_several_starters_at_once_is_one_whole_key(tmp_path: Path) -> None:
+    """Two workers start together: each reads the same complete key (never a file still empty)."""
+
+    from matcher.audit import load_or_create_key
+
+    path = tmp_path / "keys" / "audit.key"
+    keys: list[bytes] = []
+    starters = [threading.Thread(target=lambda: keys.append(load_or_create_key(path))) for _ in range(8)]
+    for t in starters:
+        t.start()
+    for t in starters:
+        t.join()
+    assert len(keys) == 8 and len(set(keys)) == 1 and len(keys[0]) >= 16
+    assert [p.name for p in path.parent.iterdir()] == ["audit.key"]  # no temporary file left
+    assert path.stat().st_mode & 0o777 == 0o600

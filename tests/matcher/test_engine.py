@@ -142,6 +142,18 @@ def test_build_indexes_embeds_open_vacancies_and_all_candidates(world: Path, min
     assert (world / "indexes" / "vacancies" / "manifest.json").is_file()
 
 
+def test_build_progress_counts_the_open_vacancies_it_embeds(
+    store: Store, minilm_encoder: Encoder, reference: ReferenceData, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The vacancy bar's total is the open vacancies (read in keyset pages), not every status."""
+    open_, every = store.count_vacancies("open"), store.count("vacancies")
+    assert open_ < every
+    build_indexes(store, minilm_encoder, reference, tmp_path / "again", progress=True, page_size=2)
+    err = capsys.readouterr().err
+    assert f"embedding vacancies: 100%|██████████| {open_}/{open_}" in err
+    assert f"/{every} " not in err.split("embedding candidates")[0]
+
+
 def test_shortlist_for_candidate(engine: Engine, minilm_encoder: Encoder) -> None:
     result = engine.shortlist_for_candidate("C-lager", k=3)
     ids = [item.id for item in result.items]

@@ -305,3 +305,73 @@ def test_filtered_search_finds_the_exact_top_k_among_the_eligible(kind: str, sha
     assert eligible[found.rows].all()
     overlap = len(set(found.rows.tolist()) & set(exact.tolist())) / 20
     assert overlap == 1.0 if (kind != "hnsw" or share < 0.7) else overlap >= 0.9
+
+
+# --- the quantised first pass of an exact index -------------------------------------------------
+def _exact_rows(vectors: NDArray[np.float32], eligible: NDArray[np.bool_], query: NDArray, k: int) -> list[int]:
+    rows = np.flatnonzero(eligible)
+    return rows[np.argsort(-(vectors[rows] @ query), kind="stable")[:k]].tolist()
+
+
+@pytest.mark.parametrize("scan", ["int8", "fp16"])
+def test_quantised_scan_returns_the_exact_top_k_and_scores(scan: str, tmp_path: Path) -> None:
+    """The first pass only picks rows; the re-score makes results equal to the float32 scan, also
+    after upserts (the copy catches up), deletes, a compaction and a save and load."""
+    rng = np.random.default_rng(11)
+    vectors = unit_vectors(3000, seed=11)
+    config = IndexConfig(kind="exact", exact_subset_below=50, quantised_scan=scan, quantised_scan_above=100)  # type: ignore[arg-type]
+    index = build_index([str(i) for i in range(3000)], vectors, "m", FP, config)
+    assert isinstance(index, ExactIndex)
+
+    def check(index: VectorIndex, vectors: NDArray[np.float32], live: NDArray[np.bool_]) -> None:
+        for q in range(0, len(vectors), 150):
+            eligible = live & (rng.random(len(live)) < 0.5)
+            found = index.search_rows(vectors[q], 25, eligible)
+            assert found.rows.tolist() == _exact_rows(vectors, eligible, vectors[q], 25)
+            assert np.allclose(found.scores, vectors[found.rows] @ vectors[q], atol=1e-6)
+
+    live = np.ones(3000, dtype=bool)
+    check(index, vectors, live)
+    assert index._scan is not None and len(index._scan) == 3000
+    moved = unit_vectors(200, seed=12) * 1.0
+    index.add([str(i) for i in range(200)], moved)  # upserts: new rows at the end, old ones tombstoned
+    vectors, live = np.vstack([vectors, moved]), np.concatenate([live, np.ones(200, dtype=bool)])
+    live[:200] = False
+    check(index, vectors, live)
+    assert len(index._scan) == 3200
+    index.save(tmp_path / "idx")
+    loaded = load_index(tmp_path / "idx", FP, config)
+    assert isinstance(loaded, ExactIndex) and loaded._scan is not None and len(loaded._scan) == 3200
+    check(loaded, vectors, live)
+    for i in range(200, 1000):  # past the compaction fraction: the next save makes a fresh flat index
+        loaded.delete(str(i))
+    live[200:1000] = False
+    loaded.save(tmp_path / "idx")
+    rows = np.flatnonzero(live)
+    check(loaded, vectors[rows], np.ones(len(rows), dtype=bool))
+    assert len(loaded._scan) == len(rows)  # type: ignore[arg-type]
+
+
+def test_quantised_scan_keeps_recall_at_100_on_real_embeddings(real_embeddings: tuple[NDArray, NDArray]) -> None:
+    corpus, queries = real_embeddings
+    config = IndexConfig(kind="exact", exact_subset_below=10, quantised_scan_above=10, rescore_min=200)
+    index = build_index([str(i) for i in range(len(corpus))], corpus, "minilm", FP, config)
+    eligible = np.ones(len(corpus), dtype=bool)
+    found = 0
+    for query in queries:
+        sims = corpus @ query
+        kth = np.sort(sims)[-100]
+        truth = set(np.flatnonzero(sims >= kth - 1e-6).tolist())
+        found += min(100, len(truth & set(index.search_rows(query, 100, eligible).rows.tolist())))
+    assert found / (100 * len(queries)) >= 0.99
+
+
+def test_an_index_written_without_the_quantised_scan_opens_with_it(tmp_path: Path) -> None:
+    """The copy lives in memory only: files keep their format in both directions."""
+    vectors = unit_vectors(500)
+    build_index([str(i) for i in range(500)], vectors, "m", FP, IndexConfig(quantised_scan="off")).save(tmp_path / "a")
+    config = IndexConfig(exact_subset_below=10, quantised_scan_above=100)
+    loaded = load_index(tmp_path / "a", FP, config)
+    eligible = np.ones(500, dtype=bool)
+    assert loaded.search_rows(vectors[7], 10, eligible).rows.tolist() == _exact_rows(vectors, eligible, vectors[7], 10)
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == sorted([FAISS_FILE, IDS_FILE, MANIFEST_FILE])

@@ -99,3 +99,35 @@ def test_a_later_merge_turns_a_stored_vacancy_into_an_alias(store: Store) -> Non
         store.upsert_vacancies(conn, [make_vacancy(id="V-a", source_ids=["V-a", "V-b"])])
     assert store.count("vacancies") == 1
     assert store.get_vacancy("V-b").id == "V-a"
+
+
+def test_keyset_walk_returns_every_row_once_in_id_order_across_page_borders(store: Store) -> None:
+    ids = [f"S-{i:04d}" for i in range(0, 23, 2)]  # even numbers: room to insert between
+    with store.transaction() as conn:
+        store.upsert_candidates(conn, [make_candidate(id=i, source_id=i) for i in ids])
+    assert [c.id for page in store.walk_candidates(page_size=5) for c in page] == ids
+    assert [len(page) for page in store.walk_candidates(page_size=4)] == [4, 4, 4]  # an exact border
+
+    seen: list[str] = []
+    for n, page in enumerate(store.walk_candidates(page_size=5)):
+        seen += [c.id for c in page]
+        if n == 0:  # after the first page (cursor at S-0008): writes behind and ahead of it
+            with store.transaction() as conn:
+                store.upsert_candidates(conn, [make_candidate(id=i, source_id=i) for i in ("S-0003", "S-0013")])
+            store.delete_candidate("S-0002")  # already returned: stays returned, once
+            store.delete_candidate("S-0012")  # not yet returned: never returned
+    expected = sorted({*ids, "S-0013"} - {"S-0012"})  # S-0003 is behind the cursor: next walk
+    assert seen == expected
+    assert len(seen) == len(set(seen))
+
+
+def test_keyset_walk_of_vacancies_keeps_the_status_filter(store: Store) -> None:
+    vacancies = [make_vacancy(id=f"V-{i:02d}", status="open" if i % 3 else "filled") for i in range(20)]
+    with store.transaction() as conn:
+        store.upsert_vacancies(conn, vacancies)
+    pages = list(store.walk_vacancies(page_size=4, status="open"))
+    assert [v.id for page in pages for v in page] == [v.id for v in vacancies if v.status == "open"]
+    assert all(len(page) <= 4 for page in pages)
+    assert [v.id for v in store.vacancies(limit=2, after="V-10")] == ["V-11", "V-12"]
+    with pytest.raises(ValueError):
+        list(store.walk_vacancies(page_size=0))

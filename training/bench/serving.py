@@ -808,6 +808,8 @@ def report_world(report: Report, args: argparse.Namespace, world: str, home: Pat
             if args.shortlists:
                 _report_shortlists(report, args, world, engine, data, _facts_line(facts))
                 _report_stages(report, args, world, engine, data)
+                if engine.vacancies.index.kind == "exact" and len(engine.vacancies.index) >= 50_000:
+                    _report_scan(report, args, world, engine, data)
             if args.writes:
                 _report_writes(report, args, world, engine, data)
             if args.profile and is_largest:
@@ -820,6 +822,17 @@ def report_world(report: Report, args: argparse.Namespace, world: str, home: Pat
                 )
     if args.http:
         _report_http(report, args, world, home, data)
+
+
+def _report_scan(report: Report, args: argparse.Namespace, world: str, engine: Any, data: dict[str, Any]) -> None:
+    from training.bench.scan import report_scan
+
+    table, data["vacancy_scan"] = report_scan(engine, args.queries)
+    report.add(
+        f"{world}: the vacancy scan, float32 against int8 + exact re-score (k={K}, reasons on)",
+        _reproduce(args, world, "in-process"),
+        table,
+    )
 
 
 def _facts_line(facts: dict[str, Any]) -> str:
