@@ -53,7 +53,7 @@ from api.web.forms import (
     vocational_label,
 )
 from api.web.profile_form import PROFILE_FIELDS, parse_profile, profile_choices
-from api.web.stash import clear_stash, restore
+from api.web.stash import STASH_COOKIE, clear_stash, restore
 from matcher.contacts import DECLINE_REASONS, FEEDBACK_REASONS, ContactRequest, RequestStatus
 from matcher.engine import Engine
 from matcher.errors import ContactRequestClosedError, InsufficientProfileError, UnknownVacancyError
@@ -406,12 +406,14 @@ def _back(request: Request, candidate_id: str, query: str, notice: str, kind: st
 @router.get("/match", response_class=HTMLResponse)
 def match_form(request: Request, who: Caseworker) -> HTMLResponse:
     """The empty form, or the form as typed before the session ended (kept over the sign-in)."""
-    kept = restore(request, web_parts(request).sessions.key, f"{PREFIX}/match")
+    kept = restore(request, web_parts(request).sessions.key, f"{PREFIX}/match", who.user_id)
     service = service_of(request)
-    context = _kept_form(request, kept, service) if kept else {"form": Parsed()}
+    context: dict[str, Any] = _kept_form(request, kept[0], service) if kept else {"form": Parsed()}
+    if kept is not None:  # the note on this page, also after a sign-in at the provider
+        context.update(notice=kept[1], notice_kind="problem")
     response = _match_page(request, context, None)
-    if kept is not None:
-        clear_stash(response)
+    if request.cookies.get(STASH_COOKIE):
+        clear_stash(response)  # used, or another person's: never shown
     return response
 
 

@@ -68,12 +68,12 @@ def _signed_in(request: Request, principal: Principal, via: str, target: str) ->
     set_cookie(response, SESSION_COOKIE, cookie, web)
     clear_cookie(response, SIGNIN_COOKIE)
     kept = read_stash(request, web.sessions.key)
-    if kept is not None and kept.get("owner") == principal.user_id:  # "Nicht gespeichert: …" on the next page
-        web.sessions.set_flash(cookie, str(kept.get("note", "")), "problem")
-        if not kept.get("fields"):
-            clear_stash(response)
-    elif kept is not None:  # another person's typing is never shown
+    if kept is not None and kept.get("owner") == principal.user_id and not kept.get("fields"):
+        web.sessions.set_flash(cookie, str(kept.get("note", "")), "problem")  # an action not saved
         clear_stash(response)
+    elif kept is not None and kept.get("owner") != principal.user_id:  # another's typing is never shown
+        clear_stash(response)
+    # A kept form stays for its page, which restores it with its note (api.web.stash.restore).
     return response
 
 

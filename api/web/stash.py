@@ -71,12 +71,19 @@ def read_stash(request: Request, key: bytes) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def restore(request: Request, key: bytes, path: str) -> dict[str, list[str]] | None:
-    """The fields kept for the form at ``path`` (the caller clears the cookie), else None."""
+def restore(request: Request, key: bytes, path: str, owner: str) -> tuple[dict[str, list[str]], str] | None:
+    """The fields kept for the form at ``path`` and the "Nicht gespeichert" note, when the person
+    signed in now (``owner``) is the one who typed them; else None (the caller clears the cookie).
+
+    The owner is checked here too, not only at the token sign-in: after a sign-in at the OpenID
+    provider the stash cookie (``SameSite=Strict``) reaches the app only on the next page."""
     data = read_stash(request, key)
     if data is None or data.get("path") != path or not isinstance(data.get("fields"), dict):
         return None
-    return {str(k): [str(v) for v in vs] for k, vs in data["fields"].items() if isinstance(vs, list)}
+    if data.get("owner") != owner:
+        return None
+    fields = {str(k): [str(v) for v in vs] for k, vs in data["fields"].items() if isinstance(vs, list)}
+    return fields, str(data.get("note", ""))
 
 
 def clear_stash(response: Response) -> None:

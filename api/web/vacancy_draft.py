@@ -27,7 +27,7 @@ from api.schemas import VacancyUpsert
 from api.security import Permission, Principal
 from api.service import Service
 from api.validation import use_reference
-from api.web.core import PREFIX, Allowed, FormLists, render, service_of
+from api.web.core import PREFIX, Allowed, FormLists, render, service_of, web_parts
 from api.web.employer import employer_cards
 from api.web.forms import (
     FILTERS_DE,
@@ -41,6 +41,7 @@ from api.web.forms import (
     schema_errors,
 )
 from api.web.profile_form import profile_choices, skill_ids, unknown_skills_message
+from api.web.stash import STASH_COOKIE, clear_stash, restore
 from matcher.engine import profile_gaps
 from matcher.models import LEVEL_LABELS_DE, Vacancy
 
@@ -169,8 +170,11 @@ def _choices(service: Service) -> dict[str, Any]:
     }
 
 
-def _page(request: Request, form: Parsed, suggestions: list[Any], body: dict[str, Any] | None) -> HTMLResponse:
-    """The form (422 with its errors beside the fields), and the cards when there are any."""
+def _page(
+    request: Request, form: Parsed, suggestions: list[Any], body: dict[str, Any] | None, **notice: str
+) -> HTMLResponse:
+    """The form (422 with its errors beside the fields), and the cards when there are any;
+    ``notice``, ``notice_kind``: a message for this page (else the session's flash)."""
     return render(
         request,
         "vacancy_draft.html",
@@ -180,12 +184,29 @@ def _page(request: Request, form: Parsed, suggestions: list[Any], body: dict[str
         body=body,
         suggestions=suggestions,
         **_choices(service_of(request)),
+        **notice,
     )
 
 
 @router.get("/vacancy-draft", response_class=HTMLResponse)
 def draft_form(request: Request, who: EmployerService) -> HTMLResponse:
-    return _page(request, Parsed(), [], None)
+    """The empty form, or the draft as typed before the session ended (kept over the sign-in)."""
+    kept = restore(request, web_parts(request).sessions.key, f"{PREFIX}/vacancy-draft", who.user_id)
+    if kept is None:
+        response = _page(request, Parsed(), [], None)
+    else:
+        response = _page(request, _as_typed(kept[0]), [], None, notice=kept[1], notice_kind="problem")
+    if request.cookies.get(STASH_COOKIE):
+        clear_stash(response)  # used, or another person's: never shown
+    return response
+
+
+def _as_typed(form: Mapping[str, list[str]]) -> Parsed:
+    """The form as typed, no checks."""
+    kept = Parsed(typed={name: (form.get(name) or [""])[0] for name in DRAFT_FIELDS})
+    kept.typed.update({g: list(form.get(g, [])) for g in ("licences", "permits")})
+    kept.typed.update({f: (form.get(f) or [""])[0] == "on" for f in ("shifts", "weekends")})
+    return kept
 
 
 @router.post("/vacancy-draft", response_class=HTMLResponse)
@@ -194,9 +215,7 @@ def draft_cards(request: Request, who: EmployerService, form: FormLists) -> HTML
     service = service_of(request)
     taken = (form.get("take_kldb") or [""])[0]
     if taken in service.reference.kldb5_codes:  # "Übernehmen" without JavaScript: the form as typed
-        kept = Parsed(typed={name: (form.get(name) or [""])[0] for name in DRAFT_FIELDS})
-        kept.typed.update({g: list(form.get(g, [])) for g in ("licences", "permits")})
-        kept.typed.update({f: (form.get(f) or [""])[0] == "on" for f in ("shifts", "weekends")})
+        kept = _as_typed(form)
         kept.typed["kldb"] = taken
         return _page(request, kept, [], None)
     use_reference(service.reference)

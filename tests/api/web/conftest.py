@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 
 from api.security import Role
 from tests.api.conftest import World, copy_world
@@ -103,6 +104,27 @@ def form_token(html: str) -> str:
     found = re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert found, "no CSRF field on the page"
     return found.group(1)
+
+
+def signed_in_client(app: object, world: World, role: Role) -> TestClient:
+    """A client of its own (its own cookie jar) signed in with the role's token."""
+    browser = TestClient(app)  # type: ignore[arg-type]
+    answer = browser.post(
+        "/app/login",
+        data={"csrf_token": form_token(browser.get("/app/login").text), "token": world.tokens[role], "next": "/app/"},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303, answer.text
+    return browser
+
+
+@pytest.fixture(scope="module")
+def signed_in(client: TestClient, api_world: World) -> Iterator[dict[Role, TestClient]]:
+    """One signed-in client per role, for a module's in-process page tests."""
+    clients = {role: signed_in_client(client.app, api_world, role) for role in Role}
+    yield clients
+    for c in clients.values():
+        c.close()
 
 
 @contextmanager

@@ -18,7 +18,8 @@ from api.app import create_app
 from api.security import Role
 from matcher.strength import MEANING_DE
 from tests.api.conftest import Ids, World, copy_world
-from tests.api.web.test_planning_pages import _page, _signed_in
+from tests.api.web.conftest import form_token, signed_in_client
+from tests.api.web.test_planning_pages import _page
 
 pytestmark = pytest.mark.slow
 
@@ -39,7 +40,7 @@ def app_client(world: World) -> Iterator[TestClient]:
 
 @pytest.fixture(scope="module")
 def caseworker(app_client: TestClient, world: World) -> Iterator[TestClient]:
-    signed = _signed_in(app_client.app, world, Role.CASEWORKER)
+    signed = signed_in_client(app_client.app, world, Role.CASEWORKER)
     yield signed
     signed.close()
 
@@ -59,12 +60,6 @@ def _cards(html: str) -> dict[str, str]:
 def _points(card: str, heading: str) -> list[str]:
     found = re.search(rf'<h4 class="points-head">{re.escape(heading)}</h4><ul[^>]*>(.*?)</ul>', card, re.S)
     return [] if not found else [_text(x).strip() for x in re.findall(r"<li>(.*?)</li>", found.group(1), re.S)]
-
-
-def _csrf(html: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert found
-    return found.group(1)
 
 
 def _page_of(client: TestClient, candidate: str, query: str = "") -> str:
@@ -147,7 +142,7 @@ def test_no_zero_counts_and_german_profile(caseworker: TestClient, ids: Ids) -> 
 def test_outcome_then_passt_nicht_stick_on_the_card(caseworker: TestClient, ids: Ids) -> None:
     html = _page_of(caseworker, ids.candidate)
     first, second = list(_cards(html))[:2]
-    csrf = _csrf(html)
+    csrf = form_token(html)
     day = date.today()
     saved = caseworker.post(
         f"/app/candidates/{ids.candidate}/outcome",
@@ -208,7 +203,7 @@ def test_the_vacancy_page_has_the_advert_contact_and_how_to_apply(caseworker: Te
 
 
 def test_the_vacancy_page_is_for_caseworkers(app_client: TestClient, world: World, ids: Ids) -> None:
-    employer = _signed_in(app_client.app, world, Role.EMPLOYER_SERVICE)
+    employer = signed_in_client(app_client.app, world, Role.EMPLOYER_SERVICE)
     try:
         response = employer.get(f"/app/candidates/{ids.candidate}/stellen/{ids.vacancy}")
         assert response.status_code == 403

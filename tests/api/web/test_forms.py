@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 import time
 import unicodedata
-from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -21,21 +20,8 @@ from matcher.models import CandidateProfile
 from matcher.reference import ReferenceData
 from matcher.text import fold
 from tests.api.conftest import Ids, World
-from tests.api.web.test_planning_pages import _page, _signed_in
-
-
-@pytest.fixture(scope="module")
-def signed_in(client: TestClient, api_world: World) -> Iterator[dict[Role, TestClient]]:
-    clients = {role: _signed_in(client.app, api_world, role) for role in Role}
-    yield clients
-    for c in clients.values():
-        c.close()
-
-
-def _csrf(html: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert found
-    return found.group(1)
+from tests.api.web.conftest import form_token, signed_in_client
+from tests.api.web.test_planning_pages import _page
 
 
 def _idle(browser: TestClient, minutes: float) -> None:
@@ -60,7 +46,7 @@ def _profile(client: TestClient, **fields: str) -> dict[str, str]:
     reference = client.app.state.service.reference  # type: ignore[attr-defined]
     postcode, _ = _one_place(reference)
     data = {
-        "csrf_token": _csrf(client.get("/app/match").text),
+        "csrf_token": form_token(client.get("/app/match").text),
         "occupation": "52122",
         "level": "2",
         "postcode": postcode,
@@ -184,7 +170,7 @@ def test_a_saved_outcome_is_said_once(signed_in: dict[Role, TestClient], ids: Id
     page = client.get(f"/app/candidates/{ids.candidate}").text
     vacancy = re.search(r'name="vacancy_id" value="([^"]+)"', page)
     assert vacancy
-    data = {"csrf_token": _csrf(page), "vacancy_id": vacancy.group(1), "outcome": "applied", "back": "k=10"}
+    data = {"csrf_token": form_token(page), "vacancy_id": vacancy.group(1), "outcome": "applied", "back": "k=10"}
     answer = client.post(f"/app/candidates/{ids.candidate}/outcome", data=data, follow_redirects=False)
     assert answer.status_code == 303 and "notice" not in answer.headers["location"]
     first = client.get(answer.headers["location"]).text
@@ -200,7 +186,7 @@ def test_k_out_of_range_is_an_error_beside_the_field(signed_in: dict[Role, TestC
 
 
 def test_an_expired_session_keeps_the_profile_form(client: TestClient, api_world: World) -> None:
-    browser = _signed_in(client.app, api_world, Role.CASEWORKER)
+    browser = signed_in_client(client.app, api_world, Role.CASEWORKER)
     data = _profile(browser, occupation="5212", profile_text="Gesprächsnotiz Ä", hours_per_week="20")
     _idle(browser, 31)
     answer = browser.post("/app/match", data=data, follow_redirects=False)
@@ -209,7 +195,7 @@ def test_an_expired_session_keeps_the_profile_form(client: TestClient, api_world
     login = browser.get(answer.headers["location"]).text
     signed = browser.post(
         "/app/login",
-        data={"csrf_token": _csrf(login), "token": api_world.tokens[Role.CASEWORKER], "next": "/app/match"},
+        data={"csrf_token": form_token(login), "token": api_world.tokens[Role.CASEWORKER], "next": "/app/match"},
         follow_redirects=False,
     )
     assert signed.status_code == 303 and signed.headers["location"] == "/app/match"
@@ -221,17 +207,58 @@ def test_an_expired_session_keeps_the_profile_form(client: TestClient, api_world
 
 
 def test_another_person_never_sees_the_kept_form(client: TestClient, api_world: World) -> None:
-    browser = _signed_in(client.app, api_world, Role.CASEWORKER)
+    browser = signed_in_client(client.app, api_world, Role.CASEWORKER)
     data = _profile(browser, profile_text="vertraulich 123")
     _idle(browser, 31)
     answer = browser.post("/app/match", data=data, follow_redirects=False)
     login = browser.get(answer.headers["location"]).text
     browser.post(
         "/app/login",
-        data={"csrf_token": _csrf(login), "token": api_world.tokens[Role.ADMIN], "next": "/app/match"},
+        data={"csrf_token": form_token(login), "token": api_world.tokens[Role.ADMIN], "next": "/app/match"},
         follow_redirects=False,
     )
     assert "vertraulich 123" not in browser.get("/app/match").text
+    browser.close()
+
+
+def test_a_kept_form_reaching_the_page_after_a_provider_sign_in_is_only_the_owners(
+    client: TestClient, api_world: World
+) -> None:
+    """After a sign-in at the OpenID provider the stash cookie (SameSite=Strict) is not sent to the
+    callback, so the form's page itself checks whose typing it is."""
+    first = signed_in_client(client.app, api_world, Role.CASEWORKER)
+    data = _profile(first, profile_text="vertraulich 456")
+    _idle(first, 31)
+    first.post("/app/match", data=data, follow_redirects=False)
+    stash = next(cookie for cookie in first.cookies.jar if cookie.name == "kl_stash")
+    other = signed_in_client(client.app, api_world, Role.ADMIN)  # signed in elsewhere: the stash was not read
+    other.cookies.jar.set_cookie(stash)
+    html = other.get("/app/match").text
+    assert "vertraulich 456" not in html and "Nicht gespeichert" not in html
+    owner = signed_in_client(client.app, api_world, Role.CASEWORKER)
+    owner.cookies.jar.set_cookie(stash)
+    html = owner.get("/app/match").text
+    assert "vertraulich 456</textarea>" in html and "Nicht gespeichert" in html
+    for browser in (first, other, owner):
+        browser.close()
+
+
+def test_an_expired_session_keeps_the_vacancy_draft(client: TestClient, api_world: World) -> None:
+    browser = signed_in_client(client.app, api_world, Role.EMPLOYER_SERVICE)
+    token = form_token(browser.get("/app/vacancy-draft").text)
+    _idle(browser, 31)
+    data = {"csrf_token": token, "title": "Lagerhelfer Frühschicht Ö", "kldb": "51311", "description": "Kurztext"}
+    answer = browser.post("/app/vacancy-draft", data=data, follow_redirects=False)
+    assert answer.status_code == 303 and "next=%2Fapp%2Fvacancy-draft" in answer.headers["location"]
+    login = browser.get(answer.headers["location"]).text
+    browser.post(
+        "/app/login",
+        data={"csrf_token": form_token(login), "token": api_world.tokens[Role.EMPLOYER_SERVICE], "next": "/app/"},
+        follow_redirects=False,
+    )
+    html = browser.get("/app/vacancy-draft").text
+    assert "Nicht gespeichert" in html and 'value="Lagerhelfer Frühschicht Ö"' in html
+    assert "Lagerhelfer Frühschicht" not in browser.get("/app/vacancy-draft").text  # restored once
     browser.close()
 
 
@@ -269,7 +296,7 @@ def test_the_sign_in_page_names_the_demo_file_only_in_demo_mode(client: TestClie
 def test_an_empty_token_asks_for_it(client: TestClient) -> None:
     browser = TestClient(client.app)
     page = browser.get("/app/login").text
-    answer = browser.post("/app/login", data={"csrf_token": _csrf(page), "token": "", "next": "/app/"})
+    answer = browser.post("/app/login", data={"csrf_token": form_token(page), "token": "", "next": "/app/"})
     assert answer.status_code == 401 and "bitte eingeben" in answer.text and "Es gibt ein Problem" in answer.text
 
 

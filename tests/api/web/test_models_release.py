@@ -24,7 +24,7 @@ from matcher.model_registry import CHAMPION
 from matcher.release import promotion_history
 from matcher.store import Store
 from tests.api.conftest import World, copy_world
-from tests.api.web.test_planning_pages import _signed_in
+from tests.api.web.conftest import signed_in_client
 
 pytestmark = pytest.mark.slow
 
@@ -80,7 +80,7 @@ def _form(html: str) -> dict[str, str]:
 
 
 def test_release_refused_by_a_failing_gate(app: object, home: World) -> None:
-    team = _signed_in(app, home, Role.DATA_TEAM)
+    team = signed_in_client(app, home, Role.DATA_TEAM)
     page = team.get("/app/models/release?version=2")
     assert page.status_code == 200, page.text
     assert "Gate: nicht bestanden" in page.text and "nicht besser als" in page.text
@@ -105,7 +105,7 @@ def v2_champion(two_versions: World, tmp_path: Path) -> World:
 def test_release_and_rollback_through_the_gate(v2_champion: World) -> None:
     world = v2_champion
     with TestClient(create_app(world.settings)) as served:
-        team = _signed_in(served.app, world, Role.DATA_TEAM)
+        team = signed_in_client(served.app, world, Role.DATA_TEAM)
         assert "Im Einsatz: <strong>Version 2</strong>" in team.get("/app/models").text
         confirm = team.get("/app/models/release?version=1")
         assert "Wirklich freigeben? Version 1, Gate: bestanden." in confirm.text, confirm.text
@@ -145,7 +145,7 @@ def test_release_and_rollback_through_the_gate(v2_champion: World) -> None:
 
 
 def test_only_the_data_team_releases(app: object, home: World) -> None:
-    worker = _signed_in(app, home, Role.CASEWORKER)
+    worker = signed_in_client(app, home, Role.CASEWORKER)
     assert worker.get("/app/models/release?version=2").status_code == 403
     assert worker.get("/app/models/rollback").status_code == 403
     token = re.search(r'name="csrf_token" value="([^"]+)"', worker.get("/app/").text)
@@ -153,7 +153,7 @@ def test_only_the_data_team_releases(app: object, home: World) -> None:
     data = {"csrf_token": token.group(1), "version": "2", "confirmed": "ja"}
     assert worker.post("/app/models/release", data=data).status_code == 403
     assert worker.post("/app/models/rollback", data=data).status_code == 403
-    team = _signed_in(app, home, Role.DATA_TEAM)
+    team = signed_in_client(app, home, Role.DATA_TEAM)
     refused = team.post("/app/models/release", data={"version": "1", "confirmed": "ja"})  # no CSRF token
     assert refused.status_code == 403 and "Sicherheitsprüfung" in refused.text
     assert team.get("/app/models/release?version=99").status_code == 404
@@ -163,7 +163,7 @@ def test_only_the_data_team_releases(app: object, home: World) -> None:
 
 
 def test_models_page_marks_the_gate_and_tables_every_plot_value(app: object, home: World) -> None:
-    html = _signed_in(app, home, Role.DATA_TEAM).get("/app/models?version=1").text
+    html = signed_in_client(app, home, Role.DATA_TEAM).get("/app/models?version=1").text
     fairness = html.split('id="fairness"')[1].split("</table>")[0]
     rows = fairness.split("<tbody>")[1].count("<tr>")
     assert rows >= 10 and fairness.count('class="verdict"') == rows

@@ -16,14 +16,12 @@ from collections.abc import Iterator
 from html.parser import HTMLParser
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 from starlette.routing import Route
 
 from api.security import Role
 from matcher.store import Store
 from tests.api.conftest import Ids, World
-from tests.api.web.test_planning_pages import _signed_in
 
 UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
 CODE = re.compile(r"\b[a-z_]+:[a-z0-9]")  # commute:15km, skill:<uuid>, working_time:either, permit:…
@@ -92,14 +90,6 @@ def test_the_leak_finder() -> None:
     fine = "am 07.12.2026, 2.897 Stellen, 12.000 Personen, 0,457, NDCG@10, 10:30 Uhr, BITV 2.0, WCAG 2.0/2.1"
     assert leaks(fine) == []
     assert visible_text('<p title="commute:15km">Arbeitsweg<script>x="a:b"</script></p>') == "Arbeitsweg"
-
-
-@pytest.fixture(scope="module")
-def signed_in(client: TestClient, api_world: World) -> Iterator[dict[Role, TestClient]]:
-    clients = {role: _signed_in(client.app, api_world, role) for role in Role}
-    yield clients
-    for c in clients.values():
-        c.close()
 
 
 def _pages(client: TestClient, ids: Ids, api_world: World) -> list[str]:

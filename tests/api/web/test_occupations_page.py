@@ -3,22 +3,11 @@ the "Berufsbezeichnung" field on the ad-hoc profile form."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from fastapi.testclient import TestClient
 
 from api.security import Role
-from tests.api.conftest import World
-from tests.api.web.test_planning_pages import _page, _signed_in
-
-
-@pytest.fixture(scope="module")
-def signed_in(client: TestClient, api_world: World) -> Iterator[dict[Role, TestClient]]:
-    clients = {role: _signed_in(client.app, api_world, role) for role in (Role.CASEWORKER, Role.DATA_TEAM)}
-    yield clients
-    for c in clients.values():
-        c.close()
+from tests.api.web.test_planning_pages import _page
 
 
 @pytest.mark.slow

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,31 +13,9 @@ from markupsafe import escape
 from api.security import Role
 from matcher.models import PROTECTED_ATTRIBUTE_NAMES
 from tests.api.conftest import Ids, World
+from tests.api.web.conftest import signed_in_client
 
 PROTECTED_WORDS = (*PROTECTED_ATTRIBUTE_NAMES, "citizenship", "disability", "geschlecht", "staatsangehörigkeit")
-
-
-def _signed_in(app: object, world: World, role: Role) -> TestClient:
-    """A client of its own (its own cookie jar) signed in with the role's token."""
-    browser = TestClient(app)  # type: ignore[arg-type]
-    page = browser.get("/app/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert token, "no CSRF field on the sign-in page"
-    answer = browser.post(
-        "/app/login",
-        data={"csrf_token": token.group(1), "token": world.tokens[role], "next": "/app/"},
-        follow_redirects=False,
-    )
-    assert answer.status_code == 303, answer.text
-    return browser
-
-
-@pytest.fixture(scope="module")
-def signed_in(client: TestClient, api_world: World) -> Iterator[dict[Role, TestClient]]:
-    clients = {role: _signed_in(client.app, api_world, role) for role in Role}
-    yield clients
-    for c in clients.values():
-        c.close()
 
 
 def _page(html: str) -> None:
@@ -148,6 +125,6 @@ def test_thin_profile_gets_the_profile_page(fresh_client: TestClient, fresh_worl
     record.pop("id")
     put = fresh_client.put("/v1/candidates/THIN-1", json=record, headers=fresh_world.auth(Role.ADMIN))
     assert put.status_code in (200, 201), put.text
-    browser = _signed_in(fresh_client.app, fresh_world, Role.CASEWORKER)
+    browser = signed_in_client(fresh_client.app, fresh_world, Role.CASEWORKER)
     response = browser.get("/app/candidates/THIN-1/opportunities")
     assert response.status_code == 422 and "Profil reicht nicht aus" in response.text

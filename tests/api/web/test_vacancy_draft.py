@@ -5,7 +5,6 @@ typing (htmx) and, without JavaScript, beside the code field when it is sent wit
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,25 +13,11 @@ from fastapi.testclient import TestClient
 from api.security import Role
 from matcher.store import Store
 from tests.api.conftest import Ids, World
-from tests.api.web.conftest import AXE, Browsing
+from tests.api.web.conftest import AXE, Browsing, form_token
 from tests.api.web.test_accessibility import AXE_RUN
-from tests.api.web.test_planning_pages import _page, _signed_in
+from tests.api.web.test_planning_pages import _page
 
 PATH = "/app/vacancy-draft"
-
-
-@pytest.fixture(scope="module")
-def signed_in(client: TestClient, api_world: World) -> Iterator[dict[Role, TestClient]]:
-    clients = {role: _signed_in(client.app, api_world, role) for role in (Role.EMPLOYER_SERVICE, Role.CASEWORKER)}
-    yield clients
-    for c in clients.values():
-        c.close()
-
-
-def _csrf(html: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert found
-    return found.group(1)
 
 
 def _draft(vacancy: dict[str, Any], **changes: Any) -> dict[str, Any]:
@@ -53,7 +38,7 @@ def _draft(vacancy: dict[str, Any], **changes: Any) -> dict[str, Any]:
 
 
 def _post(client: TestClient, form: dict[str, Any]) -> Any:
-    token = _csrf(client.get(PATH).text)
+    token = form_token(client.get(PATH).text)
     return client.post(PATH, data={"csrf_token": token, **form})
 
 
