@@ -80,7 +80,8 @@ def test_a_request_marks_the_card_and_keeps_the_user_on_the_vacancy(web_server: 
         assert "Vorschlag anfragen" in _card(page, second)
         assert f"Karte {first} angefragt" in _text(page)
         again = _ask(client, vacancy, first)
-        assert "bereits+angefragt" in again.headers["location"] or "bereits%20angefragt" in again.headers["location"]
+        assert again.headers["location"].endswith(f"#karte-{first}")
+        assert "war bereits angefragt" in _text(client.get(again.headers["location"].split("#")[0]).text)
 
         # the caseworker declines as "not available": the employer service reads no examples
         _answer(web_server, web_world, vacancy, "decline", "nicht_verfuegbar")
@@ -114,16 +115,19 @@ def test_my_requests_name_the_vacancy_and_card_not_the_request_id_and_can_be_wit
         page = client.get("/app/requests").text
         assert "kr-" not in page  # neither shown nor in a form
         assert "<caption>" in page
-        row = next(r for r in page.split("<tr>") if pseudonym in r)
+        row = next(r for r in page.split("<tbody>", 1)[1].split("<tr>") if pseudonym in r)  # not the notice
         text = _text(row)
         assert vacancy.title in text and f"Stelle {vacancy.id}" in text and "angefragt am" in text
         assert "Berufshauptgruppe" not in text and ("Helfer" in text or "Fachkraft" in text)  # the card's summary
         data = {"csrf_token": form_token(page), "vacancy": vacancy.id, "candidate": pseudonym}
         withdrawn = client.post("/app/requests/withdraw", data=data)
-        assert withdrawn.status_code == 303 and "zur%C3%BCckgezogen" in withdrawn.headers["location"]
-        row = next(r for r in client.get("/app/requests").text.split("<tr>") if pseudonym in r)
+        assert withdrawn.status_code == 303 and withdrawn.headers["location"] == "/app/requests"
+        page = client.get("/app/requests").text
+        assert f"Anfrage zu Karte {pseudonym} (Stelle {vacancy.id}) zurückgezogen." in _text(page)  # the notice
+        row = next(r for r in page.split("<tbody>", 1)[1].split("<tr>") if pseudonym in r)
         assert "zurückgezogen am" in _text(row) and "Anfrage zurückziehen" not in row
-        assert "Keine+offene" in client.post("/app/requests/withdraw", data=data).headers["location"]
+        client.post("/app/requests/withdraw", data=data)
+        assert "Keine offene Anfrage zu dieser Karte." in _text(client.get("/app/requests").text)
         card = _card(client.get(f"/app/vacancies/{vacancy.id}").text, pseudonym)
         assert "zurückgezogen" in _text(card) and "Vorschlag anfragen" in card  # may be asked again
 
