@@ -15,7 +15,7 @@ so that "Labormeister/in" prefers the supervisors' code of the laboratory occupa
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,25 +57,28 @@ class TitleCues:
         and the share of its n-grams the models know (0 for a Cyrillic or Arabic title: then the
         log-probabilities say only what the training titles' mix is, and should not be used).
 
-        The TF-IDF row is built by hand, as the suggester's lexical part does:
-        ``TfidfVectorizer.transform`` costs milliseconds for a single string.
         """
-        counts: dict[int, int] = {}
-        vocabulary, grams = self.vectorizer.vocabulary_, 0
-        for gram in self.vectorizer.build_analyzer()(title):
-            grams += 1
-            column = vocabulary.get(gram)
-            if column is not None:
-                counts[column] = counts.get(column, 0) + 1
-        columns = np.fromiter(counts, dtype=np.int64, count=len(counts))
-        weights = (1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))) * (
-            self.vectorizer.idf_[columns]
-        )
-        norm = np.linalg.norm(weights)
-        weights = weights / norm if norm > 0 else weights
-        known = sum(counts.values()) / grams if grams else 0.0
+        columns, weights, known = tfidf_row(self.vectorizer, self.vectorizer.build_analyzer()(title))
         levels = _log_softmax(weights, columns, self.level_weights)
         return levels, _log_softmax(weights, columns, self.kind_weights), known
+
+
+def tfidf_row(vectorizer: Any, grams: Iterable[str]) -> tuple[NDArray[np.int64], NDArray[np.float64], float]:
+    """One text's row of a fitted ``TfidfVectorizer`` (sublinear tf, L2-normalised), from its
+    analysed n-grams: the known n-grams' columns, their weights, and the share of the n-grams the
+    vocabulary knows. Built by hand: ``TfidfVectorizer.transform`` costs milliseconds for one string."""
+    counts: dict[int, int] = {}
+    vocabulary, seen = vectorizer.vocabulary_, 0
+    for gram in grams:
+        seen += 1
+        column = vocabulary.get(gram)
+        if column is not None:
+            counts[column] = counts.get(column, 0) + 1
+    columns = np.fromiter(counts, dtype=np.int64, count=len(counts))
+    tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+    weights = (1.0 + np.log(tf)) * vectorizer.idf_[columns]
+    norm = np.linalg.norm(weights)
+    return columns, weights / norm if norm > 0 else weights, float(tf.sum()) / seen if seen else 0.0
 
 
 def _log_softmax(
