@@ -10,25 +10,14 @@ from typing import Any
 import pytest
 
 from api.security import Role
-from matcher.store import Store
 from tests.api.web.conftest import Browsing
-from tests.api.web.test_accessibility import PAGES
+from tests.api.web.test_accessibility import PAGES, _ids
 
 pytestmark = pytest.mark.slow
 
 
-def _ids(browsing: Browsing) -> tuple[str, list[str]]:
-    store = Store(browsing.world.settings.store_url)
-    try:
-        candidate = next(c.id for c in store.candidates(50) if c.skills)
-        vacancies = [v.id for v in store.vacancies(3, 0, "open")]
-    finally:
-        store.close()
-    return candidate, vacancies
-
-
 def test_compare_works_after_a_fourth_tick(browsing: Browsing) -> None:
-    candidate, _ = _ids(browsing)
+    candidate, _, _ = _ids(browsing)
     page = browsing.signed_in(Role.CASEWORKER)
     page.goto(f"/app/candidates/{candidate}")
     boxes = page.get_by_label("vergleichen")
@@ -45,7 +34,7 @@ def test_compare_works_after_a_fourth_tick(browsing: Browsing) -> None:
 
 
 def test_focus_stays_on_the_page_after_the_list_is_updated(browsing: Browsing) -> None:
-    candidate, _ = _ids(browsing)
+    candidate, _, _ = _ids(browsing)
     page = browsing.signed_in(Role.CASEWORKER)
     page.goto(f"/app/candidates/{candidate}")
     page.get_by_label("Höchstentfernung (km)").fill("7")
@@ -116,7 +105,7 @@ def narrow(browsing: Browsing) -> Any:
 
 
 def test_every_page_reflows_at_390_px(browsing: Browsing, narrow: dict[Role | None, Any]) -> None:
-    candidate, vacancies = _ids(browsing)
+    candidate, vacancies, _ = _ids(browsing)
     wide = []
     for role, path in [*_reflow_pages(), (Role.CASEWORKER, "/app/occupations?q=Verkaeuferin")]:
         url = path.format(c=candidate, v=vacancies[0], v1=vacancies[1], v2=vacancies[2])
