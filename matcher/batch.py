@@ -231,7 +231,7 @@ def _start(settings: Settings, config: BatchConfig) -> tuple[RunInfo, BatchRuns]
 def _counts(runs: BatchRuns, run: RunInfo, seconds: float) -> BatchSummary:
     from sqlalchemy import func, select
 
-    from matcher.store import batch_shards_table as t
+    from matcher.batch_runs import batch_shards_table as t
 
     stmt = (
         select(t.c.direction, func.count(), func.coalesce(func.sum(t.c.pairs), 0))
@@ -309,7 +309,7 @@ def _queries(runs: BatchRuns, run_id: str) -> dict[str, int]:
     """Queries planned per direction (read before the commit clears the plans)."""
     from sqlalchemy import select
 
-    from matcher.store import batch_shards_table as t
+    from matcher.batch_runs import batch_shards_table as t
 
     stmt = select(t.c.direction, t.c.query_ids).where(t.c.run_id == run_id)
     out: dict[str, int] = {}

@@ -19,11 +19,53 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
-from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy import JSON, Column, Date, Float, Integer, String, Table, and_, delete, func, insert, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from matcher.retrieval import Direction
-from matcher.store import Store, batch_results_table, batch_runs_table, batch_shards_table, candidates_table
+from matcher.store import Store, candidates_table, metadata
+
+# Nightly matching (matcher.batch, matcher.batch_runs): one row per run; its shards, each written in
+# one transaction; and the top-k per query. Readers read only runs whose status is "committed".
+batch_runs_table = Table(
+    "batch_runs",
+    metadata,
+    Column("run_id", String(64), primary_key=True),
+    Column("direction", String(16), nullable=False),
+    Column("k", Integer, nullable=False),
+    Column("as_of", Date, nullable=False),
+    Column("model_version", String(64), nullable=False),
+    Column("index_versions", JSON, nullable=False),
+    Column("status", String(16), nullable=False, index=True),
+    Column("started_at", String(32), nullable=False),
+    Column("committed_at", String(32), nullable=True),
+    Column("counts", JSON, nullable=True),
+)
+batch_shards_table = Table(
+    "batch_shards",
+    metadata,
+    Column("run_id", String(64), primary_key=True),
+    Column("direction", String(32), primary_key=True),
+    Column("shard", Integer, primary_key=True, autoincrement=False),
+    Column("query_ids", JSON, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("done_at", String(32), nullable=True),
+    Column("pairs", Integer, nullable=True),
+)
+batch_results_table = Table(
+    "batch_results",
+    metadata,
+    Column("run_id", String(64), primary_key=True),
+    Column("direction", String(32), primary_key=True),
+    Column("query_id", String(64), primary_key=True),
+    Column("rank", Integer, primary_key=True, autoincrement=False),
+    Column("shard", Integer, nullable=False),
+    Column("item_id", String(64), nullable=False, index=True),
+    Column("score", Float, nullable=False),
+    Column("reasons", JSON, nullable=False),
+    info={"person_columns": ("query_id", "item_id")},  # a job seeker as the query and as an item
+)
+
 
 RunDirection = Literal["vacancies", "candidates", "both"]
 RUNNING, COMMITTED, ABORTED = "running", "committed", "aborted"

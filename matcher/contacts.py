@@ -25,12 +25,46 @@ from typing import Any
 from uuid import uuid4
 
 import pandas as pd
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import Column, String, Table, func, insert, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from matcher.errors import ContactRequestClosedError, UnknownContactRequestError
 from matcher.models import Outcome, Proposal
-from matcher.store import Store, candidates_table, contact_requests_table, feedback_table
+from matcher.store import Store, candidates_table, metadata
+
+# Contact requests of the employer service for a job seeker on a vacancy's shortlist, and the
+# caseworker's answer (below). The employer service sees the person's pseudonym only.
+contact_requests_table = Table(
+    "contact_requests",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("vacancy_id", String(64), nullable=False, index=True),
+    Column("candidate_id", String(64), nullable=False, index=True),
+    Column("pseudonym", String(16), nullable=False),
+    Column("requested_by", String(64), nullable=False),
+    Column("requester_teams", String(400), nullable=True),  # ",team,...,": the requester's team sees it too
+    Column("requested_at", String(32), nullable=False),
+    Column("status", String(16), nullable=False, index=True),
+    Column("answered_by", String(64), nullable=True),
+    Column("answered_at", String(32), nullable=True),
+    Column("decline_reason", String(32), nullable=True),
+    Column("proposal_id", String(64), nullable=True),
+    info={"person_columns": ("candidate_id",)},  # erased with the person (Store.delete_candidate)
+)
+# A caseworker's "passt nicht" on one recommended pair, with a reason from a short list: a label
+# for the next training run (training.dataset), written to the audit log too.
+feedback_table = Table(
+    "feedback",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("candidate_id", String(64), nullable=False, index=True),
+    Column("vacancy_id", String(64), nullable=False, index=True),
+    Column("reason", String(32), nullable=False),
+    Column("given_by", String(64), nullable=False),
+    Column("given_at", String(32), nullable=False),
+    Column("model_version", String(64), nullable=True),
+    info={"person_columns": ("candidate_id",)},
+)
 
 
 class RequestStatus(StrEnum):

@@ -29,7 +29,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, event, inspect, text
+from sqlalchemy import MetaData, create_engine, event, inspect, text
 from sqlalchemy.engine import Connection, Engine
 
 from matcher.errors import SchemaOutdatedError, SchemaUnknownError
@@ -110,11 +110,18 @@ def _revisions() -> frozenset[str]:
     return frozenset(s.revision for s in ScriptDirectory.from_config(alembic_config()).walk_revisions())
 
 
-@cache
-def _metadata_tables() -> frozenset[str]:
+def full_metadata() -> MetaData:
+    """The whole schema: the records' tables (:mod:`matcher.store`) and those that each service
+    declares next to its queries on the same ``metadata``."""
+    from matcher import batch_runs, contacts, staff  # noqa: F401  (importing declares their tables)
     from matcher.store import metadata
 
-    return frozenset(metadata.tables)
+    return metadata
+
+
+@cache
+def _metadata_tables() -> frozenset[str]:
+    return frozenset(full_metadata().tables)
 
 
 def state_of(conn: Connection) -> SchemaState:
@@ -224,11 +231,9 @@ def _locked(engine: Engine) -> Iterator[Connection]:
 
 def _create_if_empty(conn: Connection) -> SchemaState:
     """Under the lock: the current schema and the head stamp, unless another process was first."""
-    from matcher.store import metadata
-
     state = state_of(conn)
     if state.empty and state.current is None:
-        metadata.create_all(conn)
+        full_metadata().create_all(conn)
         context = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
         context.stamp(ScriptDirectory.from_config(alembic_config()), "head")
         state = state_of(conn)

@@ -20,13 +20,38 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import and_, false, insert, not_, or_, select, update
+from sqlalchemy import JSON, Column, String, Table, and_, false, insert, not_, or_, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.sql.elements import ColumnElement
 
 from matcher.errors import MatcherError
 from matcher.models import Candidate
-from matcher.store import Store, candidates_table, staff_table, staff_tokens_table
+from matcher.store import Store, candidates_table, metadata
+
+# Named staff: people and machine clients with a role and teams, and their personal
+# tokens, stored as SHA-256 hashes. ``id`` is a stable pseudonymous staff id; the audit log names
+# people by it, never by name.
+staff_table = Table(
+    "staff",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("teams", JSON, nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Column("revoked_at", String(32), nullable=True),
+)
+staff_tokens_table = Table(
+    "staff_tokens",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("staff_id", String(64), nullable=False, index=True),
+    Column("created_at", String(32), nullable=False),
+    Column("expires_at", String(32), nullable=False),
+    Column("revoked_at", String(32), nullable=True),
+)
+
 
 StaffKind = Literal["person", "client"]
 DEFAULT_TOKEN_DAYS = 90

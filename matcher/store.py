@@ -36,6 +36,7 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    or_,
     select,
     text,
     update,
@@ -86,6 +87,7 @@ proposals_table = Table(
     Column("outcome", String(32), nullable=False),
     Column("outcome_at", Date, nullable=True),
     Column("recorded_by", String(64), nullable=True),  # the staff id that recorded the latest outcome
+    info={"person_columns": ("candidate_id",)},
 )
 protected_table = Table(
     "protected_attributes",
@@ -95,64 +97,7 @@ protected_table = Table(
     Column("birth_year", Integer, nullable=True),
     Column("citizenship_group", String(16), nullable=True),
     Column("severe_disability", Boolean, nullable=True),
-)
-
-
-# Contact requests of the employer service for a job seeker on a vacancy's shortlist, and the
-# caseworker's answer (matcher.contacts). The employer service sees the person's pseudonym only.
-contact_requests_table = Table(
-    "contact_requests",
-    metadata,
-    Column("id", String(64), primary_key=True),
-    Column("vacancy_id", String(64), nullable=False, index=True),
-    Column("candidate_id", String(64), nullable=False, index=True),
-    Column("pseudonym", String(16), nullable=False),
-    Column("requested_by", String(64), nullable=False),
-    Column("requester_teams", String(400), nullable=True),  # ",team,...,": the requester's team sees it too
-    Column("requested_at", String(32), nullable=False),
-    Column("status", String(16), nullable=False, index=True),
-    Column("answered_by", String(64), nullable=True),
-    Column("answered_at", String(32), nullable=True),
-    Column("decline_reason", String(32), nullable=True),
-    Column("proposal_id", String(64), nullable=True),
-)
-# A caseworker's "passt nicht" on one recommended pair, with a reason from a short list: a label
-# for the next training run (training.dataset), written to the audit log too.
-feedback_table = Table(
-    "feedback",
-    metadata,
-    Column("id", String(64), primary_key=True),
-    Column("candidate_id", String(64), nullable=False, index=True),
-    Column("vacancy_id", String(64), nullable=False, index=True),
-    Column("reason", String(32), nullable=False),
-    Column("given_by", String(64), nullable=False),
-    Column("given_at", String(32), nullable=False),
-    Column("model_version", String(64), nullable=True),
-)
-
-
-# Named staff (matcher.staff): people and machine clients with a role and teams, and their personal
-# tokens, stored as SHA-256 hashes. ``id`` is a stable pseudonymous staff id; the audit log names
-# people by it, never by name.
-staff_table = Table(
-    "staff",
-    metadata,
-    Column("id", String(64), primary_key=True),
-    Column("name", String(200), nullable=False),
-    Column("kind", String(16), nullable=False),
-    Column("role", String(32), nullable=False),
-    Column("teams", JSON, nullable=False),
-    Column("created_at", String(32), nullable=False),
-    Column("revoked_at", String(32), nullable=True),
-)
-staff_tokens_table = Table(
-    "staff_tokens",
-    metadata,
-    Column("sha256", String(64), primary_key=True),
-    Column("staff_id", String(64), nullable=False, index=True),
-    Column("created_at", String(32), nullable=False),
-    Column("expires_at", String(32), nullable=False),
-    Column("revoked_at", String(32), nullable=True),
+    info={"person_columns": ("candidate_id",)},
 )
 
 
@@ -189,45 +134,6 @@ measures_table = Table(
     Column("data", JSON, nullable=False),
 )
 
-# Nightly matching (matcher.batch, matcher.batch_runs): one row per run; its shards, each written in
-# one transaction; and the top-k per query. Readers read only runs whose status is "committed".
-batch_runs_table = Table(
-    "batch_runs",
-    metadata,
-    Column("run_id", String(64), primary_key=True),
-    Column("direction", String(16), nullable=False),
-    Column("k", Integer, nullable=False),
-    Column("as_of", Date, nullable=False),
-    Column("model_version", String(64), nullable=False),
-    Column("index_versions", JSON, nullable=False),
-    Column("status", String(16), nullable=False, index=True),
-    Column("started_at", String(32), nullable=False),
-    Column("committed_at", String(32), nullable=True),
-    Column("counts", JSON, nullable=True),
-)
-batch_shards_table = Table(
-    "batch_shards",
-    metadata,
-    Column("run_id", String(64), primary_key=True),
-    Column("direction", String(32), primary_key=True),
-    Column("shard", Integer, primary_key=True, autoincrement=False),
-    Column("query_ids", JSON, nullable=False),
-    Column("attempts", Integer, nullable=False, default=0),
-    Column("done_at", String(32), nullable=True),
-    Column("pairs", Integer, nullable=True),
-)
-batch_results_table = Table(
-    "batch_results",
-    metadata,
-    Column("run_id", String(64), primary_key=True),
-    Column("direction", String(32), primary_key=True),
-    Column("query_id", String(64), primary_key=True),
-    Column("rank", Integer, primary_key=True, autoincrement=False),
-    Column("shard", Integer, nullable=False),
-    Column("item_id", String(64), nullable=False, index=True),
-    Column("score", Float, nullable=False),
-    Column("reasons", JSON, nullable=False),
-)
 
 # Sessions of the web app (api.web.sessions): keyed by a SHA-256 of the cookie's session id. Defined
 # here so that the one ``metadata`` holds the whole schema that the migrations manage.
@@ -441,19 +347,18 @@ class Store:
         self._upsert(conn, protected_table, [_protected_row(p) for p in rows], "candidate_id")
 
     def delete_candidate(self, candidate_id: str) -> None:
-        """Remove a person: profile, protected attributes, proposals, contact requests, feedback,
-        nightly matches and logged vectors."""
+        """Remove a person: profile, logged vectors, and their rows in every table that declares
+        ``info["person_columns"]`` (protected attributes, proposals, contact requests, feedback,
+        nightly matches)."""
+        from matcher.schema import full_metadata
+
         with self.transaction() as conn:
             found = conn.execute(delete(candidates_table).where(candidates_table.c.id == candidate_id)).rowcount
             if not found:
                 raise UnknownCandidateError(candidate_id)
-            conn.execute(delete(protected_table).where(protected_table.c.candidate_id == candidate_id))
-            for table in (proposals_table, contact_requests_table, feedback_table):
-                conn.execute(delete(table).where(table.c.candidate_id == candidate_id))
-            results = batch_results_table  # nightly matches: as the query and as an item
-            conn.execute(
-                delete(results).where((results.c.query_id == candidate_id) | (results.c.item_id == candidate_id))
-            )
+            for table in full_metadata().sorted_tables:  # every table that names people, services' too
+                if columns := table.info.get("person_columns"):
+                    conn.execute(delete(table).where(or_(*(table.c[name] == candidate_id for name in columns))))
             self.log_changes(conn, "candidate", [candidate_id], DELETE)
 
     def delete_vacancy(self, vacancy_id: str) -> None:

@@ -29,11 +29,11 @@ from matcher.contacts import (
     ContactRequest,
     RequestStatus,
     about,
+    contact_requests_table,
     made_by,
 )
 from matcher.errors import UnknownContactRequestError
 from matcher.models import RECORD_ID_RULE
-from matcher.store import contact_requests_table
 
 router = APIRouter(prefix="/v1", tags=["contacts"])
 

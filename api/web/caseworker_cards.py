@@ -22,13 +22,13 @@ from api.security import Permission, Principal
 from api.service import Service
 from api.web.core import Allowed, PageNotFound, render, service_of
 from api.web.forms import FILTERS_DE, OUTCOME_DE, WORKING_TIME_DE
-from matcher.contacts import FEEDBACK_REASONS
+from matcher.contacts import FEEDBACK_REASONS, feedback_table
 from matcher.engine import Engine
 from matcher.errors import UnknownVacancyError
 from matcher.filters import FilterOptions
 from matcher.models import LEVEL_LABELS_DE, PERMITS, Candidate, Vacancy
 from matcher.render import occupation_title, place_name
-from matcher.store import feedback_table, proposals_table
+from matcher.store import proposals_table
 
 router = APIRouter(include_in_schema=False)  # included by api.web.caseworker's router (under PREFIX)
 

@@ -27,7 +27,7 @@ from api.views import DISTANCE_EDGES_KM
 from api.web.core import PREFIX, Allowed, Form, de_date, flash, redirect, render, service_of
 from api.web.forms import FILTERS_DE, K_CHOICES, WORKING_TIME_DE, Parsed, choice
 from matcher.cards import coarse_card
-from matcher.contacts import DECLINE_REASONS_ES, ContactRequest, RequestStatus, made_by
+from matcher.contacts import DECLINE_REASONS_ES, ContactRequest, RequestStatus, contact_requests_table, made_by
 from matcher.errors import (
     ContactRequestClosedError,
     UnknownCandidateError,
@@ -37,7 +37,6 @@ from matcher.errors import (
 )
 from matcher.models import PERMITS, Vacancy
 from matcher.render import occupation_title, place_name
-from matcher.store import contact_requests_table
 from matcher.text import fold, folded_words
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)

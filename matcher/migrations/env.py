@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from alembic import context
 
-from matcher.schema import VERSION_TABLE
-from matcher.store import metadata
+from matcher.schema import VERSION_TABLE, full_metadata
+
+metadata = full_metadata()
 
 connection = context.config.attributes.get("connection")
 if connection is None:

@@ -289,7 +289,7 @@ def test_sentences_of_old_runs_never_reach_the_employer_service(batch_world: Wor
     employer service gets none."""
     from sqlalchemy import update
 
-    from matcher.store import batch_results_table as r
+    from matcher.batch_runs import batch_results_table as r
 
     old = ["1 km, mit Bus und Bahn etwa 20 Minuten", "Zielberuf passt genau"]
     store = Store(batch_world.settings.store_url)

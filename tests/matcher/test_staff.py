@@ -10,8 +10,8 @@ from sqlalchemy import select, update
 
 from matcher.errors import MatcherError
 from matcher.models import Candidate, CandidateSource
-from matcher.staff import InvalidTeamError, StaffDirectory, TeamRule, UnknownStaffError, hash_token
-from matcher.store import Store, candidates_table, staff_tokens_table
+from matcher.staff import InvalidTeamError, StaffDirectory, TeamRule, UnknownStaffError, hash_token, staff_tokens_table
+from matcher.store import Store, candidates_table
 
 
 @pytest.fixture

@@ -16,7 +16,8 @@ from sqlalchemy import select
 
 from api.security import Role
 from matcher.audit import records
-from matcher.store import Store, feedback_table, proposals_table
+from matcher.contacts import feedback_table
+from matcher.store import Store, proposals_table
 from tests.api.web.conftest import Browsing, sign_in
 
 pytestmark = pytest.mark.slow
