@@ -29,12 +29,12 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
+from matcher.clock import utc_stamp
 from matcher.errors import BackupError, MatcherError
 from matcher.index_io import IndexManifest, check_checksums, read_manifest, resolve_dir
 from matcher.private import private_dir, sqlite_file
@@ -112,7 +112,7 @@ def write_backup(settings: Settings, out: Path, with_keys: bool = False) -> Back
             index_seqs=index_seqs,
             with_keys=with_keys,
             release=_release(),
-            created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            created_at=utc_stamp("seconds"),
         )
         _write_tar(stage, manifest, out)
     return manifest

@@ -26,6 +26,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from matcher.batch_runs import DIRECTIONS, BatchRuns, ResultRow, RunDirection, RunInfo, ShardPlan, plan_shards
+from matcher.clock import utc_stamp
 from matcher.engine import Engine
 from matcher.errors import InsufficientProfileError, MatcherError, UnknownCandidateError, UnknownVacancyError
 from matcher.explain import reason_data
@@ -222,7 +223,7 @@ def _start(settings: Settings, config: BatchConfig) -> tuple[RunInfo, BatchRuns]
         engine.model.version,
         versions,
         "running",
-        datetime.now(UTC).isoformat(timespec="milliseconds"),
+        utc_stamp(),
     )
     runs.begin(run, plans)
     return run, runs

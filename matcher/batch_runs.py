@@ -16,12 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any, Literal
 
 from sqlalchemy import JSON, Column, Date, Float, Integer, String, Table, and_, delete, func, insert, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
+from matcher.clock import utc_stamp
 from matcher.retrieval import Direction
 from matcher.store import Store, candidates_table, metadata
 
@@ -76,10 +77,6 @@ DIRECTIONS: dict[RunDirection, tuple[Direction, ...]] = {
     "candidates": ("candidates_for_vacancy",),
     "both": ("vacancies_for_candidate", "candidates_for_vacancy"),
 }
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 @dataclass(frozen=True)
@@ -233,7 +230,7 @@ class BatchRuns:
             conn.execute(
                 update(t)
                 .where(t.c.run_id == plan.run_id, t.c.direction == plan.direction, t.c.shard == plan.shard)
-                .values(done_at=_now(), pairs=len(values))
+                .values(done_at=utc_stamp(), pairs=len(values))
             )
 
     def abort(self, run_id: str) -> None:
@@ -264,7 +261,7 @@ class BatchRuns:
             conn.execute(
                 update(batch_runs_table)
                 .where(batch_runs_table.c.run_id == run_id)
-                .values(status=COMMITTED, committed_at=_now(), counts=counts)
+                .values(status=COMMITTED, committed_at=utc_stamp(), counts=counts)
             )
 
     # --- reading committed runs ---------------------------------------------------------------

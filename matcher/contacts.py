@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from enum import StrEnum
 from typing import Any
 from uuid import uuid4
@@ -28,6 +28,7 @@ import pandas as pd
 from sqlalchemy import Column, String, Table, func, insert, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
+from matcher.clock import utc_stamp
 from matcher.errors import ContactRequestClosedError, UnknownContactRequestError
 from matcher.models import Outcome, Proposal
 from matcher.store import Store, candidates_table, metadata
@@ -105,10 +106,6 @@ FEEDBACK_REASONS: dict[str, str] = {
 }
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
 @dataclass(frozen=True)
 class ContactRequest:
     """One request and its answer. ``candidate_id`` is the customer number: for caseworkers only."""
@@ -184,7 +181,7 @@ class ContactBook:
                 candidate_id=candidate_id,
                 pseudonym=pseudonym,
                 requested_by=requested_by,
-                requested_at=_now(),
+                requested_at=utc_stamp("seconds"),
                 status=RequestStatus.OPEN,
                 requester_teams="," + ",".join(teams) + "," if teams else None,
             )
@@ -292,7 +289,7 @@ class ContactBook:
         changed = conn.execute(
             update(t)
             .where(t.c.id == request_id, t.c.status == RequestStatus.OPEN.value)
-            .values(status=status.value, answered_by=answered_by, answered_at=_now(), **values)
+            .values(status=status.value, answered_by=answered_by, answered_at=utc_stamp("seconds"), **values)
         ).rowcount
         if changed != 1:
             raise ContactRequestClosedError(f"contact request {request_id} was answered already")
@@ -317,7 +314,7 @@ class ContactBook:
                     vacancy_id=vacancy_id,
                     reason=reason,
                     given_by=given_by,
-                    given_at=_now(),
+                    given_at=utc_stamp("seconds"),
                     model_version=model_version,
                 )
             )

@@ -33,7 +33,6 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -42,6 +41,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from matcher import index_io
+from matcher.clock import utc_stamp
 from matcher.errors import IndexCorruptError
 from matcher.index_io import IndexManifest
 from matcher.quantised import QuantisedScan
@@ -141,7 +141,7 @@ class VectorIndex(ABC):
         self.encoder_name = encoder_name
         self.encoder_fingerprint = encoder_fingerprint
         self.config = config
-        self.built_at = datetime.now(UTC).isoformat(timespec="seconds")
+        self.built_at = utc_stamp("seconds")
         self._faiss: Any = self._new_faiss()
         self._ids: list[str | None] = []  # row -> external id; None marks a tombstone
         self._rows: dict[str, int] = {}  # external id -> its live row

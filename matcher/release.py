@@ -19,12 +19,12 @@ import csv
 import io
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from matcher.clock import utc_stamp
 from matcher.errors import ModelNotFoundError
 from matcher.model_registry import CHAMPION, _client, load_model, run_artifact
 from matcher.promotion_gate import decide_promotion, fairness_gate
@@ -207,7 +207,7 @@ def _appended(history: list[str], version: str) -> list[str]:
 
 def _move(client: Any, name: str, version: str, actor: str, history: list[str]) -> None:
     client.set_model_version_tag(name, version, "promoted_by", actor)
-    client.set_model_version_tag(name, version, "promoted_at", datetime.now(UTC).isoformat(timespec="seconds"))
+    client.set_model_version_tag(name, version, "promoted_at", utc_stamp("seconds"))
     client.set_registered_model_alias(name, CHAMPION, version)
     client.set_registered_model_tag(name, HISTORY_TAG, json.dumps(history[-200:]))
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, Protocol, TypeVar
 
@@ -45,6 +44,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql.elements import ColumnElement
 
+from matcher.clock import utc_stamp
 from matcher.errors import UnknownCandidateError, UnknownVacancyError
 from matcher.measures import Measure
 from matcher.models import Candidate, Proposal, ProtectedAttributes, Vacancy
@@ -174,10 +174,6 @@ class Change:
     op: str
     vector: NDArray[np.float32] | None
     record: Candidate | Vacancy | None
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def _candidate_row(c: Candidate) -> dict[str, Any]:
@@ -396,7 +392,7 @@ class Store:
                     .where(change_log_table.c.kind == kind, change_log_table.c.record_id.in_(ids[start : start + 500]))
                     .values(vector=None)
                 )
-        at = _now()
+        at = utc_stamp()
         blobs = [None] * len(ids) if vectors is None else [np.asarray(v, np.float32).tobytes() for v in vectors]
         rows = [{"kind": kind, "record_id": i, "op": op, "vector": b, "at": at} for i, b in zip(ids, blobs)]
         for start in range(0, len(rows), 5000):
@@ -432,7 +428,7 @@ class Store:
     def add_audit_checkpoint(self, seq: int, mac: str) -> None:
         with self.transaction() as conn:
             conn.execute(delete(audit_checkpoints_table).where(audit_checkpoints_table.c.seq == seq))
-            conn.execute(insert(audit_checkpoints_table).values(seq=seq, mac=mac, anchor=False, at=_now()))
+            conn.execute(insert(audit_checkpoints_table).values(seq=seq, mac=mac, anchor=False, at=utc_stamp()))
 
     def audit_checkpoints(self) -> list[tuple[int, str, bool]]:
         """(seq, MAC, anchor) of every checkpoint, by seq."""
@@ -445,7 +441,7 @@ class Store:
         """(seq, MAC) becomes the anchor of what the log keeps; earlier checkpoints go."""
         with self.transaction() as conn:
             conn.execute(delete(audit_checkpoints_table).where(audit_checkpoints_table.c.seq <= seq))
-            conn.execute(insert(audit_checkpoints_table).values(seq=seq, mac=mac, anchor=True, at=_now()))
+            conn.execute(insert(audit_checkpoints_table).values(seq=seq, mac=mac, anchor=True, at=utc_stamp()))
 
     # --- reads -------------------------------------------------------------------------------
     def get_candidate(self, candidate_id: str) -> Candidate:
