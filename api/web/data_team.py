@@ -19,6 +19,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
+from api.endpoint import Endpoint
 from api.errors import ReloadFailedError
 from api.security import Permission, Principal
 from api.web.core import PREFIX, ROLE_LABELS_DE, Allowed, Form, PageNotFound, redirect, render, service_of, web_parts
@@ -157,16 +158,16 @@ def confirm_rollback(request: Request, who: DataTeam) -> HTMLResponse:
 
 
 @router.post("/models/release")
-def do_release(request: Request, who: DataTeam, form: Form) -> Response:
-    return _apply(request, who, form, rollback=False)
+def do_release(request: Request, who: DataTeam, form: Form, endpoint: Endpoint) -> Response:
+    return _apply(request, who, form, endpoint, rollback=False)
 
 
 @router.post("/models/rollback")
-def do_rollback(request: Request, who: DataTeam, form: Form) -> Response:
-    return _apply(request, who, form, rollback=True)
+def do_rollback(request: Request, who: DataTeam, form: Form, endpoint: Endpoint) -> Response:
+    return _apply(request, who, form, endpoint, rollback=True)
 
 
-def _apply(request: Request, who: Principal, form: dict[str, str], rollback: bool) -> Response:
+def _apply(request: Request, who: Principal, form: dict[str, str], endpoint: str, rollback: bool) -> Response:
     """Without the confirmation field: back to the confirmation page, nothing changes. Else the
     gate is checked again; passed: the alias moves, the audit record, every worker reloads."""
     version = form.get("version", "")
@@ -184,7 +185,6 @@ def _apply(request: Request, who: Principal, form: dict[str, str], rollback: boo
     check = release(settings.tracking_uri, settings.artifact_dir, settings.model_name, version, who.user_id, rollback)
     if not check.passed:
         return _confirm_page(request, check, status_code=409)
-    endpoint = "POST /app/models/rollback" if rollback else "POST /app/models/release"
     try:
         service.reload_model()
     except ReloadFailedError as exc:

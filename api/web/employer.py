@@ -18,7 +18,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import and_
 
-from api.routes.contacts import ask_for_contact, read_requests, withdraw_contact
+from api.actions import ask_for_contact, read_requests, withdraw_contact
+from api.endpoint import Endpoint
 from api.routes.shortlists import employer_options, shortlist_body
 from api.schemas import FilterRequest, ShortlistRequest
 from api.security import Permission, Principal
@@ -116,7 +117,7 @@ def vacancy_summary(v: Vacancy, service: Any) -> list[tuple[str, str]]:
 
 
 @router.get("/vacancies/{vacancy_id}", response_class=HTMLResponse)
-def vacancy_page(vacancy_id: str, request: Request, who: EmployerService) -> HTMLResponse:
+def vacancy_page(vacancy_id: str, request: Request, who: EmployerService, endpoint: Endpoint) -> HTMLResponse:
     service = service_of(request)
     engine = service.ready_engine()
     vacancy = engine.vacancy(engine.store.resolve_vacancy_id(vacancy_id))  # UnknownVacancyError: 404 page
@@ -124,9 +125,9 @@ def vacancy_page(vacancy_id: str, request: Request, who: EmployerService) -> HTM
     parsed = Parsed()
     choice(parsed, params, "k", [str(k) for k in K_CHOICES], "Anzahl", "10")
     choice(parsed, params, "distance", ["", *DISTANCE_CHOICES], "Entfernung", "")
-    body = _cards(service, who, vacancy, parsed) if parsed.ok else None
+    body = _cards(service, who, vacancy, parsed, endpoint) if parsed.ok else None
     if body is not None:
-        mark_requested(service, who, vacancy.id, body["items"])
+        mark_requested(service, who, vacancy.id, body["items"], endpoint)
     return render(
         request,
         "vacancy.html",
@@ -144,10 +145,10 @@ def vacancy_page(vacancy_id: str, request: Request, who: EmployerService) -> HTM
     )
 
 
-def _cards(service: Service, who: Principal, vacancy: Vacancy, parsed: Parsed) -> dict[str, Any]:
+def _cards(service: Service, who: Principal, vacancy: Vacancy, parsed: Parsed, endpoint: str) -> dict[str, Any]:
     """The shortlist of cards for the page's choices (k, distance)."""
     km = float(parsed.clean["distance"]) if parsed.clean["distance"] else None
-    return employer_cards(service, who, vacancy, "GET /app/vacancies/{id}", int(parsed.clean["k"]), km)
+    return employer_cards(service, who, vacancy, endpoint, int(parsed.clean["k"]), km)
 
 
 def employer_cards(
@@ -176,7 +177,9 @@ def permit_rows(details: dict[str, Any] | None) -> list[tuple[str, bool]]:
     return licences + permits
 
 
-def mark_requested(service: Service, who: Principal, vacancy_id: str, items: list[dict[str, Any]]) -> None:
+def mark_requested(
+    service: Service, who: Principal, vacancy_id: str, items: list[dict[str, Any]], endpoint: str
+) -> None:
     """Mark the cards this person (or their team) already asked for with the request's state;
     matched on the server by the person behind the card, nothing of the identity goes out."""
     book = service.contacts
@@ -192,7 +195,7 @@ def mark_requested(service: Service, who: Principal, vacancy_id: str, items: lis
         item["request"] = request_state(made)
     if marked:
         audited = [(made.candidate_id, None) for _, made in marked]
-        service.audit(who, "GET /app/vacancies/{id}", f"requests:{vacancy_id}", audited, kind="read")
+        service.audit(who, endpoint, f"requests:{vacancy_id}", audited, kind="read")
 
 
 def request_state(made: ContactRequest) -> dict[str, Any]:
@@ -231,11 +234,11 @@ def request_contact(vacancy_id: str, request: Request, who: Requesting, form: Fo
 
 
 @router.get("/requests", response_class=HTMLResponse)
-def my_requests(request: Request, who: Requesting) -> HTMLResponse:
+def my_requests(request: Request, who: Requesting, endpoint: Endpoint) -> HTMLResponse:
     """The answers: open, accepted (with the customer number), declined (with the neutral reason)
     or withdrawn; each with the vacancy's title and number and the card's summary."""
     service = service_of(request)
-    rows, _ = read_requests(service, who, None, 200, 0, "GET /app/requests")
+    rows, _ = read_requests(service, who, None, 200, 0, endpoint)
     return render(
         request,
         "requests.html",

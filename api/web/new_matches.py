@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
+from api.endpoint import Endpoint
 from api.routes.batch import digest_body, new_matches_body
 from api.security import Permission, Principal
 from api.web.core import PREFIX, Allowed, PageNotFound, render, service_of
@@ -60,14 +61,13 @@ def _titles(request: Request, ids: list[str]) -> dict[str, str]:
 
 
 @router.get("/new-matches/{candidate_id}", response_class=HTMLResponse)
-def person_page(candidate_id: str, request: Request, who: Caseworker) -> HTMLResponse:
+def person_page(candidate_id: str, request: Request, who: Caseworker, endpoint: Endpoint) -> HTMLResponse:
     service = service_of(request)
     engine = service.ready_engine()
     try:
         person = engine.candidate(candidate_id)
     except UnknownCandidateError as exc:
         raise PageNotFound("Arbeitsuchende/r") from exc
-    endpoint = "GET /app/new-matches/{id}"
     body: dict[str, Any] = new_matches_body(service, engine, who, "vacancies_for_candidate", person.id, endpoint)
     ids = [i["id"] for i in body["items"]] + [g["id"] for g in body["gone"]]
     return render(

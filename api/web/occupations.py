@@ -4,7 +4,7 @@
 with htmx (``hx-get`` on the "Berufsbezeichnung" field of the ad-hoc profile, and on the title
 of a vacancy draft) the same address
 answers the list alone, which htmx puts beside the field. Every signed-in role may ask: a title
-names nobody. The suggester is the API's (:func:`api.routes.occupations.occupation_suggester`).
+names nobody. The suggester is the API's (:func:`api.actions.occupation_suggester`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from api.routes.occupations import K_MAX, TEXT_MAX, occupation_suggester
+from api.actions import SUGGEST_K_MAX, SUGGEST_TEXT_MAX, occupation_suggester
 from api.security import Principal
 from api.web.core import PREFIX, CurrentSession, render, service_of
 
@@ -48,11 +48,11 @@ def occupation_suggestions(
     text = q.strip()
     error = None
     items = []
-    if len(text) > TEXT_MAX:
-        error = f"Bitte höchstens {TEXT_MAX} Zeichen eingeben."
+    if len(text) > SUGGEST_TEXT_MAX:
+        error = f"Bitte höchstens {SUGGEST_TEXT_MAX} Zeichen eingeben."
     elif text:
         suggester = occupation_suggester(request, service_of(request))
-        items = suggester.suggest(text, min(max(k, 1), K_MAX))
+        items = suggester.suggest(text, min(max(k, 1), SUGGEST_K_MAX))
     return render(
         request,
         "occupations.html",

@@ -1,7 +1,7 @@
 """The pages of opportunities and planning: what would open doors for one job seeker (caseworker),
 the catalogue of measures (every role), and the region's shortages (employer service, data team).
 
-The opportunities page is the API's answer (:func:`api.routes.opportunities.audited_opportunities`:
+The opportunities page is the API's answer (:func:`api.actions.audited_opportunities`:
 the same counts and the same audit record); it suggests, the caseworker decides. Measures and
 shortages are aggregates and name no person. Nothing here reads protected attributes.
 """
@@ -15,7 +15,8 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from api.routes.opportunities import audited_opportunities
+from api.actions import audited_opportunities
+from api.endpoint import Endpoint
 from api.security import Permission, Principal
 from api.web.core import PREFIX, Allowed, render, service_of
 from api.web.forms import WORKING_TIME_DE, Parsed, choice
@@ -60,12 +61,11 @@ SHORTAGE_ROWS = ("10", "20", "50")
 
 
 @router.get("/candidates/{candidate_id}/opportunities", response_class=HTMLResponse)
-def opportunities_page(candidate_id: str, request: Request, who: Opportunities) -> HTMLResponse:
+def opportunities_page(candidate_id: str, request: Request, who: Opportunities, endpoint: Endpoint) -> HTMLResponse:
     """Which single change would open how many more fitting vacancies, with the reachable measures
     that teach it. Unknown id: the 404 page; a thin profile: "Profil reicht nicht aus"."""
     service = service_of(request)
     engine = service.ready_engine()
-    endpoint = "GET /app/candidates/{id}/opportunities"
     result = audited_opportunities(
         request, service, who, engine, candidate_id, engine.config.filters, OpportunityConfig(), endpoint
     )

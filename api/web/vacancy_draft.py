@@ -22,7 +22,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
-from api.routes.occupations import occupation_suggester
+from api.actions import occupation_suggester
+from api.endpoint import Endpoint
 from api.schemas import VacancyUpsert
 from api.security import Permission, Principal
 from api.service import Service
@@ -210,7 +211,7 @@ def _as_typed(form: Mapping[str, list[str]]) -> Parsed:
 
 
 @router.post("/vacancy-draft", response_class=HTMLResponse)
-def draft_cards(request: Request, who: EmployerService, form: FormLists) -> HTMLResponse:
+def draft_cards(request: Request, who: EmployerService, form: FormLists, endpoint: Endpoint) -> HTMLResponse:
     """The cards for a draft typed in; the draft itself is neither stored nor logged."""
     service = service_of(request)
     taken = (form.get("take_kldb") or [""])[0]
@@ -223,5 +224,5 @@ def draft_cards(request: Request, who: EmployerService, form: FormLists) -> HTML
     if vacancy is not None and profile_gaps(vacancy):
         parsed.errors["description"] = _THIN
         vacancy = None
-    body = None if vacancy is None else employer_cards(service, who, vacancy, "POST /app/vacancy-draft")
+    body = None if vacancy is None else employer_cards(service, who, vacancy, endpoint)
     return _page(request, parsed, suggestions, body)
