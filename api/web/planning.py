@@ -21,7 +21,7 @@ from api.security import Permission, Principal
 from api.web.core import PREFIX, Allowed, render, service_of
 from api.web.forms import WORKING_TIME_DE, Parsed, choice
 from matcher.errors import MatcherError
-from matcher.measures import TYPE_LABELS_DE, MeasureType
+from matcher.measures import TYPE_LABELS_DE, MeasureType, count_measures
 from matcher.models import LEVEL_LABELS_DE, PERMITS
 from matcher.opportunities import OpportunityConfig, open_vacancies
 from matcher.planning import shortages
@@ -127,7 +127,7 @@ def measures_page(request: Request, who: ReadsMeasures) -> HTMLResponse:
     limit = int(form.clean.get("limit") or PAGE_SIZES[0])
     if form.ok:
         kind = form.clean["type"] or None
-        total = store.count("measures") if kind is None else len(store.measures(type=kind))
+        total = count_measures(store, kind)
         rows = [_measure_row(m, service_of(request).reference) for m in store.measures(limit, offset, kind)]
     base = {"type": form.typed["type"], "limit": str(limit)}
     previous = _page_url(base, max(offset - limit, 0)) if offset > 0 else None
