@@ -78,6 +78,15 @@ _MESSAGES = {
     "german_level_min": "Deutsch mindestens: bitte einen Eintrag aus der Liste wählen.",
     "working_time": "Arbeitszeit: bitte einen Eintrag aus der Liste wählen.",
 }
+# The fields' names in a schema error's message (api.web.forms.SCHEMA_MESSAGES_DE).
+_LABELS = {
+    "title": "Stellentitel",
+    "kldb": "Beruf",
+    "skills": "Verlangte Fähigkeiten",
+    "hours_per_week": "Stunden pro Woche",
+    "start_date": "Beginn",
+    "description": "Beschreibung",
+}
 _THIN = "Für Vorschläge bitte verlangte Fähigkeiten oder eine Beschreibung (mindestens fünf Wörter) angeben."
 
 
@@ -155,7 +164,7 @@ def _validated(parsed: Parsed, data: dict[str, Any]) -> Vacancy | None:
     try:
         checked = VacancyUpsert.model_validate({k: v for k, v in data.items() if v is not None})
     except ValidationError as exc:
-        schema_errors(parsed, exc, _FIELD_OF, _MESSAGES, "title")
+        schema_errors(parsed, exc, _FIELD_OF, _MESSAGES, _LABELS, "title")
         return None
     return Vacancy.model_validate(checked.model_dump() | {"id": data["id"]})
 
