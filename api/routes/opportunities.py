@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.actions import audited_opportunities
 from api.deps import CanReadMeasures, CanSeeOpportunities, CanSeeShortages, ReadyEngine, ServiceDep
 from api.endpoint import Endpoint
+from api.paging import Limit, Offset
 from api.responses import LeanJSON
 from api.schemas import PAGE_MAX, FilterRequest
 from matcher.measures import CHANGE_KINDS, MeasureType, count_measures
@@ -96,8 +97,8 @@ def opportunities(
 def measures(
     engine: ReadyEngine,
     who: CanReadMeasures,
-    limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 50,
-    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
     type: Annotated[MeasureType | None, Query(description="only measures of this type")] = None,
 ) -> LeanJSON:
     """The catalogue of qualification and activation measures, paged (any role but the data team's
