@@ -18,11 +18,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import func, select
 
 from matcher.columns import CandidateTable, VacancyTable
 from matcher.filters import FilterOptions, apply_filters
@@ -38,6 +39,9 @@ from matcher.models import (
     WorkingTime,
     effective_licences,
 )
+
+if TYPE_CHECKING:
+    from matcher.store import Store
 
 ChangeKind = Literal["licence", "permit", "german_level", "skill", "requirement_level", "commute", "working_time"]
 CHANGE_KINDS: tuple[ChangeKind, ...] = (
@@ -236,6 +240,17 @@ class MeasureCatalogue:
         return np.asarray(
             [i for i in rows if record is not None and teaches(self.measures[i], change, record)], np.intp
         )
+
+
+def count_measures(store: Store, type: str | None = None) -> int:
+    """How many measures the store holds (of one ``type``): one counting query, none loaded."""
+    from matcher.store import measures_table  # matcher.store reads Measure from this module
+
+    query = select(func.count()).select_from(measures_table)
+    if type is not None:
+        query = query.where(measures_table.c.type == type)
+    with store.engine.connect() as conn:
+        return int(conn.execute(query).scalar_one())
 
 
 def _taught_keys(m: Measure) -> set[tuple[str, str]]:

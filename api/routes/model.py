@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from api.deps import CanManageModel, ServiceDep
+from api.endpoint import Endpoint
 from api.errors import NotReadyError, ReloadFailedError, hide_paths
 from api.schemas import ReloadResponse
 from api.security import Role
@@ -38,7 +39,7 @@ def describe_model(who: CanManageModel, service: ServiceDep) -> dict[str, Any]:
 
 
 @router.post("/model/reload", response_model=ReloadResponse)
-def reload_model(who: CanManageModel, service: ServiceDep) -> ReloadResponse:
+def reload_model(who: CanManageModel, service: ServiceDep, endpoint: Endpoint) -> ReloadResponse:
     """Switch to the registry's current @champion; the old model serves until the new one is loaded.
 
     A failed reload changes nothing: 409 while an older model keeps serving, 503 when none does.
@@ -51,7 +52,7 @@ def reload_model(who: CanManageModel, service: ServiceDep) -> ReloadResponse:
             raise
         raise ReloadFailedError(hide_paths(str(exc)), exc.serving) from exc
     # Who switched the serving model: a change to what every later shortlist is ranked by.
-    service.audit(who, "POST /v1/model/reload", now.version, [], now.version, kind="model")
+    service.audit(who, endpoint, now.version, [], now.version, kind="model")
     return ReloadResponse(
         changed=before is None or before.version != now.version,
         previous=model_out(before) if before else None,

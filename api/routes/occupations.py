@@ -8,23 +8,16 @@ handler is plain ``def``: it encodes and scores, which blocks.
 
 from __future__ import annotations
 
-import threading
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from api.actions import SUGGEST_K_MAX, SUGGEST_TEXT_MAX, occupation_suggester
 from api.deps import AnyRole, ServiceDep
-from api.errors import NotReadyError
-from api.service import Service
-from matcher.occupations import OccupationSuggester, OccupationSuggestion
+from matcher.occupations import OccupationSuggestion
 
 router = APIRouter(prefix="/v1", tags=["occupations"])
-
-TEXT_MAX = 200
-K_MAX = 20
-
-_BUILD_LOCK = threading.Lock()
 
 
 class SuggestRequest(BaseModel):
@@ -32,8 +25,8 @@ class SuggestRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(min_length=1, max_length=TEXT_MAX, description="free German job title")
-    k: int = Field(default=5, ge=1, le=K_MAX, description="how many codes")
+    text: str = Field(min_length=1, max_length=SUGGEST_TEXT_MAX, description="free German job title")
+    k: int = Field(default=5, ge=1, le=SUGGEST_K_MAX, description="how many codes")
 
     @field_validator("text")
     @classmethod
@@ -53,26 +46,6 @@ class SuggestItem(BaseModel):
 
 class SuggestResponse(BaseModel):
     items: list[SuggestItem]
-
-
-def occupation_suggester(request: Request, service: Service) -> OccupationSuggester:
-    """The app's suggester for the engine's encoder, built once.
-
-    Raises:
-        NotReadyError: the encoder is not loaded (the engine did not start).
-    """
-    engine = service.engine
-    if engine is None:
-        reason = service.problems.get("encoder") or service.problems.get("indexes") or "not loaded"
-        raise NotReadyError(f"occupation suggestions need the encoder ({reason})")
-    current: OccupationSuggester | None = getattr(request.app.state, "occupation_suggester", None)
-    if current is None or current.encoder is not engine.encoder:
-        with _BUILD_LOCK:
-            current = getattr(request.app.state, "occupation_suggester", None)
-            if current is None or current.encoder is not engine.encoder:
-                current = OccupationSuggester(service.reference, engine.encoder, cache_dir=service.settings.cache_dir)
-                request.app.state.occupation_suggester = current
-    return current
 
 
 def suggestion_items(suggestions: list[OccupationSuggestion]) -> list[SuggestItem]:

@@ -14,16 +14,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.actions import audited_opportunities
 from api.deps import CanReadMeasures, CanSeeOpportunities, CanSeeShortages, ReadyEngine, ServiceDep
+from api.endpoint import Endpoint
+from api.paging import Limit, Offset
 from api.responses import LeanJSON
 from api.schemas import PAGE_MAX, FilterRequest
-from api.security import Principal
-from api.service import Service, index_label
-from matcher.engine import Engine
-from matcher.filters import FilterOptions
-from matcher.measures import CHANGE_KINDS, MeasureCatalogue, MeasureType
+from matcher.measures import CHANGE_KINDS, MeasureType, count_measures
 from matcher.models import RECORD_ID_RULE, PlausibleDate
-from matcher.opportunities import Opportunities, OpportunityConfig, find_opportunities, open_vacancies
+from matcher.opportunities import OpportunityConfig, open_vacancies
 from matcher.planning import shortages
 
 router = APIRouter(prefix="/v1", tags=["opportunities"])
@@ -75,17 +74,6 @@ class ShortageResponse(BaseModel):
     dimensions: dict[str, list[dict[str, Any]]]
 
 
-def _catalogue(request: Request, engine: Engine) -> MeasureCatalogue:
-    """The catalogue, built once per app and rebuilt when the store's measures change."""
-    store = engine.store
-    stamp = (store.count("measures"), id(engine))
-    cached = getattr(request.app.state, "measure_catalogue", None)
-    if cached is None or cached[0] != stamp:
-        cached = (stamp, MeasureCatalogue.build(store.measures(), engine.gazetteer))
-        request.app.state.measure_catalogue = cached
-    return cached[1]  # type: ignore[no-any-return]
-
-
 @router.post("/candidates/{candidate_id}/opportunities", response_model=OpportunityResponse)
 def opportunities(
     candidate_id: RecordId,
@@ -93,6 +81,7 @@ def opportunities(
     who: CanSeeOpportunities,
     engine: ReadyEngine,
     service: ServiceDep,
+    endpoint: Endpoint,
     body: Annotated[OpportunityRequest | None, Body()] = None,
 ) -> LeanJSON:
     """Which single change would open how many more fitting vacancies, with the measures that
@@ -100,43 +89,16 @@ def opportunities(
     options = body or OpportunityRequest()
     filters = options.filters.options(engine.config.filters).override(today=options.as_of)
     config = OpportunityConfig(examples=options.examples, skills_tried=options.skills)
-    endpoint = "POST /v1/candidates/{id}/opportunities"
     result = audited_opportunities(request, service, who, engine, candidate_id, filters, config, endpoint)
     return LeanJSON(result.to_json())
-
-
-def audited_opportunities(
-    request: Request,
-    service: Service,
-    who: Principal,
-    engine: Engine,
-    candidate_id: str,
-    filters: FilterOptions,
-    config: OpportunityConfig,
-    endpoint: str,
-) -> Opportunities:
-    """One person's opportunities, written to the audit log (who asked, for whom, which changes
-    with how many vacancies): the API's answer and the web page's.
-
-    Raises:
-        UnknownCandidateError: no candidate with that id.
-        AccessReasonRequiredError: another team's job seeker, and no reason given.
-        InsufficientProfileError: the profile is too thin.
-    """
-    who = service.reach(who, candidate_id)
-    result = find_opportunities(engine, candidate_id, _catalogue(request, engine), filters, config)
-    audited = [(f"{i.change}", float(i.additional_vacancies)) for i in result.items]
-    index = index_label(engine.vacancies.version())
-    service.audit(who, endpoint, result.candidate_id, audited, engine.reranker.kind, index)
-    return result
 
 
 @router.get("/measures", response_model=MeasurePage)
 def measures(
     engine: ReadyEngine,
     who: CanReadMeasures,
-    limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 50,
-    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
     type: Annotated[MeasureType | None, Query(description="only measures of this type")] = None,
 ) -> LeanJSON:
     """The catalogue of qualification and activation measures, paged (any role but the data team's
@@ -144,7 +106,7 @@ def measures(
     store = engine.store
     kind = None if type is None else type.value
     page = store.measures(limit, offset, kind)
-    total = store.count("measures") if kind is None else len(store.measures(type=kind))
+    total = count_measures(store, kind)
     items = [{**m.model_dump(mode="json"), "funding": m.funding_de} for m in page]
     return LeanJSON({"total": total, "limit": limit, "offset": offset, "items": items})
 

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Path, Query, Response, status
 
 from api.deps import CanReadCandidates, CanReadCards, CanReadVacancies, CanWriteRecords, IndexEngine, ServiceDep
+from api.endpoint import Endpoint
 from api.paging import Limit, Offset
 from api.schemas import CandidateCard, CandidateUpsert, Page, UpsertResponse, VacancyUpsert
 from api.security import ALL_TEAMS
@@ -29,7 +30,9 @@ RecordId = Annotated[str, Path(min_length=1, max_length=64, pattern=RECORD_ID_RU
 
 
 @router.get("/candidates", response_model=Page)
-def list_candidates(who: CanReadCandidates, service: ServiceDep, limit: Limit = 50, offset: Offset = 0) -> Page:
+def list_candidates(
+    who: CanReadCandidates, service: ServiceDep, endpoint: Endpoint, limit: Limit = 50, offset: Offset = 0
+) -> Page:
     """Job seekers by id, paged (caseworker, admin): a caseworker sees their own teams' (every
     team's with ``X-Access-Reason``, audited). The employer service sees people only as the
     pseudonymised cards of a vacancy (``GET /v1/vacancies/{id}/candidates/{pseudonym}``)."""
@@ -39,31 +42,33 @@ def list_candidates(who: CanReadCandidates, service: ServiceDep, limit: Limit = 
         who = who.reaching(ALL_TEAMS)
     rows = service.store.candidates(limit, offset, where)
     items = [candidate_view(c, service.teams.of(c)) for c in rows]
-    service.audit(
-        who, "GET /v1/candidates", f"page:offset={offset}:limit={limit}", [(c.id, None) for c in rows], kind="read"
-    )
+    service.audit(who, endpoint, f"page:offset={offset}:limit={limit}", [(c.id, None) for c in rows], kind="read")
     return Page(total=service.store.count_candidates(where), limit=limit, offset=offset, items=items)
 
 
 @router.get("/candidates/{candidate_id}")
-def get_candidate(candidate_id: RecordId, who: CanReadCandidates, service: ServiceDep) -> dict[str, Any]:
+def get_candidate(
+    candidate_id: RecordId, who: CanReadCandidates, service: ServiceDep, endpoint: Endpoint
+) -> dict[str, Any]:
     """One job seeker's record with their team (caseworker of the team, admin; another team's
     caseworker with ``X-Access-Reason``)."""
     who = service.reach(who, candidate_id)
     candidate = service.store.get_candidate(candidate_id)
     view = candidate_view(candidate, service.teams.of(candidate))
-    service.audit(who, "GET /v1/candidates/{id}", candidate_id, [(candidate_id, None)], kind="read")
+    service.audit(who, endpoint, candidate_id, [(candidate_id, None)], kind="read")
     return view
 
 
 @router.get("/vacancies/{vacancy_id}/candidates/{pseudonym}", response_model=CandidateCard)
-def get_card(vacancy_id: RecordId, pseudonym: RecordId, who: CanReadCards, service: ServiceDep) -> dict[str, Any]:
+def get_card(
+    vacancy_id: RecordId, pseudonym: RecordId, who: CanReadCards, service: ServiceDep, endpoint: Endpoint
+) -> dict[str, Any]:
     """One job seeker as the pseudonymised card of a vacancy's shortlist (employer service): no
     customer number, no free text, no address, no protected attribute. 404 for a pseudonym that
     names nobody on this vacancy's cards."""
     vacancy_id, candidate_id = service.card_person(vacancy_id, pseudonym)
     card = candidate_card(service.store.get_candidate(candidate_id), service.reference, pseudonym)
-    service.audit(who, "GET /v1/vacancies/{id}/candidates/{pseudonym}", vacancy_id, [(candidate_id, None)], kind="read")
+    service.audit(who, endpoint, vacancy_id, [(candidate_id, None)], kind="read")
     return card.model_dump(mode="json")
 
 
@@ -102,12 +107,13 @@ def put_candidate(
     engine: IndexEngine,
     service: ServiceDep,
     response: Response,
+    endpoint: Endpoint,
 ) -> UpsertResponse:
     """Create or replace a job seeker; findable by the next shortlist (admin)."""
     record = Candidate.model_validate(_with_path_id(body, candidate_id))
     created = _missing(lambda: engine.store.get_candidate(candidate_id))
     engine.upsert_candidate(record)
-    service.audit(who, "PUT /v1/candidates/{id}", candidate_id, [(candidate_id, None)], kind="write")
+    service.audit(who, endpoint, candidate_id, [(candidate_id, None)], kind="write")
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     return UpsertResponse(id=record.id, created=created, indexed=True)
 
@@ -120,28 +126,33 @@ def put_vacancy(
     engine: IndexEngine,
     service: ServiceDep,
     response: Response,
+    endpoint: Endpoint,
 ) -> UpsertResponse:
     """Create or replace a vacancy; open ones are indexed, filled or withdrawn ones leave the index."""
     record = Vacancy.model_validate(_with_path_id(body, vacancy_id))
     created = _missing(lambda: engine.store.get_vacancy(vacancy_id))
     engine.upsert_vacancy(record)
-    service.audit(who, "PUT /v1/vacancies/{id}", vacancy_id, [(vacancy_id, None)], kind="write")
+    service.audit(who, endpoint, vacancy_id, [(vacancy_id, None)], kind="write")
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     return UpsertResponse(id=record.id, created=created, indexed=record.status == VacancyStatus.OPEN)
 
 
 @router.delete("/candidates/{candidate_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_candidate(candidate_id: RecordId, who: CanWriteRecords, engine: IndexEngine, service: ServiceDep) -> None:
+def delete_candidate(
+    candidate_id: RecordId, who: CanWriteRecords, engine: IndexEngine, service: ServiceDep, endpoint: Endpoint
+) -> None:
     """Remove a person from store (profile, protected attributes, proposals) and index (admin)."""
     engine.delete_candidate(candidate_id)
-    service.audit(who, "DELETE /v1/candidates/{id}", candidate_id, [(candidate_id, None)], kind="write")
+    service.audit(who, endpoint, candidate_id, [(candidate_id, None)], kind="write")
 
 
 @router.delete("/vacancies/{vacancy_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_vacancy(vacancy_id: RecordId, who: CanWriteRecords, engine: IndexEngine, service: ServiceDep) -> None:
+def delete_vacancy(
+    vacancy_id: RecordId, who: CanWriteRecords, engine: IndexEngine, service: ServiceDep, endpoint: Endpoint
+) -> None:
     """Remove a vacancy from store and index (admin)."""
     engine.delete_vacancy(vacancy_id)
-    service.audit(who, "DELETE /v1/vacancies/{id}", vacancy_id, [(vacancy_id, None)], kind="write")
+    service.audit(who, endpoint, vacancy_id, [(vacancy_id, None)], kind="write")
 
 
 def _missing(lookup: Callable[[], object]) -> bool:

@@ -25,7 +25,17 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.errors import UNAVAILABLE, UNKNOWN, AccessReasonRequiredError
 from api.service import Service
-from api.web import caseworker, common, data_team, employer, new_matches, occupations, planning, vacancy_draft
+from api.web import (
+    caseworker,
+    caseworker_cards,
+    common,
+    data_team,
+    employer,
+    new_matches,
+    occupations,
+    planning,
+    vacancy_draft,
+)
 from api.web.common import access_reason_page
 from api.web.config import WebSettings
 from api.web.core import (
@@ -66,7 +76,17 @@ def install(app: FastAPI) -> None:
     stays JSON)."""
     app.add_middleware(SecurityHeaders)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="app-static")
-    for module in (common, caseworker, employer, vacancy_draft, data_team, planning, new_matches, occupations):
+    for module in (
+        common,
+        caseworker_cards,
+        caseworker,
+        employer,
+        vacancy_draft,
+        data_team,
+        planning,
+        new_matches,
+        occupations,
+    ):
         app.include_router(module.router)
 
     @app.get(PREFIX, include_in_schema=False)

@@ -19,16 +19,21 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.sql.elements import ColumnElement
 
-from api.routes.contacts import answer_contact, give_feedback, read_requests
-from api.routes.occupations import TEXT_MAX, occupation_suggester
-from api.routes.outcomes import save_outcome
+from api.actions import (
+    SUGGEST_TEXT_MAX,
+    answer_contact,
+    give_feedback,
+    occupation_suggester,
+    read_requests,
+    save_outcome,
+)
+from api.endpoint import Endpoint, label_of
 from api.routes.shortlists import shortlist_body
 from api.schemas import OutcomeRequest, ShortlistRequest
 from api.security import Permission, Principal
 from api.service import Service
 from api.views import scored_pairs
 from api.web.caseworker_cards import card_states, history_rows, split_marked, target_notice
-from api.web.caseworker_cards import router as cards_router
 from api.web.core import (
     PREFIX,
     Allowed,
@@ -63,7 +68,6 @@ from matcher.render import occupation_title, place_name
 from matcher.store import candidates_table
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
-router.include_router(cards_router)  # the vacancy's page for a job seeker (api.web.caseworker_cards)
 
 Caseworker = Annotated[Principal, Depends(Allowed(Permission.CANDIDATE_SHORTLIST))]
 Answering = Annotated[Principal, Depends(Allowed(Permission.ANSWER_CONTACT))]
@@ -129,7 +133,7 @@ def _hours(hours: float) -> str:
 
 # --- find a job seeker ---------------------------------------------------------------------------
 @router.get("/candidates", response_class=HTMLResponse)
-def find_candidates(request: Request, who: Caseworker) -> Response:
+def find_candidates(request: Request, who: Caseworker, endpoint: Endpoint) -> Response:
     """By customer number (exact: straight to the person), or browse by target occupation and place."""
     service = service_of(request)
     params = request.query_params
@@ -142,7 +146,7 @@ def find_candidates(request: Request, who: Caseworker) -> Response:
         exact, rows = _search(service, q, occupation, place, None if teams is None else service.teams.condition(teams))
         if exact is not None:
             return redirect(f"{PREFIX}/candidates/{exact}")
-        service.audit(who, "GET /app/candidates", "search", [(c.id, None) for c in rows], kind="read")
+        service.audit(who, endpoint, "search", [(c.id, None) for c in rows], kind="read")
     found = [
         {
             "id": c.id,
@@ -239,20 +243,26 @@ def _shortlist(
 
 
 @router.get("/candidates/{candidate_id}", response_class=HTMLResponse)
-def candidate_page(candidate_id: str, request: Request, who: Caseworker) -> HTMLResponse:
-    return _candidate_view(request, who, candidate_id, str(request.url.query))
+def candidate_page(candidate_id: str, request: Request, who: Caseworker, endpoint: Endpoint) -> HTMLResponse:
+    return _candidate_view(request, who, candidate_id, str(request.url.query), endpoint)
 
 
 def _candidate_view(
-    request: Request, who: Principal, candidate_id: str, query: str, card_error: dict[str, str] | None = None
+    request: Request,
+    who: Principal,
+    candidate_id: str,
+    query: str,
+    endpoint: str,
+    card_error: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    """The person's page for the list's ``query``; ``card_error``: a card form's error, shown beside
-    its field on that card (vacancy_id, form, field, message, typed values), with status 422."""
+    """The person's page for the list's ``query``, audited as ``endpoint``; ``card_error``: a card
+    form's error, shown beside its field on that card (vacancy_id, form, field, message, typed
+    values), with status 422."""
     engine = _engine(request)
     candidate = engine.candidate(candidate_id)  # UnknownCandidateError: the friendly 404
     who = service_of(request).reach(who, candidate.id)  # another team's: the reason form
     params = dict(parse_qsl(query))
-    context = _shortlist(request, who, candidate, "GET /app/candidates/{id}", params)
+    context = _shortlist(request, who, candidate, endpoint, params)
     return render(
         request,
         "candidate.html",
@@ -275,12 +285,12 @@ def _candidate_view(
 
 
 @router.get("/candidates/{candidate_id}/print", response_class=HTMLResponse)
-def print_view(candidate_id: str, request: Request, who: Caseworker) -> HTMLResponse:
+def print_view(candidate_id: str, request: Request, who: Caseworker, endpoint: Endpoint) -> HTMLResponse:
     """The shortlist for the conversation, for paper: vacancies and reasons, no profile text."""
     engine = _engine(request)
     candidate = engine.candidate(candidate_id)
     who = service_of(request).reach(who, candidate.id)
-    context = _shortlist(request, who, candidate, "GET /app/candidates/{id}/print")
+    context = _shortlist(request, who, candidate, endpoint)
     return render(
         request,
         "print.html",
@@ -293,7 +303,7 @@ def print_view(candidate_id: str, request: Request, who: Caseworker) -> HTMLResp
 
 
 @router.get("/candidates/{candidate_id}/compare", response_class=HTMLResponse)
-def compare(candidate_id: str, request: Request, who: Caseworker) -> HTMLResponse:
+def compare(candidate_id: str, request: Request, who: Caseworker, endpoint: Endpoint) -> HTMLResponse:
     """Two or three vacancies side by side, scored for this person (the API's ``/v1/score``)."""
     engine = _engine(request)
     candidate = engine.candidate(candidate_id)
@@ -318,7 +328,7 @@ def compare(candidate_id: str, request: Request, who: Caseworker) -> HTMLRespons
     audited = [(f"{p['candidate_id']}|{p['vacancy_id']}", p["score"]) for p in items]
     service.audit(
         who,
-        "GET /app/candidates/{id}/compare",
+        endpoint,
         candidate.id,
         audited,
         engine.model.scorer if engine.model else "-",
@@ -390,9 +400,10 @@ def _card_error(
     message: str,
     typed: dict[str, str],
 ) -> HTMLResponse:
-    """The person's page again (422), the error beside the field of that card's form."""
+    """The person's page again (422), the error beside the field of that card's form (audited as
+    the person's page, which it shows)."""
     error = {"vacancy_id": vacancy_id, "form": form, "field": field, "message": message, **typed}
-    return _candidate_view(request, who, candidate_id, back, error)
+    return _candidate_view(request, who, candidate_id, back, label_of(request, "candidate_page"), error)
 
 
 def _back(request: Request, candidate_id: str, query: str, notice: str, kind: str = "success") -> Response:
@@ -445,7 +456,7 @@ def _kept_form(request: Request, form: dict[str, list[str]], service: Service) -
     if taken in service.reference.kldb5_codes:
         parsed.typed["occupation"] = taken
         return {"form": parsed, "notice": f"Kennziffer {taken} übernommen."}
-    text = parsed.typed["occupation_q"].strip()[:TEXT_MAX]
+    text = parsed.typed["occupation_q"].strip()[:SUGGEST_TEXT_MAX]
     suggestions = occupation_suggester(request, service).suggest(text, 5) if text else []
     return {"form": parsed, "suggestions": suggestions}
 
@@ -487,11 +498,11 @@ def _match_page(request: Request, context: dict[str, Any], body: dict[str, Any] 
 
 # --- the inbox of contact requests ---------------------------------------------------------------
 @router.get("/inbox", response_class=HTMLResponse)
-def inbox(request: Request, who: Answering) -> HTMLResponse:
+def inbox(request: Request, who: Answering, endpoint: Endpoint) -> HTMLResponse:
     """The employer service's requests for this caseworker's teams: who asked, for which vacancy."""
     service = service_of(request)
-    open_, _ = read_requests(service, who, RequestStatus.OPEN, 200, 0, "GET /app/inbox")
-    recent, _ = read_requests(service, who, None, 50, 0, "GET /app/inbox")
+    open_, _ = read_requests(service, who, RequestStatus.OPEN, 200, 0, endpoint)
+    recent, _ = read_requests(service, who, None, 50, 0, endpoint)
     answered = [r for r in recent if r.status is not RequestStatus.OPEN]
     vacancies = _vacancy_titles(service, [r.vacancy_id for r in [*open_, *answered]])
     return render(

@@ -18,9 +18,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
+from api.deps import ReadyEngine, ServiceDep
+from api.endpoint import Endpoint
 from api.security import Permission, Principal
 from api.service import Service
-from api.web.core import Allowed, PageNotFound, render, service_of
+from api.web.core import PREFIX, Allowed, PageNotFound, render
 from api.web.forms import FILTERS_DE, OUTCOME_DE, WORKING_TIME_DE
 from matcher.contacts import FEEDBACK_REASONS, feedback_table
 from matcher.engine import Engine
@@ -30,7 +32,7 @@ from matcher.models import LEVEL_LABELS_DE, PERMITS, Candidate, Vacancy
 from matcher.render import occupation_title, place_name
 from matcher.store import proposals_table
 
-router = APIRouter(include_in_schema=False)  # included by api.web.caseworker's router (under PREFIX)
+router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
 Caseworker = Annotated[Principal, Depends(Allowed(Permission.CANDIDATE_SHORTLIST))]
 
@@ -110,17 +112,24 @@ def target_notice(engine: Engine, candidate: Candidate, options: FilterOptions) 
 
 # --- the vacancy as the job seeker needs it ------------------------------------------------------
 @router.get("/candidates/{candidate_id}/stellen/{vacancy_id}", response_class=HTMLResponse)
-def vacancy_for_candidate(candidate_id: str, vacancy_id: str, request: Request, who: Caseworker) -> HTMLResponse:
+def vacancy_for_candidate(
+    candidate_id: str,
+    vacancy_id: str,
+    request: Request,
+    who: Caseworker,
+    endpoint: Endpoint,
+    engine: ReadyEngine,
+    service: ServiceDep,
+) -> HTMLResponse:
     """The full advert, the employer, the contact and how to apply, for the conversation with
     this person (the caseworker's view of the employer service's vacancy)."""
-    service = service_of(request)
-    candidate = service.ready_engine().candidate(candidate_id)
+    candidate = engine.candidate(candidate_id)
     who = service.reach(who, candidate.id)
     try:
         vacancy = service.store.get_vacancy(vacancy_id)
     except UnknownVacancyError as exc:
         raise PageNotFound(f"Die Stelle {vacancy_id} gibt es nicht.") from exc
-    service.audit(who, "GET /app/candidates/{id}/stellen/{vid}", candidate.id, [(vacancy.id, None)], kind="read")
+    service.audit(who, endpoint, candidate.id, [(vacancy.id, None)], kind="read")
     state = card_states(service, candidate.id).get(vacancy.id, CardState())
     return render(
         request,

@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
+from api.actions import visible_requests
 from api.identity import AuthenticationError, ProviderUnavailableError
-from api.routes.contacts import visible_requests
 from api.security import ACCESS_REASON_LABELS_DE, AccessReason, Permission, Principal
 from api.web.core import (
     PREFIX,

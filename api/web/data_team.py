@@ -19,9 +19,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
+from api.deps import ServiceDep
+from api.endpoint import Endpoint
 from api.errors import ReloadFailedError
 from api.security import Permission, Principal
-from api.web.core import PREFIX, ROLE_LABELS_DE, Allowed, Form, PageNotFound, redirect, render, service_of, web_parts
+from api.service import Service
+from api.web.core import PREFIX, ROLE_LABELS_DE, Allowed, Form, PageNotFound, redirect, render, web_parts
 from api.web.model_tables import fairness_table, history_table, metrics_table, read_csv, reasons_de
 from matcher.errors import ModelNotFoundError
 from matcher.model_registry import CHALLENGER, CHAMPION, RUN_FIGURES, registered_versions, run_artifact
@@ -49,8 +52,7 @@ def _versions(settings: Settings) -> tuple[list[dict[str, Any]], str]:
 
 
 @router.get("/models", response_class=HTMLResponse)
-def models(request: Request, who: DataTeam) -> HTMLResponse:
-    service = service_of(request)
+def models(request: Request, who: DataTeam, service: ServiceDep) -> HTMLResponse:
     settings = service.settings
     versions, problem = _versions(settings)
     chosen_id = request.query_params.get("version") or (versions[0]["version"] if versions else None)
@@ -98,19 +100,18 @@ def _run_tables(settings: Settings, chosen: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.get("/models/runs/{run_id}/{name}")
-def run_figure(run_id: str, name: str, request: Request, who: DataTeam) -> Response:
+def run_figure(run_id: str, name: str, who: DataTeam, service: ServiceDep) -> Response:
     """A run's figure (PNG), for the page above."""
     if name not in RUN_FIGURES:
         raise PageNotFound(name)
-    data = _artifact(service_of(request).settings, run_id, name)
+    data = _artifact(service.settings, run_id, name)
     if data is None:
         raise PageNotFound(name)
     return Response(data, media_type="image/png")
 
 
 # --- release and rollback: a confirmation page (GET), then the change (POST) -----------------------
-def _check(request: Request, version: str | None, rollback: bool) -> ReleaseCheck:
-    settings = service_of(request).settings
+def _check(settings: Settings, version: str | None, rollback: bool) -> ReleaseCheck:
     if not version or not version.isdigit() or len(version) > 9:
         raise PageNotFound(f"Version {version}")
     try:
@@ -119,10 +120,9 @@ def _check(request: Request, version: str | None, rollback: bool) -> ReleaseChec
         raise PageNotFound(f"Version {version}") from exc
 
 
-def _target(request: Request, rollback: bool, asked: str | None) -> str | None:
+def _target(settings: Settings, rollback: bool, asked: str | None) -> str | None:
     if not rollback:
         return asked
-    settings = service_of(request).settings
     return rollback_target(settings.tracking_uri, settings.artifact_dir, settings.model_name)
 
 
@@ -142,49 +142,49 @@ def _no_rollback(request: Request) -> HTMLResponse:
 
 
 @router.get("/models/release", response_class=HTMLResponse)
-def confirm_release(request: Request, who: DataTeam) -> HTMLResponse:
+def confirm_release(request: Request, who: DataTeam, service: ServiceDep) -> HTMLResponse:
     """ "Wirklich freigeben?" with the gate's verdict; the button posts the release."""
-    return _confirm_page(request, _check(request, request.query_params.get("version"), rollback=False))
+    return _confirm_page(request, _check(service.settings, request.query_params.get("version"), rollback=False))
 
 
 @router.get("/models/rollback", response_class=HTMLResponse)
-def confirm_rollback(request: Request, who: DataTeam) -> HTMLResponse:
+def confirm_rollback(request: Request, who: DataTeam, service: ServiceDep) -> HTMLResponse:
     """ "Wirklich zurück?" to the champion before the current one, with the gate's verdict."""
-    target = _target(request, True, None)
+    target = _target(service.settings, True, None)
     if target is None:
         return _no_rollback(request)
-    return _confirm_page(request, _check(request, target, rollback=True))
+    return _confirm_page(request, _check(service.settings, target, rollback=True))
 
 
 @router.post("/models/release")
-def do_release(request: Request, who: DataTeam, form: Form) -> Response:
-    return _apply(request, who, form, rollback=False)
+def do_release(request: Request, who: DataTeam, form: Form, endpoint: Endpoint, service: ServiceDep) -> Response:
+    return _apply(request, service, who, form, endpoint, rollback=False)
 
 
 @router.post("/models/rollback")
-def do_rollback(request: Request, who: DataTeam, form: Form) -> Response:
-    return _apply(request, who, form, rollback=True)
+def do_rollback(request: Request, who: DataTeam, form: Form, endpoint: Endpoint, service: ServiceDep) -> Response:
+    return _apply(request, service, who, form, endpoint, rollback=True)
 
 
-def _apply(request: Request, who: Principal, form: dict[str, str], rollback: bool) -> Response:
+def _apply(
+    request: Request, service: Service, who: Principal, form: dict[str, str], endpoint: str, rollback: bool
+) -> Response:
     """Without the confirmation field: back to the confirmation page, nothing changes. Else the
     gate is checked again; passed: the alias moves, the audit record, every worker reloads."""
     version = form.get("version", "")
     step = "rollback" if rollback else f"release?version={version}"
     if form.get("confirmed") != "ja":
         return redirect(f"{PREFIX}/models/{step}")
-    target = _target(request, rollback, version)
+    settings = service.settings
+    target = _target(settings, rollback, version)
     if target is None:
         return _no_rollback(request)
     if target != version:  # the history moved since the confirmation page
         return redirect(f"{PREFIX}/models/{step}")
-    _check(request, version, rollback)  # 404 for an unknown version
-    service = service_of(request)
-    settings = service.settings
+    _check(settings, version, rollback)  # 404 for an unknown version
     check = release(settings.tracking_uri, settings.artifact_dir, settings.model_name, version, who.user_id, rollback)
     if not check.passed:
         return _confirm_page(request, check, status_code=409)
-    endpoint = "POST /app/models/rollback" if rollback else "POST /app/models/release"
     try:
         service.reload_model()
     except ReloadFailedError as exc:
@@ -196,7 +196,7 @@ def _apply(request: Request, who: Principal, form: dict[str, str], rollback: boo
 
 # --- the break-glass report: who reached another team's job seekers, and why --------------------
 @router.get("/zugriffe", response_class=HTMLResponse)
-def break_glass_page(request: Request, who: DataTeam) -> HTMLResponse:
+def break_glass_page(request: Request, who: DataTeam, service: ServiceDep) -> HTMLResponse:
     """Accesses to another team's job seekers by person and reason (as ``matcher audit break-glass``):
     pseudonymous staff ids, counts and days, no job seeker."""
     from datetime import date, timedelta
@@ -205,7 +205,7 @@ def break_glass_page(request: Request, who: DataTeam) -> HTMLResponse:
     from matcher.audit import break_glass
 
     days = 90
-    rows = break_glass(service_of(request).settings.audit_log, date.today() - timedelta(days=days))
+    rows = break_glass(service.settings.audit_log, date.today() - timedelta(days=days))
     labels = {r.value: label for r, label in ACCESS_REASON_LABELS_DE.items()}
     for row in rows:
         row["reason_de"] = labels.get(row["reason"], AccessReason(row["reason"]).value)

@@ -18,16 +18,19 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import and_
 
-from api.routes.contacts import ask_for_contact, read_requests, withdraw_contact
+from api.actions import ask_for_contact, read_requests, withdraw_contact
+from api.deps import ReadyEngine, ServiceDep
+from api.endpoint import Endpoint
 from api.routes.shortlists import employer_options, shortlist_body
 from api.schemas import FilterRequest, ShortlistRequest
 from api.security import Permission, Principal
 from api.service import Service
 from api.views import DISTANCE_EDGES_KM
-from api.web.core import PREFIX, Allowed, Form, de_date, flash, redirect, render, service_of
+from api.web.core import PREFIX, Allowed, Form, de_date, flash, redirect, render
 from api.web.forms import FILTERS_DE, K_CHOICES, WORKING_TIME_DE, Parsed, choice
 from matcher.cards import coarse_card
 from matcher.contacts import DECLINE_REASONS_ES, ContactRequest, RequestStatus, contact_requests_table, made_by
+from matcher.engine import Engine
 from matcher.errors import (
     ContactRequestClosedError,
     UnknownCandidateError,
@@ -48,15 +51,14 @@ _SEARCH_LIMIT = 50
 DISTANCE_CHOICES = {str(km): f"bis {km} km" for km in DISTANCE_EDGES_KM}
 
 
-def _open_vacancies(request: Request) -> list[Vacancy]:
-    engine = service_of(request).ready_engine()
+def _open_vacancies(engine: Engine) -> list[Vacancy]:
     return [v for v in engine.vacancies.rows.view().records if v is not None]
 
 
 @router.get("/vacancies", response_class=HTMLResponse)
-def find_vacancies(request: Request, who: EmployerService) -> Response:
-    """Open vacancies by id, title, employer or occupation code (exact id: straight to it)."""
-    service = service_of(request)
+def find_vacancies(request: Request, who: EmployerService, service: ServiceDep) -> Response:
+    """Open vacancies by id, title, employer or occupation code (exact id: straight to it); the
+    page without a search needs no engine."""
     q = request.query_params.get("q", "").strip()[:200]
     found: list[Vacancy] = []
     if q:
@@ -64,7 +66,7 @@ def find_vacancies(request: Request, who: EmployerService) -> Response:
         for candidate_id in dict.fromkeys((q, q.upper())):  # the vacancy number in any case
             if candidate_id in engine.vacancies:
                 return redirect(f"{PREFIX}/vacancies/{candidate_id}")
-        found = [v for v in _open_vacancies(request) if _matches(q, v, service)]
+        found = [v for v in _open_vacancies(engine) if _matches(q, v, service)]
         found.sort(key=lambda v: (v.posted_at, v.id), reverse=True)
     return render(
         request,
@@ -115,17 +117,22 @@ def vacancy_summary(v: Vacancy, service: Any) -> list[tuple[str, str]]:
 
 
 @router.get("/vacancies/{vacancy_id}", response_class=HTMLResponse)
-def vacancy_page(vacancy_id: str, request: Request, who: EmployerService) -> HTMLResponse:
-    service = service_of(request)
-    engine = service.ready_engine()
+def vacancy_page(
+    vacancy_id: str,
+    request: Request,
+    who: EmployerService,
+    endpoint: Endpoint,
+    engine: ReadyEngine,
+    service: ServiceDep,
+) -> HTMLResponse:
     vacancy = engine.vacancy(engine.store.resolve_vacancy_id(vacancy_id))  # UnknownVacancyError: 404 page
     params = request.query_params
     parsed = Parsed()
     choice(parsed, params, "k", [str(k) for k in K_CHOICES], "Anzahl", "10")
     choice(parsed, params, "distance", ["", *DISTANCE_CHOICES], "Entfernung", "")
-    body = _cards(service, who, vacancy, parsed) if parsed.ok else None
+    body = _cards(service, who, vacancy, parsed, endpoint) if parsed.ok else None
     if body is not None:
-        mark_requested(service, who, vacancy.id, body["items"])
+        mark_requested(service, who, vacancy.id, body["items"], endpoint)
     return render(
         request,
         "vacancy.html",
@@ -143,10 +150,10 @@ def vacancy_page(vacancy_id: str, request: Request, who: EmployerService) -> HTM
     )
 
 
-def _cards(service: Service, who: Principal, vacancy: Vacancy, parsed: Parsed) -> dict[str, Any]:
+def _cards(service: Service, who: Principal, vacancy: Vacancy, parsed: Parsed, endpoint: str) -> dict[str, Any]:
     """The shortlist of cards for the page's choices (k, distance)."""
     km = float(parsed.clean["distance"]) if parsed.clean["distance"] else None
-    return employer_cards(service, who, vacancy, "GET /app/vacancies/{id}", int(parsed.clean["k"]), km)
+    return employer_cards(service, who, vacancy, endpoint, int(parsed.clean["k"]), km)
 
 
 def employer_cards(
@@ -175,7 +182,9 @@ def permit_rows(details: dict[str, Any] | None) -> list[tuple[str, bool]]:
     return licences + permits
 
 
-def mark_requested(service: Service, who: Principal, vacancy_id: str, items: list[dict[str, Any]]) -> None:
+def mark_requested(
+    service: Service, who: Principal, vacancy_id: str, items: list[dict[str, Any]], endpoint: str
+) -> None:
     """Mark the cards this person (or their team) already asked for with the request's state;
     matched on the server by the person behind the card, nothing of the identity goes out."""
     book = service.contacts
@@ -191,7 +200,7 @@ def mark_requested(service: Service, who: Principal, vacancy_id: str, items: lis
         item["request"] = request_state(made)
     if marked:
         audited = [(made.candidate_id, None) for _, made in marked]
-        service.audit(who, "GET /app/vacancies/{id}", f"requests:{vacancy_id}", audited, kind="read")
+        service.audit(who, endpoint, f"requests:{vacancy_id}", audited, kind="read")
 
 
 def request_state(made: ContactRequest) -> dict[str, Any]:
@@ -210,13 +219,13 @@ def request_state(made: ContactRequest) -> dict[str, Any]:
 
 
 @router.post("/vacancies/{vacancy_id}/contact")
-def request_contact(vacancy_id: str, request: Request, who: Requesting, form: Form) -> Response:
+def request_contact(vacancy_id: str, request: Request, who: Requesting, form: Form, service: ServiceDep) -> Response:
     """ "Vorschlag anfragen": a contact request to the caseworkers; nothing goes to the person. The
     user stays on the vacancy's list, at the card, which now shows the request."""
     pseudonym = form.get("candidate", "")
     kept = [(k, v) for k, v in parse_qsl(form.get("back") or "") if k in ("k", "distance")]
     try:
-        made, created = ask_for_contact(service_of(request), who, vacancy_id, pseudonym)
+        made, created = ask_for_contact(service, who, vacancy_id, pseudonym)
     except UnknownPseudonymError:
         flash(request, "Diese Karte gibt es für die Stelle nicht.", "problem")
         return redirect(f"{PREFIX}/vacancies/{vacancy_id}?{urlencode(kept)}")
@@ -230,11 +239,10 @@ def request_contact(vacancy_id: str, request: Request, who: Requesting, form: Fo
 
 
 @router.get("/requests", response_class=HTMLResponse)
-def my_requests(request: Request, who: Requesting) -> HTMLResponse:
+def my_requests(request: Request, who: Requesting, endpoint: Endpoint, service: ServiceDep) -> HTMLResponse:
     """The answers: open, accepted (with the customer number), declined (with the neutral reason)
     or withdrawn; each with the vacancy's title and number and the card's summary."""
-    service = service_of(request)
-    rows, _ = read_requests(service, who, None, 200, 0, "GET /app/requests")
+    rows, _ = read_requests(service, who, None, 200, 0, endpoint)
     return render(
         request,
         "requests.html",
@@ -273,10 +281,9 @@ def _card_summary(service: Service, candidate_id: str) -> str:
 
 
 @router.post("/requests/withdraw")
-def withdraw_request(request: Request, who: Requesting, form: Form) -> Response:
+def withdraw_request(request: Request, who: Requesting, form: Form, service: ServiceDep) -> Response:
     """ "Anfrage zurückziehen": the open request for a card of a vacancy is no longer needed
     (audited); answered ones stay. Named by vacancy and card, so no request id is on the page."""
-    service = service_of(request)
     t = contact_requests_table
     where = and_(
         made_by(who.user_id, sorted(who.teams)),

@@ -16,7 +16,7 @@ import annotated_types
 from pydantic import BaseModel, ValidationError
 
 from api.schemas import K_MAX, FilterRequest
-from matcher.models import LICENCES, PERMITS, GermanLevel, Outcome, School, Vocational, WorkingTime
+from matcher.models import DATE_MAX, DATE_MIN, LICENCES, PERMITS, GermanLevel, Outcome, School, Vocational, WorkingTime
 
 WORKING_TIME_DE = {
     WorkingTime.FULL_TIME.value: "Vollzeit",
@@ -184,15 +184,56 @@ def choice(
         parsed.clean[name] = raw
 
 
+# The schema's errors as German sentences, by pydantic error type (``{label}`` names the field as the
+# form does; the other names come from the error's context). A field's own message, where a form
+# has one, comes first; a type not listed gets the general sentence.
+SCHEMA_MESSAGES_DE = {
+    "missing": "{label}: bitte ausfüllen.",
+    "greater_than_equal": "{label}: bitte einen Wert ab {ge} eingeben.",
+    "greater_than": "{label}: bitte einen Wert über {gt} eingeben.",
+    "less_than_equal": "{label}: bitte einen Wert bis {le} eingeben.",
+    "less_than": "{label}: bitte einen Wert unter {lt} eingeben.",
+    "string_too_short": "{label}: bitte ausfüllen.",
+    "string_too_long": "{label}: höchstens {max_length} Zeichen.",
+    "too_short": "{label}: bitte mindestens {min_length} angeben.",
+    "too_long": "{label}: höchstens {max_length} Einträge.",
+    "enum": "{label}: bitte einen Eintrag aus der Liste wählen.",
+    "literal_error": "{label}: bitte einen Eintrag aus der Liste wählen.",
+    "date_from_datetime_parsing": "{label}: bitte ein gültiges Datum eingeben, z. B. 01.03.2027.",
+    "date_parsing": "{label}: bitte ein gültiges Datum eingeben, z. B. 01.03.2027.",
+    "date_range": f"{{label}}: bitte ein Datum zwischen {DATE_MIN:%d.%m.%Y} und {DATE_MAX:%d.%m.%Y} eingeben.",
+}
+SCHEMA_MESSAGE_DE = "{label}: bitte prüfen Sie diese Angabe."
+
+
+def schema_message(error: Mapping[str, Any], label: str) -> str:
+    """One schema error as a German sentence about the field called ``label``."""
+    kind = str(error["type"])
+    if kind == "value_error" and isinstance(error.get("input"), date):
+        kind = "date_range"  # matcher.models.PlausibleDate
+    context = {k: de_num(v) if isinstance(v, float) else v for k, v in (error.get("ctx") or {}).items()}
+    try:
+        return SCHEMA_MESSAGES_DE.get(kind, SCHEMA_MESSAGE_DE).format(label=label, **context)
+    except (KeyError, IndexError):  # a context without the number the sentence names
+        return SCHEMA_MESSAGE_DE.format(label=label)
+
+
 def schema_errors(
-    parsed: Parsed, exc: ValidationError, field_of: Mapping[str, str], messages: Mapping[str, str], first: str
+    parsed: Parsed,
+    exc: ValidationError,
+    field_of: Mapping[str, str],
+    messages: Mapping[str, str],
+    labels: Mapping[str, str],
+    first: str,
 ) -> None:
-    """The API schema's errors beside the form fields they name (``field_of`` maps a schema field
-    to its form field; an error without a location goes to ``first``); one message per field."""
+    """The API schema's errors beside the form fields they name, one per field: ``field_of`` maps a
+    schema field to its form field (an error without a location goes to ``first``), ``messages``
+    holds a field's own message, ``labels`` the fields' names for :data:`SCHEMA_MESSAGES_DE`."""
     for error in exc.errors():
         name = str(error["loc"][0]) if error["loc"] else first
         name = field_of.get(name, name)
-        parsed.errors.setdefault(name, messages.get(name, f"{name}: ungültiger Wert."))
+        message = messages.get(name) or schema_message(error, labels.get(name, "Eingabe"))
+        parsed.errors.setdefault(name, message)
 
 
 def filter_form(params: Mapping[str, str], *, with_switches: bool = True) -> tuple[Parsed, FilterRequest | None, int]:

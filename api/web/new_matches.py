@@ -12,10 +12,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
+from api.deps import ReadyEngine, ServiceDep
+from api.endpoint import Endpoint
 from api.routes.batch import digest_body, new_matches_body
 from api.security import Permission, Principal
-from api.web.core import PREFIX, Allowed, PageNotFound, render, service_of
+from api.web.core import PREFIX, Allowed, PageNotFound, render
 from matcher.errors import UnknownCandidateError, UnknownVacancyError
+from matcher.store import Store
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
@@ -40,14 +43,13 @@ def _page(request: Request) -> int:
 
 
 @router.get("/new-matches", response_class=HTMLResponse)
-def digest_page(request: Request, who: Caseworker) -> HTMLResponse:
+def digest_page(request: Request, who: Caseworker, service: ServiceDep) -> HTMLResponse:
     offset = _page(request)
-    body = digest_body(service_of(request), who, PAGE, offset)
+    body = digest_body(service, who, PAGE, offset)
     return render(request, "new_matches.html", title="Neue Treffer", digest=body, offset=offset, page=PAGE)
 
 
-def _titles(request: Request, ids: list[str]) -> dict[str, str]:
-    store = service_of(request).store
+def _titles(store: Store, ids: list[str]) -> dict[str, str]:
     out = {}
     for vacancy_id in ids:
         try:
@@ -60,14 +62,13 @@ def _titles(request: Request, ids: list[str]) -> dict[str, str]:
 
 
 @router.get("/new-matches/{candidate_id}", response_class=HTMLResponse)
-def person_page(candidate_id: str, request: Request, who: Caseworker) -> HTMLResponse:
-    service = service_of(request)
-    engine = service.ready_engine()
+def person_page(
+    candidate_id: str, request: Request, who: Caseworker, endpoint: Endpoint, engine: ReadyEngine, service: ServiceDep
+) -> HTMLResponse:
     try:
         person = engine.candidate(candidate_id)
     except UnknownCandidateError as exc:
         raise PageNotFound("Arbeitsuchende/r") from exc
-    endpoint = "GET /app/new-matches/{id}"
     body: dict[str, Any] = new_matches_body(service, engine, who, "vacancies_for_candidate", person.id, endpoint)
     ids = [i["id"] for i in body["items"]] + [g["id"] for g in body["gone"]]
     return render(
@@ -76,7 +77,7 @@ def person_page(candidate_id: str, request: Request, who: Caseworker) -> HTMLRes
         title=f"Neue Treffer für {person.id}",
         person=person.id,
         answer=body,
-        titles=_titles(request, ids),
+        titles=_titles(service.store, ids),
         gone_de=GONE_DE,
         detail_de=DETAIL_DE,
     )

@@ -4,7 +4,7 @@
 with htmx (``hx-get`` on the "Berufsbezeichnung" field of the ad-hoc profile, and on the title
 of a vacancy draft) the same address
 answers the list alone, which htmx puts beside the field. Every signed-in role may ask: a title
-names nobody. The suggester is the API's (:func:`api.routes.occupations.occupation_suggester`).
+names nobody. The suggester is the API's (:func:`api.actions.occupation_suggester`).
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from api.routes.occupations import K_MAX, TEXT_MAX, occupation_suggester
+from api.actions import SUGGEST_K_MAX, SUGGEST_TEXT_MAX, occupation_suggester
+from api.deps import ServiceDep
 from api.security import Principal
-from api.web.core import PREFIX, CurrentSession, render, service_of
+from api.web.core import PREFIX, CurrentSession, render
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
@@ -35,6 +36,7 @@ SignedIn = Annotated[Principal, Depends(_signed_in)]
 def occupation_suggestions(
     request: Request,
     who: SignedIn,
+    service: ServiceDep,
     q: str = "",
     title: str = "",
     occupation_q: str = "",
@@ -48,11 +50,11 @@ def occupation_suggestions(
     text = q.strip()
     error = None
     items = []
-    if len(text) > TEXT_MAX:
-        error = f"Bitte höchstens {TEXT_MAX} Zeichen eingeben."
+    if len(text) > SUGGEST_TEXT_MAX:
+        error = f"Bitte höchstens {SUGGEST_TEXT_MAX} Zeichen eingeben."
     elif text:
-        suggester = occupation_suggester(request, service_of(request))
-        items = suggester.suggest(text, min(max(k, 1), K_MAX))
+        suggester = occupation_suggester(request, service)
+        items = suggester.suggest(text, min(max(k, 1), SUGGEST_K_MAX))
     return render(
         request,
         "occupations.html",
@@ -70,10 +72,10 @@ SKILLS_SHOWN = 8
 
 
 @router.get("/skills", response_class=HTMLResponse)
-def skill_suggestions(request: Request, who: SignedIn, q: str = "") -> HTMLResponse:
+def skill_suggestions(request: Request, who: SignedIn, service: ServiceDep, q: str = "") -> HTMLResponse:
     """The skills picker's suggestions (an htmx fragment): ESCO skills whose German label or
     synonym holds the words typed (folded: case, umlauts, ae/oe/ue/ss); "Hinzufügen" (app.js)
     adds one to the form's skills field."""
     text = q.strip()[:100]
-    items = service_of(request).reference.skill_suggestions(text, SKILLS_SHOWN) if len(text) >= 2 else []
+    items = service.reference.skill_suggestions(text, SKILLS_SHOWN) if len(text) >= 2 else []
     return render(request, "_skill_suggestions.html", q=text, items=items)

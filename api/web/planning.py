@@ -1,7 +1,7 @@
 """The pages of opportunities and planning: what would open doors for one job seeker (caseworker),
 the catalogue of measures (every role), and the region's shortages (employer service, data team).
 
-The opportunities page is the API's answer (:func:`api.routes.opportunities.audited_opportunities`:
+The opportunities page is the API's answer (:func:`api.actions.audited_opportunities`:
 the same counts and the same audit record); it suggests, the caseworker decides. Measures and
 shortages are aggregates and name no person. Nothing here reads protected attributes.
 """
@@ -15,12 +15,14 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from api.routes.opportunities import audited_opportunities
+from api.actions import audited_opportunities
+from api.deps import ReadyEngine, ServiceDep
+from api.endpoint import Endpoint
 from api.security import Permission, Principal
-from api.web.core import PREFIX, Allowed, render, service_of
+from api.web.core import PREFIX, Allowed, render
 from api.web.forms import WORKING_TIME_DE, Parsed, choice
 from matcher.errors import MatcherError
-from matcher.measures import TYPE_LABELS_DE, MeasureType
+from matcher.measures import TYPE_LABELS_DE, MeasureType, count_measures
 from matcher.models import LEVEL_LABELS_DE, PERMITS
 from matcher.opportunities import OpportunityConfig, open_vacancies
 from matcher.planning import shortages
@@ -60,12 +62,16 @@ SHORTAGE_ROWS = ("10", "20", "50")
 
 
 @router.get("/candidates/{candidate_id}/opportunities", response_class=HTMLResponse)
-def opportunities_page(candidate_id: str, request: Request, who: Opportunities) -> HTMLResponse:
+def opportunities_page(
+    candidate_id: str,
+    request: Request,
+    who: Opportunities,
+    endpoint: Endpoint,
+    engine: ReadyEngine,
+    service: ServiceDep,
+) -> HTMLResponse:
     """Which single change would open how many more fitting vacancies, with the reachable measures
     that teach it. Unknown id: the 404 page; a thin profile: "Profil reicht nicht aus"."""
-    service = service_of(request)
-    engine = service.ready_engine()
-    endpoint = "GET /app/candidates/{id}/opportunities"
     result = audited_opportunities(
         request, service, who, engine, candidate_id, engine.config.filters, OpportunityConfig(), endpoint
     )
@@ -112,9 +118,9 @@ def weeks_de(weeks: int | None) -> str:
 
 
 @router.get("/measures", response_class=HTMLResponse)
-def measures_page(request: Request, who: ReadsMeasures) -> HTMLResponse:
+def measures_page(request: Request, who: ReadsMeasures, engine: ReadyEngine) -> HTMLResponse:
     """The catalogue, paged (limit and offset links), filtered by type through a GET form."""
-    store = service_of(request).ready_engine().store
+    store = engine.store
     params = request.query_params
     form = Parsed()
     choice(form, params, "type", ["", *(t.value for t in MeasureType)], "Art der Maßnahme", "")
@@ -127,8 +133,8 @@ def measures_page(request: Request, who: ReadsMeasures) -> HTMLResponse:
     limit = int(form.clean.get("limit") or PAGE_SIZES[0])
     if form.ok:
         kind = form.clean["type"] or None
-        total = store.count("measures") if kind is None else len(store.measures(type=kind))
-        rows = [_measure_row(m, service_of(request).reference) for m in store.measures(limit, offset, kind)]
+        total = count_measures(store, kind)
+        rows = [_measure_row(m, engine.reference) for m in store.measures(limit, offset, kind)]
     base = {"type": form.typed["type"], "limit": str(limit)}
     previous = _page_url(base, max(offset - limit, 0)) if offset > 0 else None
     following = _page_url(base, offset + limit) if offset + limit < total else None
@@ -180,11 +186,9 @@ def _measure_row(m: Any, reference: Any) -> dict[str, Any]:
 
 
 @router.get("/shortages", response_class=HTMLResponse)
-def shortages_page(request: Request, who: Shortages) -> HTMLResponse:
+def shortages_page(request: Request, who: Shortages, engine: ReadyEngine) -> HTMLResponse:
     """Supply and demand per occupation group, licence, permit, German level, requirement level
     and skill: open vacancies asking for it against job seekers in reach who hold it."""
-    service = service_of(request)
-    engine = service.ready_engine()
     form = Parsed()
     choice(form, request.query_params, "rows", SHORTAGE_ROWS, "Zeilen je Bereich", SHORTAGE_ROWS[0])
     top = int(form.clean.get("rows") or SHORTAGE_ROWS[0])

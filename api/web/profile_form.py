@@ -31,6 +31,7 @@ from api.web.forms import (
     day,
     model_bounds,
     number,
+    schema_errors,
 )
 from matcher.models import LEVEL_LABELS_DE, LICENCES, PERMITS, CandidateProfile
 from matcher.text import fold
@@ -71,6 +72,20 @@ _MESSAGES = {
     "licences": "Führerscheine: unbekannte Klasse.",
     "permits": "Scheine und Bescheinigungen: unbekannter Eintrag.",
     "profile_text": f"Kurzbeschreibung: höchstens {TEXT_MAX:,} Zeichen.".replace(",", "."),
+}
+# The fields' names in a schema error's message (api.web.forms.SCHEMA_MESSAGES_DE).
+_LABELS = {
+    "occupation": "Zielberuf",
+    "more_occupations": "Weitere Berufe",
+    "max_commute_minutes": "Zumutbare Fahrzeit (Minuten)",
+    "skills": "Fähigkeiten",
+    "german_level": "Deutschkenntnisse",
+    "working_time": "Arbeitszeit",
+    "hours_per_week": "Stunden pro Woche",
+    "available_from": "Verfügbar ab",
+    "experience_years": "Berufserfahrung (Jahre)",
+    "school": "Schulabschluss",
+    "vocational": "Berufsabschluss",
 }
 
 
@@ -232,8 +247,5 @@ def _validated(parsed: Parsed, data: dict[str, Any]) -> AdHocProfile | None:
     try:
         return AdHocProfile.model_validate(data)
     except ValidationError as exc:
-        for error in exc.errors():
-            name = str(error["loc"][0]) if error["loc"] else "occupation"
-            name = _FIELD_OF.get(name, name)
-            parsed.errors.setdefault(name, _MESSAGES.get(name, f"{name}: ungültiger Wert."))
+        schema_errors(parsed, exc, _FIELD_OF, _MESSAGES, _LABELS, "occupation")
         return None

@@ -22,12 +22,14 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
-from api.routes.occupations import occupation_suggester
+from api.actions import occupation_suggester
+from api.deps import ServiceDep
+from api.endpoint import Endpoint
 from api.schemas import VacancyUpsert
 from api.security import Permission, Principal
 from api.service import Service
 from api.validation import use_reference
-from api.web.core import PREFIX, Allowed, FormLists, render, service_of, web_parts
+from api.web.core import PREFIX, Allowed, FormLists, render, web_parts
 from api.web.employer import employer_cards
 from api.web.forms import (
     FILTERS_DE,
@@ -76,6 +78,15 @@ _MESSAGES = {
     "permits": "Scheine: unbekannter Eintrag.",
     "german_level_min": "Deutsch mindestens: bitte einen Eintrag aus der Liste wählen.",
     "working_time": "Arbeitszeit: bitte einen Eintrag aus der Liste wählen.",
+}
+# The fields' names in a schema error's message (api.web.forms.SCHEMA_MESSAGES_DE).
+_LABELS = {
+    "title": "Stellentitel",
+    "kldb": "Beruf",
+    "skills": "Verlangte Fähigkeiten",
+    "hours_per_week": "Stunden pro Woche",
+    "start_date": "Beginn",
+    "description": "Beschreibung",
 }
 _THIN = "Für Vorschläge bitte verlangte Fähigkeiten oder eine Beschreibung (mindestens fünf Wörter) angeben."
 
@@ -154,7 +165,7 @@ def _validated(parsed: Parsed, data: dict[str, Any]) -> Vacancy | None:
     try:
         checked = VacancyUpsert.model_validate({k: v for k, v in data.items() if v is not None})
     except ValidationError as exc:
-        schema_errors(parsed, exc, _FIELD_OF, _MESSAGES, "title")
+        schema_errors(parsed, exc, _FIELD_OF, _MESSAGES, _LABELS, "title")
         return None
     return Vacancy.model_validate(checked.model_dump() | {"id": data["id"]})
 
@@ -171,7 +182,12 @@ def _choices(service: Service) -> dict[str, Any]:
 
 
 def _page(
-    request: Request, form: Parsed, suggestions: list[Any], body: dict[str, Any] | None, **notice: str
+    request: Request,
+    service: Service,
+    form: Parsed,
+    suggestions: list[Any],
+    body: dict[str, Any] | None,
+    **notice: str,
 ) -> HTMLResponse:
     """The form (422 with its errors beside the fields), and the cards when there are any;
     ``notice``, ``notice_kind``: a message for this page (else the session's flash)."""
@@ -183,19 +199,19 @@ def _page(
         form=form,
         body=body,
         suggestions=suggestions,
-        **_choices(service_of(request)),
+        **_choices(service),
         **notice,
     )
 
 
 @router.get("/vacancy-draft", response_class=HTMLResponse)
-def draft_form(request: Request, who: EmployerService) -> HTMLResponse:
+def draft_form(request: Request, who: EmployerService, service: ServiceDep) -> HTMLResponse:
     """The empty form, or the draft as typed before the session ended (kept over the sign-in)."""
     kept = restore(request, web_parts(request).sessions.key, f"{PREFIX}/vacancy-draft", who.user_id)
     if kept is None:
-        response = _page(request, Parsed(), [], None)
+        response = _page(request, service, Parsed(), [], None)
     else:
-        response = _page(request, _as_typed(kept[0]), [], None, notice=kept[1], notice_kind="problem")
+        response = _page(request, service, _as_typed(kept[0]), [], None, notice=kept[1], notice_kind="problem")
     if request.cookies.get(STASH_COOKIE):
         clear_stash(response)  # used, or another person's: never shown
     return response
@@ -210,18 +226,19 @@ def _as_typed(form: Mapping[str, list[str]]) -> Parsed:
 
 
 @router.post("/vacancy-draft", response_class=HTMLResponse)
-def draft_cards(request: Request, who: EmployerService, form: FormLists) -> HTMLResponse:
+def draft_cards(
+    request: Request, who: EmployerService, form: FormLists, endpoint: Endpoint, service: ServiceDep
+) -> HTMLResponse:
     """The cards for a draft typed in; the draft itself is neither stored nor logged."""
-    service = service_of(request)
     taken = (form.get("take_kldb") or [""])[0]
     if taken in service.reference.kldb5_codes:  # "Übernehmen" without JavaScript: the form as typed
         kept = _as_typed(form)
         kept.typed["kldb"] = taken
-        return _page(request, kept, [], None)
+        return _page(request, service, kept, [], None)
     use_reference(service.reference)
     parsed, suggestions, vacancy = parse_draft(request, form, service)
     if vacancy is not None and profile_gaps(vacancy):
         parsed.errors["description"] = _THIN
         vacancy = None
-    body = None if vacancy is None else employer_cards(service, who, vacancy, "POST /app/vacancy-draft")
-    return _page(request, parsed, suggestions, body)
+    body = None if vacancy is None else employer_cards(service, who, vacancy, endpoint)
+    return _page(request, service, parsed, suggestions, body)

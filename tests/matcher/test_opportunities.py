@@ -12,7 +12,7 @@ from matcher.engine import Engine, EngineConfig, build_indexes
 from matcher.errors import InsufficientProfileError, UnknownCandidateError
 from matcher.filters import FilterOptions
 from matcher.geo import Gazetteer
-from matcher.measures import Measure, MeasureCatalogue
+from matcher.measures import Measure, MeasureCatalogue, count_measures
 from matcher.opportunities import find_opportunities
 from matcher.reference import ReferenceData
 from matcher.store import Store
@@ -156,3 +156,23 @@ def test_the_answer_has_the_contract_shape(engine: Engine, tmp_path: Path) -> No
     assert set(body) >= {"candidate_id", "as_of", "baseline", "items"} and "eligible" in body["baseline"]
     keys = {"kind", "change", "label_de", "additional_vacancies", "example_vacancy_ids", "score_gain", "measures"}
     assert all(keys <= set(item) for item in body["items"])
+
+
+def test_measures_are_counted_by_one_query_per_type(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The catalogue page's total: a count in the store, not ``len`` over every measure loaded."""
+    store = Store(f"sqlite:///{tmp_path / 'm.db'}")
+    start = date(2027, 3, 1)
+    with store.transaction() as conn:
+        store.upsert_measures(
+            conn,
+            [
+                _measure("M-1", start),
+                _measure("M-2", start),
+                _measure("M-3", start, type="fuehrerschein", title="Führerschein C", permits=[], licences=["C"]),
+            ],
+        )
+    monkeypatch.setattr(Store, "measures", lambda *_, **__: pytest.fail("measures loaded to count them"))
+    assert count_measures(store) == 3
+    assert count_measures(store, "staplerschein") == 2
+    assert count_measures(store, "fuehrerschein") == 1
+    assert count_measures(store, "avgs") == 0

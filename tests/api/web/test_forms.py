@@ -10,10 +10,11 @@ import unicodedata
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 from sqlalchemy import update
 
 from api.security import Role
-from api.web.forms import GERMAN_LEVELS, SCHOOL_DE, VOCATIONAL_DE, WORKING_TIME_DE
+from api.web.forms import GERMAN_LEVELS, SCHOOL_DE, VOCATIONAL_DE, WORKING_TIME_DE, schema_message
 from api.web.profile_form import TEXT_MAX
 from api.web.sessions import SESSION_COOKIE, _digest, web_sessions_table
 from matcher.models import CandidateProfile
@@ -115,6 +116,31 @@ def test_a_profile_with_several_errors_lists_them_all_at_once(signed_in: dict[Ro
     assert "Brötchen zaubern" in html and "Regale auffuellen" not in links["skills"]
     assert "-0.001" not in html and "ungültiger Wert" not in html
     assert f'maxlength="{TEXT_MAX}"' in html and "(Pflichtfeld)" in html
+
+
+def test_a_date_the_schema_refuses_is_a_german_sentence_beside_the_field(signed_in: dict[Role, TestClient]) -> None:
+    """The hand parser reads "01.01.1899" as a date; the schema's plausible range refuses it, and the
+    page says so in German with the field's label (it used to show "available_from: ungültiger Wert.")."""
+    client = signed_in[Role.CASEWORKER]
+    response = client.post("/app/match", data=_profile(client, available_from="01.01.1899"))
+    assert response.status_code == 422
+    beside = re.search(r'<p[^>]*id="available_from-error"[^>]*>(.*?)</p>', response.text, re.S)
+    assert beside and "Verfügbar ab: bitte ein Datum zwischen 01.01.1900 und 31.12.2100 eingeben." in beside.group(1)
+    assert "available_from:" not in response.text and "ungültiger Wert" not in response.text
+
+
+def test_schema_errors_are_german_sentences_by_error_type() -> None:
+    with pytest.raises(ValidationError) as caught:
+        CandidateProfile.model_validate(
+            {"ags": "x", "postcode": "x", "occupations": [], "level": 9, "hours_per_week": 0.5, "working_time": "?"}
+        )
+    by_field = {str(e["loc"][0]): schema_message(e, "Feld") for e in caught.value.errors()}
+    assert by_field["level"] == "Feld: bitte einen Wert bis 4 eingeben."
+    assert by_field["hours_per_week"] == "Feld: bitte einen Wert ab 1 eingeben."
+    assert by_field["working_time"] == "Feld: bitte einen Eintrag aus der Liste wählen."
+    assert by_field["occupations"] == "Feld: bitte mindestens 1 angeben."
+    assert all(message.startswith("Feld: ") and message.endswith(".") for message in by_field.values())
+    assert schema_message({"type": "a_new_type", "loc": ()}, "Feld") == "Feld: bitte prüfen Sie diese Angabe."
 
 
 def test_selects_start_at_bitte_waehlen(signed_in: dict[Role, TestClient]) -> None:

@@ -155,3 +155,24 @@ def test_in_the_browser_title_suggestions_then_cards_without_axe_violations(brow
     page.add_script_tag(path=str(AXE))
     assert page.evaluate(AXE_RUN) == []
     page.context.close()
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"hours_per_week": "0,5"}, "hours_per_week", "Stunden pro Woche: bitte eine Zahl von 1 bis 60 eingeben."),
+        (
+            {"start_date": "01.01.1899"},  # a real date the schema refuses: its message is German too
+            "start_date",
+            "Beginn: bitte ein Datum zwischen 01.01.1900 und 31.12.2100 eingeben.",
+        ),
+    ],
+)
+def test_a_value_the_schema_refuses_gets_a_german_sentence_beside_its_field(
+    signed_in: dict[Role, TestClient], ids: Ids, change: dict[str, str], field: str, message: str
+) -> None:
+    answer = _post(signed_in[Role.EMPLOYER_SERVICE], _draft(ids.vacancy_record, **change))
+    assert answer.status_code == 422, answer.text
+    beside = re.search(rf'<p[^>]*id="{field}-error"[^>]*>(.*?)</p>', answer.text, re.S)
+    assert beside and message in beside.group(1), beside
+    assert f"{field}:" not in answer.text and "ungültiger Wert" not in answer.text
