@@ -17,14 +17,15 @@ and the database's administrators cannot (see README).
 Retention: records older than the retention period are rotated out (:func:`rotate`); the last one
 removed becomes the anchor checkpoint, so what is kept still verifies.
 
-Group commit: the appends of one process to one file share a :class:`_GroupCommit`. Whoever finds
-no write in progress becomes the leader and writes everything queued so far as one batch: it takes
-an exclusive ``flock``, reads the last record (another process may have appended since), chains the
-batch onto it, writes it with one ``write`` and makes it durable with one ``fsync``. Callers that
-arrive meanwhile queue up and go out in the next batch, so under load one fsync covers many
-records. No ``append`` returns before the fsync that covers its record; if the batch fails, every
-caller in it gets the error and the batch is cut off the file again. The flock keeps the chain
-intact across processes (several API workers can share one log).
+Group commit: the appends of one process to one file share a :class:`_GroupCommit`. Whoever finds no
+write in progress becomes the leader and writes everything queued so far as one batch: it takes an
+exclusive ``flock``, reads the last record (another process may have appended since; skipped while
+the file is as its own last batch left it: same inode, size and time), chains the batch onto it,
+writes it with one ``write`` and makes it durable with one ``fsync``. Callers that arrive meanwhile
+queue up and go out in the next batch, so under load one fsync covers many records. No ``append``
+returns before the fsync that covers its record; if the batch fails, every caller in it gets the
+error and the batch is cut off the file again. The flock keeps the chain intact across processes
+(several API workers can share one log).
 
 A torn last line (a crash in the middle of an append) is moved to a quarantine file next to the
 log, and appends go on after the last complete record: the log's past never fails a request.
@@ -37,42 +38,25 @@ import hashlib
 import hmac
 import json
 import os
-import secrets
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
+
+# The readers and the key file live apart; these names stay importable from here.
+from matcher.audit_reads import accesses as accesses
+from matcher.audit_reads import accesses_by as accesses_by
+from matcher.audit_reads import break_glass as break_glass
+from matcher.audit_reads import records as records
+from matcher.keyfile import load_or_create_key as load_or_create_key
+from matcher.keyfile import new_key as new_key
 
 GENESIS = "0" * 64
 CHAIN_FIELDS = ("prev_mac", "mac")  # what the chain adds to a record's body
 QUARANTINE_GLOB = "*.torn-*"
-
-
-def new_key() -> bytes:
-    return secrets.token_bytes(32)
-
-
-def load_or_create_key(path: Path) -> bytes:
-    """The HMAC key in ``path`` (hex), created with mode 0600 on first use."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Written whole under a name of its own, then linked into place: a second worker starting
-        # at the same moment reads a complete key (before: it could read the file still empty).
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            with os.fdopen(fd, "w") as handle:
-                handle.write(new_key().hex())
-                handle.flush()
-                os.fsync(handle.fileno())
-            with suppress(FileExistsError):  # another process made it first: theirs holds
-                os.link(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
-    return bytes.fromhex(path.read_text().strip())
 
 
 def _mac(key: bytes, prev_mac: str, body: dict[str, Any]) -> str:
@@ -266,53 +250,98 @@ class _Pending:
         self.done = False
 
 
-def _write_batch(path: Path, key: bytes, checkpoints: Checkpoints | None, batch: Sequence[_Pending]) -> None:
+@dataclass(frozen=True)
+class _End:
+    """Where this process's last batch left the log: the file as ``fstat`` saw it, and the (seq,
+    MAC) of its last record. While the file is still so, the next batch chains on without reading
+    the tail back (any other writer's append, cut or rename changes the size or the inode)."""
+
+    file: tuple[int, int, int, int]  # device, inode, size, modification time (ns)
+    seq: int
+    mac: str
+
+
+def _file_state(handle: Any) -> tuple[int, int, int, int]:
+    st = os.fstat(handle.fileno())
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def _write_batch(
+    path: Path, key: bytes, checkpoints: Checkpoints | None, batch: Sequence[_Pending], known: _End | None = None
+) -> _End | None:
     """Chain, write and fsync ``batch`` under one exclusive flock; set each one's record or error.
 
     An entry whose body cannot be built fails alone and takes no sequence number. If the write or
     the fsync fails, the file is cut back to where the batch began and every entry gets the error.
     A torn tail left by a crashed writer is quarantined first. The batch's last (seq, MAC) goes to
-    the checkpoints once it is durable.
+    the checkpoints once it is durable. ``known``: where this process's previous batch left the
+    log; returns where this one leaves it (None when nothing was written).
     """
     with _locked(path) as handle:
-        last, offset = _tail(handle)
-        if last is not None and "mac" not in last:  # a log of the earlier, unkeyed format
-            _retire(path)
+        start = _chain_start(path, handle, checkpoints, known)
+        if start is None:  # a log of the earlier, unkeyed format was moved aside: a new chain
             return _write_batch(path, key, checkpoints, batch)
-        seq, prev = (last["seq"], last["mac"]) if last else _start(checkpoints)
-        _quarantine(path, handle, offset, seq)
-        start = offset
-        time = datetime.now(UTC).isoformat(timespec="milliseconds")
-        lines: list[bytes] = []
-        sealed: list[tuple[_Pending, dict[str, Any]]] = []
-        for pending in batch:
-            try:
-                record = _seal(key, prev, pending.entry.body(seq + 1, time))
-                line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
-            except Exception as exc:  # this entry only
-                pending.error = exc
-                continue
-            seq, prev = record["seq"], record["mac"]
-            lines.append(line)
-            sealed.append((pending, record))
-        if not lines:
-            return
-        data = memoryview(b"".join(lines))
-        try:
-            while data:  # O_APPEND: every write lands at the end
-                data = data[handle.write(data) :]
-            os.fsync(handle.fileno())
-        except BaseException:
-            try:
-                os.ftruncate(handle.fileno(), start)
-                os.fsync(handle.fileno())
-            except OSError:
-                pass
-            raise
+        seq, prev, offset = start
+        sealed = _seal_batch(key, seq, prev, batch)
+        if not sealed:
+            return None
+        _write_all(handle, b"".join(line for _, _, line in sealed), offset)
+        last = sealed[-1][1]
         if checkpoints is not None:
-            checkpoints.add(seq, prev)  # durable in the log first: a checkpoint never runs ahead
-        for pending, record in sealed:
+            checkpoints.add(last["seq"], last["mac"])  # durable in the log first: never runs ahead
+        for pending, record, _ in sealed:
             pending.record = record
+        return _End(_file_state(handle), last["seq"], last["mac"])
+
+
+def _chain_start(
+    path: Path, handle: Any, checkpoints: Checkpoints | None, known: _End | None
+) -> tuple[int, str, int] | None:
+    """The (seq, MAC) a batch chains onto and the offset where it begins; None after moving a log
+    of the earlier, unkeyed format aside."""
+    if known is not None and known.file == _file_state(handle):
+        return known.seq, known.mac, known.file[2]
+    last, offset = _tail(handle)
+    if last is not None and "mac" not in last:
+        _retire(path)
+        return None
+    seq, prev = (last["seq"], last["mac"]) if last else _start(checkpoints)
+    _quarantine(path, handle, offset, seq)
+    return seq, prev, offset
+
+
+def _seal_batch(
+    key: bytes, seq: int, prev: str, batch: Sequence[_Pending]
+) -> list[tuple[_Pending, dict[str, Any], bytes]]:
+    """Each entry sealed onto the one before, with its line; an entry that fails gets its error."""
+    time = datetime.now(UTC).isoformat(timespec="milliseconds")
+    sealed: list[tuple[_Pending, dict[str, Any], bytes]] = []
+    for pending in batch:
+        try:
+            record = _seal(key, prev, pending.entry.body(seq + 1, time))
+            line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+        except Exception as exc:  # this entry only
+            pending.error = exc
+            continue
+        seq, prev = record["seq"], record["mac"]
+        sealed.append((pending, record, line))
+    return sealed
+
+
+def _write_all(handle: Any, data: bytes, start: int) -> None:
+    """Append ``data`` and fsync it; on failure cut the file back to ``start`` and raise."""
+    view = memoryview(data)
+    try:
+        while view:  # O_APPEND: every write lands at the end
+            view = view[handle.write(view) :]
+        os.fsync(handle.fileno())
+    except BaseException:
+        try:
+            os.ftruncate(handle.fileno(), start)
+            os.fsync(handle.fileno())
+        except OSError:
+            pass
+        raise
 
 
 def _retire(path: Path) -> Path:
@@ -345,6 +374,7 @@ class _GroupCommit:
         self._cond = threading.Condition()
         self._queue: list[_Pending] = []
         self._writing = False
+        self._end: _End | None = None  # only the leader (``_writing``) reads or sets it
 
     def append(self, entry: AuditEntry) -> dict[str, Any]:
         pending = _Pending(entry)
@@ -358,11 +388,7 @@ class _GroupCommit:
                 self._writing = True
                 self._cond.release()
                 try:
-                    _write_batch(self.path, self.key, self.checkpoints, batch)
-                except BaseException as exc:
-                    for waiting in batch:
-                        if waiting.record is None and waiting.error is None:
-                            waiting.error = exc
+                    self._lead(batch)
                 finally:
                     self._cond.acquire()
                     self._writing = False
@@ -373,6 +399,16 @@ class _GroupCommit:
             raise pending.error
         assert pending.record is not None
         return pending.record
+
+    def _lead(self, batch: list[_Pending]) -> None:
+        """Write one batch; on failure every entry without a record gets the error."""
+        known, self._end = self._end, None
+        try:
+            self._end = _write_batch(self.path, self.key, self.checkpoints, batch, known)
+        except BaseException as exc:
+            for waiting in batch:
+                if waiting.record is None and waiting.error is None:
+                    waiting.error = exc
 
 
 _appenders: dict[tuple[str, bytes], _GroupCommit] = {}
@@ -422,19 +458,6 @@ class AuditLog:
             return _quarantine(self.path, handle, offset, last["seq"] if last else 0)
 
 
-def records(path: Path) -> Iterator[dict[str, Any]]:
-    """Every complete record of a log, in order (no verification; a torn tail is skipped)."""
-    if not path.exists():
-        return
-    with path.open("rb") as handle:
-        for line in handle:
-            if line.endswith(b"\n"):
-                try:
-                    yield json.loads(line)
-                except ValueError:
-                    continue
-
-
 @dataclass(frozen=True)
 class VerifyResult:
     """The verdict, with what it rests on.
@@ -471,29 +494,23 @@ def verify(path: Path, key: bytes, checkpoints: Checkpoints | None = None) -> Ve
     bad = _check_chain(path, key, anchor, macs, len(marks), notes)
     if bad is not None:
         return bad
+    return _against_checkpoints(marks, anchor, macs, notes)
+
+
+def _against_checkpoints(
+    marks: Sequence[Checkpoint], anchor: Checkpoint, macs: dict[int, str], notes: list[str]
+) -> VerifyResult:
+    """The verdict on a chain that holds: each checkpoint after the anchor names a record there."""
     last = max(macs, default=anchor.seq)
     for mark in sorted((m for m in marks if not m.anchor and m.seq > anchor.seq), key=lambda m: m.seq):
         if mark.seq > last:
             what = "the log is empty" if not macs else f"the log ends at #{last}"
-            return VerifyResult(
-                False,
-                len(macs),
-                len(marks),
-                last + 1,
-                None,
-                f"record #{last + 1} is missing: {what}, a checkpoint has #{mark.seq}",
-                notes,
-            )
-        if macs.get(mark.seq) != mark.mac:
-            return VerifyResult(
-                False,
-                len(macs),
-                len(marks),
-                mark.seq,
-                None,
-                f"record #{mark.seq} was altered: its MAC differs from the checkpoint",
-                notes,
-            )
+            reason, bad = f"record #{last + 1} is missing: {what}, a checkpoint has #{mark.seq}", last + 1
+        elif macs.get(mark.seq) != mark.mac:
+            reason, bad = f"record #{mark.seq} was altered: its MAC differs from the checkpoint", mark.seq
+        else:
+            continue
+        return VerifyResult(False, len(macs), len(marks), bad, None, reason, notes)
     return VerifyResult(True, len(macs), len(marks), notes=notes)
 
 
@@ -566,79 +583,3 @@ def rotate(path: Path, key: bytes, checkpoints: Checkpoints, keep: timedelta, no
         _write_durable(tmp, kept, os.O_TRUNC)
         os.replace(tmp, path)  # the old file's flock goes with it when the context closes it
         return removed
-
-
-def accesses(path: Path, person: str, since: date | None = None) -> Iterator[dict[str, Any]]:
-    """Every record that asked for or returned ``person`` (ids in score pairs too), oldest first."""
-    day = since.isoformat() if since else ""
-    for record in records(path):
-        if record["time"] < day:
-            continue
-        returned = {part for item in record.get("items", []) for part in str(item["id"]).split("|")}
-        if record.get("query_id") == person or person in returned:
-            yield {
-                "seq": record["seq"],
-                "time": record["time"],
-                "kind": record.get("kind", "shortlist"),
-                **_who(record),
-                "endpoint": record["endpoint"],
-                "as": "query" if record.get("query_id") == person else "result",
-            }
-
-
-def _who(record: dict[str, Any]) -> dict[str, Any]:
-    """Who made a record: role, staff id and teams (records of 0.1.0 named a role token only),
-    and, for a break-glass access, the reason and the team reached."""
-    who = {
-        "role": record["role"],
-        "user_id": record.get("user_id", record.get("token_id")),
-        "team": record.get("team", "-"),
-    }
-    if "reason" in record:
-        who |= {"reason": record["reason"], "reached_team": record.get("reached_team")}
-    return who
-
-
-def accesses_by(path: Path, user_id: str, since: date | None = None) -> Iterator[dict[str, Any]]:
-    """Every record one person (staff id) made, oldest first: what they accessed, for the
-    data-protection officer (which job seekers, through which endpoint, with which reason)."""
-    day = since.isoformat() if since else ""
-    for record in records(path):
-        if record["time"] < day or record.get("user_id", record.get("token_id")) != user_id:
-            continue
-        yield {
-            "seq": record["seq"],
-            "time": record["time"],
-            "kind": record.get("kind", "shortlist"),
-            **_who(record),
-            "endpoint": record["endpoint"],
-            "query_id": record.get("query_id"),
-            "ids": [item["id"] for item in record.get("items", [])],
-        }
-
-
-def break_glass(path: Path, since: date | None = None) -> list[dict[str, Any]]:
-    """Break-glass accesses (another team's job seeker, with a reason), counted by person and
-    reason: ``[{user_id, role, reason, reached_team, count, first, last}]``, most first."""
-    day = since.isoformat() if since else ""
-    found: dict[tuple[str, str, str, str], dict[str, Any]] = {}
-    for record in records(path):
-        if record["time"] < day or "reason" not in record:
-            continue
-        who = _who(record)
-        key = (who["user_id"], who["role"], record["reason"], str(record.get("reached_team")))
-        row = found.setdefault(
-            key,
-            {
-                "user_id": key[0],
-                "role": key[1],
-                "reason": key[2],
-                "reached_team": key[3],
-                "count": 0,
-                "first": record["time"],
-                "last": record["time"],
-            },
-        )
-        row["count"] += 1
-        row["last"] = record["time"]
-    return sorted(found.values(), key=lambda r: (-r["count"], r["user_id"], r["reason"]))

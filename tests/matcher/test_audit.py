@@ -383,6 +383,27 @@ def test_a_torn_tail_found_while_serving_is_quarantined_by_the_next_append(tmp_p
     assert verify(log.path, KEY, marks).ok
 
 
+def test_the_tail_is_read_back_only_after_another_writer_changed_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import matcher.audit as audit_module
+
+    reads: list[int] = []
+    real_tail = audit_module._tail
+    monkeypatch.setattr(audit_module, "_tail", lambda handle: reads.append(1) or real_tail(handle))
+    log, marks = _logged(tmp_path, 3)  # one appender, three batches: the first one reads the tail
+    assert len(reads) == 1
+    _write_batch(log.path, KEY, marks, [_Pending(entry("S-other"))])  # another process's writer
+    assert log.append(entry("S-mine"))["seq"] == 5  # the file changed: read back, chained on #4
+    with log.path.open("ab") as handle:
+        handle.write(b'{"seq": 6, "ti')  # a writer that crashed mid-line: same inode, longer file
+    assert log.append(entry("S-after-torn"))["seq"] == 6
+    assert len(reads) == 4
+    result = verify(log.path, KEY, marks)
+    assert result.ok and result.records == 6, result
+    assert _query_ids(log.path)[3:] == ["S-other", "S-mine", "S-after-torn"]
+
+
 def test_log_and_key_are_private(tmp_path: Path) -> None:
     key = load_or_create_key(tmp_path / "audit.key")
     assert len(key) == 32 and load_or_create_key(tmp_path / "audit.key") == key
