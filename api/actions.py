@@ -29,7 +29,7 @@ from matcher.contacts import ContactBook, ContactRequest, RequestStatus, about, 
 from matcher.engine import Engine
 from matcher.errors import UnknownContactRequestError
 from matcher.filters import FilterOptions
-from matcher.measures import MeasureCatalogue
+from matcher.measures import MeasureCatalogue, stored_measures
 from matcher.models import Proposal
 from matcher.occupations import OccupationSuggester
 from matcher.opportunities import Opportunities, OpportunityConfig, find_opportunities
@@ -206,7 +206,7 @@ def measure_catalogue(request: Request, engine: Engine) -> MeasureCatalogue:
     stamp = (store.count("measures"), id(engine))
     cached = getattr(request.app.state, "measure_catalogue", None)
     if cached is None or cached[0] != stamp:
-        cached = (stamp, MeasureCatalogue.build(store.measures(), engine.gazetteer))
+        cached = (stamp, MeasureCatalogue.build(stored_measures(store), engine.gazetteer))
         request.app.state.measure_catalogue = cached
     return cached[1]  # type: ignore[no-any-return]
 

@@ -47,12 +47,16 @@ from pathlib import Path
 from typing import Any, Protocol
 
 # The readers and the key file live apart; these names stay importable from here.
+from sqlalchemy import BigInteger, Boolean, Column, String, Table, delete, insert, select
+
 from matcher.audit_reads import accesses as accesses
 from matcher.audit_reads import accesses_by as accesses_by
 from matcher.audit_reads import break_glass as break_glass
 from matcher.audit_reads import records as records
+from matcher.clock import utc_stamp
 from matcher.keyfile import load_or_create_key as load_or_create_key
 from matcher.keyfile import new_key as new_key
+from matcher.store import Store, metadata
 
 GENESIS = "0" * 64
 CHAIN_FIELDS = ("prev_mac", "mac")  # what the chain adds to a record's body
@@ -92,20 +96,41 @@ class Checkpoints(Protocol):
         ...
 
 
+# Checkpoints of the audit log (sequence number, MAC), kept in the store, apart from the log file.
+audit_checkpoints_table = Table(
+    "audit_checkpoints",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("mac", String(64), nullable=False),
+    Column("anchor", Boolean, nullable=False, default=False),
+    Column("at", String(32), nullable=False),
+)
+
+
 class StoreCheckpoints:
     """Checkpoints in the store's ``audit_checkpoints`` table."""
 
-    def __init__(self, store: Any) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
 
     def add(self, seq: int, mac: str) -> None:
-        self.store.add_audit_checkpoint(seq, mac)
+        t = audit_checkpoints_table
+        with self.store.transaction() as conn:
+            conn.execute(delete(t).where(t.c.seq == seq))
+            conn.execute(insert(t).values(seq=seq, mac=mac, anchor=False, at=utc_stamp()))
 
     def all(self) -> list[Checkpoint]:
-        return [Checkpoint(seq, mac, anchor) for seq, mac, anchor in self.store.audit_checkpoints()]
+        t = audit_checkpoints_table
+        with self.store.engine.connect() as conn:
+            rows = conn.execute(select(t.c.seq, t.c.mac, t.c.anchor).order_by(t.c.seq)).all()
+        return [Checkpoint(int(seq), str(mac), bool(anchor)) for seq, mac, anchor in rows]
 
     def set_anchor(self, seq: int, mac: str) -> None:
-        self.store.set_audit_anchor(seq, mac)
+        """(seq, MAC) becomes the anchor of what the log keeps; earlier checkpoints go."""
+        t = audit_checkpoints_table
+        with self.store.transaction() as conn:
+            conn.execute(delete(t).where(t.c.seq <= seq))
+            conn.execute(insert(t).values(seq=seq, mac=mac, anchor=True, at=utc_stamp()))
 
 
 @dataclass(frozen=True)

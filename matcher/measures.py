@@ -14,16 +14,17 @@ who wants part time.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, select
+from sqlalchemy import JSON, Column, String, Table, func, select
+from sqlalchemy.engine import Connection
 
 from matcher.columns import CandidateTable, VacancyTable
 from matcher.filters import FilterOptions, apply_filters
@@ -39,9 +40,7 @@ from matcher.models import (
     WorkingTime,
     effective_licences,
 )
-
-if TYPE_CHECKING:
-    from matcher.store import Store
+from matcher.store import Store, metadata
 
 ChangeKind = Literal["licence", "permit", "german_level", "skill", "requirement_level", "commute", "working_time"]
 CHANGE_KINDS: tuple[ChangeKind, ...] = (
@@ -242,10 +241,37 @@ class MeasureCatalogue:
         )
 
 
+# The catalogue of qualification and activation measures (massnahmen.jsonl), whole as JSON.
+measures_table = Table(
+    "measures",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("type", String(32), nullable=False, index=True),
+    Column("ags", String(8), nullable=False),
+    Column("data", JSON, nullable=False),
+)
+
+
+def upsert_measures(store: Store, conn: Connection, measures: Iterable[Measure]) -> None:
+    """Insert or replace measures; unchanged ones are left alone (a re-import changes nothing)."""
+    changed, _ = store.changed_records(conn, measures_table, list(measures), None)
+    rows = [{"id": m.id, "type": m.type.value, "ags": m.ags, "data": m.model_dump(mode="json")} for m in changed]
+    store.upsert_rows(conn, measures_table, rows, "id")
+
+
+def stored_measures(store: Store, limit: int | None = None, offset: int = 0, type: str | None = None) -> list[Measure]:
+    """The store's measures by id, optionally of one type."""
+    stmt = select(measures_table.c.data).order_by(measures_table.c.id).offset(offset)
+    if type is not None:
+        stmt = stmt.where(measures_table.c.type == type)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    with store.engine.connect() as conn:
+        return [Measure.model_validate(d) for d in conn.execute(stmt).scalars()]
+
+
 def count_measures(store: Store, type: str | None = None) -> int:
     """How many measures the store holds (of one ``type``): one counting query, none loaded."""
-    from matcher.store import measures_table  # matcher.store reads Measure from this module
-
     query = select(func.count()).select_from(measures_table)
     if type is not None:
         query = query.where(measures_table.c.type == type)

@@ -113,7 +113,7 @@ def _revisions() -> frozenset[str]:
 def full_metadata() -> MetaData:
     """The whole schema: the records' tables (:mod:`matcher.store`) and those that each service
     declares next to its queries on the same ``metadata``."""
-    from matcher import batch_runs, contacts, staff  # noqa: F401  (importing declares their tables)
+    from matcher import audit, batch_runs, contacts, measures, staff  # noqa: F401  (importing declares their tables)
     from matcher.store import metadata
 
     return metadata

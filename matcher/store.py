@@ -46,7 +46,6 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from matcher.clock import utc_stamp
 from matcher.errors import UnknownCandidateError, UnknownVacancyError
-from matcher.measures import Measure
 from matcher.models import Candidate, Proposal, ProtectedAttributes, Vacancy
 
 metadata = MetaData()
@@ -112,26 +111,6 @@ change_log_table = Table(
     Column("op", String(16), nullable=False),
     Column("vector", LargeBinary, nullable=True),
     Column("at", String(32), nullable=False),
-)
-
-# Checkpoints of the audit log (sequence number, MAC), kept apart from the log file itself.
-audit_checkpoints_table = Table(
-    "audit_checkpoints",
-    metadata,
-    Column("seq", BigInteger, primary_key=True, autoincrement=False),
-    Column("mac", String(64), nullable=False),
-    Column("anchor", Boolean, nullable=False, default=False),
-    Column("at", String(32), nullable=False),
-)
-
-# The catalogue of qualification and activation measures (massnahmen.jsonl), whole as JSON.
-measures_table = Table(
-    "measures",
-    metadata,
-    Column("id", String(64), primary_key=True),
-    Column("type", String(32), nullable=False, index=True),
-    Column("ags", String(8), nullable=False),
-    Column("data", JSON, nullable=False),
 )
 
 
@@ -272,7 +251,9 @@ class Store:
             yield conn
 
     # --- writes ------------------------------------------------------------------------------
-    def _upsert(self, conn: Connection, table: Table, rows: Sequence[dict[str, Any]], key: str) -> None:
+    def upsert_rows(self, conn: Connection, table: Table, rows: Sequence[dict[str, Any]], key: str) -> None:
+        """Insert or update ``rows`` of any table of the schema by its ``key`` column (services'
+        tables too); columns the rows do not carry keep their values."""
         if not rows:
             return
         dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
@@ -290,16 +271,16 @@ class Store:
 
         Records equal to the stored ones are skipped: a re-import changes nothing, not even the log.
         """
-        candidates, vectors = self._changed(conn, candidates_table, list(candidates), vectors)
-        self._upsert(conn, candidates_table, [_candidate_row(c) for c in candidates], "id")
+        candidates, vectors = self.changed_records(conn, candidates_table, list(candidates), vectors)
+        self.upsert_rows(conn, candidates_table, [_candidate_row(c) for c in candidates], "id")
         self.log_changes(conn, "candidate", [c.id for c in candidates], UPSERT, vectors)
 
     def upsert_vacancies(
         self, conn: Connection, vacancies: Iterable[Vacancy], vectors: NDArray[np.float32] | None = None
     ) -> None:
         """Insert or replace vacancies, and log each change; merged duplicates' ids become aliases."""
-        vacancies, vectors = self._changed(conn, vacancies_table, list(vacancies), vectors)
-        self._upsert(conn, vacancies_table, [_vacancy_row(v) for v in vacancies], "id")
+        vacancies, vectors = self.changed_records(conn, vacancies_table, list(vacancies), vectors)
+        self.upsert_rows(conn, vacancies_table, [_vacancy_row(v) for v in vacancies], "id")
         aliases = [{"alias_id": a, "vacancy_id": v.id} for v in vacancies for a in v.source_ids if a != v.id]
         # A posting stored on its own by an earlier import may have become a duplicate now, and
         # the other way round: an id is either a vacancy or an alias, never both.
@@ -314,11 +295,11 @@ class Store:
                 .where(vacancies_table.c.id.in_(alias_ids[start : start + 500]))
                 .returning(vacancies_table.c.id)
             ).scalars()
-        self._upsert(conn, vacancy_aliases_table, aliases, "alias_id")
+        self.upsert_rows(conn, vacancy_aliases_table, aliases, "alias_id")
         self.log_changes(conn, "vacancy", ids, UPSERT, vectors)
         self.log_changes(conn, "vacancy", dropped, DELETE)
 
-    def _changed(
+    def changed_records(
         self, conn: Connection, table: Table, records: list[Any], vectors: NDArray[np.float32] | None
     ) -> tuple[list[Any], NDArray[np.float32] | None]:
         """The records (and their vectors) that differ from what the table holds."""
@@ -333,14 +314,14 @@ class Store:
         return [records[i] for i in keep], None if vectors is None else vectors[keep]
 
     def upsert_proposals(self, conn: Connection, proposals: Iterable[Proposal]) -> None:
-        self._upsert(conn, proposals_table, [_proposal_row(p) for p in proposals], "id")
+        self.upsert_rows(conn, proposals_table, [_proposal_row(p) for p in proposals], "id")
 
     def set_recorded_by(self, conn: Connection, proposal_id: str, staff_id: str) -> None:
         """Name the person (staff id) who recorded a proposal's latest outcome."""
         conn.execute(update(proposals_table).where(proposals_table.c.id == proposal_id).values(recorded_by=staff_id))
 
     def upsert_protected(self, conn: Connection, rows: Iterable[ProtectedAttributes]) -> None:
-        self._upsert(conn, protected_table, [_protected_row(p) for p in rows], "candidate_id")
+        self.upsert_rows(conn, protected_table, [_protected_row(p) for p in rows], "candidate_id")
 
     def delete_candidate(self, candidate_id: str) -> None:
         """Remove a person: profile, logged vectors, and their rows in every table that declares
@@ -425,24 +406,6 @@ class Store:
         return [_change(*row) for row in rows]
 
     # --- audit checkpoints ------------------------------------------------------------------
-    def add_audit_checkpoint(self, seq: int, mac: str) -> None:
-        with self.transaction() as conn:
-            conn.execute(delete(audit_checkpoints_table).where(audit_checkpoints_table.c.seq == seq))
-            conn.execute(insert(audit_checkpoints_table).values(seq=seq, mac=mac, anchor=False, at=utc_stamp()))
-
-    def audit_checkpoints(self) -> list[tuple[int, str, bool]]:
-        """(seq, MAC, anchor) of every checkpoint, by seq."""
-        t = audit_checkpoints_table
-        with self.engine.connect() as conn:
-            rows = conn.execute(select(t.c.seq, t.c.mac, t.c.anchor).order_by(t.c.seq)).all()
-        return [(int(seq), str(mac), bool(anchor)) for seq, mac, anchor in rows]
-
-    def set_audit_anchor(self, seq: int, mac: str) -> None:
-        """(seq, MAC) becomes the anchor of what the log keeps; earlier checkpoints go."""
-        with self.transaction() as conn:
-            conn.execute(delete(audit_checkpoints_table).where(audit_checkpoints_table.c.seq <= seq))
-            conn.execute(insert(audit_checkpoints_table).values(seq=seq, mac=mac, anchor=True, at=utc_stamp()))
-
     # --- reads -------------------------------------------------------------------------------
     def get_candidate(self, candidate_id: str) -> Candidate:
         with self.engine.connect() as conn:
@@ -556,22 +519,6 @@ class Store:
             return pd.read_sql(select(protected_table).order_by(protected_table.c.candidate_id), conn)
 
     # --- measures ----------------------------------------------------------------------------
-    def upsert_measures(self, conn: Connection, measures: Iterable[Measure]) -> None:
-        """Insert or replace measures; unchanged ones are left alone (a re-import changes nothing)."""
-        changed, _ = self._changed(conn, measures_table, list(measures), None)
-        rows = [{"id": m.id, "type": m.type.value, "ags": m.ags, "data": m.model_dump(mode="json")} for m in changed]
-        self._upsert(conn, measures_table, rows, "id")
-
-    def measures(self, limit: int | None = None, offset: int = 0, type: str | None = None) -> list[Measure]:
-        """Measures by id, optionally of one type."""
-        stmt = select(measures_table.c.data).order_by(measures_table.c.id).offset(offset)
-        if type is not None:
-            stmt = stmt.where(measures_table.c.type == type)
-        if limit is not None:
-            stmt = stmt.limit(limit)
-        with self.engine.connect() as conn:
-            return [Measure.model_validate(d) for d in conn.execute(stmt).scalars()]
-
     def vacuum(self) -> None:
         """After an erasure: SQLite rewrites the file and empties its write-ahead log, so no deleted
         row survives in a free page (``secure_delete`` zeroes them too); PostgreSQL vacuums."""

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from matcher.errors import MatcherError
+from matcher.measures import stored_measures
 from matcher.settings import Settings
 from training.cli_users import users_app
 
@@ -344,7 +345,7 @@ def opportunities(
             engine = open_engine(settings, encoder=_encoder(settings))
         if engine.model is None:
             _fail(f"no @champion to score with ({engine.problems.get('model')}); run `matcher train`")
-        catalogue = MeasureCatalogue.build(engine.store.measures(), engine.gazetteer)
+        catalogue = MeasureCatalogue.build(stored_measures(engine.store), engine.gazetteer)
         result = find_opportunities(engine, candidate, catalogue)
     except (MatcherError, OSError) as exc:
         _fail(str(exc))

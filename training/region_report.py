@@ -18,7 +18,7 @@ import pandas as pd
 
 from matcher.columns import CandidateTable, VacancyTable
 from matcher.geo import Gazetteer
-from matcher.measures import TYPE_LABELS_DE, MeasureCatalogue, MeasureType
+from matcher.measures import TYPE_LABELS_DE, MeasureCatalogue, MeasureType, stored_measures
 from matcher.planning import (
     fairness_table,
     measure_type_impact,
@@ -70,7 +70,7 @@ def build_report(store: Store, reference: ReferenceData, as_of: date, progress: 
     gazetteer = Gazetteer(reference)
     people = CandidateTable.build(store.candidates(), gazetteer)
     vacancies = VacancyTable.build(store.vacancies(status="open"), gazetteer)
-    catalogue = MeasureCatalogue.build(store.measures(), gazetteer)
+    catalogue = MeasureCatalogue.build(stored_measures(store), gazetteer)
     seconds["load"] = round(time.perf_counter() - start, 2)
     t = time.perf_counter()
     table = shortages(people, vacancies, reference, gazetteer, as_of)

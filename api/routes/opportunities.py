@@ -20,7 +20,7 @@ from api.endpoint import Endpoint
 from api.paging import Limit, Offset
 from api.responses import LeanJSON
 from api.schemas import PAGE_MAX, FilterRequest
-from matcher.measures import CHANGE_KINDS, MeasureType, count_measures
+from matcher.measures import CHANGE_KINDS, MeasureType, count_measures, stored_measures
 from matcher.models import RECORD_ID_RULE, PlausibleDate
 from matcher.opportunities import OpportunityConfig, open_vacancies
 from matcher.planning import shortages
@@ -105,7 +105,7 @@ def measures(
     model work needs it; it names no person)."""
     store = engine.store
     kind = None if type is None else type.value
-    page = store.measures(limit, offset, kind)
+    page = stored_measures(store, limit, offset, kind)
     total = count_measures(store, kind)
     items = [{**m.model_dump(mode="json"), "funding": m.funding_de} for m in page]
     return LeanJSON({"total": total, "limit": limit, "offset": offset, "items": items})

@@ -22,7 +22,7 @@ from api.security import Permission, Principal
 from api.web.core import PREFIX, Allowed, render
 from api.web.forms import WORKING_TIME_DE, Parsed, choice
 from matcher.errors import MatcherError
-from matcher.measures import TYPE_LABELS_DE, MeasureType, count_measures
+from matcher.measures import TYPE_LABELS_DE, MeasureType, count_measures, stored_measures
 from matcher.models import LEVEL_LABELS_DE, PERMITS
 from matcher.opportunities import OpportunityConfig, open_vacancies
 from matcher.planning import shortages
@@ -134,7 +134,7 @@ def measures_page(request: Request, who: ReadsMeasures, engine: ReadyEngine) -> 
     if form.ok:
         kind = form.clean["type"] or None
         total = count_measures(store, kind)
-        rows = [_measure_row(m, engine.reference) for m in store.measures(limit, offset, kind)]
+        rows = [_measure_row(m, engine.reference) for m in stored_measures(store, limit, offset, kind)]
     base = {"type": form.typed["type"], "limit": str(limit)}
     previous = _page_url(base, max(offset - limit, 0)) if offset > 0 else None
     following = _page_url(base, offset + limit) if offset + limit < total else None

@@ -17,7 +17,7 @@ from data.ingest.history import KnownIds
 from data.ingest.normalise import Normaliser
 from data.ingest.report import IngestReport, Reject, SourceCounts, write_reject_report
 from matcher.errors import ExportFormatError
-from matcher.measures import Measure
+from matcher.measures import Measure, upsert_measures
 from matcher.models import Candidate, Proposal, ProtectedAttributes, Vacancy
 from matcher.occupations import OccupationSuggester
 from matcher.reference import ReferenceData
@@ -68,7 +68,7 @@ def _write(
         store.upsert_vacancies(conn, jobs)
         store.upsert_proposals(conn, proposals)
         store.upsert_protected(conn, protected)
-        store.upsert_measures(conn, catalogue)
+        upsert_measures(store, conn, catalogue)
 
 
 def _measures(folder: Path, norm: Normaliser, progress: bool) -> list[Parsed[Measure]]:

@@ -13,7 +13,7 @@ from data.formats import MEASURES
 from data.generate import WorldConfig, generate_world
 from data.generate.measures import write_measures
 from data.ingest import ingest_folder
-from matcher.measures import MeasureType
+from matcher.measures import MeasureType, stored_measures
 from matcher.reference import ReferenceData
 from matcher.store import Store
 
@@ -63,10 +63,10 @@ def test_ingestion_reads_measures_rejects_broken_ones_and_is_idempotent(
     with report.reject_report.open(encoding="utf-8") as handle:
         reasons = {r["field"]: r["reason"] for r in csv.DictReader(handle) if r["file"] == MEASURES.name}
     assert reasons["art"].startswith("unknown code value") and reasons["beginn"].startswith("impossible date")
-    measures = store.measures()
+    measures = stored_measures(store)
     assert len(measures) == counts.accepted == report.store_counts["measures"]
-    assert store.measures(type="staplerschein") and all(
-        m.permits == ["forklift"] for m in store.measures(type="staplerschein")
+    assert stored_measures(store, type="staplerschein") and all(
+        m.permits == ["forklift"] for m in stored_measures(store, type="staplerschein")
     )
     before = store.snapshot()
     ingest_folder(world, store, reference, tmp_path / "rejects")

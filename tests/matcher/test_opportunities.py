@@ -12,7 +12,7 @@ from matcher.engine import Engine, EngineConfig, build_indexes
 from matcher.errors import InsufficientProfileError, UnknownCandidateError
 from matcher.filters import FilterOptions
 from matcher.geo import Gazetteer
-from matcher.measures import Measure, MeasureCatalogue, count_measures
+from matcher.measures import Measure, MeasureCatalogue, count_measures, upsert_measures
 from matcher.opportunities import find_opportunities
 from matcher.reference import ReferenceData
 from matcher.store import Store
@@ -163,7 +163,8 @@ def test_measures_are_counted_by_one_query_per_type(tmp_path: Path, monkeypatch:
     store = Store(f"sqlite:///{tmp_path / 'm.db'}")
     start = date(2027, 3, 1)
     with store.transaction() as conn:
-        store.upsert_measures(
+        upsert_measures(
+            store,
             conn,
             [
                 _measure("M-1", start),
@@ -171,7 +172,7 @@ def test_measures_are_counted_by_one_query_per_type(tmp_path: Path, monkeypatch:
                 _measure("M-3", start, type="fuehrerschein", title="Führerschein C", permits=[], licences=["C"]),
             ],
         )
-    monkeypatch.setattr(Store, "measures", lambda *_, **__: pytest.fail("measures loaded to count them"))
+    monkeypatch.setattr(Measure, "model_validate", lambda *_, **__: pytest.fail("measures loaded to count them"))
     assert count_measures(store) == 3
     assert count_measures(store, "staplerschein") == 2
     assert count_measures(store, "fuehrerschein") == 1

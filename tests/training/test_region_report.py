@@ -16,7 +16,7 @@ from data.ingest import ingest_folder
 from matcher.columns import CandidateTable, VacancyTable
 from matcher.filters import FilterOptions
 from matcher.geo import Gazetteer
-from matcher.measures import MeasureCatalogue
+from matcher.measures import MeasureCatalogue, stored_measures
 from matcher.planning import suggestions, suggestions_per_person
 from matcher.reference import ReferenceData
 from matcher.store import Store
@@ -62,7 +62,7 @@ def test_fast_suggestions_equal_the_per_person_path(home: Path, reference: Refer
     gazetteer = Gazetteer(reference)
     people = CandidateTable.build(store.candidates(), gazetteer)
     vacancies = VacancyTable.build(store.vacancies(status="open"), gazetteer)
-    catalogue = MeasureCatalogue.build(store.measures(), gazetteer)
+    catalogue = MeasureCatalogue.build(stored_measures(store), gazetteer)
     for options in (FilterOptions(), FilterOptions(max_distance_km=15.0, licences=False)):
         fast = suggestions(people, vacancies, catalogue, gazetteer, as_of, options, chunk=37)
         slow = suggestions_per_person(people, vacancies, catalogue, gazetteer, as_of, options)

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from matcher.measures import stored_measures
+
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
@@ -35,7 +37,7 @@ def main(argv: list[str] | None = None) -> None:
     faiss.omp_set_num_threads(1)  # as served
     settings = Settings()
     engine = open_engine(settings)
-    catalogue = MeasureCatalogue.build(engine.store.measures(), engine.gazetteer)
+    catalogue = MeasureCatalogue.build(stored_measures(engine.store), engine.gazetteer)
     ids = engine.candidates.index.ids()
     chosen = [ids[i] for i in np.random.default_rng(0).choice(len(ids), min(args.people, len(ids)), replace=False)]
     find_opportunities(engine, chosen[0], catalogue)  # warm-up: lazy reference labels
