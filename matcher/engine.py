@@ -33,6 +33,7 @@ from matcher.encoder import Encoder
 from matcher.errors import InsufficientProfileError, ModelNotFoundError, UnknownCandidateError, UnknownVacancyError
 from matcher.filters import FilterOptions, FilterResult, apply_filters, pair_geography
 from matcher.geo import Gazetteer
+from matcher.geography import PairGeography
 from matcher.index import IndexConfig, RowHits, VectorIndex, create_index, load_index
 from matcher.index_io import IndexManifest
 from matcher.models import Candidate, Vacancy, VacancyStatus
@@ -197,6 +198,7 @@ class _Ranked:
     scores: NDArray[np.float32]
     top: list[int]
     filtered: FilterResult
+    audience: Audience
 
 
 class Engine:
@@ -351,7 +353,7 @@ class Engine:
         with self._lock.read():
             query = candidate if isinstance(candidate, Candidate) else self.candidate(candidate)
             way = _Way("vacancies_for_candidate", self.vacancies, True)
-            return self._shortlist(way, query, k, self._options(filters, audience), explain)
+            return self._shortlist(way, query, k, self._options(filters, audience), explain, audience)
 
     def shortlist_for_vacancy(
         self,
@@ -371,7 +373,7 @@ class Engine:
         with self._lock.read():
             query = vacancy if isinstance(vacancy, Vacancy) else self.vacancy(vacancy)
             way = _Way("candidates_for_vacancy", self.candidates, False)
-            return self._shortlist(way, query, k, self._options(filters, audience), explain)
+            return self._shortlist(way, query, k, self._options(filters, audience), explain, audience)
 
     def _options(self, filters: FilterOptions | None, audience: Audience) -> FilterOptions:
         """The request's filters (None: the defaults) as ``audience`` may apply them."""
@@ -400,6 +402,7 @@ class Engine:
         k: int,
         filters: FilterOptions | None,
         explain: bool,
+        audience: Audience,
     ) -> Shortlist:
         """Filter, search, featurise, score, rank, explain (each stage timed for the observers)."""
         clock = _StageClock(self.stage_observer, self.step_observer)
@@ -430,7 +433,7 @@ class Engine:
         top = rank(scores, pairs.similarity, k)
         clock.lap("score")
         clock.step("rank")
-        ranked = _Ranked(pairs, features, scores, top, filtered)
+        ranked = _Ranked(pairs, features, scores, top, filtered, audience)
         return self._finish(way, query, k, ranked, explain, clock)
 
     def _finish(
@@ -445,7 +448,10 @@ class Engine:
         )
         clock.step("explain")
         chances = probabilities(self.reranker, scores[top])  # the same model as the scores (read lock)
-        result = [self._item(way, pairs, scores, explained[r], i, r + 1, chances[r]) for r, i in enumerate(top)]
+        audience = ranked.audience
+        result = [
+            self._item(way, pairs, scores, explained[r], i, r + 1, chances[r], audience) for r, i in enumerate(top)
+        ]
         records = {item.id: self._other(way, pairs, i) for item, i in zip(result, top)}
         clock.lap("explain")  # the reasons and the items' facts
         clock.step("items and facts")
@@ -520,11 +526,13 @@ class Engine:
         i: int,
         position: int,
         probability: float | None,
+        audience: Audience,
     ) -> ShortlistItem:
         ref = self.reference
         distance, commute = float(pairs.distance_km[i]), float(pairs.commute_minutes[i])
         km = None if np.isnan(distance) else round(distance, 1)
         minutes = None if np.isnan(commute) else round(commute)
+        geography = PairGeography.of(distance, commute, pairs.candidate(i), audience.is_exact)
         facts: VacancyFacts | CandidateFacts
         if way.query_is_candidate:
             v = pairs.vacancy(i)
@@ -542,6 +550,7 @@ class Engine:
             list(explained.reasons),
             explained.details,
             probability,
+            geography,
         )
 
     def score_pairs(
@@ -585,6 +594,23 @@ class Engine:
         own = self.candidates if side == "candidates" else self.vacancies
         with self._lock.read():
             return own.rows.view().take(np.flatnonzero(own.index.alive()))
+
+    def geographies(self, batch: PairBatch, audience: Audience) -> list[PairGeography]:
+        """Each pair's geography for ``audience``: the batch's own figures (from the postcode) for
+        the exact audience, else measured once more from the card's area (e.g. :meth:`score_pairs`)."""
+        distance, commute = batch.distance_km, batch.commute_minutes
+        if audience.coarse_places:
+            cands, vacs = batch.candidates.take(batch.ci), batch.vacancies.take(batch.vi)
+            distance, commute = pair_geography(cands, vacs, coarse=True)
+        of, exact = PairGeography.of, audience.is_exact
+        return [of(float(distance[j]), float(commute[j]), batch.candidate(j), exact) for j in range(len(batch))]
+
+    def pair_geography(self, candidate: Candidate, vacancy: Vacancy, audience: Audience) -> PairGeography:
+        """One pair's geography for ``audience`` (e.g. a stored nightly result)."""
+        cands = CandidateTable.build([candidate], self.gazetteer)
+        vacs = VacancyTable.build([vacancy], self.gazetteer)
+        distance, commute = pair_geography(cands, vacs, coarse=audience.coarse_places)
+        return PairGeography.of(float(distance[0]), float(commute[0]), candidate, audience.is_exact)
 
     # --- records -----------------------------------------------------------------------------
     def candidate(self, candidate_id: str) -> Candidate:

@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 from matcher.columns import CandidateTable, VacancyTable
 from matcher.explain import PairFacts, explain
 from matcher.features import pair_features
+from matcher.geography import PairGeography
 from matcher.models import LEVEL_LABELS_DE, Candidate, Vacancy
 from matcher.reference import ReferenceData
 from matcher.reranker import Reranker
@@ -217,10 +218,12 @@ class ShortlistItem:
     reasons: list[str]
     details: Details | None = None  # None: not explained
     probability: float | None = None
+    geography: PairGeography | None = None  # as the audience may read it (not part of the JSON)
 
     def to_json(self) -> dict[str, Any]:
         """As in ``matcher shortlist --json``: the facts' fields, and ``{}`` for details not explained."""
-        out = asdict(replace(self, details=None))
+        out = asdict(replace(self, details=None, geography=None))
+        del out["geography"]
         out["facts"] = self.facts.to_json()
         out["details"] = {} if self.details is None else self.details.to_json()
         return out
