@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 
 from matcher.columns import known
 from matcher.features import DEFAULT_MAX_COMMUTE_MIN, FEATURE_INDEX
+from matcher.labels_de import COMMUTE_MODE_DE, WORKING_TIME_DE
 from matcher.models import LEVEL_LABELS_DE, PERMITS, Candidate, GermanLevel, Vacancy, effective_licences
 from matcher.reference import ReferenceData
 
@@ -33,7 +34,6 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "vacancy": ("vacancy_age_days", "temporary_agency", "positions"),
     "similarity": ("similarity",),
 }
-_WT_DE = {"full_time": "Vollzeit", "part_time": "Teilzeit", "either": "Voll- oder Teilzeit"}
 _GERMAN_DE = {"native": "Muttersprache"}
 
 
@@ -156,7 +156,7 @@ def distance_sentence(c: Candidate | None, km: float, minutes: float, by_car: bo
     person's own limit for a commute beyond it (None: the limit is not named)."""
     if np.isnan(km):
         return "Entfernung unbekannt (Ort außerhalb der Region)"
-    mode = "mit dem Auto" if by_car else "mit Bus und Bahn"
+    mode = COMMUTE_MODE_DE["car" if by_car else "public_transport"]
     text = f"{km:.0f} km, {mode} etwa {minutes:.0f} Minuten"
     if not feasible and c is None:
         text += " (mehr als zumutbar)"
@@ -232,9 +232,10 @@ def _working_time(c: Candidate, v: Vacancy, x: NDArray[np.float32]) -> str:
 def _working_time_points(c: Candidate, v: Vacancy, x: NDArray[np.float32]) -> list[Point]:
     points = []
     if x[FEATURE_INDEX["working_time_fit"]]:
-        points.append(Point(f"Arbeitszeit passt ({_WT_DE[v.working_time.value]})", True))
+        points.append(Point(f"Arbeitszeit passt ({WORKING_TIME_DE[v.working_time.value]})", True))
     else:
-        points.append(Point(f"{_WT_DE[v.working_time.value]}stelle, gewünscht {_WT_DE[c.working_time.value]}", False))
+        asked, wanted = WORKING_TIME_DE[v.working_time.value], WORKING_TIME_DE[c.working_time.value]
+        points.append(Point(f"{asked}stelle, gewünscht {wanted}", False))
     if x[FEATURE_INDEX["shift_conflict"]]:
         points.append(Point("Schichtarbeit gefordert – Person nicht bereit", False))
     if x[FEATURE_INDEX["weekend_conflict"]]:
