@@ -31,6 +31,7 @@ from matcher.columns import CandidateTable, Rows, VacancyTable
 from matcher.concurrency import ReadWriteLock
 from matcher.encoder import Encoder
 from matcher.errors import InsufficientProfileError, ModelNotFoundError, UnknownCandidateError, UnknownVacancyError
+from matcher.features import commute_ratio
 from matcher.filters import FilterOptions, FilterResult, apply_filters, pair_geography
 from matcher.geo import Gazetteer
 from matcher.geography import PairGeography
@@ -448,14 +449,28 @@ class Engine:
         )
         clock.step("explain")
         chances = probabilities(self.reranker, scores[top])  # the same model as the scores (read lock)
-        audience = ranked.audience
+        geographies = self._geographies(pairs, top, ranked.audience)
         result = [
-            self._item(way, pairs, scores, explained[r], i, r + 1, chances[r], audience) for r, i in enumerate(top)
+            self._item(way, pairs, scores, explained[r], i, r + 1, chances[r], geographies[r])
+            for r, i in enumerate(top)
         ]
         records = {item.id: self._other(way, pairs, i) for item, i in zip(result, top)}
         clock.lap("explain")  # the reasons and the items' facts
         clock.step("items and facts")
         return self._answer(way, query, k, result, records, ranked.filtered, explain)
+
+    @staticmethod
+    def _geographies(pairs: PairBatch, top: list[int], audience: Audience) -> list[PairGeography]:
+        """The returned pairs' geography for ``audience``, from the figures the filters measured
+        for it; whether each commute is within the person's limit in one vectorised step."""
+        rows = np.asarray(top, dtype=np.intp)
+        km, minutes, people = pairs.distance_km[rows], pairs.commute_minutes[rows], pairs.ci[rows]
+        limits = pairs.candidates.max_commute_km[people], pairs.candidates.max_commute_min[people]
+        feasible = commute_ratio(km, minutes, *limits) <= 1.0
+        return [
+            PairGeography.of(float(km[r]), float(minutes[r]), pairs.candidate(i), audience.is_exact, bool(feasible[r]))
+            for r, i in enumerate(top)
+        ]
 
     def _table(self, query: Candidate | Vacancy) -> CandidateTable | VacancyTable:
         """The query as a one-row table."""
@@ -526,13 +541,12 @@ class Engine:
         i: int,
         position: int,
         probability: float | None,
-        audience: Audience,
+        geography: PairGeography,
     ) -> ShortlistItem:
         ref = self.reference
         distance, commute = float(pairs.distance_km[i]), float(pairs.commute_minutes[i])
         km = None if np.isnan(distance) else round(distance, 1)
         minutes = None if np.isnan(commute) else round(commute)
-        geography = PairGeography.of(distance, commute, pairs.candidate(i), audience.is_exact)
         facts: VacancyFacts | CandidateFacts
         if way.query_is_candidate:
             v = pairs.vacancy(i)

@@ -115,10 +115,6 @@ def _fmt_date(day: date) -> str:
     return day.strftime("%d.%m.%Y")
 
 
-def _occupation(c: Candidate, v: Vacancy, x: NDArray[np.float32], ref: ReferenceData) -> str:
-    return "; ".join(p.text for p in _occupation_points(c, v, x, ref))
-
-
 def _occupation_points(c: Candidate, v: Vacancy, x: NDArray[np.float32], ref: ReferenceData) -> list[Point]:
     depth = _depth(x)
     title = ref.kldb_title(v.kldb)
@@ -225,10 +221,6 @@ def render_reason(data: Mapping[str, object], c: Candidate | None) -> str:
     return str(v.get("text", ""))
 
 
-def _working_time(c: Candidate, v: Vacancy, x: NDArray[np.float32]) -> str:
-    return "; ".join(p.text for p in _working_time_points(c, v, x))
-
-
 def _working_time_points(c: Candidate, v: Vacancy, x: NDArray[np.float32]) -> list[Point]:
     points = []
     if x[FEATURE_INDEX["working_time_fit"]]:
@@ -263,10 +255,11 @@ def _language(c: Candidate, v: Vacancy) -> str:
 
 
 def _sentence(
-    family: str, c: Candidate, v: Vacancy, x: NDArray[np.float32], ref: ReferenceData, facts: PairFacts
+    family: str, c: Candidate, v: Vacancy, x: NDArray[np.float32], facts: PairFacts, points: tuple[Point, ...]
 ) -> str:
-    if family == "occupation":
-        return _occupation(c, v, x, ref)
+    """The family's sentence; occupation and working time say their points (built once)."""
+    if family in ("occupation", "working_time"):
+        return "; ".join(p.text for p in points)
     if family == "skills":
         return _skills(v, facts)
     if family == "distance":
@@ -277,8 +270,6 @@ def _sentence(
 
 
 def _simple_sentence(family: str, c: Candidate, v: Vacancy, x: NDArray[np.float32]) -> str:
-    if family == "working_time":
-        return _working_time(c, v, x)
     if family == "language":
         return _language(c, v)
     if family == "experience":
@@ -397,16 +388,12 @@ def explain(
         effects = {f: float(len(FAMILIES) - i) for i, f in enumerate(FAMILIES)}
     else:
         effects = {f: float(sum(contributions[FEATURE_INDEX[n]] for n in names)) for f, names in FAMILIES.items()}
+    # Every family's points (what fits and what is missing, whatever its effect), in one pass; the
+    # sentences only for the families the cut keeps (stable: ties keep the order of FAMILIES).
+    order = sorted(FAMILIES, key=lambda f: -abs(effects[f]))
+    points = {f: tuple(points_of(f, candidate, vacancy, features, reference, facts)) for f in order}
     reasons = [
-        Reason(
-            f,
-            _sentence(f, candidate, vacancy, features, reference, facts),
-            effects[f],
-            tuple(points_of(f, candidate, vacancy, features, reference, facts)),
-        )
-        for f in FAMILIES
+        Reason(f, _sentence(f, candidate, vacancy, features, facts, points[f]), effects[f], points[f])
+        for f in order[:max_reasons]
     ]
-    # The families people ask about always carry their facts; the list is cut by effect.
-    reasons.sort(key=lambda r: -abs(r.effect))
-    points = [(r.family, p) for r in reasons for p in r.points]
-    return Explanation(reasons=reasons[:max_reasons], facts=facts, points=points)
+    return Explanation(reasons=reasons, facts=facts, points=[(f, p) for f in order for p in points[f]])

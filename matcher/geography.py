@@ -68,13 +68,17 @@ class PairGeography:
     commute_mode: CommuteMode
 
     @classmethod
-    def of(cls, km: float, minutes: float, candidate: Candidate, exact: bool) -> PairGeography:
-        """From the figures the engine measured for the audience (NaN: unknown place)."""
+    def of(
+        cls, km: float, minutes: float, candidate: Candidate, exact: bool, feasible: bool | None = None
+    ) -> PairGeography:
+        """From the figures the engine measured for the audience (NaN: unknown place); ``feasible``:
+        whether the commute is within the person's limit, if already known (else computed here)."""
         mode = commute_mode(candidate)
         if math.isnan(km):
             return cls(None, None, None, None, None, mode)
-        limits = known(candidate.max_commute_km), known(candidate.max_commute_minutes)
-        feasible = bool(float(commute_ratio(km, minutes, *limits)) <= 1.0)
+        if feasible is None:
+            limits = known(candidate.max_commute_km), known(candidate.max_commute_minutes)
+            feasible = bool(float(commute_ratio(km, minutes, *limits)) <= 1.0)
         rounded_km, rounded_minutes = round(km, 1), round(minutes)
         bands = distance_band(rounded_km), commute_band(rounded_minutes)
         if exact:

@@ -850,11 +850,11 @@ def _report_stages(report: Report, args: argparse.Namespace, world: str, engine:
         [[k, f"{v['mean_ms']:.3f}", f"{v['p50_ms']:.3f}", f"{v['p99_ms']:.3f}"] for k, v in stages.items()],
     )
     report.add(
-        f"{world}: where a shortlist's time goes ({min(args.queries, 200)} shortlists, wrapped functions)",
+        f"{world}: where a shortlist's time goes ({min(args.queries, 200)} shortlists, the engine's steps)",
         _reproduce(args, world, "in-process"),
         table,
-        "Each row is the time inside that function per shortlist (the wrapping adds ~1 µs a "
-        "call); 'other' is the rest of the call.",
+        "Each row is one step of the shortlist as the engine times it (Engine.step_observer, "
+        "matcher.engine.SHORTLIST_STEPS); 'other' is the rest of the call (the lock, the result).",
     )
 
 
