@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.validation import KnownAgs, KnownPostcode, KnownSkill
-from matcher.filters import FilterOptions
+from matcher.filters import SWITCHABLE_FILTERS, FilterOptions
 from matcher.models import (
     Candidate,
     CandidateProfile,
@@ -52,8 +52,7 @@ class FilterRequest(BaseModel):
 
     def options(self, defaults: FilterOptions) -> FilterOptions:
         """The engine's filter options for this request."""
-        switches = ("distance", "commute", "working_time", "licences", "availability")
-        on = {name: self.enabled and getattr(self, name) for name in switches}
+        on = {name: self.enabled and getattr(self, name) for name in SWITCHABLE_FILTERS}
         return defaults.override(
             **on,
             max_distance_km=self.max_distance_km,

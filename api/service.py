@@ -36,7 +36,7 @@ from matcher.errors import (
 )
 from matcher.pseudonyms import PersonNumbers, Pseudonyms
 from matcher.reference import ReferenceData
-from matcher.retrieval import IndexVersion
+from matcher.retrieval import IndexVersion, Shortlist
 from matcher.serving import ModelInfo, champion_loader, open_audit_log, open_engine, rotate_audit_log
 from matcher.staff import StaffDirectory, TeamRule
 from matcher.store import Store
@@ -321,3 +321,9 @@ class Service:
         self.audit_log.append(entry)
         if self.observers.audit_append is not None:
             self.observers.audit_append(time.perf_counter() - start)
+
+    def audit_shortlist(self, principal: Principal, endpoint: str, result: Shortlist) -> None:
+        """Audit one shortlist answer: its query, the returned ids (customer numbers) and scores, the
+        model and the index; before the answer is presented (:func:`api.present.present_shortlist`)."""
+        items = [(i.id, i.score) for i in result.items]
+        self.audit(principal, endpoint, result.query_id, items, result.scorer, index_label(result.index))

@@ -5,11 +5,13 @@ schema (``ShortlistResponse``, ``ScoreResponse``: still the documented contract,
 checks every answer against it) and serialised with orjson by :class:`api.responses.LeanJSON`.
 Validating a 17 kB answer through pydantic cost more than ranking it.
 
-Geography by role: only roles that may read the full candidate record (which holds the postcode
-anyway: caseworker, admin) get exact distances and commute times. The employer service gets bands
-only (:func:`distance_band`, :func:`commute_band`), in facts, details and the German distance
-reason (:func:`banded_distance_reason`), and these bands are measured from the centroid of the
-municipality that the candidate card names, not from the postcode (:func:`card_geography`). Exact
+Geography by role (:class:`matcher.audience.Audience`): only roles that may read the full candidate
+record (which holds the postcode anyway: caseworker, admin) get exact distances and commute times.
+The employer service gets bands only (:func:`matcher.geography.distance_band`,
+:func:`matcher.geography.commute_band`), in facts, details and the German distance reason
+(:func:`banded_distance_reason`), and these bands are measured from the centre of the area that
+the candidate card names, not from the postcode: the engine measures each returned pair once for
+its audience (:class:`matcher.geography.PairGeography`). Exact
 distances to a dozen vacancies of known postcode pin a postcode; so do bands of the exact
 distances, for most job seekers (see tests/api/test_inference.py). Bands from the municipality are
 a function of what the card shows, so no number of answers tells more than the card. Every role
@@ -18,24 +20,23 @@ gets the band fields, so one schema describes every answer.
 
 from __future__ import annotations
 
-import math
-import re
-from dataclasses import asdict, dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from api.schemas import CandidateCard, IndexVersionOut, ModelOut
-from matcher.cards import area_centre, coarse_card
-from matcher.columns import known
+from matcher.audience import Audience
+from matcher.cards import coarse_card
 from matcher.explain import VALUED_FAMILIES, render_reason
-from matcher.features import commute_ratio
-from matcher.geo import Gazetteer, commute_minutes, haversine_km
+from matcher.geography import PairGeography, commute_band, distance_band
+from matcher.labels_de import COMMUTE_MODE_DE
 from matcher.models import Candidate, Vacancy, effective_licences
 from matcher.reference import ReferenceData
-from matcher.retrieval import Details, Explained, IndexVersion, PairBatch, Shortlist, ShortlistItem
+from matcher.retrieval import Details, Explained, IndexVersion, PairBatch, ShortlistItem
 from matcher.serving import ModelInfo
 from matcher.strength import pair_strength
 
@@ -55,68 +56,9 @@ def index_out(version: IndexVersion) -> IndexVersionOut:
     )
 
 
-# --- geography by role --------------------------------------------------------------------------
-# Upper edges (exclusive) of the distance bands, km; beyond the last one: DISTANCE_BEYOND.
-DISTANCE_BANDS: tuple[tuple[float, str], ...] = ((10.0, "unter 10 km"), (25.0, "10–25 km"), (50.0, "25–50 km"))
-DISTANCE_BEYOND = "über 50 km"
-DISTANCE_EDGES_KM: tuple[int, ...] = (10, 25, 50)
-COMMUTE_STEP_MINUTES = 15
-_MODE_DE = {"car": "mit dem Auto", "public_transport": "mit Bus und Bahn"}
+# --- geography by role (the figures: matcher.geography, measured once by the engine) -------------
 _GEOGRAPHY_FAMILY = "distance"  # the reason family whose sentence holds km and minutes (matcher.explain)
 _UNKNOWN_FAMILY = "?"
-_DISTANCE_SENTENCE = re.compile(r"^\S+ km, ")  # matcher.explain._distance, should the family be unknown
-
-
-def distance_band(km: float | None) -> str | None:
-    """The band of a distance: unter 10 km, 10–25 km, 25–50 km, über 50 km (lower edge inclusive); None: unknown."""
-    if km is None or math.isnan(km):
-        return None
-    return next((label for upper, label in DISTANCE_BANDS if km < upper), DISTANCE_BEYOND)
-
-
-def commute_band(minutes: float | None) -> str | None:
-    """15-minute steps, upper edge inclusive: "bis 15 Min.", "15–30 Min.", "30–45 Min.", ...; None: unknown."""
-    if minutes is None or math.isnan(minutes):
-        return None
-    upper = max(1, math.ceil(minutes / COMMUTE_STEP_MINUTES)) * COMMUTE_STEP_MINUTES
-    return "bis 15 Min." if upper == COMMUTE_STEP_MINUTES else f"{upper - COMMUTE_STEP_MINUTES}–{upper} Min."
-
-
-def card_geography(candidate: Candidate, vacancy: Vacancy, places: Gazetteer) -> dict[str, Any]:
-    """Where a job seeker lives relative to a vacancy, as the employer service may see it.
-
-    Bands of the distance and commute (by car or bus, as the card says: ``commute_mode``) from the
-    centre of the area the card names (:func:`matcher.cards.area_centre`) to the vacancy, and whether
-    that commute is within the person's own limit (the rule of ``matcher.features``); exact figures
-    null. Everything here follows from the card and the person's own limit, so answers about many
-    vacancies add nothing to the card.
-    Unknown places: everything null.
-    """
-    out: dict[str, Any] = {
-        "distance_km": None,
-        "commute_minutes": None,
-        "distance_band": None,
-        "commute_band": None,
-        "commute_feasible": None,
-        "commute_mode": "car" if candidate.has_car else "public_transport",
-    }
-    centre = area_centre(candidate.ags, places.reference)
-    try:
-        (lat2, lon2) = places.locate(vacancy.ags, vacancy.postcode)
-    except KeyError:
-        return out
-    if centre is None:
-        return out
-    lat1, lon1 = centre
-    km = float(haversine_km(lat1, lon1, lat2, lon2))
-    minutes = float(commute_minutes(km, candidate.has_car))
-    ratio = float(commute_ratio(km, minutes, known(candidate.max_commute_km), known(candidate.max_commute_minutes)))
-    out.update(
-        distance_band=distance_band(round(km, 1)),
-        commute_band=commute_band(round(minutes)),
-        commute_feasible=ratio <= 1.0,
-    )
-    return out
 
 
 def _with_bands(values: dict[str, Any]) -> dict[str, Any]:
@@ -129,7 +71,7 @@ def banded_distance_reason(geography: dict[str, Any]) -> str:
     """The distance reason in bands, e.g. "unter 10 km entfernt, bis 15 Min. mit dem Auto"; a commute
     beyond the person's limit says so without the limit (a number, too)."""
     distance, commute = geography.get("distance_band"), geography.get("commute_band")
-    mode = _MODE_DE.get(geography.get("commute_mode") or "", "")
+    mode = COMMUTE_MODE_DE.get(geography.get("commute_mode") or "", "")
     text = f"{distance} entfernt" if distance else "Entfernung unbekannt"
     if commute:
         text += f", {commute} {mode}".rstrip()
@@ -164,10 +106,10 @@ def coarse_reason(
 def _banded_reasons(
     reasons: list[str], effects: dict[str, Any], geography: dict[str, Any], card: dict[str, Any], vacancy: Vacancy
 ) -> list[str]:
-    """The reasons in bands (``effects`` hold the families in order)."""
+    """The reasons in bands (``effects`` hold the families in order; reasons of no known family are left out)."""
     families = list(effects)
-    if len(families) != len(reasons):  # not from explain_pairs: recognise the sentence instead
-        families = [_GEOGRAPHY_FAMILY if _DISTANCE_SENTENCE.match(r) else _UNKNOWN_FAMILY for r in reasons]
+    if len(families) != len(reasons):  # not from explain_pairs: no family is known
+        families = [_UNKNOWN_FAMILY] * len(reasons)
     shown = (coarse_reason(f, r, card, geography, vacancy) for f, r in zip(families, reasons))
     return [r for r in shown if r is not None]
 
@@ -181,13 +123,16 @@ class _Geography:
     vacancy: Vacancy | None = None
 
     @classmethod
-    def of(cls, candidate: Candidate, vacancy: Vacancy, precise: bool, places: Gazetteer) -> _Geography:
-        if precise:
+    def of(
+        cls, candidate: Candidate, vacancy: Vacancy, audience: Audience, geography: PairGeography, ref: ReferenceData
+    ) -> _Geography:
+        """The pair for ``audience``, with the geography the engine measured for it."""
+        if audience.is_exact:
             return cls(None)
-        coarse = coarse_card(candidate, places.reference, date.today())
+        coarse = coarse_card(candidate, ref, date.today())
         need = vacancy.german_level_min
         coarse["german_met"] = need is None or candidate.german_level.rank >= need.rank
-        return cls(card_geography(candidate, vacancy, places), coarse, vacancy)
+        return cls(geography.to_json(), coarse, vacancy)
 
     def facts(self, facts: dict[str, Any]) -> dict[str, Any]:
         if self.card is None:
@@ -253,7 +198,12 @@ def coarse_points(
 
 
 def stored_reasons(
-    reasons: list[Any], candidate: Candidate | None, vacancy: Vacancy | None, precise: bool, places: Gazetteer
+    reasons: list[Any],
+    candidate: Candidate | None,
+    vacancy: Vacancy | None,
+    audience: Audience,
+    geography: PairGeography | None,
+    ref: ReferenceData,
 ) -> list[str]:
     """The reasons of a stored nightly result (:func:`matcher.explain.reason_data`), as the role may
     read them: exact sentences for roles that read full records, else the live cards' bands.
@@ -262,18 +212,18 @@ def stored_reasons(
     get them; the employer service gets none (as for a person or vacancy no longer stored).
     """
     if any(not isinstance(r, dict) for r in reasons):
-        return [str(r) for r in reasons] if precise else []
-    if precise:
+        return [str(r) for r in reasons] if audience.is_exact else []
+    if audience.is_exact:
         return [render_reason(r, candidate) for r in reasons]
-    if candidate is None or vacancy is None:
+    if candidate is None or vacancy is None or geography is None:
         return []
-    geography = _Geography.of(candidate, vacancy, False, places)
-    assert geography.card is not None and geography.coarse is not None
+    seen = _Geography.of(candidate, vacancy, audience, geography, ref)
+    assert seen.card is not None and seen.coarse is not None
     out = []
     for r in reasons:
         family = str(r.get("family", ""))
         text = render_reason(r, candidate) if family not in VALUED_FAMILIES else ""
-        shown = coarse_reason(family, text, geography.coarse, geography.card, vacancy)
+        shown = coarse_reason(family, text, seen.coarse, seen.card, vacancy)
         if shown is not None:
             out.append(shown)
     return out
@@ -375,34 +325,21 @@ def _item(
     }
 
 
-def shortlist_response(
-    result: Shortlist, query: Any, k: int, request_id: str, with_reasons: bool, *, precise: bool, places: Gazetteer
-) -> dict[str, Any]:
-    """The body of a shortlist answer (``ShortlistResponse``); the items' records come with the result.
-
-    ``precise``: exact distances and commute times (roles that may read full candidate records);
-    otherwise bands from the card (:func:`card_geography`, located by ``places``), in facts,
-    details and reasons.
-    """
-    items = []
-    for item in result.items:
-        other = result.records[item.id]
-        pair = (query, other) if isinstance(query, Candidate) else (other, query)
-        candidate, vacancy = cast(tuple[Candidate, Vacancy], pair)
-        items.append(_item(item, candidate, vacancy, with_reasons, _Geography.of(candidate, vacancy, precise, places)))
-    return {
-        "request_id": request_id,
-        "direction": result.direction,
-        "query_id": result.query_id,
-        "k": k,
-        "items": items,
-        "excluded": result.excluded,
-        "considered": result.considered,
-        "eligible": result.eligible,
-        "model": result.model.to_json(),
-        "index": asdict(result.index),
-        "warnings": result.warnings,
-    }
+def shortlist_items(
+    items: Sequence[ShortlistItem],
+    pairs: Sequence[tuple[Candidate, Vacancy]],
+    with_reasons: bool,
+    audience: Audience,
+    ref: ReferenceData,
+) -> list[dict[str, Any]]:
+    """The items of a shortlist answer (``ShortlistItem``), each with its (candidate, vacancy):
+    exact distances and commute times for the exact audience; otherwise the bands the engine
+    measured from the card's area (``ShortlistItem.geography``), in facts, details and reasons."""
+    out = []
+    for item, (c, v) in zip(items, pairs):
+        assert item.geography is not None  # every shortlist item carries its geography
+        out.append(_item(item, c, v, with_reasons, _Geography.of(c, v, audience, item.geography, ref)))
+    return out
 
 
 def candidate_card(c: Candidate, reference: ReferenceData, pseudonym: str) -> CandidateCard:
@@ -421,25 +358,25 @@ def candidate_view(c: Candidate, team: str) -> dict[str, Any]:
     return {**c.model_dump(mode="json"), "team": team}
 
 
+Scored = tuple[PairBatch, NDArray[np.float32], list[Explained], list[float | None]]
+"""What :meth:`matcher.engine.Engine.score_pairs` gives: pairs, scores, reasons (none: not explained),
+probabilities."""
+
+
 def scored_pairs(
-    batch: PairBatch,
-    scores: NDArray[np.float32],
-    explained: list[Explained],
-    probabilities: list[float | None],
-    with_reasons: bool,
-    *,
-    precise: bool,
-    places: Gazetteer,
+    scored: Scored, audience: Audience, geographies: Sequence[PairGeography], ref: ReferenceData
 ) -> list[dict[str, Any]]:
-    """One scored pair (``ScoredPair``) per pair of the batch, in order (``probabilities`` as
-    :meth:`matcher.engine.Engine.score_pairs` gives them; ``precise``, ``places``: as in
-    :func:`shortlist_response`)."""
+    """One scored pair (``ScoredPair``) per pair of the batch, in order, with reasons where they
+    were asked for; ``geographies``: per pair, for ``audience``, as
+    :meth:`matcher.engine.Engine.geographies` gives them."""
+    batch, scores, explained, probabilities = scored
+    with_reasons = len(explained) == len(batch)
     items = []
     for i in range(len(batch)):
         c, v = batch.candidate(i), batch.vacancy(i)
         reasons = details = points = None
         if with_reasons:
-            geography = _Geography.of(c, v, precise, places)
+            geography = _Geography.of(c, v, audience, geographies[i], ref)
             reasons = geography.reasons(explained[i].reasons, explained[i].details)
             details = _details(c, v, explained[i].details, geography)
             points = geography.points(explained[i].details)

@@ -21,17 +21,20 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
 
+from matcher.audience import EXACT, Audience
 from matcher.columns import CandidateTable, Rows, VacancyTable
 from matcher.concurrency import ReadWriteLock
 from matcher.encoder import Encoder
 from matcher.errors import InsufficientProfileError, ModelNotFoundError, UnknownCandidateError, UnknownVacancyError
+from matcher.features import commute_ratio
 from matcher.filters import FilterOptions, FilterResult, apply_filters, pair_geography
 from matcher.geo import Gazetteer
+from matcher.geography import PairGeography
 from matcher.index import IndexConfig, RowHits, VectorIndex, create_index, load_index
 from matcher.index_io import IndexManifest
 from matcher.models import Candidate, Vacancy, VacancyStatus
@@ -66,14 +69,40 @@ ModelLoader = Callable[[], tuple[Reranker, Any]]
 StageObserver = Callable[[str, float], None]
 """Told the seconds of each stage of a shortlist, by name (see :data:`SHORTLIST_STAGES`)."""
 SHORTLIST_STAGES = ("filter", "search", "features", "score", "explain")
+SHORTLIST_STEPS = (
+    "query vector",
+    "query table",
+    "filters",
+    "search",
+    "pairs",
+    "features",
+    "score",
+    "rank",
+    "explain",
+    "items and facts",
+)
+"""The finer steps of a shortlist that :attr:`Engine.step_observer` is told (the benchmark's breakdown)."""
+SideName = Literal["candidates", "vacancies"]
 
 
 class _StageClock:
-    """Laps of one shortlist for a :data:`StageObserver`; with none, two attribute reads a lap."""
+    """Laps of one shortlist for the :data:`StageObserver` of the stages (``observer``) and of the
+    finer steps (``steps``); with neither, two attribute reads a lap."""
 
-    def __init__(self, observer: StageObserver | None) -> None:
-        self.observer = observer
-        self.last = time.perf_counter() if observer is not None else 0.0
+    def __init__(self, observer: StageObserver | None, steps: StageObserver | None = None) -> None:
+        self.observer, self.steps = observer, steps
+        self.last = self.step_last = time.perf_counter() if observer or steps else 0.0
+
+    def begin(self) -> None:
+        """Start the stages' clock here (what came before is a step, not a stage)."""
+        if self.observer is not None:
+            self.last = time.perf_counter()
+
+    def step(self, name: str) -> None:
+        if self.steps is not None:
+            now = time.perf_counter()
+            self.steps(name, now - self.step_last)
+            self.step_last = now
 
     def lap(self, stage: str) -> None:
         if self.observer is not None:
@@ -160,6 +189,19 @@ class _Way:
         return (query, items) if self.query_is_candidate else (items, query)
 
 
+@dataclass(frozen=True)
+class _Ranked:
+    """A shortlist between ranking and explaining: the fetched pairs, their features and scores,
+    the positions of the returned ones (best first), and the filters' result."""
+
+    pairs: PairBatch
+    features: NDArray[np.float32]
+    scores: NDArray[np.float32]
+    top: list[int]
+    filtered: FilterResult
+    audience: Audience
+
+
 class Engine:
     """Shortlists in both directions over a state that follows the store's change log."""
 
@@ -181,6 +223,7 @@ class Engine:
         self.model_loader = model_loader
         self.problems: dict[str, str] = {}
         self.stage_observer: StageObserver | None = None  # the API's metrics; None: stages are not timed
+        self.step_observer: StageObserver | None = None  # SHORTLIST_STEPS (benchmarks); None: not timed
         self._lock = ReadWriteLock()
         self._sync_lock = threading.Lock()
         start = min(vacancy_index.applied_seq, candidate_index.applied_seq)
@@ -300,8 +343,9 @@ class Engine:
         k: int = 10,
         filters: FilterOptions | None = None,
         explain: bool = True,
+        audience: Audience = EXACT,
     ) -> Shortlist:
-        """Open vacancies for a stored candidate (by id) or an ad-hoc profile.
+        """Open vacancies for a stored candidate (by id) or an ad-hoc profile, for ``audience``.
 
         Raises:
             UnknownCandidateError: no candidate with that id.
@@ -310,7 +354,7 @@ class Engine:
         with self._lock.read():
             query = candidate if isinstance(candidate, Candidate) else self.candidate(candidate)
             way = _Way("vacancies_for_candidate", self.vacancies, True)
-            return self._shortlist(way, query, self.vector_of(query), k, filters, explain)
+            return self._shortlist(way, query, k, self._options(filters, audience), explain, audience)
 
     def shortlist_for_vacancy(
         self,
@@ -318,8 +362,10 @@ class Engine:
         k: int = 10,
         filters: FilterOptions | None = None,
         explain: bool = True,
+        audience: Audience = EXACT,
     ) -> Shortlist:
-        """Candidates for a stored vacancy (by id or a merged duplicate's id) or an ad-hoc one.
+        """Candidates for a stored vacancy (by id or a merged duplicate's id) or an ad-hoc one, for
+        ``audience`` (the employer service's cards: distances from the card's municipality).
 
         Raises:
             UnknownVacancyError: no vacancy with that id.
@@ -328,7 +374,12 @@ class Engine:
         with self._lock.read():
             query = vacancy if isinstance(vacancy, Vacancy) else self.vacancy(vacancy)
             way = _Way("candidates_for_vacancy", self.candidates, False)
-            return self._shortlist(way, query, self.vector_of(query), k, filters, explain)
+            return self._shortlist(way, query, k, self._options(filters, audience), explain, audience)
+
+    def _options(self, filters: FilterOptions | None, audience: Audience) -> FilterOptions:
+        """The request's filters (None: the defaults) as ``audience`` may apply them."""
+        options = filters or self.config.filters
+        return options.override(coarse_places=True) if audience.coarse_places else options
 
     def target_occupation_filters(self, candidate: Candidate, filters: FilterOptions | None = None) -> FilterResult:
         """The filters over the indexed vacancies in the person's target occupation (same KldB
@@ -349,40 +400,77 @@ class Engine:
         self,
         way: _Way,
         query: Candidate | Vacancy,
-        vector: NDArray[np.float32],
         k: int,
         filters: FilterOptions | None,
         explain: bool,
+        audience: Audience,
     ) -> Shortlist:
-        """Filter, search, featurise, score, rank, explain (each stage timed for the observer)."""
-        clock = _StageClock(self.stage_observer)
+        """Filter, search, featurise, score, rank, explain (each stage timed for the observers)."""
+        clock = _StageClock(self.stage_observer, self.step_observer)
+        vector = self.vector_of(query)
+        clock.step("query vector")
+        clock.begin()
         require_profile(query)
         options = filters or self.config.filters
         as_of = options.today or date.today()  # one reference date for filters and features
         own = self._table(query)
+        clock.step("query table")
         items = way.items.rows.view()
         alive = way.items.index.alive()
         places = (self.gazetteer.place_lat, self.gazetteer.place_lon)
         filtered = apply_filters(*way.orient(own, items), options, as_of, within=alive, places=places)
         clock.lap("filter")
+        clock.step("filters")
         hits = way.items.index.search_rows(vector, self.config.retrieval.fetch(k), filtered.keep)
         clock.lap("search")
+        clock.step("search")
         pairs = self._pairs(way, own, items, hits, filtered, as_of)
+        clock.step("pairs")
         features = pairs.features()
         clock.lap("features")
+        clock.step("features")
         scores = self.reranker.score(features).astype(np.float32)
+        clock.step("score")
         top = rank(scores, pairs.similarity, k)
         clock.lap("score")
+        clock.step("rank")
+        ranked = _Ranked(pairs, features, scores, top, filtered, audience)
+        return self._finish(way, query, k, ranked, explain, clock)
+
+    def _finish(
+        self, way: _Way, query: Candidate | Vacancy, k: int, ranked: _Ranked, explain: bool, clock: _StageClock
+    ) -> Shortlist:
+        """Explain the returned items only, and build their facts and the answer."""
+        pairs, features, scores, top = ranked.pairs, ranked.features, ranked.scores, ranked.top
         explained = (
             explain_pairs(self.reranker, pairs, features, top, self.reference)
             if explain
             else [Explained([])] * len(top)
         )
+        clock.step("explain")
         chances = probabilities(self.reranker, scores[top])  # the same model as the scores (read lock)
-        result = [self._item(way, pairs, scores, explained[r], i, r + 1, chances[r]) for r, i in enumerate(top)]
+        geographies = self._geographies(pairs, top, ranked.audience)
+        result = [
+            self._item(way, pairs, scores, explained[r], i, r + 1, chances[r], geographies[r])
+            for r, i in enumerate(top)
+        ]
         records = {item.id: self._other(way, pairs, i) for item, i in zip(result, top)}
         clock.lap("explain")  # the reasons and the items' facts
-        return self._answer(way, query.id, k, result, records, filtered)
+        clock.step("items and facts")
+        return self._answer(way, query, k, result, records, ranked.filtered, explain)
+
+    @staticmethod
+    def _geographies(pairs: PairBatch, top: list[int], audience: Audience) -> list[PairGeography]:
+        """The returned pairs' geography for ``audience``, from the figures the filters measured
+        for it; whether each commute is within the person's limit in one vectorised step."""
+        rows = np.asarray(top, dtype=np.intp)
+        km, minutes, people = pairs.distance_km[rows], pairs.commute_minutes[rows], pairs.ci[rows]
+        limits = pairs.candidates.max_commute_km[people], pairs.candidates.max_commute_min[people]
+        feasible = commute_ratio(km, minutes, *limits) <= 1.0
+        return [
+            PairGeography.of(float(km[r]), float(minutes[r]), pairs.candidate(i), audience.is_exact, bool(feasible[r]))
+            for r, i in enumerate(top)
+        ]
 
     def _table(self, query: Candidate | Vacancy) -> CandidateTable | VacancyTable:
         """The query as a one-row table."""
@@ -393,11 +481,12 @@ class Engine:
     def _answer(
         self,
         way: _Way,
-        query_id: str,
+        query: Candidate | Vacancy,
         k: int,
         items: list[ShortlistItem],
         records: dict[str, Candidate | Vacancy],
         filtered: FilterResult,
+        explained: bool,
     ) -> Shortlist:
         """The shortlist over the ranked items, with the filters' counts and a warning when short."""
         considered = len(way.items.index)
@@ -408,7 +497,7 @@ class Engine:
             )
         return Shortlist(
             direction=way.direction,
-            query_id=query_id,
+            query_id=query.id,
             items=items,
             excluded=filtered.excluded,
             considered=considered,
@@ -418,6 +507,9 @@ class Engine:
             warnings=warnings,
             records=records,
             model=self.model,
+            query=query,
+            k=k,
+            explained=explained,
         )
 
     def _pairs(self, way: _Way, own: Any, items: Any, hits: RowHits, filtered: FilterResult, as_of: date) -> PairBatch:
@@ -449,6 +541,7 @@ class Engine:
         i: int,
         position: int,
         probability: float | None,
+        geography: PairGeography,
     ) -> ShortlistItem:
         ref = self.reference
         distance, commute = float(pairs.distance_km[i]), float(pairs.commute_minutes[i])
@@ -471,6 +564,7 @@ class Engine:
             list(explained.reasons),
             explained.details,
             probability,
+            geography,
         )
 
     def score_pairs(
@@ -507,6 +601,30 @@ class Engine:
             scores = self.reranker.score(features).astype(np.float32)
             explained = explain_pairs(self.reranker, batch, features, list(rows), self.reference) if explain else []
             return batch, scores, explained, probabilities(self.reranker, scores)
+
+    def live_table(self, side: SideName) -> Any:
+        """The live rows of one side (``"candidates"`` or ``"vacancies"``) as one table: a copy,
+        taken under the read lock (the rows change in place when the engine syncs)."""
+        own = self.candidates if side == "candidates" else self.vacancies
+        with self._lock.read():
+            return own.rows.view().take(np.flatnonzero(own.index.alive()))
+
+    def geographies(self, batch: PairBatch, audience: Audience) -> list[PairGeography]:
+        """Each pair's geography for ``audience``: the batch's own figures (from the postcode) for
+        the exact audience, else measured once more from the card's area (e.g. :meth:`score_pairs`)."""
+        distance, commute = batch.distance_km, batch.commute_minutes
+        if audience.coarse_places:
+            cands, vacs = batch.candidates.take(batch.ci), batch.vacancies.take(batch.vi)
+            distance, commute = pair_geography(cands, vacs, coarse=True)
+        of, exact = PairGeography.of, audience.is_exact
+        return [of(float(distance[j]), float(commute[j]), batch.candidate(j), exact) for j in range(len(batch))]
+
+    def pair_geography(self, candidate: Candidate, vacancy: Vacancy, audience: Audience) -> PairGeography:
+        """One pair's geography for ``audience`` (e.g. a stored nightly result)."""
+        cands = CandidateTable.build([candidate], self.gazetteer)
+        vacs = VacancyTable.build([vacancy], self.gazetteer)
+        distance, commute = pair_geography(cands, vacs, coarse=audience.coarse_places)
+        return PairGeography.of(float(distance[0]), float(commute[0]), candidate, audience.is_exact)
 
     # --- records -----------------------------------------------------------------------------
     def candidate(self, candidate_id: str) -> Candidate:

@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 
 from matcher.columns import known
 from matcher.features import DEFAULT_MAX_COMMUTE_MIN, FEATURE_INDEX
+from matcher.labels_de import COMMUTE_MODE_DE, WORKING_TIME_DE
 from matcher.models import LEVEL_LABELS_DE, PERMITS, Candidate, GermanLevel, Vacancy, effective_licences
 from matcher.reference import ReferenceData
 
@@ -33,7 +34,6 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "vacancy": ("vacancy_age_days", "temporary_agency", "positions"),
     "similarity": ("similarity",),
 }
-_WT_DE = {"full_time": "Vollzeit", "part_time": "Teilzeit", "either": "Voll- oder Teilzeit"}
 _GERMAN_DE = {"native": "Muttersprache"}
 
 
@@ -115,10 +115,6 @@ def _fmt_date(day: date) -> str:
     return day.strftime("%d.%m.%Y")
 
 
-def _occupation(c: Candidate, v: Vacancy, x: NDArray[np.float32], ref: ReferenceData) -> str:
-    return "; ".join(p.text for p in _occupation_points(c, v, x, ref))
-
-
 def _occupation_points(c: Candidate, v: Vacancy, x: NDArray[np.float32], ref: ReferenceData) -> list[Point]:
     depth = _depth(x)
     title = ref.kldb_title(v.kldb)
@@ -156,7 +152,7 @@ def distance_sentence(c: Candidate | None, km: float, minutes: float, by_car: bo
     person's own limit for a commute beyond it (None: the limit is not named)."""
     if np.isnan(km):
         return "Entfernung unbekannt (Ort außerhalb der Region)"
-    mode = "mit dem Auto" if by_car else "mit Bus und Bahn"
+    mode = COMMUTE_MODE_DE["car" if by_car else "public_transport"]
     text = f"{km:.0f} km, {mode} etwa {minutes:.0f} Minuten"
     if not feasible and c is None:
         text += " (mehr als zumutbar)"
@@ -225,16 +221,13 @@ def render_reason(data: Mapping[str, object], c: Candidate | None) -> str:
     return str(v.get("text", ""))
 
 
-def _working_time(c: Candidate, v: Vacancy, x: NDArray[np.float32]) -> str:
-    return "; ".join(p.text for p in _working_time_points(c, v, x))
-
-
 def _working_time_points(c: Candidate, v: Vacancy, x: NDArray[np.float32]) -> list[Point]:
     points = []
     if x[FEATURE_INDEX["working_time_fit"]]:
-        points.append(Point(f"Arbeitszeit passt ({_WT_DE[v.working_time.value]})", True))
+        points.append(Point(f"Arbeitszeit passt ({WORKING_TIME_DE[v.working_time.value]})", True))
     else:
-        points.append(Point(f"{_WT_DE[v.working_time.value]}stelle, gewünscht {_WT_DE[c.working_time.value]}", False))
+        asked, wanted = WORKING_TIME_DE[v.working_time.value], WORKING_TIME_DE[c.working_time.value]
+        points.append(Point(f"{asked}stelle, gewünscht {wanted}", False))
     if x[FEATURE_INDEX["shift_conflict"]]:
         points.append(Point("Schichtarbeit gefordert – Person nicht bereit", False))
     if x[FEATURE_INDEX["weekend_conflict"]]:
@@ -262,10 +255,11 @@ def _language(c: Candidate, v: Vacancy) -> str:
 
 
 def _sentence(
-    family: str, c: Candidate, v: Vacancy, x: NDArray[np.float32], ref: ReferenceData, facts: PairFacts
+    family: str, c: Candidate, v: Vacancy, x: NDArray[np.float32], facts: PairFacts, points: tuple[Point, ...]
 ) -> str:
-    if family == "occupation":
-        return _occupation(c, v, x, ref)
+    """The family's sentence; occupation and working time say their points (built once)."""
+    if family in ("occupation", "working_time"):
+        return "; ".join(p.text for p in points)
     if family == "skills":
         return _skills(v, facts)
     if family == "distance":
@@ -276,8 +270,6 @@ def _sentence(
 
 
 def _simple_sentence(family: str, c: Candidate, v: Vacancy, x: NDArray[np.float32]) -> str:
-    if family == "working_time":
-        return _working_time(c, v, x)
     if family == "language":
         return _language(c, v)
     if family == "experience":
@@ -396,16 +388,12 @@ def explain(
         effects = {f: float(len(FAMILIES) - i) for i, f in enumerate(FAMILIES)}
     else:
         effects = {f: float(sum(contributions[FEATURE_INDEX[n]] for n in names)) for f, names in FAMILIES.items()}
+    # Every family's points (what fits and what is missing, whatever its effect), in one pass; the
+    # sentences only for the families the cut keeps (stable: ties keep the order of FAMILIES).
+    order = sorted(FAMILIES, key=lambda f: -abs(effects[f]))
+    points = {f: tuple(points_of(f, candidate, vacancy, features, reference, facts)) for f in order}
     reasons = [
-        Reason(
-            f,
-            _sentence(f, candidate, vacancy, features, reference, facts),
-            effects[f],
-            tuple(points_of(f, candidate, vacancy, features, reference, facts)),
-        )
-        for f in FAMILIES
+        Reason(f, _sentence(f, candidate, vacancy, features, facts, points[f]), effects[f], points[f])
+        for f in order[:max_reasons]
     ]
-    # The families people ask about always carry their facts; the list is cut by effect.
-    reasons.sort(key=lambda r: -abs(r.effect))
-    points = [(r.family, p) for r in reasons for p in r.points]
-    return Explanation(reasons=reasons[:max_reasons], facts=facts, points=points)
+    return Explanation(reasons=reasons, facts=facts, points=[(f, p) for f in order for p in points[f]])

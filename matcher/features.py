@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from matcher.columns import CandidateTable, VacancyTable
+from matcher.columns import EITHER, CandidateTable, VacancyTable
 from matcher.geo import commute_minutes, haversine_km
 
 FEATURE_NAMES: tuple[str, ...] = (
@@ -147,7 +147,7 @@ def _working_time_columns(
 ) -> Columns:
     cwt, vwt = cands.working_time[ci], vacs.working_time[vi]
     return {
-        "working_time_fit": (cwt == 2) | (vwt == 2) | (cwt == vwt),
+        "working_time_fit": (cwt == EITHER) | (vwt == EITHER) | (cwt == vwt),
         "hours_gap": np.nan_to_num(np.abs(cands.hours[ci] - vacs.hours[vi]), nan=0.0),
         "shift_conflict": vacs.shifts[vi] & ~cands.shifts[ci],
         "weekend_conflict": vacs.weekends[vi] & ~cands.weekends[ci],

@@ -130,15 +130,31 @@ def _availability(p: _Pairs, o: FilterOptions) -> Bools:
     return p.c.available_from <= np.where(p.v.start_stated, p.v.start, p.today)
 
 
-FILTERS: dict[str, Callable[[_Pairs, FilterOptions], Bools]] = {
-    "vacancy_open": _vacancy_open,
-    "distance": _distance,
-    "commute": _commute,
-    "working_time": _working_time,
-    "licences": _licences,
-    "availability": _availability,
-}
+@dataclass(frozen=True)
+class FilterSpec:
+    """One hard filter: its name (a ``FilterOptions`` switch, a ``FilterRequest`` field, a form
+    checkbox), its test, its German label for staff, and whether a request may switch it off."""
+
+    name: str
+    test: Callable[[_Pairs, FilterOptions], Bools]
+    label_de: str
+    switchable: bool = True
+
+
+FILTER_SPECS: tuple[FilterSpec, ...] = (
+    FilterSpec("vacancy_open", _vacancy_open, "Stelle nicht offen", switchable=False),
+    FilterSpec("distance", _distance, "Entfernung"),
+    FilterSpec("commute", _commute, "Fahrzeit"),
+    FilterSpec("working_time", _working_time, "Arbeitszeit"),
+    FilterSpec("licences", _licences, "Führerschein oder Schein"),
+    FilterSpec("availability", _availability, "Verfügbarkeit"),
+)
+"""Every hard filter, in the order they run (and count exclusions)."""
+FILTERS: dict[str, Callable[[_Pairs, FilterOptions], Bools]] = {s.name: s.test for s in FILTER_SPECS}
 FILTER_ORDER: tuple[str, ...] = tuple(FILTERS)
+SWITCHABLE_FILTERS: tuple[str, ...] = tuple(s.name for s in FILTER_SPECS if s.switchable)
+"""The filters a request (``FilterRequest``) or the web form's checkboxes switch off, in order."""
+FILTER_LABELS_DE: dict[str, str] = {s.name: s.label_de for s in FILTER_SPECS}
 
 
 def pair_geography(

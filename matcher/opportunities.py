@@ -325,8 +325,8 @@ def find_opportunities(
 
 def open_vacancies(engine: Engine) -> VacancyTable:
     """The engine's live open vacancies as one table (a copy, taken under the read lock)."""
-    with engine._lock.read():  # the rows change in place when the engine syncs
-        return engine.vacancies.rows.view().take(np.flatnonzero(engine.vacancies.index.alive()))
+    table: VacancyTable = engine.live_table("vacancies")
+    return table
 
 
 @dataclass(frozen=True)

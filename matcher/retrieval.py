@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 from matcher.columns import CandidateTable, VacancyTable
 from matcher.explain import PairFacts, explain
 from matcher.features import pair_features
+from matcher.geography import PairGeography
 from matcher.models import LEVEL_LABELS_DE, Candidate, Vacancy
 from matcher.reference import ReferenceData
 from matcher.reranker import Reranker
@@ -217,10 +218,12 @@ class ShortlistItem:
     reasons: list[str]
     details: Details | None = None  # None: not explained
     probability: float | None = None
+    geography: PairGeography | None = None  # as the audience may read it (not part of the JSON)
 
     def to_json(self) -> dict[str, Any]:
         """As in ``matcher shortlist --json``: the facts' fields, and ``{}`` for details not explained."""
-        out = asdict(replace(self, details=None))
+        out = asdict(replace(self, details=None, geography=None))
+        del out["geography"]
         out["facts"] = self.facts.to_json()
         out["details"] = {} if self.details is None else self.details.to_json()
         return out
@@ -244,6 +247,9 @@ class Shortlist:
         warnings: e.g. fewer than k items passed the filters.
         records: the items' records by id (for views; not part of the JSON).
         model: registry info of the model that ranked (None: not from the registry).
+        query: the query record (for views; not part of the JSON).
+        k: the number of items asked for; explained: whether the items carry reasons (neither
+            part of the JSON).
     """
 
     direction: Direction
@@ -258,10 +264,14 @@ class Shortlist:
     warnings: list[str] = field(default_factory=list)
     records: dict[str, Candidate | Vacancy] = field(default_factory=dict, repr=False, compare=False)
     model: Any = None  # the serving model's registry info, taken with the scorer that ranked
+    query: Candidate | Vacancy | None = field(default=None, repr=False, compare=False)
+    k: int = 0
+    explained: bool = True
 
     def to_json(self) -> dict[str, Any]:
-        out = asdict(replace(self, items=[], records={}))
-        del out["records"]
+        out = asdict(replace(self, items=[], records={}, query=None))
+        for name in ("records", "query", "k", "explained"):
+            del out[name]
         out["items"] = [item.to_json() for item in self.items]
         return out
 

@@ -17,11 +17,13 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
 from api.deps import CanSeeNewMatches, CanSeeVacancyNewMatches, ReadyEngine, ServiceDep
+from api.present import audience_of
 from api.responses import LeanJSON
 from api.schemas import PAGE_MAX
-from api.security import ALL_TEAMS, Permission, Principal
+from api.security import ALL_TEAMS, Principal
 from api.service import Service
 from api.views import stored_reasons
+from matcher.audience import Audience
 from matcher.batch import gone_reasons
 from matcher.batch_runs import BatchRuns, NewMatches, ResultRow
 from matcher.engine import Engine
@@ -93,20 +95,16 @@ def _record(engine: Engine, kind: str, record_id: str) -> Candidate | Vacancy | 
         return None
 
 
-def _presented(engine: Engine, direction: Direction, query_id: str, row: ResultRow, precise: bool) -> list[str]:
+def _presented(engine: Engine, direction: Direction, query_id: str, row: ResultRow, audience: Audience) -> list[str]:
     """A stored item's reasons through the same presentation as the live shortlists
     (:func:`api.views.stored_reasons`): the employer service reads bands, never stored figures."""
     if direction == "vacancies_for_candidate":
         candidate, vacancy = _record(engine, "candidate", query_id), _record(engine, "vacancy", row.item_id)
     else:
         candidate, vacancy = _record(engine, "candidate", row.item_id), _record(engine, "vacancy", query_id)
-    return stored_reasons(
-        row.reasons,
-        cast(Candidate | None, candidate),
-        cast(Vacancy | None, vacancy),
-        precise,
-        engine.gazetteer,
-    )
+    c, v = cast(Candidate | None, candidate), cast(Vacancy | None, vacancy)
+    geography = None if audience.is_exact or c is None or v is None else engine.pair_geography(c, v, audience)
+    return stored_reasons(row.reasons, c, v, audience, geography, engine.reference)
 
 
 def new_matches_body(
@@ -119,21 +117,21 @@ def new_matches_body(
     found = BatchRuns(service.store).new_matches(direction, query_id)
     as_of = found.run.as_of if found.run else date.today()
     gone = gone_reasons(engine, direction, query_id, found.gone, as_of)
-    precise = who.can(Permission.READ_CANDIDATES)
+    audience = audience_of(who, service)
     items: list[dict[str, Any]] = [
         {
             "id": r.item_id,
             "rank": r.rank,
             "score": r.score,
-            "reasons": _presented(engine, direction, query_id, r, precise),
+            "reasons": _presented(engine, direction, query_id, r, audience),
         }
         for r in found.items
     ]
     service.audit(who, endpoint, query_id, [(i.item_id, i.score) for i in found.items], *_label(found), kind="read")
-    if direction == "candidates_for_vacancy" and not who.can(Permission.READ_CANDIDATES):
+    if direction == "candidates_for_vacancy" and not audience.is_exact:
         entries: list[dict[str, Any]] = [*items, *gone]
         for entry in entries:  # the customer number stays on the server (and in the audit log)
-            entry["id"] = service.pseudonym(query_id, str(entry["id"]))
+            entry["id"] = audience.pseudonyms(query_id, str(entry["id"]))
     return {
         **_runs(found),
         "items": items,

@@ -121,10 +121,7 @@ def region_shortages(
     """Supply and demand per occupation group, licence, permit, German level, requirement level
     and skill: open vacancies asking for it against job seekers in reach who hold it. Counts only."""
     day = as_of or date.today()
-    with engine._lock.read():
-        people = engine.candidates.rows.view().take(
-            [i for i, alive in enumerate(engine.candidates.index.alive()) if alive]
-        )
+    people = engine.live_table("candidates")
     vacancies = open_vacancies(engine)
     table = shortages(people, vacancies, engine.reference, engine.gazetteer, day)
     dims = {

@@ -13,12 +13,13 @@ from __future__ import annotations
 import math
 from dataclasses import asdict
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import uuid4
 
 from fastapi import APIRouter, Body, Path
 
 from api.deps import CanMatch, CanScore, CanShortlistCandidates, CanShortlistVacancies, ReadyEngine, ServiceDep
+from api.present import audience_of, present_shortlist
 from api.responses import LeanJSON
 from api.schemas import (
     FilterRequest,
@@ -28,23 +29,17 @@ from api.schemas import (
     ShortlistRequest,
     ShortlistResponse,
 )
-from api.security import Permission, Principal
 from api.service import Service, index_label
-from api.views import COMMUTE_STEP_MINUTES, DISTANCE_EDGES_KM, scored_pairs, shortlist_response
+from api.views import scored_pairs
+from matcher.audience import Audience
 from matcher.filters import FilterOptions
-from matcher.geo import Gazetteer
+from matcher.geography import COMMUTE_STEP_MINUTES, DISTANCE_EDGES_KM
 from matcher.models import RECORD_ID_RULE
-from matcher.retrieval import Shortlist
 
 router = APIRouter(prefix="/v1", tags=["shortlists"])
 
 RecordId = Annotated[str, Path(min_length=1, max_length=64, pattern=RECORD_ID_RULE)]
 Options = Annotated[ShortlistRequest | None, Body()]
-
-
-def _precise(who: Principal) -> bool:
-    """Exact distances and commute times: for roles that may read the full candidate record."""
-    return who.can(Permission.READ_CANDIDATES)
 
 
 # What a limit beyond the last distance band becomes: the schema's largest (no limit in the region).
@@ -76,47 +71,13 @@ def _banded_limits(filters: FilterRequest) -> tuple[FilterRequest, list[str]]:
     return (filters.model_copy(update=changes) if changes else filters), warnings
 
 
-def shortlist_body(
-    service: Service,
-    who: Principal,
-    endpoint: str,
-    request: ShortlistRequest,
-    result: Shortlist,
-    query: object,
-    request_id: str,
-    places: Gazetteer,
-    warnings: list[str] | None = None,
-) -> dict[str, Any]:
-    """The body of a shortlist answer, written to the audit log first (``warnings``: the request's
-    own); the employer service's items carry card pseudonyms. The API and the web app's pages
-    both answer through this."""
-    service.audit(
-        who,
-        endpoint,
-        result.query_id,
-        [(i.id, i.score) for i in result.items],
-        result.scorer,
-        index_label(result.index),
-    )
-    body = shortlist_response(
-        result, query, request.k, request_id, request.include_reasons, precise=_precise(who), places=places
-    )
-    if warnings:
-        body["warnings"] = [*warnings, *body["warnings"]]
-    if result.direction == "candidates_for_vacancy" and not _precise(who):
-        for item in body["items"]:  # the customer number stays on the server (and in the audit log)
-            item["id"] = service.pseudonym(result.query_id, item["id"])
-    return body
-
-
-def employer_options(
-    who: Principal, filters: FilterRequest, defaults: FilterOptions
+def audience_options(
+    audience: Audience, filters: FilterRequest, defaults: FilterOptions
 ) -> tuple[FilterOptions, list[str]]:
-    """The filter options of a vacancy's shortlist for this role: for the employer service the
-    limits widened to band edges and distances from the card's municipality."""
-    precise = _precise(who)
-    filters, warnings = (filters, []) if precise else _banded_limits(filters)
-    return filters.options(defaults).override(coarse_places=not precise), warnings
+    """The filter options of a request for this audience: for the employer service's cards the
+    limits widened to band edges (the engine measures from the card's municipality)."""
+    filters, warnings = (filters, []) if audience.is_exact else _banded_limits(filters)
+    return filters.options(defaults), warnings
 
 
 @router.post("/candidates/{candidate_id}/vacancies", response_model=ShortlistResponse)
@@ -126,13 +87,12 @@ def vacancies_for_candidate(
     """Open vacancies for a stored job seeker, best first, with reasons (caseworker of the person's
     team; another team's with ``X-Access-Reason``)."""
     who = service.reach(who, candidate_id)
-    request = body or ShortlistRequest()
+    request, audience = body or ShortlistRequest(), audience_of(who, service)
     query = engine.candidate(candidate_id)
-    result = engine.shortlist_for_candidate(
-        query, request.k, request.filters.options(engine.config.filters), request.include_reasons
-    )
-    endpoint = "POST /v1/candidates/{id}/vacancies"
-    return LeanJSON(shortlist_body(service, who, endpoint, request, result, query, uuid4().hex, engine.gazetteer))
+    options = request.filters.options(engine.config.filters)
+    result = engine.shortlist_for_candidate(query, request.k, options, request.include_reasons, audience)
+    service.audit_shortlist(who, "POST /v1/candidates/{id}/vacancies", result)
+    return LeanJSON(present_shortlist(result, audience, engine.reference, uuid4().hex))
 
 
 @router.post("/vacancies/{vacancy_id}/candidates", response_model=ShortlistResponse)
@@ -140,50 +100,44 @@ def candidates_for_vacancy(
     vacancy_id: RecordId, who: CanShortlistCandidates, engine: ReadyEngine, service: ServiceDep, body: Options = None
 ) -> LeanJSON:
     """Pseudonymised job seekers for a stored vacancy, best first, with reasons (employer service)."""
-    request = body or ShortlistRequest()
-    options, warnings = employer_options(who, request.filters, engine.config.filters)
+    request, audience = body or ShortlistRequest(), audience_of(who, service)
+    options, warnings = audience_options(audience, request.filters, engine.config.filters)
     query = engine.vacancy(vacancy_id)
-    result = engine.shortlist_for_vacancy(query, request.k, options, request.include_reasons)
-    endpoint = "POST /v1/vacancies/{id}/candidates"
-    return LeanJSON(
-        shortlist_body(service, who, endpoint, request, result, query, uuid4().hex, engine.gazetteer, warnings)
-    )
+    result = engine.shortlist_for_vacancy(query, request.k, options, request.include_reasons, audience)
+    service.audit_shortlist(who, "POST /v1/vacancies/{id}/candidates", result)
+    return LeanJSON(present_shortlist(result, audience, engine.reference, uuid4().hex, warnings))
 
 
 @router.post("/match/vacancies", response_model=ShortlistResponse)
 def vacancies_for_profile(body: MatchRequest, who: CanMatch, engine: ReadyEngine, service: ServiceDep) -> LeanJSON:
     """Open vacancies for an ad-hoc profile; the profile is neither stored nor logged."""
-    request_id = uuid4().hex
+    request_id, audience = uuid4().hex, audience_of(who, service)
     query = body.profile.as_candidate(request_id, date.today())
-    result = engine.shortlist_for_candidate(
-        query, body.k, body.filters.options(engine.config.filters), body.include_reasons
-    )
-    endpoint = "POST /v1/match/vacancies"
-    return LeanJSON(shortlist_body(service, who, endpoint, body, result, query, request_id, engine.gazetteer))
+    options = body.filters.options(engine.config.filters)
+    result = engine.shortlist_for_candidate(query, body.k, options, body.include_reasons, audience)
+    service.audit_shortlist(who, "POST /v1/match/vacancies", result)
+    return LeanJSON(present_shortlist(result, audience, engine.reference, request_id))
 
 
 @router.post("/score", response_model=ScoreResponse)
 def score(body: ScoreRequest, who: CanScore, engine: ReadyEngine, service: ServiceDep) -> LeanJSON:
     """Scores and reasons for given (candidate, vacancy) pairs, in the order given."""
-    request_id = uuid4().hex
-    precise = _precise(who)
+    request_id, audience = uuid4().hex, audience_of(who, service)
     pairs = [(p.candidate_id, p.vacancy_id) for p in body.pairs]
-    if not precise:  # the employer service names people by their card pseudonym of the vacancy
+    if not audience.is_exact:  # the employer service names people by their card pseudonym of the vacancy
         pairs = _unmasked(
             service, [(p.candidate_id, engine.store.resolve_vacancy_id(p.vacancy_id)) for p in body.pairs]
         )
     else:
         who = service.reach_all(who, [c for c, _ in pairs])
     model = engine.model
-    batch, scores, explained, chances = engine.score_pairs(pairs, date.today(), body.include_reasons)
+    scored = engine.score_pairs(pairs, date.today(), body.include_reasons)
     versions = engine.versions()
-    items = scored_pairs(
-        batch, scores, explained, chances, body.include_reasons, precise=precise, places=engine.gazetteer
-    )
+    items = scored_pairs(scored, audience, engine.geographies(scored[0], audience), engine.reference)
     labels = ";".join(f"{name}={index_label(v)}" for name, v in versions.items())
     audited = [(f"{p['candidate_id']}|{p['vacancy_id']}", p["score"]) for p in items]
     service.audit(who, "POST /v1/score", request_id, audited, model.scorer, labels, kind="score")
-    if not precise:
+    if not audience.is_exact:
         for item, asked in zip(items, body.pairs):
             item["candidate_id"] = asked.candidate_id
     return LeanJSON(

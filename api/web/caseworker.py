@@ -1,7 +1,7 @@
 """The caseworker's pages: find a job seeker, the shortlist with filters, comparison, print view,
 outcomes and "passt nicht", the ad-hoc profile, and the inbox of the employer service's requests.
 
-Every shortlist here is the API's shortlist (:func:`api.routes.shortlists.shortlist_body`), with
+Every shortlist here is the API's shortlist (:func:`api.present.present_shortlist`), with
 the same filters, reasons, audit record and role rules; the pages only lay it out.
 """
 
@@ -28,7 +28,7 @@ from api.actions import (
     save_outcome,
 )
 from api.endpoint import Endpoint, label_of
-from api.routes.shortlists import shortlist_body
+from api.present import audience_of, present_shortlist
 from api.schemas import OutcomeRequest, ShortlistRequest
 from api.security import Permission, Principal
 from api.service import Service
@@ -59,6 +59,7 @@ from api.web.forms import (
 )
 from api.web.profile_form import PROFILE_FIELDS, parse_profile, profile_choices
 from api.web.stash import STASH_COOKIE, clear_stash, restore
+from matcher.audience import Audience
 from matcher.contacts import DECLINE_REASONS, FEEDBACK_REASONS, ContactRequest, RequestStatus
 from matcher.engine import Engine
 from matcher.errors import ContactRequestClosedError, InsufficientProfileError, UnknownVacancyError
@@ -226,14 +227,16 @@ def _shortlist(
     context: dict[str, Any] = {"form": parsed, "k_choices": K_CHOICES, "filters_de": FILTERS_DE, "body": None}
     if filters is None:
         return context
-    options = ShortlistRequest(k=k, filters=filters)
+    service = service_of(request)
+    audience = audience_of(who, service)
     try:
-        result = engine.shortlist_for_candidate(candidate, k, filters.options(engine.config.filters), True)
+        options = filters.options(engine.config.filters)
+        result = engine.shortlist_for_candidate(candidate, k, options, True, audience)
     except InsufficientProfileError as exc:  # the profile stays on the page, with what it lacks
         context["thin"] = exc.missing
         return context
-    service = service_of(request)
-    body = shortlist_body(service, who, endpoint, options, result, candidate, uuid4().hex, engine.gazetteer)
+    service.audit_shortlist(who, endpoint, result)
+    body = present_shortlist(result, audience, engine.reference, uuid4().hex)
     states = card_states(service, candidate.id)
     kept, marked = split_marked(body["items"], states)
     context.update(body=body, kept=kept, marked=marked, states=states, vacancies=result.records)
@@ -320,10 +323,12 @@ def compare(candidate_id: str, request: Request, who: Caseworker, endpoint: Endp
             back_label="Zurück zur Liste (die Auswahl bleibt erhalten)",
         )
     try:
-        batch, scores, explained, chances = engine.score_pairs([(candidate.id, v) for v in chosen], date.today(), True)
+        scored = engine.score_pairs([(candidate.id, v) for v in chosen], date.today(), True)
     except UnknownVacancyError as exc:
         raise PageNotFound(str(exc)) from exc
-    items = scored_pairs(batch, scores, explained, chances, True, precise=True, places=engine.gazetteer)
+    exact = Audience.exact()
+    batch = scored[0]
+    items = scored_pairs(scored, exact, engine.geographies(batch, exact), engine.reference)
     service = service_of(request)
     audited = [(f"{p['candidate_id']}|{p['vacancy_id']}", p["score"]) for p in items]
     service.audit(
@@ -466,20 +471,18 @@ def _adhoc_shortlist(request: Request, who: Principal, parsed: Parsed, profile: 
     service = service_of(request)
     request_id = uuid4().hex
     query = profile.as_candidate(request_id, date.today())
+    audience = audience_of(who, service)
     try:
-        result = engine.shortlist_for_candidate(
-            query, 10, ShortlistRequest().filters.options(engine.config.filters), True
-        )
+        options = ShortlistRequest().filters.options(engine.config.filters)
+        result = engine.shortlist_for_candidate(query, 10, options, True, audience)
     except InsufficientProfileError as exc:
         parsed.errors["skills"] = (
             "Fähigkeiten: das Profil reicht für Vorschläge nicht aus: bitte Fähigkeiten oder eine Kurzbeschreibung "
             f"ergänzen (fehlt: {', '.join(exc.missing)})."
         )
         return None
-    body = shortlist_body(
-        service, who, "POST /app/match", ShortlistRequest(), result, query, request_id, engine.gazetteer
-    )
-    return body
+    service.audit_shortlist(who, "POST /app/match", result)
+    return present_shortlist(result, audience, engine.reference, request_id)
 
 
 def _match_page(request: Request, context: dict[str, Any], body: dict[str, Any] | None) -> HTMLResponse:

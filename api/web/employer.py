@@ -21,11 +21,11 @@ from sqlalchemy import and_
 from api.actions import ask_for_contact, read_requests, withdraw_contact
 from api.deps import ReadyEngine, ServiceDep
 from api.endpoint import Endpoint
-from api.routes.shortlists import employer_options, shortlist_body
-from api.schemas import FilterRequest, ShortlistRequest
+from api.present import audience_of, present_shortlist
+from api.routes.shortlists import audience_options
+from api.schemas import FilterRequest
 from api.security import Permission, Principal
 from api.service import Service
-from api.views import DISTANCE_EDGES_KM
 from api.web.core import PREFIX, Allowed, Form, de_date, flash, redirect, render
 from api.web.forms import FILTERS_DE, K_CHOICES, WORKING_TIME_DE, Parsed, choice
 from matcher.cards import coarse_card
@@ -38,6 +38,7 @@ from matcher.errors import (
     UnknownPseudonymError,
     UnknownVacancyError,
 )
+from matcher.geography import DISTANCE_EDGES_KM
 from matcher.models import PERMITS, Vacancy
 from matcher.render import occupation_title, place_name
 from matcher.text import fold, folded_words
@@ -162,10 +163,11 @@ def employer_cards(
     """The pseudonymised cards for a vacancy (stored or a draft), audited, scored in bands."""
     engine = service.ready_engine()
     filters = FilterRequest(max_distance_km=max_distance_km)
-    options, warnings = employer_options(who, filters, engine.config.filters)
-    result = engine.shortlist_for_vacancy(vacancy, k, options, True)
-    request = ShortlistRequest(k=k, filters=filters)
-    body = shortlist_body(service, who, endpoint, request, result, vacancy, uuid4().hex, engine.gazetteer, warnings)
+    audience = audience_of(who, service)
+    options, warnings = audience_options(audience, filters, engine.config.filters)
+    result = engine.shortlist_for_vacancy(vacancy, k, options, True, audience)
+    service.audit_shortlist(who, endpoint, result)
+    body = present_shortlist(result, audience, engine.reference, uuid4().hex, warnings)
     for item in body["items"]:
         item["permits"] = permit_rows(item.get("details"))
     return body

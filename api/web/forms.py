@@ -16,13 +16,10 @@ import annotated_types
 from pydantic import BaseModel, ValidationError
 
 from api.schemas import K_MAX, FilterRequest
-from matcher.models import DATE_MAX, DATE_MIN, LICENCES, PERMITS, GermanLevel, Outcome, School, Vocational, WorkingTime
+from matcher.filters import FILTER_LABELS_DE, SWITCHABLE_FILTERS
+from matcher.labels_de import WORKING_TIME_DE as WORKING_TIME_DE  # one table; the pages import it from here
+from matcher.models import DATE_MAX, DATE_MIN, LICENCES, PERMITS, GermanLevel, Outcome, School, Vocational
 
-WORKING_TIME_DE = {
-    WorkingTime.FULL_TIME.value: "Vollzeit",
-    WorkingTime.PART_TIME.value: "Teilzeit",
-    WorkingTime.EITHER.value: "Voll- oder Teilzeit",
-}
 SCHOOL_DE = {
     School.NONE.value: "ohne Schulabschluss",
     School.HAUPTSCHULE.value: "Hauptschulabschluss",
@@ -47,15 +44,8 @@ OUTCOME_DE = {
     Outcome.REJECTED_BY_EMPLOYER.value: "abgelehnt vom Arbeitgeber",
     Outcome.DECLINED_BY_CANDIDATE.value: "abgelehnt von der Person",
 }
-FILTERS_DE = {
-    "vacancy_open": "Stelle nicht offen",
-    "distance": "Entfernung",
-    "commute": "Fahrzeit",
-    "working_time": "Arbeitszeit",
-    "licences": "Führerschein oder Schein",
-    "availability": "Verfügbarkeit",
-}
-SWITCHES = ("distance", "commute", "working_time", "licences", "availability")
+FILTERS_DE = FILTER_LABELS_DE
+SWITCHES = SWITCHABLE_FILTERS
 K_CHOICES = (10, 20, 50)
 GERMAN_LEVELS = [g.value for g in GermanLevel]
 GERMAN_LEVELS_DE = {g: ("Muttersprache" if g == GermanLevel.NATIVE.value else g) for g in GERMAN_LEVELS}

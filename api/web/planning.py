@@ -193,9 +193,7 @@ def shortages_page(request: Request, who: Shortages, engine: ReadyEngine) -> HTM
     choice(form, request.query_params, "rows", SHORTAGE_ROWS, "Zeilen je Bereich", SHORTAGE_ROWS[0])
     top = int(form.clean.get("rows") or SHORTAGE_ROWS[0])
     day = date.today()
-    with engine._lock.read():
-        alive = engine.candidates.index.alive()
-        people = engine.candidates.rows.view().take([i for i, live in enumerate(alive) if live])
+    people = engine.live_table("candidates")
     vacancies = open_vacancies(engine)
     table = shortages(people, vacancies, engine.reference, engine.gazetteer, day)
     sections = [

@@ -36,9 +36,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.security import Role
-from api.views import COMMUTE_STEP_MINUTES, DISTANCE_EDGES_KM, commute_band, distance_band
 from matcher.cards import area_centre, area_centres, areas
 from matcher.geo import Gazetteer, commute_minutes, haversine_km
+from matcher.geography import COMMUTE_STEP_MINUTES, DISTANCE_EDGES_KM, commute_band, distance_band
 from matcher.reference import ReferenceData
 from tests.api.conftest import Ids, World
 

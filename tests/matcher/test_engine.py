@@ -297,3 +297,48 @@ def test_cli_index_and_shortlist(
     assert missing.exit_code == 1 and "unknown vacancy" in missing.output
     both = runner.invoke(cli.app, ["shortlist"], env=env)
     assert both.exit_code == 1
+
+
+def test_live_table_is_the_live_rows_of_one_side(engine: Engine) -> None:
+    """What opportunities and the shortages report read instead of the engine's lock and rows."""
+    vacancies = engine.live_table("vacancies")
+    assert sorted(v.id for v in vacancies.records) == sorted(engine.vacancies.index.ids())
+    engine.delete_candidate("C-koch")
+    people = engine.live_table("candidates")
+    assert sorted(c.id for c in people.records) == ["C-buero", "C-lager", "C-lkw", "C-pflege"]
+    assert len(people.lat) == 4
+
+
+def test_step_observer_is_told_every_step_once(engine: Engine) -> None:
+    from matcher.engine import SHORTLIST_STEPS
+
+    told: list[tuple[str, float]] = []
+    engine.step_observer = lambda step, seconds: told.append((step, seconds))
+    engine.shortlist_for_candidate("C-lager", k=3)
+    engine.step_observer = None
+    assert [step for step, _ in told] == list(SHORTLIST_STEPS)
+    assert all(seconds >= 0 for _, seconds in told)
+    engine.shortlist_for_candidate("C-lager", k=3)
+    assert len(told) == len(SHORTLIST_STEPS)
+
+
+def test_each_returned_pair_carries_its_geography_for_the_audience(engine: Engine) -> None:
+    """Exact: the facts' figures with their bands. Cards: bands only, measured from the centre of
+    the area the card names (the city of Kaiserslautern for C-lager), not from the postcode."""
+    from matcher.audience import Audience
+
+    exact = engine.shortlist_for_vacancy("V-lager", k=5, filters=FilterOptions(distance=False, commute=False))
+    card = engine.shortlist_for_vacancy(
+        "V-lager", k=5, filters=FilterOptions(distance=False, commute=False), audience=Audience.card(lambda v, c: c)
+    )
+    assert [i.id for i in exact.items] and {i.id for i in exact.items} == {i.id for i in card.items}
+    for item in exact.items:
+        g = item.geography
+        assert g is not None and g.distance_km == item.facts.distance_km
+        assert g.commute_minutes == item.facts.commute_minutes
+    for item in card.items:
+        g = item.geography
+        assert g is not None and g.distance_km is None and g.commute_minutes is None
+        assert g.distance_band is not None and g.commute_band is not None
+    assert exact.query is not None and exact.query.id == "V-lager" and exact.k == 5 and exact.explained
+    assert "query" not in exact.to_json() and "geography" not in exact.to_json()["items"][0]

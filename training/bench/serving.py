@@ -408,27 +408,6 @@ def shortlist_latency(engine: Any, direction: str, queries: int, seed: int = 1) 
     }
 
 
-# The stages of a shortlist, as (module or class, attribute, label); wrapped while measured.
-def _stage_targets(engine: Any) -> list[tuple[Any, str, str]]:
-    import matcher.engine as engine_module
-    from matcher.columns import CandidateTable
-    from matcher.index import VectorIndex
-    from matcher.retrieval import PairBatch
-
-    return [
-        (engine_module.Engine, "vector_of", "query vector"),
-        (CandidateTable, "build", "query table"),
-        (engine_module, "apply_filters", "filters (all items)"),
-        (VectorIndex, "search_rows", "search_rows"),
-        (engine_module.Engine, "_pairs", "pairs"),
-        (PairBatch, "features", "features"),
-        (engine.reranker, "score", "score"),
-        (engine_module, "rank", "rank"),
-        (engine_module, "explain_pairs", "explain"),
-        (engine_module.Engine, "_item", "items and facts"),
-    ]
-
-
 def _timed(spent: dict[str, float], label: str, fn: Callable[..., Any]) -> Callable[..., Any]:
     """``fn``, adding the milliseconds of each call to ``spent[label]``."""
 
@@ -442,30 +421,6 @@ def _timed(spent: dict[str, float], label: str, fn: Callable[..., Any]) -> Calla
     return timed
 
 
-Wrapped = list[tuple[Any, str, Any, bool]]
-
-
-def _wrap_stages(engine: Any, targets: list[tuple[Any, str, str]], spent: dict[str, float]) -> Wrapped:
-    """Time each target into ``spent``; what :func:`_unwrap_stages` puts back."""
-    originals: Wrapped = []
-    for owner, name, label in targets:
-        raw = vars(owner).get(name)  # a class's or module's own attribute; None on the instance
-        originals.append((owner, name, raw, owner is engine.reranker))
-        if isinstance(raw, classmethod):
-            setattr(owner, name, classmethod(_timed(spent, label, raw.__func__)))
-        else:  # a function of a class or module, or a bound method set on the instance
-            setattr(owner, name, _timed(spent, label, getattr(owner, name)))
-    return originals
-
-
-def _unwrap_stages(originals: Wrapped) -> None:
-    for owner, name, original, instance in reversed(originals):
-        if instance:
-            delattr(owner, name)  # back to the bound method of its class
-        else:
-            setattr(owner, name, original)
-
-
 def _mean_p50_p99(values: Any) -> dict[str, float]:
     return {
         "mean_ms": float(np.mean(values)),
@@ -475,13 +430,19 @@ def _mean_p50_p99(values: Any) -> dict[str, float]:
 
 
 def stage_breakdown(engine: Any, queries: int, seed: int = 3) -> dict[str, dict[str, float]]:
-    """Milliseconds per stage of ``shortlist_for_candidate`` (each wrapped function, summed per call)."""
-    targets = _stage_targets(engine)
+    """Milliseconds per step of ``shortlist_for_candidate`` (the engine's ``step_observer``:
+    :data:`matcher.engine.SHORTLIST_STEPS`), and the rest of the call (lock, result)."""
+    from matcher.engine import SHORTLIST_STEPS
+
     spent: dict[str, float] = {}
-    per: dict[str, list[float]] = {label: [] for _, _, label in targets}
+    per: dict[str, list[float]] = {label: [] for label in SHORTLIST_STEPS}
     totals = []
     ids = random.Random(seed).sample(engine.candidates.index.ids(), min(queries, len(engine.candidates.index)))
-    originals = _wrap_stages(engine, targets, spent)
+
+    def observe(step: str, seconds: float) -> None:
+        spent[step] = spent.get(step, 0.0) + seconds * 1000
+
+    engine.step_observer = observe
     try:
         for cid in ids:
             spent.clear()
@@ -491,10 +452,10 @@ def stage_breakdown(engine: Any, queries: int, seed: int = 3) -> dict[str, dict[
             for label in per:
                 per[label].append(spent.get(label, 0.0))
     finally:
-        _unwrap_stages(originals)
+        engine.step_observer = None
     out = {label: _mean_p50_p99(v) for label, v in per.items()}
     covered = np.sum([per[label] for label in per], axis=0)
-    out["other (locks, pairs setup, result)"] = _mean_p50_p99(np.asarray(totals) - covered)
+    out["other (lock, result)"] = _mean_p50_p99(np.asarray(totals) - covered)
     out["total"] = _mean_p50_p99(totals)
     return out
 
@@ -889,11 +850,11 @@ def _report_stages(report: Report, args: argparse.Namespace, world: str, engine:
         [[k, f"{v['mean_ms']:.3f}", f"{v['p50_ms']:.3f}", f"{v['p99_ms']:.3f}"] for k, v in stages.items()],
     )
     report.add(
-        f"{world}: where a shortlist's time goes ({min(args.queries, 200)} shortlists, wrapped functions)",
+        f"{world}: where a shortlist's time goes ({min(args.queries, 200)} shortlists, the engine's steps)",
         _reproduce(args, world, "in-process"),
         table,
-        "Each row is the time inside that function per shortlist (the wrapping adds ~1 µs a "
-        "call); 'other' is the rest of the call.",
+        "Each row is one step of the shortlist as the engine times it (Engine.step_observer, "
+        "matcher.engine.SHORTLIST_STEPS); 'other' is the rest of the call (the lock, the result).",
     )
 
 
