@@ -233,9 +233,9 @@ def index(
     ] = False,
 ) -> None:
     """Build both FAISS indexes (open vacancies, candidates) from the store."""
-    from matcher.engine import build_indexes, save_snapshot
     from matcher.reference import ReferenceData
     from matcher.serving import open_engine
+    from matcher.snapshot import build_indexes, save_snapshot
     from matcher.store import Store
 
     settings = _settings()
@@ -505,9 +505,9 @@ def demo(
     from api.demo import ensure_demo_people
     from data.generate import WorldConfig, generate_world
     from data.ingest import ingest_folder
-    from matcher.engine import build_indexes
     from matcher.reference import ReferenceData
     from matcher.schema import upgrade
+    from matcher.snapshot import build_indexes
     from matcher.store import Store
 
     settings = _settings()
@@ -696,9 +696,9 @@ def erase(
     """Erase a job seeker: profile, protected attributes, proposals, vectors (log, index snapshot,
     training caches), and their records in the home's export copies and reject reports. The audit
     log keeps the pseudonymous id of past accesses, and gets a record of the erasure."""
-    from matcher.engine import save_snapshot
     from matcher.erasure import scrub_copies
     from matcher.serving import erase_caches, open_engine
+    from matcher.snapshot import save_snapshot
 
     settings = _settings()
     try:

@@ -86,7 +86,6 @@ class FeedbackOut(BaseModel):
 
 
 def _book(service: Service) -> ContactBook:
-    assert service.contacts is not None  # made by Service.start
     return service.contacts
 
 

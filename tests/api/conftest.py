@@ -73,7 +73,7 @@ def api_world(tmp_path_factory: pytest.TempPathFactory, default_encoder: Encoder
     """Generate, ingest, index, train and register, and issue one token per role."""
     from data.generate import WorldConfig, generate_world
     from data.ingest import ingest_folder
-    from matcher.engine import build_indexes
+    from matcher.snapshot import build_indexes
     from tests.training.conftest import small_config
     from training.pipeline import run
     from training.tracking import Registry

@@ -60,8 +60,8 @@ def build(home: Path) -> None:
     from data.generate import WorldConfig, generate_world
     from data.ingest import ingest_folder
     from matcher.encoder import Encoder, EncoderConfig
-    from matcher.engine import build_indexes
     from matcher.reference import ReferenceData
+    from matcher.snapshot import build_indexes
     from matcher.store import Store
     from training.config import TrainingConfig
     from training.pipeline import run
