@@ -35,7 +35,6 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from data.generate.oracle import Oracle
 from matcher.columns import CandidateTable, VacancyTable
 from matcher.features import N_FEATURES, pair_features
 from matcher.geo import Gazetteer
@@ -62,6 +61,13 @@ class TextEncoder(Protocol):
     fingerprint: str
 
     def encode(self, texts: Sequence[str], progress: bool = False) -> NDArray[np.float32]: ...
+
+
+class UtilityOracle(Protocol):
+    """An evaluator that knows the hidden utility of pairs (the generated world's
+    :class:`data.generate.oracle.Oracle`); it scores the test set only, never a feature."""
+
+    def utility(self, candidate_ids: Sequence[str], vacancy_ids: Sequence[str]) -> NDArray[np.float64]: ...
 
 
 @dataclass(frozen=True)
@@ -367,7 +373,7 @@ def _assemble(
     labelled: pd.DataFrame,
     negatives: tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]],
     seed: int,
-    oracle: Oracle | None = None,
+    oracle: UtilityOracle | None = None,
 ) -> RankingSet:
     """Stack labelled rows and negatives (query, cand, vac), shuffle within each query, featurise.
 
@@ -399,7 +405,7 @@ def build_candidate_queries(
     n_negatives: int,
     open_window_days: int,
     seed: int,
-    oracle: Oracle | None = None,
+    oracle: UtilityOracle | None = None,
 ) -> RankingSet:
     """Caseworker direction: vacancies for a job seeker on the day of the proposals.
 
@@ -519,7 +525,11 @@ class Datasets:
 
 
 def build_datasets(
-    corpus: Corpus, proposals: pd.DataFrame, oracle: Oracle | None, config: TrainingConfig, with_train: bool = True
+    corpus: Corpus,
+    proposals: pd.DataFrame,
+    oracle: UtilityOracle | None,
+    config: TrainingConfig,
+    with_train: bool = True,
 ) -> Datasets:
     """Label, split by time, sample and build the training, calibration, test and audit sets.
 
