@@ -7,7 +7,7 @@ from dataclasses import replace
 from functools import cached_property
 from typing import Any
 
-from data.formats import text
+from data.cells import text
 from data.ingest.common import MISSING, Row
 from data.ingest.report import PROPOSAL_PREFIX
 from matcher.errors import UnknownPlaceError
