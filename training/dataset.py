@@ -29,7 +29,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -54,6 +54,9 @@ NEGATIVE_POOL_MIN = 200
 AGE_BINS = 20  # quantile bins of the proposals' posting ages
 AGE_PERIOD_DAYS = 91  # negatives match the proposals' ages quarter by quarter
 
+R = TypeVar("R", Candidate, Vacancy)
+Table = TypeVar("Table", CandidateTable, VacancyTable)
+
 
 class TextEncoder(Protocol):
     """What the dataset needs of :class:`matcher.encoder.Encoder`."""
@@ -71,21 +74,28 @@ class UtilityOracle(Protocol):
 
 
 @dataclass(frozen=True)
-class Corpus:
-    """Every candidate and vacancy of the store (closed vacancies too), as arrays and vectors."""
+class CorpusSide(Generic[R, Table]):
+    """One side of the corpus in one row order: records, their column table, rendered texts and
+    vectors, and the row of each id."""
 
-    candidates: list[Candidate]
-    vacancies: list[Vacancy]
-    cand_arrays: CandidateTable
-    vac_arrays: VacancyTable
-    cand_emb: NDArray[np.float32]
-    vac_emb: NDArray[np.float32]
-    cand_texts: list[str]
-    vac_texts: list[str]
-    cand_index: dict[str, int]
-    vac_index: dict[str, int]
-    vac_still_open: NDArray[np.bool_]
-    cand_registered: NDArray[np.int64]
+    records: list[R]
+    table: Table
+    texts: list[str]
+    vectors: NDArray[np.float32]
+    index: dict[str, int]
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """Every candidate and vacancy of the store (closed vacancies too), as tables and vectors."""
+
+    candidates: CorpusSide[Candidate, CandidateTable]
+    vacancies: CorpusSide[Vacancy, VacancyTable]
+    still_open: NDArray[np.bool_]  # per vacancy row
+    registered: NDArray[np.int64]  # per candidate row: the ordinal day of registration
 
 
 @dataclass(frozen=True)
@@ -160,19 +170,15 @@ def load_corpus(store: Store, encoder: TextEncoder, reference: ReferenceData, ca
     gazetteer = Gazetteer(reference)
     cand_texts = [render_candidate(c, reference) for c in candidates]
     vac_texts = [render_vacancy(v, reference) for v in vacancies]
+    cand_table, vac_table = CandidateTable.build(candidates, gazetteer), VacancyTable.build(vacancies, gazetteer)
+    cand_emb = embed_cached(encoder, cand_texts, cache_dir, "candidates")
+    vac_emb = embed_cached(encoder, vac_texts, cache_dir, "vacancies")
+    cand_rows, vac_rows = {c.id: i for i, c in enumerate(candidates)}, {v.id: i for i, v in enumerate(vacancies)}
     return Corpus(
-        candidates=candidates,
-        vacancies=vacancies,
-        cand_arrays=CandidateTable.build(candidates, gazetteer),
-        vac_arrays=VacancyTable.build(vacancies, gazetteer),
-        cand_emb=embed_cached(encoder, cand_texts, cache_dir, "candidates"),
-        vac_emb=embed_cached(encoder, vac_texts, cache_dir, "vacancies"),
-        cand_texts=cand_texts,
-        vac_texts=vac_texts,
-        cand_index={c.id: i for i, c in enumerate(candidates)},
-        vac_index={v.id: i for i, v in enumerate(vacancies)},
-        vac_still_open=np.array([v.status == VacancyStatus.OPEN for v in vacancies], dtype=bool),
-        cand_registered=np.array([c.registered_at.toordinal() for c in candidates], dtype=np.int64),
+        candidates=CorpusSide(candidates, cand_table, cand_texts, cand_emb, cand_rows),
+        vacancies=CorpusSide(vacancies, vac_table, vac_texts, vac_emb, vac_rows),
+        still_open=np.array([v.status == VacancyStatus.OPEN for v in vacancies], dtype=bool),
+        registered=np.array([c.registered_at.toordinal() for c in candidates], dtype=np.int64),
     )
 
 
@@ -208,8 +214,8 @@ def label_frame(proposals: pd.DataFrame, corpus: Corpus) -> pd.DataFrame:
     dropped. A vacancy proposed twice on one day keeps its best outcome.
     """
     frame = proposals.assign(
-        cand=proposals["candidate_id"].map(corpus.cand_index),
-        vac=proposals["vacancy_id"].map(corpus.vac_index),
+        cand=proposals["candidate_id"].map(corpus.candidates.index),
+        vac=proposals["vacancy_id"].map(corpus.vacancies.index),
     ).dropna(subset=["cand", "vac"])
     relevance = {o.value: RELEVANCE.get(o, 0) for o in Outcome}
     frame = frame.assign(
@@ -253,7 +259,7 @@ def _exclusions(pairs: pd.DataFrame, owner: str, other: str, n_owners: int) -> l
     return out
 
 
-def retrieve(
+def exact_top_k(
     query_vecs: NDArray[np.float32],
     item_vecs: NDArray[np.float32],
     allowed: Callable[[slice], NDArray[np.bool_]],
@@ -261,6 +267,9 @@ def retrieve(
     n: int,
 ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float32]]:
     """Exact top-``n`` items per query by inner product, among allowed and not excluded items.
+
+    A second exact top-k beside :meth:`matcher.index.VectorIndex.search_rows` on purpose: every
+    query has its own time mask (what was posted and open on its day), which an index cannot take.
 
     Returns:
         (query position, item index, similarity) of at most ``n`` items per query.
@@ -359,9 +368,9 @@ def _features(
     out = np.zeros((len(cand), N_FEATURES), dtype=np.float32)
     for day in np.unique(as_of):
         rows = np.nonzero(as_of == day)[0]
-        sim = np.einsum("ij,ij->i", corpus.cand_emb[cand[rows]], corpus.vac_emb[vac[rows]])
+        sim = np.einsum("ij,ij->i", corpus.candidates.vectors[cand[rows]], corpus.vacancies.vectors[vac[rows]])
         block = pair_features(
-            corpus.cand_arrays, cand[rows], corpus.vac_arrays, vac[rows], sim, date.fromordinal(int(day))
+            corpus.candidates.table, cand[rows], corpus.vacancies.table, vac[rows], sim, date.fromordinal(int(day))
         )
         out[rows] = block
     return out
@@ -391,7 +400,7 @@ def _assemble(
     query, cand, vac, labels = query[order], cand[order], vac[order], labels[order]
     as_of = queries["as_of"].to_numpy(np.int64)[query]
     utility = (
-        oracle.utility([corpus.candidates[i].id for i in cand], [corpus.vacancies[j].id for j in vac])
+        oracle.utility([corpus.candidates.records[i].id for i in cand], [corpus.vacancies.records[j].id for j in vac])
         if oracle is not None
         else np.full(len(query), np.nan)
     )
@@ -418,7 +427,7 @@ def build_candidate_queries(
     queries = queries.reset_index(drop=True).rename_axis("query").reset_index()
     labelled = labels.merge(queries[["query", "cand", "as_of"]], on=["cand", "as_of"])
     q_cand, q_day = queries["cand"].to_numpy(np.int64), queries["as_of"].to_numpy(np.int64)
-    posted, still_open = corpus.vac_arrays.posted_at, corpus.vac_still_open
+    posted, still_open = corpus.vacancies.table.posted_at, corpus.still_open
     exclude_by_cand = _exclusions(all_pairs, "cand", "vac", len(corpus.candidates))
     last_proposed = np.full(len(corpus.vacancies), np.iinfo(np.int64).min)
     latest = all_pairs.groupby("vac")["as_of"].max()
@@ -428,9 +437,9 @@ def build_candidate_queries(
         day = q_day[block, None]
         return (posted <= day) & (still_open | (day - posted <= open_window_days) | (day <= last_proposed))
 
-    qpos, pool, sims = retrieve(
-        corpus.cand_emb[q_cand],
-        corpus.vac_emb,
+    qpos, pool, sims = exact_top_k(
+        corpus.candidates.vectors[q_cand],
+        corpus.vacancies.vectors,
         allowed,
         [exclude_by_cand[c] for c in q_cand],
         max(n_negatives * NEGATIVE_POOL, NEGATIVE_POOL_MIN),
@@ -461,10 +470,14 @@ def build_vacancy_queries(
     exclude_by_vac = _exclusions(all_pairs, "vac", "cand", len(corpus.vacancies))
 
     def allowed(block: slice) -> NDArray[np.bool_]:
-        return corpus.cand_registered[None, :] <= q_day[block, None]
+        return corpus.registered[None, :] <= q_day[block, None]
 
-    qpos, neg_cand, _ = retrieve(
-        corpus.vac_emb[q_vac], corpus.cand_emb, allowed, [exclude_by_vac[v] for v in q_vac], n_negatives
+    qpos, neg_cand, _ = exact_top_k(
+        corpus.vacancies.vectors[q_vac],
+        corpus.candidates.vectors,
+        allowed,
+        [exclude_by_vac[v] for v in q_vac],
+        n_negatives,
     )
     return _assemble(corpus, queries, labelled, (qpos, neg_cand, q_vac[qpos]), seed)
 

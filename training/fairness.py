@@ -55,7 +55,7 @@ def age_group(birth_year: float | None, year: int) -> str:
 
 def candidate_groups(protected: pd.DataFrame, corpus: Corpus, as_of: date) -> pd.DataFrame:
     """The group of every corpus candidate per attribute (row i = corpus candidate i)."""
-    frame = protected.set_index("candidate_id").reindex([c.id for c in corpus.candidates])
+    frame = protected.set_index("candidate_id").reindex([c.id for c in corpus.candidates.records])
     disability = frame["severe_disability"].map({True: "yes", False: "no"})  # 1/0 from SQLite hash equal
     return pd.DataFrame(
         {
