@@ -116,7 +116,8 @@ def ingest_folder(
     progress: bool = False,
     suggester: OccupationSuggester | None = None,
 ) -> IngestReport:
-    """Import an export folder into the store, all or nothing.
+    """Import an export folder into the store, all or nothing; counts per file, merged duplicates,
+    the reject report's path and the store's counts.
 
     Args:
         folder: the export folder with the five files of ``data/README.md`` (and ``massnahmen.jsonl``).
@@ -126,9 +127,6 @@ def ingest_folder(
         progress: show a progress bar per file on stderr.
         suggester: where given, a vacancy with a title but a missing or unknown KldB code gets a
             proposed code in the reject report (marked as a proposal; the row is not changed).
-
-    Returns:
-        Counts per file, merged duplicates, the reject report's path and the store's counts.
 
     Raises:
         ExportFormatError: the folder or a required file is missing, or a file is unreadable
