@@ -98,18 +98,8 @@ class Service:
         audit_log = open_audit_log(settings, store)
         recovered = audit_log.recover()
         rotate_audit_log(settings, audit_log)
-        service = cls(
-            settings,
-            store,
-            ReferenceData(),
-            audit_log=audit_log,
-            authenticator=authenticator,
-            oidc=oidc,
-            teams=teams,
-            pseudonyms=pseudonyms,
-            contacts=contacts,
-            observers=observers,
-        )
+        parts = (audit_log, authenticator, oidc, teams, pseudonyms, contacts)
+        service = cls(settings, store, ReferenceData(), *parts, observers)
         if recovered is not None:
             service.problems["audit_log"] = (
                 f"torn final line ({recovered.bytes} bytes) moved to {recovered.quarantine.name}; "
