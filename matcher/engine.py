@@ -31,11 +31,12 @@ from numpy.typing import NDArray
 from matcher.columns import CandidateTable, Rows, VacancyTable
 from matcher.concurrency import ReadWriteLock
 from matcher.encoder import Encoder
-from matcher.errors import InsufficientProfileError, ModelNotFoundError, UnknownCandidateError, UnknownVacancyError
+from matcher.errors import ModelNotFoundError, UnknownCandidateError, UnknownVacancyError
 from matcher.filters import FilterOptions, FilterResult, apply_filters, pair_geography
 from matcher.geo import Gazetteer
 from matcher.index import IndexConfig, RowHits, VectorIndex, load_index
 from matcher.models import Candidate, Vacancy, VacancyStatus
+from matcher.profiles import profile_gaps, require_profile
 from matcher.reference import ReferenceData
 from matcher.render import RenderConfig, occupation_title, place_name, render_candidate, render_vacancy
 from matcher.reranker import Reranker, SimilarityReranker
@@ -56,6 +57,7 @@ from matcher.retrieval import (
     scorer_name,
     vacancy_facts,
 )
+from matcher.serving_model import ModelInfo, ModelLoader, ServingModel
 from matcher.store import DELETE, Change, Store
 
 VACANCY_INDEX = "vacancies"
@@ -89,34 +91,6 @@ class EngineConfig:
     retrieval: RetrievalConfig = field(default_factory=RetrievalConfig)
     render: RenderConfig = field(default_factory=RenderConfig)
     index: IndexConfig = field(default_factory=IndexConfig)
-
-
-@dataclass(frozen=True)
-class ModelInfo:
-    """The model that serves: registry name, version and run, and the scorer name it answers with."""
-
-    name: str
-    version: str
-    run_id: str | None
-    scorer: str
-
-    def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "version": self.version, "run_id": self.run_id, "scorer": self.scorer}
-
-
-@dataclass(frozen=True)
-class ServingModel:
-    """The re-ranker that scores shortlists and what the registry says about it.
-
-    ``info`` is None when no model serves (no champion yet): the engine then ranks by similarity
-    but is not ready to answer. One value, so that ``sync`` swaps both at once.
-    """
-
-    reranker: Reranker
-    info: ModelInfo | None = None
-
-
-ModelLoader = Callable[[], ServingModel]
 
 
 @dataclass(frozen=True)
@@ -211,12 +185,9 @@ class Engine:
         self.applied_seq = changes[-1].seq if changes else start
         candidates = {c.id: c for c in store.candidates()}
         vacancies = {v.id: v for v in store.vacancies(status=VacancyStatus.OPEN.value)}
-        self.vacancies: Side[VacancyTable] = Side.of(
-            VACANCY_INDEX, vacancy_index, VacancyTable, vacancies, self.gazetteer
-        )
-        self.candidates: Side[CandidateTable] = Side.of(
-            CANDIDATE_INDEX, candidate_index, CandidateTable, candidates, self.gazetteer
-        )
+        places = self.gazetteer
+        self.vacancies = Side.of(VACANCY_INDEX, vacancy_index, VacancyTable, vacancies, places)
+        self.candidates = Side.of(CANDIDATE_INDEX, candidate_index, CandidateTable, candidates, places)
         self._catch_up(changes, candidates, vacancies)
         # The state now includes the replayed entries: /ready and the audit labels say so (they
         # showed the snapshot's position after a restart).
@@ -240,11 +211,7 @@ class Engine:
             yield
 
     def serving_info(self) -> ModelInfo:
-        """What the registry says about the serving model, for an engine that is ready to rank.
-
-        Raises:
-            ModelNotFoundError: no model serves (``problems`` says why).
-        """
+        """The serving model's registry info (a ready engine has one); else ModelNotFoundError."""
         info = self.serving.info
         if info is None:
             raise ModelNotFoundError(self.problems.get("model", "no model serves"))
@@ -613,29 +580,6 @@ def _stays(change: Change) -> bool:
     if change.op == DELETE or change.record is None:
         return False
     return not isinstance(change.record, Vacancy) or change.record.status == VacancyStatus.OPEN
-
-
-# Fewer words than this in a free text do not describe anything.
-MIN_TEXT_WORDS = 5
-
-
-def profile_gaps(record: Candidate | Vacancy) -> list[str]:
-    """What a profile lacks to be ranked for: skills or a describing text (either will do)."""
-    if isinstance(record, Candidate):
-        skills, text = record.skills, record.profile_text
-    else:
-        skills, text = [*record.required_skills, *record.optional_skills], record.description
-    if skills or len(text.split()) >= MIN_TEXT_WORDS:
-        return []
-    kind = "profile_text" if isinstance(record, Candidate) else "description"
-    return ["skills", kind]
-
-
-def require_profile(record: Candidate | Vacancy) -> None:
-    """Refuse to rank for a profile that would only produce a made-up ranking."""
-    missing = profile_gaps(record)
-    if missing:
-        raise InsufficientProfileError(missing)
 
 
 __all__ = [
