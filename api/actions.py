@@ -25,7 +25,7 @@ from api.errors import NotReadyError
 from api.schemas import OutcomeRequest
 from api.security import ALL_TEAMS, Permission, Principal
 from api.service import Service, index_label
-from matcher.contacts import ContactBook, ContactRequest, RequestStatus, about, contact_requests_table, made_by
+from matcher.contacts import ContactRequest, RequestStatus, about, contact_requests_table, made_by
 from matcher.engine import Engine
 from matcher.errors import UnknownContactRequestError
 from matcher.filters import FilterOptions
@@ -50,18 +50,13 @@ _BUILD_LOCK = threading.Lock()
 
 
 # --- contact requests and feedback ---------------------------------------------------------------
-def _book(service: Service) -> ContactBook:
-    assert service.contacts is not None  # made by Service.start
-    return service.contacts
-
-
 def ask_for_contact(
     service: Service, who: Principal, vacancy_id: str, pseudonym: str, endpoint: str = REQUEST_CONTACT
 ) -> tuple[ContactRequest, bool]:
     """Create (or find the open) request for the person behind a card of this vacancy; audited."""
     vacancy_id, candidate_id = service.card_person(vacancy_id, pseudonym)
     teams = sorted(who.teams)
-    request, created = _book(service).request(vacancy_id, candidate_id, pseudonym, who.user_id, teams)
+    request, created = service.contacts.request(vacancy_id, candidate_id, pseudonym, who.user_id, teams)
     service.audit(who, endpoint, request.id, [(candidate_id, None), (vacancy_id, None)], kind="write")
     return request, created
 
@@ -71,7 +66,7 @@ def answer_contact(
 ) -> ContactRequest:
     """Accept (records a proposal) or decline an open request: a caseworker of the job seeker's team
     (another team's with a reason); audited (by default as the API's accept or decline)."""
-    book = _book(service)
+    book = service.contacts
     who = service.reach(who, book.get(request_id).candidate_id)
     if accept:
         answered = book.accept(request_id, who.user_id, date.today())
@@ -92,7 +87,7 @@ def withdraw_contact(
         UnknownContactRequestError: no such request, or one this person does not see.
         ContactRequestClosedError: it was answered or withdrawn already.
     """
-    book = _book(service)
+    book = service.contacts
     t = contact_requests_table
     if not book.count(None, and_(made_by(who.user_id, sorted(who.teams)), t.c.id == request_id)):
         raise UnknownContactRequestError(request_id)
@@ -110,7 +105,7 @@ def give_feedback(
     vacancy_id = service.store.resolve_vacancy_id(vacancy_id)
     service.store.get_vacancy(vacancy_id)
     model = service.model.version if service.model else None
-    feedback_id = _book(service).record_feedback(candidate_id, vacancy_id, reason, who.user_id, model)
+    feedback_id = service.contacts.record_feedback(candidate_id, vacancy_id, reason, who.user_id, model)
     audited = [(candidate_id, None), (vacancy_id, None)]
     service.audit(who, endpoint, feedback_id, audited, model or "-", kind="feedback")
     return feedback_id
@@ -132,7 +127,7 @@ def read_requests(
     service: Service, who: Principal, status_: RequestStatus | None, limit: int, offset: int, endpoint: str
 ) -> tuple[list[ContactRequest], int]:
     """A page of the requests this person sees, and how many there are; the read is audited."""
-    book = _book(service)
+    book = service.contacts
     who, where = visible_requests(service, who)
     rows = book.requests(status_, limit, offset, where)
     audited = [(r.candidate_id, None) for r in rows]
@@ -142,7 +137,7 @@ def read_requests(
 
 def contact_request(service: Service, who: Principal, request_id: str, endpoint: str) -> ContactRequest:
     """One request the person sees (else :class:`UnknownContactRequestError`); the read is audited."""
-    book = _book(service)
+    book = service.contacts
     request = book.get(request_id)
     visible_to, where = visible_requests(service, who)
     if where is not None and not book.count(None, and_(where, contact_requests_table.c.id == request_id)):

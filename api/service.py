@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from api.demo import team_rule
 from api.errors import AccessReasonRequiredError, NotReadyError, ReloadFailedError
-from api.identity import AuthenticationError, Authenticator, OidcVerifier
+from api.identity import Authenticator, OidcVerifier
 from api.security import Principal
 from api.settings import ServiceSettings
 from matcher.audit import AuditEntry, AuditLog
@@ -73,16 +73,16 @@ class Service:
     settings: ServiceSettings
     store: Store
     reference: ReferenceData
-    engine: Engine | None = None
+    audit_log: AuditLog
+    authenticator: Authenticator
+    oidc: OidcVerifier | None  # None: no identity provider configured (tokens only)
+    teams: TeamRule
+    pseudonyms: Pseudonyms
+    contacts: ContactBook
+    observers: Observers = field(default_factory=Observers)
+    engine: Engine | None = None  # None: encoder or indexes missing (``problems`` says which)
     problems: dict[str, str] = field(default_factory=dict)
     _start_lock: threading.Lock = field(default_factory=threading.Lock)
-    audit_log: AuditLog | None = None
-    authenticator: Authenticator | None = None
-    oidc: OidcVerifier | None = None
-    teams: TeamRule = field(default_factory=lambda: TeamRule({}, "zentral"))
-    pseudonyms: Pseudonyms | None = None
-    contacts: ContactBook | None = None
-    observers: Observers = field(default_factory=Observers)
     # (change-log position, number -> customer number): rebuilt only when the store changed
     _numbers: tuple[int, PersonNumbers] | None = None
     _numbers_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -92,21 +92,19 @@ class Service:
         """Open the store, the audit log (recovering a torn tail, rotating expired records) and
         load encoder, indexes and the @champion; record what is missing."""
         store = Store(settings.store_url)
-        service = cls(settings, store, ReferenceData(), observers=observers)
-        config = settings.oidc
-        service.oidc = OidcVerifier(config) if config is not None else None
-        service.authenticator = Authenticator(StaffDirectory(store), service.oidc)
-        service.teams = team_rule(settings)
-        service.pseudonyms = Pseudonyms.from_file(settings.pseudonym_key)
-        service.contacts = ContactBook(store)
-        service.audit_log = open_audit_log(settings, store)
-        recovered = service.audit_log.recover()
+        oidc = OidcVerifier(settings.oidc) if settings.oidc is not None else None
+        authenticator, teams = Authenticator(StaffDirectory(store), oidc), team_rule(settings)
+        pseudonyms, contacts = Pseudonyms.from_file(settings.pseudonym_key), ContactBook(store)
+        audit_log = open_audit_log(settings, store)
+        recovered = audit_log.recover()
+        rotate_audit_log(settings, audit_log)
+        parts = (audit_log, authenticator, oidc, teams, pseudonyms, contacts)
+        service = cls(settings, store, ReferenceData(), *parts, observers)
         if recovered is not None:
             service.problems["audit_log"] = (
                 f"torn final line ({recovered.bytes} bytes) moved to {recovered.quarantine.name}; "
                 f"appends go on after record #{recovered.after_seq}"
             )
-        rotate_audit_log(settings, service.audit_log)
         service._open()
         return service
 
@@ -200,7 +198,6 @@ class Service:
     # --- pseudonyms ----------------------------------------------------------------------------
     def pseudonym(self, vacancy_id: str, candidate_id: str) -> str:
         """The job seeker's pseudonym on the employer service's cards of this vacancy."""
-        assert self.pseudonyms is not None  # made by start()
         return self.pseudonyms.of(vacancy_id, candidate_id)
 
     def unmask(self, vacancy_id: str, pseudonyms: Sequence[str]) -> dict[str, str]:
@@ -209,7 +206,6 @@ class Service:
         Raises:
             UnknownPseudonymError: one of them names nobody (or two people) on this vacancy's cards.
         """
-        assert self.pseudonyms is not None
         numbers = self.person_numbers()
         found = {}
         for pseudonym in pseudonyms:
@@ -225,7 +221,6 @@ class Service:
         Built once per change-log position (every worker and replica sees a write in the log), so
         a lookup costs a ``max(seq)`` query and four hashes, whatever a caller sends.
         """
-        assert self.pseudonyms is not None
         seq = self.store.last_change()
         with self._numbers_lock:
             if self._numbers is None or self._numbers[0] != seq:
@@ -249,13 +244,11 @@ class Service:
         Raises:
             AuthenticationError: unknown, expired, revoked or forged; the message says which.
         """
-        if self.authenticator is None:
-            raise AuthenticationError("the service is starting")
         return self.authenticator.principal(token)
 
     def may_fetch_keys(self, token: str) -> bool:
         """Whether checking ``token`` may fetch the provider's keys (a JWT not verified yet)."""
-        return self.authenticator is not None and self.authenticator.may_fetch_keys(token)
+        return self.authenticator.may_fetch_keys(token)
 
     def team_of(self, candidate_id: str) -> str:
         """The team in charge of a stored job seeker (UnknownCandidateError if there is none)."""
@@ -303,7 +296,6 @@ class Service:
         kind: str = "shortlist",
     ) -> None:
         """Append one record to the audit log (ids, scores and versions only); returns once durable."""
-        assert self.audit_log is not None  # opened by start()
         entry = AuditEntry(
             principal.role.value,
             principal.user_id,

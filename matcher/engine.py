@@ -10,7 +10,8 @@ index snapshot on disk and the store's change log since that snapshot, and :meth
 applies every log entry it has not seen, so engines in several processes (API workers, replicas
 sharing a database, the CLI) converge on the same state. Writes go to the store (record and log
 entry in one transaction) and are then applied through the same ``sync`` as everybody else's.
-Nothing here rewrites the snapshot; :func:`save_snapshot` (``matcher index --compact``) does.
+Nothing here rewrites the snapshot; :func:`matcher.snapshot.save_snapshot` (``matcher index
+--compact``) does, and :func:`matcher.snapshot.build_indexes` builds one from the store.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -30,14 +32,14 @@ from matcher.audience import EXACT, Audience
 from matcher.columns import CandidateTable, Rows, VacancyTable
 from matcher.concurrency import ReadWriteLock
 from matcher.encoder import Encoder
-from matcher.errors import InsufficientProfileError, ModelNotFoundError, UnknownCandidateError, UnknownVacancyError
+from matcher.errors import ModelNotFoundError, UnknownCandidateError, UnknownVacancyError
 from matcher.features import commute_ratio
 from matcher.filters import FilterOptions, FilterResult, apply_filters, pair_geography
 from matcher.geo import Gazetteer
 from matcher.geography import PairGeography
-from matcher.index import IndexConfig, RowHits, VectorIndex, create_index, load_index
-from matcher.index_io import IndexManifest
+from matcher.index import IndexConfig, RowHits, VectorIndex, load_index
 from matcher.models import Candidate, Vacancy, VacancyStatus
+from matcher.profiles import profile_gaps, require_profile
 from matcher.reference import ReferenceData
 from matcher.render import RenderConfig, occupation_title, place_name, render_candidate, render_vacancy
 from matcher.reranker import Reranker, SimilarityReranker
@@ -58,14 +60,13 @@ from matcher.retrieval import (
     scorer_name,
     vacancy_facts,
 )
+from matcher.serving_model import ModelInfo, ModelLoader, ServingModel
 from matcher.store import DELETE, Change, Store
 
 VACANCY_INDEX = "vacancies"
 CANDIDATE_INDEX = "candidates"
 
-Record = TypeVar("Record", Candidate, Vacancy)
 Table = TypeVar("Table", CandidateTable, VacancyTable)
-ModelLoader = Callable[[], tuple[Reranker, Any]]
 StageObserver = Callable[[str, float], None]
 """Told the seconds of each stage of a shortlist, by name (see :data:`SHORTLIST_STAGES`)."""
 SHORTLIST_STAGES = ("filter", "search", "features", "score", "explain")
@@ -112,19 +113,6 @@ class _StageClock:
 
 
 @dataclass(frozen=True)
-class IndexSummary:
-    """One index written by :func:`build_indexes` or :func:`save_snapshot`: its manifest and the build time."""
-
-    manifest: IndexManifest
-    seconds: float | None = None  # embedding and saving; None for a snapshot (nothing embedded)
-
-    def to_json(self) -> dict[str, Any]:
-        """The manifest's fields, plus ``seconds`` for a build."""
-        out = self.manifest.to_json()
-        return out if self.seconds is None else {**out, "seconds": self.seconds}
-
-
-@dataclass(frozen=True)
 class EngineConfig:
     """Defaults of the engine; requests override ``filters`` per call."""
 
@@ -132,6 +120,17 @@ class EngineConfig:
     retrieval: RetrievalConfig = field(default_factory=RetrievalConfig)
     render: RenderConfig = field(default_factory=RenderConfig)
     index: IndexConfig = field(default_factory=IndexConfig)
+
+
+@dataclass(frozen=True)
+class EngineParts:
+    """What an engine is made of: encoder, store, reference data and the two index snapshots."""
+
+    encoder: Encoder
+    store: Store
+    reference: ReferenceData
+    vacancy_index: VectorIndex
+    candidate_index: VectorIndex
 
 
 class Side(Generic[Table]):
@@ -207,19 +206,17 @@ class Engine:
 
     def __init__(
         self,
-        encoder: Encoder,
-        store: Store,
-        reference: ReferenceData,
-        vacancy_index: VectorIndex,
-        candidate_index: VectorIndex,
-        reranker: Reranker | None = None,
+        parts: EngineParts,
         config: EngineConfig = EngineConfig(),
+        serving: ServingModel | None = None,
         model_loader: ModelLoader | None = None,
     ) -> None:
-        self.encoder, self.store, self.reference, self.config = encoder, store, reference, config
-        self.gazetteer = Gazetteer(reference)
-        self.reranker: Reranker = reranker or SimilarityReranker()
-        self.model: Any = None  # what the loader says about the serving model (registry info)
+        """An engine over ``parts``. The model that serves is ``serving``, else what ``model_loader``
+        loads now (followed through the change log), else the similarity baseline with no info."""
+        encoder, store = parts.encoder, parts.store
+        vacancy_index, candidate_index = parts.vacancy_index, parts.candidate_index
+        self.encoder, self.store, self.reference, self.config = encoder, store, parts.reference, config
+        self.gazetteer = Gazetteer(parts.reference)
         self.model_loader = model_loader
         self.problems: dict[str, str] = {}
         self.stage_observer: StageObserver | None = None  # the API's metrics; None: stages are not timed
@@ -231,16 +228,37 @@ class Engine:
         self.applied_seq = changes[-1].seq if changes else start
         candidates = {c.id: c for c in store.candidates()}
         vacancies = {v.id: v for v in store.vacancies(status=VacancyStatus.OPEN.value)}
-        self.vacancies: Side[VacancyTable] = Side.of(
-            VACANCY_INDEX, vacancy_index, VacancyTable, vacancies, self.gazetteer
-        )
-        self.candidates: Side[CandidateTable] = Side.of(
-            CANDIDATE_INDEX, candidate_index, CandidateTable, candidates, self.gazetteer
-        )
+        places = self.gazetteer
+        self.vacancies = Side.of(VACANCY_INDEX, vacancy_index, VacancyTable, vacancies, places)
+        self.candidates = Side.of(CANDIDATE_INDEX, candidate_index, CandidateTable, candidates, places)
         self._catch_up(changes, candidates, vacancies)
         # The state now includes the replayed entries: /ready and the audit labels say so (they
         # showed the snapshot's position after a restart).
         self.vacancies.index.applied_seq = self.candidates.index.applied_seq = self.applied_seq
+        self.serving: ServingModel = serving or self._reload() or ServingModel(SimilarityReranker())
+
+    @property
+    def reranker(self) -> Reranker:
+        """The serving model's re-ranker (read it once per request: ``sync`` may swap the model)."""
+        return self.serving.reranker
+
+    @property
+    def model(self) -> ModelInfo | None:
+        """What the registry says about the serving model; None: no model serves yet."""
+        return self.serving.info
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """The engine to oneself: no shortlist and no ``sync`` runs meanwhile (a snapshot's write)."""
+        with self._lock.write():
+            yield
+
+    def serving_info(self) -> ModelInfo:
+        """The serving model's registry info (a ready engine has one); else ModelNotFoundError."""
+        info = self.serving.info
+        if info is None:
+            raise ModelNotFoundError(self.problems.get("model", "no model serves"))
+        return info
 
     @classmethod
     def load(
@@ -249,8 +267,8 @@ class Engine:
         encoder: Encoder,
         store: Store,
         reference: ReferenceData,
-        reranker: Reranker | None = None,
         config: EngineConfig = EngineConfig(),
+        serving: ServingModel | None = None,
         model_loader: ModelLoader | None = None,
     ) -> Engine:
         """An engine over the snapshots in ``index_dir`` and the change log since them.
@@ -260,7 +278,7 @@ class Engine:
         """
         vacancies = load_index(index_dir / VACANCY_INDEX, encoder.fingerprint, config.index)
         candidates = load_index(index_dir / CANDIDATE_INDEX, encoder.fingerprint, config.index)
-        return cls(encoder, store, reference, vacancies, candidates, reranker, config, model_loader)
+        return cls(EngineParts(encoder, store, reference, vacancies, candidates), config, serving, model_loader)
 
     # --- keeping up with the store -----------------------------------------------------------
     def _catch_up(self, changes: list[Change], candidates: dict[str, Candidate], vacancies: dict[str, Vacancy]) -> None:
@@ -297,12 +315,12 @@ class Engine:
                 for change, vector in zip(records, vectors):
                     self._side(change.kind).put(change.record, vector)
                 if model is not None:
-                    self.reranker, self.model = model
+                    self.serving = model
                 self.applied_seq = changes[-1].seq
                 self.vacancies.index.applied_seq = self.candidates.index.applied_seq = self.applied_seq
             return len(changes)
 
-    def _reload(self) -> tuple[Reranker, Any] | None:
+    def _reload(self) -> ServingModel | None:
         """The champion a model change points at; on failure the old model keeps serving."""
         if self.model_loader is None:
             return None
@@ -682,134 +700,19 @@ def _stays(change: Change) -> bool:
     return not isinstance(change.record, Vacancy) or change.record.status == VacancyStatus.OPEN
 
 
-def save_snapshot(engine: Engine, index_dir: Path) -> dict[str, IndexSummary]:
-    """Write both indexes as a new snapshot (compacted) at the engine's change-log position.
-
-    The only writer of snapshot files besides a full build; atomic per index (see ``index_io``).
-    """
-    engine.sync()
-    out: dict[str, IndexSummary] = {}
-    with engine._lock.write():
-        for side, kind in ((engine.vacancies, VacancyTable), (engine.candidates, CandidateTable)):
-            side.compact(kind, engine.gazetteer)  # type: ignore[arg-type]
-            side.index.applied_seq = engine.applied_seq
-            out[side.name] = IndexSummary(side.index.save(index_dir / side.name))
-    return out
-
-
-# Fewer words than this in a free text do not describe anything.
-MIN_TEXT_WORDS = 5
-
-
-def profile_gaps(record: Candidate | Vacancy) -> list[str]:
-    """What a profile lacks to be ranked for: skills or a describing text (either will do)."""
-    if isinstance(record, Candidate):
-        skills, text = record.skills, record.profile_text
-    else:
-        skills, text = [*record.required_skills, *record.optional_skills], record.description
-    if skills or len(text.split()) >= MIN_TEXT_WORDS:
-        return []
-    kind = "profile_text" if isinstance(record, Candidate) else "description"
-    return ["skills", kind]
-
-
-def require_profile(record: Candidate | Vacancy) -> None:
-    """Refuse to rank for a profile that would only produce a made-up ranking."""
-    missing = profile_gaps(record)
-    if missing:
-        raise InsufficientProfileError(missing)
-
-
-def _build_one(
-    name: str,
-    pages: Iterator[list[Record]],
-    render: Callable[[Record], str],
-    expected: int,
-    encoder: Encoder,
-    config: EngineConfig,
-    out_dir: Path,
-    progress: bool,
-    applied_seq: int,
-) -> IndexSummary:
-    """Embed page by page into an index of the kind that suits ``expected`` records; save it."""
-    from tqdm import tqdm  # CLI nicety, kept out of import time
-
-    start = time.perf_counter()
-    index = create_index(encoder.dimension, encoder.name, encoder.fingerprint, config.index, expected)
-    index.applied_seq = applied_seq
-    with tqdm(total=expected, desc=f"embedding {name}", disable=not progress, unit="rec") as bar:
-        for page in pages:
-            index.add([r.id for r in page], encoder.encode([render(r) for r in page]))
-            bar.update(len(page))
-        bar.total = bar.n  # a write during the build can change the count read before it
-    manifest = index.save(out_dir / name)
-    return IndexSummary(manifest, round(time.perf_counter() - start, 1))
-
-
-def build_indexes(
-    store: Store,
-    encoder: Encoder,
-    reference: ReferenceData,
-    out_dir: Path,
-    progress: bool = False,
-    config: EngineConfig = EngineConfig(),
-    page_size: int = 2048,
-) -> dict[str, IndexSummary]:
-    """Embed every open vacancy and every candidate, and save both indexes atomically.
-
-    The snapshot records the change-log position read *before* the first page: a write during
-    the build is then applied again by every engine that loads it, which is harmless (applying
-    is idempotent), where recording a later position could skip it.
-
-    Returns:
-        Per index name: its manifest (count, kind, ...) and the build seconds.
-    """
-    seq = store.last_change()
-
-    def render_v(v: Vacancy) -> str:
-        return render_vacancy(v, reference, config.render)
-
-    def render_c(c: Candidate) -> str:
-        return render_candidate(c, reference, config.render)
-
-    vacancies = _build_one(
-        VACANCY_INDEX,
-        store.walk_vacancies(page_size, VacancyStatus.OPEN.value),
-        render_v,
-        store.count_vacancies(VacancyStatus.OPEN.value),
-        encoder,
-        config,
-        out_dir,
-        progress,
-        seq,
-    )
-    candidates = _build_one(
-        CANDIDATE_INDEX,
-        store.walk_candidates(page_size),
-        render_c,
-        store.count("candidates"),
-        encoder,
-        config,
-        out_dir,
-        progress,
-        seq,
-    )
-    return {VACANCY_INDEX: vacancies, CANDIDATE_INDEX: candidates}
-
-
 __all__ = [
     "CANDIDATE_INDEX",
     "VACANCY_INDEX",
     "Engine",
     "EngineConfig",
-    "IndexSummary",
     "SHORTLIST_STAGES",
+    "EngineParts",
+    "ModelInfo",
+    "ServingModel",
     "Side",
     "StageObserver",
     "UnknownCandidateError",
     "UnknownVacancyError",
-    "build_indexes",
     "profile_gaps",
     "require_profile",
-    "save_snapshot",
 ]

@@ -212,32 +212,13 @@ def describe_registered(tracking_uri: str, artifact_dir: Path, name: str, ref: s
     Raises:
         ModelNotFoundError: no such model, alias or version, or the registry cannot be read.
     """
-    from mlflow.exceptions import MlflowException
-
     client = _client(tracking_uri, artifact_dir)
     version = _resolve(client, name, ref)
     tags = dict(version.tags)
-    metrics: dict[str, float] = {}
-    run_info: dict[str, Any] = {}
+    metrics, run_info = _run_of(client, version, name) if version.run_id else ({}, {})
     promoted_at = tags.get("promoted_at")
-    if version.run_id:
-        try:
-            run = client.get_run(version.run_id)
-        except MlflowException as exc:
-            raise ModelNotFoundError(
-                f"run {version.run_id} of {name!r} version {version.version} "
-                f"cannot be read: {exc.message.splitlines()[0]}"
-            ) from exc
-        metrics = dict(run.data.metrics)
-        run_info = {
-            "run_name": run.info.run_name,
-            "status": run.info.status,
-            "started_at": _iso_ms(run.info.start_time),
-            "finished_at": _iso_ms(run.info.end_time),
-            "promoted_by_run": run.data.tags.get("promoted") == "true",
-        }
-        if promoted_at is None and run_info["promoted_by_run"]:
-            promoted_at = run_info["finished_at"]
+    if promoted_at is None and run_info.get("promoted_by_run"):
+        promoted_at = run_info["finished_at"]
     return {
         "name": name,
         "version": str(version.version),
@@ -248,6 +229,26 @@ def describe_registered(tracking_uri: str, artifact_dir: Path, name: str, ref: s
         "tags": tags,
         "metrics": metrics,
         "run": run_info,
+    }
+
+
+def _run_of(client: Any, version: Any, name: str) -> tuple[dict[str, float], dict[str, Any]]:
+    """A registered version's training run: its metrics, and its name, status, dates and whether
+    it moved ``@champion`` (raises ModelNotFoundError when it cannot be read)."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        run = client.get_run(version.run_id)
+    except MlflowException as exc:
+        raise ModelNotFoundError(
+            f"run {version.run_id} of {name!r} version {version.version} cannot be read: {exc.message.splitlines()[0]}"
+        ) from exc
+    return dict(run.data.metrics), {
+        "run_name": run.info.run_name,
+        "status": run.info.status,
+        "started_at": _iso_ms(run.info.start_time),
+        "finished_at": _iso_ms(run.info.end_time),
+        "promoted_by_run": run.data.tags.get("promoted") == "true",
     }
 
 

@@ -27,7 +27,7 @@ import pandas as pd
 from matcher.clock import utc_stamp
 from matcher.errors import ModelNotFoundError
 from matcher.model_registry import CHAMPION, _client, load_model, run_artifact
-from matcher.promotion_gate import decide_promotion, fairness_gate
+from matcher.promotion_gate import GateResult, decide_promotion, fairness_gate
 
 HISTORY_TAG = "champion_history"
 NDCG_KEY = "model.ndcg_at_10"  # the run metric of the model's NDCG@10 (training.tracking.metric_key)
@@ -138,21 +138,26 @@ def check_release(
     gate = fairness_gate(mine.table, mine.threshold, mine.min_support, other)
     their_ndcg = None if rollback or theirs is None else theirs.ndcg
     decision = decide_promotion(mine.ndcg, gate.passed, gate.failures, their_ndcg)
-    reasons = [
-        f"Fairness: {ATTRIBUTES_DE.get(a, a)} {GROUPS_DE.get(g, g)} hat ein Sichtbarkeitsverhältnis von "
-        f"{de_number(r, 2)}, unter der Schwelle {de_number(mine.threshold, 2)} (und nicht besser als beim "
-        "jetzigen Produktivmodell)."
-        for a, g, r in gate.below
-    ]
-    if gate.passed:
-        reasons.append(f"Fairness: alle geprüften Gruppen mindestens {de_number(mine.threshold, 2)} – bestanden.")
-    reasons.append(_quality_de(mine.ndcg, their_ndcg, champion, rollback))
+    reasons = [*_fairness_de(gate, mine.threshold), _quality_de(mine.ndcg, their_ndcg, champion, rollback)]
     try:
         load_model(tracking_uri, artifact_dir, name, version)
     except (ModelNotFoundError, ValueError) as exc:
         reasons.append(f"Version {version} lässt sich nicht laden: {exc}")
         return ReleaseCheck(version, champion, rollback, False, reasons)
     return ReleaseCheck(version, champion, rollback, decision.promote, reasons)
+
+
+def _fairness_de(gate: GateResult, threshold: float) -> list[str]:
+    """The gate's fairness verdict in German: each group below the threshold, or that all passed."""
+    reasons = [
+        f"Fairness: {ATTRIBUTES_DE.get(a, a)} {GROUPS_DE.get(g, g)} hat ein Sichtbarkeitsverhältnis von "
+        f"{de_number(r, 2)}, unter der Schwelle {de_number(threshold, 2)} (und nicht besser als beim "
+        "jetzigen Produktivmodell)."
+        for a, g, r in gate.below
+    ]
+    if gate.passed:
+        reasons.append(f"Fairness: alle geprüften Gruppen mindestens {de_number(threshold, 2)} – bestanden.")
+    return reasons
 
 
 def _quality_de(ndcg: float, champion_ndcg: float | None, champion: str | None, rollback: bool) -> str:

@@ -8,34 +8,20 @@ when the change log says the champion moved (``matcher train`` promoting, ``POST
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Literal
 
 from matcher.audit import AuditLog, StoreCheckpoints, load_or_create_key, rotate
 from matcher.encoder import Encoder, load_default_encoder
-from matcher.engine import Engine, EngineConfig, ModelLoader
+from matcher.engine import Engine, EngineConfig, ModelInfo, ModelLoader, ServingModel
 from matcher.model_registry import CHAMPION, load_model
 from matcher.reference import ReferenceData
-from matcher.reranker import Reranker
+from matcher.reranker import SimilarityReranker
 from matcher.retrieval import scorer_name
 from matcher.settings import Settings
 from matcher.store import Store
 
 ScorerChoice = Literal["champion", "similarity"]
-
-
-@dataclass(frozen=True)
-class ModelInfo:
-    """The model that serves: registry name, version and run, and the scorer name it answers with."""
-
-    name: str
-    version: str
-    run_id: str | None
-    scorer: str
-
-    def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "version": self.version, "run_id": self.run_id, "scorer": self.scorer}
 
 
 def open_audit_log(settings: Settings, store: Store) -> AuditLog:
@@ -53,10 +39,11 @@ def rotate_audit_log(settings: Settings, audit_log: AuditLog) -> int:
 def champion_loader(settings: Settings, ref: str = CHAMPION) -> ModelLoader:
     """A function that loads the registry's current ``ref`` (raises ModelNotFoundError)."""
 
-    def load() -> tuple[Reranker, ModelInfo]:
+    def load() -> ServingModel:
         registered = load_model(settings.tracking_uri, settings.artifact_dir, settings.model_name, ref)
         reranker = registered.reranker
-        return reranker, ModelInfo(registered.name, registered.version, registered.run_id, scorer_name(reranker))
+        info = ModelInfo(registered.name, registered.version, registered.run_id, scorer_name(reranker))
+        return ServingModel(reranker, info)
 
     return load
 
@@ -81,27 +68,16 @@ def open_engine(
     Raises:
         EncoderNotBuiltError, IndexMissingError, IndexModelMismatchError, IndexCorruptError.
     """
-    from matcher.errors import ModelNotFoundError
-
-    encoder = encoder or load_default_encoder(settings.encoder, settings.encoder_dir)
-    store = store or Store(settings.store_url)
-    loader = champion_loader(settings) if scorer == "champion" else None
-    engine = Engine.load(
+    champion = scorer == "champion"
+    return Engine.load(
         settings.index_dir,
-        encoder,
-        store,
+        encoder or load_default_encoder(settings.encoder, settings.encoder_dir),
+        store or Store(settings.store_url),
         reference or ReferenceData(),
         config=config or EngineConfig(),
-        model_loader=loader,
+        serving=None if champion else ServingModel(SimilarityReranker(), SIMILARITY),
+        model_loader=champion_loader(settings) if champion else None,
     )
-    if loader is None:
-        engine.model = SIMILARITY
-        return engine
-    try:
-        engine.reranker, engine.model = loader()
-    except ModelNotFoundError as exc:
-        engine.problems["model"] = str(exc)
-    return engine
 
 
 def erase_caches(settings: Settings) -> int:
@@ -112,3 +88,16 @@ def erase_caches(settings: Settings) -> int:
             file.unlink()
             removed += 1
     return removed
+
+
+__all__ = [
+    "SIMILARITY",
+    "ModelInfo",
+    "ScorerChoice",
+    "ServingModel",
+    "champion_loader",
+    "erase_caches",
+    "open_audit_log",
+    "open_engine",
+    "rotate_audit_log",
+]

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stdout
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -25,8 +25,8 @@ from training.cli_users import users_app
 if TYPE_CHECKING:
     from api.settings import ServiceSettings
     from matcher.encoder import Encoder
+    from matcher.engine import Engine
     from matcher.retrieval import Shortlist
-    from matcher.store import Store
 
 app = typer.Typer(
     help="Job-matching engine of Jobcenter Kaiserslautern.",
@@ -234,9 +234,9 @@ def index(
     ] = False,
 ) -> None:
     """Build both FAISS indexes (open vacancies, candidates) from the store."""
-    from matcher.engine import build_indexes, save_snapshot
     from matcher.reference import ReferenceData
     from matcher.serving import open_engine
+    from matcher.snapshot import build_indexes, save_snapshot
     from matcher.store import Store
 
     settings = _settings()
@@ -275,21 +275,13 @@ def shortlist(
 
     Ranks with the registry's @champion, like the API (built the same way); says which it used.
     """
-    from matcher.serving import open_engine
-
     if (candidate is None) == (vacancy is None):
         _fail("give exactly one of --candidate ID or --vacancy ID")
     if scorer not in ("champion", "similarity"):
         _fail(f"--scorer must be champion or similarity, not {scorer!r}")
     settings = _settings()
     try:
-        with _mlflow_quiet():
-            engine = open_engine(settings, scorer=scorer, encoder=_encoder(settings))  # type: ignore[arg-type]
-        if engine.model is None:
-            _fail(
-                f"no @champion to rank with ({engine.problems.get('model')}); run `matcher train`, "
-                "or use --scorer similarity"
-            )
+        engine = _ranking_engine(settings, scorer)
         if candidate is not None:
             result = engine.shortlist_for_candidate(candidate, k)
         else:
@@ -300,6 +292,20 @@ def shortlist(
         typer.echo(json.dumps(result.to_json(), ensure_ascii=False, default=str))
         return
     _print_shortlist(result)
+
+
+def _ranking_engine(settings: Settings, scorer: str) -> Engine:
+    """The serving engine with ``scorer`` (champion or similarity); fails without a champion."""
+    from matcher.serving import open_engine
+
+    with _mlflow_quiet():
+        engine = open_engine(settings, scorer=scorer, encoder=_encoder(settings))  # type: ignore[arg-type]
+    if engine.model is None:
+        _fail(
+            f"no @champion to rank with ({engine.problems.get('model')}); run `matcher train`, "
+            "or use --scorer similarity"
+        )
+    return engine
 
 
 def _print_shortlist(result: Shortlist) -> None:
@@ -409,140 +415,6 @@ def _progress(message: str) -> None:
     typer.echo(message, err=True)
 
 
-_ORACLE_HELP = "generated world folder with the oracle files (default: $MATCHER_HOME/world)"
-
-
-def _oracle_path(settings: Settings, oracle: Path | None) -> Path | None:
-    """``--oracle`` if given, else ``$MATCHER_HOME/world`` if the generator wrote it."""
-    if oracle is not None:
-        if not oracle.exists():
-            _fail(f"oracle folder or file not found: {oracle}")
-        return oracle
-    default = settings.home / "world"
-    return default if (default / "oracle_utilities.csv").is_file() else None
-
-
-def _print_metrics(metrics: dict[str, dict[str, float | None] | None]) -> None:
-    names = ("ndcg@10", "map", "mrr", "recall@10", "recall@50")
-    typer.echo(f"{'ranker':<14}" + "".join(f"{n:>11}" for n in names))
-    for ranker, values in metrics.items():
-        cells = [(values or {}).get(n) for n in names]
-        typer.echo(f"{ranker:<14}" + "".join(f"{'-' if v is None else f'{v:.4f}':>11}" for v in cells))
-
-
-@app.command()
-def train(
-    as_json: Annotated[bool, typer.Option("--json", help="print one JSON result")] = False,
-    oracle: Annotated[Path | None, typer.Option(help=_ORACLE_HELP)] = None,
-    by: Annotated[str, typer.Option("--by", help="staff id of who trains (tagged on the version it promotes)")] = "cli",
-) -> None:
-    """Train the re-ranker, evaluate against baselines, audit, register, promote if better."""
-    from matcher.store import Store
-
-    settings = _settings()
-    oracle_path = _oracle_path(settings, oracle)
-    try:
-        # MLflow prints to stdout now and then; with --json stdout carries exactly one object.
-        result = _run_training(settings, _encoder(settings), Store(settings.store_url), oracle_path, by)
-    except (MatcherError, OSError, ValueError) as exc:
-        _fail(str(exc))
-    if as_json:
-        typer.echo(json.dumps(result.to_json(), ensure_ascii=False))
-        return
-    _print_metrics(result.to_json()["metrics"])
-    verdict = "promoted to @champion" if result.promoted else "not promoted"
-    typer.echo(f"model version {result.model_version} (run {result.run_id}): {verdict}")
-    typer.echo("; ".join(result.decision))
-
-
-@app.command()
-def evaluate(
-    a: Annotated[str, typer.Option("--a", help="alias or version number")] = "champion",
-    b: Annotated[str, typer.Option("--b", help="alias or version number")] = "challenger",
-    as_json: Annotated[bool, typer.Option("--json", help="print one JSON result")] = False,
-    oracle: Annotated[Path | None, typer.Option(help=_ORACLE_HELP)] = None,
-) -> None:
-    """Compare two registered re-ranker versions (and the baselines) on the test window."""
-    from matcher.store import Store
-    from training.config import TrainingConfig
-    from training.pipeline import compare
-    from training.tracking import Registry
-
-    settings = _settings()
-    oracle_path = _oracle_path(settings, oracle)
-    try:
-        with _mlflow_quiet():
-            report = compare(
-                TrainingConfig(),
-                Registry.of(settings),
-                _encoder(settings),
-                Store(settings.store_url),
-                a,
-                b,
-                oracle_path,
-                cache_dir=settings.embedding_cache_dir,
-                progress=_progress,
-            )
-    except (MatcherError, OSError, ValueError) as exc:
-        _fail(str(exc))
-    if as_json:
-        typer.echo(json.dumps(report.to_json(), ensure_ascii=False))
-        return
-    _print_metrics(report.to_json()["metrics"])
-    typer.echo(
-        f"--a {a} = version {report.a.version}, --b {b} = version "
-        f"{report.b.version}; better on NDCG@10: {report.better}"
-    )
-
-
-@app.command()
-def demo(
-    candidates: Annotated[int, typer.Option(help="job seekers in a newly generated world")] = 12000,
-    vacancies: Annotated[int, typer.Option(help="open vacancies in a newly generated world")] = 3000,
-    seed: Annotated[int, typer.Option(help="random seed of a newly generated world")] = 42,
-) -> None:
-    """The whole pipeline on the demo world: generate (if missing), ingest, index, train, and named
-    demo people (one per role, a caseworker per team; tokens of each role's first in demo_tokens.json)."""
-    from api.demo import ensure_demo_people
-    from data.generate import WorldConfig, generate_world
-    from data.ingest import ingest_folder
-    from matcher.engine import build_indexes
-    from matcher.reference import ReferenceData
-    from matcher.schema import upgrade
-    from matcher.store import Store
-
-    settings = _settings()
-    world = settings.home / "world"
-    try:
-        upgrade(settings.store_url)  # the demo brings an older home's store up to date by itself
-        reference, store = ReferenceData(), Store(settings.store_url)
-        if not (world / "oracle_utilities.csv").is_file():
-            _progress(f"[1/5] generating the demo world into {world} ...")
-            generate_world(world, WorldConfig(candidates=candidates, vacancies=vacancies, seed=seed))
-        else:
-            _progress(f"[1/5] demo world found in {world}")
-            if not (world / "massnahmen.jsonl").is_file():  # generated before the measure catalogue
-                from data.generate.measures import write_measures
-
-                write_measures(world, WorldConfig(candidates=candidates, vacancies=vacancies, seed=seed))
-        _progress("[2/5] ingesting ...")
-        report = ingest_folder(world, store, reference, settings.home / "rejects", progress=True)
-        _progress(report.describe())
-        _progress("[3/5] building the indexes ...")
-        encoder = _encoder(settings)
-        build_indexes(store, encoder, reference, settings.index_dir, progress=True)
-        _progress("[4/5] training the re-ranker ...")
-        result = _run_training(settings, encoder, store, world / "oracle_utilities.csv", "demo")
-    except (MatcherError, OSError, ValueError) as exc:
-        _fail(str(exc))
-    _print_metrics(result.to_json()["metrics"])
-    verdict = "promoted to @champion" if result.promoted else "not promoted (the champion stays)"
-    typer.echo(f"model version {result.model_version}: {verdict}")
-    made = ensure_demo_people(settings, store)
-    said = "named demo people created" if made else "named demo people kept"
-    typer.echo(f"[5/5] {said}; tokens of each role's first person: {settings.demo_tokens_file.resolve()}")
-
-
 @contextmanager
 def _mlflow_quiet() -> Iterator[None]:
     """MLflow's chatter goes to stderr (stdout may carry JSON); its errors become one line."""
@@ -555,27 +427,6 @@ def _mlflow_quiet() -> Iterator[None]:
         raise MatcherError(f"MLflow: {exc.message}") from exc
 
 
-def _run_training(
-    settings: Settings, encoder: Encoder, store: Store, oracle_path: Path | None, actor: str = "cli"
-) -> Any:
-    """The training pipeline on the settings' store and MLflow registry; ``actor``: who runs it."""
-    from training.config import TrainingConfig
-    from training.pipeline import run
-    from training.tracking import Registry
-
-    with _mlflow_quiet():
-        return run(
-            TrainingConfig(),
-            Registry.of(settings, actor),
-            encoder,
-            store,
-            oracle_path,
-            cache_dir=settings.embedding_cache_dir,
-            progress=_progress,
-        )
-
-
-@app.command()
 def serve(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="port")] = 8000,
@@ -597,144 +448,17 @@ def serve(
     run_server(host, port, workers, log_level.lower())
 
 
-audit_app = typer.Typer(help="The audit log: every access to personal data.", no_args_is_help=True)
+from training.cli_audit import audit_app, erase  # noqa: E402  (they use _fail and _settings above)
+from training.cli_ops import backup, db_app, restore  # noqa: E402  (they use _fail and _settings above)
+from training.cli_training import demo, evaluate, train  # noqa: E402  (they use _fail and _settings above)
+
+app.command()(train)
+app.command()(evaluate)
+app.command()(demo)
+app.command()(serve)
 app.add_typer(audit_app, name="audit")
 app.add_typer(users_app, name="users")
-
-
-@audit_app.command("verify")
-def audit_verify(
-    path: Annotated[Path | None, typer.Option(help="audit log (default: $MATCHER_HOME/audit.log)")] = None,
-) -> None:
-    """Check every record's MAC and the log against the checkpoints in the store (exit 1 on any doubt)."""
-    from matcher.audit import verify
-    from matcher.serving import open_audit_log
-    from matcher.store import Store
-
-    settings = _settings()
-    log = path or settings.audit_log
-    if not settings.audit_key.exists():
-        _fail(f"{log}: no audit key at {settings.audit_key}: nothing can be verified")
-    audit = open_audit_log(settings, Store(settings.store_url))
-    result = verify(log, audit.key, audit.checkpoints)
-    for note in result.notes:
-        typer.echo(f"note: {note}")
-    summary = f"{result.records} records, {result.checkpoints} checkpoints"
-    if not result.ok:
-        where = f"line {result.first_bad_line}: " if result.first_bad_line else ""
-        _fail(f"{log}: NOT INTACT: {where}{result.reason} (first bad record #{result.first_bad_seq}; {summary})")
-    typer.echo(f"{log}: {summary}: intact")
-
-
-@audit_app.command("export")
-def audit_export(
-    person: Annotated[str | None, typer.Option("--person", help="pseudonymous id of the job seeker")] = None,
-    user: Annotated[str | None, typer.Option("--user", help="staff id (u-...): what this person accessed")] = None,
-    since: Annotated[str | None, typer.Option("--since", help="YYYY-MM-DD: from this day on")] = None,
-) -> None:
-    """One JSON object a line: every access to a job seeker's data (``--person``; subject-access
-    request, Art. 15 GDPR), or everything one member of staff accessed (``--user``; for the
-    data-protection officer)."""
-    from matcher.audit import accesses, accesses_by
-
-    if (person is None) == (user is None):
-        _fail("give exactly one of --person (a job seeker) and --user (a member of staff)")
-    start = _since(since)
-    found = (
-        accesses(_settings().audit_log, person, start)
-        if person
-        else accesses_by(_settings().audit_log, user or "", start)
-    )
-    for access in found:
-        typer.echo(json.dumps(access, ensure_ascii=False))
-
-
-@audit_app.command("break-glass")
-def audit_break_glass(
-    since: Annotated[str | None, typer.Option("--since", help="YYYY-MM-DD: from this day on")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="print JSON lines")] = False,
-) -> None:
-    """Accesses to another team's job seekers, by person and reason (vertretung, teamwechsel, rueckfrage)."""
-    from matcher.audit import break_glass
-
-    rows = break_glass(_settings().audit_log, _since(since))
-    for row in rows:
-        if as_json:
-            typer.echo(json.dumps(row, ensure_ascii=False))
-        else:
-            typer.echo(
-                f"{row['user_id']}\t{row['role']}\t{row['reason']}\tteam {row['reached_team']}\t"
-                f"{row['count']}x\t{row['first'][:10]} .. {row['last'][:10]}"
-            )
-    if not rows and not as_json:
-        typer.echo("no break-glass accesses")
-
-
-def _since(since: str | None):  # -> date | None
-    from datetime import date
-
-    try:
-        return date.fromisoformat(since) if since else None
-    except ValueError:
-        _fail(f"--since must be a date YYYY-MM-DD, not {since!r}")
-
-
-@audit_app.command("rotate")
-def audit_rotate() -> None:
-    """Remove the records older than the retention period (MATCHER_AUDIT_RETENTION_DAYS, >= 183)."""
-    from matcher.serving import open_audit_log, rotate_audit_log
-    from matcher.store import Store
-
-    settings = _settings()
-    removed = rotate_audit_log(settings, open_audit_log(settings, Store(settings.store_url)))
-    typer.echo(f"{settings.audit_log}: {removed} records older than {settings.audit_retention_days} days removed")
-
-
-@app.command()
-def erase(
-    candidate: Annotated[str, typer.Option("--candidate", help="pseudonymous id of the job seeker")],
-) -> None:
-    """Erase a job seeker: profile, protected attributes, proposals, vectors (log, index snapshot,
-    training caches), and their records in the home's export copies and reject reports. The audit
-    log keeps the pseudonymous id of past accesses, and gets a record of the erasure."""
-    from matcher.engine import save_snapshot
-    from matcher.erasure import scrub_copies
-    from matcher.serving import erase_caches, open_engine
-
-    settings = _settings()
-    try:
-        engine = open_engine(settings, scorer="similarity", encoder=_encoder(settings))
-        engine.delete_candidate(candidate)
-        save_snapshot(engine, settings.index_dir)  # the snapshot on disk held the vector
-        engine.store.vacuum()
-        removed = erase_caches(settings)
-        copies = scrub_copies(settings.home, candidate)
-        _audit_erasure(settings, engine.store, candidate, removed, copies)
-    except (MatcherError, OSError) as exc:
-        _fail(str(exc))
-    records = sum(copies.values())
-    typer.echo(
-        f"{candidate}: erased (store, change log, indexes; {removed} cached embedding files removed; "
-        f"{records} records in {len(copies)} export copies)"
-    )
-
-
-def _audit_erasure(settings: Settings, store: Any, candidate: str, cached: int, copies: dict[str, int]) -> None:
-    """One audit record of the erasure: who (the operating-system account), when, which
-    pseudonymous id, and what was removed (parts, and records per export copy)."""
-    import getpass
-
-    from matcher.audit import AuditEntry
-    from matcher.serving import open_audit_log
-
-    parts: list[tuple[str, float | None]] = [("store", None), ("change_log_vectors", None), ("indexes", None)]
-    parts.append(("embedding_caches", float(cached)))
-    parts += [(f"copy:{path}", float(n)) for path, n in copies.items()]
-    entry = AuditEntry("cli", f"os:{getpass.getuser()}", "matcher erase", candidate, parts, kind="erasure")
-    open_audit_log(settings, store).append(entry)
-
-
-from training.cli_ops import backup, db_app, restore  # noqa: E402  (they use _fail and _settings above)
+app.command()(erase)
 
 app.add_typer(db_app, name="db")
 app.command()(backup)

@@ -54,7 +54,7 @@ class TrainingConfig:
             ``vacancy_age_days`` was held constant too while negatives were any similar posting
             open at the time (caseworkers propose postings a median 39 days old, the hire rate
             does not depend on age: the feature encoded the sampling). Negatives now follow the
-            proposals' posting ages (:func:`training.dataset.age_matched`), and the model uses it.
+            proposals' posting ages (:func:`training.negatives.age_matched`), and the model uses it.
         outcome_groups: extra training queries made of the training window's proposals, grouped
             by job seeker (``"cand"``) or by vacancy (``"vac"``), outcome labels only
             (:func:`training.dataset.outcome_groups`). The proposal-day queries teach which items

@@ -29,13 +29,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from data.generate.oracle import Oracle
 from matcher.columns import CandidateTable, VacancyTable
 from matcher.features import N_FEATURES, pair_features
 from matcher.geo import Gazetteer
@@ -44,16 +43,18 @@ from matcher.reference import ReferenceData
 from matcher.render import render_candidate, render_vacancy
 from matcher.store import Store
 from training.config import OutcomeGrouping, TrainingConfig
+from training.negatives import age_matched, exact_top_k
 
-_CHUNK = 2048  # queries per similarity block: 2048 x 10k vacancies x 4 bytes = 80 MB
 # Negatives are drawn from the NEGATIVE_POOL x N (at least NEGATIVE_POOL_MIN) most similar open
 # vacancies: enough of every posting age that an age bin rarely runs short (then a neighbouring
 # bin fills in). With 60 for the 15 training negatives, postings older than 120 days were 3.5 %
 # of the negatives against 7.8 % of the proposals on the default world, and the model learnt it.
 NEGATIVE_POOL = 4
 NEGATIVE_POOL_MIN = 200
-AGE_BINS = 20  # quantile bins of the proposals' posting ages
 AGE_PERIOD_DAYS = 91  # negatives match the proposals' ages quarter by quarter
+
+R = TypeVar("R", Candidate, Vacancy)
+Table = TypeVar("Table", CandidateTable, VacancyTable)
 
 
 class TextEncoder(Protocol):
@@ -64,22 +65,36 @@ class TextEncoder(Protocol):
     def encode(self, texts: Sequence[str], progress: bool = False) -> NDArray[np.float32]: ...
 
 
+class UtilityOracle(Protocol):
+    """An evaluator that knows the hidden utility of pairs (the generated world's
+    :class:`data.generate.oracle.Oracle`); it scores the test set only, never a feature."""
+
+    def utility(self, candidate_ids: Sequence[str], vacancy_ids: Sequence[str]) -> NDArray[np.float64]: ...
+
+
+@dataclass(frozen=True)
+class CorpusSide(Generic[R, Table]):
+    """One side of the corpus in one row order: records, their column table, rendered texts and
+    vectors, and the row of each id."""
+
+    records: list[R]
+    table: Table
+    texts: list[str]
+    vectors: NDArray[np.float32]
+    index: dict[str, int]
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+
 @dataclass(frozen=True)
 class Corpus:
-    """Every candidate and vacancy of the store (closed vacancies too), as arrays and vectors."""
+    """Every candidate and vacancy of the store (closed vacancies too), as tables and vectors."""
 
-    candidates: list[Candidate]
-    vacancies: list[Vacancy]
-    cand_arrays: CandidateTable
-    vac_arrays: VacancyTable
-    cand_emb: NDArray[np.float32]
-    vac_emb: NDArray[np.float32]
-    cand_texts: list[str]
-    vac_texts: list[str]
-    cand_index: dict[str, int]
-    vac_index: dict[str, int]
-    vac_still_open: NDArray[np.bool_]
-    cand_registered: NDArray[np.int64]
+    candidates: CorpusSide[Candidate, CandidateTable]
+    vacancies: CorpusSide[Vacancy, VacancyTable]
+    still_open: NDArray[np.bool_]  # per vacancy row
+    registered: NDArray[np.int64]  # per candidate row: the ordinal day of registration
 
 
 @dataclass(frozen=True)
@@ -154,19 +169,15 @@ def load_corpus(store: Store, encoder: TextEncoder, reference: ReferenceData, ca
     gazetteer = Gazetteer(reference)
     cand_texts = [render_candidate(c, reference) for c in candidates]
     vac_texts = [render_vacancy(v, reference) for v in vacancies]
+    cand_table, vac_table = CandidateTable.build(candidates, gazetteer), VacancyTable.build(vacancies, gazetteer)
+    cand_emb = embed_cached(encoder, cand_texts, cache_dir, "candidates")
+    vac_emb = embed_cached(encoder, vac_texts, cache_dir, "vacancies")
+    cand_rows, vac_rows = {c.id: i for i, c in enumerate(candidates)}, {v.id: i for i, v in enumerate(vacancies)}
     return Corpus(
-        candidates=candidates,
-        vacancies=vacancies,
-        cand_arrays=CandidateTable.build(candidates, gazetteer),
-        vac_arrays=VacancyTable.build(vacancies, gazetteer),
-        cand_emb=embed_cached(encoder, cand_texts, cache_dir, "candidates"),
-        vac_emb=embed_cached(encoder, vac_texts, cache_dir, "vacancies"),
-        cand_texts=cand_texts,
-        vac_texts=vac_texts,
-        cand_index={c.id: i for i, c in enumerate(candidates)},
-        vac_index={v.id: i for i, v in enumerate(vacancies)},
-        vac_still_open=np.array([v.status == VacancyStatus.OPEN for v in vacancies], dtype=bool),
-        cand_registered=np.array([c.registered_at.toordinal() for c in candidates], dtype=np.int64),
+        candidates=CorpusSide(candidates, cand_table, cand_texts, cand_emb, cand_rows),
+        vacancies=CorpusSide(vacancies, vac_table, vac_texts, vac_emb, vac_rows),
+        still_open=np.array([v.status == VacancyStatus.OPEN for v in vacancies], dtype=bool),
+        registered=np.array([c.registered_at.toordinal() for c in candidates], dtype=np.int64),
     )
 
 
@@ -202,8 +213,8 @@ def label_frame(proposals: pd.DataFrame, corpus: Corpus) -> pd.DataFrame:
     dropped. A vacancy proposed twice on one day keeps its best outcome.
     """
     frame = proposals.assign(
-        cand=proposals["candidate_id"].map(corpus.cand_index),
-        vac=proposals["vacancy_id"].map(corpus.vac_index),
+        cand=proposals["candidate_id"].map(corpus.candidates.index),
+        vac=proposals["vacancy_id"].map(corpus.vacancies.index),
     ).dropna(subset=["cand", "vac"])
     relevance = {o.value: RELEVANCE.get(o, 0) for o in Outcome}
     frame = frame.assign(
@@ -247,105 +258,6 @@ def _exclusions(pairs: pd.DataFrame, owner: str, other: str, n_owners: int) -> l
     return out
 
 
-def retrieve(
-    query_vecs: NDArray[np.float32],
-    item_vecs: NDArray[np.float32],
-    allowed: Callable[[slice], NDArray[np.bool_]],
-    exclude: Sequence[NDArray[np.int64]],
-    n: int,
-) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float32]]:
-    """Exact top-``n`` items per query by inner product, among allowed and not excluded items.
-
-    Returns:
-        (query position, item index, similarity) of at most ``n`` items per query.
-    """
-    rows: list[NDArray[np.int64]] = []
-    items: list[NDArray[np.int64]] = []
-    scores: list[NDArray[np.float32]] = []
-    n = min(n, item_vecs.shape[0])
-    for start in range(0, len(query_vecs), _CHUNK):
-        block = slice(start, min(start + _CHUNK, len(query_vecs)))
-        sims = query_vecs[block] @ item_vecs.T
-        sims[~allowed(block)] = -np.inf
-        for r, skip in enumerate(exclude[block]):
-            sims[r, skip] = -np.inf
-        top = (
-            np.argpartition(-sims, n - 1, axis=1)[:, :n]
-            if n < sims.shape[1]
-            else np.tile(np.arange(sims.shape[1]), (sims.shape[0], 1))
-        )
-        top_sims = np.take_along_axis(sims, top, axis=1)
-        ok = np.isfinite(top_sims)
-        rows.append(np.nonzero(ok)[0] + start)
-        items.append(top[ok])
-        scores.append(top_sims[ok])
-    return (
-        np.concatenate(rows).astype(np.int64),
-        np.concatenate(items).astype(np.int64),
-        np.concatenate(scores).astype(np.float32),
-    )
-
-
-def age_bins(proposal_ages: NDArray[np.int64], n_bins: int = AGE_BINS) -> NDArray[np.float64]:
-    """Inner edges of quantile bins of the proposals' posting ages (ties merge bins)."""
-    return np.unique(np.quantile(proposal_ages, np.linspace(0.0, 1.0, n_bins + 1)[1:-1]))
-
-
-def age_matched(
-    qpos: NDArray[np.int64],
-    sims: NDArray[np.float32],
-    ages: NDArray[np.int64],
-    query_period: NDArray[np.int64],
-    proposals: tuple[NDArray[np.int64], NDArray[np.int64]],
-    n: int,
-    seed: int,
-) -> NDArray[np.bool_]:
-    """Which pool rows become negatives: ``n`` per query, posting ages distributed as the proposals'.
-
-    Each query draws the age bins of its ``n`` negatives from the bin shares of the proposals of
-    its period, and takes, per bin, its most similar pool items of that age. Where the pool lacks
-    items of a bin, the quota moves to the next older bin, and what is left at the oldest to the
-    next younger ones. Periods matter: early in the history fewer old postings exist, and one
-    distribution for all would leave a time-dependent difference the model learns.
-
-    Args:
-        qpos: query of each pool row (rows of one query need not be contiguous).
-        sims: similarity of each pool row; ages: the posting's age at the query's date.
-        query_period: period (index from 0) of each query.
-        proposals: (posting age, period) of the proposed items: the distribution to match.
-    """
-    proposal_ages, proposal_period = proposals
-    edges = age_bins(proposal_ages)
-    n_bins = len(edges) + 1
-    shares = np.ones((int(query_period.max()) + 1, n_bins))  # +1: no bin is impossible
-    np.add.at(shares, (proposal_period, np.searchsorted(edges, proposal_ages, side="right")), 1)
-    shares /= shares.sum(axis=1, keepdims=True)
-    uniform = np.random.default_rng(seed).random((len(query_period), n))
-    wanted = (uniform[:, :, None] > np.cumsum(shares, axis=1)[query_period][:, None, :]).sum(axis=2)
-    n_queries = len(query_period)
-    quota = np.zeros((n_queries, n_bins), dtype=np.int64)
-    np.add.at(quota, (np.repeat(np.arange(n_queries), n), np.minimum(wanted, n_bins - 1).ravel()), 1)
-    row_bin = np.searchsorted(edges, ages, side="right")
-    available = np.zeros_like(quota)
-    np.add.at(available, (qpos, row_bin), 1)
-    for bins, step in ((range(n_bins - 1), 1), (range(n_bins - 1, 0, -1), -1)):
-        for b in bins:
-            excess = np.maximum(quota[:, b] - available[:, b], 0)
-            quota[:, b] -= excess
-            quota[:, b + step] += excess
-    order = np.lexsort((-sims, row_bin, qpos))
-    rank = _rank_within(qpos[order] * n_bins + row_bin[order])
-    take = np.zeros(len(qpos), dtype=bool)
-    take[order] = rank < quota[qpos[order], row_bin[order]]
-    return take
-
-
-def _rank_within(keys: NDArray[np.int64]) -> NDArray[np.int64]:
-    """0, 1, 2, ... within each run of equal (sorted) keys."""
-    starts = np.r_[0, np.flatnonzero(np.diff(keys)) + 1]
-    return np.arange(len(keys)) - np.repeat(starts, np.diff(np.r_[starts, len(keys)]))
-
-
 def _features(
     corpus: Corpus, cand: NDArray[np.int64], vac: NDArray[np.int64], as_of: NDArray[np.int64]
 ) -> NDArray[np.float32]:
@@ -353,9 +265,9 @@ def _features(
     out = np.zeros((len(cand), N_FEATURES), dtype=np.float32)
     for day in np.unique(as_of):
         rows = np.nonzero(as_of == day)[0]
-        sim = np.einsum("ij,ij->i", corpus.cand_emb[cand[rows]], corpus.vac_emb[vac[rows]])
+        sim = np.einsum("ij,ij->i", corpus.candidates.vectors[cand[rows]], corpus.vacancies.vectors[vac[rows]])
         block = pair_features(
-            corpus.cand_arrays, cand[rows], corpus.vac_arrays, vac[rows], sim, date.fromordinal(int(day))
+            corpus.candidates.table, cand[rows], corpus.vacancies.table, vac[rows], sim, date.fromordinal(int(day))
         )
         out[rows] = block
     return out
@@ -367,7 +279,7 @@ def _assemble(
     labelled: pd.DataFrame,
     negatives: tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]],
     seed: int,
-    oracle: Oracle | None = None,
+    oracle: UtilityOracle | None = None,
 ) -> RankingSet:
     """Stack labelled rows and negatives (query, cand, vac), shuffle within each query, featurise.
 
@@ -385,11 +297,28 @@ def _assemble(
     query, cand, vac, labels = query[order], cand[order], vac[order], labels[order]
     as_of = queries["as_of"].to_numpy(np.int64)[query]
     utility = (
-        oracle.utility([corpus.candidates[i].id for i in cand], [corpus.vacancies[j].id for j in vac])
+        oracle.utility([corpus.candidates.records[i].id for i in cand], [corpus.vacancies.records[j].id for j in vac])
         if oracle is not None
         else np.full(len(query), np.nan)
     )
     return RankingSet(_features(corpus, cand, vac, as_of), labels, query, cand, vac, proposed[order], utility, queries)
+
+
+def _open_then(
+    corpus: Corpus, all_pairs: pd.DataFrame, open_window_days: int, q_day: NDArray[np.int64]
+) -> Callable[[slice], NDArray[np.bool_]]:
+    """For a block of queries, the vacancies each may get as negatives: posted by the query's day,
+    and still open, or posted within ``open_window_days`` of it, or proposed on or after it."""
+    posted, still_open = corpus.vacancies.table.posted_at, corpus.still_open
+    last_proposed = np.full(len(corpus.vacancies), np.iinfo(np.int64).min)
+    latest = all_pairs.groupby("vac")["as_of"].max()
+    last_proposed[latest.index.to_numpy(np.int64)] = latest.to_numpy(np.int64)
+
+    def allowed(block: slice) -> NDArray[np.bool_]:
+        day = q_day[block, None]
+        return (posted <= day) & (still_open | (day - posted <= open_window_days) | (day <= last_proposed))
+
+    return allowed
 
 
 def build_candidate_queries(
@@ -399,7 +328,7 @@ def build_candidate_queries(
     n_negatives: int,
     open_window_days: int,
     seed: int,
-    oracle: Oracle | None = None,
+    oracle: UtilityOracle | None = None,
 ) -> RankingSet:
     """Caseworker direction: vacancies for a job seeker on the day of the proposals.
 
@@ -412,20 +341,12 @@ def build_candidate_queries(
     queries = queries.reset_index(drop=True).rename_axis("query").reset_index()
     labelled = labels.merge(queries[["query", "cand", "as_of"]], on=["cand", "as_of"])
     q_cand, q_day = queries["cand"].to_numpy(np.int64), queries["as_of"].to_numpy(np.int64)
-    posted, still_open = corpus.vac_arrays.posted_at, corpus.vac_still_open
+    posted = corpus.vacancies.table.posted_at
     exclude_by_cand = _exclusions(all_pairs, "cand", "vac", len(corpus.candidates))
-    last_proposed = np.full(len(corpus.vacancies), np.iinfo(np.int64).min)
-    latest = all_pairs.groupby("vac")["as_of"].max()
-    last_proposed[latest.index.to_numpy(np.int64)] = latest.to_numpy(np.int64)
-
-    def allowed(block: slice) -> NDArray[np.bool_]:
-        day = q_day[block, None]
-        return (posted <= day) & (still_open | (day - posted <= open_window_days) | (day <= last_proposed))
-
-    qpos, pool, sims = retrieve(
-        corpus.cand_emb[q_cand],
-        corpus.vac_emb,
-        allowed,
+    qpos, pool, sims = exact_top_k(
+        corpus.candidates.vectors[q_cand],
+        corpus.vacancies.vectors,
+        _open_then(corpus, all_pairs, open_window_days, q_day),
         [exclude_by_cand[c] for c in q_cand],
         max(n_negatives * NEGATIVE_POOL, NEGATIVE_POOL_MIN),
     )
@@ -455,10 +376,14 @@ def build_vacancy_queries(
     exclude_by_vac = _exclusions(all_pairs, "vac", "cand", len(corpus.vacancies))
 
     def allowed(block: slice) -> NDArray[np.bool_]:
-        return corpus.cand_registered[None, :] <= q_day[block, None]
+        return corpus.registered[None, :] <= q_day[block, None]
 
-    qpos, neg_cand, _ = retrieve(
-        corpus.vac_emb[q_vac], corpus.cand_emb, allowed, [exclude_by_vac[v] for v in q_vac], n_negatives
+    qpos, neg_cand, _ = exact_top_k(
+        corpus.vacancies.vectors[q_vac],
+        corpus.candidates.vectors,
+        allowed,
+        [exclude_by_vac[v] for v in q_vac],
+        n_negatives,
     )
     return _assemble(corpus, queries, labelled, (qpos, neg_cand, q_vac[qpos]), seed)
 
@@ -518,8 +443,27 @@ class Datasets:
     last_day: date
 
 
+def _windows(labels: pd.DataFrame, config: TrainingConfig) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, date]:
+    """(training, calibration, test) proposals by time, training and test sampled by query, and
+    the test window's first day."""
+    train_labels, test_labels, cutoff = split_by_time(labels, config.test_window_days)
+    if train_labels.empty or test_labels.empty:
+        raise ValueError("the time split left no training or no test proposals")
+    train_labels, calibration_labels, _ = split_by_time(train_labels, config.calibration_window_days)
+    if train_labels.empty:
+        raise ValueError("the calibration window left no training proposals (shorten calibration_window_days)")
+    key = ["cand", "as_of"]
+    train_labels = sample_queries(train_labels, key, config.max_train_queries, config.seed)
+    test_labels = sample_queries(test_labels, key, config.max_test_queries, config.seed)
+    return train_labels, calibration_labels, test_labels, cutoff
+
+
 def build_datasets(
-    corpus: Corpus, proposals: pd.DataFrame, oracle: Oracle | None, config: TrainingConfig, with_train: bool = True
+    corpus: Corpus,
+    proposals: pd.DataFrame,
+    oracle: UtilityOracle | None,
+    config: TrainingConfig,
+    with_train: bool = True,
 ) -> Datasets:
     """Label, split by time, sample and build the training, calibration, test and audit sets.
 
@@ -532,15 +476,7 @@ def build_datasets(
     if labels.empty:
         raise ValueError("no usable proposals in the store: nothing to learn from")
     all_pairs = labels[["cand", "vac", "as_of"]]
-    train_labels, test_labels, cutoff = split_by_time(labels, config.test_window_days)
-    if train_labels.empty or test_labels.empty:
-        raise ValueError("the time split left no training or no test proposals")
-    train_labels, calibration_labels, _ = split_by_time(train_labels, config.calibration_window_days)
-    if train_labels.empty:
-        raise ValueError("the calibration window left no training proposals (shorten calibration_window_days)")
-    key = ["cand", "as_of"]
-    train_labels = sample_queries(train_labels, key, config.max_train_queries, config.seed)
-    test_labels = sample_queries(test_labels, key, config.max_test_queries, config.seed)
+    train_labels, calibration_labels, test_labels, cutoff = _windows(labels, config)
     return Datasets(
         corpus=corpus,
         train=build_candidate_queries(

@@ -112,7 +112,7 @@ class LexicalScorer:
 
     def score(self, corpus: Corpus, data: RankingSet) -> NDArray[np.float64]:
         cands, vacs = np.unique(data.cand), np.unique(data.vac)
-        texts = [corpus.cand_texts[i] for i in cands] + [corpus.vac_texts[i] for i in vacs]
+        texts = [corpus.candidates.texts[i] for i in cands] + [corpus.vacancies.texts[i] for i in vacs]
         matrix = sparse.csr_matrix(self.vectorizer.fit_transform(texts))
         cand_pos = np.searchsorted(cands, data.cand)
         vac_pos = len(cands) + np.searchsorted(vacs, data.vac)

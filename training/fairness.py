@@ -55,7 +55,7 @@ def age_group(birth_year: float | None, year: int) -> str:
 
 def candidate_groups(protected: pd.DataFrame, corpus: Corpus, as_of: date) -> pd.DataFrame:
     """The group of every corpus candidate per attribute (row i = corpus candidate i)."""
-    frame = protected.set_index("candidate_id").reindex([c.id for c in corpus.candidates])
+    frame = protected.set_index("candidate_id").reindex([c.id for c in corpus.candidates.records])
     disability = frame["severe_disability"].map({True: "yes", False: "no"})  # 1/0 from SQLite hash equal
     return pd.DataFrame(
         {
@@ -212,6 +212,19 @@ def plot(table: pd.DataFrame, history: pd.DataFrame, threshold: float, path: Pat
     from matplotlib.ticker import FuncFormatter
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(14, 7), gridspec_kw={"width_ratios": [3, 1]})
+    comma = FuncFormatter(lambda value, _: f"{value:.2f}".replace(".", ","))
+    _plot_exposure(left, table, threshold)
+    left.yaxis.set_major_formatter(comma)
+    right.yaxis.set_major_formatter(comma)
+    _plot_hire_rates(right, history)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _plot_exposure(ax: Any, table: pd.DataFrame, threshold: float) -> None:
+    """Bars of the exposure ratio per group: the model, similarity alone, and past decisions."""
     labels = [f"{ATTRIBUTES_DE.get(a, a)}: {GROUPS_DE.get(g, g)}" for a, g in zip(table["attribute"], table["group"])]
     x, width = np.arange(len(table)), 0.27
     for i, (column, name) in enumerate(
@@ -221,18 +234,17 @@ def plot(table: pd.DataFrame, history: pd.DataFrame, threshold: float, path: Pat
             ("exposure_ratio_history", "frühere Entscheidungen"),
         )
     ):
-        left.bar(x + (i - 1) * width, table[column].fillna(0), width, label=name)
-    left.axhline(
-        threshold, color="red", linestyle="--", linewidth=1, label=f"Schwelle {threshold:.2f}".replace(".", ",")
-    )
-    left.axhline(1.0, color="grey", linewidth=0.8)
-    left.set_xticks(x, labels, fontsize=10, rotation=35, ha="right")
-    comma = FuncFormatter(lambda value, _: f"{value:.2f}".replace(".", ","))
-    left.yaxis.set_major_formatter(comma)
-    right.yaxis.set_major_formatter(comma)
-    left.set_ylabel("Sichtbarkeitsverhältnis (Top 10)", fontsize=11)
-    left.set_title("Sichtbarkeit je Gruppe (Personen für Stellen)", fontsize=13)
-    left.legend(fontsize=10)
+        ax.bar(x + (i - 1) * width, table[column].fillna(0), width, label=name)
+    ax.axhline(threshold, color="red", linestyle="--", linewidth=1, label=f"Schwelle {threshold:.2f}".replace(".", ","))
+    ax.axhline(1.0, color="grey", linewidth=0.8)
+    ax.set_xticks(x, labels, fontsize=10, rotation=35, ha="right")
+    ax.set_ylabel("Sichtbarkeitsverhältnis (Top 10)", fontsize=11)
+    ax.set_title("Sichtbarkeit je Gruppe (Personen für Stellen)", fontsize=13)
+    ax.legend(fontsize=10)
+
+
+def _plot_hire_rates(ax: Any, history: pd.DataFrame) -> None:
+    """Bars of the hire rate per age group, overall and per level of fit."""
     fits = [c for c in history.columns if c.startswith("hire_rate_") and c.endswith("_fit")]
     names = {"hire_rate": "alle", **{c: c.removeprefix("hire_rate_").removesuffix("_fit") for c in fits}}
     names = {
@@ -241,11 +253,7 @@ def plot(table: pd.DataFrame, history: pd.DataFrame, threshold: float, path: Pat
     }
     rates = history.set_index("age_group")[["hire_rate", *fits]].rename(columns=names)
     rates.index = [GROUPS_DE.get(str(g), str(g)) for g in rates.index]
-    rates.plot.bar(ax=right, rot=0, fontsize=10)
-    right.set_title("Einstellungsquote je Altersgruppe", fontsize=13)
-    right.set_xlabel("")
-    right.legend(fontsize=9)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    rates.plot.bar(ax=ax, rot=0, fontsize=10)
+    ax.set_title("Einstellungsquote je Altersgruppe", fontsize=13)
+    ax.set_xlabel("")
+    ax.legend(fontsize=9)

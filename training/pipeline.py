@@ -20,7 +20,6 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from data.generate.oracle import Oracle, has_oracle
 from matcher.contacts import ContactBook
 from matcher.features import FEATURE_NAMES
 from matcher.model_registry import CHALLENGER, CHAMPION, load_model
@@ -30,7 +29,15 @@ from matcher.store import Store
 from training import fairness, tracking
 from training.calibrate import CalibrationReport, ScoredOutcomes, calibrate, plot_reliability
 from training.config import TrainingConfig
-from training.dataset import Datasets, TextEncoder, build_datasets, load_corpus, outcome_groups, with_feedback
+from training.dataset import (
+    Datasets,
+    TextEncoder,
+    UtilityOracle,
+    build_datasets,
+    load_corpus,
+    outcome_groups,
+    with_feedback,
+)
 from training.evaluate import (
     PromotionDecision,
     baseline_scores,
@@ -122,42 +129,29 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def load_oracle(path: Path | None, progress: Progress = _quiet) -> Oracle | None:
-    """The generated world's hidden preferences; ``path`` is its folder or a file in it.
+@dataclass(frozen=True)
+class TrainingInputs:
+    """What ``prepare``, ``run`` and ``compare`` read: the settings of the run, the encoder, the
+    store, the embedding cache, and an optional evaluator that knows the hidden utility (the
+    generated world's oracle: the test set's ``utility``, never a feature)."""
 
-    None without a path, or for a world generated before the oracle files (then the report has no
-    oracle figures).
-    """
-    if path is None:
-        return None
-    folder = path if path.is_dir() else path.parent
-    if not has_oracle(folder):
-        progress(f"{folder}: no oracle files (generated before them?): no oracle in the report")
-        return None
-    return Oracle.load(folder)
+    config: TrainingConfig
+    encoder: TextEncoder
+    store: Store
+    cache_dir: Path | None = None
+    oracle: UtilityOracle | None = None
+    progress: Progress = _quiet
 
 
-def prepare(
-    config: TrainingConfig,
-    encoder: TextEncoder,
-    store: Store,
-    oracle_path: Path | None,
-    cache_dir: Path | None,
-    with_train: bool = True,
-    progress: Progress = _quiet,
-) -> Datasets:
-    """Load and embed the store, then build the time-split sets.
-
-    Args:
-        oracle_path: the generated world's folder (or a file in it) with the oracle files; the
-            hidden utility goes into the test set only, for the oracle ranker and Spearman.
-    """
+def prepare(inputs: TrainingInputs, with_train: bool = True) -> Datasets:
+    """Load and embed the store, then build the time-split sets (the oracle's utility goes into
+    the test set only, for the oracle ranker and Spearman)."""
+    store, progress = inputs.store, inputs.progress
     progress("rendering and embedding candidates and vacancies")
-    corpus = load_corpus(store, encoder, ReferenceData(), cache_dir)
-    oracle = load_oracle(oracle_path, progress)
+    corpus = load_corpus(store, inputs.encoder, ReferenceData(), inputs.cache_dir)
     progress("building the learning-to-rank sets")
     labelled = with_feedback(store.proposals(), ContactBook(store).feedback())
-    return build_datasets(corpus, labelled, oracle, config, with_train=with_train)
+    return build_datasets(corpus, labelled, inputs.oracle, inputs.config, with_train=with_train)
 
 
 def train(data: Datasets, config: TrainingConfig) -> LightGBMReranker:
@@ -269,22 +263,14 @@ def model_card(
     )
 
 
-def run(
-    config: TrainingConfig,
-    registry: tracking.Registry,
-    encoder: TextEncoder,
-    store: Store,
-    oracle_path: Path | None = None,
-    cache_dir: Path | None = None,
-    progress: Progress = _quiet,
-    trainer: Trainer | None = None,
-) -> TrainingResult:
+def run(inputs: TrainingInputs, registry: tracking.Registry, trainer: Trainer | None = None) -> TrainingResult:
     """Build, train, evaluate, audit, log, register and (maybe) promote.
 
     Args:
         trainer: replaces :func:`train` (tests build deliberately bad models with it).
     """
-    data = prepare(config, encoder, store, oracle_path, cache_dir, progress=progress)
+    config, store, progress = inputs.config, inputs.store, inputs.progress
+    data = prepare(inputs)
     progress(f"training LambdaMART on {len(data.train or [])} rows")
     model = (trainer or train)(data, config)
     progress(f"evaluating on the test window ({len(data.test.queries)} queries)")
@@ -294,28 +280,53 @@ def run(
     calibration = calibrate_model(model, data, scores["model"], config)
     progress("fairness audit")
     groups = fairness.candidate_groups(store.protected_attributes(), data.corpus, data.cutoff)
+    verdict = _judge(config, registry, data, model, metrics, groups)
+    artifacts = _artifacts(config, data, model, metrics, verdict, calibration)
+    progress("logging to MLflow and registering the model")
+    decision = verdict.decision
+    run_id, version = tracking.log_training(registry, config, model, artifacts, decision.promote)
+    if decision.promote and verdict.name == registry.model_name:  # the serving name: every worker reloads
+        store.log_model_change(verdict.name, str(version))
+    return TrainingResult(
+        run_id,
+        version,
+        decision.promote,
+        metrics,
+        fairness.to_json(verdict.table),
+        decision.reasons,
+        verdict.previous,
+        _summary(data),
+        calibration.to_json(),
+    )
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    """The new model's fairness audit and history, and the promotion decision against the champion."""
+
+    name: str  # the registered model's name
+    table: pd.DataFrame
+    history: pd.DataFrame
+    previous: str | None  # the champion's version, if any
+    decision: PromotionDecision
+
+
+def _judge(
+    config: TrainingConfig,
+    registry: tracking.Registry,
+    data: Datasets,
+    model: LightGBMReranker,
+    metrics: MetricDict,
+    groups: pd.DataFrame,
+) -> _Verdict:
+    """Audit the model, and decide whether it replaces the champion (better and fair enough)."""
     table = audit_model(model, data, groups)
     history = fairness.history_table([s for s in (data.train, data.test) if s is not None], groups)
     name = config.model_name(registry.model_name)
     previous, champion_ndcg, champion_table = _champion_view(registry, name, data, groups)
     gate = fairness.fairness_gate(table, config.fairness_threshold, config.fairness_min_support, champion_table)
     decision = decide_promotion((metrics["model"] or {})["ndcg@10"], gate.passed, gate.failures, champion_ndcg)
-    artifacts = _artifacts(config, data, model, metrics, table, history, decision, previous, calibration)
-    progress("logging to MLflow and registering the model")
-    run_id, version = tracking.log_training(registry, config, model, artifacts, decision.promote)
-    if decision.promote and name == registry.model_name:  # the serving name: every worker reloads
-        store.log_model_change(name, str(version))
-    return TrainingResult(
-        run_id,
-        version,
-        decision.promote,
-        metrics,
-        fairness.to_json(table),
-        decision.reasons,
-        previous,
-        _summary(data),
-        calibration.to_json(),
-    )
+    return _Verdict(name, table, history, previous, decision)
 
 
 def _artifacts(
@@ -323,13 +334,11 @@ def _artifacts(
     data: Datasets,
     model: LightGBMReranker,
     metrics: MetricDict,
-    table: pd.DataFrame,
-    history: pd.DataFrame,
-    decision: PromotionDecision,
-    previous: str | None,
+    verdict: _Verdict,
     calibration: CalibrationReport,
 ) -> tracking.RunArtifacts:
     frame = metrics_table(metrics)
+    table, history, decision = verdict.table, verdict.history, verdict.decision
 
     def fairness_figure(path: Path) -> None:
         fairness.plot(table, history, config.fairness_threshold, path)
@@ -343,7 +352,7 @@ def _artifacts(
         history=history,
         importance=feature_importance(model),
         model_card=model_card(config, data, frame, table, history, decision, calibration),
-        decision={"promote": decision.promote, "reasons": decision.reasons, "previous_champion": previous},
+        decision={"promote": decision.promote, "reasons": decision.reasons, "previous_champion": verdict.previous},
         figures={"fairness.png": fairness_figure, "reliability.png": reliability_figure},
         tables_md={
             "metrics": fairness.markdown(frame.reset_index(names="ranker")),
@@ -389,22 +398,15 @@ def reliability_frame(report: CalibrationReport) -> pd.DataFrame:
 
 
 def compare(
-    config: TrainingConfig,
-    registry: tracking.Registry,
-    encoder: TextEncoder,
-    store: Store,
-    a: str = CHAMPION,
-    b: str = CHALLENGER,
-    oracle_path: Path | None = None,
-    cache_dir: Path | None = None,
-    progress: Progress = _quiet,
+    inputs: TrainingInputs, registry: tracking.Registry, a: str = CHAMPION, b: str = CHALLENGER
 ) -> ComparisonReport:
     """Two registered versions (alias or number) and the baselines on the test window."""
-    name = config.model_name(registry.model_name)
+    store = inputs.store
+    name = inputs.config.model_name(registry.model_name)
     where = (registry.tracking_uri, registry.artifact_dir, name)
     first, second = load_model(*where, a), load_model(*where, b)
-    data = prepare(config, encoder, store, oracle_path, cache_dir, with_train=False, progress=progress)
-    progress(f"scoring {len(data.test)} test rows")
+    data = prepare(inputs, with_train=False)
+    inputs.progress(f"scoring {len(data.test)} test rows")
     scores = {
         a: first.reranker.score(data.test.features),
         b: second.reranker.score(data.test.features),

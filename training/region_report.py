@@ -117,12 +117,9 @@ def _table(frame: pd.DataFrame) -> str:
     return frame.to_html(index=False, border=0, classes="t", escape=True, na_rep="–")
 
 
-def render_html(report: RegionReport, top: int = 15) -> str:
-    """The report as one HTML page (German headings, no external resource)."""
-    occupation = report.shortages[report.shortages["dimension"] == "occupation_group"]
-    occupation = occupation[occupation["demand"] >= 10].head(top)
-    impact = report.impact.assign(label=[TYPE_LABELS_DE[MeasureType(t)] for t in report.impact["type"]])
-    parts = [
+def _head(report: RegionReport) -> list[str]:
+    """The page's head, title and the paragraph saying what is counted (chances, not people)."""
+    return [
         "<!doctype html><html lang='de'><head><meta charset='utf-8'><title>Regionalbericht</title>",
         "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto}table.t{border-collapse:collapse;"
         "font-size:13px}table.t td,table.t th{padding:2px 8px;border-bottom:1px solid #ddd}</style></head><body>",
@@ -131,6 +128,16 @@ def render_html(report: RegionReport, top: int = 15) -> str:
         f"{report.measures:,} Maßnahmen. Gezählt werden Chancen, nicht Menschen: niemand wird nach "
         "vorhergesagten Integrationschancen sortiert oder ausgewählt; wer eine Maßnahme erhält, "
         "entscheidet die Integrationsfachkraft.</p>",
+    ]
+
+
+def render_html(report: RegionReport, top: int = 15) -> str:
+    """The report as one HTML page (German headings, no external resource)."""
+    occupation = report.shortages[report.shortages["dimension"] == "occupation_group"]
+    occupation = occupation[occupation["demand"] >= 10].head(top)
+    impact = report.impact.assign(label=[TYPE_LABELS_DE[MeasureType(t)] for t in report.impact["type"]])
+    parts = [
+        *_head(report),
         "<h2>Engpässe: Angebot und Nachfrage</h2>",
         "<p>Nachfrage: offene Stellen, die es verlangen. Angebot: Arbeitsuchende, die es mitbringen und "
         "mindestens eine dieser Stellen in ihrer eigenen Pendelgrenze erreichen.</p>",

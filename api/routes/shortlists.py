@@ -130,7 +130,7 @@ def score(body: ScoreRequest, who: CanScore, engine: ReadyEngine, service: Servi
         )
     else:
         who = service.reach_all(who, [c for c, _ in pairs])
-    model = engine.model
+    model = engine.serving_info()  # a ReadyEngine has one
     scored = engine.score_pairs(pairs, date.today(), body.include_reasons)
     versions = engine.versions()
     items = scored_pairs(scored, audience, engine.geographies(scored[0], audience), engine.reference)

@@ -11,7 +11,7 @@ re-ranker's ceiling and how well a model recovers the preferences); it is never 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,3 +81,19 @@ class Oracle:
             c, v = ci[known].to_numpy(np.int64), vi[known].to_numpy(np.int64)
             out[known] = pair_utility(self.candidates, self.vacancies, c, v, self.places)[1]
         return out
+
+
+def load_oracle(path: Path | None, progress: Callable[[str], None] | None = None) -> Oracle | None:
+    """The generated world's hidden preferences; ``path`` is its folder or a file in it.
+
+    None without a path, or for a world generated before the oracle files (then the report has no
+    oracle figures; ``progress`` is told so).
+    """
+    if path is None:
+        return None
+    folder = path if path.is_dir() else path.parent
+    if not has_oracle(folder):
+        if progress is not None:
+            progress(f"{folder}: no oracle files (generated before them?): no oracle in the report")
+        return None
+    return Oracle.load(folder)

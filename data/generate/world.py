@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,6 @@ from data.formats import (
     STADT,
     VACANCIES,
 )
-from data.generate import writers as w
 from data.generate.catalog import Catalog, build_catalog
 from data.generate.config import WorldConfig
 from data.generate.defects import (
@@ -36,6 +35,19 @@ from data.generate.history import candidate_side, simulate, vacancy_side
 from data.generate.measures import measure_lines
 from data.generate.people import generate_candidates, generate_protected
 from data.generate.vacancies import generate_employers, generate_vacancies
+from data.generate.writers import (
+    CsvRow,
+    JsonLine,
+    landkreis_record,
+    oracle_job_seeker_record,
+    oracle_row,
+    oracle_vacancy_record,
+    proposal_row,
+    protected_row,
+    stadt_row,
+    vacancy_record,
+    write,
+)
 from matcher.erasure import make_private
 from matcher.reference import ReferenceData
 
@@ -55,7 +67,39 @@ def _split_spares(
     return frame[keep].reset_index(drop=True), frame.iloc[chosen].reset_index(drop=True)
 
 
-def _people(rng: np.random.Generator, catalog: Catalog, config: WorldConfig) -> dict[str, pd.DataFrame]:
+@dataclass(frozen=True)
+class People:
+    """The generated job seekers (both sources), their protected attributes, and the spare rows
+    that the broken rows of each source's file are made from."""
+
+    candidates: pd.DataFrame
+    protected: pd.DataFrame
+    stadt_spares: pd.DataFrame
+    landkreis_spares: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class Jobs:
+    """The generated employers and vacancies (open and closed), and the spare vacancy rows."""
+
+    employers: pd.DataFrame
+    vacancies: pd.DataFrame
+    spares: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class _World:
+    """Everything the files are written from."""
+
+    config: WorldConfig
+    catalog: Catalog
+    people: People
+    jobs: Jobs
+    history: pd.DataFrame
+    copies: pd.DataFrame  # duplicated vacancies as another channel delivers them
+
+
+def _people(rng: np.random.Generator, catalog: Catalog, config: WorldConfig) -> People:
     n_stadt = round(config.candidates * config.stadt_share)
     n_lk = config.candidates - n_stadt
     s_st = spares_needed(n_stadt, STADT_DEFECTS) if config.broken_rows else 0
@@ -64,17 +108,18 @@ def _people(rng: np.random.Generator, catalog: Catalog, config: WorldConfig) -> 
     stadt = (everyone["source"] == "stadt").to_numpy()
     everyone, stadt_spares = _split_spares(rng, everyone, stadt, s_st)
     everyone, lk_spares = _split_spares(rng, everyone, (everyone["source"] == "landkreis").to_numpy(), s_lk)
-    return {"candidates": everyone, "stadt_spares": stadt_spares, "landkreis_spares": lk_spares}
+    protected = generate_protected(rng, everyone, config.reference_date)
+    return People(everyone, protected, stadt_spares, lk_spares)
 
 
-def _jobs(rng: np.random.Generator, catalog: Catalog, config: WorldConfig) -> dict[str, pd.DataFrame]:
+def _jobs(rng: np.random.Generator, catalog: Catalog, config: WorldConfig) -> Jobs:
     n_open, n_closed = config.vacancies, config.n_closed_vacancies
     spares = spares_needed(n_open + n_closed, VACANCY_DEFECTS) if config.broken_rows else 0
     employers = generate_employers(rng, catalog, max(20, (n_open + n_closed) // 6))
     vacancies = generate_vacancies(rng, catalog, employers, n_open, n_closed + spares, config)
     vacancies, spare_rows = _split_spares(rng, vacancies, ~vacancies["open"].to_numpy(), spares)
     spare_rows["status"] = np.where(rng.random(len(spare_rows)) < 0.5, "filled", "withdrawn")
-    return {"employers": employers, "vacancies": vacancies, "vacancy_spares": spare_rows}
+    return Jobs(employers, vacancies, spare_rows)
 
 
 def _close(rng: np.random.Generator, vacancies: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
@@ -86,14 +131,16 @@ def _close(rng: np.random.Generator, vacancies: pd.DataFrame, history: pd.DataFr
     return vacancies.assign(status=np.where(vacancies["open"], "open", closed))
 
 
-def _history(rng: np.random.Generator, catalog: Catalog, config: WorldConfig, people: dict, jobs: dict) -> pd.DataFrame:
+def _history(
+    rng: np.random.Generator, catalog: Catalog, config: WorldConfig, people: People, jobs: Jobs
+) -> pd.DataFrame:
     today = config.reference_date
-    c_side = candidate_side(people["candidates"], today)
-    v_side = vacancy_side(jobs["vacancies"], today)
-    history = simulate(rng, c_side, v_side, people["protected"], config.n_proposals, config, catalog.places)
+    c_side = candidate_side(people.candidates, today)
+    v_side = vacancy_side(jobs.vacancies, today)
+    history = simulate(rng, c_side, v_side, people.protected, config.n_proposals, config, catalog.places)
     history["proposal_id"] = [f"VV-{i + 1:07d}" for i in range(len(history))]
-    history["candidate_id"] = people["candidates"]["id"].to_numpy()[history["ci"].to_numpy()]
-    history["vacancy_id"] = jobs["vacancies"]["id"].to_numpy()[history["vi"].to_numpy()]
+    history["candidate_id"] = people.candidates["id"].to_numpy()[history["ci"].to_numpy()]
+    history["vacancy_id"] = jobs.vacancies["id"].to_numpy()[history["vi"].to_numpy()]
     return history
 
 
@@ -118,103 +165,91 @@ def _duplicates(
     return copies
 
 
-def _vacancy_lines(rng: np.random.Generator, catalog: Catalog, jobs: dict, copies: pd.DataFrame) -> list[w.JsonLine]:
-    lines: list[w.JsonLine] = [w.vacancy_record(v, catalog) for v in jobs["vacancies"].itertuples()]
+def _vacancy_lines(rng: np.random.Generator, catalog: Catalog, jobs: Jobs, copies: pd.DataFrame) -> list[JsonLine]:
+    lines: list[JsonLine] = [vacancy_record(v, catalog) for v in jobs.vacancies.itertuples()]
     position = {line["stellen_id"]: i for i, line in enumerate(lines) if isinstance(line, dict)}
     # Insert from the back so that earlier positions stay valid; a copy follows its original.
     after = sorted(((position[c.original], c) for c in copies.itertuples()), key=lambda t: -t[0])
     for index, copy_row in after:
         at = int(rng.integers(index + 1, len(lines) + 1))
-        lines.insert(at, w.vacancy_record(copy_row, catalog))
+        lines.insert(at, vacancy_record(copy_row, catalog))
     return lines
 
 
-def _set_csv_id(row: w.CsvRow, new_id: str) -> w.CsvRow:
-    return w.CsvRow([new_id, *row.values[1:]], row.encoding)
+def _set_csv_id(row: CsvRow, new_id: str) -> CsvRow:
+    return CsvRow([new_id, *row.values[1:]], row.encoding)
 
 
 def _set_key(key: str) -> Any:
     return lambda record, new_id: {**record, key: new_id}
 
 
-def _rows(
-    rng: np.random.Generator,
-    catalog: Catalog,
-    config: WorldConfig,
-    people: dict,
-    jobs: dict,
-    history: pd.DataFrame,
-    copies: pd.DataFrame,
-) -> tuple[dict[str, list], dict[str, int]]:
+def _rows(rng: np.random.Generator, world: _World) -> tuple[dict[str, list], dict[str, int]]:
     """All files' rows in order, broken rows included, and how many broken rows each file has."""
-    cands = people["candidates"]
-    stadt = [w.stadt_row(c, catalog) for c in cands[cands["source"] == "stadt"].itertuples()]
-    landkreis: list[w.JsonLine] = [
-        w.landkreis_record(c, catalog) for c in cands[cands["source"] == "landkreis"].itertuples()
-    ]
-    vac_lines = _vacancy_lines(rng, catalog, jobs, copies)
-    proposals = [w.proposal_row(p, config.reference_date) for p in history.itertuples()]
+    catalog, cands, history = world.catalog, world.people.candidates, world.history
+    rows: dict[str, list] = {
+        STADT.name: [stadt_row(c, catalog) for c in cands[cands["source"] == "stadt"].itertuples()],
+        LANDKREIS.name: [landkreis_record(c, catalog) for c in cands[cands["source"] == "landkreis"].itertuples()],
+        VACANCIES.name: _vacancy_lines(rng, catalog, world.jobs, world.copies),
+        PROPOSALS.name: [proposal_row(p, world.config.reference_date) for p in history.itertuples()],
+    }
     broken = dict.fromkeys([f.name for f in FILES], 0)
-    if config.broken_rows:
-        spares_p = [
-            w.CsvRow([f"VV-{9_000_000 + i:07d}", *proposals[int(j)].values[1:]])
-            for i, j in enumerate(rng.integers(0, max(1, len(proposals)), size=64))
-        ]
-        stadt_spares = [w.stadt_row(c, catalog) for c in people["stadt_spares"].itertuples()]
-        lk_spares = [w.landkreis_record(c, catalog) for c in people["landkreis_spares"].itertuples()]
-        vac_spares = [w.vacancy_record(v, catalog) for v in jobs["vacancy_spares"].itertuples()]
-        first = lambda row: row.values[0]  # noqa: E731
-        broken[STADT.name] = insert_broken(rng, stadt, stadt_spares, STADT_DEFECTS, _set_csv_id, first)
-        lk_id, vac_id = LANDKREIS.column("id"), VACANCIES.column("id")
-        broken[LANDKREIS.name] = insert_broken(
-            rng, landkreis, lk_spares, LANDKREIS_DEFECTS, _set_key(lk_id), lambda r: r[lk_id]
-        )
-        broken[VACANCIES.name] = insert_broken(
-            rng, vac_lines, vac_spares, VACANCY_DEFECTS, _set_key(vac_id), lambda r: r[vac_id]
-        )
-        if proposals:
-            broken[PROPOSALS.name] = insert_broken(rng, proposals, spares_p, PROPOSAL_DEFECTS, _set_csv_id, first)
-    rows = {
-        STADT.name: stadt,
-        LANDKREIS.name: landkreis,
-        VACANCIES.name: vac_lines,
-        PROPOSALS.name: proposals,
-        PROTECTED.name: [w.protected_row(a) for a in people["protected"].itertuples()],
-        ORACLE.name: [w.oracle_row(p) for p in history.itertuples()],
-        ORACLE_JOB_SEEKERS.name: [w.oracle_job_seeker_record(c, catalog.places) for c in cands.itertuples()],
-        ORACLE_VACANCIES.name: [
-            w.oracle_vacancy_record(v, catalog.places)
-            for v in pd.concat([jobs["vacancies"], copies], ignore_index=True).itertuples()
-        ],
+    if world.config.broken_rows:
+        broken.update(_break(rng, world, rows))
+    vacancies = pd.concat([world.jobs.vacancies, world.copies], ignore_index=True)
+    rows |= {
+        PROTECTED.name: [protected_row(a) for a in world.people.protected.itertuples()],
+        ORACLE.name: [oracle_row(p) for p in history.itertuples()],
+        ORACLE_JOB_SEEKERS.name: [oracle_job_seeker_record(c, catalog.places) for c in cands.itertuples()],
+        ORACLE_VACANCIES.name: [oracle_vacancy_record(v, catalog.places) for v in vacancies.itertuples()],
     }
     return rows, broken
+
+
+def _break(rng: np.random.Generator, world: _World, rows: dict[str, list]) -> dict[str, int]:
+    """Insert broken rows (made from spare rows) into the files' rows; how many in each file."""
+    catalog, people, proposals = world.catalog, world.people, rows[PROPOSALS.name]
+    spares_p = [
+        CsvRow([f"VV-{9_000_000 + i:07d}", *proposals[int(j)].values[1:]])
+        for i, j in enumerate(rng.integers(0, max(1, len(proposals)), size=64))
+    ]
+    stadt_spares = [stadt_row(c, catalog) for c in people.stadt_spares.itertuples()]
+    lk_spares = [landkreis_record(c, catalog) for c in people.landkreis_spares.itertuples()]
+    vac_spares = [vacancy_record(v, catalog) for v in world.jobs.spares.itertuples()]
+    first = lambda row: row.values[0]  # noqa: E731
+    lk_id, vac_id = LANDKREIS.column("id"), VACANCIES.column("id")
+    broken = {
+        STADT.name: insert_broken(rng, rows[STADT.name], stadt_spares, STADT_DEFECTS, _set_csv_id, first),
+        LANDKREIS.name: insert_broken(
+            rng, rows[LANDKREIS.name], lk_spares, LANDKREIS_DEFECTS, _set_key(lk_id), lambda r: r[lk_id]
+        ),
+        VACANCIES.name: insert_broken(
+            rng, rows[VACANCIES.name], vac_spares, VACANCY_DEFECTS, _set_key(vac_id), lambda r: r[vac_id]
+        ),
+    }
+    if proposals:
+        broken[PROPOSALS.name] = insert_broken(rng, proposals, spares_p, PROPOSAL_DEFECTS, _set_csv_id, first)
+    return broken
 
 
 def _write(out: Path, rows: dict[str, list]) -> None:
     out.mkdir(parents=True, exist_ok=True)
     for spec in FILES:
-        w.write(spec, out, rows[spec.name])
+        write(spec, out, rows[spec.name])
 
 
-def _summary(
-    config: WorldConfig,
-    people: dict,
-    jobs: dict,
-    history: pd.DataFrame,
-    rows: dict[str, list],
-    broken: dict[str, int],
-    copies: pd.DataFrame,
-) -> dict[str, Any]:
+def _summary(world: _World, rows: dict[str, list], broken: dict[str, int]) -> dict[str, Any]:
+    config, history, copies = world.config, world.history, world.copies
     settings = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in asdict(config).items()}
-    sources = people["candidates"]["source"].value_counts()
-    status = jobs["vacancies"]["status"].value_counts()
-    older = people["protected"]["birth_year"] < config.bias_birth_year
+    sources = world.people.candidates["source"].value_counts()
+    status = world.jobs.vacancies["status"].value_counts()
+    older = world.people.protected["birth_year"] < config.bias_birth_year
     return {
         "config": settings,
         "files": {name: len(r) for name, r in rows.items()},
         "candidates": {"stadt": int(sources.get("stadt", 0)), "landkreis": int(sources.get("landkreis", 0))},
         "vacancies": {k: int(status.get(k, 0)) for k in ("open", "filled", "withdrawn")},
-        "employers": len(jobs["employers"]),
+        "employers": len(world.jobs.employers),
         "proposals": len(history),
         "outcomes": {k: int(v) for k, v in sorted(history["outcome"].value_counts().items())},
         "older_candidates": int(older.sum()),
@@ -240,13 +275,13 @@ def generate_world(out: Path, config: WorldConfig, reference: ReferenceData | No
     rng = np.random.default_rng(config.seed)
     catalog = build_catalog(reference or ReferenceData())
     people = _people(rng, catalog, config)
-    people["protected"] = generate_protected(rng, people["candidates"], config.reference_date)
     jobs = _jobs(rng, catalog, config)
     history = _history(rng, catalog, config, people, jobs)
-    jobs["vacancies"] = _close(rng, jobs["vacancies"], history)
-    copies = _duplicates(rng, jobs["vacancies"], history, config.duplicates)
-    rows, broken = _rows(rng, catalog, config, people, jobs, history, copies)
+    jobs = replace(jobs, vacancies=_close(rng, jobs.vacancies, history))
+    copies = _duplicates(rng, jobs.vacancies, history, config.duplicates)
+    world = _World(config, catalog, people, jobs, history, copies)
+    rows, broken = _rows(rng, world)
     rows[MEASURES.name], broken[MEASURES.name] = measure_lines(config, catalog)
     _write(Path(out), rows)
     make_private(Path(out))  # the exports hold (made-up) social data: 0700 folder, 0600 files
-    return _summary(config, people, jobs, history, rows, broken, copies)
+    return _summary(world, rows, broken)

@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from data.cells import de_date, de_number, json_value
 from data.formats import (
     LANDKREIS,
     ORACLE,
@@ -24,9 +25,6 @@ from data.formats import (
     STADT,
     VACANCIES,
     ExportFile,
-    de_date,
-    de_number,
-    json_value,
 )
 from data.generate.catalog import Catalog, Places
 from data.generate.contacts import contact_fields

@@ -8,6 +8,7 @@ changes nothing.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from data.formats import INGESTED_FILES, MEASURES, PROPOSALS, PROTECTED, VACANCIES
@@ -54,21 +55,48 @@ def _known_ids(people: list[Parsed[Candidate]], jobs: Parsed[Vacancy], aliases: 
     return KnownIds(accepted, rejected, vacancy_ids)
 
 
-def _write(
-    store: Store,
-    people: list[Candidate],
-    jobs: list[Vacancy],
-    proposals: list[Proposal],
-    protected: list[ProtectedAttributes],
-    catalogue: list[Measure],
-) -> None:
-    # One transaction: an error or KeyboardInterrupt anywhere leaves the store as it was.
-    with store.transaction() as conn:
-        store.upsert_candidates(conn, people)
-        store.upsert_vacancies(conn, jobs)
-        store.upsert_proposals(conn, proposals)
-        store.upsert_protected(conn, protected)
-        upsert_measures(store, conn, catalogue)
+@dataclass(frozen=True)
+class _Parsed:
+    """An export folder parsed: every file's records and rejects, the vacancies left after merging
+    duplicates, and the merged ids (alias -> kept id)."""
+
+    people: list[Parsed[Candidate]]
+    jobs: Parsed[Vacancy]
+    kept: list[Vacancy]
+    aliases: dict[str, str]
+    proposals: Parsed[Proposal]
+    protected: Parsed[ProtectedAttributes]
+    offered: list[Parsed[Measure]]
+
+    def files(self) -> list[Parsed]:
+        return [*self.people, self.jobs, self.proposals, self.protected, *self.offered]
+
+    def write(self, store: Store) -> None:
+        """Everything in one transaction: an error or KeyboardInterrupt anywhere leaves the store as it was."""
+        with store.transaction() as conn:
+            store.upsert_candidates(conn, [c for p in self.people for _, c in p.items])
+            store.upsert_vacancies(conn, self.kept)
+            store.upsert_proposals(conn, [p for _, p in self.proposals.items])
+            store.upsert_protected(conn, [p for _, p in self.protected.items])
+            upsert_measures(store, conn, [m for parsed in self.offered for _, m in parsed.items])
+
+
+def _parse(folder: Path, norm: Normaliser, progress: bool) -> _Parsed:
+    """Every file of the folder, parsed and de-duplicated by id; duplicate vacancies merged."""
+    people = [
+        stadt.parse_file(folder / stadt.FILE_NAME, norm, progress),
+        landkreis.parse_file(folder / landkreis.FILE_NAME, norm, progress),
+    ]
+    drop_duplicate_ids(people, lambda c: c.id, "id")
+    jobs = vacancies.parse_file(folder / vacancies.FILE_NAME, norm, progress)
+    drop_duplicate_ids([jobs], lambda v: v.id, VACANCIES.column("id"))
+    kept, aliases = vacancies.merge_duplicates([v for _, v in jobs.items])
+    known = _known_ids(people, jobs, aliases)
+    proposals = history.parse_proposals(folder / history.PROPOSALS_FILE, known, progress)
+    drop_duplicate_ids([proposals], lambda p: p.id, PROPOSALS.column("id"))
+    protected = history.parse_protected_file(folder / history.PROTECTED_FILE, known, progress)
+    drop_duplicate_ids([protected], lambda p: p.candidate_id, PROTECTED.column("candidate_id"))
+    return _Parsed(people, jobs, kept, aliases, proposals, protected, _measures(folder, norm, progress))
 
 
 def _measures(folder: Path, norm: Normaliser, progress: bool) -> list[Parsed[Measure]]:
@@ -88,7 +116,8 @@ def ingest_folder(
     progress: bool = False,
     suggester: OccupationSuggester | None = None,
 ) -> IngestReport:
-    """Import an export folder into the store, all or nothing.
+    """Import an export folder into the store, all or nothing; counts per file, merged duplicates,
+    the reject report's path and the store's counts.
 
     Args:
         folder: the export folder with the five files of ``data/README.md`` (and ``massnahmen.jsonl``).
@@ -99,45 +128,21 @@ def ingest_folder(
         suggester: where given, a vacancy with a title but a missing or unknown KldB code gets a
             proposed code in the reject report (marked as a proposal; the row is not changed).
 
-    Returns:
-        Counts per file, merged duplicates, the reject report's path and the store's counts.
-
     Raises:
         ExportFormatError: the folder or a required file is missing, or a file is unreadable
             as a whole (e.g. its header lacks columns).
     """
     folder = Path(folder)
     check_folder(folder)
-    norm = Normaliser(reference, suggester)
-    people = [
-        stadt.parse_file(folder / stadt.FILE_NAME, norm, progress),
-        landkreis.parse_file(folder / landkreis.FILE_NAME, norm, progress),
-    ]
-    drop_duplicate_ids(people, lambda c: c.id, "id")
-    jobs = vacancies.parse_file(folder / vacancies.FILE_NAME, norm, progress)
-    drop_duplicate_ids([jobs], lambda v: v.id, VACANCIES.column("id"))
-    kept, aliases = vacancies.merge_duplicates([v for _, v in jobs.items])
-    known = _known_ids(people, jobs, aliases)
-    proposals = history.parse_proposals(folder / history.PROPOSALS_FILE, known, progress)
-    drop_duplicate_ids([proposals], lambda p: p.id, PROPOSALS.column("id"))
-    protected = history.parse_protected_file(folder / history.PROTECTED_FILE, known, progress)
-    drop_duplicate_ids([protected], lambda p: p.candidate_id, PROTECTED.column("candidate_id"))
-    offered = _measures(folder, norm, progress)
-    files: list[Parsed] = [*people, jobs, proposals, protected, *offered]
-    rejects = [r for parsed in files for r in parsed.rejects]
+    parsed = _parse(folder, Normaliser(reference, suggester), progress)
+    files = parsed.files()
+    rejects = [r for p in files for r in p.rejects]
     report_path = write_reject_report(rejects, reject_dir)
-    _write(
-        store,
-        [c for p in people for _, c in p.items],
-        kept,
-        [p for _, p in proposals.items],
-        [p for _, p in protected.items],
-        [m for parsed in offered for _, m in parsed.items],
-    )
+    parsed.write(store)
     return IngestReport(
         folder=folder,
         sources={p.file: SourceCounts(len(p.items), p.rejected, p.warnings) for p in files},
-        duplicates_merged=len(aliases),
+        duplicates_merged=len(parsed.aliases),
         reject_report=report_path,
         rejects=rejects,
         store_counts={table: store.count(table) for table in STORE_TABLES},

@@ -1,8 +1,8 @@
 """What every source shares: rows being parsed and parsed files.
 
-The field parsers live with the formats in ``data.formats``. They raise ``ValueError`` with the
-reject reason; :class:`Row` turns that into a :class:`~data.ingest.report.Reject` with file, line
-and field.
+The cell parsers live in ``data.cells`` (the field tables in ``data.formats``). They raise
+``ValueError`` with the reject reason; :class:`Row` turns that into a
+:class:`~data.ingest.report.Reject` with file, line and field.
 """
 
 from __future__ import annotations
@@ -13,14 +13,14 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from data.formats import WRONG_TYPE, is_missing
+from data.cells import WRONG_TYPE, is_missing
 from data.ingest.readers import RawRecord
 from data.ingest.report import WARNING_PREFIX, Reject, shorten
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
 
-# Reject reasons: tests and the README refer to these words (the cell parsers' are in data.formats).
+# Reject reasons: tests and the README refer to these words (the cell parsers' are in data.cells).
 MISSING = "missing value"
 DUPLICATE_ID = "duplicate id"
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from data.formats import LANDKREIS, json_list, list_of
+from data.cells import json_list, list_of
+from data.formats import LANDKREIS
 from data.ingest.common import Parsed, Row, build_model, parse_records
 from data.ingest.normalise import Normaliser
 from data.ingest.readers import read_jsonl

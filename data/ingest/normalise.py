@@ -7,7 +7,7 @@ from dataclasses import replace
 from functools import cached_property
 from typing import Any
 
-from data.formats import text
+from data.cells import text
 from data.ingest.common import MISSING, Row
 from data.ingest.report import PROPOSAL_PREFIX
 from matcher.errors import UnknownPlaceError
@@ -105,23 +105,16 @@ class Normaliser:
         return kept
 
     # --- places ------------------------------------------------------------------------------
-    def _check_ags(self, row: Row, name: str, value: Any) -> str | None:
-        ags = row.get(name, text)
+    def _check_place(self, row: Row, name: str, kind: str, value: Any = None) -> str | None:
+        """The field's AGS (``kind="ags"``) or postcode, None (and a reject) when it names no place;
+        the reject quotes ``value`` (the raw cell) for an AGS, the cleaned text for a postcode."""
+        found = row.get(name, text)
         try:
-            check_place(self.gazetteer, ags, None)
+            check_place(self.gazetteer, *((found, None) if kind == "ags" else (None, found)))
         except UnknownPlaceError as exc:
-            row.reject(name, value, exc.rule)
+            row.reject(name, value if kind == "ags" else found, exc.rule)
             return None
-        return ags
-
-    def _check_postcode(self, row: Row, name: str) -> str | None:
-        postcode = row.get(name, text)
-        try:
-            check_place(self.gazetteer, None, postcode)
-        except UnknownPlaceError as exc:
-            row.reject(name, postcode, exc.rule)
-            return None
-        return postcode
+        return found
 
     def _ags_by_name(self, row: Row, name: str) -> str | None:
         value = row.get(name, text)
@@ -144,8 +137,8 @@ class Normaliser:
         cannot be resolved gets a reject and ``(None, None)``.
         """
         failed = len(row.problems)
-        postcode = self._check_postcode(row, postcode_field)
-        ags = self._check_ags(row, ags_field, row.raw(ags_field)) if ags_field else None
+        postcode = self._check_place(row, postcode_field, "postcode")
+        ags = self._check_place(row, ags_field, "ags", row.raw(ags_field)) if ags_field else None
         if ags is None and name_field and len(row.problems) == failed:
             ags = self._ags_by_name(row, name_field)
         if len(row.problems) > failed:

@@ -8,7 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from data.formats import STADT, list_of, pipe_list
+from data.cells import list_of, pipe_list
+from data.formats import STADT
 from data.ingest.common import Parsed, Row, build_model, parse_records
 from data.ingest.normalise import Normaliser
 from data.ingest.readers import read_csv

@@ -72,10 +72,11 @@ def home_settings(home: Path, encoder: str | None) -> ServiceSettings:
 def api_world(tmp_path_factory: pytest.TempPathFactory, default_encoder: Encoder, default_encoder_dir: Path) -> World:
     """Generate, ingest, index, train and register, and issue one token per role."""
     from data.generate import WorldConfig, generate_world
+    from data.generate.oracle import load_oracle
     from data.ingest import ingest_folder
-    from matcher.engine import build_indexes
+    from matcher.snapshot import build_indexes
     from tests.training.conftest import small_config
-    from training.pipeline import run
+    from training.pipeline import TrainingInputs, run
     from training.tracking import Registry
 
     home = tmp_path_factory.mktemp("api-home")
@@ -85,9 +86,8 @@ def api_world(tmp_path_factory: pytest.TempPathFactory, default_encoder: Encoder
     ingest_folder(home / "world", store, ReferenceData(), home / "rejects", progress=False)
     build_indexes(store, default_encoder, ReferenceData(), settings.index_dir)
     registry = Registry.of(settings)
-    result = run(
-        small_config(), registry, default_encoder, store, home / "world" / "oracle_utilities.csv", home / "cache"
-    )
+    oracle = load_oracle(home / "world")
+    result = run(TrainingInputs(small_config(), default_encoder, store, home / "cache", oracle), registry)
     store.close()
     assert result.promoted, result.decision
     plain = issue_demo_tokens(settings)

@@ -44,7 +44,7 @@ for i in range(100_000):
 """
 
 COMPACTIONS = """
-from matcher.engine import save_snapshot
+from matcher.snapshot import save_snapshot
 from matcher.serving import open_engine
 from matcher.settings import Settings
 

@@ -226,7 +226,7 @@ def test_odd_ids_are_422_and_never_reach_the_audit_log(
 
 
 def test_ingestion_rejects_odd_ids_with_the_same_rule() -> None:
-    from data.formats import ident
+    from data.cells import ident
     from matcher.models import RECORD_ID_PATTERN
 
     assert ident(" S-0001676 ") == "S-0001676" and RECORD_ID_PATTERN.match("adhoc-" + "f" * 32)

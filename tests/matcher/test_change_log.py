@@ -16,9 +16,10 @@ import numpy as np
 import pytest
 
 from matcher.encoder import Encoder
-from matcher.engine import Engine, EngineConfig, build_indexes
+from matcher.engine import Engine, EngineConfig
 from matcher.filters import FilterOptions
 from matcher.reference import ReferenceData
+from matcher.snapshot import build_indexes
 from matcher.store import Store
 from tests.factories import make_candidate, make_vacancy
 from tests.matcher.test_engine import LAGER, jobs, people

@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 from typer.testing import CliRunner
 
 from matcher.encoder import Encoder
-from matcher.engine import Engine, EngineConfig, build_indexes
+from matcher.engine import Engine, EngineConfig, ServingModel
 from matcher.errors import IndexModelMismatchError, UnknownCandidateError, UnknownVacancyError
 from matcher.features import FEATURE_INDEX
 from matcher.filters import FilterOptions
@@ -24,6 +24,7 @@ from matcher.reference import ReferenceData
 from matcher.render import render_candidate, render_vacancy
 from matcher.reranker import Reranker
 from matcher.retrieval import RetrievalConfig
+from matcher.snapshot import build_indexes
 from matcher.store import Store
 from tests.factories import make_candidate, make_vacancy
 from training import cli
@@ -203,7 +204,7 @@ class ReverseReranker(Reranker):
 
 def test_reranker_decides_the_order(engine: Engine) -> None:
     plain = engine.shortlist_for_candidate("C-lager", k=10)
-    engine.reranker = ReverseReranker()
+    engine.serving = ServingModel(ReverseReranker(), engine.model)
     reversed_ = engine.shortlist_for_candidate("C-lager", k=10)
     assert [i.id for i in reversed_.items] == [i.id for i in plain.items][::-1]
     assert reversed_.items[0].reasons and reversed_.scorer == "reverse-test"

@@ -8,13 +8,14 @@ from pathlib import Path
 import pytest
 
 from matcher.encoder import Encoder
-from matcher.engine import Engine, EngineConfig, build_indexes
+from matcher.engine import Engine, EngineConfig
 from matcher.errors import InsufficientProfileError, UnknownCandidateError
 from matcher.filters import FilterOptions
 from matcher.geo import Gazetteer
 from matcher.measures import Measure, MeasureCatalogue, count_measures, upsert_measures
 from matcher.opportunities import find_opportunities
 from matcher.reference import ReferenceData
+from matcher.snapshot import build_indexes
 from matcher.store import Store
 from tests.factories import make_candidate, make_vacancy
 

@@ -117,17 +117,17 @@ def shuffled_trainer(data: Datasets, config: TrainingConfig) -> LightGBMReranker
 def registry_runs(
     small_world: Path, training_encoder: TextEncoder, tmp_path_factory: pytest.TempPathFactory
 ) -> RegistryRuns:
-    from training.pipeline import run
+    from data.generate.oracle import load_oracle
+    from training.pipeline import TrainingInputs, run
     from training.tracking import Registry
 
     home = copy_world(small_world, tmp_path_factory, "registry-home")
     settings = Settings(home=home)
     store = Store(settings.store_url)
-    oracle = home / "world" / "oracle_utilities.csv"
-    cache = home / "cache"
+    inputs = TrainingInputs(small_config(), training_encoder, store, home / "cache", load_oracle(home / "world"))
     registry = Registry.of(settings)
-    first = run(small_config(), registry, training_encoder, store, oracle, cache)
-    shuffled = run(small_config(), registry, training_encoder, store, oracle, cache, trainer=shuffled_trainer)
+    first = run(inputs, registry)
+    shuffled = run(inputs, registry, trainer=shuffled_trainer)
     store.close()
     return RegistryRuns(settings, first, shuffled)
 
@@ -135,11 +135,11 @@ def registry_runs(
 @pytest.fixture(scope="session")
 def small_datasets(small_world: Path, training_encoder: TextEncoder) -> Datasets:
     """The small world's learning-to-rank sets (embeddings cached under the world's home)."""
-    from training.pipeline import prepare
+    from data.generate.oracle import load_oracle
+    from training.pipeline import TrainingInputs, prepare
 
     store = Store(Settings(home=small_world).store_url)
-    data = prepare(
-        small_config(), training_encoder, store, small_world / "world" / "oracle_utilities.csv", small_world / "cache"
-    )
+    oracle = load_oracle(small_world / "world")
+    data = prepare(TrainingInputs(small_config(), training_encoder, store, small_world / "cache", oracle))
     store.close()
     return data

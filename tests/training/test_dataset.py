@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from training.dataset import age_matched, with_feedback
+from training.dataset import with_feedback
+from training.negatives import age_matched
 
 
 def test_passt_nicht_feedback_is_an_explicit_negative_of_that_day() -> None:

@@ -28,8 +28,8 @@ def test_explanations_for_every_top_result(
         # Contributions plus the bias add up to the score (LightGBM's SHAP property).
         for j, row in enumerate(top):
             result = explain(
-                corpus.candidates[test.cand[row]],
-                corpus.vacancies[test.vac[row]],
+                corpus.candidates.records[test.cand[row]],
+                corpus.vacancies.records[test.vac[row]],
                 test.features[row],
                 contributions[j],
                 reference,

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import update
 
+from data.generate.oracle import load_oracle
 from matcher.features import FEATURE_NAMES
 from matcher.models import PROTECTED_ATTRIBUTE_NAMES
 from matcher.settings import Settings
@@ -85,9 +86,8 @@ def test_changing_protected_attributes_changes_no_feature(
     after = Store(settings.store_url).protected_attributes()
     assert not before.equals(after)
     store = Store(settings.store_url)
-    rebuilt = pipeline.prepare(
-        small_config(), training_encoder, store, home / "world" / "oracle_utilities.csv", home / "cache"
-    )
+    oracle = load_oracle(home / "world")
+    rebuilt = pipeline.prepare(pipeline.TrainingInputs(small_config(), training_encoder, store, home / "cache", oracle))
     store.close()
     assert small_datasets.train is not None and rebuilt.train is not None
     for name in ("train", "test", "audit"):

@@ -27,7 +27,7 @@ def test_proposed_pairs_get_exactly_the_exported_utility(small_world, small_data
     exported = pd.read_csv(small_world / "world" / "oracle_utilities.csv", dtype={"kunden_id": str, "stellen_id": str})
     by_pair = exported.groupby(["kunden_id", "stellen_id"])["utility"].max()
     rows = np.flatnonzero(test.proposed)
-    keys = [(corpus.candidates[test.cand[r]].id, corpus.vacancies[test.vac[r]].id) for r in rows]
+    keys = [(corpus.candidates.records[test.cand[r]].id, corpus.vacancies.records[test.vac[r]].id) for r in rows]
     found = [(r, by_pair[k]) for r, k in zip(rows, keys) if k in by_pair.index]
     assert len(found) > 0.9 * len(rows)  # the rest name a merged duplicate's id in the export
     computed = np.array([test.utility[r] for r, _ in found])

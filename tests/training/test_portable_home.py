@@ -45,7 +45,8 @@ def _under(uri: str, folder: Path) -> bool:
 def test_training_in_a_copied_home_stays_in_the_copy(
     cli_trained: CliRun, training_encoder: TextEncoder, tmp_path: Path
 ) -> None:
-    from training.pipeline import run
+    from data.generate.oracle import load_oracle
+    from training.pipeline import TrainingInputs, run
     from training.tracking import Registry
 
     original = _settings(cli_trained.home)
@@ -63,14 +64,9 @@ def test_training_in_a_copied_home_stays_in_the_copy(
 
     store = Store(copy.store_url)
     try:
-        result = run(
-            small_config(),
-            Registry.of(copy),
-            training_encoder,
-            store,
-            copy.home / "world" / "oracle_utilities.csv",
-            copy.embedding_cache_dir,
-        )
+        oracle = load_oracle(copy.home / "world")
+        inputs = TrainingInputs(small_config(), training_encoder, store, copy.embedding_cache_dir, oracle)
+        result = run(inputs, Registry.of(copy))
     finally:
         store.close()
 

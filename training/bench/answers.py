@@ -58,13 +58,14 @@ def build(home: Path) -> None:
     from api.demo import issue_demo_tokens
     from api.settings import ServiceSettings
     from data.generate import WorldConfig, generate_world
+    from data.generate.oracle import load_oracle
     from data.ingest import ingest_folder
     from matcher.encoder import Encoder, EncoderConfig
-    from matcher.engine import build_indexes
     from matcher.reference import ReferenceData
+    from matcher.snapshot import build_indexes
     from matcher.store import Store
     from training.config import TrainingConfig
-    from training.pipeline import run
+    from training.pipeline import TrainingInputs, run
     from training.tracking import Registry
 
     home.mkdir(parents=True, exist_ok=True)
@@ -75,7 +76,8 @@ def build(home: Path) -> None:
     ingest_folder(home / "world", store, ReferenceData(), home / "rejects", progress=False)
     build_indexes(store, encoder, ReferenceData(), settings.index_dir)
     config = TrainingConfig(fairness_min_support=1_000_000, calibration_min_rows=50)
-    result = run(config, Registry.of(settings), encoder, store, home / "world" / "oracle_utilities.csv", home / "cache")
+    oracle = load_oracle(home / "world" / "oracle_utilities.csv")
+    result = run(TrainingInputs(config, encoder, store, home / "cache", oracle), Registry.of(settings))
     store.close()
     tokens = issue_demo_tokens(settings)
     with TestClient(create_app(settings)):

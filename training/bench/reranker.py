@@ -53,13 +53,13 @@ def time_fit(
 def world_training(settings: Settings, params: LambdaMartParams) -> tuple[str, float, int] | None:
     """Training time on the store's training set, or None when the store is empty."""
     from matcher.encoder import load_default_encoder
-    from training.pipeline import prepare
+    from training.pipeline import TrainingInputs, prepare
 
     store = Store(settings.store_url)
     if store.count("proposals") == 0:
         return None
     encoder = load_default_encoder(settings.encoder, settings.encoder_dir)
-    data = prepare(TrainingConfig(params=params), encoder, store, None, settings.embedding_cache_dir)
+    data = prepare(TrainingInputs(TrainingConfig(params=params), encoder, store, settings.embedding_cache_dir))
     assert data.train is not None
     train = data.train.with_relevant()
     seconds, _ = time_fit(train.features, train.labels, train.group_sizes(), params)

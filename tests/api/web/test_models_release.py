@@ -31,23 +31,24 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def two_versions(api_world: World, default_encoder: object, tmp_path_factory: pytest.TempPathFactory) -> World:
+    from data.generate.oracle import load_oracle
     from tests.api.conftest import home_settings
     from tests.training.conftest import shuffled_trainer, small_config
-    from training.pipeline import run
+    from training.pipeline import TrainingInputs, run
     from training.tracking import Registry
 
     world = copy_world(api_world, tmp_path_factory.mktemp("two-versions") / "home")
     store = Store(world.settings.store_url)
     source = api_world.settings.home
-    result = run(
+    inputs = TrainingInputs(
         small_config(),
-        Registry.of(home_settings(world.settings.home, world.settings.encoder)),
         default_encoder,  # type: ignore[arg-type]
         store,
-        source / "world" / "oracle_utilities.csv",
         source / "cache",
-        trainer=shuffled_trainer,
+        load_oracle(source / "world"),
     )
+    registry = Registry.of(home_settings(world.settings.home, world.settings.encoder))
+    result = run(inputs, registry, trainer=shuffled_trainer)
     store.close()
     assert result.model_version == "2" and not result.promoted, result.decision
     return world
