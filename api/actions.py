@@ -25,16 +25,16 @@ from api.errors import NotReadyError
 from api.schemas import OutcomeRequest
 from api.security import ALL_TEAMS, Permission, Principal
 from api.service import Service, index_label
-from matcher.contacts import ContactRequest, RequestStatus, about, contact_requests_table, made_by
-from matcher.engine import Engine
 from matcher.errors import UnknownContactRequestError
-from matcher.filters import FilterOptions
-from matcher.measures import MeasureCatalogue, stored_measures
-from matcher.models import Proposal
-from matcher.occupations import OccupationSuggester
-from matcher.opportunities import Opportunities, OpportunityConfig, find_opportunities
-from matcher.outcome_checks import check_outcome
-from matcher.store import proposals_table
+from matcher.ranking.engine import Engine
+from matcher.ranking.filters import FilterOptions
+from matcher.records.models import Proposal
+from matcher.records.store import proposals_table
+from matcher.services.contacts import ContactRequest, RequestStatus, about, contact_requests_table, made_by
+from matcher.services.measures import MeasureCatalogue, stored_measures
+from matcher.services.occupations import OccupationSuggester
+from matcher.services.opportunities import Opportunities, OpportunityConfig, find_opportunities
+from matcher.services.outcome_checks import check_outcome
 
 # The API's labels of the use cases that pages run too (see the module docstring).
 REQUEST_CONTACT = "POST /v1/vacancies/{id}/contact-requests"

@@ -31,7 +31,7 @@ from api.server import SERVING_APP, run_server, server_command
 from api.service import Observers, Service
 from api.settings import ServiceSettings
 from api.telemetry import RequestTelemetry
-from matcher.private import wide_modes
+from matcher.records.private import wide_modes
 
 logger = logging.getLogger(__name__)
 

@@ -6,8 +6,8 @@ import json
 
 from api.security import demo_people_tokens
 from api.settings import ServiceSettings
-from matcher.staff import StaffDirectory, TeamRule
-from matcher.store import Store
+from matcher.records.store import Store
+from matcher.services.staff import StaffDirectory, TeamRule
 
 
 def team_rule(settings: ServiceSettings) -> TeamRule:

@@ -19,7 +19,7 @@ from api.logs import note_principal
 from api.security import ACCESS_REASON_HEADER, AccessReason, Permission, Principal
 from api.service import Service
 from api.validation import use_reference
-from matcher.engine import Engine
+from matcher.ranking.engine import Engine
 
 # auto_error=False: a missing or non-bearer header is answered by us, as 401 with the header.
 _bearer = HTTPBearer(
@@ -127,7 +127,7 @@ class Requires:
 
 def _caught_up(engine: Engine | None) -> bool:
     """Whether the engine has applied every change-log entry (the cheap check of
-    :meth:`matcher.engine.Engine.sync`: one indexed ``max`` of the log's key, no lock)."""
+    :meth:`matcher.ranking.engine.Engine.sync`: one indexed ``max`` of the log's key, no lock)."""
     return engine is not None and engine.store.last_change() <= engine.applied_seq
 
 

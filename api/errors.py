@@ -24,7 +24,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-from matcher.encoder import EncoderNotBuiltError
 from matcher.errors import (
     ContactRequestClosedError,
     IndexCorruptError,
@@ -39,7 +38,8 @@ from matcher.errors import (
     UnknownPseudonymError,
     UnknownVacancyError,
 )
-from matcher.outcome_checks import ImplausibleOutcomeError
+from matcher.ranking.encoder import EncoderNotBuiltError
+from matcher.services.outcome_checks import ImplausibleOutcomeError
 
 
 class NotReadyError(MatcherError):

@@ -8,7 +8,7 @@
   teams come from the claims through :class:`ClaimMapping` (Keycloak's ``realm_access.roles`` and
   ``groups`` by default). People get the staff id ``u-`` + 12 hex digits of a hash of issuer and
   subject: stable, pseudonymous, never a name or an e-mail;
-- anything else is a personal token of :mod:`matcher.staff`.
+- anything else is a personal token of :mod:`matcher.services.staff`.
 
 Caching: a verified JWT's principal is kept until the token expires; a personal token's for
 :data:`LOCAL_CACHE_SECONDS` only, so that a revoked or expired one is refused by every worker
@@ -28,7 +28,7 @@ import httpx
 import jwt
 
 from api.security import Principal, Role
-from matcher.staff import StaffDirectory, check_teams, hash_token
+from matcher.services.staff import StaffDirectory, check_teams, hash_token
 
 LOCAL_CACHE_SECONDS = 0.5
 _CACHE_LIMIT = 10_000

@@ -1,7 +1,7 @@
 """The presenter: a shortlist as the API answer and the web pages' model, for one audience.
 
 Pure: it reads the shortlist (which carries its query record, direction, k and whether it was
-explained) and the audience (:class:`matcher.audience.Audience`, built once per request from the
+explained) and the audience (:class:`matcher.ranking.audience.Audience`, built once per request from the
 signed-in person by :func:`audience_of`), and writes nothing. Auditing is a separate call
 (:meth:`api.service.Service.audit_shortlist`), made before the answer is presented.
 """
@@ -15,10 +15,10 @@ from typing import Any, cast
 from api.security import Permission, Principal
 from api.service import Service
 from api.views import shortlist_items
-from matcher.audience import Audience
-from matcher.models import Candidate, Vacancy
-from matcher.reference import ReferenceData
-from matcher.retrieval import Shortlist
+from matcher.ranking.audience import Audience
+from matcher.ranking.shortlist import Shortlist
+from matcher.records.models import Candidate, Vacancy
+from matcher.records.reference import ReferenceData
 
 
 def audience_of(who: Principal, service: Service) -> Audience:

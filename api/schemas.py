@@ -14,8 +14,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.validation import KnownAgs, KnownPostcode, KnownSkill
-from matcher.filters import SWITCHABLE_FILTERS, FilterOptions
-from matcher.models import (
+from matcher.ranking.filters import SWITCHABLE_FILTERS, FilterOptions
+from matcher.records.models import (
     Candidate,
     CandidateProfile,
     CandidateSource,
@@ -231,7 +231,7 @@ class ReasonPointOut(BaseModel):
 
 
 class StrengthOut(BaseModel):
-    """The match strength in words (:mod:`matcher.strength`): absolute, from the probability."""
+    """The match strength in words (:mod:`matcher.ranking.strength`): absolute, from the probability."""
 
     key: Literal["gut", "mittel", "gering", "keine"]
     label: str = Field(description="'gute Aussicht', 'mittlere Aussicht', 'geringe Aussicht', 'ohne Einschätzung'")
@@ -240,7 +240,7 @@ class StrengthOut(BaseModel):
     cap_reason: str | None = None
 
 
-STRENGTH_DESCRIPTION = "the probability in words (thresholds in matcher.strength); capped for another field"
+STRENGTH_DESCRIPTION = "the probability in words (thresholds in matcher.ranking.strength); capped for another field"
 POINTS_DESCRIPTION = (
     "the reasons as points with polarity (fits: true 'passt', false 'passt nicht / fehlt'), every family "
     "(not cut), each point once; no vacancy age or similarity (not reasons to staff); for the employer "
@@ -306,7 +306,7 @@ class ScoreResponse(BaseModel):
 
 class CandidateCard(BaseModel):
     """A pseudonymised candidate for the employer service: no text, no contact, no origin, and every
-    field coarse enough that at least 5 job seekers share the card (:mod:`matcher.cards`)."""
+    field coarse enough that at least 5 job seekers share the card (:mod:`matcher.records.cards`)."""
 
     id: str
     occupation_group: str = Field(description="KldB 2010 Berufshauptgruppe (2 digits)")

@@ -1,7 +1,7 @@
 """Roles, permissions, teams and the caller of a request.
 
 Every request is a named person or machine client (:class:`Principal`) with one role and teams,
-found by :mod:`api.identity` from a personal token (:mod:`matcher.staff`) or from the identity
+found by :mod:`api.identity` from a personal token (:mod:`matcher.services.staff`) or from the identity
 provider's access token. A role's permissions are the sets below; a caseworker's teams bound which
 job seekers they may reach (need-to-know, § 67c SGB X), see :meth:`api.service.Service.reach`.
 """
@@ -14,8 +14,8 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 
-from matcher.private import private_dir
-from matcher.staff import ALL_TEAMS, StaffDirectory
+from matcher.records.private import private_dir
+from matcher.services.staff import ALL_TEAMS, StaffDirectory
 
 
 class Role(StrEnum):

@@ -3,7 +3,7 @@
 ``Service.start`` never fails for a missing model, index or encoder: it records why and the app
 starts anyway (``/health`` answers, ``/ready`` says what is missing, shortlists answer 503).
 
-Consistency: the engine follows the store's change log (see :mod:`matcher.engine`). Every request
+Consistency: the engine follows the store's change log (see :mod:`matcher.ranking.engine`). Every request
 that reads engine state gets it through :meth:`Service.ready_engine` (or ``index_engine``), which
 applies the entries that other workers (or replicas, or ``matcher train``) wrote, so each answer
 includes every write that was acknowledged before the request arrived. Writes and model reloads are log entries too.
@@ -22,10 +22,6 @@ from api.errors import AccessReasonRequiredError, NotReadyError, ReloadFailedErr
 from api.identity import Authenticator, OidcVerifier
 from api.security import Principal
 from api.settings import ServiceSettings
-from matcher.audit import AuditEntry, AuditLog
-from matcher.contacts import ContactBook
-from matcher.encoder import EncoderNotBuiltError
-from matcher.engine import Engine, StageObserver
 from matcher.errors import (
     IndexCorruptError,
     IndexMissingError,
@@ -34,12 +30,16 @@ from matcher.errors import (
     ModelNotFoundError,
     UnknownPseudonymError,
 )
-from matcher.pseudonyms import PersonNumbers, Pseudonyms
-from matcher.reference import ReferenceData
-from matcher.retrieval import IndexVersion, Shortlist
-from matcher.serving import ModelInfo, champion_loader, open_audit_log, open_engine, rotate_audit_log
-from matcher.staff import StaffDirectory, TeamRule
-from matcher.store import Store
+from matcher.ranking.encoder import EncoderNotBuiltError
+from matcher.ranking.engine import Engine, StageObserver
+from matcher.ranking.shortlist import IndexVersion, Shortlist
+from matcher.records.reference import ReferenceData
+from matcher.records.store import Store
+from matcher.services.audit import AuditEntry, AuditLog
+from matcher.services.contacts import ContactBook
+from matcher.services.pseudonyms import PersonNumbers, Pseudonyms
+from matcher.services.serving import ModelInfo, champion_loader, open_audit_log, open_engine, rotate_audit_log
+from matcher.services.staff import StaffDirectory, TeamRule
 
 _INDEX_ERRORS = (IndexMissingError, IndexCorruptError, IndexModelMismatchError)
 

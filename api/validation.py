@@ -1,6 +1,6 @@
 """Checks of request bodies that need the service's reference data: places against the gazetteer.
 
-The rule is :func:`matcher.geo.check_place`, the same one ingestion applies: a municipality key
+The rule is :func:`matcher.records.geo.check_place`, the same one ingestion applies: a municipality key
 (AGS) and a postcode must be known to the gazetteer, and the postcode must be one of the
 municipality's. It runs in two ways, both answering 422 that names the field and the rule and
 never the value:
@@ -24,9 +24,9 @@ from pydantic import AfterValidator, ValidationInfo
 from pydantic_core import PydanticCustomError
 
 from matcher.errors import UnknownPlaceError
-from matcher.geo import Gazetteer, check_place
-from matcher.models import Ags, Postcode
-from matcher.reference import ReferenceData
+from matcher.records.geo import Gazetteer, check_place
+from matcher.records.models import Ags, Postcode
+from matcher.records.reference import ReferenceData
 
 if TYPE_CHECKING:
     from api.service import Service

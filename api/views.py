@@ -5,13 +5,13 @@ schema (``ShortlistResponse``, ``ScoreResponse``: still the documented contract,
 checks every answer against it) and serialised with orjson by :class:`api.responses.LeanJSON`.
 Validating a 17 kB answer through pydantic cost more than ranking it.
 
-Geography by role (:class:`matcher.audience.Audience`): only roles that may read the full candidate
+Geography by role (:class:`matcher.ranking.audience.Audience`): only roles that may read the full candidate
 record (which holds the postcode anyway: caseworker, admin) get exact distances and commute times.
-The employer service gets bands only (:func:`matcher.geography.distance_band`,
-:func:`matcher.geography.commute_band`), in facts, details and the German distance reason
+The employer service gets bands only (:func:`matcher.ranking.geography.distance_band`,
+:func:`matcher.ranking.geography.commute_band`), in facts, details and the German distance reason
 (:func:`banded_distance_reason`), and these bands are measured from the centre of the area that
 the candidate card names, not from the postcode: the engine measures each returned pair once for
-its audience (:class:`matcher.geography.PairGeography`). Exact
+its audience (:class:`matcher.ranking.geography.PairGeography`). Exact
 distances to a dozen vacancies of known postcode pin a postcode; so do bands of the exact
 distances, for most job seekers (see tests/api/test_inference.py). Bands from the municipality are
 a function of what the card shows, so no number of answers tells more than the card. Every role
@@ -29,16 +29,16 @@ import numpy as np
 from numpy.typing import NDArray
 
 from api.schemas import CandidateCard, IndexVersionOut, ModelOut
-from matcher.audience import Audience
-from matcher.cards import coarse_card
-from matcher.explain import VALUED_FAMILIES, render_reason
-from matcher.geography import PairGeography, commute_band, distance_band
-from matcher.labels_de import COMMUTE_MODE_DE
-from matcher.models import Candidate, Vacancy, effective_licences
-from matcher.reference import ReferenceData
-from matcher.retrieval import Details, Explained, IndexVersion, PairBatch, ShortlistItem
-from matcher.serving import ModelInfo
-from matcher.strength import pair_strength
+from matcher.ranking.audience import Audience
+from matcher.ranking.explain import VALUED_FAMILIES, render_reason
+from matcher.ranking.geography import PairGeography, commute_band, distance_band
+from matcher.ranking.shortlist import Details, Explained, IndexVersion, PairBatch, ShortlistItem
+from matcher.ranking.strength import pair_strength
+from matcher.records.cards import coarse_card
+from matcher.records.labels_de import COMMUTE_MODE_DE
+from matcher.records.models import Candidate, Vacancy, effective_licences
+from matcher.records.reference import ReferenceData
+from matcher.services.serving import ModelInfo
 
 
 def model_out(info: ModelInfo) -> ModelOut:
@@ -56,8 +56,8 @@ def index_out(version: IndexVersion) -> IndexVersionOut:
     )
 
 
-# --- geography by role (the figures: matcher.geography, measured once by the engine) -------------
-_GEOGRAPHY_FAMILY = "distance"  # the reason family whose sentence holds km and minutes (matcher.explain)
+# --- geography by role (the figures: matcher.ranking.geography, measured once by the engine) -------------
+_GEOGRAPHY_FAMILY = "distance"  # the reason family whose sentence holds km and minutes (matcher.ranking.explain)
 _UNKNOWN_FAMILY = "?"
 
 
@@ -119,7 +119,7 @@ class _Geography:
     """One pair as one role may see it: None for exact figures, else the card's bands and fields."""
 
     card: dict[str, Any] | None
-    coarse: dict[str, Any] | None = None  # matcher.cards.coarse_card, and whether the German level suffices
+    coarse: dict[str, Any] | None = None  # matcher.records.cards.coarse_card, and whether the German level suffices
     vacancy: Vacancy | None = None
 
     @classmethod
@@ -205,7 +205,7 @@ def stored_reasons(
     geography: PairGeography | None,
     ref: ReferenceData,
 ) -> list[str]:
-    """The reasons of a stored nightly result (:func:`matcher.explain.reason_data`), as the role may
+    """The reasons of a stored nightly result (:func:`matcher.ranking.explain.reason_data`), as the role may
     read them: exact sentences for roles that read full records, else the live cards' bands.
 
     Sentences stored by runs before reasons were data hold exact distances: only the precise roles
@@ -343,8 +343,8 @@ def shortlist_items(
 
 
 def candidate_card(c: Candidate, reference: ReferenceData, pseudonym: str) -> CandidateCard:
-    """The employer service's view: the coarse card (:func:`matcher.cards.coarse_card`) under the
-    person's pseudonym on one vacancy's cards (:mod:`matcher.pseudonyms`).
+    """The employer service's view: the coarse card (:func:`matcher.records.cards.coarse_card`) under the
+    person's pseudonym on one vacancy's cards (:mod:`matcher.services.pseudonyms`).
 
     Left out on purpose: the profile text, the source system's customer number, postcode and
     municipality, skills (free of the vacancy's context they single a person out), school and
@@ -359,7 +359,7 @@ def candidate_view(c: Candidate, team: str) -> dict[str, Any]:
 
 
 Scored = tuple[PairBatch, NDArray[np.float32], list[Explained], list[float | None]]
-"""What :meth:`matcher.engine.Engine.score_pairs` gives: pairs, scores, reasons (none: not explained),
+"""What :meth:`matcher.ranking.engine.Engine.score_pairs` gives: pairs, scores, reasons (none: not explained),
 probabilities."""
 
 
@@ -368,7 +368,7 @@ def scored_pairs(
 ) -> list[dict[str, Any]]:
     """One scored pair (``ScoredPair``) per pair of the batch, in order, with reasons where they
     were asked for; ``geographies``: per pair, for ``audience``, as
-    :meth:`matcher.engine.Engine.geographies` gives them."""
+    :meth:`matcher.ranking.engine.Engine.geographies` gives them."""
     batch, scores, explained, probabilities = scored
     with_reasons = len(explained) == len(batch)
     items = []

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any, TypeVar
 
-from matcher.models import RECORD_ID_PATTERN
+from matcher.records.models import RECORD_ID_PATTERN
 
 T = TypeVar("T")
 
@@ -41,7 +41,7 @@ def text(value: Any) -> str:
 
 def ident(value: Any) -> str:
     """An id: text without surrounding blanks (JSON numbers are not ids) that follows the one id
-    rule of the store and the API (:data:`matcher.models.RECORD_ID_PATTERN`)."""
+    rule of the store and the API (:data:`matcher.records.models.RECORD_ID_PATTERN`)."""
     found = text(value)
     if not RECORD_ID_PATTERN.match(found):
         raise ValueError("not an id (1-64 letters, digits, '.', '_', ':' or '-')")

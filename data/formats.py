@@ -1,7 +1,7 @@
 """The export formats of ``data/README.md``, each defined once.
 
 One :class:`ExportFile` per file: its name, how it is encoded, and its field table. A field names
-the canonical field (of ``matcher.models``), its source column (dotted for nested JSON objects),
+the canonical field (of ``matcher.records.models``), its source column (dotted for nested JSON objects),
 the parser ingestion reads it with, and the code table between canonical values and the file's
 labels. The columns of a file are its fields in order. The generator writes through
 :meth:`ExportFile.row` / :meth:`ExportFile.record`, ingestion reads through :meth:`ExportFile.read`,
@@ -33,7 +33,7 @@ from data.cells import (
     pipe_list,
     text,
 )
-from matcher.models import LICENCES, GermanLevel
+from matcher.records.models import LICENCES, GermanLevel
 
 T = TypeVar("T")
 

@@ -58,7 +58,7 @@ class UnknownPlaceError(MatcherError, ValueError):
     does not belong to the municipality given with it.
 
     ``field`` is ``"ags"`` or ``"postcode"`` (the API prefixes where it sits in the request),
-    ``rule`` the broken rule, one of the reasons in :mod:`matcher.geo`. The message names the
+    ``rule`` the broken rule, one of the reasons in :mod:`matcher.records.geo`. The message names the
     field and the rule, never the value: it may come from a person's address.
     """
 

@@ -1,6 +1,6 @@
 """The store's schema version: Alembic migrations in ``matcher/migrations``, run by ``matcher db upgrade``.
 
-``matcher.store.metadata`` is the current schema; ``migrations/versions`` holds one revision per
+``matcher.records.store.metadata`` is the current schema; ``migrations/versions`` holds one revision per
 change, from ``0001`` (the schema of release 0.1.0) on. A store is in one of these states:
 
 - empty (none of the store's tables): it gets the current schema at once, ``create_all`` and a
@@ -33,7 +33,7 @@ from sqlalchemy import MetaData, create_engine, event, inspect, text
 from sqlalchemy.engine import Connection, Engine
 
 from matcher.errors import SchemaOutdatedError, SchemaUnknownError
-from matcher.private import sqlite_file, touch_private
+from matcher.records.private import sqlite_file, touch_private
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 VERSION_TABLE = "matcher_schema_version"
@@ -111,10 +111,10 @@ def _revisions() -> frozenset[str]:
 
 
 def full_metadata() -> MetaData:
-    """The whole schema: the records' tables (:mod:`matcher.store`) and those that each service
+    """The whole schema: the records' tables (:mod:`matcher.records.store`) and those that each service
     declares next to its queries on the same ``metadata``."""
-    from matcher import audit, batch_runs, contacts, measures, staff  # noqa: F401  (importing declares their tables)
-    from matcher.store import metadata
+    from matcher.records.store import metadata
+    from matcher.services import audit, batch_runs, contacts, measures, staff  # noqa: F401  (importing declares their tables)
 
     return metadata
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from matcher.private import sqlite_file
+from matcher.records.private import sqlite_file
 
 
 class Settings(BaseSettings):
@@ -41,7 +41,7 @@ class Settings(BaseSettings):
     audit_retention_days: int = Field(default=190, ge=183, description="audit records older than this are rotated out")
 
     # Need-to-know (§ 67c SGB X): a job seeker's team where the export names none, by the longest
-    # matching prefix of the municipality key (AGS); see matcher.staff.TeamRule and README.
+    # matching prefix of the municipality key (AGS); see matcher.services.staff.TeamRule and README.
     team_rule: dict[str, str] = Field(
         default_factory=lambda: {"07312": "stadt", "07335": "landkreis"},
         description="AGS prefix -> team of the job seekers living there (JSON)",
@@ -88,12 +88,12 @@ class Settings(BaseSettings):
 
     @property
     def pseudonym_key(self) -> Path:
-        """The key of the employer service's per-vacancy candidate pseudonyms (matcher.pseudonyms)."""
+        """The key of the employer service's per-vacancy candidate pseudonyms (matcher.services.pseudonyms)."""
         return self.home / "pseudonym.key"
 
     def private_paths(self) -> list[Path]:
         """The home's files and folders that hold personal data, secrets or what is derived from them
-        (for :func:`matcher.private.wide_modes`)."""
+        (for :func:`matcher.records.private.wide_modes`)."""
         paths: list[Path] = []
         for url in (self.store_url, self.tracking_uri):
             db = sqlite_file(url)

@@ -14,10 +14,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
-from matcher.reference import ReferenceData  # noqa: E402
+from matcher.records.reference import ReferenceData  # noqa: E402
 
 if TYPE_CHECKING:
-    from matcher.encoder import Encoder
+    from matcher.ranking.encoder import Encoder
     from tests.pg import PostgresServer
 
 
@@ -30,7 +30,7 @@ def reference() -> ReferenceData:
 @pytest.fixture(scope="session")
 def default_encoder_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The default encoder, built once per session (~1-2 min on two quiet cores, no MLflow)."""
-    from matcher.encoder import default_encoder_path
+    from matcher.ranking.encoder import default_encoder_path
     from training.encoder import EncoderBuildConfig, build_default_encoder
 
     # A developer may point MATCHER_TEST_ENCODER_HOME at a home holding an encoder that today's
@@ -48,7 +48,7 @@ def default_encoder_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def default_encoder(default_encoder_dir: Path) -> Encoder:
     """A loaded ``Encoder`` of the built default (resolved like the CLI and API do)."""
-    from matcher.encoder import load_default_encoder
+    from matcher.ranking.encoder import load_default_encoder
 
     return load_default_encoder(None, default_encoder_dir.parent)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from matcher.models import Candidate, Vacancy
+from matcher.records.models import Candidate, Vacancy
 
 
 def make_candidate(**overrides: Any) -> Candidate:

@@ -233,7 +233,7 @@ class ExistingPostgresServer(PostgresServer):
 def _drop_store_tables(url: str) -> None:
     from sqlalchemy import create_engine
 
-    from matcher.store import metadata
+    from matcher.records.store import metadata
 
     engine = create_engine(url)
     try:

@@ -26,11 +26,11 @@ from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from api.settings import ServiceSettings
-from matcher.encoder import default_encoder_path, fingerprint_path
 from matcher.errors import SchemaOutdatedError
-from matcher.filters import FilterOptions
+from matcher.ranking.encoder import default_encoder_path, fingerprint_path
+from matcher.ranking.filters import FilterOptions
+from matcher.records.store import Store
 from matcher.schema import head_revision
-from matcher.store import Store
 
 FIXTURE = Path(__file__).parent / "fixtures" / "v010_home.tar.gz"
 
@@ -74,7 +74,7 @@ def _old_home(unpacked: Path, target: Path, encoder_dir: Path, database_url: str
 
 def _replay_postgres_dump(sql: Path, url: str) -> None:
     """The 0.1.0 schema and rows, as the old code wrote them on PostgreSQL (``pg_dump --inserts``)."""
-    from matcher.backup import pg_tool
+    from matcher.services.backup import pg_tool
 
     u = make_url(url)
     conninfo = u.set(drivername="postgresql").render_as_string(hide_password=False)
@@ -106,7 +106,7 @@ def _counts(url: str, tables: list[str]) -> dict[str, int]:
 
 
 def _shortlists(settings: ServiceSettings, as_of: date, keys: list[str]) -> dict[str, list[list[Any]]]:
-    from matcher.serving import open_engine
+    from matcher.services.serving import open_engine
 
     engine = open_engine(settings)
     options = FilterOptions(today=as_of)
@@ -153,7 +153,7 @@ def test_a_0_1_0_home_upgrades_in_place(old_home: OldHome) -> None:
 @pytest.mark.parametrize("damage", ["format", "garbage"])
 def test_an_index_that_cannot_be_read_names_matcher_index(unpacked: Path, tmp_path: Path, damage: str) -> None:
     from matcher.errors import IndexCorruptError
-    from matcher.index_io import MANIFEST_FILE, read_manifest
+    from matcher.ranking.index_io import MANIFEST_FILE, read_manifest
 
     index = tmp_path / "vacancies"
     shutil.copytree(unpacked / "home" / "indexes" / "vacancies", index)

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from matcher.calibration import (
+from matcher.ranking.calibration import (
     ECE_BINS,
     TARGET,
     Calibration,

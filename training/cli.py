@@ -18,15 +18,15 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from matcher.errors import MatcherError
-from matcher.measures import stored_measures
+from matcher.services.measures import stored_measures
 from matcher.settings import Settings
 from training.cli_users import users_app
 
 if TYPE_CHECKING:
     from api.settings import ServiceSettings
-    from matcher.encoder import Encoder
-    from matcher.engine import Engine
-    from matcher.retrieval import Shortlist
+    from matcher.ranking.encoder import Encoder
+    from matcher.ranking.engine import Engine
+    from matcher.ranking.shortlist import Shortlist
 
 app = typer.Typer(
     help="Job-matching engine of Jobcenter Kaiserslautern.",
@@ -45,7 +45,7 @@ def _settings() -> ServiceSettings:
     """The settings from the environment (the service's: ``serve`` and ``demo`` need them too);
     warns on stderr about home files open to other users."""
     from api.settings import ServiceSettings
-    from matcher.private import wide_modes
+    from matcher.records.private import wide_modes
 
     settings = ServiceSettings()
     for warning in wide_modes(settings.private_paths()):
@@ -56,7 +56,7 @@ def _settings() -> ServiceSettings:
 def _encoder(settings: Settings) -> Encoder:
     """The configured encoder: ``MATCHER_ENCODER`` if set, else the German default, which is
     built into ``settings.encoder_dir`` on first use (the core never imports ``training``)."""
-    from matcher.encoder import default_encoder_path, is_model_dir, load_default_encoder
+    from matcher.ranking.encoder import default_encoder_path, is_model_dir, load_default_encoder
 
     if not settings.encoder and not is_model_dir(default_encoder_path(settings.encoder_dir)):
         typer.echo("building the default German encoder (first use, about a minute) ...", err=True)
@@ -66,7 +66,7 @@ def _encoder(settings: Settings) -> Encoder:
 
 def _build_encoder(settings: Settings, out: Path, epochs: int | None = None) -> dict[str, object]:
     """Build the default encoder and log it to the settings' MLflow store."""
-    from matcher.private import private_dir
+    from matcher.records.private import private_dir
     from training.encoder import EncoderBuildConfig, build_default_encoder
 
     config = EncoderBuildConfig(tracking_uri=settings.tracking_uri, artifact_location=settings.artifact_dir.as_uri())
@@ -117,9 +117,9 @@ def ingest(
 ) -> None:
     """Import an export folder into the store (idempotent, all or nothing)."""
     from data.ingest import ingest_folder
-    from matcher.occupations import OccupationSuggester
-    from matcher.reference import ReferenceData
-    from matcher.store import Store
+    from matcher.records.reference import ReferenceData
+    from matcher.records.store import Store
+    from matcher.services.occupations import OccupationSuggester
 
     settings = _settings()
     try:
@@ -142,7 +142,7 @@ def ingest(
 
 def _encoder_if_built(settings: Settings) -> Encoder | None:
     """The configured encoder where one is there; None (TF-IDF proposals only) rather than a build."""
-    from matcher.encoder import default_encoder_path, is_model_dir
+    from matcher.ranking.encoder import default_encoder_path, is_model_dir
 
     if not settings.encoder and not is_model_dir(default_encoder_path(settings.encoder_dir)):
         return None
@@ -156,8 +156,8 @@ def suggest_occupation(
     as_json: Annotated[bool, typer.Option("--json", help="print the API's JSON answer")] = False,
 ) -> None:
     """KldB 2010 codes and ESCO occupations for a free job title, best first."""
-    from matcher.occupations import OccupationSuggester
-    from matcher.reference import ReferenceData
+    from matcher.records.reference import ReferenceData
+    from matcher.services.occupations import OccupationSuggester
 
     if not text.strip() or len(text) > 200:
         _fail("the title must be 1 to 200 characters")
@@ -214,7 +214,7 @@ def train_encoder(
     epochs: Annotated[int | None, typer.Option(min=1, help="training epochs")] = None,
 ) -> None:
     """Build the default German encoder and log it to MLflow (params, German eval, model)."""
-    from matcher.encoder import default_encoder_path
+    from matcher.ranking.encoder import default_encoder_path
 
     settings = _settings()
     try:
@@ -234,10 +234,10 @@ def index(
     ] = False,
 ) -> None:
     """Build both FAISS indexes (open vacancies, candidates) from the store."""
-    from matcher.reference import ReferenceData
-    from matcher.serving import open_engine
-    from matcher.snapshot import build_indexes, save_snapshot
-    from matcher.store import Store
+    from matcher.ranking.snapshot import build_indexes, save_snapshot
+    from matcher.records.reference import ReferenceData
+    from matcher.records.store import Store
+    from matcher.services.serving import open_engine
 
     settings = _settings()
     try:
@@ -296,7 +296,7 @@ def shortlist(
 
 def _ranking_engine(settings: Settings, scorer: str) -> Engine:
     """The serving engine with ``scorer`` (champion or similarity); fails without a champion."""
-    from matcher.serving import open_engine
+    from matcher.services.serving import open_engine
 
     with _mlflow_quiet():
         engine = open_engine(settings, scorer=scorer, encoder=_encoder(settings))  # type: ignore[arg-type]
@@ -309,7 +309,7 @@ def _ranking_engine(settings: Settings, scorer: str) -> Engine:
 
 
 def _print_shortlist(result: Shortlist) -> None:
-    from matcher.retrieval import VacancyFacts
+    from matcher.ranking.shortlist import VacancyFacts
 
     typer.echo(
         f"{result.direction} {result.query_id}: {len(result.items)} of {result.eligible} "
@@ -341,9 +341,9 @@ def opportunities(
 ) -> None:
     """Which single change (licence, permit, German, skill, level, commute, working time) would open
     how many more fitting vacancies for a job seeker, with the measures that teach it."""
-    from matcher.measures import MeasureCatalogue
-    from matcher.opportunities import find_opportunities
-    from matcher.serving import open_engine
+    from matcher.services.measures import MeasureCatalogue
+    from matcher.services.opportunities import find_opportunities
+    from matcher.services.serving import open_engine
 
     settings = _settings()
     try:
@@ -376,8 +376,8 @@ def region_report(
     """The region's shortages, what each measure type would open, and the fairness table (one HTML file)."""
     from datetime import date
 
-    from matcher.reference import ReferenceData
-    from matcher.store import Store
+    from matcher.records.reference import ReferenceData
+    from matcher.records.store import Store
     from training.region_report import build_report, render_html
 
     settings = _settings()
@@ -398,7 +398,7 @@ def batch_match(
     as_json: Annotated[bool, typer.Option("--json", help="print the run's summary as JSON")] = False,
 ) -> None:
     """Nightly matching: the top-k of everyone with the @champion, sharded on Ray, into the store."""
-    from matcher.batch import BatchConfig, run_batch
+    from matcher.services.batch import BatchConfig, run_batch
 
     if direction not in ("vacancies", "candidates", "both"):
         _fail(f"--direction must be vacancies, candidates or both, not {direction}")
@@ -437,7 +437,7 @@ def serve(
 ) -> None:
     """The HTTP API (FastAPI on uvicorn; OpenAPI at /docs), JSON logs on stdout. Settings from the environment."""
     from api.app import run_server
-    from matcher.store import Store
+    from matcher.records.store import Store
 
     if log_level.lower() not in ("critical", "error", "warning", "info", "debug"):
         _fail(f"--log-level {log_level!r}: use critical, error, warning, info or debug")

@@ -23,9 +23,9 @@ def audit_verify(
     path: Annotated[Path | None, typer.Option(help="audit log (default: $MATCHER_HOME/audit.log)")] = None,
 ) -> None:
     """Check every record's MAC and the log against the checkpoints in the store (exit 1 on any doubt)."""
-    from matcher.audit import verify
-    from matcher.serving import open_audit_log
-    from matcher.store import Store
+    from matcher.records.store import Store
+    from matcher.services.audit import verify
+    from matcher.services.serving import open_audit_log
 
     settings = _settings()
     log = path or settings.audit_log
@@ -51,7 +51,7 @@ def audit_export(
     """One JSON object a line: every access to a job seeker's data (``--person``; subject-access
     request, Art. 15 GDPR), or everything one member of staff accessed (``--user``; for the
     data-protection officer)."""
-    from matcher.audit import accesses, accesses_by
+    from matcher.services.audit import accesses, accesses_by
 
     if (person is None) == (user is None):
         _fail("give exactly one of --person (a job seeker) and --user (a member of staff)")
@@ -71,7 +71,7 @@ def audit_break_glass(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON lines")] = False,
 ) -> None:
     """Accesses to another team's job seekers, by person and reason (vertretung, teamwechsel, rueckfrage)."""
-    from matcher.audit import break_glass
+    from matcher.services.audit import break_glass
 
     rows = break_glass(_settings().audit_log, _since(since))
     for row in rows:
@@ -98,8 +98,8 @@ def _since(since: str | None):  # -> date | None
 @audit_app.command("rotate")
 def audit_rotate() -> None:
     """Remove the records older than the retention period (MATCHER_AUDIT_RETENTION_DAYS, >= 183)."""
-    from matcher.serving import open_audit_log, rotate_audit_log
-    from matcher.store import Store
+    from matcher.records.store import Store
+    from matcher.services.serving import open_audit_log, rotate_audit_log
 
     settings = _settings()
     removed = rotate_audit_log(settings, open_audit_log(settings, Store(settings.store_url)))
@@ -112,9 +112,9 @@ def erase(
     """Erase a job seeker: profile, protected attributes, proposals, vectors (log, index snapshot,
     training caches), and their records in the home's export copies and reject reports. The audit
     log keeps the pseudonymous id of past accesses, and gets a record of the erasure."""
-    from matcher.erasure import scrub_copies
-    from matcher.serving import erase_caches, open_engine
-    from matcher.snapshot import save_snapshot
+    from matcher.ranking.snapshot import save_snapshot
+    from matcher.services.erasure import scrub_copies
+    from matcher.services.serving import erase_caches, open_engine
 
     settings = _settings()
     try:
@@ -139,8 +139,8 @@ def _audit_erasure(settings: Settings, store: Any, candidate: str, cached: int, 
     pseudonymous id, and what was removed (parts, and records per export copy)."""
     import getpass
 
-    from matcher.audit import AuditEntry
-    from matcher.serving import open_audit_log
+    from matcher.services.audit import AuditEntry
+    from matcher.services.serving import open_audit_log
 
     parts: list[tuple[str, float | None]] = [("store", None), ("change_log_vectors", None), ("indexes", None)]
     parts.append(("embedding_caches", float(cached)))

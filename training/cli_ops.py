@@ -71,7 +71,7 @@ def db_current() -> None:
 def db_revision(
     message: Annotated[str, typer.Argument(help="what the revision changes, e.g. 'identity tables'")],
 ) -> None:
-    """For developers: a new revision file from the difference between ``matcher.store.metadata``
+    """For developers: a new revision file from the difference between ``matcher.records.store.metadata``
     and the head revision (autogenerate; review and edit it, see README "Schema migrations")."""
     import tempfile
 
@@ -113,7 +113,7 @@ def backup(
     ] = False,
 ) -> None:
     """A consistent backup of the home while the API serves: store, indexes, MLflow, encoder, audit log."""
-    from matcher.backup import write_backup
+    from matcher.services.backup import write_backup
     from training.cli import _settings
 
     try:
@@ -130,7 +130,7 @@ def restore(
     file: Annotated[Path, typer.Argument(help="backup file written by `matcher backup`")],
 ) -> None:
     """Restore a backup into an empty MATCHER_HOME (and an empty DATABASE_URL database, if set)."""
-    from matcher.backup import restore_backup
+    from matcher.services.backup import restore_backup
     from training.cli import _settings
 
     try:

@@ -18,8 +18,8 @@ from training.cli import _encoder, _fail, _mlflow_quiet, _progress, _settings
 
 if TYPE_CHECKING:
     from data.generate import WorldConfig
-    from matcher.encoder import Encoder
-    from matcher.store import Store
+    from matcher.ranking.encoder import Encoder
+    from matcher.records.store import Store
     from training.pipeline import ComparisonReport, TrainingInputs, TrainingResult
 
 _ORACLE_HELP = "generated world folder with the oracle files (default: $MATCHER_HOME/world)"
@@ -70,7 +70,7 @@ def train(
     by: Annotated[str, typer.Option("--by", help="staff id of who trains (tagged on the version it promotes)")] = "cli",
 ) -> None:
     """Train the re-ranker, evaluate against baselines, audit, register, promote if better."""
-    from matcher.store import Store
+    from matcher.records.store import Store
 
     settings = _settings()
     try:
@@ -95,7 +95,7 @@ def evaluate(
     oracle: Annotated[Path | None, typer.Option(help=_ORACLE_HELP)] = None,
 ) -> None:
     """Compare two registered re-ranker versions (and the baselines) on the test window."""
-    from matcher.store import Store
+    from matcher.records.store import Store
     from training.pipeline import compare
     from training.tracking import Registry
 
@@ -121,10 +121,10 @@ def demo(
     from api.demo import ensure_demo_people
     from data.generate import WorldConfig
     from data.ingest import ingest_folder
-    from matcher.reference import ReferenceData
+    from matcher.ranking.snapshot import build_indexes
+    from matcher.records.reference import ReferenceData
+    from matcher.records.store import Store
     from matcher.schema import upgrade
-    from matcher.snapshot import build_indexes
-    from matcher.store import Store
 
     settings = _settings()
     world = settings.home / "world"

@@ -21,9 +21,9 @@ users_app = typer.Typer(
 _ROLES = "caseworker, employer_service, data_team, admin"
 
 
-def _directory():  # -> matcher.staff.StaffDirectory
-    from matcher.staff import StaffDirectory
-    from matcher.store import Store
+def _directory():  # -> matcher.services.staff.StaffDirectory
+    from matcher.records.store import Store
+    from matcher.services.staff import StaffDirectory
     from training.cli import _settings
 
     return StaffDirectory(Store(_settings().store_url))

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
-from matcher.features import FEATURE_NAMES
-from matcher.reranker import LambdaMartParams
+from matcher.ranking.features import FEATURE_NAMES
+from matcher.ranking.reranker import LambdaMartParams
 
 OutcomeGrouping = Literal["cand", "vac"]  # a job seeker's proposals, a vacancy's proposals
 

@@ -16,7 +16,7 @@ assumed closed 120 days after posting or at its last proposal, whichever is late
 last clause, a posting proposed when older than 120 days could only ever be a proposal, and the
 model learnt that from ``vacancy_age_days``).
 
-Features come from :mod:`matcher.features` with ``as_of`` = the proposal date, exactly as served.
+Features come from :mod:`matcher.ranking.features` with ``as_of`` = the proposal date, exactly as served.
 Nothing here reads protected attributes; the fairness audit joins them afterwards by id.
 Retrieval here is exact inner-product search over the same embeddings that the FAISS indexes hold
 (the exact index type is what the region's size uses).
@@ -35,13 +35,13 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from matcher.columns import CandidateTable, VacancyTable
-from matcher.features import N_FEATURES, pair_features
-from matcher.geo import Gazetteer
-from matcher.models import RELEVANCE, Candidate, Outcome, Vacancy, VacancyStatus
-from matcher.reference import ReferenceData
-from matcher.render import render_candidate, render_vacancy
-from matcher.store import Store
+from matcher.ranking.columns import CandidateTable, VacancyTable
+from matcher.ranking.features import N_FEATURES, pair_features
+from matcher.records.geo import Gazetteer
+from matcher.records.models import RELEVANCE, Candidate, Outcome, Vacancy, VacancyStatus
+from matcher.records.reference import ReferenceData
+from matcher.records.render import render_candidate, render_vacancy
+from matcher.records.store import Store
 from training.config import OutcomeGrouping, TrainingConfig
 from training.negatives import age_matched, exact_top_k
 
@@ -58,7 +58,7 @@ Table = TypeVar("Table", CandidateTable, VacancyTable)
 
 
 class TextEncoder(Protocol):
-    """What the dataset needs of :class:`matcher.encoder.Encoder`."""
+    """What the dataset needs of :class:`matcher.ranking.encoder.Encoder`."""
 
     fingerprint: str
 
@@ -188,7 +188,7 @@ def _ordinals(days: pd.Series) -> NDArray[np.int64]:
 
 
 def with_feedback(proposals: pd.DataFrame, feedback: pd.DataFrame) -> pd.DataFrame:
-    """The proposals plus one relevance-0 row per caseworker's "passt nicht" (matcher.contacts),
+    """The proposals plus one relevance-0 row per caseworker's "passt nicht" (matcher.services.contacts),
     on the day it was given: an explicit negative in that person's query of that day. Where a
     proposal of the same pair and day has an outcome, :func:`label_frame` keeps the best one."""
     if feedback.empty:

@@ -41,8 +41,8 @@ import pandas as pd
 import torch
 from numpy.typing import NDArray
 
-from matcher.encoder import Encoder, EncoderConfig
-from matcher.reference import DEFAULT_REFERENCE_DIR, ReferenceData
+from matcher.ranking.encoder import Encoder, EncoderConfig
+from matcher.records.reference import DEFAULT_REFERENCE_DIR, ReferenceData
 from training.ad_titles import TRAIN, decorate, is_title
 from training.german_eval import (
     GroupSplit,

@@ -29,9 +29,9 @@ from pathlib import Path
 
 import numpy as np
 
-from matcher.encoder import Encoder, load_default_encoder
-from matcher.occupations import OccupationSuggester, SuggesterConfig, normalise_title
-from matcher.reference import ReferenceData
+from matcher.ranking.encoder import Encoder, load_default_encoder
+from matcher.records.reference import ReferenceData
+from matcher.services.occupations import OccupationSuggester, SuggesterConfig, normalise_title
 from training.encoder import EncoderBuildConfig, build_split
 
 
@@ -86,7 +86,7 @@ def foreign_task(reference: ReferenceData, base: SuggesterConfig, lang: str, n: 
 
 
 def _indexed_texts(reference: ReferenceData, config: SuggesterConfig) -> set[str]:
-    from matcher.occupations import label_table
+    from matcher.services.occupations import label_table
 
     return set(label_table(reference, config)["label"].map(normalise_title))
 

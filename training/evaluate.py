@@ -47,10 +47,10 @@ from numpy.typing import NDArray
 from scipy import sparse, stats
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from matcher.features import FEATURE_NAMES
-from matcher.promotion_gate import PromotionDecision as PromotionDecision  # the one gate, re-exported
-from matcher.promotion_gate import decide_promotion as decide_promotion
-from matcher.reranker import Reranker, RuleReranker, SimilarityReranker
+from matcher.ranking.features import FEATURE_NAMES
+from matcher.ranking.reranker import Reranker, RuleReranker, SimilarityReranker
+from matcher.services.promotion_gate import PromotionDecision as PromotionDecision  # the one gate, re-exported
+from matcher.services.promotion_gate import decide_promotion as decide_promotion
 from training.dataset import Corpus, RankingSet, outcome_groups
 
 METRICS: tuple[str, ...] = ("ndcg@10", "map", "mrr", "recall@10", "recall@50")

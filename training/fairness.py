@@ -33,11 +33,11 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from matcher.promotion_gate import UNKNOWN
-from matcher.promotion_gate import GateResult as GateResult  # the one gate, re-exported
-from matcher.promotion_gate import fairness_gate as fairness_gate
-from matcher.release import ATTRIBUTES_DE, GROUPS_DE
-from matcher.reranker import RuleReranker
+from matcher.ranking.reranker import RuleReranker
+from matcher.services.promotion_gate import UNKNOWN
+from matcher.services.promotion_gate import GateResult as GateResult  # the one gate, re-exported
+from matcher.services.promotion_gate import fairness_gate as fairness_gate
+from matcher.services.release import ATTRIBUTES_DE, GROUPS_DE
 from training.dataset import Corpus, RankingSet
 from training.evaluate import HIRED, query_metrics
 

@@ -31,7 +31,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import sparse
 
-from matcher.reference import ReferenceData
+from matcher.records.reference import ReferenceData
 
 EmbedFn = Callable[[list[str]], NDArray[np.float32]]
 CUTOFF = 100

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from matcher.reference import DEFAULT_REFERENCE_DIR, esco_id
+from matcher.records.reference import DEFAULT_REFERENCE_DIR, esco_id
 
 OUT_NAME = "esco_occupation_labels_multilingual.csv.gz"
 _FILE = re.compile(r"occupations_([a-z]{2,3})_v[\d.]+\.csv(?:\.gz)?$")

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from matcher.reference import ReferenceData
+from matcher.records.reference import ReferenceData
 from training.german_eval import EmbedFn, GroupSplit, RetrievalTask, score_metrics
 
 

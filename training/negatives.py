@@ -23,7 +23,7 @@ def exact_top_k(
 ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float32]]:
     """Exact top-``n`` items per query by inner product, among allowed and not excluded items.
 
-    A second exact top-k beside :meth:`matcher.index.VectorIndex.search_rows` on purpose: every
+    A second exact top-k beside :meth:`matcher.ranking.index.VectorIndex.search_rows` on purpose: every
     query has its own time mask (what was posted and open on its day), which an index cannot take.
 
     Returns:

@@ -20,12 +20,12 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from matcher.contacts import ContactBook
-from matcher.features import FEATURE_NAMES
-from matcher.model_registry import CHALLENGER, CHAMPION, load_model
-from matcher.reference import ReferenceData
-from matcher.reranker import LightGBMReranker, Reranker, SimilarityReranker
-from matcher.store import Store
+from matcher.ranking.features import FEATURE_NAMES
+from matcher.ranking.model_registry import CHALLENGER, CHAMPION, load_model
+from matcher.ranking.reranker import LightGBMReranker, Reranker, SimilarityReranker
+from matcher.records.reference import ReferenceData
+from matcher.records.store import Store
+from matcher.services.contacts import ContactBook
 from training import fairness, tracking
 from training.calibrate import CalibrationReport, ScoredOutcomes, calibrate, plot_reliability
 from training.config import TrainingConfig

@@ -16,10 +16,12 @@ from datetime import date
 
 import pandas as pd
 
-from matcher.columns import CandidateTable, VacancyTable
-from matcher.geo import Gazetteer
-from matcher.measures import TYPE_LABELS_DE, MeasureCatalogue, MeasureType, stored_measures
-from matcher.planning import (
+from matcher.ranking.columns import CandidateTable, VacancyTable
+from matcher.records.geo import Gazetteer
+from matcher.records.reference import ReferenceData
+from matcher.records.store import Store
+from matcher.services.measures import TYPE_LABELS_DE, MeasureCatalogue, MeasureType, stored_measures
+from matcher.services.planning import (
     fairness_table,
     measure_type_impact,
     profile_strata,
@@ -27,8 +29,6 @@ from matcher.planning import (
     shortages,
     suggestions,
 )
-from matcher.reference import ReferenceData
-from matcher.store import Store
 
 AT_LEAST_VACANCIES = 5
 AT_LEAST_CANDIDATES = 3

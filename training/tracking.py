@@ -4,7 +4,7 @@ A run logs the config as params, the metrics of the model and the baselines, the
 history tables, plots, a model card, and the LightGBM booster as an MLflow model that is
 registered under ``Settings.model_name``. Every new version gets the ``challenger`` alias; the
 ``champion`` alias moves only when the pipeline's promotion decision says so (registry aliases,
-not the deprecated stages). Loading for serving lives in :mod:`matcher.model_registry`.
+not the deprecated stages). Loading for serving lives in :mod:`matcher.ranking.model_registry`.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from typing import Any
 import pandas as pd
 
 from matcher.errors import ModelNotFoundError
-from matcher.features import FEATURE_NAMES
-from matcher.model_registry import (
+from matcher.ranking.features import FEATURE_NAMES
+from matcher.ranking.model_registry import (
     CALIBRATION_KEY,
     CHALLENGER,
     CHAMPION,
@@ -33,9 +33,9 @@ from matcher.model_registry import (
     owns_tracking_store,
     prepare_tracking_store,
 )
-from matcher.private import private_dir
-from matcher.release import record_promotion
-from matcher.reranker import LightGBMReranker
+from matcher.ranking.reranker import LightGBMReranker
+from matcher.records.private import private_dir
+from matcher.services.release import record_promotion
 from matcher.settings import Settings
 from training.calibrate import CalibrationReport
 from training.config import TrainingConfig
@@ -115,7 +115,7 @@ def _experiment_id(name: str, artifact_location: str | None, tracking_uri: str) 
     MLflow keeps an experiment's artifact location as an absolute path. In a copied home (a
     backup, a test copy) the experiment found by name still points into the original home, and
     its runs and logged models would be written there. So when the store is the home's own
-    (:func:`matcher.model_registry.owns_tracking_store`) and the experiment's location is not
+    (:func:`matcher.ranking.model_registry.owns_tracking_store`) and the experiment's location is not
     under ``artifact_location``, that experiment is renamed out of the way (its runs stay, under
     ``<name> (artifacts of another home, #<id>)``) and a new one under this home takes the name.
     A shared store (a tracking server, a SQLite file elsewhere) is left as it is.
@@ -228,8 +228,8 @@ def _log_model(model: LightGBMReranker, name: str) -> str:
     """Log the booster with a signature over the features; register it; return the version.
 
     The model's calibration travels in the MLflow model's metadata (``MLmodel``, key
-    :data:`matcher.model_registry.CALIBRATION_KEY`), so the registered version carries it and
-    :func:`matcher.model_registry.load_model` loads it with the booster.
+    :data:`matcher.ranking.model_registry.CALIBRATION_KEY`), so the registered version carries it and
+    :func:`matcher.ranking.model_registry.load_model` loads it with the booster.
     """
     import lightgbm
     import mlflow.lightgbm

@@ -1,7 +1,7 @@
 """What the nightly run (``matcher batch-match``) found new: per job seeker, per vacancy, and the
 caseworkers' digest.
 
-Only committed runs are read (:mod:`matcher.batch_runs`). "New" are the items of the latest run's
+Only committed runs are read (:mod:`matcher.services.batch_runs`). "New" are the items of the latest run's
 top-k that the run before it did not have (after the first run: all of them); "gone" are the
 previous run's items that left, with why: ``filled``, ``withdrawn`` or ``filter`` (with the first
 hard filter the pair fails now, or ``rank``). The employer service sees job seekers by their card
@@ -23,13 +23,13 @@ from api.schemas import PAGE_MAX
 from api.security import ALL_TEAMS, Principal
 from api.service import Service
 from api.views import stored_reasons
-from matcher.audience import Audience
-from matcher.batch import gone_reasons
-from matcher.batch_runs import BatchRuns, NewMatches, ResultRow
-from matcher.engine import Engine
 from matcher.errors import UnknownCandidateError, UnknownVacancyError
-from matcher.models import RECORD_ID_RULE, Candidate, Vacancy
-from matcher.retrieval import Direction
+from matcher.ranking.audience import Audience
+from matcher.ranking.engine import Engine
+from matcher.ranking.shortlist import Direction
+from matcher.records.models import RECORD_ID_RULE, Candidate, Vacancy
+from matcher.services.batch import gone_reasons
+from matcher.services.batch_runs import BatchRuns, NewMatches, ResultRow
 
 router = APIRouter(prefix="/v1", tags=["nightly matching"])
 

@@ -26,14 +26,14 @@ from api.deps import CanAnswerContact, CanGiveFeedback, CanReadContacts, CanRequ
 from api.endpoint import Endpoint
 from api.paging import Limit, Offset
 from api.security import Permission, Principal
-from matcher.contacts import (
+from matcher.records.models import RECORD_ID_RULE
+from matcher.services.contacts import (
     DECLINE_REASONS,
     DECLINE_REASONS_ES,
     FEEDBACK_REASONS,
     ContactRequest,
     RequestStatus,
 )
-from matcher.models import RECORD_ID_RULE
 
 router = APIRouter(prefix="/v1", tags=["contacts"])
 

@@ -13,7 +13,7 @@ from api.schemas import ReloadResponse
 from api.security import Role
 from api.views import model_out
 from matcher.errors import ModelNotFoundError
-from matcher.model_registry import CHAMPION, describe_registered
+from matcher.ranking.model_registry import CHAMPION, describe_registered
 
 router = APIRouter(prefix="/v1", tags=["model"])
 

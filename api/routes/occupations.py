@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from api.actions import SUGGEST_K_MAX, SUGGEST_TEXT_MAX, occupation_suggester
 from api.deps import AnyRole, ServiceDep
-from matcher.occupations import OccupationSuggestion
+from matcher.services.occupations import OccupationSuggestion
 
 router = APIRouter(prefix="/v1", tags=["occupations"])
 

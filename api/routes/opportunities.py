@@ -20,10 +20,10 @@ from api.endpoint import Endpoint
 from api.paging import Limit, Offset
 from api.responses import LeanJSON
 from api.schemas import PAGE_MAX, FilterRequest
-from matcher.measures import CHANGE_KINDS, MeasureType, count_measures, stored_measures
-from matcher.models import RECORD_ID_RULE, PlausibleDate
-from matcher.opportunities import OpportunityConfig, open_vacancies
-from matcher.planning import shortages
+from matcher.records.models import RECORD_ID_RULE, PlausibleDate
+from matcher.services.measures import CHANGE_KINDS, MeasureType, count_measures, stored_measures
+from matcher.services.opportunities import OpportunityConfig, open_vacancies
+from matcher.services.planning import shortages
 
 router = APIRouter(prefix="/v1", tags=["opportunities"])
 

@@ -10,7 +10,7 @@ from api.deps import CanReadOutcomes, CanWriteOutcomes, ServiceDep
 from api.endpoint import Endpoint
 from api.paging import Limit, Offset
 from api.schemas import OutcomeOut, OutcomeRequest, Page
-from matcher.store import proposals_table
+from matcher.records.store import proposals_table
 
 router = APIRouter(prefix="/v1", tags=["outcomes"])
 
@@ -19,7 +19,7 @@ router = APIRouter(prefix="/v1", tags=["outcomes"])
 def record_outcome(body: OutcomeRequest, who: CanWriteOutcomes, service: ServiceDep, endpoint: Endpoint) -> OutcomeOut:
     """Store what became of a proposal (same id again: replaced). Unknown people or vacancies: 404;
     a date in the future or before the vacancy's posting: 422; an entry that contradicts the pair's
-    recorded outcomes (:mod:`matcher.outcome_checks`): 409, each with a German message."""
+    recorded outcomes (:mod:`matcher.services.outcome_checks`): 409, each with a German message."""
     return OutcomeOut(**save_outcome(service, who, body, endpoint).model_dump(), recorded_by=who.user_id)
 
 

@@ -2,7 +2,7 @@
 
 Reads come from the store (they work before any index is built) and show what the role may see:
 caseworkers and admins get the canonical record, the employer service only the pseudonymised card
-of a job seeker on one vacancy's shortlist (by the card's pseudonym, see :mod:`matcher.pseudonyms`).
+of a job seeker on one vacancy's shortlist (by the card's pseudonym, see :mod:`matcher.services.pseudonyms`).
 Writes go through the engine: record and change-log entry in one store transaction, then applied
 by this worker at once and by every other worker before its next answer (the index
 snapshot on disk is not rewritten; a restart replays the log).
@@ -22,7 +22,7 @@ from api.schemas import CandidateCard, CandidateUpsert, Page, UpsertResponse, Va
 from api.security import ALL_TEAMS
 from api.views import candidate_card, candidate_view
 from matcher.errors import UnknownCandidateError, UnknownVacancyError
-from matcher.models import RECORD_ID_RULE, Candidate, Vacancy, VacancyStatus
+from matcher.records.models import RECORD_ID_RULE, Candidate, Vacancy, VacancyStatus
 
 router = APIRouter(prefix="/v1", tags=["records"])
 

@@ -31,10 +31,10 @@ from api.schemas import (
 )
 from api.service import Service, index_label
 from api.views import scored_pairs
-from matcher.audience import Audience
-from matcher.filters import FilterOptions
-from matcher.geography import COMMUTE_STEP_MINUTES, DISTANCE_EDGES_KM
-from matcher.models import RECORD_ID_RULE
+from matcher.ranking.audience import Audience
+from matcher.ranking.filters import FilterOptions
+from matcher.ranking.geography import COMMUTE_STEP_MINUTES, DISTANCE_EDGES_KM
+from matcher.records.models import RECORD_ID_RULE
 
 router = APIRouter(prefix="/v1", tags=["shortlists"])
 

@@ -59,14 +59,14 @@ from api.web.forms import (
 )
 from api.web.profile_form import PROFILE_FIELDS, parse_profile, profile_choices
 from api.web.stash import STASH_COOKIE, clear_stash, restore
-from matcher.audience import Audience
-from matcher.contacts import DECLINE_REASONS, FEEDBACK_REASONS, ContactRequest, RequestStatus
-from matcher.engine import Engine
 from matcher.errors import ContactRequestClosedError, InsufficientProfileError, UnknownVacancyError
-from matcher.models import LEVEL_LABELS_DE, PERMITS, Candidate, effective_licences
-from matcher.outcome_checks import ImplausibleOutcomeError
-from matcher.render import occupation_title, place_name
-from matcher.store import candidates_table
+from matcher.ranking.audience import Audience
+from matcher.ranking.engine import Engine
+from matcher.records.models import LEVEL_LABELS_DE, PERMITS, Candidate, effective_licences
+from matcher.records.render import occupation_title, place_name
+from matcher.records.store import candidates_table
+from matcher.services.contacts import DECLINE_REASONS, FEEDBACK_REASONS, ContactRequest, RequestStatus
+from matcher.services.outcome_checks import ImplausibleOutcomeError
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 

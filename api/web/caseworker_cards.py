@@ -24,13 +24,13 @@ from api.security import Permission, Principal
 from api.service import Service
 from api.web.core import PREFIX, Allowed, PageNotFound, render
 from api.web.forms import FILTERS_DE, OUTCOME_DE, WORKING_TIME_DE
-from matcher.contacts import FEEDBACK_REASONS, feedback_table
-from matcher.engine import Engine
 from matcher.errors import UnknownVacancyError
-from matcher.filters import FilterOptions
-from matcher.models import LEVEL_LABELS_DE, PERMITS, Candidate, Vacancy
-from matcher.render import occupation_title, place_name
-from matcher.store import proposals_table
+from matcher.ranking.engine import Engine
+from matcher.ranking.filters import FilterOptions
+from matcher.records.models import LEVEL_LABELS_DE, PERMITS, Candidate, Vacancy
+from matcher.records.render import occupation_title, place_name
+from matcher.records.store import proposals_table
+from matcher.services.contacts import FEEDBACK_REASONS, feedback_table
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 

@@ -28,7 +28,7 @@ from api.web.forms import Parsed
 from api.web.identity import OIDC_COOKIE, TokenSignIn
 from api.web.sessions import COOKIE_PATH, CSRF_FIELD, SESSION_COOKIE, SIGNIN_COOKIE
 from api.web.stash import clear_stash, read_stash
-from matcher.contacts import RequestStatus
+from matcher.services.contacts import RequestStatus
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 ReachesPeople = Annotated[Principal, Depends(Allowed(Permission.READ_CANDIDATES))]

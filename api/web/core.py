@@ -31,8 +31,8 @@ from api.service import Service
 from api.web.config import WebSettings
 from api.web.identity import OidcSignIn
 from api.web.sessions import COOKIE_PATH, CSRF_FIELD, SESSION_COOKIE, Sessions, WebSession
-from matcher.labels_de import COMMUTE_MODE_DE
-from matcher.strength import MEANING_DE
+from matcher.ranking.strength import MEANING_DE
+from matcher.records.labels_de import COMMUTE_MODE_DE
 
 logger = logging.getLogger(__name__)
 
@@ -93,8 +93,10 @@ def _templates() -> Environment:
     )
     env.filters["de_number"] = de_number
     env.filters["de_date"] = de_date
-    env.globals["strength_meaning"] = MEANING_DE  # what the match-strength words mean (matcher.strength)
-    env.globals["commute_mode_de"] = COMMUTE_MODE_DE  # "mit dem Auto", as the reasons say it (matcher.labels_de)
+    env.globals["strength_meaning"] = MEANING_DE  # what the match-strength words mean (matcher.ranking.strength)
+    env.globals["commute_mode_de"] = (
+        COMMUTE_MODE_DE  # "mit dem Auto", as the reasons say it (matcher.records.labels_de)
+    )
     return env
 
 

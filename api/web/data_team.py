@@ -5,7 +5,7 @@ production model and rolling back, both through the promotion gate of ``matcher 
 It reads the registry and the runs' own artifacts (``metrics.csv``, ``fairness.csv``,
 ``history_by_age.csv``, ``promotion.json``, ``fairness.png``, written by ``training.tracking``);
 nothing here is computed again, so the page shows exactly what promotion was decided on.
-A release or rollback (:mod:`matcher.release`) needs a confirmation step, the CSRF token and
+A release or rollback (:mod:`matcher.services.release`) needs a confirmation step, the CSRF token and
 the data team's permission; it tags the version with the signed-in person's staff id
 (``promoted_by``), writes an audit record and reloads the serving model in every worker
 (as ``POST /v1/model/reload``).
@@ -27,8 +27,15 @@ from api.service import Service
 from api.web.core import PREFIX, ROLE_LABELS_DE, Allowed, Form, PageNotFound, redirect, render, web_parts
 from api.web.model_tables import fairness_table, history_table, metrics_table, read_csv, reasons_de
 from matcher.errors import ModelNotFoundError
-from matcher.model_registry import CHALLENGER, CHAMPION, RUN_FIGURES, registered_versions, run_artifact
-from matcher.release import ReleaseCheck, check_release, gate_figures, promotion_history, release, rollback_target
+from matcher.ranking.model_registry import CHALLENGER, CHAMPION, RUN_FIGURES, registered_versions, run_artifact
+from matcher.services.release import (
+    ReleaseCheck,
+    check_release,
+    gate_figures,
+    promotion_history,
+    release,
+    rollback_target,
+)
 from matcher.settings import Settings
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
@@ -202,7 +209,7 @@ def break_glass_page(request: Request, who: DataTeam, service: ServiceDep) -> HT
     from datetime import date, timedelta
 
     from api.security import ACCESS_REASON_LABELS_DE, AccessReason
-    from matcher.audit import break_glass
+    from matcher.services.audit import break_glass
 
     days = 90
     rows = break_glass(service.settings.audit_log, date.today() - timedelta(days=days))

@@ -1,7 +1,7 @@
 """The employer service's pages: find a vacancy, its pseudonymised candidate cards with reasons,
 "Vorschlag anfragen", and the answers to its requests.
 
-Cards carry the person's pseudonym for this vacancy (:mod:`matcher.pseudonyms`), never the
+Cards carry the person's pseudonym for this vacancy (:mod:`matcher.services.pseudonyms`), never the
 customer number, free text, address or a protected attribute; distances and commute times come as
 bands from the card's municipality, and limits snap to band edges, as in the API. The identity is
 shown only after a caseworker accepted a request.
@@ -28,9 +28,6 @@ from api.security import Permission, Principal
 from api.service import Service
 from api.web.core import PREFIX, Allowed, Form, de_date, flash, redirect, render
 from api.web.forms import FILTERS_DE, K_CHOICES, WORKING_TIME_DE, Parsed, choice
-from matcher.cards import coarse_card
-from matcher.contacts import DECLINE_REASONS_ES, ContactRequest, RequestStatus, contact_requests_table, made_by
-from matcher.engine import Engine
 from matcher.errors import (
     ContactRequestClosedError,
     UnknownCandidateError,
@@ -38,10 +35,13 @@ from matcher.errors import (
     UnknownPseudonymError,
     UnknownVacancyError,
 )
-from matcher.geography import DISTANCE_EDGES_KM
-from matcher.models import PERMITS, Vacancy
-from matcher.render import occupation_title, place_name
-from matcher.text import fold, folded_words
+from matcher.ranking.engine import Engine
+from matcher.ranking.geography import DISTANCE_EDGES_KM
+from matcher.records.cards import coarse_card
+from matcher.records.models import PERMITS, Vacancy
+from matcher.records.render import occupation_title, place_name
+from matcher.records.text import fold, folded_words
+from matcher.services.contacts import DECLINE_REASONS_ES, ContactRequest, RequestStatus, contact_requests_table, made_by
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
@@ -81,7 +81,7 @@ def find_vacancies(request: Request, who: EmployerService, service: ServiceDep) 
 
 
 def _matches(q: str, v: Vacancy, service: Any) -> bool:
-    """Word by word, folded (:func:`matcher.text.fold`: case, umlauts, ae/oe/ue/ss): each word of
+    """Word by word, folded (:func:`matcher.records.text.fold`: case, umlauts, ae/oe/ue/ss): each word of
     ``q`` is in the title, the employer, the place, or starts the occupation code or number."""
     text = fold(f"{v.title} {v.employer_name} {place_name(v.ags, service.reference)}")
     words = folded_words(q)
@@ -273,7 +273,7 @@ def _request_line(service: Service, made: ContactRequest) -> dict[str, Any]:
 
 
 def _card_summary(service: Service, candidate_id: str) -> str:
-    """The card's coarse facts (the same as on the vacancy's cards, :mod:`matcher.cards`)."""
+    """The card's coarse facts (the same as on the vacancy's cards, :mod:`matcher.records.cards`)."""
     try:
         candidate = service.ready_engine().candidate(candidate_id)
     except UnknownCandidateError:

@@ -16,9 +16,9 @@ import annotated_types
 from pydantic import BaseModel, ValidationError
 
 from api.schemas import K_MAX, FilterRequest
-from matcher.filters import FILTER_LABELS_DE, SWITCHABLE_FILTERS
-from matcher.labels_de import WORKING_TIME_DE as WORKING_TIME_DE  # one table; the pages import it from here
-from matcher.models import DATE_MAX, DATE_MIN, LICENCES, PERMITS, GermanLevel, Outcome, School, Vocational
+from matcher.ranking.filters import FILTER_LABELS_DE, SWITCHABLE_FILTERS
+from matcher.records.labels_de import WORKING_TIME_DE as WORKING_TIME_DE  # one table; the pages import it from here
+from matcher.records.models import DATE_MAX, DATE_MIN, LICENCES, PERMITS, GermanLevel, Outcome, School, Vocational
 
 SCHOOL_DE = {
     School.NONE.value: "ohne Schulabschluss",
@@ -200,7 +200,7 @@ def schema_message(error: Mapping[str, Any], label: str) -> str:
     """One schema error as a German sentence about the field called ``label``."""
     kind = str(error["type"])
     if kind == "value_error" and isinstance(error.get("input"), date):
-        kind = "date_range"  # matcher.models.PlausibleDate
+        kind = "date_range"  # matcher.records.models.PlausibleDate
     context = {k: de_num(v) if isinstance(v, float) else v for k, v in (error.get("ctx") or {}).items()}
     try:
         return SCHEMA_MESSAGES_DE.get(kind, SCHEMA_MESSAGE_DE).format(label=label, **context)

@@ -10,8 +10,8 @@ import io
 import re
 from typing import Any
 
-from matcher.promotion_gate import gated_group
-from matcher.release import ATTRIBUTES_DE, GROUPS_DE
+from matcher.services.promotion_gate import gated_group
+from matcher.services.release import ATTRIBUTES_DE, GROUPS_DE
 
 RANKERS_DE = {
     "model": "Re-Ranker (LambdaMART)",

@@ -18,7 +18,7 @@ from api.routes.batch import digest_body, new_matches_body
 from api.security import Permission, Principal
 from api.web.core import PREFIX, Allowed, PageNotFound, render
 from matcher.errors import UnknownCandidateError, UnknownVacancyError
-from matcher.store import Store
+from matcher.records.store import Store
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 

@@ -22,11 +22,11 @@ from api.security import Permission, Principal
 from api.web.core import PREFIX, Allowed, render
 from api.web.forms import WORKING_TIME_DE, Parsed, choice
 from matcher.errors import MatcherError
-from matcher.measures import TYPE_LABELS_DE, MeasureType, count_measures, stored_measures
-from matcher.models import LEVEL_LABELS_DE, PERMITS
-from matcher.opportunities import OpportunityConfig, open_vacancies
-from matcher.planning import shortages
-from matcher.render import place_name
+from matcher.records.models import LEVEL_LABELS_DE, PERMITS
+from matcher.records.render import place_name
+from matcher.services.measures import TYPE_LABELS_DE, MeasureType, count_measures, stored_measures
+from matcher.services.opportunities import OpportunityConfig, open_vacancies
+from matcher.services.planning import shortages
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 

@@ -7,7 +7,7 @@ never disagree. Selects whose default would silently become profile data (level,
 vocational training, working time, German) start at "bitte wählen" and must be chosen. Numbers
 take decimal commas. The postcode alone is enough where it names one municipality. Skills are
 typed as ESCO labels or synonyms (one per line or separated by ";"), found by
-:func:`matcher.text.fold`; an unknown one is an error naming it, with suggestions.
+:func:`matcher.records.text.fold`; an unknown one is an error naming it, with suggestions.
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ from api.web.forms import (
     number,
     schema_errors,
 )
-from matcher.models import LEVEL_LABELS_DE, LICENCES, PERMITS, CandidateProfile
-from matcher.text import fold
+from matcher.records.models import LEVEL_LABELS_DE, LICENCES, PERMITS, CandidateProfile
+from matcher.records.text import fold
 
 PROFILE_FIELDS = (
     "occupation",

@@ -26,8 +26,8 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Engine
 
 from api.security import AccessReason, Principal, Role
-from matcher.audit import load_or_create_key
-from matcher.store import web_sessions_table
+from matcher.records.store import web_sessions_table
+from matcher.services.audit import load_or_create_key
 
 SESSION_COOKIE = "kl_session"
 SIGNIN_COOKIE = "kl_signin"

@@ -44,8 +44,8 @@ from api.web.forms import (
 )
 from api.web.profile_form import profile_choices, skill_ids, unknown_skills_message
 from api.web.stash import STASH_COOKIE, clear_stash, restore
-from matcher.engine import profile_gaps
-from matcher.models import LEVEL_LABELS_DE, Vacancy
+from matcher.ranking.engine import profile_gaps
+from matcher.records.models import LEVEL_LABELS_DE, Vacancy
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 

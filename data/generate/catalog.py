@@ -17,7 +17,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from data.generate.occupations import OCCUPATIONS, OccupationSpec
-from matcher.reference import STADT_KL_AGS, ReferenceData, ReferenceDataError
+from matcher.records.reference import STADT_KL_AGS, ReferenceData, ReferenceDataError
 
 # Mapping relations of the BA's ESCO<->KldB table, weighted by how well they fit the code.
 _RELATION_WEIGHT = {"exactMatch": 3.0, "closeMatch": 2.0, "narrowMatch": 1.0, "broadMatch": 1.0}

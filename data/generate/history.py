@@ -26,7 +26,7 @@ from data.generate.preferences import (
     utility,
     working_time_misfit,
 )
-from matcher.models import LICENCES, PERMITS, effective_licences
+from matcher.records.models import LICENCES, PERMITS, effective_licences
 
 GERMAN_RANK = {"A1": 1, "A2": 2, "B1": 3, "B2": 4, "C1": 5, "C2": 6, "native": 7}
 WT_CODE = {"full_time": 0, "part_time": 1, "either": 2, "vollzeit": 0, "teilzeit": 1, "vollzeit_teilzeit": 2}

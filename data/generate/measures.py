@@ -28,7 +28,7 @@ from data.formats import MEASURES
 from data.generate.catalog import Catalog, Occupation, build_catalog
 from data.generate.config import WorldConfig
 from data.generate.writers import JsonLine, write
-from matcher.reference import ReferenceData
+from matcher.records.reference import ReferenceData
 
 _STREAM = 1011  # the catalogue's own random stream, next to the world's seed
 

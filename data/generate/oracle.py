@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 from data.formats import ORACLE_JOB_SEEKERS, ORACLE_VACANCIES, ExportFile
 from data.generate.catalog import Places, build_places
 from data.generate.history import Side, candidate_side, pair_utility, vacancy_side
-from matcher.reference import ReferenceData
+from matcher.records.reference import ReferenceData
 
 ORACLE_FILES: tuple[str, ...] = (ORACLE_JOB_SEEKERS.name, ORACLE_VACANCIES.name)
 

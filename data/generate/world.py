@@ -48,8 +48,8 @@ from data.generate.writers import (
     vacancy_record,
     write,
 )
-from matcher.erasure import make_private
-from matcher.reference import ReferenceData
+from matcher.records.reference import ReferenceData
+from matcher.services.erasure import make_private
 
 DUPLICATE_SHARE = 0.015
 # Share of proposals for a duplicated vacancy that name the duplicate's id (mapped on ingestion).

@@ -18,11 +18,11 @@ from data.ingest.history import KnownIds
 from data.ingest.normalise import Normaliser
 from data.ingest.report import IngestReport, Reject, SourceCounts, write_reject_report
 from matcher.errors import ExportFormatError
-from matcher.measures import Measure, upsert_measures
-from matcher.models import Candidate, Proposal, ProtectedAttributes, Vacancy
-from matcher.occupations import OccupationSuggester
-from matcher.reference import ReferenceData
-from matcher.store import Store
+from matcher.records.models import Candidate, Proposal, ProtectedAttributes, Vacancy
+from matcher.records.reference import ReferenceData
+from matcher.records.store import Store
+from matcher.services.measures import Measure, upsert_measures
+from matcher.services.occupations import OccupationSuggester
 
 __all__ = ["REQUIRED_FILES", "IngestReport", "Reject", "ingest_folder"]
 

@@ -14,7 +14,7 @@ from typing import Any
 from data.formats import PROPOSALS, PROTECTED, ExportFile
 from data.ingest.common import Parsed, Row, build_model, parse_records
 from data.ingest.readers import read_csv
-from matcher.models import Proposal, ProtectedAttributes
+from matcher.records.models import Proposal, ProtectedAttributes
 
 PROPOSALS_FILE = PROPOSALS.name
 PROTECTED_FILE = PROTECTED.name

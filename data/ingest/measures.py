@@ -12,7 +12,7 @@ from data.formats import MEASURES
 from data.ingest.common import Parsed, Row, build_model, parse_records
 from data.ingest.normalise import Normaliser
 from data.ingest.readers import read_jsonl
-from matcher.measures import Measure
+from matcher.services.measures import Measure
 
 FILE_NAME = MEASURES.name
 

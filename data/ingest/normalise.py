@@ -11,13 +11,13 @@ from data.cells import text
 from data.ingest.common import MISSING, Row
 from data.ingest.report import PROPOSAL_PREFIX
 from matcher.errors import UnknownPlaceError
-from matcher.geo import UNKNOWN_MUNICIPALITY, Gazetteer, check_place
-from matcher.models import KLDB5_PATTERN
-from matcher.occupations import OccupationSuggester
-from matcher.reference import ReferenceData, esco_id
+from matcher.records.geo import UNKNOWN_MUNICIPALITY, Gazetteer, check_place
+from matcher.records.models import KLDB5_PATTERN
+from matcher.records.reference import ReferenceData, esco_id
+from matcher.services.occupations import OccupationSuggester
 
-# Places follow the one rule of ``matcher.geo.check_place``, which the API applies too; its reject
-# reasons (UNKNOWN_MUNICIPALITY, UNKNOWN_POSTCODE, PLACE_MISMATCH) live in ``matcher.geo``.
+# Places follow the one rule of ``matcher.records.geo.check_place``, which the API applies too; its reject
+# reasons (UNKNOWN_MUNICIPALITY, UNKNOWN_POSTCODE, PLACE_MISMATCH) live in ``matcher.records.geo``.
 
 UNKNOWN_KLDB = "unknown KldB code"
 UNKNOWN_SKILL = "unknown ESCO skill id, dropped (row kept)"

@@ -13,7 +13,7 @@ from data.formats import STADT
 from data.ingest.common import Parsed, Row, build_model, parse_records
 from data.ingest.normalise import Normaliser
 from data.ingest.readers import read_csv
-from matcher.models import Candidate, CandidateSource
+from matcher.records.models import Candidate, CandidateSource
 
 FILE_NAME = STADT.name
 COLUMNS = STADT.columns

@@ -13,7 +13,7 @@ from data.formats import VACANCIES
 from data.ingest.common import Parsed, Row, build_model, parse_records
 from data.ingest.normalise import Normaliser
 from data.ingest.readers import read_jsonl
-from matcher.models import Vacancy
+from matcher.records.models import Vacancy
 
 FILE_NAME = VACANCIES.name
 

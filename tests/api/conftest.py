@@ -21,9 +21,9 @@ from api.app import create_app
 from api.demo import issue_demo_tokens
 from api.security import Role
 from api.settings import ServiceSettings
-from matcher.encoder import Encoder
-from matcher.reference import ReferenceData
-from matcher.store import Store
+from matcher.ranking.encoder import Encoder
+from matcher.records.reference import ReferenceData
+from matcher.records.store import Store
 
 WORLD_CANDIDATES = 300
 WORLD_VACANCIES = 100
@@ -42,7 +42,7 @@ class World:
 
     def staff_id(self, role: Role) -> str:
         """The staff id of the person behind a role's demo token (what the audit log names)."""
-        from matcher.staff import StaffDirectory
+        from matcher.services.staff import StaffDirectory
 
         store = Store(self.settings.store_url)
         try:
@@ -55,7 +55,7 @@ class World:
     def pseudonym(self, vacancy_id: str, candidate_id: str) -> str:
         """The person's pseudonym on the vacancy's cards, as the server computes it (the tests play
         an attacker who could link pseudonyms across vacancies, which the employer service cannot)."""
-        from matcher.pseudonyms import Pseudonyms
+        from matcher.services.pseudonyms import Pseudonyms
 
         return Pseudonyms.from_file(self.settings.pseudonym_key).of(vacancy_id, candidate_id)
 
@@ -74,7 +74,7 @@ def api_world(tmp_path_factory: pytest.TempPathFactory, default_encoder: Encoder
     from data.generate import WorldConfig, generate_world
     from data.generate.oracle import load_oracle
     from data.ingest import ingest_folder
-    from matcher.snapshot import build_indexes
+    from matcher.ranking.snapshot import build_indexes
     from tests.training.conftest import small_config
     from training.pipeline import TrainingInputs, run
     from training.tracking import Registry
@@ -104,7 +104,7 @@ def client(api_world: World) -> Iterator[TestClient]:
 def copy_world(world: World, target: Path) -> World:
     """A private copy of a served home; it reads (and trains into) its own copy of the artifacts,
     although the copied MLflow store still names the original's absolute paths
-    (:func:`matcher.model_registry.in_this_home`, :func:`training.tracking._experiment_id`)."""
+    (:func:`matcher.ranking.model_registry.in_this_home`, :func:`training.tracking._experiment_id`)."""
     shutil.copytree(world.settings.home, target, ignore=shutil.ignore_patterns("world", "cache", "rejects"))
     settings = home_settings(target, world.settings.encoder)
     return World(settings, world.tokens)

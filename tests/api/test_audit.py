@@ -10,10 +10,10 @@ from typer.testing import CliRunner
 
 from api.app import create_app
 from api.security import Role
-from matcher.audit import StoreCheckpoints, load_or_create_key
-from matcher.audit import verify as verify_log
+from matcher.records.store import Store
+from matcher.services.audit import StoreCheckpoints, load_or_create_key
+from matcher.services.audit import verify as verify_log
 from matcher.settings import Settings
-from matcher.store import Store
 from tests.api.conftest import Ids, World
 from training.cli import app as cli
 

@@ -17,13 +17,13 @@ from typer.testing import CliRunner
 
 from api.app import create_app
 from api.security import Role
-from matcher.audit import verify
-from matcher.backup import MANIFEST, read_backup, restore_backup, write_backup
 from matcher.errors import BackupError
-from matcher.filters import FilterOptions
-from matcher.serving import open_audit_log, open_engine
+from matcher.ranking.filters import FilterOptions
+from matcher.records.store import Store
+from matcher.services.audit import verify
+from matcher.services.backup import MANIFEST, read_backup, restore_backup, write_backup
+from matcher.services.serving import open_audit_log, open_engine
 from matcher.settings import Settings
-from matcher.store import Store
 from tests.api.conftest import Ids, World, copy_world, home_settings
 from tests.api.servers import start_server
 from training.cli import app

@@ -17,10 +17,10 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.security import Role
-from matcher.batch import BatchConfig, BatchRunError, run_batch
-from matcher.batch_runs import ShardPlan
-from matcher.models import VacancyStatus
-from matcher.store import Store
+from matcher.records.models import VacancyStatus
+from matcher.records.store import Store
+from matcher.services.batch import BatchConfig, BatchRunError, run_batch
+from matcher.services.batch_runs import ShardPlan
 from tests.api.conftest import Ids, World, copy_world
 
 pytestmark = pytest.mark.slow
@@ -289,7 +289,7 @@ def test_sentences_of_old_runs_never_reach_the_employer_service(batch_world: Wor
     employer service gets none."""
     from sqlalchemy import update
 
-    from matcher.batch_runs import batch_results_table as r
+    from matcher.services.batch_runs import batch_results_table as r
 
     old = ["1 km, mit Bus und Bahn etwa 20 Minuten", "Zielberuf passt genau"]
     store = Store(batch_world.settings.store_url)

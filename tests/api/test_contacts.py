@@ -6,9 +6,9 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from api.security import Role
-from matcher.audit import records
-from matcher.contacts import ContactBook
-from matcher.store import Store
+from matcher.records.store import Store
+from matcher.services.audit import records
+from matcher.services.contacts import ContactBook
 from tests.api.conftest import Ids, World
 
 

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from matcher.engine import Engine
-from matcher.reference import ReferenceData
-from matcher.serving import open_engine
-from matcher.store import Store
+from matcher.ranking.engine import Engine
+from matcher.records.reference import ReferenceData
+from matcher.records.store import Store
+from matcher.services.serving import open_engine
 from tests.api.conftest import World, copy_world
 from tests.api.servers import home_env
 
@@ -27,9 +27,9 @@ pytestmark = pytest.mark.slow
 
 UPSERTS = """
 import sys
-from matcher.serving import open_engine
+from matcher.services.serving import open_engine
 from matcher.settings import Settings
-from matcher.models import Candidate
+from matcher.records.models import Candidate
 
 engine = open_engine(Settings(), scorer="similarity")
 template = engine.store.candidates(1)[0]
@@ -44,8 +44,8 @@ for i in range(100_000):
 """
 
 COMPACTIONS = """
-from matcher.snapshot import save_snapshot
-from matcher.serving import open_engine
+from matcher.ranking.snapshot import save_snapshot
+from matcher.services.serving import open_engine
 from matcher.settings import Settings
 
 engine = open_engine(Settings(), scorer="similarity")

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-import matcher.serving
+import matcher.services.serving
 from api.app import create_app
 from api.security import Role
 from matcher.errors import ModelNotFoundError
@@ -165,7 +165,7 @@ def test_failed_reload_shows_server_paths_to_admins_only(
     def broken(*_: object, **__: object) -> None:
         raise ModelNotFoundError(f"model file {where} is gone")
 
-    monkeypatch.setattr(matcher.serving, "load_model", broken)
+    monkeypatch.setattr(matcher.services.serving, "load_model", broken)
     response = fresh_client.post("/v1/model/reload", headers=fresh_world.auth(Role.DATA_TEAM))
     assert response.status_code == 409 and "model.lgb" in response.json()["detail"]
     assert not ABSOLUTE_PATH.search(response.json()["detail"]), response.json()
@@ -227,7 +227,7 @@ def test_odd_ids_are_422_and_never_reach_the_audit_log(
 
 def test_ingestion_rejects_odd_ids_with_the_same_rule() -> None:
     from data.cells import ident
-    from matcher.models import RECORD_ID_PATTERN
+    from matcher.records.models import RECORD_ID_PATTERN
 
     assert ident(" S-0001676 ") == "S-0001676" and RECORD_ID_PATTERN.match("adhoc-" + "f" * 32)
     for odd in ODD_IDS:
@@ -241,7 +241,7 @@ def test_pseudonym_lookup_hashes_no_stored_ids(
 ) -> None:
     """A card lookup deciphers the pseudonym; it no longer hashes every stored id (~100 ms a call,
     so one employer-service token could load the workers). Speed: ``training.bench.pseudonyms``."""
-    from matcher.pseudonyms import Pseudonyms
+    from matcher.services.pseudonyms import Pseudonyms
 
     employer, admin = fresh_world.auth(Role.EMPLOYER_SERVICE), fresh_world.auth(Role.ADMIN)
     url = f"/v1/vacancies/{ids.vacancy}/candidates/"
@@ -268,7 +268,7 @@ def test_pseudonym_lookup_hashes_no_stored_ids(
 def test_applied_seq_after_a_restart_shows_the_replayed_position(fresh_world: World, ids: Ids) -> None:
     import json
 
-    from matcher.store import Store
+    from matcher.records.store import Store
 
     admin = fresh_world.auth(Role.ADMIN)
     with TestClient(create_app(fresh_world.settings)) as client:

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from api.app import create_app
 from api.security import Role
-from matcher.store import Store, change_log_table, metadata
+from matcher.records.store import Store, change_log_table, metadata
 from tests.api.conftest import Ids, World
 from training.cli import app as cli
 

@@ -16,8 +16,8 @@ from typer.testing import CliRunner
 
 from api.demo import team_rule
 from api.security import Role
-from matcher.staff import StaffDirectory
-from matcher.store import Store
+from matcher.records.store import Store
+from matcher.services.staff import StaffDirectory
 from tests.api.conftest import World
 
 
@@ -148,7 +148,7 @@ def test_outcomes_and_feedback_name_who_recorded_them(
     fresh_client: TestClient, fresh_world: World, teams: Teams
 ) -> None:
     vacancy = fresh_client.get("/v1/vacancies?status=open&limit=1", headers=teams.auth("cw_stadt")).json()["items"][0]
-    day = vacancy["posted_at"]  # an outcome may not lie before the posting (matcher.outcome_checks)
+    day = vacancy["posted_at"]  # an outcome may not lie before the posting (matcher.services.outcome_checks)
     body = {"candidate_id": teams.own, "vacancy_id": vacancy["id"], "proposed_at": day, "outcome": "applied"}
     saved = fresh_client.post("/v1/outcomes", json=body, headers=teams.auth("cw_stadt"))
     assert saved.status_code == 201, saved.text

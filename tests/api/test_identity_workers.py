@@ -8,8 +8,8 @@ import time
 import pytest
 
 from api.demo import team_rule
-from matcher.staff import StaffDirectory
-from matcher.store import Store
+from matcher.records.store import Store
+from matcher.services.staff import StaffDirectory
 from tests.api.conftest import World
 from tests.api.servers import Server
 

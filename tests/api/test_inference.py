@@ -3,7 +3,7 @@
 The attack: the employer service scores pseudonymised job seekers against a dozen vacancies of
 known postcode (it reads vacancies) and keeps, for each job seeker, the places of the region
 consistent with every distance and commute value it was shown. The attacker knows the method
-(``matcher.geo``'s distances and commute model, ``api.views``' bands) and the person's car (on the
+(``matcher.records.geo``'s distances and commute model, ``api.views``' bands) and the person's car (on the
 card), and is graded against the true postcode.
 
 Measured here (the session's world: 300 job seekers, 200 of them in Kaiserslautern city, 100 in
@@ -36,10 +36,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.security import Role
-from matcher.cards import area_centre, area_centres, areas
-from matcher.geo import Gazetteer, commute_minutes, haversine_km
-from matcher.geography import COMMUTE_STEP_MINUTES, DISTANCE_EDGES_KM, commute_band, distance_band
-from matcher.reference import ReferenceData
+from matcher.ranking.geography import COMMUTE_STEP_MINUTES, DISTANCE_EDGES_KM, commute_band, distance_band
+from matcher.records.cards import area_centre, area_centres, areas
+from matcher.records.geo import Gazetteer, commute_minutes, haversine_km
+from matcher.records.reference import ReferenceData
 from tests.api.conftest import Ids, World
 
 VACANCIES = 12
@@ -64,7 +64,7 @@ class Setup:
     candidates: list[dict[str, Any]]  # full records (the truth the attack is graded against)
     by_postcode: Places  # postcode centroids
     by_municipality: Places  # municipality centroids
-    by_area: Places  # centres of the areas the cards name (matcher.cards)
+    by_area: Places  # centres of the areas the cards name (matcher.records.cards)
     gazetteer: Gazetteer
     area_postcodes: dict[str, frozenset[str]]  # AGS -> every postcode of its card area
 
@@ -214,7 +214,7 @@ def _infer(
 
 
 def _place_alone(setup: Setup) -> Inference:
-    """What the card's place name (Stadt or Landkreis, :mod:`matcher.cards`) tells by itself."""
+    """What the card's place name (Stadt or Landkreis, :mod:`matcher.records.cards`) tells by itself."""
     sizes = [len(setup.area_postcodes[c["ags"]]) for c in setup.candidates]
     return Inference(sizes, [s for s, c in zip(sizes, setup.candidates) if c["ags"] == CITY], 1.0)
 
@@ -339,7 +339,7 @@ def test_no_km_or_minutes_but_band_edges_for_the_employer_service(
 
 def test_employer_distance_reason_is_banded(client: TestClient, api_world: World, ids: Ids) -> None:
     """Same pair, two roles: the caseworker's sentence has numbers, the employer service's bands,
-    measured from the centre of the card's area (matcher.cards); the reasons that name nothing of
+    measured from the centre of the card's area (matcher.records.cards); the reasons that name nothing of
     the person beyond the card are the same, and the employer service gets no effects."""
     masked = api_world.pseudonym(ids.vacancy, ids.candidate)
     pairs = {

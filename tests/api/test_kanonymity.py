@@ -1,6 +1,6 @@
 """k-anonymity of the employer service's cards (issue 24): the exact card fields were unique for
 99.3 % of job seekers, so a card recognised on one vacancy was recognised on the next. Now every
-card field is coarse (:mod:`matcher.cards`), and at least 95 % of the default world's job
+card field is coarse (:mod:`matcher.records.cards`), and at least 95 % of the default world's job
 seekers share their card with at least 4 others."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.security import Role
-from matcher.cards import K_TARGET, coarse_card, k_anonymity
-from matcher.reference import ReferenceData
-from matcher.store import Store
+from matcher.records.cards import K_TARGET, coarse_card, k_anonymity
+from matcher.records.reference import ReferenceData
+from matcher.records.store import Store
 from tests.api.conftest import Ids, World
 from training.bench.kanonymity import measure
 

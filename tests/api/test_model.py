@@ -6,10 +6,10 @@ import pytest
 from fastapi.testclient import TestClient
 from mlflow import MlflowClient
 
-import matcher.serving
+import matcher.services.serving
 from api.security import Role
 from matcher.errors import ModelNotFoundError
-from matcher.model_registry import CHAMPION
+from matcher.ranking.model_registry import CHAMPION
 from matcher.settings import Settings
 from tests.api.conftest import Ids, World
 from training.tracking import tracking_to
@@ -60,7 +60,7 @@ def test_failed_reload_keeps_the_old_model(
     def broken(*_: object, **__: object) -> None:
         raise ModelNotFoundError("model files are gone")
 
-    monkeypatch.setattr(matcher.serving, "load_model", broken)
+    monkeypatch.setattr(matcher.services.serving, "load_model", broken)
     response = fresh_client.post("/v1/model/reload", headers=fresh_world.auth(Role.ADMIN))
     assert response.status_code == 409
     assert "model files are gone" in response.json()["detail"] and response.json()["serving"] == "1"

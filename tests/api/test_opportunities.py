@@ -6,8 +6,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.security import Role
-from matcher.measures import CHANGE_KINDS
-from matcher.models import PROTECTED_ATTRIBUTE_NAMES
+from matcher.records.models import PROTECTED_ATTRIBUTE_NAMES
+from matcher.services.measures import CHANGE_KINDS
 from tests.api.conftest import Ids, World
 
 PROTECTED_WORDS = (*PROTECTED_ATTRIBUTE_NAMES, "citizenship", "disability", "geschlecht")

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.security import Role
-from matcher.model_registry import CHAMPION, load_model
+from matcher.ranking.model_registry import CHAMPION, load_model
 from matcher.settings import Settings
 from tests.api.conftest import Ids, World
 from training import tracking

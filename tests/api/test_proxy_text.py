@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 
-from matcher.reference import ReferenceData
-from matcher.render import PROXY_PHRASES, RenderConfig, drop_proxy_phrases, render_candidate
-from matcher.store import Store
+from matcher.records.reference import ReferenceData
+from matcher.records.render import PROXY_PHRASES, RenderConfig, drop_proxy_phrases, render_candidate
+from matcher.records.store import Store
 from tests.api.conftest import World
 from tests.factories import make_candidate
 

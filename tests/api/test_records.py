@@ -7,8 +7,8 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.security import Role
-from matcher.models import PROTECTED_ATTRIBUTE_NAMES
-from matcher.store import Store
+from matcher.records.models import PROTECTED_ATTRIBUTE_NAMES
+from matcher.records.store import Store
 from tests.api.conftest import Ids, World
 
 CARD_HIDDEN = {"profile_text", "source_id", "postcode", "ags", "languages", "registered_at", "source"}
@@ -48,7 +48,7 @@ def test_employer_service_never_sees_profile_text(client: TestClient, api_world:
         assert not any(f'"{name}"' in response.text for name in PROTECTED_ATTRIBUTE_NAMES)
     cards = [r.json() for r in responses[1:]]
     assert len(cards) == 100 and not any(CARD_HIDDEN & set(card) for card in cards)
-    assert {"occupation", "level", "place", "mobility", "available"} <= set(cards[0])  # coarse (matcher.cards)
+    assert {"occupation", "level", "place", "mobility", "available"} <= set(cards[0])  # coarse (matcher.records.cards)
     # customer numbers never: neither as card ids nor anywhere in the answers
     customer_numbers = set(Store(api_world.settings.store_url).candidate_ids())
     assert all(n.startswith("P-") and n not in customer_numbers for n in names)

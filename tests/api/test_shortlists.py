@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.security import Role
-from matcher.filters import FILTER_ORDER
+from matcher.ranking.filters import FILTER_ORDER
 from tests.api.conftest import Ids, World
 
 DETAIL_KEYS = {

@@ -7,9 +7,16 @@ from pathlib import Path
 
 from api.schemas import FilterRequest
 from api.web import forms
-from matcher.filters import FILTER_LABELS_DE, FILTER_ORDER, FILTER_SPECS, FILTERS, SWITCHABLE_FILTERS, FilterOptions
-from matcher.labels_de import COMMUTE_MODE_DE, WORKING_TIME_DE
-from matcher.models import WorkingTime
+from matcher.ranking.filters import (
+    FILTER_LABELS_DE,
+    FILTER_ORDER,
+    FILTER_SPECS,
+    FILTERS,
+    SWITCHABLE_FILTERS,
+    FilterOptions,
+)
+from matcher.records.labels_de import COMMUTE_MODE_DE, WORKING_TIME_DE
+from matcher.records.models import WorkingTime
 
 TEMPLATES = Path(__file__).parents[2] / "api" / "web" / "templates"
 

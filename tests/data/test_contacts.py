@@ -14,8 +14,8 @@ from data.formats import VACANCIES
 from data.generate import WorldConfig, generate_world
 from data.generate.contacts import contact_fields
 from data.ingest import ingest_folder
-from matcher.reference import ReferenceData
-from matcher.store import Store
+from matcher.records.reference import ReferenceData
+from matcher.records.store import Store
 
 CONTACT_COLUMNS = ("ansprechpartner", "telefon", "email", "bewerbungsweg")
 # The digest of a world of this config without the contact columns, as generated before they

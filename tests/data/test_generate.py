@@ -14,7 +14,7 @@ import pytest
 
 from data.generate import WorldConfig, generate_world
 from data.generate.texts import gendered_title
-from matcher.reference import STADT_KL_AGS, ReferenceData
+from matcher.records.reference import STADT_KL_AGS, ReferenceData
 
 FILES = (
     "jobcenter_stadt_kunden.csv",
@@ -214,7 +214,7 @@ def test_every_file_ingests_with_only_the_deliberate_rejects(
     small: tuple[Path, dict], reference: ReferenceData, tmp_path: Path
 ) -> None:
     ingest = pytest.importorskip("data.ingest")
-    from matcher.store import Store
+    from matcher.records.store import Store
 
     folder, summary = small
     store = Store(f"sqlite:///{tmp_path / 'store.db'}")

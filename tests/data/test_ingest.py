@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 
 from data.ingest import IngestReport, ingest_folder
 from matcher.errors import ExportFormatError
-from matcher.models import Candidate, CandidateSource, WorkingTime
-from matcher.reference import ReferenceData
-from matcher.store import Store
+from matcher.records.models import Candidate, CandidateSource, WorkingTime
+from matcher.records.reference import ReferenceData
+from matcher.records.store import Store
 from training.cli import app
 
 SKILL_FORKLIFT = "28cb374e-6261-4133-8371-f9a5470145da"

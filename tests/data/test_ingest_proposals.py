@@ -10,9 +10,9 @@ import pytest
 
 from data.ingest import ingest_folder
 from data.ingest.report import PROPOSAL_PREFIX, REJECT_COLUMNS
-from matcher.occupations import OccupationSuggester
-from matcher.reference import ReferenceData
-from matcher.store import Store
+from matcher.records.reference import ReferenceData
+from matcher.records.store import Store
+from matcher.services.occupations import OccupationSuggester
 from tests.data.test_ingest import STELLEN, Export, vacancy_row, valid_export
 
 

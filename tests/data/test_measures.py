@@ -13,9 +13,9 @@ from data.formats import MEASURES
 from data.generate import WorldConfig, generate_world
 from data.generate.measures import write_measures
 from data.ingest import ingest_folder
-from matcher.measures import MeasureType, stored_measures
-from matcher.reference import ReferenceData
-from matcher.store import Store
+from matcher.records.reference import ReferenceData
+from matcher.records.store import Store
+from matcher.services.measures import MeasureType, stored_measures
 
 CONFIG = WorldConfig(candidates=300, vacancies=80, seed=7)
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from matcher.reference import ReferenceData
-from matcher.store import Store
+from matcher.records.reference import ReferenceData
+from matcher.records.store import Store
 
 
 @pytest.fixture

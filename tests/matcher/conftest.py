@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from matcher.encoder import Encoder, EncoderConfig, packaged_minilm_path
-from matcher.reference import ReferenceData
+from matcher.ranking.encoder import Encoder, EncoderConfig, packaged_minilm_path
+from matcher.records.reference import ReferenceData
 
 N_CORPUS = 3000
 N_QUERIES = 100

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from matcher.audit import (
+from matcher.services.audit import (
     AuditEntry,
     AuditLog,
     Checkpoint,
@@ -139,7 +139,7 @@ def test_concurrent_threads_chain_every_record_once(tmp_path: Path) -> None:
 _CHILD = """
 import sys, threading, time
 from pathlib import Path
-from matcher.audit import AuditEntry, AuditLog
+from matcher.services.audit import AuditEntry, AuditLog
 KEY = bytes(range(32))
 tag, path, go = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
 threads, per_thread = int(sys.argv[4]), int(sys.argv[5])
@@ -386,7 +386,7 @@ def test_a_torn_tail_found_while_serving_is_quarantined_by_the_next_append(tmp_p
 def test_the_tail_is_read_back_only_after_another_writer_changed_the_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import matcher.audit as audit_module
+    import matcher.services.audit as audit_module
 
     reads: list[int] = []
     real_tail = audit_module._tail
@@ -447,7 +447,7 @@ def test_a_log_of_the_earlier_unkeyed_format_is_kept_aside(tmp_path: Path) -> No
 def test_a_key_made_by_several_starters_at_once_is_one_whole_key(tmp_path: Path) -> None:
     """Two workers start together: each reads the same complete key (never a file still empty)."""
 
-    from matcher.audit import load_or_create_key
+    from matcher.services.audit import load_or_create_key
 
     path = tmp_path / "keys" / "audit.key"
     keys: list[bytes] = []

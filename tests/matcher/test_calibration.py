@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from matcher.calibration import Calibration, expected_calibration_error, reliability_table
-from matcher.features import N_FEATURES
-from matcher.reranker import LambdaMartParams, LightGBMReranker, RuleReranker, SimilarityReranker
+from matcher.ranking.calibration import Calibration, expected_calibration_error, reliability_table
+from matcher.ranking.features import N_FEATURES
+from matcher.ranking.reranker import LambdaMartParams, LightGBMReranker, RuleReranker, SimilarityReranker
 
 ISOTONIC = Calibration("isotonic", x=(-1.0, 0.0, 0.5, 2.0), y=(0.01, 0.05, 0.05, 0.4))
 PLATT = Calibration("platt", a=1.7, b=-2.5)

@@ -15,12 +15,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from matcher.encoder import Encoder
-from matcher.engine import Engine, EngineConfig
-from matcher.filters import FilterOptions
-from matcher.reference import ReferenceData
-from matcher.snapshot import build_indexes
-from matcher.store import Store
+from matcher.ranking.encoder import Encoder
+from matcher.ranking.engine import Engine, EngineConfig
+from matcher.ranking.filters import FilterOptions
+from matcher.ranking.snapshot import build_indexes
+from matcher.records.reference import ReferenceData
+from matcher.records.store import Store
 from tests.factories import make_candidate, make_vacancy
 from tests.matcher.test_engine import LAGER, jobs, people
 
@@ -97,10 +97,10 @@ def pg_world(pg_database_url: str, minilm_encoder: Encoder, reference: Reference
 WRITER = """
 import sys
 from pathlib import Path
-from matcher.encoder import Encoder, EncoderConfig, packaged_minilm_path
-from matcher.engine import Engine
-from matcher.reference import ReferenceData
-from matcher.store import Store
+from matcher.ranking.encoder import Encoder, EncoderConfig, packaged_minilm_path
+from matcher.ranking.engine import Engine
+from matcher.records.reference import ReferenceData
+from matcher.records.store import Store
 from tests.factories import make_candidate
 from tests.matcher.test_engine import LAGER
 

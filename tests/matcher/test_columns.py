@@ -1,4 +1,4 @@
-"""Column tables of both sides (``matcher.columns``): known values on hand-made records.
+"""Column tables of both sides (``matcher.ranking.columns``): known values on hand-made records.
 
 The default candidate and vacancy of ``tests.factories`` live in Kaiserslautern 67657; Landstuhl
 66849 (AGS 07335022) is the second place.
@@ -11,7 +11,7 @@ from datetime import date
 import numpy as np
 import pytest
 
-from matcher.columns import (
+from matcher.ranking.columns import (
     LICENCE_BIT,
     MAX_ALTERNATIVES,
     PERMIT_BIT,
@@ -22,8 +22,8 @@ from matcher.columns import (
     coordinates,
     known,
 )
-from matcher.geo import Gazetteer
-from matcher.reference import ReferenceData
+from matcher.records.geo import Gazetteer
+from matcher.records.reference import ReferenceData
 from tests.factories import make_candidate, make_vacancy
 
 KL_67657 = (49.4495, 7.7948)

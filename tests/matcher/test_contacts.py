@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from matcher.contacts import ContactBook, RequestStatus
 from matcher.errors import ContactRequestClosedError, UnknownContactRequestError
-from matcher.store import Store
+from matcher.records.store import Store
+from matcher.services.contacts import ContactBook, RequestStatus
 from tests.factories import make_candidate, make_vacancy
 
 

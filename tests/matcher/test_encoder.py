@@ -8,14 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from matcher.encoder import (
+from matcher.ranking.encoder import (
     Encoder,
     EncoderConfig,
     EncoderNotBuiltError,
     default_encoder_path,
     resolve_encoder_config,
 )
-from matcher.reference import ReferenceData
+from matcher.records.reference import ReferenceData
 from training.encoder import EncoderBuildConfig, build_split
 from training.german_eval import ba_group_esco_task, ba_group_kldb_task, evaluate_embedder, evaluate_tfidf_baseline
 

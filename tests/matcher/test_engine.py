@@ -14,18 +14,18 @@ import pytest
 from numpy.typing import NDArray
 from typer.testing import CliRunner
 
-from matcher.encoder import Encoder
-from matcher.engine import Engine, EngineConfig, ServingModel
 from matcher.errors import IndexModelMismatchError, UnknownCandidateError, UnknownVacancyError
-from matcher.features import FEATURE_INDEX
-from matcher.filters import FilterOptions
-from matcher.models import Candidate, Vacancy
-from matcher.reference import ReferenceData
-from matcher.render import render_candidate, render_vacancy
-from matcher.reranker import Reranker
-from matcher.retrieval import RetrievalConfig
-from matcher.snapshot import build_indexes
-from matcher.store import Store
+from matcher.ranking.encoder import Encoder
+from matcher.ranking.engine import Engine, EngineConfig, ServingModel
+from matcher.ranking.features import FEATURE_INDEX
+from matcher.ranking.filters import FilterOptions
+from matcher.ranking.reranker import Reranker
+from matcher.ranking.shortlist import RetrievalConfig
+from matcher.ranking.snapshot import build_indexes
+from matcher.records.models import Candidate, Vacancy
+from matcher.records.reference import ReferenceData
+from matcher.records.render import render_candidate, render_vacancy
+from matcher.records.store import Store
 from tests.factories import make_candidate, make_vacancy
 from training import cli
 
@@ -311,7 +311,7 @@ def test_live_table_is_the_live_rows_of_one_side(engine: Engine) -> None:
 
 
 def test_step_observer_is_told_every_step_once(engine: Engine) -> None:
-    from matcher.engine import SHORTLIST_STEPS
+    from matcher.ranking.engine import SHORTLIST_STEPS
 
     told: list[tuple[str, float]] = []
     engine.step_observer = lambda step, seconds: told.append((step, seconds))
@@ -326,7 +326,7 @@ def test_step_observer_is_told_every_step_once(engine: Engine) -> None:
 def test_each_returned_pair_carries_its_geography_for_the_audience(engine: Engine) -> None:
     """Exact: the facts' figures with their bands. Cards: bands only, measured from the centre of
     the area the card names (the city of Kaiserslautern for C-lager), not from the postcode."""
-    from matcher.audience import Audience
+    from matcher.ranking.audience import Audience
 
     exact = engine.shortlist_for_vacancy("V-lager", k=5, filters=FilterOptions(distance=False, commute=False))
     card = engine.shortlist_for_vacancy(

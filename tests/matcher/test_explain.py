@@ -1,4 +1,4 @@
-"""German reasons for one match (``matcher.explain``): each family's sentence on a crafted pair,
+"""German reasons for one match (``matcher.ranking.explain``): each family's sentence on a crafted pair,
 ordering by the size of the effect, and the cut to ``max_reasons``.
 
 The default candidate and vacancy of ``tests.factories`` are a Fachkraft Lagerwirtschaft pair in
@@ -14,13 +14,13 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from matcher.columns import CandidateTable, VacancyTable
-from matcher.explain import FAMILIES, Explanation, explain
-from matcher.features import FEATURE_INDEX, FEATURE_NAMES, N_FEATURES, pair_features
-from matcher.geo import Gazetteer
-from matcher.models import Candidate, Vacancy
-from matcher.reference import ReferenceData
-from matcher.reranker import RuleReranker
+from matcher.ranking.columns import CandidateTable, VacancyTable
+from matcher.ranking.explain import FAMILIES, Explanation, explain
+from matcher.ranking.features import FEATURE_INDEX, FEATURE_NAMES, N_FEATURES, pair_features
+from matcher.ranking.reranker import RuleReranker
+from matcher.records.geo import Gazetteer
+from matcher.records.models import Candidate, Vacancy
+from matcher.records.reference import ReferenceData
 from tests.factories import make_candidate, make_vacancy
 
 AS_OF = date(2026, 11, 25)

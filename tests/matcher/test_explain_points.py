@@ -1,4 +1,4 @@
-"""What fits and what does not (``matcher.explain.points_of``): polarity as data, each point once,
+"""What fits and what does not (``matcher.ranking.explain.points_of``): polarity as data, each point once,
 no vacancy age or similarity as a point, the working time split into its own ✗ points."""
 
 from __future__ import annotations
@@ -7,10 +7,10 @@ from collections import Counter
 
 import pytest
 
-from matcher.explain import explain
-from matcher.geo import Gazetteer
-from matcher.models import Candidate, Vacancy
-from matcher.reference import ReferenceData
+from matcher.ranking.explain import explain
+from matcher.records.geo import Gazetteer
+from matcher.records.models import Candidate, Vacancy
+from matcher.records.reference import ReferenceData
 from tests.factories import make_candidate, make_vacancy
 from tests.matcher.test_explain import LANDSTUHL, S1, S2, S3, SKILLS, features
 

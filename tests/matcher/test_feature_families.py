@@ -1,14 +1,14 @@
-"""The feature families of :mod:`matcher.features` and :mod:`matcher.explain` name the same columns."""
+"""The feature families of :mod:`matcher.ranking.features` and :mod:`matcher.ranking.explain` name the same columns."""
 
 from datetime import date
 
 import numpy as np
 
-from matcher.columns import CandidateTable, VacancyTable
-from matcher.explain import FAMILIES
-from matcher.features import FAMILY_COLUMNS, FEATURE_NAMES
-from matcher.geo import Gazetteer
-from matcher.reference import ReferenceData
+from matcher.ranking.columns import CandidateTable, VacancyTable
+from matcher.ranking.explain import FAMILIES
+from matcher.ranking.features import FAMILY_COLUMNS, FEATURE_NAMES
+from matcher.records.geo import Gazetteer
+from matcher.records.reference import ReferenceData
 from tests.factories import make_candidate, make_vacancy
 
 

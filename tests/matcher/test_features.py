@@ -3,16 +3,16 @@ from datetime import date
 import numpy as np
 import pytest
 
-from matcher.columns import CandidateTable, VacancyTable
-from matcher.features import (
+from matcher.ranking.columns import CandidateTable, VacancyTable
+from matcher.ranking.features import (
     FEATURE_NAMES,
     as_frame,
     occupation_depth,
     pair_features,
 )
-from matcher.geo import Gazetteer
-from matcher.models import PROTECTED_ATTRIBUTE_NAMES, Candidate, ProtectedAttributes
-from matcher.reference import ReferenceData
+from matcher.records.geo import Gazetteer
+from matcher.records.models import PROTECTED_ATTRIBUTE_NAMES, Candidate, ProtectedAttributes
+from matcher.records.reference import ReferenceData
 from tests.factories import make_candidate, make_vacancy
 
 AS_OF = date(2026, 11, 25)

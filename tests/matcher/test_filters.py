@@ -2,7 +2,7 @@
 
 Places (straight-line from Kaiserslautern 67657): Otterbach 67731 ~5.9 km, Landstuhl 66849
 ~16.7 km, Bruchmühlbach-Miesau 66892 ~27.2 km. Commute by car ~14, ~31, ~47 minutes; by bus
-~36, ~74, ~111 minutes (``matcher.geo.CommuteModel``).
+~36, ~74, ~111 minutes (``matcher.records.geo.CommuteModel``).
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from matcher.columns import CandidateTable, Rows, VacancyTable
-from matcher.filters import FILTER_ORDER, FILTERS, FilterOptions, FilterResult, apply_filters
-from matcher.geo import Gazetteer
-from matcher.models import Candidate, Vacancy
-from matcher.reference import ReferenceData
+from matcher.ranking.columns import CandidateTable, Rows, VacancyTable
+from matcher.ranking.filters import FILTER_ORDER, FILTERS, FilterOptions, FilterResult, apply_filters
+from matcher.records.geo import Gazetteer
+from matcher.records.models import Candidate, Vacancy
+from matcher.records.reference import ReferenceData
 from tests.factories import make_candidate, make_vacancy
 
 TODAY = date(2026, 11, 20)
@@ -224,7 +224,7 @@ def test_within_limits_what_is_kept_and_counted(gazetteer: Gazetteer) -> None:
 
 
 def test_distances_through_place_codes_equal_the_direct_ones(gazetteer: Gazetteer) -> None:
-    from matcher.filters import pair_geography
+    from matcher.ranking.filters import pair_geography
 
     items = vacancies({}, OTTERBACH, LANDSTUHL, MIESAU, {"ags": "07111000", "postcode": "56068"})
     person, vacs = CandidateTable.build([make_candidate()], gazetteer), VacancyTable.build(items, gazetteer)

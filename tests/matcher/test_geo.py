@@ -1,4 +1,4 @@
-"""Places, distances and commute estimates (``matcher.geo``): known answers on real places.
+"""Places, distances and commute estimates (``matcher.records.geo``): known answers on real places.
 
 Kaiserslautern 67657 (AGS 07312000), Otterbach 67731 (07335034, ~5.9 km), Landstuhl 66849
 (07335022, ~16.7 km), straight-line between postcode centroids.
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from matcher.errors import UnknownPlaceError
-from matcher.geo import (
+from matcher.records.geo import (
     EARTH_RADIUS_KM,
     PLACE_MISMATCH,
     UNKNOWN_MUNICIPALITY,
@@ -23,7 +23,7 @@ from matcher.geo import (
     commute_minutes,
     haversine_km,
 )
-from matcher.reference import ReferenceData
+from matcher.records.reference import ReferenceData
 
 KL = ("07312000", "67657")
 OTTERBACH = ("07335034", "67731")

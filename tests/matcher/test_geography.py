@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from matcher.geography import PairGeography, commute_band, distance_band
+from matcher.ranking.geography import PairGeography, commute_band, distance_band
 from tests.factories import make_candidate
 
 

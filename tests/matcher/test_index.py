@@ -11,7 +11,7 @@ import pytest
 from numpy.typing import NDArray
 
 from matcher.errors import IndexCorruptError, IndexMissingError, IndexModelMismatchError
-from matcher.index import (
+from matcher.ranking.index import (
     INDEX_TYPES,
     ExactIndex,
     HNSWIndex,
@@ -22,7 +22,7 @@ from matcher.index import (
     choose_kind,
     load_index,
 )
-from matcher.index_io import FAISS_FILE, IDS_FILE, MANIFEST_FILE
+from matcher.ranking.index_io import FAISS_FILE, IDS_FILE, MANIFEST_FILE
 
 DIM = 32
 FP = "fp-test"

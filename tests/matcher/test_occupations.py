@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from matcher.occupations import ESCO_OCCUPATION_URI, OccupationSuggester, SuggesterConfig, normalise_title
-from matcher.reference import ReferenceData
+from matcher.records.reference import ReferenceData
+from matcher.services.occupations import ESCO_OCCUPATION_URI, OccupationSuggester, SuggesterConfig, normalise_title
 
 if TYPE_CHECKING:
-    from matcher.encoder import Encoder
+    from matcher.ranking.encoder import Encoder
 
 # Clear titles and the code the BA's list gives them.
 KNOWN = {

@@ -7,16 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from matcher.encoder import Encoder
-from matcher.engine import Engine, EngineConfig
 from matcher.errors import InsufficientProfileError, UnknownCandidateError
-from matcher.filters import FilterOptions
-from matcher.geo import Gazetteer
-from matcher.measures import Measure, MeasureCatalogue, count_measures, upsert_measures
-from matcher.opportunities import find_opportunities
-from matcher.reference import ReferenceData
-from matcher.snapshot import build_indexes
-from matcher.store import Store
+from matcher.ranking.encoder import Encoder
+from matcher.ranking.engine import Engine, EngineConfig
+from matcher.ranking.filters import FilterOptions
+from matcher.ranking.snapshot import build_indexes
+from matcher.records.geo import Gazetteer
+from matcher.records.reference import ReferenceData
+from matcher.records.store import Store
+from matcher.services.measures import Measure, MeasureCatalogue, count_measures, upsert_measures
+from matcher.services.opportunities import find_opportunities
 from tests.factories import make_candidate, make_vacancy
 
 TODAY = date(2026, 11, 20)

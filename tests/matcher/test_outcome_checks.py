@@ -1,4 +1,4 @@
-"""The plausibility rules of recorded outcomes (:mod:`matcher.outcome_checks`), rule by rule."""
+"""The plausibility rules of recorded outcomes (:mod:`matcher.services.outcome_checks`), rule by rule."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from matcher.models import Outcome, Proposal
-from matcher.outcome_checks import ImplausibleOutcomeError, check_dates, check_order, check_outcome
+from matcher.records.models import Outcome, Proposal
+from matcher.services.outcome_checks import ImplausibleOutcomeError, check_dates, check_order, check_outcome
 from tests.factories import make_vacancy
 
 TODAY = date(2026, 12, 8)

@@ -1,12 +1,12 @@
-"""The one rule for places (``matcher.geo.check_place``), shared by ingestion and the API."""
+"""The one rule for places (``matcher.records.geo.check_place``), shared by ingestion and the API."""
 
 from __future__ import annotations
 
 import pytest
 
 from matcher.errors import MatcherError, UnknownPlaceError
-from matcher.geo import PLACE_MISMATCH, UNKNOWN_MUNICIPALITY, UNKNOWN_POSTCODE, Gazetteer, check_place
-from matcher.reference import ReferenceData
+from matcher.records.geo import PLACE_MISMATCH, UNKNOWN_MUNICIPALITY, UNKNOWN_POSTCODE, Gazetteer, check_place
+from matcher.records.reference import ReferenceData
 
 
 @pytest.fixture(scope="module")

@@ -7,10 +7,11 @@ from datetime import date, timedelta
 import pandas as pd
 import pytest
 
-from matcher.columns import CandidateTable, VacancyTable
-from matcher.geo import Gazetteer
-from matcher.measures import Measure, MeasureCatalogue
-from matcher.planning import (
+from matcher.ranking.columns import CandidateTable, VacancyTable
+from matcher.records.geo import Gazetteer
+from matcher.records.reference import ReferenceData
+from matcher.services.measures import Measure, MeasureCatalogue
+from matcher.services.planning import (
     fairness_table,
     measure_type_impact,
     profile_strata,
@@ -18,7 +19,6 @@ from matcher.planning import (
     shortages,
     suggestions,
 )
-from matcher.reference import ReferenceData
 from tests.factories import make_candidate, make_vacancy
 
 TODAY = date(2026, 11, 20)

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from api.settings import ServiceSettings
-from matcher.private import private_dir, touch_private, wide_modes
+from matcher.records.private import private_dir, touch_private, wide_modes
 
 
 def _mode(path: Path) -> int:
@@ -75,9 +75,9 @@ def test_wide_modes_names_wide_files_and_folders_only(tmp_path: Path) -> None:
 def _home(home: Path, mlflow: bool) -> Iterator[ServiceSettings]:
     from api.demo import issue_demo_tokens
     from matcher.errors import ModelNotFoundError
-    from matcher.index_io import write_atomic_dir
-    from matcher.model_registry import describe_registered
-    from matcher.store import Store
+    from matcher.ranking.index_io import write_atomic_dir
+    from matcher.ranking.model_registry import describe_registered
+    from matcher.records.store import Store
 
     settings = _settings(home)
     store = Store(settings.store_url)

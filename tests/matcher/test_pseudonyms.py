@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from matcher.pseudonyms import PSEUDONYM_PATTERN, Pseudonyms
+from matcher.services.pseudonyms import PSEUDONYM_PATTERN, Pseudonyms
 
 IDS = [f"LK-{i:06d}" for i in range(2000)]
 

@@ -1,4 +1,4 @@
-from matcher.reference import STADT_KL_AGS, ReferenceData, esco_id
+from matcher.records.reference import STADT_KL_AGS, ReferenceData, esco_id
 
 
 def test_kldb_codes_are_zero_padded_with_hierarchy(reference: ReferenceData) -> None:

@@ -1,11 +1,11 @@
-"""Texts for embedding (``matcher.render``): one shape for both sides, real titles and places."""
+"""Texts for embedding (``matcher.records.render``): one shape for both sides, real titles and places."""
 
 from __future__ import annotations
 
 import pytest
 
-from matcher.reference import ReferenceData
-from matcher.render import (
+from matcher.records.reference import ReferenceData
+from matcher.records.render import (
     RenderConfig,
     occupation_title,
     place_name,

@@ -3,16 +3,14 @@ from datetime import date
 import numpy as np
 import pytest
 
-from matcher.columns import CandidateTable, VacancyTable
-from matcher.explain import explain
-from matcher.features import (
+from matcher.ranking.columns import CandidateTable, VacancyTable
+from matcher.ranking.explain import explain
+from matcher.ranking.features import (
     FEATURE_NAMES,
     N_FEATURES,
     pair_features,
 )
-from matcher.geo import Gazetteer
-from matcher.reference import ReferenceData
-from matcher.reranker import (
+from matcher.ranking.reranker import (
     LambdaMartParams,
     LightGBMReranker,
     Reranker,
@@ -20,6 +18,8 @@ from matcher.reranker import (
     SimilarityReranker,
     make_reranker,
 )
+from matcher.records.geo import Gazetteer
+from matcher.records.reference import ReferenceData
 from tests.factories import make_candidate, make_vacancy
 
 SIM = FEATURE_NAMES.index("similarity")

@@ -1,4 +1,4 @@
-"""The parts of a shortlist (``matcher.retrieval``): ranking, the fetch size, pair batches, reasons
+"""The parts of a shortlist (``matcher.ranking.shortlist``): ranking, the fetch size, pair batches, reasons
 from a re-ranker's contributions, facts and the JSON of a shortlist.
 
 Places: Kaiserslautern 67657 (the candidate), Otterbach 67731 ~5.9 km, Landstuhl 66849 ~16.7 km.
@@ -12,13 +12,11 @@ from datetime import date
 import numpy as np
 import pytest
 
-from matcher.columns import CandidateTable, VacancyTable
-from matcher.explain import FAMILIES, PairFacts
-from matcher.features import FEATURE_INDEX, pair_features
-from matcher.geo import Gazetteer
-from matcher.reference import ReferenceData
-from matcher.reranker import RuleReranker, SimilarityReranker
-from matcher.retrieval import (
+from matcher.ranking.columns import CandidateTable, VacancyTable
+from matcher.ranking.explain import FAMILIES, PairFacts
+from matcher.ranking.features import FEATURE_INDEX, pair_features
+from matcher.ranking.reranker import RuleReranker, SimilarityReranker
+from matcher.ranking.shortlist import (
     Details,
     Explained,
     IndexVersion,
@@ -32,6 +30,8 @@ from matcher.retrieval import (
     scorer_name,
     vacancy_facts,
 )
+from matcher.records.geo import Gazetteer
+from matcher.records.reference import ReferenceData
 from tests.factories import make_candidate, make_vacancy
 
 AS_OF = date(2026, 11, 25)

@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, inspect, text
 from typer.testing import CliRunner
 
 from matcher.errors import SchemaOutdatedError, SchemaUnknownError
+from matcher.records.store import Store, metadata
 from matcher.schema import (
     BASELINE,
     BASELINE_TABLES,
@@ -23,7 +24,6 @@ from matcher.schema import (
     migration_engine,
     upgrade,
 )
-from matcher.store import Store, metadata
 
 
 def _apply_every_revision(url: str) -> None:
@@ -35,7 +35,7 @@ def _apply_every_revision(url: str) -> None:
 
 def _make_0_1_0(url: str) -> None:
     """A store as release 0.1.0 left it: the baseline's tables, no version table (a private file)."""
-    from matcher.private import sqlite_file, touch_private
+    from matcher.records.private import sqlite_file, touch_private
 
     if (db := sqlite_file(url)) is not None:
         touch_private(db)
@@ -48,7 +48,7 @@ def _make_0_1_0(url: str) -> None:
 
 def test_every_revision_from_empty_gives_the_current_schema(store_url: str) -> None:
     # A fresh store is made by create_all + stamp; this holds only while the revisions, run one
-    # after the other, build exactly matcher.store.metadata. A table or column added to the
+    # after the other, build exactly matcher.records.store.metadata. A table or column added to the
     # metadata without a revision fails here.
     _apply_every_revision(store_url)
     engine = create_engine(store_url)

@@ -9,9 +9,16 @@ import pytest
 from sqlalchemy import select, update
 
 from matcher.errors import MatcherError
-from matcher.models import Candidate, CandidateSource
-from matcher.staff import InvalidTeamError, StaffDirectory, TeamRule, UnknownStaffError, hash_token, staff_tokens_table
-from matcher.store import Store, candidates_table
+from matcher.records.models import Candidate, CandidateSource
+from matcher.records.store import Store, candidates_table
+from matcher.services.staff import (
+    InvalidTeamError,
+    StaffDirectory,
+    TeamRule,
+    UnknownStaffError,
+    hash_token,
+    staff_tokens_table,
+)
 
 
 @pytest.fixture

@@ -4,8 +4,8 @@ import pytest
 from pydantic import ValidationError
 
 from matcher.errors import UnknownCandidateError, UnknownVacancyError
-from matcher.models import Outcome, Proposal, ProtectedAttributes
-from matcher.store import Store
+from matcher.records.models import Outcome, Proposal, ProtectedAttributes
+from matcher.records.store import Store
 from tests.factories import make_candidate, make_vacancy
 
 

@@ -1,11 +1,11 @@
-"""Match strength in words (``matcher.strength``): absolute thresholds, the percentage, and the cap
+"""Match strength in words (``matcher.ranking.strength``): absolute thresholds, the percentage, and the cap
 for another occupational field or none of the required skills."""
 
 from __future__ import annotations
 
 import pytest
 
-from matcher.strength import GOOD_FROM, MEDIUM_FROM, pair_strength, percent_de, shared_digits, strength
+from matcher.ranking.strength import GOOD_FROM, MEDIUM_FROM, pair_strength, percent_de, shared_digits, strength
 from tests.factories import make_candidate, make_vacancy
 
 

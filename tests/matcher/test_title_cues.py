@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from matcher.occupations import normalise_title
-from matcher.reference import ReferenceData
-from matcher.title_cues import KINDS, LEVELS, TitleCues, fit_title_cues, kind_of, level_of
+from matcher.records.reference import ReferenceData
+from matcher.services.occupations import normalise_title
+from matcher.services.title_cues import KINDS, LEVELS, TitleCues, fit_title_cues, kind_of, level_of
 
 
 @pytest.fixture(scope="module")

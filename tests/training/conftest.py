@@ -18,10 +18,10 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from matcher.reference import ReferenceData
-from matcher.reranker import LightGBMReranker
+from matcher.ranking.reranker import LightGBMReranker
+from matcher.records.reference import ReferenceData
+from matcher.records.store import Store
 from matcher.settings import Settings
-from matcher.store import Store
 from training.config import TrainingConfig
 from training.dataset import Datasets, TextEncoder
 from training.pipeline import TrainingResult

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import random
 
-from matcher.encoder import Encoder
-from matcher.reference import ReferenceData
+from matcher.ranking.encoder import Encoder
+from matcher.records.reference import ReferenceData
 from training.ad_titles import EVAL, TRAIN, decorate, is_title
 from training.encoder import EncoderBuildConfig, ad_examples, build_split, training_examples
 from training.german_eval import ba_group_esco_ads_task, ba_group_esco_task

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from mlflow import MlflowClient
 
-from matcher.calibration import Calibration
-from matcher.model_registry import load_model
+from matcher.ranking.calibration import Calibration
+from matcher.ranking.model_registry import load_model
 from matcher.settings import Settings
 from tests.training.conftest import CliRun
 from training.calibrate import ScoredOutcomes, calibrate, cross_validated_ece, fit, plot_reliability
@@ -44,7 +44,7 @@ def test_both_methods_are_calibrated_on_held_out_data() -> None:
 def test_an_uncalibrated_score_has_a_large_ece() -> None:
     data = synthetic(5000, 4)
     raw = 1.0 / (1.0 + np.exp(-data.scores))  # a sigmoid, but not the right one
-    from matcher.calibration import expected_calibration_error
+    from matcher.ranking.calibration import expected_calibration_error
 
     assert expected_calibration_error(raw, data.outcomes) > 0.2
     assert cross_validated_ece("isotonic", data, folds=5, seed=0) < 0.03

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from matcher.encoder import Encoder
-from matcher.reference import ReferenceData
+from matcher.ranking.encoder import Encoder
+from matcher.records.reference import ReferenceData
 from training.encoder import (
     LANGUAGES,
     EncoderBuildConfig,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from matcher.explain import FAMILIES, explain
-from matcher.reference import ReferenceData
+from matcher.ranking.explain import FAMILIES, explain
+from matcher.records.reference import ReferenceData
 from tests.training.conftest import RegistryRuns
 from training.dataset import Datasets
 
@@ -13,7 +13,7 @@ from training.dataset import Datasets
 def test_explanations_for_every_top_result(
     registry_runs: RegistryRuns, small_datasets: Datasets, reference: ReferenceData
 ) -> None:
-    from matcher.model_registry import load_champion
+    from matcher.ranking.model_registry import load_champion
 
     s = registry_runs.settings
     model = load_champion(s.tracking_uri, s.artifact_dir, s.model_name)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from matcher.reference import ReferenceData
+from matcher.records.reference import ReferenceData
 from training import import_esco_multilingual as importer
 
 URI = "http://data.europa.eu/esco/occupation/"

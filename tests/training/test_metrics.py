@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from matcher.features import N_FEATURES
+from matcher.ranking.features import N_FEATURES
 from training.dataset import RankingSet, outcome_groups
 from training.evaluate import oracle_scores, proposals_ndcg, query_metrics, summarise
 from training.fairness import age_group, exposure_ratios

@@ -11,10 +11,10 @@ import pandas as pd
 from sqlalchemy import update
 
 from data.generate.oracle import load_oracle
-from matcher.features import FEATURE_NAMES
-from matcher.models import PROTECTED_ATTRIBUTE_NAMES
+from matcher.ranking.features import FEATURE_NAMES
+from matcher.records.models import PROTECTED_ATTRIBUTE_NAMES
+from matcher.records.store import Store, protected_table
 from matcher.settings import Settings
-from matcher.store import Store, protected_table
 from tests.training.conftest import RegistryRuns, small_config
 from training import dataset, pipeline
 from training.dataset import Datasets, TextEncoder
@@ -41,7 +41,7 @@ def test_no_feature_names_a_protected_attribute_or_proxy() -> None:
 
 
 def test_registered_model_has_exactly_the_feature_names(registry_runs: RegistryRuns) -> None:
-    from matcher.model_registry import load_champion
+    from matcher.ranking.model_registry import load_champion
 
     s = registry_runs.settings
     booster = load_champion(s.tracking_uri, s.artifact_dir, s.model_name).booster

@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from matcher.features import FEATURE_NAMES
-from matcher.reranker import RuleReranker, SimilarityReranker
+from matcher.ranking.features import FEATURE_NAMES
+from matcher.ranking.reranker import RuleReranker, SimilarityReranker
 from training.dataset import Datasets, RankingSet
 from training.evaluate import baseline_scores, oracle_scores, utility_ndcg
 

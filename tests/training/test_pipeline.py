@@ -9,9 +9,9 @@ from mlflow import MlflowClient
 from typer.testing import CliRunner
 
 from matcher.errors import ModelNotFoundError
-from matcher.features import FEATURE_NAMES
-from matcher.model_registry import load_champion, load_model
-from matcher.reranker import LightGBMReranker
+from matcher.ranking.features import FEATURE_NAMES
+from matcher.ranking.model_registry import load_champion, load_model
+from matcher.ranking.reranker import LightGBMReranker
 from matcher.settings import Settings
 from tests.training.conftest import CliRun, RegistryRuns
 

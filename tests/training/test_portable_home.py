@@ -13,9 +13,9 @@ from pathlib import Path
 
 from mlflow import MlflowClient
 
-from matcher.model_registry import in_this_home, load_model, local_path
+from matcher.ranking.model_registry import in_this_home, load_model, local_path
+from matcher.records.store import Store
 from matcher.settings import Settings
-from matcher.store import Store
 from tests.training.conftest import CliRun, small_config
 from training.dataset import TextEncoder
 

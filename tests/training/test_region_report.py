@@ -13,13 +13,13 @@ from typer.testing import CliRunner
 
 from data.generate import WorldConfig, generate_world
 from data.ingest import ingest_folder
-from matcher.columns import CandidateTable, VacancyTable
-from matcher.filters import FilterOptions
-from matcher.geo import Gazetteer
-from matcher.measures import MeasureCatalogue, stored_measures
-from matcher.planning import suggestions, suggestions_per_person
-from matcher.reference import ReferenceData
-from matcher.store import Store
+from matcher.ranking.columns import CandidateTable, VacancyTable
+from matcher.ranking.filters import FilterOptions
+from matcher.records.geo import Gazetteer
+from matcher.records.reference import ReferenceData
+from matcher.records.store import Store
+from matcher.services.measures import MeasureCatalogue, stored_measures
+from matcher.services.planning import suggestions, suggestions_per_person
 from training.cli import app
 from training.region_report import build_report, render_html
 

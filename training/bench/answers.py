@@ -60,10 +60,10 @@ def build(home: Path) -> None:
     from data.generate import WorldConfig, generate_world
     from data.generate.oracle import load_oracle
     from data.ingest import ingest_folder
-    from matcher.encoder import Encoder, EncoderConfig
-    from matcher.reference import ReferenceData
-    from matcher.snapshot import build_indexes
-    from matcher.store import Store
+    from matcher.ranking.encoder import Encoder, EncoderConfig
+    from matcher.ranking.snapshot import build_indexes
+    from matcher.records.reference import ReferenceData
+    from matcher.records.store import Store
     from training.config import TrainingConfig
     from training.pipeline import TrainingInputs, run
     from training.tracking import Registry
@@ -94,7 +94,7 @@ def _encoder_dir() -> Path:
     kept = os.environ.get("MATCHER_TEST_ENCODER_HOME")
     if not kept:
         raise SystemExit("set MATCHER_TEST_ENCODER_HOME to a home holding the default encoder")
-    from matcher.encoder import default_encoder_path
+    from matcher.ranking.encoder import default_encoder_path
 
     return default_encoder_path(Path(kept))
 
@@ -137,7 +137,7 @@ def _answers(home: Path) -> Iterator[tuple[str, str]]:
 
 
 def _ids(store_url: str) -> dict[str, list[str]]:
-    from matcher.store import Store
+    from matcher.records.store import Store
 
     store = Store(store_url)
     try:

@@ -4,8 +4,8 @@ Run: ``.venv/bin/python -m training.bench.audit [--records 2000] [--threads 1 8]
 
 Both modes run in the same process on the same filesystem, one fresh log per row. ``baseline``
 is the pre-group-commit append: each call opens the log, takes the flock, reads the last record,
-writes its one record and fsyncs (:func:`matcher.audit._write_batch` with a batch of one, called
-from every thread on its own). ``group`` is :meth:`matcher.audit.AuditLog.append`. ``--threads``
+writes its one record and fsyncs (:func:`matcher.services.audit._write_batch` with a batch of one, called
+from every thread on its own). ``group`` is :meth:`matcher.services.audit.AuditLog.append`. ``--threads``
 threads share ``--records`` appends; each row is run ``--repeat`` times, the modes taking turns so
 that a drifting disk hits both alike, and the repetition with the median appends/s is printed:
 appends/s, fsyncs, records per fsync and the median and p99 latency of one append. Put ``--dir``
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from matcher.audit import AuditEntry, AuditLog, _Pending, _write_batch, new_key, verify
+from matcher.services.audit import AuditEntry, AuditLog, _Pending, _write_batch, new_key, verify
 
 # One HMAC key for every log of a run; no checkpoints (the API also writes one to the store per batch).
 KEY = new_key()

@@ -32,8 +32,8 @@ def _mib(path: Path) -> float:
 
 def one_round(settings: ServiceSettings, scratch: Path) -> dict[str, float]:
     """Back up ``settings``' home, restore it into an empty one under ``scratch``; seconds and MiB."""
-    from matcher.backup import restore_backup, write_backup
-    from matcher.store import Store
+    from matcher.records.store import Store
+    from matcher.services.backup import restore_backup, write_backup
 
     out = scratch / "backup.tar.gz"
     start = time.perf_counter()

@@ -78,9 +78,9 @@ def synthetic_world(engine: Any, target: int, jitter: float, seed: int = 0) -> t
 
 def build_big_side(engine: Any, records: list[Any], vectors: np.ndarray, config: Any) -> float:
     """Swap the engine's vacancy side for the big one (an index of ``config.kind``); the build seconds."""
-    from matcher.columns import Rows, VacancyTable
-    from matcher.engine import VACANCY_INDEX, Side
-    from matcher.index import create_index
+    from matcher.ranking.columns import Rows, VacancyTable
+    from matcher.ranking.engine import VACANCY_INDEX, Side
+    from matcher.ranking.index import create_index
 
     old = engine.vacancies.index
     start = time.perf_counter()
@@ -92,8 +92,8 @@ def build_big_side(engine: Any, records: list[Any], vectors: np.ndarray, config:
 
 
 def _eligible(engine: Any, candidate_id: str) -> np.ndarray:
-    from matcher.columns import CandidateTable
-    from matcher.filters import apply_filters
+    from matcher.ranking.columns import CandidateTable
+    from matcher.ranking.filters import apply_filters
 
     own = CandidateTable.build([engine.candidate(candidate_id)], engine.gazetteer)
     items = engine.vacancies.rows.view()
@@ -173,7 +173,7 @@ def batch_throughput(home: Path, people: int, workers: list[int]) -> None:
     """batch-match (vacancies for ``people`` job seekers, k=20) on a copy of the home's store."""
     import ray
 
-    from matcher.batch import BatchConfig, run_batch
+    from matcher.services.batch import BatchConfig, run_batch
 
     scratch = Path(tempfile.mkdtemp(prefix="bench-batch-"))
     try:

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from matcher.encoder import Encoder, EncoderConfig, packaged_minilm_path
-from matcher.reference import ReferenceData
+from matcher.ranking.encoder import Encoder, EncoderConfig, packaged_minilm_path
+from matcher.records.reference import ReferenceData
 from training.encoder import EncoderBuildConfig, build_default_encoder, build_split
 from training.german_eval import (
     evaluate_embedder,

@@ -3,7 +3,7 @@
 An index build reads the store page by page. With ``OFFSET`` each page makes the database step over
 every row before it, so the last pages of a large store cost far more than the first and the whole
 build grows with the square of the rows; keyset paging (``WHERE id > :last ORDER BY id LIMIT n``,
-:func:`matcher.store.walk_pages`) reads each page from the index at its cursor. Target: the last
+:func:`matcher.records.store.walk_pages`) reads each page from the index at its cursor. Target: the last
 tenth at least 0.9 x the first.
 
 For each size a scratch SQLite store is filled with that many open vacancies, cloned inside SQLite
@@ -44,7 +44,7 @@ PAGE = 2048
 
 def fill_store(source: Path, target: Path, rows: int) -> None:
     """A SQLite store at ``target`` with ``rows`` open vacancies cloned from ``source``'s."""
-    from matcher.store import Store
+    from matcher.records.store import Store
 
     target.unlink(missing_ok=True)
     Store(f"sqlite:///{target}").close()  # the schema
@@ -73,7 +73,7 @@ def _id_at(store: Any, position: int) -> str:
         return ""
     from sqlalchemy import select
 
-    from matcher.store import vacancies_table
+    from matcher.records.store import vacancies_table
 
     stmt = select(vacancies_table.c.id).order_by(vacancies_table.c.id).offset(position - 1).limit(1)
     with store.engine.connect() as conn:
@@ -103,9 +103,9 @@ Builder = Callable[[list[Any]], None]
 
 def _builder(encoder: Any) -> Builder:
     """Render, encode and add one page to an exact index, as a build does."""
-    from matcher.index import ExactIndex
-    from matcher.reference import ReferenceData
-    from matcher.render import render_vacancy
+    from matcher.ranking.index import ExactIndex
+    from matcher.records.reference import ReferenceData
+    from matcher.records.render import render_vacancy
 
     reference, index = ReferenceData(), ExactIndex(encoder.dimension, encoder.name, encoder.fingerprint)
 
@@ -144,7 +144,7 @@ def measure_size(
     source: Path, scratch: Path, rows: int, encoder: Any, encode_up_to: int, sample: int, offset_cap: int | None
 ) -> dict[str, Any]:
     """Fill a store with ``rows`` vacancies; the first and last tenth, keyset and OFFSET, interleaved."""
-    from matcher.store import Store
+    from matcher.records.store import Store
 
     started = time.perf_counter()
     fill_store(source, scratch, rows)
@@ -225,7 +225,7 @@ def main(argv: list[str] | None = None) -> None:
     settings = Settings(home=args.home) if args.home else Settings()
     encoder = None
     if args.encode:
-        from matcher.encoder import load_default_encoder
+        from matcher.ranking.encoder import load_default_encoder
 
         encoder = load_default_encoder(settings.encoder, settings.encoder_dir)
     scratch = (args.scratch or settings.home) / "bench-build.db"

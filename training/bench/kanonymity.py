@@ -16,11 +16,11 @@ from collections import Counter
 from datetime import date
 from typing import Any
 
-from matcher.cards import card_key, k_anonymity
-from matcher.models import Candidate
-from matcher.reference import ReferenceData
+from matcher.records.cards import card_key, k_anonymity
+from matcher.records.models import Candidate
+from matcher.records.reference import ReferenceData
+from matcher.records.store import Store
 from matcher.settings import Settings
-from matcher.store import Store
 
 
 def exact_key(c: Candidate) -> tuple[Any, ...]:

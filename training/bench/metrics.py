@@ -101,7 +101,7 @@ def measure(server: Running, token: str, ids: list[str]) -> dict[str, Any]:
 
 
 def run(home: Path, requests: int, rounds: int, workers: int, seed: int = 0) -> dict[str, Any]:
-    from matcher.index import load_index
+    from matcher.ranking.index import load_index
     from matcher.settings import Settings
 
     prepare_world(home)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from matcher.measures import stored_measures
+from matcher.services.measures import stored_measures
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -27,10 +27,10 @@ def main(argv: list[str] | None = None) -> None:
     os.environ["MATCHER_HOME"] = str(args.home)
     import faiss
 
-    from matcher.measures import MeasureCatalogue
-    from matcher.opportunities import find_opportunities
-    from matcher.reference import ReferenceData
-    from matcher.serving import open_engine
+    from matcher.records.reference import ReferenceData
+    from matcher.services.measures import MeasureCatalogue
+    from matcher.services.opportunities import find_opportunities
+    from matcher.services.serving import open_engine
     from matcher.settings import Settings
     from training.region_report import build_report
 

@@ -49,12 +49,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--vacancies", type=int, default=1500)
     args = parser.parse_args(argv)
 
-    from matcher.encoder import load_default_encoder
-    from matcher.models import VacancyStatus, WorkingTime
-    from matcher.reference import ReferenceData
-    from matcher.render import RenderConfig, render_candidate, render_vacancy
+    from matcher.ranking.encoder import load_default_encoder
+    from matcher.records.models import VacancyStatus, WorkingTime
+    from matcher.records.reference import ReferenceData
+    from matcher.records.render import RenderConfig, render_candidate, render_vacancy
+    from matcher.records.store import Store
     from matcher.settings import Settings
-    from matcher.store import Store
 
     settings = Settings(home=args.home)
     store = Store(settings.store_url)

@@ -3,7 +3,7 @@
 Run: ``.venv/bin/python -m training.bench.pseudonyms [--people 15000] [--lookups 2000]``.
 
 ``recompute`` is the old lookup: the pseudonym of every stored id on the vacancy, then a dict
-lookup (:meth:`matcher.pseudonyms.Pseudonyms.table`). ``decipher`` is the current one
+lookup (:meth:`matcher.services.pseudonyms.Pseudonyms.table`). ``decipher`` is the current one
 (:meth:`api.service.Service.unmask`): the store's ``max(seq)`` on a SQLite store (to know the map
 of numbers is current), then four hashes and a lookup in the map (:meth:`Pseudonyms.person`);
 ``cipher`` is the same without the store query.
@@ -21,9 +21,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from matcher.audit import new_key
-from matcher.pseudonyms import _ALPHABET, PREFIX, Pseudonyms
-from matcher.store import Store
+from matcher.records.store import Store
+from matcher.services.audit import new_key
+from matcher.services.pseudonyms import _ALPHABET, PREFIX, Pseudonyms
 
 
 def _timed(lookups: list[tuple[str, str]], lookup: Callable[[str, str], object]) -> list[float]:

@@ -21,10 +21,10 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from matcher.features import N_FEATURES, pair_features
-from matcher.reranker import LambdaMartParams, LightGBMReranker
+from matcher.ranking.features import N_FEATURES, pair_features
+from matcher.ranking.reranker import LambdaMartParams, LightGBMReranker
+from matcher.records.store import Store
 from matcher.settings import Settings
-from matcher.store import Store
 from training.config import TrainingConfig, default_lambdamart
 
 ROWS_PER_QUERY = 20
@@ -52,7 +52,7 @@ def time_fit(
 
 def world_training(settings: Settings, params: LambdaMartParams) -> tuple[str, float, int] | None:
     """Training time on the store's training set, or None when the store is empty."""
-    from matcher.encoder import load_default_encoder
+    from matcher.ranking.encoder import load_default_encoder
     from training.pipeline import TrainingInputs, prepare
 
     store = Store(settings.store_url)
@@ -68,9 +68,9 @@ def world_training(settings: Settings, params: LambdaMartParams) -> tuple[str, f
 
 def request_latency(settings: Settings, model: LightGBMReranker, repeats: int = 300) -> NDArray[np.float64]:
     """Milliseconds for features + scores of 200 pairs, per repetition."""
-    from matcher.columns import CandidateTable, VacancyTable
-    from matcher.geo import Gazetteer
-    from matcher.reference import ReferenceData
+    from matcher.ranking.columns import CandidateTable, VacancyTable
+    from matcher.records.geo import Gazetteer
+    from matcher.records.reference import ReferenceData
 
     store = Store(settings.store_url)
     candidates, vacancies = store.candidates(limit=50), store.vacancies(limit=200)

@@ -35,7 +35,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from numpy.typing import NDArray
 
-from matcher.index import IndexConfig, RowHits, VectorIndex, build_index
+from matcher.ranking.index import IndexConfig, RowHits, VectorIndex, build_index
 
 FORCE_NUMPY = 1 << 62  # exact_subset_below above any eligible count: always the numpy path
 FORCE_FAISS = 0  # no eligible set is that small: always the FAISS selector path
@@ -81,8 +81,8 @@ class SubsetRow:
 
 def real_vectors(config: BenchConfig) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
     """(base, queries): encoded BA job titles and KldB task phrases."""
-    from matcher.encoder import Encoder, EncoderConfig, packaged_minilm_path
-    from matcher.reference import ReferenceData
+    from matcher.ranking.encoder import Encoder, EncoderConfig, packaged_minilm_path
+    from matcher.records.reference import ReferenceData
 
     reference = ReferenceData()
     titles = reference.job_titles["title"].tolist()

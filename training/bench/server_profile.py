@@ -98,7 +98,7 @@ def run(args: argparse.Namespace) -> str:
     token, port = _caseworker_token(home), _free_port()
     cmd = server_command(LOOPBACK, port, args.workers, "--log-level", "warning", "--no-access-log")
     server = subprocess.Popen(cmd, env={**os.environ, "MATCHER_HOME": str(home)})
-    from matcher.index import load_index
+    from matcher.ranking.index import load_index
 
     pool = load_index(Settings(home=home).index_dir / "candidates").ids()
     rng = random.Random(3)

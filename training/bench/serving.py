@@ -135,7 +135,7 @@ def _run_cli(home: Path, *args: str) -> None:
 def prepare_world(home: Path) -> None:
     """Generate, ingest, index and train with the CLI unless the home already serves."""
     from matcher.errors import ModelNotFoundError
-    from matcher.model_registry import load_model
+    from matcher.ranking.model_registry import load_model
 
     settings = Settings(home=home)
     if not (settings.home / "matcher.db").exists():
@@ -166,8 +166,8 @@ def prepare_big(home: Path, big: Path, target: int = BIG_VACANCIES, seed: int = 
     job seeker and writes a snapshot at the change-log position read before it started, so the
     snapshot covers those entries. Returns the counts and log positions, checked.
     """
-    from matcher.models import VacancyStatus
-    from matcher.store import Store
+    from matcher.records.models import VacancyStatus
+    from matcher.records.store import Store
 
     settings = Settings(home=big)
     _copy_serving_files(home, big)
@@ -220,8 +220,8 @@ def _synthetic_vacancies(base: list[Any], count: int, rng: random.Random) -> lis
 
 def check_snapshot(home: Path) -> dict[str, Any]:
     """Whether the snapshot under ``home`` covers the whole change log (else: entries to apply)."""
-    from matcher.index_io import read_manifest, resolve_dir
-    from matcher.store import Store
+    from matcher.ranking.index_io import read_manifest, resolve_dir
+    from matcher.records.store import Store
 
     settings = Settings(home=home)
     store = Store(settings.store_url)
@@ -329,8 +329,8 @@ def scratch_engine(home: Path) -> Iterator[Any]:
     the home's store, so that writes leave the world unchanged."""
     import faiss
 
-    from matcher.serving import open_engine
-    from matcher.store import Store
+    from matcher.records.store import Store
+    from matcher.services.serving import open_engine
 
     faiss.omp_set_num_threads(1)  # as in `matcher serve`
     settings = Settings(home=home)
@@ -431,8 +431,8 @@ def _mean_p50_p99(values: Any) -> dict[str, float]:
 
 def stage_breakdown(engine: Any, queries: int, seed: int = 3) -> dict[str, dict[str, float]]:
     """Milliseconds per step of ``shortlist_for_candidate`` (the engine's ``step_observer``:
-    :data:`matcher.engine.SHORTLIST_STEPS`), and the rest of the call (lock, result)."""
-    from matcher.engine import SHORTLIST_STEPS
+    :data:`matcher.ranking.engine.SHORTLIST_STEPS`), and the rest of the call (lock, result)."""
+    from matcher.ranking.engine import SHORTLIST_STEPS
 
     spent: dict[str, float] = {}
     per: dict[str, list[float]] = {label: [] for label in SHORTLIST_STEPS}
@@ -548,7 +548,7 @@ def _caseworker_token(home: Path) -> str:
     """The demo caseworker's personal token of this home (named demo people made if missing)."""
     from api.demo import ensure_demo_people
     from api.settings import ServiceSettings
-    from matcher.store import Store
+    from matcher.records.store import Store
 
     settings = ServiceSettings(home=home)
     store = Store(settings.store_url)
@@ -712,7 +712,7 @@ def over_http(
     home: Path, requests: int, concurrency: list[int], workers: int, use_wrk: bool, seed: int = 2
 ) -> dict[str, Any]:
     """Shortlists through uvicorn on loopback, from httpx threads and from wrk, per concurrency."""
-    from matcher.index import load_index
+    from matcher.ranking.index import load_index
 
     token, port = _caseworker_token(home), _free_port()
     env = {**os.environ, "MATCHER_HOME": str(home)}
@@ -854,7 +854,7 @@ def _report_stages(report: Report, args: argparse.Namespace, world: str, engine:
         _reproduce(args, world, "in-process"),
         table,
         "Each row is one step of the shortlist as the engine times it (Engine.step_observer, "
-        "matcher.engine.SHORTLIST_STEPS); 'other' is the rest of the call (the lock, the result).",
+        "matcher.ranking.engine.SHORTLIST_STEPS); 'other' is the rest of the call (the lock, the result).",
     )
 
 

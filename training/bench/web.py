@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from api.app import create_app
     from api.settings import ServiceSettings
-    from matcher.store import Store
+    from matcher.records.store import Store
 
     prepare_world(args.home)
     faiss.omp_set_num_threads(1)  # as `matcher serve`

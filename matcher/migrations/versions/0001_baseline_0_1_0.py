@@ -2,7 +2,7 @@
 
 A 0.1.0 store (these tables, no version table) is stamped at this revision by ``matcher db
 upgrade`` rather than running it; an empty database runs it when the revisions are applied from
-scratch (the test that compares the revisions with ``matcher.store.metadata``).
+scratch (the test that compares the revisions with ``matcher.records.store.metadata``).
 
 Revision ID: 0001
 Revises:

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from api.security import Role
-from matcher.store import Store
+from matcher.records.store import Store
 from tests.api.web.conftest import AXE, Browsing, sign_in
 
 pytestmark = pytest.mark.slow

@@ -15,9 +15,9 @@ import pytest
 from sqlalchemy import select
 
 from api.security import Role
-from matcher.audit import records
-from matcher.contacts import feedback_table
-from matcher.store import Store, proposals_table
+from matcher.records.store import Store, proposals_table
+from matcher.services.audit import records
+from matcher.services.contacts import feedback_table
 from tests.api.web.conftest import Browsing, sign_in
 
 pytestmark = pytest.mark.slow

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.security import Role
-from matcher.strength import MEANING_DE
+from matcher.ranking.strength import MEANING_DE
 from tests.api.conftest import Ids, World, copy_world
 from tests.api.web.conftest import form_token, signed_in_client
 from tests.api.web.test_planning_pages import _page

@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from api.security import Role
-from matcher.models import PERMITS, Vacancy
-from matcher.store import Store
+from matcher.records.models import PERMITS, Vacancy
+from matcher.records.store import Store
 from tests.api.conftest import World
 from tests.api.servers import Server
 from tests.api.web.conftest import form_token, http_sign_in

@@ -17,9 +17,9 @@ from api.security import Role
 from api.web.forms import GERMAN_LEVELS, SCHOOL_DE, VOCATIONAL_DE, WORKING_TIME_DE, schema_message
 from api.web.profile_form import TEXT_MAX
 from api.web.sessions import SESSION_COOKIE, _digest, web_sessions_table
-from matcher.models import CandidateProfile
-from matcher.reference import ReferenceData
-from matcher.text import fold
+from matcher.records.models import CandidateProfile
+from matcher.records.reference import ReferenceData
+from matcher.records.text import fold
 from tests.api.conftest import Ids, World
 from tests.api.web.conftest import form_token, signed_in_client
 from tests.api.web.test_planning_pages import _page

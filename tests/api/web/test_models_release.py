@@ -20,9 +20,9 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.security import Role
 from api.web.model_tables import fairness_table, gate_verdict
-from matcher.model_registry import CHAMPION
-from matcher.release import promotion_history
-from matcher.store import Store
+from matcher.ranking.model_registry import CHAMPION
+from matcher.records.store import Store
+from matcher.services.release import promotion_history
 from tests.api.conftest import World, copy_world
 from tests.api.web.conftest import signed_in_client
 
@@ -174,7 +174,7 @@ def test_models_page_marks_the_gate_and_tables_every_plot_value(app: object, hom
     # The plot's right panel (hire rates per age group) is in a table of its own, value by value.
     run_id = re.search(r"/app/models/runs/(\w+)/fairness\.png", html)
     assert run_id
-    from matcher.model_registry import run_artifact
+    from matcher.ranking.model_registry import run_artifact
 
     s = home.settings
     raw = run_artifact(s.tracking_uri, s.artifact_dir, run_id.group(1), "history_by_age.csv")

@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 from starlette.routing import Route
 
 from api.security import Role
-from matcher.store import Store
+from matcher.records.store import Store
 from tests.api.conftest import Ids, World
 
 UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")

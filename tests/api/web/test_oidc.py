@@ -19,7 +19,7 @@ import pytest
 
 from api.demo import team_rule
 from api.identity import staff_id_of
-from matcher.store import Store
+from matcher.records.store import Store
 from tests.api.conftest import World, copy_world
 from tests.api.servers import Server, free_port, start_server
 from tests.oidc.provider import AUDIENCE, RESOURCE, WEB_SECRET, OidcProvider, node_modules_or_skip, rsa_jwk

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from markupsafe import escape
 
 from api.security import Role
-from matcher.models import PROTECTED_ATTRIBUTE_NAMES
+from matcher.records.models import PROTECTED_ATTRIBUTE_NAMES
 from tests.api.conftest import Ids, World
 from tests.api.web.conftest import signed_in_client
 

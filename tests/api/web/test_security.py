@@ -7,7 +7,7 @@ import pytest
 
 from api.security import Role
 from api.web.core import CSP, safe_target
-from matcher.store import Store
+from matcher.records.store import Store
 from tests.api.conftest import World
 from tests.api.servers import Server
 from tests.api.web.conftest import form_token, http_sign_in

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from api.security import Principal, Role
 from api.web.sessions import Sessions, web_sessions_table
-from matcher.store import Store
+from matcher.records.store import Store
 
 WHO = Principal("demo-caseworker", Role.CASEWORKER)
 

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.security import Role
-from matcher.store import Store
+from matcher.records.store import Store
 from tests.api.conftest import Ids, World
 from tests.api.web.conftest import AXE, Browsing, form_token
 from tests.api.web.test_accessibility import AXE_RUN

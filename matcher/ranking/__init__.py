@@ -1,0 +1,1 @@
+"""The ranking recipe: filter, search, featurise, score, rank, explain."""

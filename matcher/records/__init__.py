@@ -1,0 +1,1 @@
+"""The records: canonical model, store and change log, reference data, geography, rendering."""

@@ -1,0 +1,1 @@
+"""The services around the engine, each with its own tables and queries."""
