@@ -31,8 +31,9 @@ from matcher.errors import (
     UnknownPseudonymError,
 )
 from matcher.ranking.encoder import EncoderNotBuiltError
-from matcher.ranking.engine import Engine, StageObserver
+from matcher.ranking.engine import Engine
 from matcher.ranking.shortlist import IndexVersion, Shortlist
+from matcher.ranking.stages import StageObserver
 from matcher.records.reference import ReferenceData
 from matcher.records.store import Store
 from matcher.services.audit import AuditEntry, AuditLog

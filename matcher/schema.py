@@ -114,7 +114,7 @@ def full_metadata() -> MetaData:
     """The whole schema: the records' tables (:mod:`matcher.records.store`) and those that each service
     declares next to its queries on the same ``metadata``."""
     from matcher.records.store import metadata
-    from matcher.services import audit, batch_runs, contacts, measures, staff  # noqa: F401  (importing declares their tables)
+    from matcher.services import audit_checkpoints, batch_runs, contacts, measures, staff  # noqa: F401  (importing declares their tables)
 
     return metadata
 

@@ -51,7 +51,7 @@ def audit_export(
     """One JSON object a line: every access to a job seeker's data (``--person``; subject-access
     request, Art. 15 GDPR), or everything one member of staff accessed (``--user``; for the
     data-protection officer)."""
-    from matcher.services.audit import accesses, accesses_by
+    from matcher.services.audit_reads import accesses, accesses_by
 
     if (person is None) == (user is None):
         _fail("give exactly one of --person (a job seeker) and --user (a member of staff)")
@@ -71,7 +71,7 @@ def audit_break_glass(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON lines")] = False,
 ) -> None:
     """Accesses to another team's job seekers, by person and reason (vertretung, teamwechsel, rueckfrage)."""
-    from matcher.services.audit import break_glass
+    from matcher.services.audit_reads import break_glass
 
     rows = break_glass(_settings().audit_log, _since(since))
     for row in rows:

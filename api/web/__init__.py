@@ -55,7 +55,7 @@ from api.web.identity import OidcSignIn
 from api.web.sessions import SESSION_COOKIE, Sessions
 from api.web.stash import STASH_COOKIE, STASH_SECONDS, stash_posted_form
 from matcher.errors import InsufficientProfileError, MatcherError
-from matcher.services.audit import load_or_create_key
+from matcher.services.keyfile import load_or_create_key
 
 logger = logging.getLogger(__name__)
 

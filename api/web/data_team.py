@@ -209,7 +209,7 @@ def break_glass_page(request: Request, who: DataTeam, service: ServiceDep) -> HT
     from datetime import date, timedelta
 
     from api.security import ACCESS_REASON_LABELS_DE, AccessReason
-    from matcher.services.audit import break_glass
+    from matcher.services.audit_reads import break_glass
 
     days = 90
     rows = break_glass(service.settings.audit_log, date.today() - timedelta(days=days))

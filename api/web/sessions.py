@@ -27,7 +27,7 @@ from sqlalchemy.engine import Engine
 
 from api.security import AccessReason, Principal, Role
 from matcher.records.store import web_sessions_table
-from matcher.services.audit import load_or_create_key
+from matcher.services.keyfile import load_or_create_key
 
 SESSION_COOKIE = "kl_session"
 SIGNIN_COOKIE = "kl_signin"

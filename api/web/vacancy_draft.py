@@ -44,7 +44,7 @@ from api.web.forms import (
 )
 from api.web.profile_form import profile_choices, skill_ids, unknown_skills_message
 from api.web.stash import STASH_COOKIE, clear_stash, restore
-from matcher.ranking.engine import profile_gaps
+from matcher.ranking.profiles import profile_gaps
 from matcher.records.models import LEVEL_LABELS_DE, Vacancy
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)

@@ -17,32 +17,29 @@ Nothing here rewrites the snapshot; :func:`matcher.ranking.snapshot.save_snapsho
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
-from matcher.errors import ModelNotFoundError, UnknownCandidateError, UnknownVacancyError
+from matcher.errors import ModelNotFoundError
 from matcher.ranking.audience import EXACT, Audience
-from matcher.ranking.columns import CandidateTable, Rows, VacancyTable
+from matcher.ranking.columns import CandidateTable, VacancyTable
 from matcher.ranking.concurrency import ReadWriteLock
 from matcher.ranking.encoder import Encoder
-from matcher.ranking.features import commute_ratio
 from matcher.ranking.filters import FilterOptions, FilterResult, apply_filters, pair_geography
-from matcher.ranking.geography import PairGeography
+from matcher.ranking.geography import PairGeography, batch_geographies, returned_geographies
 from matcher.ranking.index import IndexConfig, RowHits, VectorIndex, load_index
-from matcher.ranking.profiles import profile_gaps, require_profile
+from matcher.ranking.profiles import require_profile
 from matcher.ranking.reranker import Reranker, SimilarityReranker
 from matcher.ranking.serving_model import ModelInfo, ModelLoader, ServingModel
 from matcher.ranking.shortlist import (
     CandidateFacts,
-    Direction,
     Explained,
     IndexVersion,
     PairBatch,
@@ -57,6 +54,8 @@ from matcher.ranking.shortlist import (
     scorer_name,
     vacancy_facts,
 )
+from matcher.ranking.sides import Side, Way
+from matcher.ranking.stages import StageClock, StageObserver
 from matcher.records.geo import Gazetteer
 from matcher.records.models import Candidate, Vacancy, VacancyStatus
 from matcher.records.reference import ReferenceData
@@ -66,50 +65,7 @@ from matcher.records.store import DELETE, Change, Store
 VACANCY_INDEX = "vacancies"
 CANDIDATE_INDEX = "candidates"
 
-Table = TypeVar("Table", CandidateTable, VacancyTable)
-StageObserver = Callable[[str, float], None]
-"""Told the seconds of each stage of a shortlist, by name (see :data:`SHORTLIST_STAGES`)."""
-SHORTLIST_STAGES = ("filter", "search", "features", "score", "explain")
-SHORTLIST_STEPS = (
-    "query vector",
-    "query table",
-    "filters",
-    "search",
-    "pairs",
-    "features",
-    "score",
-    "rank",
-    "explain",
-    "items and facts",
-)
-"""The finer steps of a shortlist that :attr:`Engine.step_observer` is told (the benchmark's breakdown)."""
 SideName = Literal["candidates", "vacancies"]
-
-
-class _StageClock:
-    """Laps of one shortlist for the :data:`StageObserver` of the stages (``observer``) and of the
-    finer steps (``steps``); with neither, two attribute reads a lap."""
-
-    def __init__(self, observer: StageObserver | None, steps: StageObserver | None = None) -> None:
-        self.observer, self.steps = observer, steps
-        self.last = self.step_last = time.perf_counter() if observer or steps else 0.0
-
-    def begin(self) -> None:
-        """Start the stages' clock here (what came before is a step, not a stage)."""
-        if self.observer is not None:
-            self.last = time.perf_counter()
-
-    def step(self, name: str) -> None:
-        if self.steps is not None:
-            now = time.perf_counter()
-            self.steps(name, now - self.step_last)
-            self.step_last = now
-
-    def lap(self, stage: str) -> None:
-        if self.observer is not None:
-            now = time.perf_counter()
-            self.observer(stage, now - self.last)
-            self.last = now
 
 
 @dataclass(frozen=True)
@@ -131,61 +87,6 @@ class EngineParts:
     reference: ReferenceData
     vacancy_index: VectorIndex
     candidate_index: VectorIndex
-
-
-class Side(Generic[Table]):
-    """One side of the market: vectors (FAISS rows) and records (table rows) in one row order."""
-
-    def __init__(self, name: str, index: VectorIndex, rows: Rows[Table]) -> None:
-        self.name, self.index = name, index
-        self.rows: Rows[Table] = rows
-
-    @classmethod
-    def of(
-        cls, name: str, index: VectorIndex, kind: type[Table], records: dict[str, Any], gazetteer: Gazetteer
-    ) -> Side[Table]:
-        """Rows for the index's rows; an indexed id without a record leaves the index."""
-        for item_id in index.ids():
-            if item_id not in records:
-                index.delete(item_id)
-        by_row = [records.get(i) if i is not None else None for i in index.row_ids()]
-        return cls(name, index, Rows.of(kind, by_row, gazetteer))
-
-    def __contains__(self, item_id: str) -> bool:
-        return item_id in self.index
-
-    def record(self, item_id: str) -> Any | None:
-        row = self.index.row(item_id)
-        return None if row is None else self.rows.record(row)
-
-    def put(self, record: Any, vector: NDArray[np.float32]) -> None:
-        self.rows.set(self.index.upsert(record.id, vector), record)
-
-    def remove(self, item_id: str) -> None:
-        self.index.delete(item_id)
-
-    def compact(self, kind: type[Table], gazetteer: Gazetteer) -> None:
-        """Drop tombstoned rows from the index and rebuild the table in the new row order."""
-        records = {i: self.rows.record(r) for r, i in enumerate(self.index.row_ids()) if i is not None}
-        self.index.compact()
-        self.rows = Rows.of(kind, [records[i] for i in self.index.row_ids() if i is not None], gazetteer)
-
-    def version(self) -> IndexVersion:
-        i = self.index
-        return IndexVersion(i.kind, i.encoder_name, i.encoder_fingerprint, i.built_at, len(i), i.applied_seq)
-
-
-@dataclass(frozen=True)
-class _Way:
-    """A shortlist's direction, chosen once per request: which side holds the items."""
-
-    direction: Direction
-    items: Side[Any]
-    query_is_candidate: bool
-
-    def orient(self, query: Any, items: Any) -> tuple[Any, Any]:
-        """(candidates, vacancies) from (query table, item table)."""
-        return (query, items) if self.query_is_candidate else (items, query)
 
 
 @dataclass(frozen=True)
@@ -371,7 +272,7 @@ class Engine:
         """
         with self._lock.read():
             query = candidate if isinstance(candidate, Candidate) else self.candidate(candidate)
-            way = _Way("vacancies_for_candidate", self.vacancies, True)
+            way = Way("vacancies_for_candidate", self.vacancies, True)
             return self._shortlist(way, query, k, self._options(filters, audience), explain, audience)
 
     def shortlist_for_vacancy(
@@ -391,7 +292,7 @@ class Engine:
         """
         with self._lock.read():
             query = vacancy if isinstance(vacancy, Vacancy) else self.vacancy(vacancy)
-            way = _Way("candidates_for_vacancy", self.candidates, False)
+            way = Way("candidates_for_vacancy", self.candidates, False)
             return self._shortlist(way, query, k, self._options(filters, audience), explain, audience)
 
     def _options(self, filters: FilterOptions | None, audience: Audience) -> FilterOptions:
@@ -416,7 +317,7 @@ class Engine:
 
     def _shortlist(
         self,
-        way: _Way,
+        way: Way,
         query: Candidate | Vacancy,
         k: int,
         filters: FilterOptions | None,
@@ -424,7 +325,7 @@ class Engine:
         audience: Audience,
     ) -> Shortlist:
         """Filter, search, featurise, score, rank, explain (each stage timed for the observers)."""
-        clock = _StageClock(self.stage_observer, self.step_observer)
+        clock = StageClock(self.stage_observer, self.step_observer)
         vector = self.vector_of(query)
         clock.step("query vector")
         clock.begin()
@@ -456,7 +357,7 @@ class Engine:
         return self._finish(way, query, k, ranked, explain, clock)
 
     def _finish(
-        self, way: _Way, query: Candidate | Vacancy, k: int, ranked: _Ranked, explain: bool, clock: _StageClock
+        self, way: Way, query: Candidate | Vacancy, k: int, ranked: _Ranked, explain: bool, clock: StageClock
     ) -> Shortlist:
         """Explain the returned items only, and build their facts and the answer."""
         pairs, features, scores, top = ranked.pairs, ranked.features, ranked.scores, ranked.top
@@ -467,7 +368,7 @@ class Engine:
         )
         clock.step("explain")
         chances = probabilities(self.reranker, scores[top])  # the same model as the scores (read lock)
-        geographies = self._geographies(pairs, top, ranked.audience)
+        geographies = returned_geographies(pairs, top, ranked.audience)
         result = [
             self._item(way, pairs, scores, explained[r], i, r + 1, chances[r], geographies[r])
             for r, i in enumerate(top)
@@ -477,19 +378,6 @@ class Engine:
         clock.step("items and facts")
         return self._answer(way, query, k, result, records, ranked.filtered, explain)
 
-    @staticmethod
-    def _geographies(pairs: PairBatch, top: list[int], audience: Audience) -> list[PairGeography]:
-        """The returned pairs' geography for ``audience``, from the figures the filters measured
-        for it; whether each commute is within the person's limit in one vectorised step."""
-        rows = np.asarray(top, dtype=np.intp)
-        km, minutes, people = pairs.distance_km[rows], pairs.commute_minutes[rows], pairs.ci[rows]
-        limits = pairs.candidates.max_commute_km[people], pairs.candidates.max_commute_min[people]
-        feasible = commute_ratio(km, minutes, *limits) <= 1.0
-        return [
-            PairGeography.of(float(km[r]), float(minutes[r]), pairs.candidate(i), audience.is_exact, bool(feasible[r]))
-            for r, i in enumerate(top)
-        ]
-
     def _table(self, query: Candidate | Vacancy) -> CandidateTable | VacancyTable:
         """The query as a one-row table."""
         if isinstance(query, Candidate):
@@ -498,7 +386,7 @@ class Engine:
 
     def _answer(
         self,
-        way: _Way,
+        way: Way,
         query: Candidate | Vacancy,
         k: int,
         items: list[ShortlistItem],
@@ -530,7 +418,7 @@ class Engine:
             explained=explained,
         )
 
-    def _pairs(self, way: _Way, own: Any, items: Any, hits: RowHits, filtered: FilterResult, as_of: date) -> PairBatch:
+    def _pairs(self, way: Way, own: Any, items: Any, hits: RowHits, filtered: FilterResult, as_of: date) -> PairBatch:
         zeros = np.zeros(len(hits.rows), dtype=np.int64)
         ci, vi = (zeros, hits.rows) if way.query_is_candidate else (hits.rows, zeros)
         cands, vacs = way.orient(own, items)
@@ -547,12 +435,12 @@ class Engine:
         )
 
     @staticmethod
-    def _other(way: _Way, pairs: PairBatch, i: int) -> Candidate | Vacancy:
+    def _other(way: Way, pairs: PairBatch, i: int) -> Candidate | Vacancy:
         return pairs.vacancy(i) if way.query_is_candidate else pairs.candidate(i)
 
     def _item(
         self,
-        way: _Way,
+        way: Way,
         pairs: PairBatch,
         scores: NDArray[np.float32],
         explained: Explained,
@@ -628,14 +516,8 @@ class Engine:
             return own.rows.view().take(np.flatnonzero(own.index.alive()))
 
     def geographies(self, batch: PairBatch, audience: Audience) -> list[PairGeography]:
-        """Each pair's geography for ``audience``: the batch's own figures (from the postcode) for
-        the exact audience, else measured once more from the card's area (e.g. :meth:`score_pairs`)."""
-        distance, commute = batch.distance_km, batch.commute_minutes
-        if audience.coarse_places:
-            cands, vacs = batch.candidates.take(batch.ci), batch.vacancies.take(batch.vi)
-            distance, commute = pair_geography(cands, vacs, coarse=True)
-        of, exact = PairGeography.of, audience.is_exact
-        return [of(float(distance[j]), float(commute[j]), batch.candidate(j), exact) for j in range(len(batch))]
+        """Each pair's geography for ``audience`` (:func:`matcher.ranking.geography.batch_geographies`)."""
+        return batch_geographies(batch, audience)
 
     def pair_geography(self, candidate: Candidate, vacancy: Vacancy, audience: Audience) -> PairGeography:
         """One pair's geography for ``audience`` (e.g. a stored nightly result)."""
@@ -698,21 +580,3 @@ def _stays(change: Change) -> bool:
     if change.op == DELETE or change.record is None:
         return False
     return not isinstance(change.record, Vacancy) or change.record.status == VacancyStatus.OPEN
-
-
-__all__ = [
-    "CANDIDATE_INDEX",
-    "VACANCY_INDEX",
-    "Engine",
-    "EngineConfig",
-    "SHORTLIST_STAGES",
-    "EngineParts",
-    "ModelInfo",
-    "ServingModel",
-    "Side",
-    "StageObserver",
-    "UnknownCandidateError",
-    "UnknownVacancyError",
-    "profile_gaps",
-    "require_profile",
-]

@@ -13,11 +13,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
 
 from matcher.ranking.columns import known
 from matcher.ranking.features import commute_ratio
+from matcher.ranking.filters import pair_geography
 from matcher.records.models import Candidate
+
+if TYPE_CHECKING:
+    from matcher.ranking.audience import Audience
+    from matcher.ranking.shortlist import PairBatch
 
 # Upper edges (exclusive) of the distance bands, km; beyond the last one: DISTANCE_BEYOND.
 DISTANCE_BANDS: tuple[tuple[float, str], ...] = ((10.0, "unter 10 km"), (25.0, "10–25 km"), (50.0, "25–50 km"))
@@ -95,3 +102,27 @@ class PairGeography:
             "commute_feasible": self.commute_feasible,
             "commute_mode": self.commute_mode,
         }
+
+
+def returned_geographies(pairs: PairBatch, top: list[int], audience: Audience) -> list[PairGeography]:
+    """The returned pairs' geography for ``audience``, from the figures the filters measured for
+    it; whether each commute is within the person's limit in one vectorised step."""
+    rows = np.asarray(top, dtype=np.intp)
+    km, minutes, people = pairs.distance_km[rows], pairs.commute_minutes[rows], pairs.ci[rows]
+    limits = pairs.candidates.max_commute_km[people], pairs.candidates.max_commute_min[people]
+    feasible = commute_ratio(km, minutes, *limits) <= 1.0
+    return [
+        PairGeography.of(float(km[r]), float(minutes[r]), pairs.candidate(i), audience.is_exact, bool(feasible[r]))
+        for r, i in enumerate(top)
+    ]
+
+
+def batch_geographies(batch: PairBatch, audience: Audience) -> list[PairGeography]:
+    """Each pair's geography for ``audience``: the batch's own figures (from the postcode) for the
+    exact audience, else measured once more from the card's area (e.g. ``Engine.score_pairs``)."""
+    distance, commute = batch.distance_km, batch.commute_minutes
+    if audience.coarse_places:
+        cands, vacs = batch.candidates.take(batch.ci), batch.vacancies.take(batch.vi)
+        distance, commute = pair_geography(cands, vacs, coarse=True)
+    of, exact = PairGeography.of, audience.is_exact
+    return [of(float(distance[j]), float(commute[j]), batch.candidate(j), exact) for j in range(len(batch))]

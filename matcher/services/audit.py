@@ -44,19 +44,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 # The readers and the key file live apart; these names stay importable from here.
-from sqlalchemy import BigInteger, Boolean, Column, String, Table, delete, insert, select
-
-from matcher.records.clock import utc_stamp
-from matcher.records.store import Store, metadata
-from matcher.services.audit_reads import accesses as accesses
-from matcher.services.audit_reads import accesses_by as accesses_by
-from matcher.services.audit_reads import break_glass as break_glass
-from matcher.services.audit_reads import records as records
-from matcher.services.keyfile import load_or_create_key as load_or_create_key
-from matcher.services.keyfile import new_key as new_key
+from matcher.services.audit_checkpoints import Checkpoint, Checkpoints
 
 GENESIS = "0" * 64
 CHAIN_FIELDS = ("prev_mac", "mac")  # what the chain adds to a record's body
@@ -72,65 +63,6 @@ def _mac(key: bytes, prev_mac: str, body: dict[str, Any]) -> str:
 def _seal(key: bytes, prev_mac: str, body: dict[str, Any]) -> dict[str, Any]:
     """A record: its body chained onto the previous record's MAC."""
     return {**body, "prev_mac": prev_mac, "mac": _mac(key, prev_mac, body)}
-
-
-@dataclass(frozen=True)
-class Checkpoint:
-    """A record's sequence number and MAC as written to the store; ``anchor``: the last record
-    rotated out (what is kept chains onto it)."""
-
-    seq: int
-    mac: str
-    anchor: bool = False
-
-
-class Checkpoints(Protocol):
-    """Where checkpoints live (the store: apart from the log file)."""
-
-    def add(self, seq: int, mac: str) -> None: ...
-
-    def all(self) -> list[Checkpoint]: ...
-
-    def set_anchor(self, seq: int, mac: str) -> None:
-        """Make (seq, mac) the anchor and drop the checkpoints up to it."""
-        ...
-
-
-# Checkpoints of the audit log (sequence number, MAC), kept in the store, apart from the log file.
-audit_checkpoints_table = Table(
-    "audit_checkpoints",
-    metadata,
-    Column("seq", BigInteger, primary_key=True, autoincrement=False),
-    Column("mac", String(64), nullable=False),
-    Column("anchor", Boolean, nullable=False, default=False),
-    Column("at", String(32), nullable=False),
-)
-
-
-class StoreCheckpoints:
-    """Checkpoints in the store's ``audit_checkpoints`` table."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-
-    def add(self, seq: int, mac: str) -> None:
-        t = audit_checkpoints_table
-        with self.store.transaction() as conn:
-            conn.execute(delete(t).where(t.c.seq == seq))
-            conn.execute(insert(t).values(seq=seq, mac=mac, anchor=False, at=utc_stamp()))
-
-    def all(self) -> list[Checkpoint]:
-        t = audit_checkpoints_table
-        with self.store.engine.connect() as conn:
-            rows = conn.execute(select(t.c.seq, t.c.mac, t.c.anchor).order_by(t.c.seq)).all()
-        return [Checkpoint(int(seq), str(mac), bool(anchor)) for seq, mac, anchor in rows]
-
-    def set_anchor(self, seq: int, mac: str) -> None:
-        """(seq, MAC) becomes the anchor of what the log keeps; earlier checkpoints go."""
-        t = audit_checkpoints_table
-        with self.store.transaction() as conn:
-            conn.execute(delete(t).where(t.c.seq <= seq))
-            conn.execute(insert(t).values(seq=seq, mac=mac, anchor=True, at=utc_stamp()))
 
 
 @dataclass(frozen=True)

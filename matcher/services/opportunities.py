@@ -38,9 +38,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from matcher.ranking.columns import CandidateTable, VacancyTable
-from matcher.ranking.engine import Engine, require_profile
+from matcher.ranking.engine import Engine
 from matcher.ranking.features import FAMILY_COLUMNS, pair_features
 from matcher.ranking.filters import FilterOptions, apply_filters
+from matcher.ranking.profiles import require_profile
 from matcher.records.geo import Gazetteer
 from matcher.records.models import (
     GERMAN_LEVEL_RANK,

@@ -24,8 +24,8 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from matcher.ranking.columns import LICENCE_BIT, PERMIT_BIT, WORKING_TIME_CODES, CandidateTable, VacancyTable, bits
-from matcher.ranking.engine import profile_gaps
 from matcher.ranking.filters import FilterOptions, apply_filters, filter_matrix
+from matcher.ranking.profiles import profile_gaps
 from matcher.records.geo import Gazetteer
 from matcher.records.models import (
     GERMAN_LEVEL_RANK,

@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
-from matcher.services.audit import load_or_create_key
+from matcher.services.keyfile import load_or_create_key
 
 PREFIX = "P-"
 _LENGTH = 10

@@ -12,13 +12,16 @@ from datetime import timedelta
 from typing import Literal
 
 from matcher.ranking.encoder import Encoder, load_default_encoder
-from matcher.ranking.engine import Engine, EngineConfig, ModelInfo, ModelLoader, ServingModel
+from matcher.ranking.engine import Engine, EngineConfig
 from matcher.ranking.model_registry import CHAMPION, load_model
 from matcher.ranking.reranker import SimilarityReranker
+from matcher.ranking.serving_model import ModelInfo, ModelLoader, ServingModel
 from matcher.ranking.shortlist import scorer_name
 from matcher.records.reference import ReferenceData
 from matcher.records.store import Store
-from matcher.services.audit import AuditLog, StoreCheckpoints, load_or_create_key, rotate
+from matcher.services.audit import AuditLog, rotate
+from matcher.services.audit_checkpoints import StoreCheckpoints
+from matcher.services.keyfile import load_or_create_key
 from matcher.settings import Settings
 
 ScorerChoice = Literal["champion", "similarity"]

@@ -11,8 +11,9 @@ from typer.testing import CliRunner
 from api.app import create_app
 from api.security import Role
 from matcher.records.store import Store
-from matcher.services.audit import StoreCheckpoints, load_or_create_key
 from matcher.services.audit import verify as verify_log
+from matcher.services.audit_checkpoints import StoreCheckpoints
+from matcher.services.keyfile import load_or_create_key
 from matcher.settings import Settings
 from tests.api.conftest import Ids, World
 from training.cli import app as cli

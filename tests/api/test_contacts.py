@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 
 from api.security import Role
 from matcher.records.store import Store
-from matcher.services.audit import records
+from matcher.services.audit_reads import records
 from matcher.services.contacts import ContactBook
 from tests.api.conftest import Ids, World
 

@@ -20,7 +20,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from api.logs import AccessJsonFormatter, JsonFormatter, request_id
 from api.security import Role
-from matcher.ranking.engine import SHORTLIST_STAGES
+from matcher.ranking.stages import SHORTLIST_STAGES
 from tests.api.conftest import Ids, World, copy_world
 from tests.api.servers import Server, start_server
 from tests.api.test_shortlists import _profile

@@ -11,18 +11,10 @@ from typing import Any
 
 import pytest
 
-from matcher.services.audit import (
-    AuditEntry,
-    AuditLog,
-    Checkpoint,
-    _mac,
-    _Pending,
-    _write_batch,
-    accesses,
-    load_or_create_key,
-    rotate,
-    verify,
-)
+from matcher.services.audit import AuditEntry, AuditLog, _mac, _Pending, _write_batch, rotate, verify
+from matcher.services.audit_checkpoints import Checkpoint
+from matcher.services.audit_reads import accesses
+from matcher.services.keyfile import load_or_create_key
 
 KEY = bytes(range(32))
 
@@ -447,7 +439,7 @@ def test_a_log_of_the_earlier_unkeyed_format_is_kept_aside(tmp_path: Path) -> No
 def test_a_key_made_by_several_starters_at_once_is_one_whole_key(tmp_path: Path) -> None:
     """Two workers start together: each reads the same complete key (never a file still empty)."""
 
-    from matcher.services.audit import load_or_create_key
+    from matcher.services.keyfile import load_or_create_key
 
     path = tmp_path / "keys" / "audit.key"
     keys: list[bytes] = []

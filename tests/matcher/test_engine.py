@@ -16,10 +16,11 @@ from typer.testing import CliRunner
 
 from matcher.errors import IndexModelMismatchError, UnknownCandidateError, UnknownVacancyError
 from matcher.ranking.encoder import Encoder
-from matcher.ranking.engine import Engine, EngineConfig, ServingModel
+from matcher.ranking.engine import Engine, EngineConfig
 from matcher.ranking.features import FEATURE_INDEX
 from matcher.ranking.filters import FilterOptions
 from matcher.ranking.reranker import Reranker
+from matcher.ranking.serving_model import ServingModel
 from matcher.ranking.shortlist import RetrievalConfig
 from matcher.ranking.snapshot import build_indexes
 from matcher.records.models import Candidate, Vacancy
@@ -311,7 +312,7 @@ def test_live_table_is_the_live_rows_of_one_side(engine: Engine) -> None:
 
 
 def test_step_observer_is_told_every_step_once(engine: Engine) -> None:
-    from matcher.ranking.engine import SHORTLIST_STEPS
+    from matcher.ranking.stages import SHORTLIST_STEPS
 
     told: list[tuple[str, float]] = []
     engine.step_observer = lambda step, seconds: told.append((step, seconds))

@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from matcher.services.audit import AuditEntry, AuditLog, _Pending, _write_batch, new_key, verify
+from matcher.services.audit import AuditEntry, AuditLog, _Pending, _write_batch, verify
+from matcher.services.keyfile import new_key
 
 # One HMAC key for every log of a run; no checkpoints (the API also writes one to the store per batch).
 KEY = new_key()

@@ -79,8 +79,9 @@ def synthetic_world(engine: Any, target: int, jitter: float, seed: int = 0) -> t
 def build_big_side(engine: Any, records: list[Any], vectors: np.ndarray, config: Any) -> float:
     """Swap the engine's vacancy side for the big one (an index of ``config.kind``); the build seconds."""
     from matcher.ranking.columns import Rows, VacancyTable
-    from matcher.ranking.engine import VACANCY_INDEX, Side
+    from matcher.ranking.engine import VACANCY_INDEX
     from matcher.ranking.index import create_index
+    from matcher.ranking.sides import Side
 
     old = engine.vacancies.index
     start = time.perf_counter()

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from matcher.records.store import Store
-from matcher.services.audit import new_key
+from matcher.services.keyfile import new_key
 from matcher.services.pseudonyms import _ALPHABET, PREFIX, Pseudonyms
 
 

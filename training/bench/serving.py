@@ -431,8 +431,8 @@ def _mean_p50_p99(values: Any) -> dict[str, float]:
 
 def stage_breakdown(engine: Any, queries: int, seed: int = 3) -> dict[str, dict[str, float]]:
     """Milliseconds per step of ``shortlist_for_candidate`` (the engine's ``step_observer``:
-    :data:`matcher.ranking.engine.SHORTLIST_STEPS`), and the rest of the call (lock, result)."""
-    from matcher.ranking.engine import SHORTLIST_STEPS
+    :data:`matcher.ranking.stages.SHORTLIST_STEPS`), and the rest of the call (lock, result)."""
+    from matcher.ranking.stages import SHORTLIST_STEPS
 
     spent: dict[str, float] = {}
     per: dict[str, list[float]] = {label: [] for label in SHORTLIST_STEPS}
@@ -854,7 +854,7 @@ def _report_stages(report: Report, args: argparse.Namespace, world: str, engine:
         _reproduce(args, world, "in-process"),
         table,
         "Each row is one step of the shortlist as the engine times it (Engine.step_observer, "
-        "matcher.ranking.engine.SHORTLIST_STEPS); 'other' is the rest of the call (the lock, the result).",
+        "matcher.ranking.stages.SHORTLIST_STEPS); 'other' is the rest of the call (the lock, the result).",
     )
 
 

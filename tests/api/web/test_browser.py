@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from api.security import Role
 from matcher.records.store import Store, proposals_table
-from matcher.services.audit import records
+from matcher.services.audit_reads import records
 from matcher.services.contacts import feedback_table
 from tests.api.web.conftest import Browsing, sign_in
 
