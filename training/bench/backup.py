@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--home", type=Path, default=Path(os.environ.get("MATCHER_HOME", "var")))
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
-    from training.bench.serving import prepare_world
+    from training.bench.worlds import prepare_world
 
     prepare_world(args.home)
     settings = ServiceSettings(home=args.home)

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from matcher.settings import Settings
-from training.bench.serving import OtherLoad, _table
+from training.bench.common import OtherLoad, _table
 
 PAGE = 2048
 

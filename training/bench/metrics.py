@@ -35,16 +35,9 @@ from typing import Any
 import numpy as np
 
 from api.server import server_command
-from training.bench.serving import (
-    LOOPBACK,
-    OtherLoad,
-    _caseworker_token,
-    _cpu_seconds,
-    _free_port,
-    _httpx_load,
-    _wait_ready,
-    prepare_world,
-)
+from training.bench.common import LOOPBACK, OtherLoad
+from training.bench.serving_http import _caseworker_token, _cpu_seconds, _free_port, _httpx_load, _wait_ready
+from training.bench.worlds import prepare_world
 
 CONCURRENCY = 2
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from training.bench.serving import K, OtherLoad, _stats, _table
+from training.bench.common import K, OtherLoad, _stats, _table
 
 MODES = ("off", "int8")
 

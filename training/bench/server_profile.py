@@ -32,18 +32,15 @@ from typing import Any
 
 from api.app import server_command
 from matcher.settings import Settings
-from training.bench.serving import (
-    LOOPBACK,
-    K,
-    OtherLoad,
+from training.bench.common import LOOPBACK, K, OtherLoad, _table
+from training.bench.serving import scratch_engine
+from training.bench.serving_http import (
     _caseworker_token,
     _children,
     _cpu_seconds,
     _free_port,
     _httpx_load,
-    _table,
     _wait_ready,
-    scratch_engine,
 )
 
 _LINE = re.compile(r":\d+\)$")

@@ -45,233 +45,31 @@ import json
 import os
 import pstats
 import random
-import resource
 import shlex
 import shutil
-import signal
-import socket
-import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from api.app import server_command
 from matcher.settings import Settings
-
-LOOPBACK = "127.0.0.1"
-DEFAULT_CANDIDATES = 12_000
-BIG_VACANCIES = 100_000
-K = 10
-PY = "python"  # how the printed commands start (run from the repository root)
-
-WRK_SCRIPT = r"""
--- POST /v1/candidates/{id}/vacancies for the ids in $BENCH_IDS, round robin. After $BENCH_REQUESTS
--- answers (one wrk thread) it prints the wall time from the first request and stops; the caller
--- then interrupts wrk (its main thread sleeps for -d otherwise), and done() prints the latencies.
-local ffi = require("ffi")
-ffi.cdef[[
-typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
-int clock_gettime(int clock, bench_timespec *t);
-]]
-local ts = ffi.new("bench_timespec")
-local function now()
-  ffi.C.clock_gettime(1, ts)  -- CLOCK_MONOTONIC
-  return tonumber(ts.tv_sec) + tonumber(ts.tv_nsec) * 1e-9
-end
-local ids = {}
-for line in io.lines(os.getenv("BENCH_IDS")) do ids[#ids + 1] = line end
-local limit = tonumber(os.getenv("BENCH_REQUESTS"))
-local next_id, answered, started = 0, 0, nil
-wrk.method = "POST"
-wrk.body = os.getenv("BENCH_BODY")
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer " .. os.getenv("BENCH_TOKEN")
-request = function()
-  started = started or now()
-  next_id = next_id % #ids + 1
-  return wrk.format(nil, "/v1/candidates/" .. ids[next_id] .. "/vacancies")
-end
-response = function(status, headers, body)
-  answered = answered + 1
-  if answered == limit then
-    io.write(string.format("BENCH_WALL %.6f %d\n", now() - started, answered))
-    io.flush()
-    wrk.thread:stop()
-  end
-end
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    '\nBENCH_JSON {"requests": %d, "duration_us": %d, "non_2xx": %d, "connect_errors": %d, ' ..
-    '"read_errors": %d, "write_errors": %d, "timeouts": %d, "p50_us": %d, "p95_us": %d, ' ..
-    '"p99_us": %d, "max_us": %d, "mean_us": %.1f}\n',
-    summary.requests, summary.duration, e.status, e.connect, e.read, e.write, e.timeout,
-    latency:percentile(50), latency:percentile(95), latency:percentile(99), latency.max,
-    latency.mean))
-end
-"""
-
+from training.bench.common import LOOPBACK, PY, K, OtherLoad, _stats, _table
+from training.bench.serving_http import over_http
+from training.bench.worlds import (
+    _copy_sqlite,
+    prepare_big,
+    prepare_world,
+)
 
 # --- worlds ----------------------------------------------------------------------------------
-def _cli() -> str:
-    return str(Path(sys.executable).parent / "matcher")
-
-
-def _run_cli(home: Path, *args: str) -> None:
-    env = {**os.environ, "MATCHER_HOME": str(home)}
-    print(f"$ MATCHER_HOME={home} matcher {' '.join(args)}", file=sys.stderr, flush=True)
-    subprocess.run([_cli(), *args], env=env, check=True, stdout=subprocess.DEVNULL)
-
-
-def prepare_world(home: Path) -> None:
-    """Generate, ingest, index and train with the CLI unless the home already serves."""
-    from matcher.errors import ModelNotFoundError
-    from matcher.ranking.model_registry import load_model
-
-    settings = Settings(home=home)
-    if not (settings.home / "matcher.db").exists():
-        _run_cli(home, "generate", "--out", str(home / "world"), "--candidates", str(DEFAULT_CANDIDATES))
-        _run_cli(home, "ingest", str(home / "world"), "--json")
-    if not (settings.index_dir / "vacancies").exists():
-        _run_cli(home, "index")
-    try:
-        load_model(settings.tracking_uri, settings.artifact_dir, settings.model_name)
-    except ModelNotFoundError:
-        print("no @champion yet: training", file=sys.stderr)
-        _run_cli(home, "train", "--json")
-
-
-def _copy_sqlite(source: Path, target: Path) -> None:
-    """A consistent copy of a SQLite database, WAL included (a file copy can miss the WAL)."""
-    target.unlink(missing_ok=True)
-    target.touch(mode=0o600)  # social data: owner only, as the home's own files
-    with contextlib.closing(sqlite3.connect(source)) as src, contextlib.closing(sqlite3.connect(target)) as dst:
-        src.backup(dst)
-
-
-def prepare_big(home: Path, big: Path, target: int = BIG_VACANCIES, seed: int = 0) -> dict[str, Any]:
-    """A copy of ``home`` whose store and index hold ``target`` open vacancies; what it holds.
-
-    The synthetic vacancies go in through ``Store.upsert_vacancies`` (one transaction; their
-    change-log entries carry no vectors), then ``matcher index`` embeds every open vacancy and
-    job seeker and writes a snapshot at the change-log position read before it started, so the
-    snapshot covers those entries. Returns the counts and log positions, checked.
-    """
-    from matcher.records.models import VacancyStatus
-    from matcher.records.store import Store
-
-    settings = Settings(home=big)
-    _copy_serving_files(home, big)
-    if not (settings.index_dir / "vacancies").exists():
-        _copy_sqlite(home / "matcher.db", big / "matcher.db")
-        store = Store(settings.store_url)
-        base = store.vacancies(status=VacancyStatus.OPEN.value)
-        synthetic = _synthetic_vacancies(base, max(0, target - len(base)), random.Random(seed))
-        print(f"storing {len(synthetic)} synthetic vacancies", file=sys.stderr, flush=True)
-        with store.transaction() as conn:
-            store.upsert_vacancies(conn, synthetic)
-        store.close()
-        _run_cli(big, "index")
-    return check_snapshot(big)
-
-
-def _copy_serving_files(home: Path, big: Path) -> None:
-    """Encoder and the registry with its artifacts (a home serves only from its own files; its
-    people are its own store's, made by :func:`_caseworker_token`)."""
-    big.mkdir(mode=0o700, parents=True, exist_ok=True)
-    if not (big / "mlflow.db").exists():
-        _copy_sqlite(home / "mlflow.db", big / "mlflow.db")
-    for name in ("encoder", "mlartifacts"):
-        if (home / name).exists() and not (big / name).exists():
-            shutil.copytree(home / name, big / name)
-
-
-def _synthetic_vacancies(base: list[Any], count: int, rng: random.Random) -> list[Any]:
-    """``count`` copies of random ``base`` vacancies at random places of theirs, with other hours and dates."""
-    places = [(v.ags, v.postcode) for v in base]
-    synthetic = []
-    for n in range(count):
-        v = rng.choice(base)
-        ags, postcode = rng.choice(places)
-        hours = None if v.hours_per_week is None else float(min(60, max(5, v.hours_per_week + rng.randint(-5, 5))))
-        synthetic.append(
-            v.model_copy(
-                update={
-                    "id": f"SYN-{n:06d}",
-                    "source_ids": [],
-                    "ags": ags,
-                    "postcode": postcode,
-                    "hours_per_week": hours,
-                    "posted_at": v.posted_at - timedelta(days=rng.randint(0, 60)),
-                }
-            )
-        )
-    return synthetic
-
-
-def check_snapshot(home: Path) -> dict[str, Any]:
-    """Whether the snapshot under ``home`` covers the whole change log (else: entries to apply)."""
-    from matcher.ranking.index_io import read_manifest, resolve_dir
-    from matcher.records.store import Store
-
-    settings = Settings(home=home)
-    store = Store(settings.store_url)
-    try:
-        out: dict[str, Any] = {"change_log_at": store.last_change()}
-        for name in ("vacancies", "candidates"):
-            manifest = read_manifest(resolve_dir(settings.index_dir / name))
-            out[name] = {"count": manifest.count, "kind": manifest.kind, "applied_seq": manifest.applied_seq}
-        start = min(out["vacancies"]["applied_seq"], out["candidates"]["applied_seq"])
-        changes = store.changes_since(start)
-        out["entries_after_snapshot"] = len(changes)
-        out["entries_after_snapshot_without_vector"] = sum(c.vector is None and c.kind != "model" for c in changes)
-    finally:
-        store.close()
-    return out
 
 
 # --- measuring -------------------------------------------------------------------------------
-def _busy_seconds() -> float:
-    """CPU seconds the whole machine has been busy (all processes, all cores), from /proc/stat."""
-    user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, Path("/proc/stat").read_text().split()[1:9])
-    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
-
-
-class OtherLoad:
-    """How many cores other processes kept busy while a measurement ran (the machine is shared).
-
-    ``cores(ours)``: the machine's busy CPU seconds minus this process's and ``ours`` (a server, a
-    load generator), over the wall time.
-    """
-
-    def __init__(self) -> None:
-        self.busy, self.cpu, self.wall = _busy_seconds(), time.process_time(), time.perf_counter()
-
-    def cores(self, ours: float = 0.0) -> float:
-        busy, cpu = _busy_seconds() - self.busy, time.process_time() - self.cpu
-        return round(max(0.0, busy - cpu - ours) / max(1e-9, time.perf_counter() - self.wall), 2)
-
-
-def _stats(ms: list[float] | np.ndarray, unit: str = "ms", digits: int = 2) -> dict[str, Any]:
-    values = np.asarray(ms, dtype=np.float64)
-    p50, p95, p99 = np.percentile(values, [50, 95, 99])
-    return {
-        f"p50_{unit}": round(float(p50), digits),
-        f"p95_{unit}": round(float(p95), digits),
-        f"p99_{unit}": round(float(p99), digits),
-        f"max_{unit}": round(float(values.max()), digits),
-        f"mean_{unit}": round(float(values.mean()), digits),
-        "n": int(len(values)),
-    }
 
 
 @dataclass
@@ -288,12 +86,6 @@ class Report:
             text += f"\n{notes}\n"
         self.sections.append(text)
         print(text, flush=True)
-
-
-def _table(header: list[str], rows: list[list[Any]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def _reproduce(args: argparse.Namespace, world: str, part: str) -> str:
@@ -538,221 +330,6 @@ def profile(engine: Any, queries: int, top: int = 30, seed: int = 5) -> str:
 
 
 # --- over HTTP -------------------------------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((LOOPBACK, 0))
-        return int(sock.getsockname()[1])
-
-
-def _caseworker_token(home: Path) -> str:
-    """The demo caseworker's personal token of this home (named demo people made if missing)."""
-    from api.demo import ensure_demo_people
-    from api.settings import ServiceSettings
-    from matcher.records.store import Store
-
-    settings = ServiceSettings(home=home)
-    store = Store(settings.store_url)
-    try:
-        ensure_demo_people(settings, store)
-    finally:
-        store.close()
-    return str(json.loads(settings.demo_tokens_file.read_text(encoding="utf-8"))["caseworker"])
-
-
-def _children(pid: int) -> list[int]:
-    try:
-        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
-        return []
-
-
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process and its (live) descendants, from /proc."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except OSError:
-        own = 0.0
-    return own + sum(_cpu_seconds(c) for c in _children(pid))
-
-
-def _wait_ready(port: int, token: str, server: subprocess.Popen[bytes], workers: int, timeout: float = 900) -> float:
-    """Wait until /ready answers and every worker has finished loading (its CPU went idle)."""
-    import httpx
-
-    start = deadline = time.monotonic()
-    deadline += timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"uvicorn exited with {server.returncode}")
-        try:
-            headers = {"Authorization": f"Bearer {token}"}
-            if httpx.get(f"http://{LOOPBACK}:{port}/ready", headers=headers).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        time.sleep(0.5)
-    else:
-        raise RuntimeError("the server did not become ready")
-    # /ready reached one worker; a worker still loading does not accept yet. Wait for quiet.
-    before = _cpu_seconds(server.pid)
-    while time.monotonic() < deadline:
-        time.sleep(1.0)
-        now = _cpu_seconds(server.pid)
-        if len(_children(server.pid)) >= workers and now - before < 0.15:
-            return round(time.monotonic() - start, 1)
-        before = now
-    raise RuntimeError("the workers did not settle")
-
-
-def _httpx_load(port: int, token: str, ids: list[str], concurrency: int) -> dict[str, Any]:
-    """One shortlist per id from ``concurrency`` threads, each with its own httpx client."""
-    import httpx
-
-    # A generous timeout: slow answers are measured, not dropped.
-    clients = [
-        httpx.Client(base_url=f"http://{LOOPBACK}:{port}", headers={"Authorization": f"Bearer {token}"}, timeout=120)
-        for _ in range(concurrency)
-    ]
-    chunks = [ids[i::concurrency] for i in range(concurrency)]
-
-    def worker(n: int) -> tuple[list[float], int]:
-        times, errors = [], 0
-        for cid in chunks[n]:
-            start = time.perf_counter()
-            response = clients[n].post(f"/v1/candidates/{cid}/vacancies", json={"k": K, "include_reasons": True})
-            times.append((time.perf_counter() - start) * 1000)
-            errors += response.status_code != 200
-        return times, errors
-
-    cpu, start = time.process_time(), time.perf_counter()
-    with ThreadPoolExecutor(concurrency) as pool:
-        results = list(pool.map(worker, range(concurrency)))
-    wall, cpu = time.perf_counter() - start, time.process_time() - cpu
-    for c in clients:
-        c.close()
-    latencies = [t for r in results for t in r[0]]
-    return {
-        **_stats(latencies),
-        "throughput_rps": round(len(latencies) / wall, 1),
-        "errors": sum(r[1] for r in results),
-        "client_cpu_s": round(cpu, 2),
-        "wall_s": round(wall, 2),
-    }
-
-
-def _wrk_load(
-    port: int, token: str, ids: list[str], requests: int, connections: int, workdir: Path
-) -> tuple[dict[str, Any], str]:
-    """The same requests from wrk (one thread, ``connections`` connections); results and command."""
-    script, id_file = workdir / "shortlists.lua", workdir / "ids.txt"
-    script.write_text(WRK_SCRIPT, encoding="utf-8")
-    id_file.write_text("\n".join(ids) + "\n", encoding="utf-8")
-    cmd = _wrk_command(port, requests, connections, script)
-    env = {
-        **os.environ,
-        "BENCH_IDS": str(id_file),
-        "BENCH_REQUESTS": str(requests),
-        "BENCH_TOKEN": token,
-        "BENCH_BODY": json.dumps({"k": K, "include_reasons": True}),
-    }
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    lines, wall = _run_wrk(cmd, env)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    line = next(x for x in lines if x.startswith("BENCH_JSON "))
-    raw = json.loads(line.removeprefix("BENCH_JSON "))
-    if not wall:
-        raise RuntimeError(f"wrk stopped before {requests} answers: {''.join(lines)[-2000:]}")
-    raw["requests"] = min(raw["requests"], requests)  # answers in flight at the stop are not counted
-    errors = sum(raw[k] for k in ("non_2xx", "connect_errors", "read_errors", "write_errors", "timeouts"))
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    result = {
-        **{f"{p}_ms": round(raw[f"{p}_us"] / 1000, 2) for p in ("p50", "p95", "p99", "max", "mean")},
-        "n": raw["requests"],
-        "throughput_rps": round(raw["requests"] / wall, 1),
-        "errors": errors,
-        "client_cpu_s": round(cpu, 2),
-        "wall_s": round(wall, 2),
-    }
-    shown = shlex.join(cmd).replace(str(workdir), "$TMP")
-    return result, f"BENCH_REQUESTS={requests} BENCH_IDS=$TMP/ids.txt BENCH_TOKEN=<caseworker> {shown}"
-
-
-def _wrk_command(port: int, requests: int, connections: int, script: Path) -> list[str]:
-    # -d only bounds the run (at 5 answers/s at least); the script stops it after ``requests`` answers.
-    return [
-        "wrk",
-        "-t1",
-        f"-c{connections}",
-        f"-d{max(120, requests // 5)}s",
-        "--timeout",
-        "30s",
-        "-s",
-        str(script),
-        f"http://{LOOPBACK}:{port}",
-    ]
-
-
-def _run_wrk(cmd: list[str], env: dict[str, str]) -> tuple[list[str], float]:
-    """wrk's output lines and the wall time the script reported (0.0: it never did)."""
-    with subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, text=True) as proc:
-        assert proc.stdout is not None
-        lines, wall = [], 0.0
-        for line in proc.stdout:
-            lines.append(line)
-            if line.startswith("BENCH_WALL "):
-                wall = float(line.split()[1])
-                proc.send_signal(signal.SIGINT)  # wrk's handler ends the run and prints the summary
-        if proc.wait() != 0:
-            raise RuntimeError(f"wrk failed ({proc.returncode}): {''.join(lines)[-2000:]}")
-    return lines, wall
-
-
-def over_http(
-    home: Path, requests: int, concurrency: list[int], workers: int, use_wrk: bool, seed: int = 2
-) -> dict[str, Any]:
-    """Shortlists through uvicorn on loopback, from httpx threads and from wrk, per concurrency."""
-    from matcher.ranking.index import load_index
-
-    token, port = _caseworker_token(home), _free_port()
-    env = {**os.environ, "MATCHER_HOME": str(home)}
-    cmd = server_command(LOOPBACK, port, workers, "--log-level", "warning", "--no-access-log")
-    wrk = shutil.which("wrk") if use_wrk else None
-    server = subprocess.Popen(cmd, env=env)
-    out: dict[str, Any] = {"server": f"MATCHER_HOME={home} " + shlex.join([PY, *cmd[1:]]), "runs": []}
-    workdir = Path(tempfile.mkdtemp(prefix="bench-wrk-"))
-    try:
-        out["server_ready_s"] = _wait_ready(port, token, server, workers)
-        pool = load_index(Settings(home=home).index_dir / "candidates").ids()
-        rng = random.Random(seed)
-        _httpx_load(port, token, rng.sample(pool, min(100, len(pool))), max(concurrency))  # warm-up, both workers
-        for c in concurrency:
-            ids = [rng.choice(pool) for _ in range(requests)]
-            server_cpu, load = _cpu_seconds(server.pid), OtherLoad()
-            result = _httpx_load(port, token, ids, c)
-            result["server_cpu_s"] = round(_cpu_seconds(server.pid) - server_cpu, 2)
-            result["other_load_cores"] = load.cores(result["server_cpu_s"])  # the client is this process
-            out["runs"].append(
-                {
-                    "generator": f"httpx, {c} threads x 1 client",
-                    "concurrency": c,
-                    **result,
-                    "command": f"training.bench.serving._httpx_load({requests} requests, {c} threads)",
-                }
-            )
-            if wrk:
-                server_cpu, load = _cpu_seconds(server.pid), OtherLoad()
-                result, command = _wrk_load(port, token, ids, requests, c, workdir)
-                result["server_cpu_s"] = round(_cpu_seconds(server.pid) - server_cpu, 2)
-                result["other_load_cores"] = load.cores(result["server_cpu_s"] + result["client_cpu_s"])
-                out["runs"].append({"generator": f"wrk -t1 -c{c}", "concurrency": c, **result, "command": command})
-        if not wrk:
-            out["wrk"] = "not run: --no-wrk" if not use_wrk else "not installed (apt-get install -y wrk)"
-    finally:
-        server.terminate()
-        server.wait(timeout=60)
-        shutil.rmtree(workdir, ignore_errors=True)
-    return out
 
 
 # --- the report ------------------------------------------------------------------------------
@@ -962,7 +539,7 @@ def main(argv: list[str] | None = None) -> None:
         report.data["100k_snapshot"] = snapshot
         report.add(
             "100k world: snapshot against the change log",
-            f"{PY} -c 'from training.bench.serving import check_snapshot; "
+            f"{PY} -c 'from training.bench.worlds import check_snapshot; "
             f'print(check_snapshot(__import__("pathlib").Path("{args.big_home}")))\'',
             f"```\n{json.dumps(snapshot, indent=2)}\n```",
             "entries_after_snapshot 0: the engine opens with nothing to apply (the bulk insert's "

@@ -27,7 +27,7 @@ from typing import Any
 import faiss
 import numpy as np
 
-from training.bench.serving import prepare_world
+from training.bench.worlds import prepare_world
 
 
 def _stats(ms: list[float]) -> dict[str, float]:
