@@ -2,7 +2,10 @@
 
 Pages are server-rendered (Jinja2 with autoescaping); htmx swaps parts of a page where it is
 loaded, and every flow works without JavaScript too (plain links and forms, full pages). A request
-that htmx sends (``HX-Request``) gets the part only (:func:`render` with ``partial``).
+that htmx sends (``HX-Request``) gets the part only (:func:`render` with ``partial``). Templates go
+through Starlette's :class:`~fastapi.templating.Jinja2Templates` (``TEMPLATES``): the context every
+page shares comes from its context processor (:func:`common_context`), static files are addressed
+by the static mount's name (``url_for('app-static', path=...)``).
 
 Security headers on every ``/app`` answer: a Content-Security-Policy without inline scripts or
 styles and with ``frame-ancestors 'none'``, ``X-Frame-Options: DENY``, ``nosniff``, no referrer, and
@@ -22,7 +25,8 @@ from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, Template, pass_context, select_autoescape
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.logs import note_principal
@@ -84,19 +88,36 @@ class SecurityHeaders:
 
 
 # --- templates -----------------------------------------------------------------------------------
-def _templates() -> Environment:
+class _PageTemplate(Template):
+    """A template whose rendered page has every table in its own scroll box (:func:`scrolling_tables`)."""
+
+    def render(self, *args: Any, **kwargs: Any) -> str:
+        return scrolling_tables(super().render(*args, **kwargs))
+
+
+@pass_context
+def url_for(context: Any, name: str, /, **path_params: Any) -> str:
+    """The path of a named route or mount (``url_for('app-static', path='app.css')``).
+
+    The path alone, as every other link of the app is written (Starlette's own ``url_for`` gives
+    the absolute URL with scheme and host)."""
+    request: Request = context["request"]
+    return str(request.app.url_path_for(name, **path_params))
+
+
+def _environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(HERE / "templates"),
         autoescape=select_autoescape(["html"], default_for_string=True, default=True),
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.template_class = _PageTemplate
     env.filters["de_number"] = de_number
     env.filters["de_date"] = de_date
-    env.globals["strength_meaning"] = MEANING_DE  # what the match-strength words mean (matcher.ranking.strength)
-    env.globals["commute_mode_de"] = (
-        COMMUTE_MODE_DE  # "mit dem Auto", as the reasons say it (matcher.records.labels_de)
-    )
+    env.globals["strength_meaning"] = MEANING_DE  # what the match-strength words mean (ranking.strength)
+    env.globals["commute_mode_de"] = COMMUTE_MODE_DE  # "mit dem Auto", as the reasons say it (labels_de)
+    env.globals["url_for"] = url_for  # before Jinja2Templates, which keeps a url_for it finds
     return env
 
 
@@ -115,9 +136,6 @@ def de_date(value: Any) -> str:
     text = str(value)[:10]
     year, month, day = text.split("-") if text.count("-") == 2 else ("", "", "")
     return f"{day}.{month}.{year}" if year else text
-
-
-TEMPLATES = _templates()
 
 
 # --- the signed-in user --------------------------------------------------------------------------
@@ -262,18 +280,13 @@ def nav_for(principal: Principal) -> list[tuple[str, str]]:
     return [(f"{PREFIX}/", "Start")] + [(PREFIX + path, label) for need, path, label in NAV if principal.can(need)]
 
 
-def render(
-    request: Request,
-    template: str,
-    status_code: int = 200,
-    partial: str | None = None,
-    **context: Any,
-) -> HTMLResponse:
-    """A page (or, for an htmx request with ``partial``, that part only) with the common context."""
+def common_context(request: Request) -> dict[str, Any]:
+    """What every page's template gets (Jinja2Templates' context processor): the signed-in user,
+    the navigation for the role, the CSRF token and the model version."""
     session: WebSession | None = getattr(request.state, "session", None)
     service = getattr(request.app.state, "service", None)
     model = service.model if service is not None else None
-    common = {
+    return {
         "request_path": request.url.path,
         "session": session,
         "principal": session.principal if session else None,
@@ -283,18 +296,41 @@ def render(
         "csrf": session.csrf if session else "",
         "model_version": model.version if model else None,
         "prefix": PREFIX,
-        "notice": None,
-        "notice_kind": "success",
         "idle_seconds": int(web_parts(request).sessions.idle_seconds) if session else None,
     }
+
+
+TEMPLATES = Jinja2Templates(env=_environment(), context_processors=[common_context])
+
+
+def render(
+    request: Request,
+    template: str,
+    status_code: int = 200,
+    partial: str | None = None,
+    **context: Any,
+) -> HTMLResponse:
+    """A page (or, for an htmx request with ``partial``, that part only) as a ``TemplateResponse``.
+
+    Besides choosing the part, this adds the one thing a context processor cannot: the session's
+    message (:func:`flash`), shown once, unless the page brings its own ``notice`` (a processor's
+    keys would override the page's own)."""
     name = partial if partial and request.headers.get("hx-request") == "true" else template
-    if session is not None and session.flash is not None and "notice" not in context:
-        # the session's message for this page, shown once (never text from the URL)
-        common["notice_kind"], common["notice"] = session.flash
-        web_parts(request).sessions.take_flash(request.cookies.get(SESSION_COOKIE), session)
-        request.state.session = replace(session, flash=None)
-    html = TEMPLATES.get_template(name).render({**common, **context})
-    return HTMLResponse(scrolling_tables(html), status_code=status_code)
+    if "notice" not in context:
+        kind, context["notice"] = _take_flash(request) or ("success", None)
+        context.setdefault("notice_kind", kind)
+    context.setdefault("notice_kind", "success")
+    return TEMPLATES.TemplateResponse(request, name, context, status_code=status_code)
+
+
+def _take_flash(request: Request) -> tuple[str, str] | None:
+    """The session's message for this page, once (never text from the URL)."""
+    session: WebSession | None = getattr(request.state, "session", None)
+    if session is None or session.flash is None:
+        return None
+    web_parts(request).sessions.take_flash(request.cookies.get(SESSION_COOKIE), session)
+    request.state.session = replace(session, flash=None)
+    return session.flash
 
 
 _TABLE = re.compile(r"<table\b.*?</table>", re.S)

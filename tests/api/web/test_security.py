@@ -3,6 +3,8 @@ sessions across workers, redirects after sign-in, and no stack trace on any page
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from api.security import Role
@@ -21,6 +23,18 @@ def _vacancy(world: World) -> str:
         return store.vacancies(1, 0, "open")[0].id
     finally:
         store.close()
+
+
+def test_the_assets_a_page_links_are_served(web_server: Server, web_world: World) -> None:
+    """Stylesheet and scripts are linked by the static mount's name (url_for) and served there."""
+    with http_sign_in(web_server, web_world.tokens[Role.CASEWORKER]) as client:
+        page = client.get("/app/").text
+        assets = re.findall(r'(?:href|src)="(/app/static/[^"]+)"', page)
+        assert sorted(assets) == ["/app/static/app.css", "/app/static/app.js", "/app/static/vendor/htmx-2.0.11.min.js"]
+        for url in assets:
+            answer = client.get(url)
+            assert answer.status_code == 200 and answer.content, url
+            assert answer.headers["cache-control"] == "public, max-age=3600", url
 
 
 def test_pages_carry_the_security_headers(web_server: Server, web_world: World) -> None:
