@@ -13,6 +13,7 @@ import json
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, status
 from starlette.concurrency import run_in_threadpool
@@ -182,10 +183,8 @@ async def _reject(send: Send, detail: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def create_app(settings: ServiceSettings) -> FastAPI:
-    """The API over the store, indexes and model that ``settings`` point at."""
-
-    metrics = Metrics() if settings.metrics else None
+def _lifespan(settings: ServiceSettings, metrics: Metrics | None) -> Callable[[FastAPI], Any]:
+    """Start the service (and the web app's part of it) when the app starts; close it at the end."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -203,12 +202,18 @@ def create_app(settings: ServiceSettings) -> FastAPI:
             if metrics is not None:
                 metrics.close()
 
+    return lifespan
+
+
+def create_app(settings: ServiceSettings) -> FastAPI:
+    """The API over the store, indexes and model that ``settings`` point at."""
+    metrics = Metrics() if settings.metrics else None
     app = FastAPI(
         title="kl-matcher",
         version="1",
         description="Job matching for Jobcenter Kaiserslautern: shortlists with reasons. "
         "The engine recommends; people decide.",
-        lifespan=lifespan,
+        lifespan=_lifespan(settings, metrics),
         docs_url="/docs" if settings.api_docs else None,
         redoc_url="/redoc" if settings.api_docs else None,
     )

@@ -305,6 +305,19 @@ def print_view(candidate_id: str, request: Request, who: Caseworker, endpoint: E
     )
 
 
+def _cannot_compare(request: Request, candidate_id: str, chosen: list[str]) -> HTMLResponse:
+    """The error page of a comparison of fewer than two or more than three vacancies."""
+    return render(
+        request,
+        "error.html",
+        status_code=422,
+        title="Vergleich nicht möglich",
+        message="Bitte zwei oder drei Stellen zum Vergleich auswählen.",
+        back=f"{PREFIX}/candidates/{candidate_id}?{urlencode([('v', v) for v in chosen[:3]])}#ergebnisse",
+        back_label="Zurück zur Liste (die Auswahl bleibt erhalten)",
+    )
+
+
 @router.get("/candidates/{candidate_id}/compare", response_class=HTMLResponse)
 def compare(candidate_id: str, request: Request, who: Caseworker, endpoint: Endpoint) -> HTMLResponse:
     """Two or three vacancies side by side, scored for this person (the API's ``/v1/score``)."""
@@ -313,15 +326,7 @@ def compare(candidate_id: str, request: Request, who: Caseworker, endpoint: Endp
     who = service_of(request).reach(who, candidate.id)
     chosen = list(dict.fromkeys(request.query_params.getlist("v")))
     if not 2 <= len(chosen) <= 3:
-        return render(
-            request,
-            "error.html",
-            status_code=422,
-            title="Vergleich nicht möglich",
-            message="Bitte zwei oder drei Stellen zum Vergleich auswählen.",
-            back=f"{PREFIX}/candidates/{candidate.id}?{urlencode([('v', v) for v in chosen[:3]])}#ergebnisse",
-            back_label="Zurück zur Liste (die Auswahl bleibt erhalten)",
-        )
+        return _cannot_compare(request, candidate.id, chosen)
     try:
         scored = engine.score_pairs([(candidate.id, v) for v in chosen], date.today(), True)
     except UnknownVacancyError as exc:
@@ -331,14 +336,7 @@ def compare(candidate_id: str, request: Request, who: Caseworker, endpoint: Endp
     items = scored_pairs(scored, exact, engine.geographies(batch, exact), engine.reference)
     service = service_of(request)
     audited = [(f"{p['candidate_id']}|{p['vacancy_id']}", p["score"]) for p in items]
-    service.audit(
-        who,
-        endpoint,
-        candidate.id,
-        audited,
-        engine.model.scorer if engine.model else "-",
-        kind="score",
-    )
+    service.audit(who, endpoint, candidate.id, audited, engine.model.scorer if engine.model else "-", kind="score")
     vacancies = [batch.vacancy(i) for i in range(len(batch))]
     return render(
         request,
