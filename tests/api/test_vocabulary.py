@@ -39,7 +39,7 @@ def test_working_time_and_commute_are_spelled_once() -> None:
     assert forms.WORKING_TIME_DE is WORKING_TIME_DE
     assert set(WORKING_TIME_DE) == {w.value for w in WorkingTime}
     assert set(COMMUTE_MODE_DE) == {"car", "public_transport"}
-    sources = [*Path(__file__).parents[2].joinpath("matcher").glob("*.py"), *TEMPLATES.glob("*.html")]
+    sources = [*Path(__file__).parents[2].joinpath("matcher").rglob("*.py"), *TEMPLATES.glob("*.html")]
     sources += [*Path(__file__).parents[2].joinpath("api").rglob("*.py")]
     spelled = [p.name for p in sources if re.search(r"mit Bus und Bahn|Voll- oder Teilzeit", p.read_text())]
     assert spelled == ["labels_de.py"]
