@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import delete
 from typer.testing import CliRunner
 
 from api.app import create_app
 from api.security import Role
 from matcher.records.store import Store
 from matcher.services.audit import verify as verify_log
-from matcher.services.audit_checkpoints import StoreCheckpoints
+from matcher.services.audit_checkpoints import StoreCheckpoints, audit_checkpoints_table
 from matcher.services.keyfile import load_or_create_key
 from matcher.settings import Settings
 from tests.api.conftest import Ids, World
@@ -33,6 +35,21 @@ def _verify(settings: Settings):  # type: ignore[no-untyped-def]
 
 def _records(settings: Settings) -> list[dict]:  # type: ignore[type-arg]
     return [json.loads(line) for line in settings.audit_log.read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.fixture
+def fresh_world(fresh_world: World) -> World:
+    """The private copy with an empty audit log: the session's world has logged whatever the tests
+    before these asked of it, and these tests count records from the first."""
+    settings = fresh_world.settings
+    settings.audit_log.unlink(missing_ok=True)
+    store = Store(settings.store_url)
+    try:
+        with store.transaction() as conn:
+            conn.execute(delete(audit_checkpoints_table))
+    finally:
+        store.close()
+    return fresh_world
 
 
 def test_audit_records_and_verification(fresh_client: TestClient, fresh_world: World, ids: Ids) -> None:
