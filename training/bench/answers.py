@@ -148,26 +148,19 @@ def _ids(store_url: str) -> dict[str, list[str]]:
     return {"candidate": candidates, "vacancy": vacancies}
 
 
-def _routes(app: Any) -> Iterator[Any]:
-    from starlette.routing import Route
-
-    def walk(routes: list[Any]) -> Iterator[Any]:
-        for route in routes:
-            if isinstance(route, Route):
-                yield route
-            elif (included := getattr(route, "original_router", None)) is not None:
-                yield from walk(included.routes)
-
-    yield from walk(app.routes)
-
-
 SKIP = {"/app/login/oidc", "/app/login/callback", "/app/logout", "/metrics", "/v1/audit/verify"}
 SAMPLES = {"candidate_id": "candidate", "vacancy_id": "vacancy", "id": "candidate"}
 
 
 def _get_paths(app: Any, prefix: str, ids: dict[str, list[str]]) -> list[str]:
+    from starlette.routing import Route
+
+    from api.metrics import leaf_routes
+
     paths = []
-    for route in _routes(app):
+    for route in leaf_routes(app.routes):
+        if not isinstance(route, Route):
+            continue
         if "GET" not in (route.methods or ()) or not route.path.startswith(prefix) or route.path in SKIP:
             continue
         path = route.path

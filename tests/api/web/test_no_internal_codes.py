@@ -12,13 +12,13 @@ attributes (URLs, ids, values), scripts and styles are dropped.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from html.parser import HTMLParser
 from typing import Any
 
 from fastapi.testclient import TestClient
 from starlette.routing import Route
 
+from api.metrics import leaf_routes
 from api.security import Role
 from matcher.records.store import Store
 from tests.api.conftest import Ids, World
@@ -92,6 +92,11 @@ def test_the_leak_finder() -> None:
     assert visible_text('<p title="commute:15km">Arbeitsweg<script>x="a:b"</script></p>') == "Arbeitsweg"
 
 
+def _routes(routes: list[Any]) -> list[Route]:
+    """Every route, also inside the routers FastAPI includes lazily (``api.metrics.leaf_routes``)."""
+    return [route for route in leaf_routes(routes) if isinstance(route, Route)]
+
+
 def _pages(client: TestClient, ids: Ids, api_world: World) -> list[str]:
     """Every GET page of the app with sample ids, and the pages that need a query."""
     pages = []
@@ -117,15 +122,6 @@ def _pages(client: TestClient, ids: Ids, api_world: World) -> list[str]:
         "/app/measures?limit=50",
     ]
     return pages
-
-
-def _routes(routes: list[Any]) -> Iterator[Route]:
-    """Every route, also inside the routers FastAPI includes lazily (``original_router``)."""
-    for route in routes:
-        if isinstance(route, Route):
-            yield route
-        elif (included := getattr(route, "original_router", None)) is not None:
-            yield from _routes(included.routes)
 
 
 def _allowed(path: str, token: str) -> bool:
