@@ -321,9 +321,9 @@ def _cannot_compare(request: Request, candidate_id: str, chosen: list[str]) -> H
 @router.get("/candidates/{candidate_id}/compare", response_class=HTMLResponse)
 def compare(candidate_id: str, request: Request, who: Caseworker, endpoint: Endpoint) -> HTMLResponse:
     """Two or three vacancies side by side, scored for this person (the API's ``/v1/score``)."""
-    engine = _engine(request)
+    engine, service = _engine(request), service_of(request)
     candidate = engine.candidate(candidate_id)
-    who = service_of(request).reach(who, candidate.id)
+    who = service.reach(who, candidate.id)
     chosen = list(dict.fromkeys(request.query_params.getlist("v")))
     if not 2 <= len(chosen) <= 3:
         return _cannot_compare(request, candidate.id, chosen)
@@ -334,7 +334,6 @@ def compare(candidate_id: str, request: Request, who: Caseworker, endpoint: Endp
     exact = Audience.exact()
     batch = scored[0]
     items = scored_pairs(scored, exact, engine.geographies(batch, exact), engine.reference)
-    service = service_of(request)
     audited = [(f"{p['candidate_id']}|{p['vacancy_id']}", p["score"]) for p in items]
     service.audit(who, endpoint, candidate.id, audited, engine.model.scorer if engine.model else "-", kind="score")
     vacancies = [batch.vacancy(i) for i in range(len(batch))]
